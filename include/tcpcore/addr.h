@@ -1,0 +1,96 @@
+/*
+ * Addresses and time, the two value types every tcpcore interface speaks.
+ *
+ * One address type serves IPv4 and IPv6 so that tables, lookups and the state
+ * machine have a single code path. An IPv4 address is held in its IPv4-mapped
+ * IPv6 form (::ffff:a.b.c.d, RFC 4291 section 2.5.5.2); whether an address is
+ * IPv4 is a property of its bytes, not a separate tag that could disagree
+ * with them. Compact records (TIME_WAIT, SYN cache) store IPv4 in four bytes
+ * and convert at their edge.
+ *
+ * Time is a plain count of microseconds handed in by the embedder. The core
+ * never reads a clock: whatever the caller says "now" is, is now. It must not
+ * go backwards between calls on one stack.
+ */
+#ifndef TCPCORE_ADDR_H
+#define TCPCORE_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Microseconds on the embedder's monotonic clock. */
+typedef uint64_t tcpc_time_t;
+
+#define TCPC_USEC_PER_MSEC 1000ULL
+#define TCPC_USEC_PER_SEC  1000000ULL
+/* A deadline that never arrives (nothing is scheduled). */
+#define TCPC_TIME_NEVER UINT64_MAX
+
+struct tcpc_addr {
+    uint8_t bytes[16]; /* network byte order; IPv4 as ::ffff:a.b.c.d */
+};
+
+/* The mapped prefix: ten zero bytes then two 0xff. */
+static inline bool tcpc_addr_is_v4(const struct tcpc_addr *a)
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(a->bytes, prefix, sizeof(prefix)) == 0;
+}
+
+/* Builds the mapped form of an IPv4 address given in host byte order. */
+static inline struct tcpc_addr tcpc_addr_v4(uint32_t host_order)
+{
+    struct tcpc_addr a = {{0}};
+    a.bytes[10] = 0xff;
+    a.bytes[11] = 0xff;
+    a.bytes[12] = (uint8_t)(host_order >> 24);
+    a.bytes[13] = (uint8_t)(host_order >> 16);
+    a.bytes[14] = (uint8_t)(host_order >> 8);
+    a.bytes[15] = (uint8_t)host_order;
+    return a;
+}
+
+/* The IPv4 address in host byte order; only meaningful when is_v4. */
+static inline uint32_t tcpc_addr_v4_host(const struct tcpc_addr *a)
+{
+    return (uint32_t)a->bytes[12] << 24 | (uint32_t)a->bytes[13] << 16 |
+           (uint32_t)a->bytes[14] << 8 | a->bytes[15];
+}
+
+static inline struct tcpc_addr tcpc_addr_v6(const uint8_t bytes[16])
+{
+    struct tcpc_addr a;
+    memcpy(a.bytes, bytes, 16);
+    return a;
+}
+
+static inline bool tcpc_addr_eq(const struct tcpc_addr *a, const struct tcpc_addr *b)
+{
+    return memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+/* The unspecified address of a family: :: for IPv6, ::ffff:0.0.0.0 for IPv4. */
+static inline bool tcpc_addr_is_any(const struct tcpc_addr *a)
+{
+    static const uint8_t zero[16];
+    if (tcpc_addr_is_v4(a))
+        return a->bytes[12] == 0 && a->bytes[13] == 0 && a->bytes[14] == 0 && a->bytes[15] == 0;
+    return memcmp(a->bytes, zero, 16) == 0;
+}
+
+/*
+ * Parses "198.18.0.1" or "2001:db8::1" into *out. Returns 0, or -EINVAL when
+ * the text is neither form. Pure; callable at any time.
+ */
+int tcpc_addr_parse(const char *text, struct tcpc_addr *out);
+
+/*
+ * Writes the address as text ("198.18.0.1", "2001:db8::1") into buf of
+ * buflen bytes (TCPC_ADDRSTRLEN suffices) and returns buf.
+ */
+#define TCPC_ADDRSTRLEN 46
+const char *tcpc_addr_format(const struct tcpc_addr *a, char *buf, size_t buflen);
+
+#endif

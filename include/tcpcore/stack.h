@@ -1,0 +1,96 @@
+/*
+ * The stack instance: packets in, packets out, time passed in.
+ *
+ * A tcpc_stack owns every table, counter, secret, timer and tunable it uses;
+ * two stacks in one process share nothing (FreeBSD's VNET, by construction).
+ * The core does no I/O and reads no clock. The embedder:
+ *   - hands each received IP packet to tcpc_input, with the current time;
+ *   - receives each packet the stack sends through the output callback;
+ *   - calls tcpc_advance when tcpc_next_deadline says a timer is due.
+ * A stack is single-threaded: one thread at a time may call into it. Scale
+ * comes from one stack (or connection group) per core.
+ */
+#ifndef TCPCORE_STACK_H
+#define TCPCORE_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "sysctl.h"
+
+struct tcpc_stack;
+
+/*
+ * Called for every packet the stack emits (a whole IPv4 or IPv6 packet, no
+ * link header). pkt is valid only during the call: copy it to keep it. The
+ * callback must not call back into the same stack.
+ */
+typedef void (*tcpc_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
+
+/* Optional: one line of text for each dropped packet and why, for debugging.
+ * Same lifetime rule as the output callback. */
+typedef void (*tcpc_trace_fn)(void *ctx, const char *line);
+
+#define TCPC_MAX_LOCAL_ADDRS 16
+
+struct tcpc_config {
+    tcpc_output_fn output;   /* required */
+    void *output_ctx;
+    tcpc_trace_fn trace;     /* optional */
+    void *trace_ctx;
+    /* Addresses this stack answers for. Packets to other addresses are
+     * dropped (ips_notlocal) unless a socket asked for IP_BINDANY. */
+    struct tcpc_addr local_addrs[TCPC_MAX_LOCAL_ADDRS];
+    unsigned nlocal_addrs;
+    uint32_t mtu;            /* link MTU; MSS derives from it. Default 1500. */
+    /* Randomness. With use_seed, every secret and random choice derives from
+     * seed, so a run replays exactly (tests, fuzzing, benchmarks). Without
+     * it, secrets come from the system's random source (libsodium). */
+    bool use_seed;
+    uint8_t seed[32];
+    struct tcpc_tunables tun; /* set through tcpc_config_sysctl */
+};
+
+/* Fills cfg with defaults: no callbacks, no addresses, MTU 1500, every
+ * tunable at its default. Call before setting fields. */
+void tcpc_config_init(struct tcpc_config *cfg);
+
+/*
+ * Creates a stack from cfg (copied; cfg may be discarded afterwards), with
+ * its tables and pools allocated up front as the tunables size them. `now` is
+ * the stack's starting time. Returns the stack in *out and 0, or -EINVAL (no
+ * output callback, inconsistent tunables) or -ENOMEM; on error *out is
+ * untouched. The caller owns the stack and frees it with tcpc_stack_del.
+ */
+int tcpc_stack_new(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out);
+
+/* Frees the stack and everything it holds. Sockets die with it without
+ * sending anything. NULL is accepted. */
+void tcpc_stack_del(struct tcpc_stack *stack);
+
+/*
+ * Processes one received IP packet of len bytes at time now. The stack does
+ * not keep pkt after returning. Malformed or unwanted packets are dropped
+ * and counted, never reported as errors; the stack may emit packets (and
+ * fire socket events) from inside this call. `now` earlier than a previous
+ * call's is taken as that previous time.
+ */
+void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len);
+
+/* Runs every timer due at or before now (retransmissions, delayed ACKs,
+ * TIME_WAIT expiry, secret rotation). */
+void tcpc_advance(struct tcpc_stack *stack, tcpc_time_t now);
+
+/* The earliest time at which tcpc_advance has work, or TCPC_TIME_NEVER. It
+ * may be early (a call then finds nothing due), never late. */
+tcpc_time_t tcpc_next_deadline(const struct tcpc_stack *stack);
+
+/* The stack's current time: the latest `now` it was given. */
+tcpc_time_t tcpc_now(const struct tcpc_stack *stack);
+
+/* True when addr is one of the stack's local addresses. */
+bool tcpc_addr_is_local(const struct tcpc_stack *stack, const struct tcpc_addr *addr);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * Counters: one block per stack instance, declared once here.
+ *
+ * Names are FreeBSD's (netstat -s -p tcp / ip / icmp, struct tcpstat,
+ * struct ipstat) wherever FreeBSD has one, so a FreeBSD user reads them
+ * without a glossary; counters FreeBSD lacks follow its naming pattern. Every
+ * place the stack drops a packet bumps one of these. The X-macro below is the
+ * single source: the struct, the name table and the descriptions are all
+ * generated from it, so a counter cannot exist in one and not the others.
+ */
+#ifndef TCPCORE_STATS_H
+#define TCPCORE_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TCPC_STATS(X)                                                                              \
+    /* IP input (ipstat / ip6stat) */                                                              \
+    X(ips_total, "IP packets received")                                                            \
+    X(ips_tooshort, "packets shorter than their IP header says")                                   \
+    X(ips_toosmall, "packets too small for an IP header")                                          \
+    X(ips_badvers, "packets with an IP version other than 4 or 6")                                 \
+    X(ips_badhlen, "IPv4 header length below 20 or past the packet")                               \
+    X(ips_badsum, "IPv4 header checksum errors")                                                   \
+    X(ips_fragments, "fragments received and dropped (no reassembly)")                             \
+    X(ips_badaddr, "packets with a multicast, broadcast or unspecified source")                    \
+    X(ips_notlocal, "packets for an address that is not ours")                                     \
+    X(ips_noproto, "packets for a protocol other than TCP or ICMP")                                \
+    X(ip6s_toomanyhdr, "IPv6 packets with too many extension headers")                             \
+    X(ip6s_exthdrtooshort, "IPv6 extension headers running past the packet")                       \
+    X(ips_localout, "IP packets sent")                                                             \
+    /* ICMP input (icmpstat / icmp6stat) */                                                        \
+    X(icps_tooshort, "ICMP messages too short or quoting too little")                              \
+    X(icps_checksum, "ICMP checksum errors")                                                       \
+    X(icps_ignored, "ICMP messages of a type TCP does not act on")                                 \
+    X(icps_unreach, "ICMP unreachable / too-big errors delivered to TCP")                          \
+    /* TCP input (tcpstat) */                                                                      \
+    X(tcps_rcvtotal, "TCP segments received")                                                      \
+    X(tcps_rcvshort, "segments shorter than a TCP header")                                         \
+    X(tcps_rcvbadoff, "segments with a bad data offset")                                           \
+    X(tcps_rcvbadsum, "segments with a bad checksum")                                              \
+    X(tcps_rcvbadopt, "segments with malformed options")                                           \
+    X(tcps_rcvpack, "in-sequence data segments received")                                         \
+    X(tcps_rcvbyte, "in-sequence bytes received")                                                  \
+    X(tcps_rcvduppack, "completely duplicate segments")                                            \
+    X(tcps_rcvdupbyte, "completely duplicate bytes")                                               \
+    X(tcps_rcvpartduppack, "partly duplicate segments")                                            \
+    X(tcps_rcvoopack, "out-of-order segments received")                                            \
+    X(tcps_rcvoobyte, "out-of-order bytes received")                                               \
+    X(tcps_rcvpackafterwin, "segments with data after the window")                                 \
+    X(tcps_rcvafterclose, "segments received after the receive side closed")                       \
+    X(tcps_rcvwinprobe, "window probes received")                                                  \
+    X(tcps_rcvdupack, "duplicate ACKs received")                                                   \
+    X(tcps_rcvacktoomuch, "ACKs for data not yet sent")                                            \
+    X(tcps_rcvackpack, "ACKs that acknowledged new data")                                          \
+    X(tcps_rcvackbyte, "bytes acknowledged")                                                       \
+    X(tcps_rcvwinupd, "window updates received")                                                   \
+    X(tcps_rcvreassfull, "segments dropped because reassembly was full")                           \
+    X(tcps_pawsdrop, "segments dropped by PAWS (RFC 7323)")                                        \
+    X(tcps_badrst, "RSTs ignored as invalid")                                                      \
+    X(tcps_badsyn, "SYNs dropped as invalid")                                                      \
+    X(tcps_challenge_ack, "challenge ACKs sent (RFC 5961)")                                        \
+    X(tcps_challenge_ack_limited, "challenge ACKs suppressed by the rate limit")                   \
+    X(tcps_noport, "segments for a port nobody listens on")                                        \
+    X(tcps_listendrop, "connections dropped because the listen queue was full")                    \
+    X(tcps_dropped_noconn, "segments dropped for lack of a connection (no RST owed)")              \
+    /* TCP output */                                                                               \
+    X(tcps_sndtotal, "TCP segments sent")                                                          \
+    X(tcps_sndpack, "data segments sent")                                                          \
+    X(tcps_sndbyte, "data bytes sent")                                                             \
+    X(tcps_sndrexmitpack, "data segments retransmitted")                                           \
+    X(tcps_sndrexmitbyte, "data bytes retransmitted")                                              \
+    X(tcps_sndacks, "pure ACKs sent")                                                              \
+    X(tcps_delack, "ACKs delayed")                                                                 \
+    X(tcps_sndprobe, "window probes sent")                                                         \
+    X(tcps_sndwinup, "window updates sent")                                                        \
+    X(tcps_sndctrl, "control segments sent (SYN, FIN, RST)")                                       \
+    X(tcps_sndrst, "RSTs sent")                                                                    \
+    /* Connections */                                                                              \
+    X(tcps_connattempt, "connections initiated")                                                   \
+    X(tcps_accepts, "connections accepted")                                                        \
+    X(tcps_connects, "connections established")                                                   \
+    X(tcps_drops, "connections dropped")                                                           \
+    X(tcps_conndrops, "embryonic connections dropped")                                             \
+    X(tcps_closed, "connections closed")                                                           \
+    X(tcps_segstimed, "segments timed for RTT")                                                    \
+    X(tcps_rttupdated, "RTT estimates updated")                                                    \
+    X(tcps_rexmttimeo, "retransmit timeouts")                                                      \
+    X(tcps_timeoutdrop, "connections dropped by retransmit timeout")                               \
+    X(tcps_persisttimeo, "persist timeouts")                                                       \
+    X(tcps_keeptimeo, "keepalive and connection-establishment timeouts")                           \
+    /* SYN cache and cookies (tcpstat tcps_sc_*) */                                                \
+    X(tcps_sc_added, "SYN cache entries added")                                                    \
+    X(tcps_sc_retransmitted, "SYN-ACKs retransmitted")                                             \
+    X(tcps_sc_dupsyn, "duplicate SYNs received for a cache entry")                                 \
+    X(tcps_sc_dropped, "SYNs dropped (no memory, no cookie)")                                      \
+    X(tcps_sc_completed, "SYN cache entries completed into connections")                           \
+    X(tcps_sc_bucketoverflow, "SYN cache entries dropped because a bucket was full")               \
+    X(tcps_sc_cacheoverflow, "SYN cache entries dropped because the cache was full")               \
+    X(tcps_sc_reset, "SYN cache entries removed by RST")                                           \
+    X(tcps_sc_stale, "SYN cache entries timed out")                                                \
+    X(tcps_sc_aborted, "SYN cache entries aborted (accept queue full)")                            \
+    X(tcps_sc_badack, "SYN cache completions refused for a bad ACK")                               \
+    X(tcps_sc_unreach, "SYN cache entries removed by ICMP unreachable")                            \
+    X(tcps_sc_zonefail, "SYN cache entry allocations that failed")                                 \
+    X(tcps_sc_sendcookie, "SYN cookies sent")                                                      \
+    X(tcps_sc_recvcookie, "SYN cookies accepted")                                                  \
+    X(tcps_sc_spurcookie, "cookie ACKs ignored because cookies were not in use")                   \
+    X(tcps_sc_failcookie, "cookie ACKs that failed validation")                                    \
+    /* TIME_WAIT */                                                                                \
+    X(tcps_tw_added, "connections entering compressed TIME_WAIT")                                  \
+    X(tcps_tw_expired, "TIME_WAIT entries expired after 2MSL")                                     \
+    X(tcps_tw_recycles, "TIME_WAIT entries recycled because the table was full")                   \
+    X(tcps_tw_nospace, "connections closed without TIME_WAIT (table full, none recyclable)")       \
+    X(tcps_tw_nolocal, "connections closed without TIME_WAIT (nolocaltimewait)")                   \
+    X(tcps_tw_resets, "RSTs received in TIME_WAIT and ignored (RFC 1337)")                         \
+    X(tcps_tw_responds, "ACKs sent from TIME_WAIT")                                                \
+    X(tcps_tw_reopened, "TIME_WAIT entries closed by a new SYN")                                   \
+    X(tcps_tw_reused, "TIME_WAIT 4-tuples taken over by connect()")
+
+struct tcpc_stats {
+#define TCPC_STATS_FIELD_(name, desc) uint64_t name;
+    TCPC_STATS(TCPC_STATS_FIELD_)
+#undef TCPC_STATS_FIELD_
+};
+
+enum tcpc_stat_id {
+#define TCPC_STATS_ID_(name, desc) TCPC_STAT_##name,
+    TCPC_STATS(TCPC_STATS_ID_)
+#undef TCPC_STATS_ID_
+        TCPC_STAT_COUNT
+};
+
+struct tcpc_stack;
+
+/* The stack's counters; valid until tcpc_stack_del. Read-only for callers. */
+const struct tcpc_stats *tcpc_stack_stats(const struct tcpc_stack *stack);
+
+/* Name ("tcps_sc_added") and one-line description of counter id, or NULL
+ * when id is out of range. Static strings. */
+const char *tcpc_stat_name(unsigned id);
+const char *tcpc_stat_desc(unsigned id);
+
+/* The value of counter id in stats (0 when id is out of range). */
+uint64_t tcpc_stat_value(const struct tcpc_stats *stats, unsigned id);
+
+/* The id of the counter with this name, or -ENOENT. */
+int tcpc_stat_lookup(const char *name);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * Tunables, addressed by FreeBSD's sysctl names (net.inet.tcp.msl, ...).
+ *
+ * Every tunable has one entry in a table (src/core/sysctl.c) giving its name,
+ * default, bounds and a validator; the same validation runs whether a value
+ * is set on a configuration before the stack exists or on a live stack. Some
+ * tunables size tables and pools (FreeBSD's loader tunables, CTLFLAG_RDTUN):
+ * those can be set only on the configuration, and a live set answers -EPERM.
+ *
+ * Values are integers; units are in the description (milliseconds where
+ * FreeBSD uses milliseconds, as for net.inet.tcp.msl).
+ */
+#ifndef TCPCORE_SYSCTL_H
+#define TCPCORE_SYSCTL_H
+
+#include <stdint.h>
+
+/* Flags of a tunable. */
+#define TCPC_TUN_RW    0x0 /* settable on a live stack */
+#define TCPC_TUN_BOOT  0x1 /* sizes memory: configuration only */
+#define TCPC_TUN_POW2  0x2 /* must be a power of two */
+#define TCPC_TUN_AUTO0 0x4 /* 0 means "size it automatically" */
+
+/*
+ * The tunables: X(field, sysctl name, default, min, max, flags, description).
+ * min/max bound every value except an AUTO0 tunable's 0.
+ */
+#define TCPC_TUNABLES(X)                                                                           \
+    X(syncookies, "net.inet.tcp.syncookies", 1, 0, 1, TCPC_TUN_RW,                                 \
+      "send SYN cookies when the SYN cache overflows (0 or 1)")                                    \
+    X(syncookies_only, "net.inet.tcp.syncookies_only", 0, 0, 1, TCPC_TUN_RW,                       \
+      "answer every SYN with a cookie and keep no SYN cache entries (0 or 1)")                     \
+    X(sc_hashsize, "net.inet.tcp.syncache.hashsize", 512, 1, 1 << 24,                              \
+      TCPC_TUN_BOOT | TCPC_TUN_POW2, "SYN cache buckets (a power of two)")                         \
+    X(sc_bucketlimit, "net.inet.tcp.syncache.bucketlimit", 30, 1, 1 << 16, TCPC_TUN_BOOT,          \
+      "SYN cache entries per bucket")                                                              \
+    X(sc_cachelimit, "net.inet.tcp.syncache.cachelimit", 0, 1, 1 << 28,                            \
+      TCPC_TUN_BOOT | TCPC_TUN_AUTO0, "SYN cache entries in all (0: hashsize x bucketlimit)")     \
+    X(sc_rexmtlimit, "net.inet.tcp.syncache.rexmtlimit", 3, 0, 12, TCPC_TUN_RW,                    \
+      "SYN-ACK retransmissions before a SYN cache entry is dropped")                               \
+    X(maxtcptw, "net.inet.tcp.maxtcptw", 0, 32, 1 << 28, TCPC_TUN_RW | TCPC_TUN_AUTO0,              \
+      "compressed TIME_WAIT entries (at least 32; 0: half the ephemeral port range)")              \
+    X(nolocaltimewait, "net.inet.tcp.nolocaltimewait", 0, 0, 1, TCPC_TUN_RW,                       \
+      "skip TIME_WAIT for connections to a local address (0 or 1)")                                \
+    X(tw_reuse, "net.inet.tcp.tw_reuse", 1, 0, 1, TCPC_TUN_RW,                                     \
+      "let connect() take over a TIME_WAIT 4-tuple when RFC 6191 says it is safe (0 or 1)")        \
+    X(msl, "net.inet.tcp.msl", 30000, 1, 600000, TCPC_TUN_RW,                                      \
+      "maximum segment lifetime in milliseconds (TIME_WAIT lasts twice this)")                     \
+    X(portrange_first, "net.inet.ip.portrange.first", 10000, 1, 65535, TCPC_TUN_RW,                \
+      "first ephemeral port (1..65535, at most portrange.last)")                                   \
+    X(portrange_last, "net.inet.ip.portrange.last", 65535, 1, 65535, TCPC_TUN_RW,                  \
+      "last ephemeral port (1..65535, at least portrange.first)")                                  \
+    X(mssdflt, "net.inet.tcp.mssdflt", 536, 88, 65495, TCPC_TUN_RW,                                \
+      "MSS assumed when the peer sends none")                                                      \
+    X(minmss, "net.inet.tcp.minmss", 216, 88, 65495, TCPC_TUN_RW,                                  \
+      "smallest MSS accepted from a peer or a path")                                               \
+    X(sendspace, "net.inet.tcp.sendspace", 65536, 512, 1 << 26, TCPC_TUN_RW,                       \
+      "default send buffer in bytes")                                                              \
+    X(recvspace, "net.inet.tcp.recvspace", 65536, 512, 1 << 26, TCPC_TUN_RW,                       \
+      "default receive buffer in bytes")                                                           \
+    X(sockbuf_max, "kern.ipc.maxsockbuf", 2097152, 4096, 1 << 30, TCPC_TUN_RW,                     \
+      "largest socket buffer in bytes (sets the window scale we offer)")                           \
+    X(rfc1323, "net.inet.tcp.rfc1323", 1, 0, 1, TCPC_TUN_RW,                                       \
+      "use window scaling and timestamps (RFC 7323) (0 or 1)")                                     \
+    X(sack_enable, "net.inet.tcp.sack.enable", 1, 0, 1, TCPC_TUN_RW,                               \
+      "negotiate SACK (0 or 1)")                                                                   \
+    X(delayed_ack, "net.inet.tcp.delayed_ack", 1, 0, 1, TCPC_TUN_RW, "delay ACKs (0 or 1)")        \
+    X(delacktime, "net.inet.tcp.delacktime", 40, 1, 1000, TCPC_TUN_RW,                             \
+      "delayed ACK timeout in milliseconds")                                                       \
+    X(rexmit_initial, "net.inet.tcp.rexmit_initial", 1000, 1, 60000, TCPC_TUN_RW,                  \
+      "initial retransmission timeout in milliseconds (RFC 6298: 1000)")                           \
+    X(rexmit_min, "net.inet.tcp.rexmit_min", 200, 1, 60000, TCPC_TUN_RW,                           \
+      "smallest retransmission timeout in milliseconds")                                           \
+    X(rexmit_max, "net.inet.tcp.rexmit_max", 64000, 1000, 600000, TCPC_TUN_RW,                     \
+      "largest retransmission timeout in milliseconds")                                            \
+    X(keepinit, "net.inet.tcp.keepinit", 75000, 1000, 3600000, TCPC_TUN_RW,                        \
+      "connection-establishment timeout in milliseconds")                                          \
+    X(ack_limit, "net.inet.tcp.ack_limit", 100, 1, 100000, TCPC_TUN_RW,                            \
+      "challenge ACKs per connection per second (RFC 5961)")                                       \
+    X(maxsockets, "kern.ipc.maxsockets", 65536, 64, 1 << 26, TCPC_TUN_BOOT,                        \
+      "sockets (full connections and listeners) the stack can hold")
+
+/* One field per tunable, in the table's units. */
+struct tcpc_tunables {
+#define TCPC_TUNABLES_FIELD_(field, name, def, min, max, flags, desc) int64_t field;
+    TCPC_TUNABLES(TCPC_TUNABLES_FIELD_)
+#undef TCPC_TUNABLES_FIELD_
+};
+
+struct tcpc_config;
+struct tcpc_stack;
+
+/*
+ * Sets the tunable `name` on a configuration (before tcpc_stack_new).
+ * Returns 0, -ENOENT for an unknown name, or -EINVAL for a value the tunable
+ * refuses; in either error case *why (when why is non-NULL) points to a
+ * static sentence saying what is accepted.
+ */
+int tcpc_config_sysctl(struct tcpc_config *cfg, const char *name, int64_t value, const char **why);
+
+/*
+ * Sets a tunable on a live stack. As tcpc_config_sysctl, plus -EPERM for a
+ * tunable that sizes memory and so is fixed once the stack exists.
+ */
+int tcpc_sysctl_set(struct tcpc_stack *stack, const char *name, int64_t value, const char **why);
+
+/*
+ * Reads a tunable's effective value into *value: auto-sized tunables
+ * (maxtcptw 0, cachelimit 0) read as the size in force. 0 or -ENOENT.
+ */
+int tcpc_sysctl_get(const struct tcpc_stack *stack, const char *name, int64_t *value);
+
+/* Enumerates the tunables: name and description of entry i, or -ENOENT past
+ * the last. For tools that print them all. */
+int tcpc_sysctl_describe(unsigned i, const char **name, const char **desc);
+
+#endif

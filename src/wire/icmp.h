@@ -1,0 +1,56 @@
+/*
+ * ICMP errors that matter to TCP: ICMPv4 destination unreachable (RFC 792,
+ * RFC 1191 fragmentation-needed) and ICMPv6 destination unreachable and
+ * packet too big (RFC 4443). The error quotes the start of the packet we sent;
+ * parsing digs out the quoted IP addresses and the first 8 bytes of its TCP
+ * header (ports and sequence number), which is all RFC 792 promises.
+ */
+#ifndef TCPCORE_WIRE_ICMP_H
+#define TCPCORE_WIRE_ICMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ip.h"
+
+#define ICMP4_UNREACH       3
+#define ICMP4_UNREACH_NEEDFRAG 4
+#define ICMP6_UNREACH       1
+#define ICMP6_PACKET_TOO_BIG 2
+
+enum icmp_kind {
+    ICMP_KIND_UNREACH = 1,  /* host, net, port, protocol, admin unreachable */
+    ICMP_KIND_NEEDFRAG,     /* IPv4 fragmentation needed or IPv6 packet too big */
+};
+
+struct icmp_repr {
+    uint8_t kind;           /* enum icmp_kind */
+    uint8_t type, code;     /* as received */
+    uint32_t mtu;           /* next-hop MTU for NEEDFRAG, else 0 */
+    /* The quoted packet: the one we sent, so src is our address. */
+    struct tcpc_addr quoted_src, quoted_dst;
+    uint8_t quoted_proto;
+    uint16_t quoted_sport, quoted_dport;
+    uint32_t quoted_seq;
+};
+
+/*
+ * Parses the ICMP message that follows the outer IP header `ip` (buf holds
+ * ip->payload_len bytes). The family comes from ip->version; for ICMPv6 the
+ * checksum covers the pseudo-header built from ip. Returns 0 and fills *out,
+ * -WIRE_ICMP_NOTERROR for a message type tcpcore ignores (echo, redirect...),
+ * or another -WIRE_ICMP_* reason for malformed input.
+ */
+int icmp_parse(const struct ip_repr *ip, const uint8_t *buf, size_t buflen, struct icmp_repr *out);
+
+/*
+ * Emits a whole IP packet carrying an ICMP error of the given type/code (and
+ * mtu for NEEDFRAG/too-big) from ip->src to ip->dst, quoting up to quotelen
+ * bytes of `quote` (the offending packet). For tests, fuzz round trips and
+ * tools; the stack itself never sends ICMP. Returns the packet length or
+ * -WIRE_NOSPACE.
+ */
+int icmp_emit_packet(const struct ip_repr *ip, uint8_t type, uint8_t code, uint32_t mtu,
+                     const uint8_t *quote, size_t quotelen, uint8_t *buf, size_t buflen);
+
+#endif

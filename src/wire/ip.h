@@ -1,0 +1,66 @@
+/*
+ * IPv4 (RFC 791) and IPv6 (RFC 8200) headers: parse into a host-order
+ * representation and emit from one.
+ *
+ * The representation carries both families through one struct: the address
+ * type holds IPv4 as v4-mapped, and `version` says which header the bytes
+ * had or should get. What tcpcore does not act on is checked and skipped:
+ * IPv4 options, IPv6 extension headers (walked, at most IP6_EXT_MAX of them).
+ * Fragments are refused with WIRE_IP_FRAGMENT; tcpcore does not reassemble.
+ */
+#ifndef TCPCORE_WIRE_IP_H
+#define TCPCORE_WIRE_IP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpcore/addr.h"
+
+#define IPPROTO_TCP_   6
+#define IPPROTO_ICMP_  1
+#define IPPROTO_ICMP6_ 58
+
+#define IP4_HDR_LEN 20
+#define IP6_HDR_LEN 40
+/* Extension headers walked before giving up (a bound against chains built
+ * to burn cycles; Linux and FreeBSD bound the same walk). */
+#define IP6_EXT_MAX 8
+
+struct ip_repr {
+    struct tcpc_addr src, dst;
+    uint8_t version;       /* 4 or 6 */
+    uint8_t proto;         /* upper-layer protocol after any extension headers */
+    uint8_t ttl;           /* TTL or hop limit */
+    uint8_t tos;           /* TOS or traffic class */
+    bool df;               /* IPv4 don't-fragment; ignored for IPv6 */
+    uint16_t id;           /* IPv4 identification; ignored for IPv6 */
+    uint32_t flowlabel;    /* IPv6 flow label (20 bits); ignored for IPv4 */
+    uint16_t hdrlen;       /* bytes before the upper-layer payload */
+    uint16_t payload_len;  /* bytes of upper-layer payload */
+};
+
+/*
+ * Parses the IP header at buf (version taken from the first nibble). On
+ * success returns hdrlen (the offset of the payload) and fills *out; the
+ * payload is buf[hdrlen .. hdrlen + payload_len). Bytes past the IP total
+ * length (link padding) are ignored. Returns -WIRE_* on malformed input.
+ */
+int ip_parse(const uint8_t *buf, size_t buflen, struct ip_repr *out);
+
+/* Family-specific parsers, for callers that already know the version. */
+int ip4_parse(const uint8_t *buf, size_t buflen, struct ip_repr *out);
+int ip6_parse(const uint8_t *buf, size_t buflen, struct ip_repr *out);
+
+/* Length of the header ip_emit writes for ip (20 for IPv4, 40 for IPv6). */
+size_t ip_header_len(const struct ip_repr *ip);
+
+/*
+ * Writes the IP header for ip into buf (ip->payload_len bytes of payload are
+ * expected to follow), with the IPv4 header checksum filled in. No options
+ * and no extension headers are emitted. Returns the header length, or
+ * -WIRE_NOSPACE when buflen is too small.
+ */
+int ip_emit(const struct ip_repr *ip, uint8_t *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * The TCP header (RFC 9293 section 3.1) and its options: MSS (RFC 9293),
+ * window scale and timestamps (RFC 7323), SACK-permitted and SACK (RFC 2018).
+ *
+ * Parsing splits the segment into a host-order tcp_repr whose `payload`
+ * points into the caller's buffer (nothing is copied). Unknown option kinds
+ * are skipped by their length; an option whose length is wrong for its kind
+ * or runs past the header is refused as a whole (WIRE_TCPOPT_BADLEN).
+ * Checksum verification is separate because it needs the IP pseudo-header.
+ */
+#ifndef TCPCORE_WIRE_TCP_H
+#define TCPCORE_WIRE_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ip.h"
+
+#define TCP_HDR_LEN    20
+#define TCP_MAXOLEN    40
+#define TCP_SACK_MAX   4
+
+/* Header flags, as on the wire (RFC 9293, RFC 3168 for ECE/CWR). */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+#define TH_ECE 0x40
+#define TH_CWR 0x80
+
+/* Which options a tcp_opts holds. */
+#define TOF_MSS      0x01
+#define TOF_WSCALE   0x02
+#define TOF_SACKPERM 0x04
+#define TOF_TS       0x08
+#define TOF_SACK     0x10
+
+#define TCP_MAX_WINSHIFT 14 /* RFC 7323 section 2.3 */
+
+struct tcp_sack_block {
+    uint32_t start, end;
+};
+
+struct tcp_opts {
+    uint8_t present;   /* TOF_* */
+    uint8_t wscale;    /* as received; clamping to 14 is the engine's job */
+    uint8_t nsack;     /* SACK blocks held (at most TCP_SACK_MAX) */
+    uint16_t mss;
+    uint32_t tsval, tsecr;
+    struct tcp_sack_block sack[TCP_SACK_MAX];
+};
+
+struct tcp_repr {
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;         /* TH_* */
+    uint16_t win;          /* unscaled, as on the wire */
+    uint16_t urp;
+    uint16_t hdrlen;       /* data offset in bytes */
+    struct tcp_opts opts;
+    const uint8_t *payload; /* into the parsed buffer; NULL when empty */
+    size_t payload_len;
+};
+
+/*
+ * Parses a TCP segment of seglen bytes (header, options, payload). Returns
+ * hdrlen and fills *out, or -WIRE_TCP_SHORT / -WIRE_TCP_BADOFF /
+ * -WIRE_TCPOPT_BADLEN. Does not verify the checksum.
+ */
+int tcp_parse(const uint8_t *seg, size_t seglen, struct tcp_repr *out);
+
+/* Parses an option block of optlen bytes (the bytes between the fixed header
+ * and the data offset). Returns 0 or -WIRE_TCPOPT_BADLEN. */
+int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out);
+
+/* True when the checksum of the segment under ip's pseudo-header is right. */
+bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen);
+
+/* Bytes tcp_opts_emit will write for opts (a multiple of 4, at most 40). */
+size_t tcp_opts_len(const struct tcp_opts *opts);
+
+/*
+ * Writes opts in the customary order and alignment (MSS, then NOP-padded
+ * window scale, SACK-permitted and timestamps, then SACK blocks as far as
+ * room allows), padded to a multiple of 4. Returns bytes written or
+ * -WIRE_NOSPACE.
+ */
+int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen);
+
+/*
+ * Emits a whole IP packet: the IP header from ip (its proto set to TCP and
+ * payload_len computed here), the TCP header and options from tcp, then
+ * tcp->payload_len bytes from tcp->payload, with both checksums filled in.
+ * Returns the packet length or -WIRE_NOSPACE.
+ */
+int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_t *buf,
+                    size_t buflen);
+
+#endif
