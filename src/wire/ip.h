@@ -29,15 +29,15 @@
 
 struct ip_repr {
     struct tcpc_addr src, dst;
-    uint8_t version;       /* 4 or 6 */
-    uint8_t proto;         /* upper-layer protocol after any extension headers */
-    uint8_t ttl;           /* TTL or hop limit */
-    uint8_t tos;           /* TOS or traffic class */
-    bool df;               /* IPv4 don't-fragment; ignored for IPv6 */
-    uint16_t id;           /* IPv4 identification; ignored for IPv6 */
-    uint32_t flowlabel;    /* IPv6 flow label (20 bits); ignored for IPv4 */
-    uint16_t hdrlen;       /* bytes before the upper-layer payload */
-    uint16_t payload_len;  /* bytes of upper-layer payload */
+    uint8_t version;      /* 4 or 6 */
+    uint8_t proto;        /* upper-layer protocol after any extension headers */
+    uint8_t ttl;          /* TTL or hop limit */
+    uint8_t tos;          /* TOS or traffic class */
+    bool df;              /* IPv4 don't-fragment; ignored for IPv6 */
+    uint16_t id;          /* IPv4 identification; ignored for IPv6 */
+    uint32_t flowlabel;   /* IPv6 flow label (20 bits); ignored for IPv4 */
+    uint16_t hdrlen;      /* bytes before the upper-layer payload */
+    uint16_t payload_len; /* bytes of upper-layer payload */
 };
 
 /*
@@ -45,6 +45,9 @@ struct ip_repr {
  * success returns hdrlen (the offset of the payload) and fills *out; the
  * payload is buf[hdrlen .. hdrlen + payload_len). Bytes past the IP total
  * length (link padding) are ignored. Returns -WIRE_* on malformed input.
+ * An IPv6 header carrying a v4-mapped source or destination is refused with
+ * WIRE_IP_BADSRC: tcpcore stores IPv4 in that form, so it would be taken for
+ * IPv4 traffic.
  */
 int ip_parse(const uint8_t *buf, size_t buflen, struct ip_repr *out);
 
@@ -58,8 +61,9 @@ size_t ip_header_len(const struct ip_repr *ip);
 /*
  * Writes the IP header for ip into buf (ip->payload_len bytes of payload are
  * expected to follow), with the IPv4 header checksum filled in. No options
- * and no extension headers are emitted. Returns the header length, or
- * -WIRE_NOSPACE when buflen is too small.
+ * and no extension headers are emitted. Returns the header length,
+ * -WIRE_NOSPACE when buflen is too small, or -WIRE_IP_BADLEN when an IPv4
+ * total length would not fit its 16-bit field.
  */
 int ip_emit(const struct ip_repr *ip, uint8_t *buf, size_t buflen);
 

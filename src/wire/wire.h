@@ -13,11 +13,11 @@
 #define WIRE_ERRORS(X)                                                                             \
     X(WIRE_IP_SHORT, "shorter than an IP header")                                                  \
     X(WIRE_IP_BADVERSION, "IP version is neither 4 nor 6")                                         \
-    X(WIRE_IP_BADHLEN, "IPv4 header length below 20 or past the packet")                          \
+    X(WIRE_IP_BADHLEN, "IPv4 header length below 20 or past the packet")                           \
     X(WIRE_IP_BADLEN, "IP total/payload length disagrees with the packet")                         \
     X(WIRE_IP_BADSUM, "IPv4 header checksum")                                                      \
     X(WIRE_IP_FRAGMENT, "IP fragment (reassembly is not supported)")                               \
-    X(WIRE_IP_BADSRC, "source address is multicast, broadcast or unspecified")                     \
+    X(WIRE_IP_BADSRC, "source is multicast, broadcast, unspecified, or IPv6 is v4-mapped")         \
     X(WIRE_IP6_EXTLIMIT, "too many IPv6 extension headers")                                        \
     X(WIRE_IP6_EXTSHORT, "IPv6 extension header runs past the packet")                             \
     X(WIRE_TCP_SHORT, "shorter than a TCP header")                                                 \
