@@ -17,9 +17,9 @@
 
 #include "ip.h"
 
-#define TCP_HDR_LEN    20
-#define TCP_MAXOLEN    40
-#define TCP_SACK_MAX   4
+#define TCP_HDR_LEN  20
+#define TCP_MAXOLEN  40
+#define TCP_SACK_MAX 4
 
 /* Header flags, as on the wire (RFC 9293, RFC 3168 for ECE/CWR). */
 #define TH_FIN 0x01
@@ -45,9 +45,9 @@ struct tcp_sack_block {
 };
 
 struct tcp_opts {
-    uint8_t present;   /* TOF_* */
-    uint8_t wscale;    /* as received; clamping to 14 is the engine's job */
-    uint8_t nsack;     /* SACK blocks held (at most TCP_SACK_MAX) */
+    uint8_t present; /* TOF_* */
+    uint8_t wscale;  /* as received; clamping to 14 is the engine's job */
+    uint8_t nsack;   /* SACK blocks held (at most TCP_SACK_MAX) */
     uint16_t mss;
     uint32_t tsval, tsecr;
     struct tcp_sack_block sack[TCP_SACK_MAX];
@@ -56,10 +56,10 @@ struct tcp_opts {
 struct tcp_repr {
     uint16_t sport, dport;
     uint32_t seq, ack;
-    uint8_t flags;         /* TH_* */
-    uint16_t win;          /* unscaled, as on the wire */
+    uint8_t flags; /* TH_* */
+    uint16_t win;  /* unscaled, as on the wire */
     uint16_t urp;
-    uint16_t hdrlen;       /* data offset in bytes */
+    uint16_t hdrlen; /* data offset in bytes */
     struct tcp_opts opts;
     const uint8_t *payload; /* into the parsed buffer; NULL when empty */
     size_t payload_len;
@@ -94,7 +94,9 @@ int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen);
  * Emits a whole IP packet: the IP header from ip (its proto set to TCP and
  * payload_len computed here), the TCP header and options from tcp, then
  * tcp->payload_len bytes from tcp->payload, with both checksums filled in.
- * Returns the packet length or -WIRE_NOSPACE.
+ * tcp->hdrlen is ignored (it follows from the options). The payload may lie
+ * inside buf. Returns the packet length, -WIRE_NOSPACE, or -WIRE_IP_BADLEN
+ * when the packet would not fit the IP length field.
  */
 int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_t *buf,
                     size_t buflen);

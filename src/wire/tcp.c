@@ -1,0 +1,296 @@
+/*
+ * TCP header and option parsing and emission.
+ *
+ * Options are parsed in one pass that refuses the whole block when any
+ * option's length is impossible: a length that lies about one option would
+ * shift every option after it, so nothing past it can be trusted. Emission
+ * uses the layout Linux and FreeBSD send (4-byte aligned fields behind NOPs)
+ * because middleboxes and peers have been tested against exactly that.
+ */
+#include "tcp.h"
+
+#include "bytes.h"
+#include "cksum.h"
+#include "wire.h"
+
+#define TCPOPT_EOL      0
+#define TCPOPT_NOP      1
+#define TCPOPT_MSS      2
+#define TCPOPT_WSCALE   3
+#define TCPOPT_SACKPERM 4
+#define TCPOPT_SACK     5
+#define TCPOPT_TS       8
+
+#define TCPOLEN_MSS      4
+#define TCPOLEN_WSCALE   3
+#define TCPOLEN_SACKPERM 2
+#define TCPOLEN_TS       10
+#define TCPOLEN_SACKBLK  8
+/* NOP NOP kind len: the aligned lead-in of a SACK option. */
+#define TCPOLEN_SACK_LEAD 4
+
+#define TCP_IP_MAXLEN 0xffff
+
+static int tcp_opt_sack(const uint8_t *val, size_t len, struct tcp_opts *out)
+{
+    size_t n = len / TCPOLEN_SACKBLK;
+
+    if (len == 0 || len % TCPOLEN_SACKBLK != 0)
+        return -WIRE_TCPOPT_BADLEN;
+    if (n > TCP_SACK_MAX)
+        n = TCP_SACK_MAX; /* the first blocks are the freshest (RFC 2018) */
+    for (size_t i = 0; i < n; i++) {
+        out->sack[i].start = get_be32(val + i * TCPOLEN_SACKBLK);
+        out->sack[i].end = get_be32(val + i * TCPOLEN_SACKBLK + 4);
+    }
+    out->nsack = (uint8_t)n;
+    out->present |= TOF_SACK;
+    return 0;
+}
+
+/* One option of total length len (kind and length bytes included). */
+static int tcp_opt_one(const uint8_t *opt, size_t len, struct tcp_opts *out)
+{
+    switch (opt[0]) {
+    case TCPOPT_MSS:
+        if (len != TCPOLEN_MSS)
+            return -WIRE_TCPOPT_BADLEN;
+        out->mss = get_be16(opt + 2);
+        out->present |= TOF_MSS;
+        return 0;
+    case TCPOPT_WSCALE:
+        if (len != TCPOLEN_WSCALE)
+            return -WIRE_TCPOPT_BADLEN;
+        out->wscale = opt[2];
+        out->present |= TOF_WSCALE;
+        return 0;
+    case TCPOPT_SACKPERM:
+        if (len != TCPOLEN_SACKPERM)
+            return -WIRE_TCPOPT_BADLEN;
+        out->present |= TOF_SACKPERM;
+        return 0;
+    case TCPOPT_TS:
+        if (len != TCPOLEN_TS)
+            return -WIRE_TCPOPT_BADLEN;
+        out->tsval = get_be32(opt + 2);
+        out->tsecr = get_be32(opt + 6);
+        out->present |= TOF_TS;
+        return 0;
+    case TCPOPT_SACK:
+        return tcp_opt_sack(opt + 2, len - 2, out);
+    default:
+        return 0; /* unknown kinds are skipped by their length */
+    }
+}
+
+int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out)
+{
+    size_t i = 0;
+
+    memset(out, 0, sizeof(*out));
+    while (i < optlen) {
+        size_t len;
+        int err;
+
+        if (opts[i] == TCPOPT_EOL)
+            break;
+        if (opts[i] == TCPOPT_NOP) {
+            i++;
+            continue;
+        }
+        if (optlen - i < 2)
+            return -WIRE_TCPOPT_BADLEN;
+        len = opts[i + 1];
+        if (len < 2 || len > optlen - i)
+            return -WIRE_TCPOPT_BADLEN;
+        err = tcp_opt_one(opts + i, len, out);
+        if (err < 0)
+            return err;
+        i += len;
+    }
+    return 0;
+}
+
+int tcp_parse(const uint8_t *seg, size_t seglen, struct tcp_repr *out)
+{
+    size_t off;
+    int err;
+
+    if (seglen < TCP_HDR_LEN)
+        return -WIRE_TCP_SHORT;
+    off = (size_t)(seg[12] >> 4) * 4;
+    if (off < TCP_HDR_LEN || off > seglen)
+        return -WIRE_TCP_BADOFF;
+
+    memset(out, 0, sizeof(*out));
+    err = tcp_opts_parse(seg + TCP_HDR_LEN, off - TCP_HDR_LEN, &out->opts);
+    if (err < 0)
+        return err;
+    out->sport = get_be16(seg);
+    out->dport = get_be16(seg + 2);
+    out->seq = get_be32(seg + 4);
+    out->ack = get_be32(seg + 8);
+    out->flags = seg[13];
+    out->win = get_be16(seg + 14);
+    out->urp = get_be16(seg + 18);
+    out->hdrlen = (uint16_t)off;
+    out->payload_len = seglen - off;
+    out->payload = out->payload_len ? seg + off : NULL;
+    return (int)off;
+}
+
+bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
+{
+    uint32_t sum = cksum_pseudo(&ip->src, &ip->dst, IPPROTO_TCP_, (uint32_t)seglen);
+
+    return cksum_finish(cksum_add(sum, seg, seglen)) == 0;
+}
+
+/* Bytes before the SACK option: everything but SACK, in emit order. */
+static size_t tcp_opts_fixed_len(const struct tcp_opts *opts)
+{
+    size_t len = 0;
+
+    if (opts->present & TOF_MSS)
+        len += TCPOLEN_MSS;
+    if (opts->present & TOF_WSCALE)
+        len += 1 + TCPOLEN_WSCALE;
+    if (opts->present & TOF_TS)
+        len += 2 + TCPOLEN_TS; /* SACKPERM rides in the two lead-in bytes */
+    else if (opts->present & TOF_SACKPERM)
+        len += 2 + TCPOLEN_SACKPERM;
+    return len;
+}
+
+/* SACK blocks that fit after the fixed options. */
+static size_t tcp_opts_nsack(const struct tcp_opts *opts)
+{
+    size_t room = TCP_MAXOLEN - tcp_opts_fixed_len(opts);
+    size_t n = opts->nsack;
+
+    if (!(opts->present & TOF_SACK) || room < TCPOLEN_SACK_LEAD)
+        return 0;
+    if (n > TCP_SACK_MAX)
+        n = TCP_SACK_MAX;
+    if (n > (room - TCPOLEN_SACK_LEAD) / TCPOLEN_SACKBLK)
+        n = (room - TCPOLEN_SACK_LEAD) / TCPOLEN_SACKBLK;
+    return n;
+}
+
+size_t tcp_opts_len(const struct tcp_opts *opts)
+{
+    size_t n = tcp_opts_nsack(opts);
+
+    return tcp_opts_fixed_len(opts) + (n ? TCPOLEN_SACK_LEAD + n * TCPOLEN_SACKBLK : 0);
+}
+
+static uint8_t *tcp_emit_ts_sackperm(const struct tcp_opts *opts, uint8_t *p)
+{
+    bool sackperm = opts->present & TOF_SACKPERM;
+
+    if (!(opts->present & TOF_TS)) {
+        if (!sackperm)
+            return p;
+        *p++ = TCPOPT_NOP;
+        *p++ = TCPOPT_NOP;
+        *p++ = TCPOPT_SACKPERM;
+        *p++ = TCPOLEN_SACKPERM;
+        return p;
+    }
+    *p++ = sackperm ? TCPOPT_SACKPERM : TCPOPT_NOP;
+    *p++ = sackperm ? TCPOLEN_SACKPERM : TCPOPT_NOP;
+    *p++ = TCPOPT_TS;
+    *p++ = TCPOLEN_TS;
+    put_be32(p, opts->tsval);
+    put_be32(p + 4, opts->tsecr);
+    return p + 8;
+}
+
+static uint8_t *tcp_emit_sack(const struct tcp_opts *opts, uint8_t *p)
+{
+    size_t n = tcp_opts_nsack(opts);
+
+    if (n == 0)
+        return p;
+    *p++ = TCPOPT_NOP;
+    *p++ = TCPOPT_NOP;
+    *p++ = TCPOPT_SACK;
+    *p++ = (uint8_t)(2 + n * TCPOLEN_SACKBLK);
+    for (size_t i = 0; i < n; i++) {
+        put_be32(p, opts->sack[i].start);
+        put_be32(p + 4, opts->sack[i].end);
+        p += TCPOLEN_SACKBLK;
+    }
+    return p;
+}
+
+int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen)
+{
+    uint8_t *p = buf;
+
+    if (buflen < tcp_opts_len(opts))
+        return -WIRE_NOSPACE;
+    if (opts->present & TOF_MSS) {
+        *p++ = TCPOPT_MSS;
+        *p++ = TCPOLEN_MSS;
+        put_be16(p, opts->mss);
+        p += 2;
+    }
+    if (opts->present & TOF_WSCALE) {
+        *p++ = TCPOPT_NOP;
+        *p++ = TCPOPT_WSCALE;
+        *p++ = TCPOLEN_WSCALE;
+        *p++ = opts->wscale;
+    }
+    p = tcp_emit_ts_sackperm(opts, p);
+    p = tcp_emit_sack(opts, p);
+    return (int)(p - buf);
+}
+
+static void tcp_emit_header(const struct tcp_repr *tcp, size_t hdrlen, uint8_t *p)
+{
+    put_be16(p, tcp->sport);
+    put_be16(p + 2, tcp->dport);
+    put_be32(p + 4, tcp->seq);
+    put_be32(p + 8, tcp->ack);
+    p[12] = (uint8_t)(hdrlen / 4 << 4);
+    p[13] = tcp->flags;
+    put_be16(p + 14, tcp->win);
+    put_be16(p + 16, 0);
+    put_be16(p + 18, tcp->urp);
+}
+
+int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_t *buf,
+                    size_t buflen)
+{
+    struct ip_repr iph = *ip;
+    size_t iplen = ip_header_len(ip);
+    size_t hdrlen = TCP_HDR_LEN + tcp_opts_len(&tcp->opts);
+    uint8_t *seg = buf + iplen;
+    size_t seglen;
+    uint32_t sum;
+    int err;
+
+    /* Checked before adding so that a huge payload_len cannot wrap. */
+    if (tcp->payload_len > TCP_IP_MAXLEN)
+        return -WIRE_IP_BADLEN;
+    seglen = hdrlen + tcp->payload_len;
+    /* IPv4 counts its header in the 16-bit length, IPv6 does not. */
+    if (seglen > TCP_IP_MAXLEN - (ip->version == 6 ? 0 : iplen))
+        return -WIRE_IP_BADLEN;
+    if (buflen < iplen + seglen)
+        return -WIRE_NOSPACE;
+    iph.proto = IPPROTO_TCP_;
+    iph.payload_len = (uint16_t)seglen;
+    /* Payload first: the caller may hand a payload that sits inside buf. */
+    if (tcp->payload_len)
+        memmove(seg + hdrlen, tcp->payload, tcp->payload_len);
+    err = ip_emit(&iph, buf, buflen);
+    if (err < 0)
+        return err;
+    tcp_emit_header(tcp, hdrlen, seg);
+    tcp_opts_emit(&tcp->opts, seg + TCP_HDR_LEN, hdrlen - TCP_HDR_LEN);
+    sum = cksum_pseudo(&iph.src, &iph.dst, IPPROTO_TCP_, (uint32_t)seglen);
+    put_be16(seg + 16, cksum_finish(cksum_add(sum, seg, seglen)));
+    return (int)(iplen + seglen);
+}

@@ -1,0 +1,465 @@
+/*
+ * Unit tests for TCP header and option parsing and emission: Linux SYNs
+ * captured off a tun device as known answers (fields and checksums), every
+ * option edge case the parser must refuse or skip, the emitted option layout
+ * byte for byte, and whole-packet emit/parse round trips for both families.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "wire/bytes.h"
+#include "wire/cksum.h"
+#include "wire/ip.h"
+#include "wire/tcp.h"
+#include "wire/wire.h"
+
+/* Linux 6.x SYN 198.18.0.1:34140 -> 198.18.0.2:80 (MSS, SACKPERM+TS, NOP+WS). */
+static const char syn4_hex[] = "4500003c6b994000400642fbc6120001c6120002855c00507a21727f00000000"
+                               "a002faf026070000020405b40402080a67d9c0b6000000000103030a";
+/* Linux 6.x SYN [2001:db8::1]:59320 -> [2001:db8::2]:80. */
+static const char syn6_hex[] = "60092f640028064020010db800000000000000000000000120010db800000000"
+                               "0000000000000002e7b800503e2fdba300000000a002fd203f0c0000020405a0"
+                               "0402080a70e83dab000000000103030a";
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (; hex[0] && hex[1]; hex += 2) {
+        int hi = hex[0] <= '9' ? hex[0] - '0' : hex[0] - 'a' + 10;
+        int lo = hex[1] <= '9' ? hex[1] - '0' : hex[1] - 'a' + 10;
+        assert_true(n < cap);
+        out[n++] = (uint8_t)(hi << 4 | lo);
+    }
+    return n;
+}
+
+/* Parses an option block given as bytes. */
+static int opts(struct tcp_opts *o, size_t n, const uint8_t *b)
+{
+    return tcp_opts_parse(b, n, o);
+}
+
+static void test_parse_captured_syn4(void **state)
+{
+    uint8_t p[64];
+    size_t n = unhex(syn4_hex, p, sizeof(p));
+    struct ip_repr ip;
+    struct tcp_repr t;
+
+    (void)state;
+    assert_int_equal(ip_parse(p, n, &ip), 20);
+    assert_int_equal(tcp_parse(p + 20, ip.payload_len, &t), 40);
+    assert_int_equal(t.sport, 34140);
+    assert_int_equal(t.dport, 80);
+    assert_int_equal(t.seq, 0x7a21727f);
+    assert_int_equal(t.ack, 0);
+    assert_int_equal(t.flags, TH_SYN);
+    assert_int_equal(t.win, 64240);
+    assert_int_equal(t.urp, 0);
+    assert_int_equal(t.hdrlen, 40);
+    assert_null(t.payload);
+    assert_int_equal(t.payload_len, 0);
+    assert_int_equal(t.opts.present, TOF_MSS | TOF_SACKPERM | TOF_TS | TOF_WSCALE);
+    assert_int_equal(t.opts.mss, 1460);
+    assert_int_equal(t.opts.wscale, 10);
+    assert_int_equal(t.opts.tsval, 0x67d9c0b6);
+    assert_int_equal(t.opts.tsecr, 0);
+    assert_int_equal(t.opts.nsack, 0);
+    assert_true(tcp_cksum_ok(&ip, p + 20, 40));
+}
+
+static void test_cksum_known_answers(void **state)
+{
+    uint8_t p[96];
+    size_t n;
+    struct ip_repr ip;
+    uint32_t sum;
+
+    (void)state;
+    n = unhex(syn4_hex, p, sizeof(p));
+    assert_int_equal(ip_parse(p, n, &ip), 20);
+    put_be16(p + 20 + 16, 0);
+    sum = cksum_pseudo(&ip.src, &ip.dst, IPPROTO_TCP_, 40);
+    assert_int_equal(cksum_finish(cksum_add(sum, p + 20, 40)), 0x2607);
+
+    n = unhex(syn6_hex, p, sizeof(p));
+    assert_int_equal(ip_parse(p, n, &ip), 40);
+    assert_true(tcp_cksum_ok(&ip, p + 40, 40));
+    put_be16(p + 40 + 16, 0);
+    sum = cksum_pseudo(&ip.src, &ip.dst, IPPROTO_TCP_, 40);
+    assert_int_equal(cksum_finish(cksum_add(sum, p + 40, 40)), 0x3f0c);
+}
+
+static void test_cksum_detects_damage(void **state)
+{
+    uint8_t p[96];
+    size_t n = unhex(syn6_hex, p, sizeof(p));
+    struct ip_repr ip;
+
+    (void)state;
+    assert_int_equal(ip_parse(p, n, &ip), 40);
+    for (size_t i = 0; i < 40; i++) {
+        p[40 + i] ^= 0x10;
+        assert_false(tcp_cksum_ok(&ip, p + 40, 40));
+        p[40 + i] ^= 0x10;
+    }
+    /* The pseudo-header is covered too. */
+    ip.dst.bytes[15] ^= 1;
+    assert_false(tcp_cksum_ok(&ip, p + 40, 40));
+}
+
+static void test_parse_captured_syn6(void **state)
+{
+    uint8_t p[96];
+    size_t n = unhex(syn6_hex, p, sizeof(p));
+    struct ip_repr ip;
+    struct tcp_repr t;
+
+    (void)state;
+    assert_int_equal(ip_parse(p, n, &ip), 40);
+    assert_int_equal(tcp_parse(p + 40, ip.payload_len, &t), 40);
+    assert_int_equal(t.sport, 59320);
+    assert_int_equal(t.seq, 0x3e2fdba3);
+    assert_int_equal(t.win, 64800);
+    assert_int_equal(t.opts.mss, 1440);
+    assert_int_equal(t.opts.tsval, 0x70e83dab);
+    assert_int_equal(t.opts.present, TOF_MSS | TOF_SACKPERM | TOF_TS | TOF_WSCALE);
+}
+
+static void test_header_errors(void **state)
+{
+    uint8_t s[64] = {0};
+    struct tcp_repr t;
+
+    (void)state;
+    s[12] = 5 << 4;
+    assert_int_equal(tcp_parse(s, 19, &t), -WIRE_TCP_SHORT);
+    assert_int_equal(tcp_parse(s, 0, &t), -WIRE_TCP_SHORT);
+    assert_int_equal(tcp_parse(s, 20, &t), 20);
+    s[12] = 4 << 4;
+    assert_int_equal(tcp_parse(s, 20, &t), -WIRE_TCP_BADOFF);
+    s[12] = 0;
+    assert_int_equal(tcp_parse(s, 20, &t), -WIRE_TCP_BADOFF);
+    s[12] = 6 << 4; /* 24 bytes of header in a 23-byte segment */
+    assert_int_equal(tcp_parse(s, 23, &t), -WIRE_TCP_BADOFF);
+    s[20] = 2, s[21] = 5; /* MSS with length 5 */
+    assert_int_equal(tcp_parse(s, 24, &t), -WIRE_TCPOPT_BADLEN);
+}
+
+static void test_payload_and_flags(void **state)
+{
+    uint8_t s[64] = {0};
+    struct tcp_repr t;
+
+    (void)state;
+    s[12] = 6 << 4 | 0x0f; /* reserved bits are not flags */
+    s[13] = 0xff;
+    s[20] = 1, s[21] = 1, s[22] = 1, s[23] = 0;
+    memcpy(s + 24, "data", 4);
+    put_be16(s + 18, 0x1234);
+    assert_int_equal(tcp_parse(s, 28, &t), 24);
+    assert_int_equal(t.flags, 0xff);
+    assert_int_equal(t.urp, 0x1234);
+    assert_int_equal(t.payload_len, 4);
+    assert_ptr_equal(t.payload, s + 24);
+    assert_int_equal(t.opts.present, 0);
+}
+
+static void test_opts_eol_and_nop(void **state)
+{
+    /* EOL mid-block ends parsing; what follows is not looked at. */
+    static const uint8_t eol[] = {1, 2, 4, 5, 0xb4, 0, 2, 0xff, 3, 0, 0, 0};
+    static const uint8_t nops[] = {1, 1, 1, 1};
+    struct tcp_opts o;
+
+    (void)state;
+    assert_int_equal(opts(&o, sizeof(eol), eol), 0);
+    assert_int_equal(o.present, TOF_MSS);
+    assert_int_equal(o.mss, 1460);
+    assert_int_equal(opts(&o, sizeof(nops), nops), 0);
+    assert_int_equal(o.present, 0);
+    assert_int_equal(opts(&o, 0, nops), 0);
+}
+
+static void test_opts_bad_lengths(void **state)
+{
+    static const struct {
+        uint8_t len;
+        uint8_t b[12];
+    } bad[] = {
+        {2, {30, 0}},                          /* zero length */
+        {2, {30, 1}},                          /* length 1 */
+        {4, {30, 5, 0, 0}},                    /* unknown kind past the end */
+        {1, {2}},                              /* kind with no length byte */
+        {3, {1, 1, 30}},                       /* ... after NOPs */
+        {4, {2, 3, 5, 0}},                     /* MSS of length 3 */
+        {6, {2, 6, 5, 0, 0, 0}},               /* MSS of length 6 */
+        {4, {3, 4, 7, 0}},                     /* WSCALE of length 4 */
+        {3, {4, 3, 0}},                        /* SACKPERM of length 3 */
+        {8, {8, 8, 0, 0, 0, 0, 0, 0}},         /* TS of length 8 */
+        {12, {8, 12, 0}},                      /* TS of length 12 */
+        {2, {5, 2}},                           /* SACK with no block */
+        {11, {5, 11, 0}},                      /* SACK with a partial block */
+        {10, {5, 18, 0, 0, 0, 0, 0, 0, 0, 0}}, /* SACK past the end */
+        {8, {8, 10, 0, 0, 0, 0, 0, 0}},        /* TS past the end */
+    };
+    struct tcp_opts o;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(opts(&o, bad[i].len, bad[i].b), -WIRE_TCPOPT_BADLEN);
+}
+
+static void test_opts_unknown_skipped(void **state)
+{
+    static const uint8_t b[] = {30, 6, 0xde, 0xad, 0xbe, 0xef, 3,    3,   7,
+                                34, 2, 4,    2,    2,    4,    0x05, 0xdc};
+    struct tcp_opts o;
+
+    (void)state;
+    assert_int_equal(opts(&o, sizeof(b), b), 0);
+    assert_int_equal(o.present, TOF_WSCALE | TOF_SACKPERM | TOF_MSS);
+    assert_int_equal(o.wscale, 7);
+    assert_int_equal(o.mss, 1500);
+}
+
+/* A SACK option of n blocks, blocks i = [1000 i, 1000 i + 500). */
+static size_t make_sack(uint8_t *b, unsigned n)
+{
+    b[0] = 5;
+    b[1] = (uint8_t)(2 + 8 * n);
+    for (unsigned i = 0; i < n; i++) {
+        put_be32(b + 2 + 8 * i, 1000 * (i + 1));
+        put_be32(b + 6 + 8 * i, 1000 * (i + 1) + 500);
+    }
+    return 2 + 8 * n;
+}
+
+static void test_opts_sack_blocks(void **state)
+{
+    uint8_t b[64];
+    struct tcp_opts o;
+
+    (void)state;
+    for (unsigned n = 1; n <= 5; n++) {
+        size_t len = make_sack(b, n);
+        unsigned kept = n < TCP_SACK_MAX ? n : TCP_SACK_MAX;
+
+        assert_int_equal(opts(&o, len, b), 0);
+        assert_int_equal(o.present, TOF_SACK);
+        assert_int_equal(o.nsack, kept);
+        for (unsigned i = 0; i < kept; i++) {
+            assert_int_equal(o.sack[i].start, 1000 * (i + 1));
+            assert_int_equal(o.sack[i].end, 1000 * (i + 1) + 500);
+        }
+    }
+}
+
+static void test_opts_emit_layout(void **state)
+{
+    static const uint8_t syn[] = {2, 4,  0x05, 0xb4, 1, 3, 3, 10, 4, 2,
+                                  8, 10, 0,    0,    0, 1, 0, 0,  0, 2};
+    static const uint8_t ts[] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    static const uint8_t sp[] = {1, 1, 4, 2};
+    struct tcp_opts o = {
+        .present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS,
+        .mss = 1460,
+        .wscale = 10,
+        .tsval = 1,
+        .tsecr = 2,
+    };
+    uint8_t b[TCP_MAXOLEN];
+
+    (void)state;
+    assert_int_equal(tcp_opts_len(&o), 20);
+    assert_int_equal(tcp_opts_emit(&o, b, 19), -WIRE_NOSPACE);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 20);
+    assert_memory_equal(b, syn, sizeof(syn));
+    o.present = TOF_TS;
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 12);
+    assert_memory_equal(b, ts, sizeof(ts));
+    o.present = TOF_SACKPERM;
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 4);
+    assert_memory_equal(b, sp, sizeof(sp));
+    o.present = 0;
+    assert_int_equal(tcp_opts_len(&o), 0);
+    assert_int_equal(tcp_opts_emit(&o, b, 0), 0);
+}
+
+static void test_opts_emit_sack_fits(void **state)
+{
+    struct tcp_opts o = {.present = TOF_SACK, .nsack = 4};
+    struct tcp_opts back;
+    uint8_t b[TCP_MAXOLEN];
+
+    (void)state;
+    for (unsigned i = 0; i < 4; i++) {
+        o.sack[i].start = 100 * i;
+        o.sack[i].end = 100 * i + 50;
+    }
+    /* Alone, all four blocks fit: NOP NOP 5 34 and 32 bytes of blocks. */
+    assert_int_equal(tcp_opts_len(&o), 36);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 36);
+    assert_int_equal(b[0], 1);
+    assert_int_equal(b[2], 5);
+    assert_int_equal(b[3], 34);
+    assert_int_equal(tcp_opts_parse(b, 36, &back), 0);
+    assert_int_equal(back.nsack, 4);
+    assert_int_equal(back.sack[3].end, 350);
+    /* Behind timestamps only three fit (12 + 4 + 24 = 40). */
+    o.present |= TOF_TS;
+    assert_int_equal(tcp_opts_len(&o), 40);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 40);
+    assert_int_equal(tcp_opts_parse(b, 40, &back), 0);
+    assert_int_equal(back.nsack, 3);
+    assert_int_equal(back.present, TOF_TS | TOF_SACK);
+    /* All fixed options leave room for two. */
+    o.present |= TOF_MSS | TOF_WSCALE | TOF_SACKPERM;
+    assert_int_equal(tcp_opts_len(&o), 40);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 40);
+    assert_int_equal(tcp_opts_parse(b, 40, &back), 0);
+    assert_int_equal(back.nsack, 2);
+    /* TOF_SACK without blocks emits nothing. */
+    o.present = TOF_SACK;
+    o.nsack = 0;
+    assert_int_equal(tcp_opts_len(&o), 0);
+}
+
+static void check_roundtrip(const struct ip_repr *ip, const struct tcp_repr *t)
+{
+    uint8_t p[256];
+    struct ip_repr ip2;
+    struct tcp_repr t2;
+    int len = tcp_emit_packet(ip, t, p, sizeof(p));
+    size_t want = ip_header_len(ip) + TCP_HDR_LEN + tcp_opts_len(&t->opts) + t->payload_len;
+
+    assert_int_equal(len, want);
+    assert_int_equal(tcp_emit_packet(ip, t, p, want - 1), -WIRE_NOSPACE);
+    assert_int_equal(ip_parse(p, (size_t)len, &ip2), ip_header_len(ip));
+    assert_int_equal(ip2.proto, IPPROTO_TCP_);
+    assert_int_equal(ip2.version, ip->version);
+    assert_true(tcpc_addr_eq(&ip2.src, &ip->src));
+    assert_true(tcp_cksum_ok(&ip2, p + ip2.hdrlen, ip2.payload_len));
+    assert_int_equal(tcp_parse(p + ip2.hdrlen, ip2.payload_len, &t2),
+                     TCP_HDR_LEN + tcp_opts_len(&t->opts));
+    assert_int_equal(t2.sport, t->sport);
+    assert_int_equal(t2.dport, t->dport);
+    assert_int_equal(t2.seq, t->seq);
+    assert_int_equal(t2.ack, t->ack);
+    assert_int_equal(t2.flags, t->flags);
+    assert_int_equal(t2.win, t->win);
+    assert_int_equal(t2.urp, t->urp);
+    assert_int_equal(t2.opts.present, t->opts.present);
+    assert_int_equal(t2.opts.mss, t->opts.mss);
+    assert_int_equal(t2.opts.wscale, t->opts.wscale);
+    assert_int_equal(t2.opts.tsval, t->opts.tsval);
+    assert_int_equal(t2.opts.tsecr, t->opts.tsecr);
+    assert_int_equal(t2.opts.nsack, t->opts.nsack);
+    assert_memory_equal(t2.opts.sack, t->opts.sack, sizeof(t->opts.sack[0]) * t->opts.nsack);
+    assert_int_equal(t2.payload_len, t->payload_len);
+    if (t->payload_len)
+        assert_memory_equal(t2.payload, t->payload, t->payload_len);
+}
+
+static void test_emit_packet_roundtrip(void **state)
+{
+    static const uint8_t data[] = "hello, tcpcore";
+    uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+    uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+    struct ip_repr ip = {
+        .src = tcpc_addr_v4(0xc0000201),
+        .dst = tcpc_addr_v4(0xc6336402),
+        .version = 4,
+        .ttl = 64,
+        .df = true,
+        .id = 7,
+    };
+    struct tcp_repr t = {
+        .sport = 40000,
+        .dport = 443,
+        .seq = 0xfffffff0,
+        .ack = 12345,
+        .flags = TH_ACK | TH_PSH,
+        .win = 502,
+        .urp = 0,
+        .opts = {.present = TOF_TS | TOF_SACK,
+                 .tsval = 99,
+                 .tsecr = 98,
+                 .nsack = 2,
+                 .sack = {{1, 2}, {3, 4}}},
+        .payload = data,
+        .payload_len = sizeof(data) - 1,
+    };
+
+    (void)state;
+    check_roundtrip(&ip, &t);
+    ip.version = 6;
+    ip.src = tcpc_addr_v6(a6);
+    ip.dst = tcpc_addr_v6(b6);
+    ip.flowlabel = 0x12345;
+    check_roundtrip(&ip, &t);
+    t.payload = NULL;
+    t.payload_len = 0;
+    t.flags = TH_SYN;
+    t.opts = (struct tcp_opts){.present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS,
+                               .mss = 1440,
+                               .wscale = 7,
+                               .tsval = 1};
+    check_roundtrip(&ip, &t);
+}
+
+static void test_emit_packet_in_place_and_limits(void **state)
+{
+    static uint8_t p[70000];
+    struct ip_repr ip = {
+        .src = tcpc_addr_v4(0x0a000001), .dst = tcpc_addr_v4(0x0a000002), .version = 4, .ttl = 64};
+    struct tcp_repr t = {.sport = 1, .dport = 2, .flags = TH_ACK};
+    struct ip_repr ip2;
+    struct tcp_repr t2;
+
+    (void)state;
+    /* A payload already sitting where it goes is left intact. */
+    memcpy(p + 40, "abcdef", 6);
+    t.payload = p + 40;
+    t.payload_len = 6;
+    assert_int_equal(tcp_emit_packet(&ip, &t, p, sizeof(p)), 46);
+    assert_int_equal(ip_parse(p, 46, &ip2), 20);
+    assert_int_equal(tcp_parse(p + 20, ip2.payload_len, &t2), 20);
+    assert_memory_equal(t2.payload, "abcdef", 6);
+    assert_true(tcp_cksum_ok(&ip2, p + 20, 26));
+    /* The largest IPv4 packet, and one byte more. */
+    t.payload = p + 40;
+    t.payload_len = 65535 - 40;
+    assert_int_equal(tcp_emit_packet(&ip, &t, p, sizeof(p)), 65535);
+    t.payload_len++;
+    assert_int_equal(tcp_emit_packet(&ip, &t, p, sizeof(p)), -WIRE_IP_BADLEN);
+    t.payload_len = SIZE_MAX;
+    assert_int_equal(tcp_emit_packet(&ip, &t, p, sizeof(p)), -WIRE_IP_BADLEN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_captured_syn4),
+        cmocka_unit_test(test_parse_captured_syn6),
+        cmocka_unit_test(test_cksum_known_answers),
+        cmocka_unit_test(test_cksum_detects_damage),
+        cmocka_unit_test(test_header_errors),
+        cmocka_unit_test(test_payload_and_flags),
+        cmocka_unit_test(test_opts_eol_and_nop),
+        cmocka_unit_test(test_opts_bad_lengths),
+        cmocka_unit_test(test_opts_unknown_skipped),
+        cmocka_unit_test(test_opts_sack_blocks),
+        cmocka_unit_test(test_opts_emit_layout),
+        cmocka_unit_test(test_opts_emit_sack_fits),
+        cmocka_unit_test(test_emit_packet_roundtrip),
+        cmocka_unit_test(test_emit_packet_in_place_and_limits),
+    };
+    return cmocka_run_group_tests_name("wire_tcp", tests, NULL, NULL);
+}
