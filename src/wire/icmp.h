@@ -13,20 +13,20 @@
 
 #include "ip.h"
 
-#define ICMP4_UNREACH       3
+#define ICMP4_UNREACH          3
 #define ICMP4_UNREACH_NEEDFRAG 4
-#define ICMP6_UNREACH       1
-#define ICMP6_PACKET_TOO_BIG 2
+#define ICMP6_UNREACH          1
+#define ICMP6_PACKET_TOO_BIG   2
 
 enum icmp_kind {
-    ICMP_KIND_UNREACH = 1,  /* host, net, port, protocol, admin unreachable */
-    ICMP_KIND_NEEDFRAG,     /* IPv4 fragmentation needed or IPv6 packet too big */
+    ICMP_KIND_UNREACH = 1, /* host, net, port, protocol, admin unreachable */
+    ICMP_KIND_NEEDFRAG,    /* IPv4 fragmentation needed or IPv6 packet too big */
 };
 
 struct icmp_repr {
-    uint8_t kind;           /* enum icmp_kind */
-    uint8_t type, code;     /* as received */
-    uint32_t mtu;           /* next-hop MTU for NEEDFRAG, else 0 */
+    uint8_t kind;       /* enum icmp_kind */
+    uint8_t type, code; /* as received */
+    uint32_t mtu;       /* next-hop MTU for NEEDFRAG, else 0 */
     /* The quoted packet: the one we sent, so src is our address. */
     struct tcpc_addr quoted_src, quoted_dst;
     uint8_t quoted_proto;

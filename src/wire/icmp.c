@@ -1,0 +1,165 @@
+/*
+ * ICMPv4 and ICMPv6 errors: parse the ones TCP reacts to, emit them for
+ * tests and tools.
+ *
+ * The quoted packet is parsed leniently, because routers quote what they
+ * received, truncated at will: its IPv4 total length may claim more than was
+ * quoted and its header checksum is not checked (RFC 1812 4.3.2.3 lets
+ * routers alter fields). What must hold is that the quote is our own family,
+ * is not a later fragment, and carries the first 8 bytes of the transport
+ * header, which is all that identifies the connection.
+ */
+#include "icmp.h"
+
+#include "bytes.h"
+#include "cksum.h"
+#include "wire.h"
+
+#define ICMP_HDR_LEN   8
+#define ICMP_QUOTE_MIN 8 /* bytes of transport header RFC 792 guarantees */
+#define ICMP4_OFFMASK  0x1fff
+/* RFC 1812 4.3.2.3 and RFC 4443 2.4(c): the size an error may grow to. */
+#define ICMP4_MAX_PACKET 576
+#define ICMP6_MAX_PACKET 1280
+
+#define IP6_NH_HOPOPTS 0
+#define IP6_NH_ROUTING 43
+#define IP6_NH_DSTOPTS 60
+
+/* Which errors tcpcore acts on, and what each means to it. */
+static int icmp_classify(uint8_t version, const uint8_t *buf, struct icmp_repr *out)
+{
+    out->type = buf[0];
+    out->code = buf[1];
+    if (version == 4 && out->type == ICMP4_UNREACH) {
+        out->kind = out->code == ICMP4_UNREACH_NEEDFRAG ? ICMP_KIND_NEEDFRAG : ICMP_KIND_UNREACH;
+        out->mtu = out->kind == ICMP_KIND_NEEDFRAG ? get_be16(buf + 6) : 0;
+        return 0;
+    }
+    if (version == 6 && out->type == ICMP6_UNREACH) {
+        out->kind = ICMP_KIND_UNREACH;
+        return 0;
+    }
+    if (version == 6 && out->type == ICMP6_PACKET_TOO_BIG) {
+        out->kind = ICMP_KIND_NEEDFRAG;
+        out->mtu = get_be32(buf + 4);
+        return 0;
+    }
+    return -WIRE_ICMP_NOTERROR;
+}
+
+/* Returns the quoted header length, or -1 when it is not a usable IPv4 header. */
+static int icmp_quote4(const uint8_t *q, size_t qlen, struct icmp_repr *out)
+{
+    size_t ihl;
+
+    if (qlen < IP4_HDR_LEN || q[0] >> 4 != 4)
+        return -1;
+    ihl = (size_t)(q[0] & 0x0f) * 4;
+    if (ihl < IP4_HDR_LEN || ihl > qlen)
+        return -1;
+    /* A later fragment holds no transport header at its start. */
+    if (get_be16(q + 6) & ICMP4_OFFMASK)
+        return -1;
+    out->quoted_proto = q[9];
+    out->quoted_src = tcpc_addr_v4(get_be32(q + 12));
+    out->quoted_dst = tcpc_addr_v4(get_be32(q + 16));
+    return (int)ihl;
+}
+
+/* Walks the quoted extension headers within what was quoted; a fragment
+ * header (44) ends the walk as an upper-layer protocol tcpcore ignores. */
+static int icmp_quote6(const uint8_t *q, size_t qlen, struct icmp_repr *out)
+{
+    size_t off = IP6_HDR_LEN;
+    uint8_t nh;
+
+    if (qlen < IP6_HDR_LEN || q[0] >> 4 != 6)
+        return -1;
+    nh = q[6];
+    for (unsigned count = 0; nh == IP6_NH_HOPOPTS || nh == IP6_NH_ROUTING || nh == IP6_NH_DSTOPTS;
+         count++) {
+        size_t len;
+
+        if (count == IP6_EXT_MAX || qlen - off < 2)
+            return -1;
+        len = ((size_t)q[off + 1] + 1) * 8;
+        if (qlen - off < len)
+            return -1;
+        nh = q[off];
+        off += len;
+    }
+    out->quoted_proto = nh;
+    out->quoted_src = tcpc_addr_v6(q + 8);
+    out->quoted_dst = tcpc_addr_v6(q + 24);
+    return (int)off;
+}
+
+static bool icmp_sum_ok(const struct ip_repr *ip, const uint8_t *buf, size_t buflen)
+{
+    uint32_t sum = 0;
+
+    if (ip->version == 6)
+        sum = cksum_pseudo(&ip->src, &ip->dst, IPPROTO_ICMP6_, (uint32_t)buflen);
+    return cksum_finish(cksum_add(sum, buf, buflen)) == 0;
+}
+
+int icmp_parse(const struct ip_repr *ip, const uint8_t *buf, size_t buflen, struct icmp_repr *out)
+{
+    const uint8_t *q = buf + ICMP_HDR_LEN;
+    size_t qlen;
+    int off, err;
+
+    memset(out, 0, sizeof(*out));
+    if (buflen < ICMP_HDR_LEN)
+        return -WIRE_ICMP_SHORT;
+    if (!icmp_sum_ok(ip, buf, buflen))
+        return -WIRE_ICMP_BADSUM;
+    err = icmp_classify(ip->version, buf, out);
+    if (err < 0)
+        return err;
+    qlen = buflen - ICMP_HDR_LEN;
+    off = ip->version == 6 ? icmp_quote6(q, qlen, out) : icmp_quote4(q, qlen, out);
+    if (off < 0 || qlen - (size_t)off < ICMP_QUOTE_MIN)
+        return -WIRE_ICMP_BADQUOTE;
+    /* Meaningful as a TCP header only when quoted_proto says TCP; the
+     * caller checks that, since UDP ports sit in the same place. */
+    out->quoted_sport = get_be16(q + off);
+    out->quoted_dport = get_be16(q + off + 2);
+    out->quoted_seq = get_be32(q + off + 4);
+    return 0;
+}
+
+int icmp_emit_packet(const struct ip_repr *ip, uint8_t type, uint8_t code, uint32_t mtu,
+                     const uint8_t *quote, size_t quotelen, uint8_t *buf, size_t buflen)
+{
+    struct ip_repr iph = *ip;
+    size_t iplen = ip_header_len(ip);
+    size_t max = ip->version == 6 ? ICMP6_MAX_PACKET : ICMP4_MAX_PACKET;
+    size_t msglen;
+    uint8_t *msg = buf + iplen;
+    uint32_t sum = 0;
+    int err;
+
+    if (quotelen > max - iplen - ICMP_HDR_LEN)
+        quotelen = max - iplen - ICMP_HDR_LEN;
+    msglen = ICMP_HDR_LEN + quotelen;
+    if (buflen < iplen + msglen)
+        return -WIRE_NOSPACE;
+    iph.proto = ip->version == 6 ? IPPROTO_ICMP6_ : IPPROTO_ICMP_;
+    iph.payload_len = (uint16_t)msglen;
+    if (quotelen)
+        memmove(msg + ICMP_HDR_LEN, quote, quotelen);
+    err = ip_emit(&iph, buf, buflen);
+    if (err < 0)
+        return err;
+    msg[0] = type;
+    msg[1] = code;
+    put_be16(msg + 2, 0);
+    /* v4 keeps the MTU in the low half of the word (RFC 1191), v6 in all of it. */
+    put_be32(msg + 4, ip->version == 6 ? mtu : (mtu & 0xffff));
+    if (ip->version == 6)
+        sum = cksum_pseudo(&iph.src, &iph.dst, IPPROTO_ICMP6_, (uint32_t)msglen);
+    put_be16(msg + 2, cksum_finish(cksum_add(sum, msg, msglen)));
+    return (int)(iplen + msglen);
+}
