@@ -91,7 +91,9 @@ static inline tcpc_time_t timer_deadline(const struct timer *t)
 /*
  * Schedules t for deadline, moving it if already armed (it then counts as
  * armed now for FIFO purposes). A deadline at or before the latest `now`
- * fires on the next timer_wheel_expire. TCPC_TIME_NEVER cancels.
+ * fires on the next timer_wheel_expire. TCPC_TIME_NEVER cancels. A timer
+ * belongs to one wheel at a time: arming it on another while armed corrupts
+ * both.
  */
 void timer_arm(struct timer_wheel *w, struct timer *t, tcpc_time_t deadline);
 
