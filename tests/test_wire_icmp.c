@@ -276,6 +276,15 @@ static void test_bad_quotes(void **state)
     assert_int_equal(emit_parse(&ip6, 1, 1, 0, syn, 60, &ic), -WIRE_ICMP_BADQUOTE);
     assert_int_equal(emit_parse(&ip6, 1, 1, 0, syn6, 47, &ic), -WIRE_ICMP_BADQUOTE);
     assert_int_equal(emit_parse(&ip6, 1, 1, 0, syn6, 39, &ic), -WIRE_ICMP_BADQUOTE);
+    /* A v4-mapped address in an IPv6 quote would name an IPv4 connection
+     * (found by fuzz_icmp). */
+    memset(syn6 + 8, 0, 10);
+    syn6[18] = syn6[19] = 0xff;
+    assert_int_equal(emit_parse(&ip6, 1, 1, 0, syn6, sn6, &ic), -WIRE_ICMP_BADQUOTE);
+    unhex(syn6_hex, syn6, sizeof(syn6));
+    memset(syn6 + 24, 0, 10);
+    syn6[34] = syn6[35] = 0xff;
+    assert_int_equal(emit_parse(&ip6, 1, 1, 0, syn6, sn6, &ic), -WIRE_ICMP_BADQUOTE);
     memcpy(q, syn, 28);
     q[0] = 0x44; /* quoted IHL below 5 */
     assert_int_equal(emit_parse(&ip, 3, 1, 0, q, 28, &ic), -WIRE_ICMP_BADQUOTE);

@@ -5,9 +5,10 @@
  * The quoted packet is parsed leniently, because routers quote what they
  * received, truncated at will: its IPv4 total length may claim more than was
  * quoted and its header checksum is not checked (RFC 1812 4.3.2.3 lets
- * routers alter fields). What must hold is that the quote is our own family,
- * is not a later fragment, and carries the first 8 bytes of the transport
- * header, which is all that identifies the connection.
+ * routers alter fields). What must hold is that the quote is our own family
+ * (an IPv6 quote with v4-mapped addresses is not), is not a later fragment,
+ * and carries the first 8 bytes of the transport header, which is all that
+ * identifies the connection.
  */
 #include "icmp.h"
 
@@ -92,6 +93,10 @@ static int icmp_quote6(const uint8_t *q, size_t qlen, struct icmp_repr *out)
     out->quoted_proto = nh;
     out->quoted_src = tcpc_addr_v6(q + 8);
     out->quoted_dst = tcpc_addr_v6(q + 24);
+    /* We never send those (ip6_parse refuses them too); taken at face value
+     * an ICMPv6 error could name, and so disturb, an IPv4 connection. */
+    if (tcpc_addr_is_v4(&out->quoted_src) || tcpc_addr_is_v4(&out->quoted_dst))
+        return -1;
     return (int)off;
 }
 
