@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs under fuzz/regress/<target>/.
+
+The seeds are packets the Linux kernel sent (captured off a tun device, so
+their checksums are real, not offloaded) plus a few built here around them:
+a data segment with timestamps and SACK, an IPv6 SYN behind a destination
+options header, and ICMP errors quoting the SYNs. Run from anywhere; it
+only (re)writes the seed-*.bin files, never the regression inputs found
+by fuzzing.
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+SYN4 = bytes.fromhex(
+    "4500003c6b994000400642fbc6120001c6120002855c00507a21727f00000000"
+    "a002faf026070000020405b40402080a67d9c0b6000000000103030a")
+SYN6 = bytes.fromhex(
+    "60092f640028064020010db800000000000000000000000120010db800000000"
+    "0000000000000002e7b800503e2fdba300000000a002fd203f0c0000020405a0"
+    "0402080a70e83dab000000000103030a")
+UNREACH4 = bytes.fromhex(
+    "45c00040660c0000400187c7c6130001c61300020303a74800000000"
+    "450000241234400040119c6bc6130002c61300019c40000900100000746370636f726521")
+UNREACH6 = bytes.fromhex(
+    "6000688000403a4020010db800010000000000000000000120010db800010000"
+    "0000000000000002010431db00000000600000000010114020010db800010000"
+    "000000000000000220010db80001000000000000000000019c41000900104eb2"
+    "746370636f726521")
+
+
+def cksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip4(src, dst, proto, payload, ident=1):
+    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                              0x4000, 64, proto, 0, bytes(src), bytes(dst)))
+    h[10:12] = struct.pack("!H", cksum(bytes(h)))
+    return bytes(h) + payload
+
+
+def ip6(src, dst, nh, payload):
+    return struct.pack("!IHBB", 0x6000_0000, len(payload), nh, 64) + src + dst + payload
+
+
+def with_sum(seg, off, pseudo):
+    seg = bytearray(seg)
+    seg[off:off + 2] = b"\0\0"
+    seg[off:off + 2] = struct.pack("!H", cksum(pseudo + bytes(seg)))
+    return bytes(seg)
+
+
+def pseudo4(src, dst, proto, n):
+    return bytes(src) + bytes(dst) + struct.pack("!xBH", proto, n)
+
+
+def pseudo6(src, dst, proto, n):
+    return src + dst + struct.pack("!I3xB", n, proto)
+
+
+A4, B4 = [198, 18, 0, 1], [198, 18, 0, 2]
+R4 = [203, 0, 113, 1]
+A6, B6 = SYN6[8:24], SYN6[24:40]
+R6 = bytes.fromhex("20010db8ff00000000000000000000fe")
+
+
+def data_segment():
+    """An ACK with data, timestamps (NOP NOP TS) and two SACK blocks."""
+    opts = bytes([1, 1, 8, 10]) + struct.pack("!II", 1000, 2000)
+    opts += bytes([1, 1, 5, 18]) + struct.pack("!IIII", 10, 20, 30, 40)
+    hdr = struct.pack("!HHIIBBHHH", 40000, 443, 1, 2, (20 + len(opts)) // 4 << 4,
+                      0x18, 502, 0, 0)
+    seg = hdr + opts + b"GET / HTTP/1.0\r\n\r\n"
+    return with_sum(seg, 16, pseudo4(A4, B4, 6, len(seg)))
+
+
+def syn6_dstopts():
+    """The IPv6 SYN behind an 8-byte destination options header (PadN)."""
+    ext = bytes([6, 0, 1, 4, 0, 0, 0, 0])
+    return ip6(A6, B6, 60, ext + SYN6[40:])
+
+
+def icmp4(typ, code, rest, quote):
+    msg = bytearray(struct.pack("!BBHI", typ, code, 0, rest) + quote)
+    msg[2:4] = struct.pack("!H", cksum(bytes(msg)))
+    return bytes(msg)
+
+
+def icmp6(typ, code, rest, quote, src=R6, dst=A6):
+    msg = struct.pack("!BBHI", typ, code, 0, rest) + quote
+    return with_sum(msg, 2, pseudo6(src, dst, 58, len(msg)))
+
+
+def seeds():
+    seg4 = data_segment()
+    pkt4 = ip4(A4, B4, 6, seg4)
+    needfrag = icmp4(3, 4, 1400, SYN4[:28])
+    ptb = icmp6(2, 0, 1280, SYN6)
+    return {
+        "ip4": {"syn": SYN4, "data": pkt4, "icmp-unreach": UNREACH4,
+                "needfrag": ip4(R4, A4, 1, needfrag)},
+        "ip6": {"syn": SYN6, "syn-dstopts": syn6_dstopts(), "icmp-unreach": UNREACH6,
+                "ptb": ip6(R6, A6, 58, ptb)},
+        "tcp": {"syn4": SYN4[20:], "syn6": SYN6[40:], "data": seg4},
+        "icmp": {"unreach4": UNREACH4[20:], "unreach6": UNREACH6[40:],
+                 "needfrag4": needfrag, "ptb6": ptb},
+        "roundtrip": {"syn4": SYN4, "syn6": SYN6, "data4": pkt4,
+                      "syn6-dstopts": syn6_dstopts()},
+    }
+
+
+def main():
+    for target, files in seeds().items():
+        d = os.path.join(HERE, "regress", target)
+        os.makedirs(d, exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join(d, "seed-%s.bin" % name), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()
