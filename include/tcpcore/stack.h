@@ -36,15 +36,15 @@ typedef void (*tcpc_trace_fn)(void *ctx, const char *line);
 #define TCPC_MAX_LOCAL_ADDRS 16
 
 struct tcpc_config {
-    tcpc_output_fn output;   /* required */
+    tcpc_output_fn output; /* required */
     void *output_ctx;
-    tcpc_trace_fn trace;     /* optional */
+    tcpc_trace_fn trace; /* optional */
     void *trace_ctx;
     /* Addresses this stack answers for. Packets to other addresses are
      * dropped (ips_notlocal) unless a socket asked for IP_BINDANY. */
     struct tcpc_addr local_addrs[TCPC_MAX_LOCAL_ADDRS];
     unsigned nlocal_addrs;
-    uint32_t mtu;            /* link MTU; MSS derives from it. Default 1500. */
+    uint32_t mtu; /* link MTU; MSS derives from it. Default 1500. */
     /* Randomness. With use_seed, every secret and random choice derives from
      * seed, so a run replays exactly (tests, fuzzing, benchmarks). Without
      * it, secrets come from the system's random source (libsodium). */

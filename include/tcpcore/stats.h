@@ -40,7 +40,7 @@
     X(tcps_rcvbadoff, "segments with a bad data offset")                                           \
     X(tcps_rcvbadsum, "segments with a bad checksum")                                              \
     X(tcps_rcvbadopt, "segments with malformed options")                                           \
-    X(tcps_rcvpack, "in-sequence data segments received")                                         \
+    X(tcps_rcvpack, "in-sequence data segments received")                                          \
     X(tcps_rcvbyte, "in-sequence bytes received")                                                  \
     X(tcps_rcvduppack, "completely duplicate segments")                                            \
     X(tcps_rcvdupbyte, "completely duplicate bytes")                                               \
@@ -79,7 +79,7 @@
     /* Connections */                                                                              \
     X(tcps_connattempt, "connections initiated")                                                   \
     X(tcps_accepts, "connections accepted")                                                        \
-    X(tcps_connects, "connections established")                                                   \
+    X(tcps_connects, "connections established")                                                    \
     X(tcps_drops, "connections dropped")                                                           \
     X(tcps_conndrops, "embryonic connections dropped")                                             \
     X(tcps_closed, "connections closed")                                                           \

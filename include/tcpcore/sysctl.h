@@ -35,10 +35,10 @@
     X(sc_bucketlimit, "net.inet.tcp.syncache.bucketlimit", 30, 1, 1 << 16, TCPC_TUN_BOOT,          \
       "SYN cache entries per bucket")                                                              \
     X(sc_cachelimit, "net.inet.tcp.syncache.cachelimit", 0, 1, 1 << 28,                            \
-      TCPC_TUN_BOOT | TCPC_TUN_AUTO0, "SYN cache entries in all (0: hashsize x bucketlimit)")     \
+      TCPC_TUN_BOOT | TCPC_TUN_AUTO0, "SYN cache entries in all (0: hashsize x bucketlimit)")      \
     X(sc_rexmtlimit, "net.inet.tcp.syncache.rexmtlimit", 3, 0, 12, TCPC_TUN_RW,                    \
       "SYN-ACK retransmissions before a SYN cache entry is dropped")                               \
-    X(maxtcptw, "net.inet.tcp.maxtcptw", 0, 32, 1 << 28, TCPC_TUN_RW | TCPC_TUN_AUTO0,              \
+    X(maxtcptw, "net.inet.tcp.maxtcptw", 0, 32, 1 << 28, TCPC_TUN_RW | TCPC_TUN_AUTO0,             \
       "compressed TIME_WAIT entries (at least 32; 0: half the ephemeral port range)")              \
     X(nolocaltimewait, "net.inet.tcp.nolocaltimewait", 0, 0, 1, TCPC_TUN_RW,                       \
       "skip TIME_WAIT for connections to a local address (0 or 1)")                                \
@@ -62,8 +62,7 @@
       "largest socket buffer in bytes (sets the window scale we offer)")                           \
     X(rfc1323, "net.inet.tcp.rfc1323", 1, 0, 1, TCPC_TUN_RW,                                       \
       "use window scaling and timestamps (RFC 7323) (0 or 1)")                                     \
-    X(sack_enable, "net.inet.tcp.sack.enable", 1, 0, 1, TCPC_TUN_RW,                               \
-      "negotiate SACK (0 or 1)")                                                                   \
+    X(sack_enable, "net.inet.tcp.sack.enable", 1, 0, 1, TCPC_TUN_RW, "negotiate SACK (0 or 1)")    \
     X(delayed_ack, "net.inet.tcp.delayed_ack", 1, 0, 1, TCPC_TUN_RW, "delay ACKs (0 or 1)")        \
     X(delacktime, "net.inet.tcp.delacktime", 40, 1, 1000, TCPC_TUN_RW,                             \
       "delayed ACK timeout in milliseconds")                                                       \

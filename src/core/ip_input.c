@@ -1,0 +1,122 @@
+/*
+ * IP input and output for the stack; see ip_input.h.
+ */
+#include "core/ip_input.h"
+
+#include <errno.h>
+
+#include "core/stack.h"
+#include "tcp/tcp.h"
+#include "wire/icmp.h"
+#include "wire/wire.h"
+
+enum tcpc_stat_id ip_input_error_stat(int wire_err)
+{
+    switch (-wire_err) {
+    case WIRE_IP_SHORT:
+        return TCPC_STAT_ips_toosmall;
+    case WIRE_IP_BADVERSION:
+        return TCPC_STAT_ips_badvers;
+    case WIRE_IP_BADHLEN:
+        return TCPC_STAT_ips_badhlen;
+    case WIRE_IP_BADLEN:
+        return TCPC_STAT_ips_tooshort;
+    case WIRE_IP_BADSUM:
+        return TCPC_STAT_ips_badsum;
+    case WIRE_IP_FRAGMENT:
+        return TCPC_STAT_ips_fragments;
+    case WIRE_IP_BADSRC:
+        return TCPC_STAT_ips_badaddr;
+    case WIRE_IP6_EXTLIMIT:
+        return TCPC_STAT_ip6s_toomanyhdr;
+    case WIRE_IP6_EXTSHORT:
+        return TCPC_STAT_ip6s_exthdrtooshort;
+    case WIRE_TCP_SHORT:
+        return TCPC_STAT_tcps_rcvshort;
+    case WIRE_TCP_BADOFF:
+        return TCPC_STAT_tcps_rcvbadoff;
+    case WIRE_TCP_BADSUM:
+        return TCPC_STAT_tcps_rcvbadsum;
+    case WIRE_TCPOPT_BADLEN:
+        return TCPC_STAT_tcps_rcvbadopt;
+    case WIRE_ICMP_SHORT:
+    case WIRE_ICMP_BADQUOTE:
+        return TCPC_STAT_icps_tooshort;
+    case WIRE_ICMP_BADSUM:
+        return TCPC_STAT_icps_checksum;
+    default:
+        return TCPC_STAT_icps_ignored;
+    }
+}
+
+static void ip_drop_parse(struct tcpc_stack *stack, int err)
+{
+    stack_drop(stack, ip_input_error_stat(err), wire_strerror(err));
+}
+
+/* An IPv6 packet must not carry IPv4-mapped addresses (RFC 4291 2.5.5.2);
+ * one that did would alias an IPv4 flow in our single address space. */
+static bool ip_addrs_match_version(const struct ip_repr *ip)
+{
+    bool v4 = ip->version == 4;
+    return tcpc_addr_is_v4(&ip->src) == v4 && tcpc_addr_is_v4(&ip->dst) == v4;
+}
+
+static void ip_input_icmp(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *msg)
+{
+    struct icmp_repr icmp;
+    int err = icmp_parse(ip, msg, ip->payload_len, &icmp);
+    if (err < 0) {
+        ip_drop_parse(stack, err);
+        return;
+    }
+    if (icmp.quoted_proto != IPPROTO_TCP_ || !tcpc_addr_is_local(stack, &icmp.quoted_src)) {
+        stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error quotes no TCP segment of ours");
+        return;
+    }
+    STAT_INC(stack, icps_unreach);
+    tcp_ctlinput(stack, &icmp);
+}
+
+void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len)
+{
+    struct ip_repr ip;
+    STAT_INC(stack, ips_total);
+    int hdrlen = ip_parse(pkt, len, &ip);
+    if (hdrlen < 0) {
+        ip_drop_parse(stack, hdrlen);
+        return;
+    }
+    if (!ip_addrs_match_version(&ip)) {
+        stack_drop(stack, TCPC_STAT_ips_badaddr, "IPv4-mapped address in an IPv6 header");
+        return;
+    }
+    const uint8_t *payload = pkt + hdrlen;
+    bool icmp = ip.proto == (ip.version == 4 ? IPPROTO_ICMP_ : IPPROTO_ICMP6_);
+    if (ip.proto != IPPROTO_TCP_ && !icmp) {
+        stack_drop(stack, TCPC_STAT_ips_noproto, "not TCP or ICMP");
+        return;
+    }
+    /* TCP may accept segments for foreign addresses on behalf of an
+     * IP_BINDANY socket, so the locality check for TCP lives there. */
+    if (icmp) {
+        if (!tcpc_addr_is_local(stack, &ip.dst)) {
+            stack_drop(stack, TCPC_STAT_ips_notlocal, "ICMP for an address not ours");
+            return;
+        }
+        ip_input_icmp(stack, &ip, payload);
+        return;
+    }
+    tcp_input(stack, &ip, payload, ip.payload_len);
+}
+
+int ip_output_tcp(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *tcp)
+{
+    int len = tcp_emit_packet(ip, tcp, stack->outbuf, sizeof(stack->outbuf));
+    if (len < 0)
+        return -EMSGSIZE;
+    STAT_INC(stack, tcps_sndtotal);
+    STAT_INC(stack, ips_localout);
+    stack->cfg.output(stack->cfg.output_ctx, stack->outbuf, (size_t)len);
+    return 0;
+}

@@ -1,0 +1,22 @@
+/*
+ * Internal side of the tunables: defaults, whole-set validation, and the
+ * effective values of auto-sized tunables.
+ */
+#ifndef TCPCORE_CORE_SYSCTL_H
+#define TCPCORE_CORE_SYSCTL_H
+
+#include "tcpcore/sysctl.h"
+
+void sysctl_defaults(struct tcpc_tunables *tun);
+
+/* 0, or -EINVAL with *why naming the first tunable that is out of bounds or
+ * inconsistent with another. */
+int sysctl_validate(const struct tcpc_tunables *tun, const char **why);
+
+/* net.inet.tcp.maxtcptw in force (auto-sized when set to 0). */
+int64_t sysctl_maxtcptw(const struct tcpc_tunables *tun);
+
+/* net.inet.tcp.syncache.cachelimit in force (hashsize x bucketlimit when 0). */
+int64_t sysctl_sc_cachelimit(const struct tcpc_tunables *tun);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * Ring-buffer socket buffers with in-place reassembly; see sockbuf.h.
+ */
+#include "tcp/sockbuf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sb_init(struct sockbuf *sb, uint32_t cap)
+{
+    memset(sb, 0, sizeof(*sb));
+    sb->buf = malloc(cap);
+    if (!sb->buf)
+        return -ENOMEM;
+    sb->cap = cap;
+    return 0;
+}
+
+void sb_free(struct sockbuf *sb)
+{
+    free(sb->buf);
+    sb->buf = NULL;
+    sb->cap = sb->len = sb->head = 0;
+    sb->nranges = 0;
+}
+
+/* Copies n bytes into the ring at logical offset off from head. */
+static void sb_write_at(struct sockbuf *sb, uint32_t off, const uint8_t *data, uint32_t n)
+{
+    uint32_t pos = (sb->head + off) % sb->cap;
+    uint32_t first = sb->cap - pos < n ? sb->cap - pos : n;
+    memcpy(sb->buf + pos, data, first);
+    memcpy(sb->buf, data + first, n - first);
+}
+
+uint32_t sb_append(struct sockbuf *sb, const void *data, uint32_t n)
+{
+    if (n > sb_space(sb))
+        n = sb_space(sb);
+    if (n == 0)
+        return 0;
+    sb_write_at(sb, sb->len, data, n);
+    sb->len += n;
+    return n;
+}
+
+void sb_copy_out(const struct sockbuf *sb, uint32_t off, void *out, uint32_t n)
+{
+    uint32_t pos = (sb->head + off) % sb->cap;
+    uint32_t first = sb->cap - pos < n ? sb->cap - pos : n;
+    memcpy(out, sb->buf + pos, first);
+    memcpy((uint8_t *)out + first, sb->buf, n - first);
+}
+
+void sb_drop(struct sockbuf *sb, uint32_t n)
+{
+    sb->head = (sb->head + n) % sb->cap;
+    sb->len -= n;
+    /* Out-of-order ranges are relative to the in-order end, which does not
+     * move when the front is consumed. */
+}
+
+uint32_t sb_read(struct sockbuf *sb, void *out, uint32_t n)
+{
+    if (n > sb->len)
+        n = sb->len;
+    if (n == 0)
+        return 0;
+    sb_copy_out(sb, 0, out, n);
+    sb_drop(sb, n);
+    return n;
+}
+
+/* Merges [start, end) into the sorted, disjoint range list. */
+static int sb_ranges_add(struct sockbuf *sb, uint32_t start, uint32_t end)
+{
+    struct sb_range merged = {start, end};
+    struct sb_range kept[SB_MAXRANGES + 1];
+    unsigned n = 0;
+    bool placed = false;
+    for (unsigned i = 0; i < sb->nranges; i++) {
+        struct sb_range r = sb->ranges[i];
+        if (r.end < merged.start) {
+            kept[n++] = r;
+        } else if (merged.end < r.start) {
+            if (!placed) {
+                kept[n++] = merged;
+                placed = true;
+            }
+            kept[n++] = r;
+        } else {
+            merged.start = r.start < merged.start ? r.start : merged.start;
+            merged.end = r.end > merged.end ? r.end : merged.end;
+        }
+    }
+    if (!placed)
+        kept[n++] = merged;
+    if (n > SB_MAXRANGES)
+        return -ENOBUFS;
+    memcpy(sb->ranges, kept, n * sizeof(kept[0]));
+    sb->nranges = (uint8_t)n;
+    return 0;
+}
+
+int sb_place(struct sockbuf *sb, uint32_t off, const void *data, uint32_t n)
+{
+    if (n == 0)
+        return 0;
+    if ((uint64_t)sb->len + off + n > sb->cap)
+        return -ENOBUFS;
+    int err = sb_ranges_add(sb, off, off + n);
+    if (err)
+        return err;
+    sb_write_at(sb, sb->len + off, data, n);
+    return 0;
+}
+
+uint32_t sb_absorb(struct sockbuf *sb, uint32_t appended)
+{
+    uint32_t gained = 0;
+    /* Ranges were relative to the old in-order end; shift them back. */
+    unsigned n = 0;
+    for (unsigned i = 0; i < sb->nranges; i++) {
+        struct sb_range r = sb->ranges[i];
+        if (r.end <= appended)
+            continue; /* wholly covered by what was appended */
+        r.start = r.start > appended ? r.start - appended : 0;
+        r.end -= appended;
+        sb->ranges[n++] = r;
+    }
+    sb->nranges = (uint8_t)n;
+    while (sb->nranges > 0 && sb->ranges[0].start == 0) {
+        uint32_t take = sb->ranges[0].end;
+        sb->len += take;
+        gained += take;
+        memmove(sb->ranges, sb->ranges + 1, (sb->nranges - 1) * sizeof(sb->ranges[0]));
+        sb->nranges--;
+        for (unsigned i = 0; i < sb->nranges; i++) {
+            sb->ranges[i].start -= take;
+            sb->ranges[i].end -= take;
+        }
+    }
+    return gained;
+}

@@ -1,0 +1,743 @@
+/*
+ * Segment arrival: RFC 9293 section 3.10.7, with the RFC 5961 defences
+ * against blind RST, SYN and data injection and RFC 7323 PAWS.
+ *
+ * The order of checks follows the RFC's event-processing text so that each
+ * rule can be found by its step: RST, timestamps (PAWS), SYN, sequence
+ * acceptability and trimming, ACK, data, FIN. Every segment that is dropped
+ * bumps a counter; every rule has a segment-level test in tests/.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/ip_input.h"
+#include "core/stack.h"
+#include "tcp/tcp_demux.h"
+#include "tcp/tcp_subr.h"
+#include "util/seq.h"
+#include "wire/wire.h"
+
+/* A segment as the state machine sees it: parsed header plus where it came
+ * from. seq/tlen/flags may be trimmed as processing goes. */
+struct tcp_seg {
+    const struct ip_repr *ip;
+    struct tcp_repr th;
+    uint32_t seq;
+    uint32_t tlen; /* payload bytes still considered */
+    const uint8_t *data;
+    uint8_t flags;
+};
+
+/* RFC 7323 5.5: a ts_recent older than 24 days may be stale. */
+#define TCP_PAWS_IDLE (24ULL * 24 * 3600 * TCPC_USEC_PER_SEC)
+
+/* RFC 9293 3.10.7.1: the reset owed for a segment nobody wants. */
+static void tcp_reject(struct tcpc_stack *stack, const struct tcp_seg *s)
+{
+    if (s->flags & TH_RST)
+        return;
+    const struct ip_repr *ip = s->ip;
+    if (s->flags & TH_ACK) {
+        tcp_respond(stack, &ip->dst, s->th.dport, &ip->src, s->th.sport, s->th.ack, 0, TH_RST);
+        return;
+    }
+    uint32_t seglen = s->tlen + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
+    tcp_respond(stack, &ip->dst, s->th.dport, &ip->src, s->th.sport, 0, s->seq + seglen,
+                TH_RST | TH_ACK);
+}
+
+/* Our window scale: the smallest shift whose window covers the largest
+ * socket buffer (kern.ipc.maxsockbuf), so the peer never sees a scale larger
+ * than needed (some middleboxes mangle large ones). */
+static uint8_t tcp_pick_rcv_scale(const struct tcpc_stack *stack)
+{
+    uint8_t s = 0;
+    while (s < TCP_MAX_WINSHIFT &&
+           ((uint64_t)TCP_MAXWIN << s) < (uint64_t)stack->cfg.tun.sockbuf_max)
+        s++;
+    return s;
+}
+
+/* Options on a SYN we received, as RFC 7323 and RFC 2018 negotiate them. */
+void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o)
+{
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    if (tun->rfc1323 && (o->present & TOF_WSCALE) && (tp->t_flags & TF_REQ_SCALE)) {
+        tp->t_flags |= TF_RCVD_SCALE;
+        tp->snd_scale = o->wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : o->wscale;
+        tp->rcv_scale = tp->request_r_scale;
+    } else {
+        tp->snd_scale = tp->rcv_scale = 0;
+    }
+    if (tun->rfc1323 && (o->present & TOF_TS) && (tp->t_flags & TF_REQ_TSTMP)) {
+        tp->t_flags |= TF_RCVD_TSTMP;
+        tp->ts_recent = o->tsval;
+        tp->ts_recent_age = stack->now;
+    } else {
+        tp->t_flags &= ~TF_REQ_TSTMP;
+    }
+    if (tun->sack_enable && (o->present & TOF_SACKPERM))
+        tp->t_flags |= TF_SACK_PERMIT;
+    tcp_mss_update(stack, tp, (o->present & TOF_MSS) ? o->mss : 0);
+}
+
+/* What every new connection offers, before hearing from the peer. */
+void tcp_syn_offer(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (stack->cfg.tun.rfc1323) {
+        tp->t_flags |= TF_REQ_SCALE | TF_REQ_TSTMP;
+        tp->request_r_scale = tcp_pick_rcv_scale(stack);
+        tp->ts_offset = rand_u32(&stack->rand);
+    }
+    tp->snd_cwnd = TCP_INITIAL_WINDOW * (uint32_t)tp->t_maxseg;
+    tp->snd_ssthresh = UINT32_MAX;
+}
+
+/* Initial send/receive sequence state once IRS is known. */
+static void tcp_seq_init_rcv(struct tcpcb *tp, uint32_t irs)
+{
+    tp->irs = irs;
+    tp->rcv_nxt = irs + 1;
+    tp->rcv_adv = tp->rcv_nxt;
+    tp->last_ack_sent = tp->rcv_nxt;
+}
+
+void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tp->iss = tcp_new_isn(stack, tp);
+    tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+    tp->snd_recover = tp->iss;
+}
+
+static struct tcpcb *tcp_spawn_child(struct tcpc_stack *stack, struct tcpcb *l,
+                                     const struct tcp_seg *s)
+{
+    int err;
+    struct tcpcb *tp =
+        tcb_new(stack, tcpc_addr_is_v4(&s->ip->src) ? TCPC_AF_INET : TCPC_AF_INET6, &err);
+    if (!tp)
+        return NULL;
+    tp->so_options = l->so_options;
+    tp->t_flags |= l->t_flags & TF_NODELAY;
+    tp->t_usermss = l->t_usermss;
+    tp->snd_bufsize = l->snd_bufsize;
+    tp->rcv_bufsize = l->rcv_bufsize;
+    tp->linger = l->linger;
+    if (tcb_alloc_buffers(tp)) {
+        tcb_free(stack, tp);
+        return NULL;
+    }
+    tp->laddr = s->ip->dst;
+    tp->lport = s->th.dport;
+    tp->faddr = s->ip->src;
+    tp->fport = s->th.sport;
+    tp->bound = 1;
+    tp->parent = l;
+    l->q_incomplete++;
+    demux_insert(stack, tp);
+    return tp;
+}
+
+/* RFC 9293 3.10.7.2: a segment for a listener. */
+static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct tcp_seg *s)
+{
+    if (s->flags & TH_RST) {
+        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST to a listener");
+        return;
+    }
+    if (s->flags & TH_ACK) {
+        STAT_INC(stack, tcps_sc_badack);
+        tcp_reject(stack, s);
+        return;
+    }
+    if (!(s->flags & TH_SYN)) {
+        stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "neither SYN, ACK nor RST to a listener");
+        return;
+    }
+    /* The backlog bounds completed plus embryonic connections (FreeBSD
+     * allows 3/2 of the backlog across both queues). */
+    if (l->q_len + l->q_incomplete >= l->q_limit + l->q_limit / 2 + 1) {
+        stack_drop(stack, TCPC_STAT_tcps_listendrop, "listen queue full");
+        return;
+    }
+    struct tcpcb *tp = tcp_spawn_child(stack, l, s);
+    if (!tp) {
+        stack_drop(stack, TCPC_STAT_tcps_listendrop, "no memory for a new connection");
+        return;
+    }
+    tcp_syn_offer(stack, tp);
+    tcp_syn_negotiate(stack, tp, &s->th.opts);
+    tcp_seq_init_rcv(tp, s->seq);
+    tcp_seq_init_snd(stack, tp);
+    /* The SYN's window is never scaled (RFC 7323 2.2). */
+    tp->snd_wnd = s->th.win;
+    tp->snd_wl1 = s->seq;
+    tp->snd_wl2 = tp->iss;
+    tp->state = TCPS_SYN_RECEIVED;
+    /* Data on a SYN is not acknowledged: the peer resends it once the
+     * handshake completes, and a flood cannot make us buffer it. */
+    tcp_timer_set(stack, tp, TT_KEEP, (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC);
+    tcp_output(stack, tp);
+}
+
+/* RFC 9293 3.10.7.3: SYN_SENT. Returns false when tp was closed. */
+static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    bool ack_ok = false;
+    if (s->flags & TH_ACK) {
+        if (SEQ_LEQ(s->th.ack, tp->iss) || SEQ_GT(s->th.ack, tp->snd_max)) {
+            tcp_reject(stack, s);
+            return;
+        }
+        ack_ok = true;
+    }
+    if (s->flags & TH_RST) {
+        if (ack_ok)
+            tcp_drop(stack, tp, ECONNREFUSED);
+        else
+            stack_drop(stack, TCPC_STAT_tcps_badrst, "RST without an acceptable ACK in SYN_SENT");
+        return;
+    }
+    if (!(s->flags & TH_SYN)) {
+        stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "neither SYN nor RST in SYN_SENT");
+        return;
+    }
+    tcp_syn_negotiate(stack, tp, &s->th.opts);
+    tcp_seq_init_rcv(tp, s->seq);
+    tp->snd_wnd = s->th.win;
+    tp->snd_wl1 = s->seq;
+    if (ack_ok) {
+        tp->snd_una = s->th.ack;
+        tp->snd_wl2 = s->th.ack;
+        if (tp->t_rtttime) {
+            tcp_xmit_timer(stack, tp, stack->now - tp->t_rtttime);
+            tp->t_rtttime = 0;
+        }
+        tcp_timer_stop(stack, tp, TT_REXMT);
+        if (tp->t_flags & TF_SYN_REXMT)
+            tp->snd_cwnd = tp->t_maxseg; /* RFC 5681 3.1: the SYN was lost once */
+        tcp_set_state(stack, tp, TCPS_ESTABLISHED);
+    } else {
+        /* Simultaneous open: our SYN crossed theirs. */
+        tp->snd_nxt = tp->iss;
+        tcp_set_state(stack, tp, TCPS_SYN_RECEIVED);
+    }
+    tp->t_flags |= TF_ACKNOW;
+    tcp_output(stack, tp);
+}
+
+/* The window we offered, for sequence checks. */
+static uint32_t tcp_rcv_window(const struct tcpcb *tp)
+{
+    uint32_t space = tcp_rcv_space(tp);
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    return space > offered ? space : offered;
+}
+
+static bool tcp_seq_in_window(const struct tcpcb *tp, uint32_t seq)
+{
+    return SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + tcp_rcv_window(tp));
+}
+
+/* A reset that passed RFC 5961's exact-match test. */
+static void tcp_reset_received(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    switch (tp->state) {
+    case TCPS_SYN_RECEIVED:
+        if (tp->parent) { /* passive: back to LISTEN, which here means forget it */
+            tcp_close(stack, tp);
+            return;
+        }
+        tcp_drop(stack, tp, ECONNREFUSED);
+        return;
+    case TCPS_ESTABLISHED:
+    case TCPS_FIN_WAIT_1:
+    case TCPS_FIN_WAIT_2:
+    case TCPS_CLOSE_WAIT:
+        STAT_INC(stack, tcps_drops);
+        tp->so_error = ECONNRESET;
+        tcp_close(stack, tp);
+        return;
+    default:
+        tcp_close(stack, tp);
+        return;
+    }
+}
+
+/* RFC 5961 3.2: only an RST at exactly rcv_nxt resets; one merely in the
+ * window draws a challenge ACK; anything else is dropped. RFC 1337: TIME_WAIT
+ * ignores RSTs. Returns true when the segment was consumed. */
+static void tcp_rst_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    if (tp->state == TCPS_TIME_WAIT) {
+        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST in TIME_WAIT (RFC 1337)");
+        return;
+    }
+    if (s->seq == tp->rcv_nxt) {
+        tcp_reset_received(stack, tp);
+        return;
+    }
+    if (tcp_seq_in_window(tp, s->seq)) {
+        tcp_send_challenge_ack(stack, tp);
+        return;
+    }
+    stack_drop(stack, TCPC_STAT_tcps_badrst, "RST outside the window");
+}
+
+/* RFC 7323 5.3 PAWS and 4.3 ts_recent. Returns false to drop. */
+static bool tcp_paws_ok(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    bool negotiated =
+        (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP);
+    if (!negotiated)
+        return true;
+    if (!(s->th.opts.present & TOF_TS)) {
+        /* RFC 7323 3.2: a TCP SHOULD drop non-RST segments without TSopt. */
+        stack_drop(stack, TCPC_STAT_tcps_rcvbadopt,
+                   "missing timestamp on a timestamped connection");
+        return false;
+    }
+    if (tp->ts_recent && TSTMP_LT(s->th.opts.tsval, tp->ts_recent)) {
+        if (stack->now - tp->ts_recent_age > TCP_PAWS_IDLE) {
+            tp->ts_recent = 0; /* too old to judge by */
+            return true;
+        }
+        STAT_INC(stack, tcps_rcvduppack);
+        STAT_ADD(stack, tcps_rcvdupbyte, s->tlen);
+        stack_drop(stack, TCPC_STAT_tcps_pawsdrop, "PAWS: timestamp older than ts_recent");
+        tp->t_flags |= TF_ACKNOW;
+        tcp_output(stack, tp);
+        return false;
+    }
+    return true;
+}
+
+/* RFC 7323 4.3: remember the timestamp of a segment that covers
+ * last_ack_sent, the one our next ACK echoes. */
+static void tcp_update_ts_recent(struct tcpc_stack *stack, struct tcpcb *tp,
+                                 const struct tcp_seg *s, uint32_t orig_seq)
+{
+    if (!(s->th.opts.present & TOF_TS) || !(tp->t_flags & TF_RCVD_TSTMP))
+        return;
+    uint32_t end = orig_seq + s->th.payload_len + !!(s->th.flags & (TH_SYN | TH_FIN));
+    if (SEQ_LEQ(orig_seq, tp->last_ack_sent) && SEQ_GEQ(end, tp->last_ack_sent) &&
+        TSTMP_GEQ(s->th.opts.tsval, tp->ts_recent)) {
+        tp->ts_recent = s->th.opts.tsval;
+        tp->ts_recent_age = stack->now;
+    }
+}
+
+/* Trims the segment to the receive window (RFC 9293 3.10.7.4, first
+ * check). Returns false when nothing acceptable is left and the segment is
+ * dropped after an ACK. */
+static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    int32_t todrop = (int32_t)(tp->rcv_nxt - s->seq);
+    if (todrop > 0) {
+        if ((uint32_t)todrop > s->tlen || ((uint32_t)todrop == s->tlen && !(s->flags & TH_FIN))) {
+            /* Entirely old: an ACK tells the peer where we are, and its
+             * ACK field is still worth processing. */
+            STAT_INC(stack, tcps_rcvduppack);
+            STAT_ADD(stack, tcps_rcvdupbyte, s->tlen);
+            tp->t_flags |= TF_ACKNOW;
+            if ((uint32_t)todrop > s->tlen)
+                s->flags &= (uint8_t)~TH_FIN;
+            todrop = (int32_t)s->tlen;
+        } else {
+            STAT_INC(stack, tcps_rcvpartduppack);
+        }
+        s->seq += (uint32_t)todrop;
+        s->data += todrop;
+        s->tlen -= (uint32_t)todrop;
+    }
+    uint32_t wnd = tcp_rcv_window(tp);
+    int32_t over = (int32_t)(s->seq + s->tlen - (tp->rcv_nxt + wnd));
+    if (over > 0) {
+        if ((uint32_t)over >= s->tlen && s->tlen > 0) {
+            if (wnd == 0 && s->seq == tp->rcv_nxt) {
+                STAT_INC(stack, tcps_rcvwinprobe); /* keep the ACK, drop the byte */
+            } else {
+                stack_drop(stack, TCPC_STAT_tcps_rcvpackafterwin, "segment beyond the window");
+                tp->t_flags |= TF_ACKNOW;
+                tcp_output(stack, tp);
+                return false;
+            }
+            over = (int32_t)s->tlen;
+        }
+        s->tlen -= (uint32_t)over;
+        s->flags &= (uint8_t)~TH_FIN;
+        tp->t_flags |= TF_ACKNOW;
+    }
+    return true;
+}
+
+static void tcp_queue_on_listener(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    struct tcpcb *l = tp->parent;
+    l->q_incomplete--;
+    tp->q_next = NULL;
+    if (l->q_tail)
+        l->q_tail->q_next = tp;
+    else
+        l->q_head = tp;
+    l->q_tail = tp;
+    l->q_len++;
+    STAT_INC(stack, tcps_accepts);
+    tcp_notify(stack, l);
+}
+
+/* SYN_RECEIVED: an ACK of our SYN completes the handshake. Returns false
+ * when the segment was answered with a reset and must go no further. */
+static bool tcp_synrcvd_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    if (SEQ_LEQ(s->th.ack, tp->snd_una) || SEQ_GT(s->th.ack, tp->snd_max)) {
+        tcp_reject(stack, s);
+        return false;
+    }
+    tp->snd_wnd = (uint32_t)s->th.win << tp->snd_scale;
+    tp->max_sndwnd = tp->snd_wnd;
+    tp->snd_wl1 = s->seq;
+    tp->snd_wl2 = s->th.ack;
+    if (tp->t_flags & TF_SYN_REXMT)
+        tp->snd_cwnd = tp->t_maxseg;
+    tcp_set_state(stack, tp, TCPS_ESTABLISHED);
+    if (tp->parent)
+        tcp_queue_on_listener(stack, tp);
+    else if (tp->t_flags & TF_NEEDFIN)
+        tcp_set_state(stack, tp, TCPS_FIN_WAIT_1); /* closed while the SYN was unacked */
+    return true;
+}
+
+/* RFC 9293 3.10.7.4 fifth check, "update the send window". */
+static void tcp_update_window(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    if (!(SEQ_LT(tp->snd_wl1, s->seq) ||
+          (tp->snd_wl1 == s->seq && SEQ_LEQ(tp->snd_wl2, s->th.ack))))
+        return;
+    uint32_t wnd = (uint32_t)s->th.win << tp->snd_scale;
+    if (wnd != tp->snd_wnd && s->tlen == 0)
+        STAT_INC(stack, tcps_rcvwinupd);
+    tp->snd_wnd = wnd;
+    tp->snd_wl1 = s->seq;
+    tp->snd_wl2 = s->th.ack;
+    if (wnd > tp->max_sndwnd)
+        tp->max_sndwnd = wnd;
+    if (wnd > 0)
+        tcp_timer_stop(stack, tp, TT_PERSIST);
+}
+
+static void tcp_rtt_sample(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    if ((s->th.opts.present & TOF_TS) && (tp->t_flags & TF_RCVD_TSTMP) && s->th.opts.tsecr) {
+        uint32_t ms = tcp_ts_now(stack, tp) - s->th.opts.tsecr;
+        if (ms < 0x7fffffff)
+            tcp_xmit_timer(stack, tp, (tcpc_time_t)ms * TCPC_USEC_PER_MSEC);
+        tp->t_rtttime = 0;
+    } else if (tp->t_rtttime && SEQ_GT(s->th.ack, tp->t_rtseq)) {
+        tcp_xmit_timer(stack, tp, stack->now - tp->t_rtttime);
+        tp->t_rtttime = 0;
+    }
+}
+
+static void tcp_cwnd_grow(struct tcpcb *tp, uint32_t acked)
+{
+    uint32_t mss = tp->t_maxseg;
+    uint32_t inc;
+    if (tp->snd_cwnd < tp->snd_ssthresh)
+        inc = acked < mss ? acked : mss; /* slow start, RFC 5681 3.1 */
+    else
+        inc = (mss * mss) / tp->snd_cwnd ? (mss * mss) / tp->snd_cwnd : 1;
+    if (tp->snd_cwnd + inc > tp->snd_cwnd)
+        tp->snd_cwnd += inc;
+}
+
+/* New data acknowledged: advance snd_una and free the buffer. Returns true
+ * when our FIN is now acknowledged too. */
+static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    uint32_t acked = s->th.ack - tp->snd_una;
+    STAT_INC(stack, tcps_rcvackpack);
+    STAT_ADD(stack, tcps_rcvackbyte, acked);
+    tcp_rtt_sample(stack, tp, s);
+    tp->t_rxtshift = 0;
+    tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
+    if (s->th.ack == tp->snd_max)
+        tcp_timer_stop(stack, tp, TT_REXMT);
+    else
+        tcp_timer_set(stack, tp, TT_REXMT, tp->t_rxtcur);
+    tcp_cwnd_grow(tp, acked);
+    bool fin_acked = (tp->t_flags & TF_SENTFIN) && s->th.ack == tp->snd_max;
+    uint32_t data = acked > tp->snd.len ? tp->snd.len : acked;
+    sb_drop(&tp->snd, data);
+    tp->snd_una = s->th.ack;
+    if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+        tp->snd_nxt = tp->snd_una;
+    tcp_notify(stack, tp);
+    return fin_acked;
+}
+
+/* RFC 5961 5.2: an ACK outside [snd_una - max_sndwnd, snd_max] is
+ * answered and dropped. Returns false to drop. */
+static bool tcp_ack_acceptable(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    if (SEQ_GT(s->th.ack, tp->snd_max)) {
+        STAT_INC(stack, tcps_rcvacktoomuch);
+        tcp_send_challenge_ack(stack, tp);
+        return false;
+    }
+    if (SEQ_LT(s->th.ack, tp->snd_una - tp->max_sndwnd)) {
+        stack_drop(stack, TCPC_STAT_tcps_rcvduppack, "ACK older than the send window");
+        tcp_send_challenge_ack(stack, tp);
+        return false;
+    }
+    return true;
+}
+
+/* Orphans in FIN_WAIT_2 wait a bounded time for the peer's FIN. */
+static void tcp_enter_fin_wait_2(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tcp_set_state(stack, tp, TCPS_FIN_WAIT_2);
+    if (tp->sd < 0)
+        tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
+}
+
+/* RFC 9293 3.10.7.4 fifth check. Returns false when the segment must go no
+ * further (dropped, or tp closed). */
+static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    if (!(s->flags & TH_ACK)) {
+        stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "no ACK bit in a synchronized state");
+        return false;
+    }
+    if (tp->state == TCPS_SYN_RECEIVED && !tcp_synrcvd_ack(stack, tp, s))
+        return false;
+    if (!tcp_ack_acceptable(stack, tp, s))
+        return false;
+    bool fin_acked = false;
+    if (SEQ_GT(s->th.ack, tp->snd_una)) {
+        fin_acked = tcp_ack_new_data(stack, tp, s);
+    } else if (s->th.ack == tp->snd_una && s->tlen == 0 && tp->snd_max != tp->snd_una &&
+               ((uint32_t)s->th.win << tp->snd_scale) == tp->snd_wnd) {
+        STAT_INC(stack, tcps_rcvdupack);
+    }
+    tcp_update_window(stack, tp, s);
+    if (!fin_acked)
+        return true;
+    switch (tp->state) {
+    case TCPS_FIN_WAIT_1:
+        tcp_enter_fin_wait_2(stack, tp);
+        return true;
+    case TCPS_CLOSING:
+        tcp_twstart(stack, tp);
+        return false;
+    case TCPS_LAST_ACK:
+        tcp_close(stack, tp);
+        return false;
+    default:
+        return true;
+    }
+}
+
+static void tcp_ack_policy(struct tcpc_stack *stack, struct tcpcb *tp, bool in_order)
+{
+    /* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full
+     * segment, at once for out-of-order data, otherwise after a delay. */
+    if (!in_order || !stack->cfg.tun.delayed_ack || ++tp->t_segs_unacked >= 2) {
+        tp->t_flags |= TF_ACKNOW;
+        return;
+    }
+    tp->t_flags |= TF_DELACK;
+    if (!tcp_timer_active(tp, TT_DELACK))
+        tcp_timer_set(stack, tp, TT_DELACK,
+                      (tcpc_time_t)stack->cfg.tun.delacktime * TCPC_USEC_PER_MSEC);
+}
+
+/* RFC 9293 3.10.7.4 seventh check: segment text. Returns true when the
+ * data (if any) was in order, so that a FIN after it counts. */
+static bool tcp_data_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    if (s->tlen == 0)
+        return true;
+    if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_FIN_WAIT_1 &&
+        tp->state != TCPS_FIN_WAIT_2) {
+        stack_drop(stack, TCPC_STAT_tcps_rcvafterclose, "data after the peer's FIN");
+        return false;
+    }
+    if (s->seq == tp->rcv_nxt) {
+        uint32_t n = sb_append(&tp->rcv, s->data, s->tlen);
+        bool had_holes = tp->rcv.nranges > 0;
+        n += sb_absorb(&tp->rcv, n);
+        tp->rcv_nxt += n;
+        STAT_INC(stack, tcps_rcvpack);
+        STAT_ADD(stack, tcps_rcvbyte, s->tlen);
+        tcp_ack_policy(stack, tp, !had_holes);
+        tcp_notify(stack, tp);
+        return tp->rcv.nranges == 0;
+    }
+    STAT_INC(stack, tcps_rcvoopack);
+    STAT_ADD(stack, tcps_rcvoobyte, s->tlen);
+    if (sb_place(&tp->rcv, s->seq - tp->rcv_nxt, s->data, s->tlen) != 0)
+        stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "reassembly ranges exhausted");
+    tp->t_flags |= TF_ACKNOW; /* a duplicate ACK tells the peer about the hole */
+    return false;
+}
+
+/* RFC 9293 3.10.7.4 eighth check: FIN. Returns false when tp went to
+ * TIME_WAIT's replacement or was closed. */
+static void tcp_fin_input(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!(tp->t_flags & TF_RCVDFIN)) {
+        tp->t_flags |= TF_RCVDFIN;
+        tp->rcv_nxt++;
+    }
+    tp->t_flags |= TF_ACKNOW;
+    tcp_notify(stack, tp);
+    switch (tp->state) {
+    case TCPS_SYN_RECEIVED:
+    case TCPS_ESTABLISHED:
+        tcp_set_state(stack, tp, TCPS_CLOSE_WAIT);
+        break;
+    case TCPS_FIN_WAIT_1:
+        tcp_set_state(stack, tp, TCPS_CLOSING);
+        break;
+    case TCPS_FIN_WAIT_2:
+        tcp_output(stack, tp); /* the ACK of the FIN goes out before TIME_WAIT */
+        tcp_twstart(stack, tp);
+        break;
+    case TCPS_TIME_WAIT:
+        tcp_output(stack, tp);
+        tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
+        break;
+    default:
+        break;
+    }
+}
+
+/* SYN on a synchronized connection (RFC 5961 4.2), or a retransmitted SYN
+ * while our SYN-ACK is outstanding. */
+static void tcp_syn_in_window(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    if (tp->state == TCPS_SYN_RECEIVED && tp->parent && s->seq == tp->irs && !(s->flags & TH_ACK)) {
+        tp->snd_nxt = tp->iss; /* the peer lost our SYN-ACK: send it again */
+        tcp_output(stack, tp);
+        return;
+    }
+    STAT_INC(stack, tcps_badsyn);
+    tcp_send_challenge_ack(stack, tp);
+}
+
+/* Data from a peer whose application-side socket is gone (RFC 9293
+ * 3.10.7.4: "if the user has closed... reset"). */
+static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+{
+    if (tp->sd >= 0 || s->tlen == 0 || tp->state <= TCPS_CLOSE_WAIT || tp->parent)
+        return false;
+    STAT_INC(stack, tcps_rcvafterclose);
+    tcp_drop(stack, tp, ECONNRESET);
+    return true;
+}
+
+static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    uint32_t orig_seq = s->seq;
+    if (s->flags & TH_RST) {
+        tcp_rst_input(stack, tp, s);
+        return;
+    }
+    if (!tcp_paws_ok(stack, tp, s))
+        return;
+    if (s->flags & TH_SYN) {
+        tcp_syn_in_window(stack, tp, s);
+        return;
+    }
+    if (!tcp_trim_to_window(stack, tp, s))
+        return;
+    tcp_update_ts_recent(stack, tp, s, orig_seq);
+    if (tcp_orphan_data(stack, tp, s))
+        return;
+    if (!tcp_ack_input(stack, tp, s))
+        return;
+    bool in_order = tcp_data_input(stack, tp, s);
+    if ((s->flags & TH_FIN) && in_order && s->seq + s->tlen == tp->rcv_nxt) {
+        tcp_fin_input(stack, tp);
+        if (tp->state == TCPS_TIME_WAIT)
+            return;
+    }
+    tcp_output(stack, tp);
+}
+
+static int tcp_parse_segment(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *seg,
+                             size_t seglen, struct tcp_seg *s)
+{
+    int err = tcp_parse(seg, seglen, &s->th);
+    if (err < 0) {
+        stack_drop(stack, ip_input_error_stat(err), wire_strerror(err));
+        return err;
+    }
+    if (!tcp_cksum_ok(ip, seg, seglen)) {
+        stack_drop(stack, TCPC_STAT_tcps_rcvbadsum, wire_strerror(-WIRE_TCP_BADSUM));
+        return -WIRE_TCP_BADSUM;
+    }
+    s->ip = ip;
+    s->seq = s->th.seq;
+    s->tlen = (uint32_t)s->th.payload_len;
+    s->data = s->th.payload;
+    s->flags = s->th.flags;
+    return 0;
+}
+
+void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *seg,
+               size_t seglen)
+{
+    struct tcp_seg s;
+    if (tcp_parse_segment(stack, ip, seg, seglen, &s) < 0)
+        return;
+    STAT_INC(stack, tcps_rcvtotal);
+    struct tcpcb *tp = demux_lookup(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport);
+    bool local = tcpc_addr_is_local(stack, &ip->dst);
+    if (!local && (!tp || !(tp->so_options & SOF_BINDANY))) {
+        stack_drop(stack, TCPC_STAT_ips_notlocal, "TCP segment for an address not ours");
+        return;
+    }
+    if (!tp) {
+        if (!(s.flags & TH_RST))
+            STAT_INC(stack, tcps_noport);
+        tcp_reject(stack, &s);
+    } else if (tp->state == TCPS_LISTEN) {
+        tcp_listen_input(stack, tp, &s);
+    } else if (tp->state == TCPS_SYN_SENT) {
+        tcp_syn_sent_input(stack, tp, &s);
+    } else {
+        tcp_do_segment(stack, tp, &s);
+    }
+    tcp_deliver_events(stack);
+}
+
+/* RFC 5927: believe an ICMP error only if it quotes a sequence number we
+ * have sent and not yet had acknowledged. */
+void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
+{
+    struct tcpcb *tp = demux_lookup(stack, &icmp->quoted_dst, icmp->quoted_dport, &icmp->quoted_src,
+                                    icmp->quoted_sport);
+    if (!tp || tp->state == TCPS_LISTEN || tp->fport != icmp->quoted_dport ||
+        SEQ_LT(icmp->quoted_seq, tp->snd_una) || SEQ_GT(icmp->quoted_seq, tp->snd_max)) {
+        stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error for no segment in flight");
+        return;
+    }
+    if (icmp->kind == ICMP_KIND_NEEDFRAG) {
+        uint32_t hdrs = (tp->family == TCPC_AF_INET ? IP4_HDR_LEN : IP6_HDR_LEN) + TCP_HDR_LEN;
+        uint32_t mss = icmp->mtu > hdrs ? icmp->mtu - hdrs : 0;
+        if (mss < (uint32_t)stack->cfg.tun.minmss)
+            mss = (uint32_t)stack->cfg.tun.minmss;
+        if (mss < tp->t_maxseg) {
+            tp->t_maxseg = (uint16_t)mss;
+            tp->snd_nxt = tp->snd_una; /* resend what was too big */
+            tcp_output(stack, tp);
+        }
+    } else if (tp->state == TCPS_SYN_SENT) {
+        /* A soft error (RFC 1122 4.2.3.9): remembered, reported if the
+         * connection attempt times out. */
+        tp->so_error = 0;
+    }
+    tcp_deliver_events(stack);
+}

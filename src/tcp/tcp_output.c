@@ -1,0 +1,353 @@
+/*
+ * Deciding what a connection sends, and sending it.
+ *
+ * tcp_output looks at the connection as a whole (what is queued, what the
+ * peer's window and our congestion window allow, whether an ACK or window
+ * update is owed, whether SYN or FIN is due) and emits segments until there
+ * is nothing more worth sending: RFC 9293 3.8.6 for silly-window avoidance
+ * and Nagle, RFC 7323 for options, RFC 6298 for the retransmission timer.
+ */
+#include <string.h>
+
+#include "core/ip_input.h"
+#include "core/stack.h"
+#include "tcp/tcp_subr.h"
+#include "util/seq.h"
+
+/* The flags a state always sends (FreeBSD's tcp_outflags). */
+static uint8_t tcp_state_flags(uint8_t state)
+{
+    switch (state) {
+    case TCPS_SYN_SENT:
+        return TH_SYN;
+    case TCPS_SYN_RECEIVED:
+        return TH_SYN | TH_ACK;
+    case TCPS_CLOSED:
+    case TCPS_LISTEN:
+        return 0;
+    default:
+        return TH_ACK;
+    }
+}
+
+static bool tcp_syn_unacked(const struct tcpcb *tp)
+{
+    return tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED;
+}
+
+/* Sequence number of the first byte in the send buffer. */
+static uint32_t tcp_sb_seq0(const struct tcpcb *tp)
+{
+    return tcp_syn_unacked(tp) ? tp->iss + 1 : tp->snd_una;
+}
+
+void tcp_fill_ip(const struct tcpcb *tp, struct ip_repr *ip)
+{
+    memset(ip, 0, sizeof(*ip));
+    ip->src = tp->laddr;
+    ip->dst = tp->faddr;
+    ip->version = tp->family == TCPC_AF_INET ? 4 : 6;
+    ip->ttl = 64;
+    ip->df = true; /* path MTU discovery, RFC 1191 */
+}
+
+static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *tp,
+                            struct tcp_opts *o)
+{
+    o->present |= TOF_MSS;
+    o->mss = tcp_mss_local(stack, tp);
+    bool synack = tp->state == TCPS_SYN_RECEIVED;
+    if ((tp->t_flags & TF_REQ_SCALE) && (!synack || (tp->t_flags & TF_RCVD_SCALE))) {
+        o->present |= TOF_WSCALE;
+        o->wscale = tp->request_r_scale;
+    }
+    if ((tp->t_flags & TF_SACK_PERMIT) || (!synack && stack->cfg.tun.sack_enable))
+        o->present |= TOF_SACKPERM;
+}
+
+/* Options for a segment of tp; SYNs carry the negotiation ones. */
+static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
+                             struct tcp_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (flags & TH_SYN)
+        tcp_syn_options(stack, tp, o);
+    bool syn_ts = (flags & TH_SYN) && (tp->t_flags & TF_REQ_TSTMP) &&
+                  (tp->state == TCPS_SYN_SENT || (tp->t_flags & TF_RCVD_TSTMP));
+    bool both_ts = (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP);
+    if (syn_ts || both_ts) {
+        o->present |= TOF_TS;
+        o->tsval = tcp_ts_now(stack, tp);
+        o->tsecr = tp->ts_recent;
+    }
+}
+
+/* The window to advertise, never shrinking what was offered (RFC 9293
+ * 3.8.6.2.2), and unscaled on SYNs (RFC 7323 2.2). */
+static uint16_t tcp_window_field(const struct tcpcb *tp, uint8_t flags, uint32_t *wnd_out)
+{
+    uint32_t wnd = tcp_rcv_space(tp);
+    /* Receiver SWS avoidance: hold back windows smaller than a segment
+     * and a quarter of the buffer. */
+    if (wnd < tp->rcv.cap / 4 && wnd < tp->t_maxseg)
+        wnd = 0;
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    if (wnd < offered)
+        wnd = offered;
+    uint8_t shift = (flags & TH_SYN) ? 0 : tp->rcv_scale;
+    uint32_t field = wnd >> shift;
+    if (field > TCP_MAXWIN)
+        field = TCP_MAXWIN;
+    *wnd_out = field << shift;
+    return (uint16_t)field;
+}
+
+/* Would a window update now tell the peer something useful? */
+static bool tcp_window_update_due(const struct tcpcb *tp)
+{
+    if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
+        return false;
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    uint32_t space = tcp_rcv_space(tp);
+    if (space <= offered)
+        return false;
+    uint32_t growth = space - offered;
+    return growth >= 2u * tp->t_maxseg || growth * 2 >= tp->rcv.cap;
+}
+
+struct tcp_plan {
+    uint32_t off, len; /* payload: offset into the send buffer and length */
+    uint32_t segmax;   /* payload bytes a full segment carries */
+    uint8_t flags;
+    bool more; /* more data remains after this segment */
+};
+
+/* How much data to send now, before Nagle and SWS decide whether to. */
+static void tcp_plan_data(const struct tcpcb *tp, bool force, struct tcp_plan *p)
+{
+    uint32_t seq0 = tcp_sb_seq0(tp);
+    uint32_t off = SEQ_GT(tp->snd_nxt, seq0) ? tp->snd_nxt - seq0 : 0;
+    if (off > tp->snd.len)
+        off = tp->snd.len; /* only the FIN lies beyond the data */
+    uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+    if (force && wnd == 0)
+        wnd = 1; /* a zero-window probe carries one byte past the window */
+    uint32_t inflight = tp->snd_nxt - tp->snd_una;
+    uint32_t len = tp->snd.len - off;
+    uint32_t room = wnd > inflight ? wnd - inflight : 0;
+    if (len > room)
+        len = room;
+    uint32_t seg = tp->t_maxseg;
+    if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP))
+        seg -= 12; /* the timestamp option takes payload room */
+    p->segmax = seg;
+    p->more = len > seg;
+    if (len > seg)
+        len = seg;
+    p->off = off;
+    p->len = len;
+}
+
+/* Sender SWS avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896). */
+static bool tcp_data_worth_sending(const struct tcpcb *tp, const struct tcp_plan *p, bool force)
+{
+    if (p->len == 0)
+        return false;
+    if (force || p->len >= p->segmax || SEQ_LT(tp->snd_nxt, tp->snd_max))
+        return true;
+    bool idle = tp->snd_una == tp->snd_max;
+    bool drains = p->off + p->len >= tp->snd.len;
+    if ((idle || (tp->t_flags & TF_NODELAY)) && drains)
+        return true;
+    return p->len >= tp->max_sndwnd / 2 && tp->max_sndwnd > 0;
+}
+
+static bool tcp_fin_due(const struct tcpcb *tp, const struct tcp_plan *p)
+{
+    if (!(tp->t_flags & TF_NEEDFIN) || tcp_syn_unacked(tp))
+        return false;
+    if (p->off + p->len != tp->snd.len)
+        return false;
+    /* Not yet sent, or being retransmitted (snd_nxt pulled back). */
+    return !(tp->t_flags & TF_SENTFIN) || SEQ_LT(tp->snd_nxt, tp->snd_max);
+}
+
+static void tcp_count_output(struct tcpc_stack *stack, const struct tcpcb *tp,
+                             const struct tcp_repr *th)
+{
+    if (th->payload_len) {
+        if (SEQ_LT(th->seq, tp->snd_max)) {
+            STAT_INC(stack, tcps_sndrexmitpack);
+            STAT_ADD(stack, tcps_sndrexmitbyte, th->payload_len);
+        } else {
+            STAT_INC(stack, tcps_sndpack);
+            STAT_ADD(stack, tcps_sndbyte, th->payload_len);
+        }
+    } else if (th->flags & (TH_SYN | TH_FIN | TH_RST)) {
+        STAT_INC(stack, tcps_sndctrl);
+    } else if (tp->t_flags & (TF_ACKNOW | TF_DELACK)) {
+        STAT_INC(stack, tcps_sndacks);
+    } else {
+        STAT_INC(stack, tcps_sndwinup);
+    }
+}
+
+/* Sequence-space bookkeeping after a segment left. */
+static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_repr *th,
+                           uint32_t wnd)
+{
+    uint32_t seqlen = (uint32_t)th->payload_len + !!(th->flags & TH_SYN) + !!(th->flags & TH_FIN);
+    bool new_data = SEQ_GEQ(th->seq, tp->snd_max);
+    tp->snd_nxt = th->seq + seqlen;
+    if (th->flags & TH_FIN)
+        tp->t_flags |= TF_SENTFIN;
+    if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
+        tp->snd_max = tp->snd_nxt;
+        /* Karn: time only segments sent for the first time. */
+        if (new_data && seqlen && !tp->t_rtttime) {
+            tp->t_rtttime = stack->now;
+            tp->t_rtseq = th->seq;
+            STAT_INC(stack, tcps_segstimed);
+        }
+    }
+    if (seqlen && !tcp_timer_active(tp, TT_REXMT) && tp->snd_nxt != tp->snd_una) {
+        tcp_timer_stop(stack, tp, TT_PERSIST);
+        tcp_timer_set(stack, tp, TT_REXMT, tp->t_rxtcur);
+    }
+    if (th->flags & TH_ACK) {
+        tp->last_ack_sent = tp->rcv_nxt;
+        if (SEQ_GT(tp->rcv_nxt + wnd, tp->rcv_adv))
+            tp->rcv_adv = tp->rcv_nxt + wnd;
+        tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+        tp->t_segs_unacked = 0;
+        tcp_timer_stop(stack, tp, TT_DELACK);
+    }
+}
+
+/* Builds and emits one segment from the plan. */
+static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_plan *p)
+{
+    struct ip_repr ip;
+    struct tcp_repr th = {.sport = tp->lport, .dport = tp->fport, .flags = p->flags};
+    tcp_fill_ip(tp, &ip);
+    th.seq = (p->flags & TH_SYN) ? tp->iss : tcp_sb_seq0(tp) + p->off;
+    if (!(p->flags & TH_SYN) && p->len == 0 && !(p->flags & TH_FIN))
+        th.seq = tp->snd_nxt; /* pure ACK or window update */
+    th.ack = (p->flags & TH_ACK) ? tp->rcv_nxt : 0;
+    uint32_t wnd;
+    th.win = tcp_window_field(tp, p->flags, &wnd);
+    tcp_fill_options(stack, tp, p->flags, &th.opts);
+    if (p->len) {
+        sb_copy_out(&tp->snd, p->off, stack->tcp->segbuf, p->len);
+        th.payload = stack->tcp->segbuf;
+        th.payload_len = p->len;
+        if (p->off + p->len == tp->snd.len)
+            th.flags |= TH_PSH;
+    }
+    int err = ip_output_tcp(stack, &ip, &th);
+    if (err)
+        return err;
+    tcp_count_output(stack, tp, &th);
+    tcp_after_send(stack, tp, &th, wnd);
+    return 0;
+}
+
+/* One decision: fills the plan and says whether a segment is due. */
+static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool force,
+                             struct tcp_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->flags = tcp_state_flags(tp->state);
+    if (p->flags == 0)
+        return false;
+    if (tcp_syn_unacked(tp)) {
+        /* Nothing but the SYN until it is acknowledged. */
+        if (tp->snd_nxt == tp->iss)
+            return true;
+        p->flags &= (uint8_t)~TH_SYN;
+        return (tp->t_flags & TF_ACKNOW) && (p->flags & TH_ACK);
+    }
+    tcp_plan_data(tp, force, p);
+    bool send_data = tcp_data_worth_sending(tp, p, force);
+    if (!send_data)
+        p->len = 0;
+    if (tcp_fin_due(tp, p))
+        p->flags |= TH_FIN;
+    (void)stack;
+    return send_data || (p->flags & TH_FIN) || (tp->t_flags & TF_ACKNOW) ||
+           tcp_window_update_due(tp);
+}
+
+/* Data waits behind a zero window: make sure the persist timer probes it. */
+static void tcp_maybe_persist(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (tp->snd_wnd != 0 || tcp_syn_unacked(tp) || tcp_timer_active(tp, TT_REXMT) ||
+        tcp_timer_active(tp, TT_PERSIST))
+        return;
+    uint32_t seq0 = tcp_sb_seq0(tp);
+    if (tp->snd.len > tp->snd_nxt - seq0 || (tp->t_flags & TF_NEEDFIN))
+        tcp_timer_set(stack, tp, TT_PERSIST, tcp_rexmt_timeout(stack, tp));
+}
+
+static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force)
+{
+    struct tcp_plan plan;
+    for (int budget = 0; budget < 1024; budget++) {
+        if (!tcp_plan_segment(stack, tp, force, &plan))
+            break;
+        int err = tcp_send_segment(stack, tp, &plan);
+        if (err)
+            return err;
+        force = false;
+        if (!plan.more)
+            break;
+    }
+    tcp_maybe_persist(stack, tp);
+    return 0;
+}
+
+int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    return tcp_output_loop(stack, tp, false);
+}
+
+/* The persist timer's probe: one byte past a zero window, or whatever
+ * the window now allows. */
+int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    return tcp_output_loop(stack, tp, true);
+}
+
+void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tcpc_time_t now = stack->now;
+    if (now - tp->t_challenge_start >= TCPC_USEC_PER_SEC) {
+        tp->t_challenge_start = now;
+        tp->t_challenge_count = 0;
+    }
+    if (tp->t_challenge_count >= (uint32_t)stack->cfg.tun.ack_limit) {
+        STAT_INC(stack, tcps_challenge_ack_limited);
+        return;
+    }
+    tp->t_challenge_count++;
+    STAT_INC(stack, tcps_challenge_ack);
+    tp->t_flags |= TF_ACKNOW;
+    tcp_output(stack, tp);
+}
+
+void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt)
+{
+    STAT_INC(stack, tcps_rttupdated);
+    if (rtt == 0)
+        rtt = 1;
+    if (tp->t_srtt == 0) {
+        tp->t_srtt = rtt;
+        tp->t_rttvar = rtt / 2;
+    } else {
+        tcpc_time_t delta = tp->t_srtt > rtt ? tp->t_srtt - rtt : rtt - tp->t_srtt;
+        tp->t_rttvar = (3 * tp->t_rttvar + delta) / 4;
+        tp->t_srtt = (7 * tp->t_srtt + rtt) / 8;
+    }
+    tp->t_rxtshift = 0;
+    tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
+}

@@ -1,0 +1,94 @@
+/*
+ * Shared machinery of the TCP engine's modules: control-block lifetime,
+ * closing paths, timers, ISNs, MSS, segments sent without a connection, and
+ * the deferred delivery of socket events.
+ */
+#ifndef TCPCORE_TCP_TCP_SUBR_H
+#define TCPCORE_TCP_TCP_SUBR_H
+
+#include "tcp/tcp_var.h"
+#include "wire/tcp.h"
+
+struct tcpc_stack;
+
+/* A fresh control block in CLOSED with buffers of the stack's default
+ * sizes, or NULL (-ENOBUFS/-ENOMEM in *err) when the socket limit or memory
+ * runs out. Not yet in any table and without a descriptor. */
+struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err);
+
+/* Allocates tp's send and receive buffers if not yet done; -ENOMEM. */
+int tcb_alloc_buffers(struct tcpcb *tp);
+
+/* Frees tp: out of the tables, timers cancelled, buffers released,
+ * descriptor (if any) released. */
+void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* Moves tp to CLOSED; frees it when no descriptor refers to it any more,
+ * otherwise leaves it for the application to observe and close. */
+void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* Aborts tp with error err (positive errno): RST to the peer when the
+ * connection is synchronized, so_error set, then tcp_close. */
+void tcp_drop(struct tcpc_stack *stack, struct tcpcb *tp, int err);
+
+/* The connection entered TIME_WAIT: the one place that decides what
+ * TIME_WAIT is made of (FreeBSD's tcp_twstart). */
+void tcp_twstart(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* A new state; counts the transitions that counters follow. */
+void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_state state);
+
+/* RFC 6528: keyed hash of the 4-tuple plus a 4-microsecond clock. */
+uint32_t tcp_new_isn(struct tcpc_stack *stack, const struct tcpcb *tp);
+
+/* Our MSS for tp's family on this link, less any TCP_MAXSEG. */
+uint16_t tcp_mss_local(const struct tcpc_stack *stack, const struct tcpcb *tp);
+
+/* Sets t_maxseg from the peer's MSS option (0: absent). */
+void tcp_mss_update(struct tcpc_stack *stack, struct tcpcb *tp, uint16_t peer_mss);
+
+/* Our timestamp clock (milliseconds) as tp sends it. */
+uint32_t tcp_ts_now(const struct tcpc_stack *stack, const struct tcpcb *tp);
+
+/* Timers: arm kind `delay` microseconds from now, cancel, test. */
+void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind,
+                   tcpc_time_t delay);
+void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind);
+/* Arms tp's wheel entry at its earliest logical deadline (or cancels it). */
+void tcp_timer_rearm(struct tcpc_stack *stack, struct tcpcb *tp);
+static inline bool tcp_timer_active(const struct tcpcb *tp, enum tcp_timer_kind kind)
+{
+    return tp->t_deadline[kind] != 0;
+}
+
+/* Sends a segment that belongs to no connection (RST, or an ACK from a
+ * compact state): addresses are ours (laddr) and the peer's (faddr). */
+void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                 const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
+                 uint8_t flags);
+
+/* Readiness: mark tp for event delivery; deliver everything marked. */
+void tcp_notify(struct tcpc_stack *stack, struct tcpcb *tp);
+void tcp_deliver_events(struct tcpc_stack *stack);
+uint32_t tcp_readiness(const struct tcpcb *tp);
+
+/* Free room in the receive buffer, as a window we may advertise. */
+uint32_t tcp_rcv_space(const struct tcpcb *tp);
+
+/* tcp_input.c: option negotiation and initial sequence state */
+void tcp_syn_offer(struct tcpc_stack *stack, struct tcpcb *tp);
+void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o);
+void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* tcp_output.c */
+int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp);
+int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp);
+void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp);
+void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt);
+void tcp_fill_ip(const struct tcpcb *tp, struct ip_repr *ip);
+
+/* tcp_timer.c */
+void tcp_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp);
+tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp);
+
+#endif

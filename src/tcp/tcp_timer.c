@@ -1,0 +1,128 @@
+/*
+ * Connection timers: retransmission (RFC 6298), zero-window persist,
+ * connection-establishment timeout, delayed ACK, and 2MSL.
+ *
+ * Each connection has one wheel entry armed at its earliest logical timer
+ * (see tcp_var.h); when it fires, every logical timer that is due runs.
+ */
+#include <errno.h>
+
+#include "core/stack.h"
+#include "tcp/tcp_subr.h"
+#include "util/container.h"
+
+tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    tcpc_time_t base;
+    if (tp->t_srtt == 0) {
+        base = (tcpc_time_t)tun->rexmit_initial * TCPC_USEC_PER_MSEC;
+    } else {
+        tcpc_time_t var = 4 * tp->t_rttvar;
+        base = tp->t_srtt + (var > TCPC_USEC_PER_MSEC ? var : TCPC_USEC_PER_MSEC);
+    }
+    tcpc_time_t rto = base << (tp->t_rxtshift < 20 ? tp->t_rxtshift : 20);
+    tcpc_time_t lo = (tcpc_time_t)tun->rexmit_min * TCPC_USEC_PER_MSEC;
+    tcpc_time_t hi = (tcpc_time_t)tun->rexmit_max * TCPC_USEC_PER_MSEC;
+    if (rto < lo)
+        rto = lo;
+    if (rto > hi)
+        rto = hi;
+    return rto;
+}
+
+static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    STAT_INC(stack, tcps_rexmttimeo);
+    if (++tp->t_rxtshift > TCP_MAXRXTSHIFT) {
+        STAT_INC(stack, tcps_timeoutdrop);
+        tcp_drop(stack, tp, ETIMEDOUT);
+        return false;
+    }
+    if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+        tp->t_flags |= TF_SYN_REXMT;
+    tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
+    /* RFC 5681 3.1: after a timeout, one segment and half the flight. */
+    uint32_t flight = tp->snd_max - tp->snd_una;
+    uint32_t half = flight / 2;
+    tp->snd_ssthresh = half > 2u * tp->t_maxseg ? half : 2u * tp->t_maxseg;
+    tp->snd_cwnd = tp->t_maxseg;
+    tp->snd_recover = tp->snd_max;
+    tp->snd_nxt = tp->snd_una; /* go back and resend from the first hole */
+    tp->t_rtttime = 0;         /* Karn: no RTT sample from a retransmission */
+    tcp_output(stack, tp);
+    return true;
+}
+
+static bool tcp_timer_persist(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    STAT_INC(stack, tcps_persisttimeo);
+    if (tp->t_rxtshift < TCP_MAXRXTSHIFT)
+        tp->t_rxtshift++;
+    STAT_INC(stack, tcps_sndprobe);
+    tcp_output_force(stack, tp);
+    return true;
+}
+
+static bool tcp_timer_keep(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (TCPS_HAVEESTABLISHED(tp->state))
+        return true;
+    STAT_INC(stack, tcps_keeptimeo);
+    tcp_drop(stack, tp, ETIMEDOUT);
+    return false;
+}
+
+static bool tcp_timer_2msl(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    /* TIME_WAIT is over, or an orphan sat in FIN_WAIT_2 waiting for a FIN
+     * that is not coming. */
+    if (tp->state != TCPS_TIME_WAIT && tp->state != TCPS_FIN_WAIT_2)
+        return true;
+    tcp_close(stack, tp);
+    return false;
+}
+
+static bool tcp_timer_delack(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tp->t_flags |= TF_ACKNOW;
+    STAT_INC(stack, tcps_delack);
+    tcp_output(stack, tp);
+    return true;
+}
+
+/* Each handler returns false when tp may have been freed. */
+typedef bool (*tcp_timer_handler)(struct tcpc_stack *, struct tcpcb *);
+
+static const tcp_timer_handler tcp_timer_handlers[TT_COUNT] = {
+    [TT_REXMT] = tcp_timer_rexmt,   [TT_PERSIST] = tcp_timer_persist, [TT_KEEP] = tcp_timer_keep,
+    [TT_DELACK] = tcp_timer_delack, [TT_2MSL] = tcp_timer_2msl,
+};
+
+void tcp_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    for (int k = 0; k < TT_COUNT; k++) {
+        if (!tp->t_deadline[k] || tp->t_deadline[k] > stack->now)
+            continue;
+        tp->t_deadline[k] = 0;
+        if (!tcp_timer_handlers[k](stack, tp))
+            return;
+    }
+    /* The wheel entry was consumed; re-arm it for whatever remains. */
+    tcp_timer_rearm(stack, tp);
+}
+
+void tcp_advance(struct tcpc_stack *stack)
+{
+    struct timer *t;
+    while ((t = timer_wheel_expire(&stack->wheel, stack->now)) != NULL) {
+        struct tcpcb *tp = container_of(t, struct tcpcb, t_timer);
+        tcp_timer_fire(stack, tp);
+    }
+    tcp_deliver_events(stack);
+}
+
+tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
+{
+    return timer_wheel_next_deadline(&stack->wheel);
+}

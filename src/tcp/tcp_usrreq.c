@@ -1,0 +1,520 @@
+/*
+ * The socket-style calls of include/tcpcore/socket.h.
+ *
+ * Each call validates its descriptor and state, does its work on the control
+ * block, lets tcp_output send whatever became due, and delivers the
+ * readiness events that resulted, so an application sees a consistent
+ * socket whenever its callback runs.
+ */
+#include <errno.h>
+
+#include "core/stack.h"
+#include "tcp/tcp_demux.h"
+#include "tcp/tcp_subr.h"
+#include "tcpcore/socket.h"
+
+static struct tcpcb *usr_tcb(struct tcpc_stack *stack, int sd)
+{
+    struct tcp_state *ts = stack->tcp;
+    if (sd < 0 || (uint32_t)sd >= ts->maxsockets)
+        return NULL;
+    return ts->sockets[sd];
+}
+
+/* Readiness bits consumed by the call just made may fire again later. */
+static void usr_done(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (tp)
+        tp->ev_reported &= tcp_readiness(tp);
+    tcp_deliver_events(stack);
+}
+
+void tcpc_set_event_cb(struct tcpc_stack *stack, tcpc_event_fn fn, void *ctx)
+{
+    stack->tcp->event_cb = fn;
+    stack->tcp->event_ctx = ctx;
+}
+
+static int usr_assign_sd(struct tcp_state *ts, struct tcpcb *tp)
+{
+    for (uint32_t i = 0; i < ts->maxsockets; i++) {
+        uint32_t sd = (ts->next_free_sd + i) % ts->maxsockets;
+        if (!ts->sockets[sd]) {
+            ts->sockets[sd] = tp;
+            ts->nsockets++;
+            ts->next_free_sd = sd + 1;
+            tp->sd = (int)sd;
+            return (int)sd;
+        }
+    }
+    return -ENOBUFS;
+}
+
+int tcpc_socket(struct tcpc_stack *stack, int family)
+{
+    if (family != TCPC_AF_INET && family != TCPC_AF_INET6)
+        return -EAFNOSUPPORT;
+    int err;
+    struct tcpcb *tp = tcb_new(stack, (uint8_t)family, &err);
+    if (!tp)
+        return err;
+    int sd = usr_assign_sd(stack->tcp, tp);
+    if (sd < 0)
+        tcb_free(stack, tp);
+    return sd;
+}
+
+static struct tcpc_addr usr_wildcard(const struct tcpcb *tp)
+{
+    return tp->family == TCPC_AF_INET ? tcpc_addr_v4(0) : (struct tcpc_addr){{0}};
+}
+
+/* Does addr belong to tp's family? An IPv6 socket takes IPv4-mapped
+ * addresses unless IPV6_V6ONLY. */
+static bool usr_family_ok(const struct tcpcb *tp, const struct tcpc_addr *addr)
+{
+    bool v4 = tcpc_addr_is_v4(addr);
+    if (tp->family == TCPC_AF_INET)
+        return v4;
+    return !v4 || !(tp->so_options & SOF_V6ONLY);
+}
+
+static int usr_bind(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *addr,
+                    uint16_t port)
+{
+    struct tcpc_addr laddr = addr ? *addr : usr_wildcard(tp);
+    if (tp->bound || tp->state != TCPS_CLOSED)
+        return -EINVAL;
+    if (!usr_family_ok(tp, &laddr))
+        return -EINVAL;
+    if (!tcpc_addr_is_any(&laddr) && !tcpc_addr_is_local(stack, &laddr) &&
+        !(tp->so_options & SOF_BINDANY))
+        return -EADDRNOTAVAIL;
+    tp->laddr = laddr;
+    if (port == 0) {
+        port = demux_ephemeral(stack, tp, NULL, 0);
+        if (port == 0)
+            return -EADDRNOTAVAIL;
+    } else if (demux_bind_check(stack, tp, &laddr, port) != 0) {
+        return -EADDRINUSE;
+    }
+    tp->lport = port;
+    tp->bound = 1;
+    demux_insert(stack, tp);
+    return 0;
+}
+
+int tcpc_bind(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, uint16_t port)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    return usr_bind(stack, tp, addr, port);
+}
+
+int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
+        return -EINVAL;
+    if (!tp->bound) {
+        int err = usr_bind(stack, tp, NULL, 0);
+        if (err)
+            return err;
+    }
+    if (backlog < 1)
+        backlog = 1;
+    if ((uint32_t)backlog > stack->tcp->maxsockets)
+        backlog = (int)stack->tcp->maxsockets;
+    tp->q_limit = (uint32_t)backlog;
+    if (tp->state == TCPS_LISTEN)
+        return 0;
+    demux_remove(stack, tp); /* from the bound list to the listeners */
+    tp->state = TCPS_LISTEN;
+    demux_insert(stack, tp);
+    return 0;
+}
+
+int tcpc_accept(struct tcpc_stack *stack, int sd, struct tcpc_addr *peer, uint16_t *port)
+{
+    struct tcpcb *l = usr_tcb(stack, sd);
+    if (!l)
+        return -EBADF;
+    if (l->state != TCPS_LISTEN)
+        return -EINVAL;
+    struct tcpcb *tp = l->q_head;
+    if (!tp)
+        return -EAGAIN;
+    l->q_head = tp->q_next;
+    if (!l->q_head)
+        l->q_tail = NULL;
+    l->q_len--;
+    tp->q_next = NULL;
+    tp->parent = NULL;
+    int nsd = usr_assign_sd(stack->tcp, tp);
+    if (nsd < 0) {
+        tcp_drop(stack, tp, ENOBUFS);
+        return nsd;
+    }
+    if (peer)
+        *peer = tp->faddr;
+    if (port)
+        *port = tp->fport;
+    tcp_notify(stack, tp);
+    usr_done(stack, l);
+    return nsd;
+}
+
+/* Source address for a connection to faddr: the first local address of
+ * the same family. */
+static int usr_pick_source(const struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                           struct tcpc_addr *out)
+{
+    bool v4 = tcpc_addr_is_v4(faddr);
+    for (unsigned i = 0; i < stack->cfg.nlocal_addrs; i++) {
+        if (tcpc_addr_is_v4(&stack->cfg.local_addrs[i]) == v4) {
+            *out = stack->cfg.local_addrs[i];
+            return 0;
+        }
+    }
+    return -EADDRNOTAVAIL;
+}
+
+static int usr_connect_check(const struct tcpcb *tp, const struct tcpc_addr *addr, uint16_t port)
+{
+    if (tp->state == TCPS_SYN_SENT)
+        return -EALREADY;
+    if (tp->state == TCPS_LISTEN)
+        return -EINVAL;
+    if (tp->state != TCPS_CLOSED || tp->fport)
+        return -EISCONN;
+    if (port == 0 || tcpc_addr_is_any(addr) || !usr_family_ok(tp, addr))
+        return -EINVAL;
+    return 0;
+}
+
+/* Fixes the local end of a connection to addr:port, binding implicitly. */
+static int usr_connect_local(struct tcpc_stack *stack, struct tcpcb *tp,
+                             const struct tcpc_addr *addr, uint16_t port)
+{
+    if (!tp->bound || tcpc_addr_is_any(&tp->laddr)) {
+        struct tcpc_addr src;
+        int err = usr_pick_source(stack, addr, &src);
+        if (err)
+            return err;
+        tp->laddr = src;
+    }
+    if (!tp->lport) {
+        tp->lport = demux_ephemeral(stack, tp, addr, port);
+        if (!tp->lport)
+            return -EADDRNOTAVAIL;
+        return 0;
+    }
+    struct tcpcb *other = demux_lookup(stack, addr, port, &tp->laddr, tp->lport);
+    if (other && other->state != TCPS_LISTEN)
+        return -EADDRINUSE;
+    return 0;
+}
+
+int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, uint16_t port)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    int err = usr_connect_check(tp, addr, port);
+    if (err)
+        return err;
+    struct tcpc_addr saved_laddr = tp->laddr;
+    if (tp->bound)
+        demux_remove(stack, tp);
+    err = usr_connect_local(stack, tp, addr, port);
+    if (!err)
+        err = tcb_alloc_buffers(tp);
+    if (err) {
+        tp->laddr = saved_laddr;
+        if (tp->bound)
+            demux_insert(stack, tp);
+        return err;
+    }
+    tp->faddr = *addr;
+    tp->fport = port;
+    tp->bound = 1;
+    demux_insert(stack, tp);
+    tp->t_maxseg = tcp_mss_local(stack, tp);
+    tcp_syn_offer(stack, tp);
+    tcp_seq_init_snd(stack, tp);
+    tp->state = TCPS_SYN_SENT;
+    STAT_INC(stack, tcps_connattempt);
+    tcp_timer_set(stack, tp, TT_KEEP, (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC);
+    tcp_output(stack, tp);
+    usr_done(stack, tp);
+    return -EINPROGRESS;
+}
+
+/* A pending error is reported once, then cleared (SO_ERROR semantics). */
+static int usr_take_error(struct tcpcb *tp)
+{
+    int err = tp->so_error;
+    tp->so_error = 0;
+    return -err;
+}
+
+ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (tp->so_error)
+        return usr_take_error(tp);
+    if (tp->t_flags & TF_NEEDFIN)
+        return -EPIPE;
+    if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+        return -EAGAIN;
+    if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT)
+        return tp->state == TCPS_CLOSED && tp->snd.buf ? -EPIPE : -ENOTCONN;
+    uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    n = sb_append(&tp->snd, buf, n);
+    if (n == 0)
+        return -EAGAIN;
+    tcp_output(stack, tp);
+    usr_done(stack, tp);
+    return (ssize_t)n;
+}
+
+ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    n = sb_read(&tp->rcv, buf, n);
+    if (n > 0) {
+        tcp_output(stack, tp); /* the window may have opened enough to say so */
+        usr_done(stack, tp);
+        return (ssize_t)n;
+    }
+    if (tp->so_error)
+        return usr_take_error(tp);
+    if ((tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || (tp->state == TCPS_CLOSED && tp->rcv.buf))
+        return 0;
+    if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
+        return -ENOTCONN;
+    return -EAGAIN;
+}
+
+/* The application will send no more: FIN after the queued data (RFC 9293
+ * 3.10.4, FreeBSD's tcp_usrclosed). */
+static void usr_closed(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tp->t_flags |= TF_NEEDFIN;
+    switch (tp->state) {
+    case TCPS_ESTABLISHED:
+        tcp_set_state(stack, tp, TCPS_FIN_WAIT_1);
+        break;
+    case TCPS_CLOSE_WAIT:
+        tcp_set_state(stack, tp, TCPS_LAST_ACK);
+        break;
+    default:
+        break; /* SYN_RECEIVED moves on when the handshake completes */
+    }
+    tcp_output(stack, tp);
+}
+
+int tcpc_shutdown(struct tcpc_stack *stack, int sd, int how)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (how != TCPC_SHUT_RD && how != TCPC_SHUT_WR && how != TCPC_SHUT_RDWR)
+        return -EINVAL;
+    if (!TCPS_HAVEESTABLISHED(tp->state) && tp->state != TCPS_SYN_RECEIVED)
+        return -ENOTCONN;
+    if (how != TCPC_SHUT_WR) {
+        tp->t_flags |= TF_CANTRCVMORE;
+        sb_drop(&tp->rcv, tp->rcv.len);
+    }
+    if (how != TCPC_SHUT_RD && !(tp->t_flags & TF_NEEDFIN))
+        usr_closed(stack, tp);
+    tcp_notify(stack, tp);
+    usr_done(stack, tp);
+    return 0;
+}
+
+/* Detaches the descriptor; the control block lives on as an orphan. */
+static void usr_release_sd(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    stack->tcp->sockets[tp->sd] = NULL;
+    stack->tcp->nsockets--;
+    tp->sd = -1;
+    tp->t_flags |= TF_ORPHAN;
+}
+
+int tcpc_close(struct tcpc_stack *stack, int sd)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    bool abortive = (tp->t_flags & TF_LINGER0) || tp->rcv.len > 0;
+    usr_release_sd(stack, tp);
+    if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT) {
+        tcb_free(stack, tp);
+    } else if (abortive) {
+        /* RFC 9293 3.10.4 / RFC 2525 2.17: unread data means the peer must
+         * learn that it was not delivered. */
+        tcp_drop(stack, tp, ECONNABORTED);
+    } else if (tp->t_flags & TF_NEEDFIN) {
+        if (tp->state == TCPS_FIN_WAIT_2)
+            tcp_timer_set(stack, tp, TT_2MSL,
+                          2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
+    } else {
+        usr_closed(stack, tp);
+    }
+    tcp_deliver_events(stack);
+    return 0;
+}
+
+static int usr_set_flag_opt(struct tcpcb *tp, enum tcpc_sockopt opt, int value)
+{
+    static const struct {
+        enum tcpc_sockopt opt;
+        uint8_t flag;
+    } map[] = {
+        {TCPC_SO_REUSEADDR, SOF_REUSEADDR},       {TCPC_SO_REUSEPORT, SOF_REUSEPORT},
+        {TCPC_SO_REUSEPORT_LB, SOF_REUSEPORT_LB}, {TCPC_IPV6_V6ONLY, SOF_V6ONLY},
+        {TCPC_IP_BINDANY, SOF_BINDANY},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (map[i].opt != opt)
+            continue;
+        if (opt == TCPC_IPV6_V6ONLY && (tp->family != TCPC_AF_INET6 || tp->bound))
+            return -EINVAL;
+        if (value)
+            tp->so_options |= map[i].flag;
+        else
+            tp->so_options &= (uint8_t)~map[i].flag;
+        return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+static int usr_set_bufsize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t *field, int value)
+{
+    if (value < 512 || value > stack->cfg.tun.sockbuf_max)
+        return -EINVAL;
+    if (tp->snd.buf || tp->state != TCPS_CLOSED)
+        return -EISCONN; /* buffers are sized when the connection starts */
+    *field = (uint32_t)value;
+    return 0;
+}
+
+int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int value)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    switch (opt) {
+    case TCPC_SO_LINGER:
+        tp->linger = value < 0 ? -1 : value;
+        if (value == 0)
+            tp->t_flags |= TF_LINGER0;
+        else
+            tp->t_flags &= ~TF_LINGER0;
+        return 0;
+    case TCPC_SO_RCVBUF:
+        return usr_set_bufsize(stack, tp, &tp->rcv_bufsize, value);
+    case TCPC_SO_SNDBUF:
+        return usr_set_bufsize(stack, tp, &tp->snd_bufsize, value);
+    case TCPC_SO_ERROR:
+        return -ENOPROTOOPT;
+    case TCPC_TCP_NODELAY:
+        if (value)
+            tp->t_flags |= TF_NODELAY;
+        else
+            tp->t_flags &= ~TF_NODELAY;
+        tcp_output(stack, tp);
+        return 0;
+    case TCPC_TCP_MAXSEG:
+        if (value < stack->cfg.tun.minmss || value > 65495)
+            return -EINVAL;
+        tp->t_usermss = (uint16_t)value;
+        return 0;
+    default:
+        return usr_set_flag_opt(tp, opt, value);
+    }
+}
+
+int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int *value)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    switch (opt) {
+    case TCPC_SO_REUSEADDR:
+        *value = !!(tp->so_options & SOF_REUSEADDR);
+        return 0;
+    case TCPC_SO_REUSEPORT:
+        *value = !!(tp->so_options & SOF_REUSEPORT);
+        return 0;
+    case TCPC_SO_REUSEPORT_LB:
+        *value = !!(tp->so_options & SOF_REUSEPORT_LB);
+        return 0;
+    case TCPC_IPV6_V6ONLY:
+        *value = !!(tp->so_options & SOF_V6ONLY);
+        return 0;
+    case TCPC_IP_BINDANY:
+        *value = !!(tp->so_options & SOF_BINDANY);
+        return 0;
+    case TCPC_SO_LINGER:
+        *value = tp->linger;
+        return 0;
+    case TCPC_SO_RCVBUF:
+        *value = (int)tp->rcv_bufsize;
+        return 0;
+    case TCPC_SO_SNDBUF:
+        *value = (int)tp->snd_bufsize;
+        return 0;
+    case TCPC_SO_ERROR:
+        *value = tp->so_error;
+        tp->so_error = 0;
+        return 0;
+    case TCPC_TCP_NODELAY:
+        *value = !!(tp->t_flags & TF_NODELAY);
+        return 0;
+    case TCPC_TCP_MAXSEG:
+        *value = tp->t_maxseg;
+        return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+int tcpc_poll(struct tcpc_stack *stack, int sd)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    return (int)tcp_readiness(tp);
+}
+
+int tcpc_getsockname(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, uint16_t *port)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    *addr = tp->bound ? tp->laddr : usr_wildcard(tp);
+    *port = tp->lport;
+    return 0;
+}
+
+int tcpc_getpeername(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, uint16_t *port)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (!tp->fport)
+        return -ENOTCONN;
+    *addr = tp->faddr;
+    *port = tp->fport;
+    return 0;
+}

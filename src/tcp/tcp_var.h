@@ -1,0 +1,156 @@
+/*
+ * The TCP control block and the per-stack TCP state.
+ *
+ * A tcpcb carries one connection (or listener) from socket() to the moment
+ * it is freed. Its socket-facing part (descriptor, buffers, options, error,
+ * readiness) lives in the same struct: FreeBSD splits socket, inpcb and
+ * tcpcb, but in a single-threaded stack with one protocol the split buys
+ * nothing but pointers. Addressing and lookup live in the PCB layer.
+ *
+ * Timers: a connection has several logical timers (retransmit, persist,
+ * connection-establishment, delayed ACK, 2MSL) but one wheel entry, armed at
+ * the earliest of them. That keeps one 32-byte timer per connection instead
+ * of five.
+ */
+#ifndef TCPCORE_TCP_TCP_VAR_H
+#define TCPCORE_TCP_TCP_VAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcp/sockbuf.h"
+#include "tcp/tcp.h"
+#include "tcpcore/addr.h"
+#include "tcpcore/socket.h"
+#include "util/timer.h"
+
+/* Logical timers of a connection. */
+enum tcp_timer_kind {
+    TT_REXMT,
+    TT_PERSIST,
+    TT_KEEP, /* connection-establishment timeout */
+    TT_DELACK,
+    TT_2MSL,
+    TT_COUNT
+};
+
+/* tcpcb flags */
+#define TF_ACKNOW      0x0001 /* send an ACK now */
+#define TF_DELACK      0x0002 /* an ACK is being delayed */
+#define TF_NODELAY     0x0004 /* TCP_NODELAY: no Nagle */
+#define TF_REQ_SCALE   0x0008 /* we offer window scaling */
+#define TF_RCVD_SCALE  0x0010 /* the peer offered it too */
+#define TF_REQ_TSTMP   0x0020 /* we offer timestamps */
+#define TF_RCVD_TSTMP  0x0040 /* the peer offered them too */
+#define TF_SACK_PERMIT 0x0080 /* both sides offered SACK */
+#define TF_SENTFIN     0x0100 /* our FIN has been sent (snd_max covers it) */
+#define TF_NEEDFIN     0x0200 /* the application shut down the write side */
+#define TF_RCVDFIN     0x0400 /* the peer's FIN has been received */
+#define TF_SYN_REXMT   0x0800 /* the SYN or SYN-ACK had to be retransmitted */
+#define TF_CANTRCVMORE 0x1000 /* the application shut down the read side */
+#define TF_LINGER0     0x2000 /* SO_LINGER with 0: close resets */
+#define TF_ORPHAN      0x4000 /* the descriptor is closed; the connection finishes alone */
+#define TF_NOTIFY      0x8000 /* on the pending-notification list */
+
+/* Socket option flags cached on the control block. */
+#define SOF_REUSEADDR    0x01
+#define SOF_REUSEPORT    0x02
+#define SOF_REUSEPORT_LB 0x04
+#define SOF_V6ONLY       0x08
+#define SOF_BINDANY      0x10
+
+struct tcpcb {
+    /* Identity */
+    int sd;             /* descriptor, or -1 once closed */
+    uint8_t state;      /* enum tcp_fsm_state */
+    uint8_t family;     /* TCPC_AF_INET or TCPC_AF_INET6 */
+    uint8_t so_options; /* SOF_* */
+    uint8_t bound;      /* laddr/lport are set */
+    uint32_t t_flags;   /* TF_* */
+    struct tcpc_addr laddr, faddr;
+    uint16_t lport, fport;
+
+    /* Send sequence space (RFC 9293 3.3.1) */
+    uint32_t iss, snd_una, snd_nxt, snd_max;
+    uint32_t snd_wnd, max_sndwnd; /* scaled */
+    uint32_t snd_wl1, snd_wl2;
+    uint32_t snd_cwnd, snd_ssthresh;
+    uint32_t snd_recover; /* snd_max at the last timeout */
+
+    /* Receive sequence space */
+    uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd;
+    uint32_t last_ack_sent;
+
+    /* Options */
+    uint16_t t_maxseg;            /* payload bytes per segment */
+    uint16_t t_usermss;           /* TCP_MAXSEG, 0 when unset */
+    uint8_t snd_scale, rcv_scale; /* RFC 7323 shifts in force */
+    uint8_t request_r_scale;      /* the shift we offer */
+    uint8_t t_rxtshift;           /* retransmissions of the current segment */
+    uint32_t ts_recent;           /* peer's last TSval worth echoing */
+    tcpc_time_t ts_recent_age;
+    uint32_t ts_offset; /* per-connection random TSval offset */
+
+    /* Round-trip timing (RFC 6298), microseconds */
+    tcpc_time_t t_srtt, t_rttvar, t_rxtcur;
+    tcpc_time_t t_rtttime;   /* when the timed segment was sent, 0: none */
+    uint32_t t_rtseq;        /* its sequence number */
+    uint32_t t_segs_unacked; /* full segments received since the last ACK */
+
+    /* RFC 5961 challenge-ACK rate limit */
+    tcpc_time_t t_challenge_start;
+    uint32_t t_challenge_count;
+
+    /* Timers */
+    tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
+    struct timer t_timer;
+
+    /* Socket side */
+    struct sockbuf snd, rcv;
+    uint32_t snd_bufsize, rcv_bufsize;
+    int so_error;              /* positive errno, reported once */
+    int linger;                /* SO_LINGER seconds, -1: off */
+    uint32_t ev_reported;      /* readiness bits already delivered */
+    struct tcpcb *notify_next; /* pending-notification list */
+
+    /* Listener side */
+    struct tcpcb *parent;          /* listener that spawned us, until accepted */
+    struct tcpcb *q_next;          /* accept queue / incomplete list link */
+    struct tcpcb *q_head, *q_tail; /* listener: completed, awaiting accept */
+    uint32_t q_len, q_incomplete, q_limit;
+
+    /* Every control block of the stack, for teardown and listing */
+    struct tcpcb *all_next, *all_prev;
+
+    /* Lookup linkage (src/tcp/tcp_demux.c) */
+    struct tcpcb *hash_next;
+    uint32_t hash_bucket;
+};
+
+/* Per-stack TCP state. */
+struct tcp_state {
+    struct tcpcb **sockets; /* by descriptor */
+    uint32_t nsockets, maxsockets;
+    uint32_t next_free_sd;     /* search hint */
+    struct tcpcb *notify_head; /* sockets whose readiness may have changed */
+    tcpc_event_fn event_cb;
+    void *event_ctx;
+    uint8_t isn_key[16]; /* RFC 6528 secret */
+    struct tcp_demux *demux;
+    struct tcpcb *all; /* every control block (all_next list) */
+    uint8_t *segbuf;   /* payload staging for output (ring may wrap) */
+    uint32_t nconns;   /* control blocks alive, with or without sd */
+};
+
+#define TCPS_HAVEESTABLISHED(s) ((s) >= TCPS_ESTABLISHED)
+#define TCPS_HAVERCVDFIN(s)                                                                        \
+    ((s) == TCPS_CLOSE_WAIT || (s) == TCPS_CLOSING || (s) == TCPS_LAST_ACK || (s) == TCPS_TIME_WAIT)
+
+/* Retransmissions before a connection is dropped (FreeBSD's TCP_MAXRXTSHIFT). */
+#define TCP_MAXRXTSHIFT 12
+/* Largest unscaled window. */
+#define TCP_MAXWIN 65535
+/* Initial window in segments (RFC 6928). */
+#define TCP_INITIAL_WINDOW 10
+
+#endif

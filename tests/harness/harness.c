@@ -1,0 +1,312 @@
+/*
+ * The segment-level test harness; see harness.h.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/ip.h"
+
+struct h_pkt {
+    struct h_pkt *next;
+    size_t len;
+    uint8_t data[];
+};
+
+static void h_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct harness *h = ctx;
+    struct h_pkt *p = malloc(sizeof(*p) + len);
+    assert_non_null(p);
+    p->next = NULL;
+    p->len = len;
+    memcpy(p->data, pkt, len);
+    if (h->out_tail)
+        h->out_tail->next = p;
+    else
+        h->out_head = p;
+    h->out_tail = p;
+    h->out_count++;
+}
+
+static void h_event(void *ctx, int sd, uint32_t events)
+{
+    struct harness *h = ctx;
+    if (sd >= 0 && (size_t)sd < sizeof(h->events) / sizeof(h->events[0]))
+        h->events[sd] |= events;
+}
+
+static void h_apply_sysctls(struct tcpc_config *cfg, const char **sysctls)
+{
+    for (; sysctls && *sysctls; sysctls++) {
+        char name[128];
+        const char *eq = strchr(*sysctls, '=');
+        assert_non_null(eq);
+        size_t n = (size_t)(eq - *sysctls);
+        assert_true(n < sizeof(name));
+        memcpy(name, *sysctls, n);
+        name[n] = '\0';
+        const char *why = NULL;
+        int err = tcpc_config_sysctl(cfg, name, strtoll(eq + 1, NULL, 10), &why);
+        if (err)
+            fail_msg("sysctl %s: %s", *sysctls, why);
+    }
+}
+
+struct harness *h_new(const struct h_opts *opts)
+{
+    static const struct h_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    struct harness *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    h->v6 = opts->v6;
+    assert_int_equal(tcpc_addr_parse(h->v6 ? "2001:db8::1" : "198.18.0.1", &h->local), 0);
+    assert_int_equal(tcpc_addr_parse(h->v6 ? "2001:db8::2" : "198.18.0.2", &h->peer), 0);
+    h->lport = 80;
+    h->pport = 40000;
+    h->now = 1 * SEC;
+    struct tcpc_config cfg;
+    tcpc_config_init(&cfg);
+    cfg.output = h_output;
+    cfg.output_ctx = h;
+    cfg.local_addrs[0] = h->local;
+    cfg.nlocal_addrs = 1;
+    cfg.use_seed = true;
+    memset(cfg.seed, 0x5a, sizeof(cfg.seed));
+    if (opts->mtu)
+        cfg.mtu = opts->mtu;
+    h_apply_sysctls(&cfg, opts->sysctls);
+    assert_int_equal(tcpc_stack_new(&cfg, h->now, &h->stack), 0);
+    tcpc_set_event_cb(h->stack, h_event, h);
+    return h;
+}
+
+void h_free(struct harness *h)
+{
+    if (!h)
+        return;
+    h_flush(h);
+    tcpc_stack_del(h->stack);
+    free(h);
+}
+
+static bool seg_set(int64_t v)
+{
+    return v != SEG_ANY;
+}
+
+static void h_build_opts(const struct seg *s, struct tcp_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (seg_set(s->mss)) {
+        o->present |= TOF_MSS;
+        o->mss = (uint16_t)s->mss;
+    }
+    if (seg_set(s->wscale)) {
+        o->present |= TOF_WSCALE;
+        o->wscale = (uint8_t)s->wscale;
+    }
+    if (seg_set(s->sackperm) && s->sackperm)
+        o->present |= TOF_SACKPERM;
+    if (seg_set(s->tsval)) {
+        o->present |= TOF_TS;
+        o->tsval = (uint32_t)s->tsval;
+        o->tsecr = seg_set(s->tsecr) ? (uint32_t)s->tsecr : 0;
+    }
+}
+
+size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen)
+{
+    assert_true(seg_set(s.flags));
+    struct ip_repr ip = {.src = h->peer, .dst = h->local, .ttl = 64};
+    ip.version = h->v6 ? 6 : 4;
+    struct tcp_repr th = {0};
+    th.sport = seg_set(s.sport) ? (uint16_t)s.sport : h->pport;
+    th.dport = seg_set(s.dport) ? (uint16_t)s.dport : h->lport;
+    th.seq = seg_set(s.seq) ? (uint32_t)s.seq : 0;
+    th.ack = seg_set(s.ack) ? (uint32_t)s.ack : 0;
+    th.win = seg_set(s.win) ? (uint16_t)s.win : 65535;
+    th.flags = (uint8_t)s.flags;
+    h_build_opts(&s, &th.opts);
+    if (s.data) {
+        th.payload = (const uint8_t *)s.data;
+        th.payload_len = seg_set(s.len) ? (size_t)s.len : strlen(s.data);
+    }
+    int len = tcp_emit_packet(&ip, &th, buf, buflen);
+    assert_true(len > 0);
+    return (size_t)len;
+}
+
+void h_inject(struct harness *h, struct seg s)
+{
+    uint8_t buf[9216 + 120];
+    size_t len = h_build(h, s, buf, sizeof(buf));
+    tcpc_input(h->stack, h->now, buf, len);
+}
+
+void h_inject_raw(struct harness *h, const uint8_t *pkt, size_t len)
+{
+    tcpc_input(h->stack, h->now, pkt, len);
+}
+
+static struct h_pkt *h_pop(struct harness *h)
+{
+    struct h_pkt *p = h->out_head;
+    if (!p)
+        return NULL;
+    h->out_head = p->next;
+    if (!h->out_head)
+        h->out_tail = NULL;
+    h->out_count--;
+    return p;
+}
+
+/* Describes the first mismatch between want and got, or returns false. */
+static bool h_mismatch(const struct harness *h, const struct seg *w, const struct h_seg *g,
+                       char *why, size_t whylen)
+{
+    const struct tcp_repr *t = &g->th;
+    const struct tcp_opts *o = &t->opts;
+#define H_CHECK(cond, ...)                                                                         \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            snprintf(why, whylen, __VA_ARGS__);                                                    \
+            return true;                                                                           \
+        }                                                                                          \
+    } while (0)
+    H_CHECK(tcpc_addr_eq(&g->ip.src, &h->local) && tcpc_addr_eq(&g->ip.dst, &h->peer),
+            "addresses are not stack -> peer");
+    H_CHECK(t->sport == (seg_set(w->dport) ? w->dport : h->lport), "source port %u", t->sport);
+    H_CHECK(t->dport == (seg_set(w->sport) ? w->sport : h->pport), "destination port %u", t->dport);
+    H_CHECK(!seg_set(w->flags) || t->flags == w->flags, "flags 0x%02x, want 0x%02x", t->flags,
+            (unsigned)w->flags);
+    H_CHECK(!seg_set(w->seq) || t->seq == (uint32_t)w->seq, "seq %u, want %u", t->seq,
+            (uint32_t)w->seq);
+    H_CHECK(!seg_set(w->ack) || t->ack == (uint32_t)w->ack, "ack %u, want %u", t->ack,
+            (uint32_t)w->ack);
+    H_CHECK(!seg_set(w->win) || t->win == w->win, "win %u, want %u", t->win, (unsigned)w->win);
+    H_CHECK(!seg_set(w->opts) || o->present == w->opts, "options 0x%x, want 0x%x", o->present,
+            (unsigned)w->opts);
+    H_CHECK(!seg_set(w->mss) || ((o->present & TOF_MSS) && o->mss == w->mss), "mss");
+    H_CHECK(!seg_set(w->wscale) || ((o->present & TOF_WSCALE) && o->wscale == w->wscale), "wscale");
+    H_CHECK(!seg_set(w->sackperm) || !!(o->present & TOF_SACKPERM) == !!w->sackperm, "sackOK");
+    H_CHECK(!seg_set(w->tsval) || ((o->present & TOF_TS) && o->tsval == (uint32_t)w->tsval),
+            "TS val %u, want %u", o->tsval, (uint32_t)w->tsval);
+    H_CHECK(!seg_set(w->tsecr) || ((o->present & TOF_TS) && o->tsecr == (uint32_t)w->tsecr),
+            "TS ecr %u, want %u", o->tsecr, (uint32_t)w->tsecr);
+    size_t wlen = seg_set(w->len) ? (size_t)w->len : (w->data ? strlen(w->data) : SIZE_MAX);
+    H_CHECK(wlen == SIZE_MAX || t->payload_len == wlen, "length %zu, want %zu", t->payload_len,
+            wlen);
+    H_CHECK(!w->data || memcmp(g->payload, w->data, wlen) == 0, "payload bytes differ");
+    H_CHECK(!seg_set(w->ttl) || g->ip.ttl == w->ttl, "ttl %u", g->ip.ttl);
+    H_CHECK(!seg_set(w->df) || g->ip.version == 6 || g->ip.df == !!w->df, "DF %d", g->ip.df);
+#undef H_CHECK
+    return false;
+}
+
+struct h_seg h_expect(struct harness *h, struct seg s)
+{
+    struct h_seg g;
+    memset(&g, 0, sizeof(g));
+    struct h_pkt *p = h_pop(h);
+    if (!p)
+        fail_msg("expected a segment, the stack sent nothing");
+    int hdrlen = ip_parse(p->data, p->len, &g.ip);
+    assert_true(hdrlen > 0);
+    assert_int_equal(g.ip.proto, IPPROTO_TCP_);
+    assert_true(tcp_cksum_ok(&g.ip, p->data + hdrlen, g.ip.payload_len));
+    assert_true(tcp_parse(p->data + hdrlen, g.ip.payload_len, &g.th) >= 0);
+    assert_true(g.th.payload_len <= sizeof(g.payload));
+    if (g.th.payload_len)
+        memcpy(g.payload, g.th.payload, g.th.payload_len);
+    g.th.payload = g.payload;
+    char why[128], got[512];
+    if (h_mismatch(h, &s, &g, why, sizeof(why))) {
+        tcpc_format_packet(p->data, p->len, got, sizeof(got));
+        free(p);
+        fail_msg("segment mismatch: %s\n  got: %s", why, got);
+    }
+    free(p);
+    return g;
+}
+
+void h_expect_nothing(struct harness *h)
+{
+    struct h_pkt *p = h_pop(h);
+    if (!p)
+        return;
+    char got[512];
+    tcpc_format_packet(p->data, p->len, got, sizeof(got));
+    free(p);
+    fail_msg("expected nothing, the stack sent: %s", got);
+}
+
+size_t h_pending(const struct harness *h)
+{
+    return h->out_count;
+}
+
+void h_flush(struct harness *h)
+{
+    struct h_pkt *p;
+    while ((p = h_pop(h)) != NULL)
+        free(p);
+}
+
+void h_advance(struct harness *h, tcpc_time_t delta)
+{
+    h->now += delta;
+    tcpc_advance(h->stack, h->now);
+}
+
+uint64_t h_stat(struct harness *h, const char *name)
+{
+    int id = tcpc_stat_lookup(name);
+    if (id < 0)
+        fail_msg("no counter named %s", name);
+    return tcpc_stat_value(tcpc_stack_stats(h->stack), (unsigned)id);
+}
+
+uint32_t h_events(struct harness *h, int sd)
+{
+    assert_true(sd >= 0 && (size_t)sd < sizeof(h->events) / sizeof(h->events[0]));
+    uint32_t ev = h->events[sd];
+    h->events[sd] = 0;
+    return ev;
+}
+
+int h_listen(struct harness *h)
+{
+    int sd = tcpc_socket(h->stack, h->v6 ? TCPC_AF_INET6 : TCPC_AF_INET);
+    assert_true(sd >= 0);
+    assert_int_equal(tcpc_bind(h->stack, sd, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, sd, 16), 0);
+    return sd;
+}
+
+int h_establish(struct harness *h, uint32_t irs, struct seg synopts, uint32_t *iss, int *lsd)
+{
+    int l = h_listen(h);
+    synopts.flags = TH_SYN;
+    synopts.seq = irs;
+    h_inject(h, synopts);
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = irs + 1));
+    struct seg ack = SEG(.flags = TH_ACK, .seq = irs + 1, .ack = sa.th.seq + 1);
+    if (sa.th.opts.present & TOF_TS) {
+        ack.tsval = seg_set(synopts.tsval) ? synopts.tsval + 1 : 1;
+        ack.tsecr = sa.th.opts.tsval;
+    }
+    h_inject(h, ack);
+    h_expect_nothing(h);
+    int sd = tcpc_accept(h->stack, l, NULL, NULL);
+    assert_true(sd >= 0);
+    if (iss)
+        *iss = sa.th.seq;
+    if (lsd)
+        *lsd = l;
+    return sd;
+}

@@ -1,0 +1,138 @@
+/*
+ * The segment-level test harness: one stack on an in-memory wire whose far
+ * end is the test itself.
+ *
+ * A test injects crafted segments as the peer, moves virtual time, and
+ * checks what the stack emitted, field by field, or that it emitted nothing.
+ * Written so that a test reads like the exchange it checks:
+ *
+ *     h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
+ *     struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
+ *     h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.seq + 1));
+ *     h_expect_nothing(h);
+ *
+ * In SEG(...), a field left out is "don't care" when expecting and a
+ * default when injecting (ports from the harness, window 65535, no options).
+ */
+#ifndef TCPCORE_TESTS_HARNESS_H
+#define TCPCORE_TESTS_HARNESS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tcpcore/format.h"
+#include "tcpcore/socket.h"
+#include "tcpcore/stack.h"
+#include "tcpcore/stats.h"
+#include "wire/tcp.h"
+
+#define SEG_ANY INT64_MIN
+
+struct seg {
+    int64_t flags; /* required: TH_* exactly */
+    int64_t seq, ack, win;
+    int64_t mss, wscale, tsval, tsecr, sackperm; /* option present with this value */
+    int64_t opts;                                /* the exact set of TOF_* present */
+    const char *data;                            /* payload (NUL-terminated) */
+    int64_t len;                                 /* payload length */
+    int64_t sport, dport;                        /* ports, when not the harness's */
+    int64_t ttl;                                 /* hop limit of the emitted packet */
+    int64_t df;                                  /* IPv4 DF bit */
+};
+
+/* Every field "any" except what the caller names. */
+#define SEG(...)                                                                                   \
+    ((struct seg){.flags = SEG_ANY,                                                                \
+                  .seq = SEG_ANY,                                                                  \
+                  .ack = SEG_ANY,                                                                  \
+                  .win = SEG_ANY,                                                                  \
+                  .mss = SEG_ANY,                                                                  \
+                  .wscale = SEG_ANY,                                                               \
+                  .tsval = SEG_ANY,                                                                \
+                  .tsecr = SEG_ANY,                                                                \
+                  .sackperm = SEG_ANY,                                                             \
+                  .opts = SEG_ANY,                                                                 \
+                  .len = SEG_ANY,                                                                  \
+                  .sport = SEG_ANY,                                                                \
+                  .dport = SEG_ANY,                                                                \
+                  .ttl = SEG_ANY,                                                                  \
+                  .df = SEG_ANY,                                                                   \
+                  __VA_ARGS__})
+
+/* A segment the stack emitted, parsed. */
+struct h_seg {
+    struct tcp_repr th;
+    struct ip_repr ip;
+    uint8_t payload[9216]; /* enough for a jumbo frame's segment */
+};
+
+struct h_opts {
+    bool v6;              /* IPv6 addresses (2001:db8::/32) instead of 198.18.0.0/15 */
+    const char **sysctls; /* "name=value" strings, NULL-terminated */
+    uint32_t mtu;         /* 0: 1500 */
+};
+
+struct harness {
+    struct tcpc_stack *stack;
+    tcpc_time_t now;
+    struct tcpc_addr local, peer; /* the stack's address and the test's */
+    uint16_t lport, pport;        /* default ports: stack side, test side */
+    bool v6;
+    /* Emitted packets not yet expected. */
+    struct h_pkt *out_head, *out_tail;
+    size_t out_count;
+    /* Socket events, ORed per descriptor until read with h_events. */
+    uint32_t events[64];
+};
+
+/* A stack at time 1 s on the harness wire, seeded (deterministic), with
+ * the given options (NULL: IPv4 defaults). Fails the test on error. */
+struct harness *h_new(const struct h_opts *opts);
+void h_free(struct harness *h);
+
+/* Injects a segment from the peer to the stack. */
+void h_inject(struct harness *h, struct seg s);
+/* Injects raw bytes as an IP packet. */
+void h_inject_raw(struct harness *h, const uint8_t *pkt, size_t len);
+/* Builds the packet h_inject would send, into buf; returns its length. */
+size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen);
+
+/* Takes the next emitted segment and checks it against s (ports default to
+ * stack->peer); fails the test with both segments printed on a mismatch. */
+struct h_seg h_expect(struct harness *h, struct seg s);
+/* Fails the test if anything was emitted. */
+void h_expect_nothing(struct harness *h);
+/* Emitted packets waiting to be expected. */
+size_t h_pending(const struct harness *h);
+/* Discards everything emitted so far. */
+void h_flush(struct harness *h);
+
+/* Moves virtual time forward by delta microseconds and runs due timers. */
+void h_advance(struct harness *h, tcpc_time_t delta);
+
+/* A counter's value by name ("tcps_rcvbadsum"); fails on an unknown name. */
+uint64_t h_stat(struct harness *h, const char *name);
+
+/* Events delivered for sd since the last call (and clears them). */
+uint32_t h_events(struct harness *h, int sd);
+
+/* A listener on the harness's local port; returns its descriptor. */
+int h_listen(struct harness *h);
+
+/*
+ * A connection established passively through a three-way handshake with
+ * the peer's ISN `irs` and the given SYN options (SEG_ANY fields: none),
+ * accepted; returns its descriptor, with our ISS in *iss. The listener's
+ * descriptor goes to *lsd when non-NULL.
+ */
+int h_establish(struct harness *h, uint32_t irs, struct seg synopts, uint32_t *iss, int *lsd);
+
+#define MSEC (1000ULL)
+#define SEC  (1000000ULL)
+
+#endif
