@@ -1,0 +1,325 @@
+/*
+ * bind, listen and connect: who may use which local address and port.
+ *
+ * The rules are FreeBSD's in_pcbbind_setup / in6_pcbbind with
+ * in_pcblookup_local's best-fit search, restated in docs/pcb.md with the
+ * table of cases that tests/test_pcb_bind.c checks. In short:
+ *  - without SO_REUSEADDR or SO_REUSEPORT the conflict search is "wildcard":
+ *    any PCB on the port whose local address overlaps (equal, or either is
+ *    the wildcard), connected ones and TIME_WAIT included, refuses the bind;
+ *  - with either option the search is exact: only an unconnected PCB bound
+ *    to the very same address can refuse it, so connections and TIME_WAIT
+ *    never block, and a specific address can be bound beside the wildcard;
+ *  - a PCB found is no conflict when both sockets set SO_REUSEPORT, or both
+ *    SO_REUSEPORT_LB; for a multicast address either option counts as both
+ *    (the PR 179901 fix: the options are cached as flags whenever they are
+ *    set, so the order of setsockopt and bind does not matter);
+ *  - IPv4 and IPv6 are separate spaces except for a dual-stack socket on ::,
+ *    which also claims the IPv4 wildcard; FreeBSD lets it share that with
+ *    an IPv4 socket on 0.0.0.0 bound first (the IPv4 socket wins IPv4
+ *    traffic), but not the other way round.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pcb/pcb.h"
+#include "pcb/pcb_hash.h"
+#include "pcb/pcb_internal.h"
+#include "pcb/pcb_table.h"
+
+/* A PCB's local address as IPv4 sees it, or false when it takes no IPv4. */
+static bool pcb_view4(const struct inpcb *t, struct tcpc_addr *out)
+{
+    if (tcpc_addr_is_v4(&t->laddr)) {
+        *out = t->laddr;
+        return true;
+    }
+    if (pcb_is_dual(t)) {
+        *out = pcb_any4();
+        return true;
+    }
+    return false;
+}
+
+/* Cost of candidate t for address a in the best-fit search; -1: no match.
+ * FreeBSD counts one per wildcard mismatch and three for a dual-stack
+ * socket seen from IPv4, so that 0.0.0.0 is preferred to :: there. */
+static int pcb_local_cost(const struct inpcb *t, bool v4, const struct tcpc_addr *a)
+{
+    struct tcpc_addr view = t->laddr;
+    int cost = 0;
+    if (v4) {
+        if (!pcb_view4(t, &view))
+            return -1;
+        if (pcb_is_dual(t))
+            cost += 3;
+    } else if (tcpc_addr_is_v4(&t->laddr)) {
+        return -1;
+    }
+    if (t->flags & INP_CONNECTED)
+        cost++;
+    bool view_any = tcpc_addr_is_any(&view), a_any = tcpc_addr_is_any(a);
+    if (!view_any && !a_any && !tcpc_addr_eq(&view, a))
+        return -1;
+    return cost + (view_any != a_any);
+}
+
+/*
+ * in_pcblookup_local: the PCB on lport that best fits address a of one
+ * family. wild (no reuse option on the binder) searches connections too
+ * and accepts overlapping addresses; otherwise only an unconnected PCB on
+ * exactly a.
+ */
+static const struct inpcb *pcb_local_best(const struct pcbinfo *info, bool v4,
+                                          const struct tcpc_addr *a, uint16_t lport, bool wild)
+{
+    const struct inpcb *best = NULL;
+    int best_cost = 1 << 30;
+    const uint32_t *heads[2] = {info->wild_head, info->conn_head};
+    for (unsigned h = 0; h < (wild ? 2u : 1u); h++) {
+        for (uint32_t i = heads[h][lport]; i != PCB_NIL; i = info->pcbs[i].port_next) {
+            const struct inpcb *t = &info->pcbs[i];
+            int cost = pcb_local_cost(t, v4, a);
+            if (cost < 0 || (!wild && cost != 0))
+                continue;
+            if (cost < best_cost) {
+                best = t;
+                best_cost = cost;
+                if (cost == 0)
+                    return best;
+            }
+        }
+    }
+    return best;
+}
+
+static bool pcb_tw_port_busy(const struct pcbinfo *info, const struct tcpc_addr *a, uint16_t lport)
+{
+    for (unsigned k = 0; k < PCB_KIND_MAX; k++) {
+        const struct pcb_kind_ops *ops = &info->kinds[k];
+        if (ops->port_busy && ops->port_busy(ops->ctx, a, lport))
+            return true;
+    }
+    return false;
+}
+
+/* What the binder's options forgive in a PCB found on its address. */
+static uint32_t pcb_reuse_mask(const struct inpcb *inp, const struct tcpc_addr *a)
+{
+    uint32_t mask = inp->flags & (INP_REUSEPORT | INP_REUSEPORT_LB);
+    if (pcb_is_multicast(a) && (inp->flags & (INP_REUSEADDR | INP_REUSEPORT)))
+        mask |= INP_REUSEADDR | INP_REUSEPORT;
+    return mask;
+}
+
+static bool pcb_search_is_wild(const struct inpcb *inp)
+{
+    return (inp->flags & (INP_REUSEADDR | INP_REUSEPORT)) == 0;
+}
+
+/* The IPv4 half of the check (in_pcbbind_setup). */
+static bool pcb_conflict4(const struct pcbinfo *info, const struct inpcb *inp,
+                          const struct tcpc_addr *a, uint16_t lport, bool strict)
+{
+    const struct inpcb *t = pcb_local_best(info, true, a, lport, pcb_search_is_wild(inp));
+    if (!t)
+        return false;
+    if (strict)
+        return true;
+    if (t->flags & pcb_reuse_mask(inp, a))
+        return false;
+    struct tcpc_addr tv;
+    pcb_view4(t, &tv);
+    if (pcb_is_dual(inp)) /* the v4 side of a dual-stack bind (in6_pcbbind) */
+        return !tcpc_addr_is_any(&tv) || (t->flags & INP_IPV6PROTO);
+    /* Two v6 sockets both on the IPv4 wildcard are judged by the v6 check. */
+    return !tcpc_addr_is_any(a) || !tcpc_addr_is_any(&tv) || !(inp->flags & INP_IPV6PROTO) ||
+           !(t->flags & INP_IPV6PROTO);
+}
+
+/*
+ * Would binding inp to a:lport conflict? strict: any PCB found counts
+ * (ephemeral search, FreeBSD's in_pcb_lport); otherwise the reuse rules
+ * apply.
+ */
+static bool pcb_conflict(const struct pcbinfo *info, const struct inpcb *inp,
+                         const struct tcpc_addr *a, uint16_t lport, bool strict)
+{
+    if (pcb_search_is_wild(inp) && pcb_tw_port_busy(info, a, lport))
+        return true;
+    if (tcpc_addr_is_v4(a))
+        return pcb_conflict4(info, inp, a, lport, strict);
+    const struct inpcb *t = pcb_local_best(info, false, a, lport, pcb_search_is_wild(inp));
+    if (t && (strict || !(t->flags & pcb_reuse_mask(inp, a))))
+        return true;
+    if (pcb_is_dual(inp)) {
+        struct tcpc_addr any4 = pcb_any4();
+        return pcb_conflict4(info, inp, &any4, lport, strict);
+    }
+    return false;
+}
+
+struct pcb_bind_probe {
+    const struct pcbinfo *info;
+    const struct inpcb *inp;
+    const struct tcpc_addr *a;
+};
+
+static bool pcb_bind_usable(void *ctx, uint16_t port)
+{
+    const struct pcb_bind_probe *p = ctx;
+    return !pcb_conflict(p->info, p->inp, p->a, port, true);
+}
+
+bool pcb_port_free_local(const struct pcbinfo *info, const struct inpcb *inp,
+                         const struct tcpc_addr *laddr, uint16_t lport)
+{
+    return !pcb_conflict(info, inp, laddr, lport, true);
+}
+
+/* The address inp would bind, in its family's form, or -EINVAL. */
+static int pcb_bind_addr(const struct inpcb *inp, const struct tcpc_addr *in, struct tcpc_addr *out)
+{
+    *out = *in;
+    if ((inp->flags & INP_IPV6PROTO) == 0) {
+        if (pcb_is_any6(in))
+            *out = pcb_any4();
+        return tcpc_addr_is_v4(out) ? 0 : -EINVAL;
+    }
+    if (tcpc_addr_is_v4(in) && (inp->flags & INP_V6ONLY))
+        return -EINVAL;
+    return 0;
+}
+
+static bool pcb_addr_ok(const struct pcbinfo *info, const struct inpcb *inp,
+                        const struct tcpc_addr *a)
+{
+    if (tcpc_addr_is_any(a) || pcb_is_multicast(a) || (inp->flags & INP_BINDANY))
+        return true;
+    return info->is_local == NULL || info->is_local(info->is_local_ctx, a);
+}
+
+static bool pcb_is_bound(const struct inpcb *inp)
+{
+    return inp->lport != 0 || !tcpc_addr_is_any(&inp->laddr);
+}
+
+int pcb_bind(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *laddr, uint16_t lport)
+{
+    struct tcpc_addr a;
+    if (pcb_is_bound(inp) || (inp->flags & INP_CONNECTED))
+        return -EINVAL;
+    int err = pcb_bind_addr(inp, laddr, &a);
+    if (err)
+        return err;
+    if (!pcb_addr_ok(info, inp, &a))
+        return -EADDRNOTAVAIL;
+    if (lport == 0) {
+        struct pcb_bind_probe probe = {info, inp, &a};
+        int port = pcb_port_select(info, &a, NULL, 0, pcb_bind_usable, &probe);
+        if (port < 0)
+            return port;
+        lport = (uint16_t)port;
+    } else if (pcb_conflict(info, inp, &a, lport, false)) {
+        return -EADDRINUSE;
+    }
+    inp->laddr = a;
+    inp->lport = lport;
+    pcb_chain_add(info, info->wild_head, inp);
+    inp->flags |= INP_INHASHLIST;
+    return 0;
+}
+
+/* --- SO_REUSEPORT_LB groups ------------------------------------------- */
+
+struct pcb_lbgroup *pcb_lbgroup_find(const struct pcbinfo *info, const struct tcpc_addr *laddr,
+                                     uint16_t lport)
+{
+    for (uint32_t g = 0; g < info->nlbgroups; g++) {
+        struct pcb_lbgroup *grp = &info->lbgroups[g];
+        if (grp->lport == lport && tcpc_addr_eq(&grp->laddr, laddr))
+            return grp;
+    }
+    return NULL;
+}
+
+static struct pcb_lbgroup *pcb_lbgroup_create(struct pcbinfo *info, const struct inpcb *inp)
+{
+    if (info->nlbgroups == info->lbgroups_cap) {
+        uint32_t cap = info->lbgroups_cap ? info->lbgroups_cap * 2 : 4;
+        struct pcb_lbgroup *g = realloc(info->lbgroups, cap * sizeof(*g));
+        if (!g)
+            return NULL;
+        info->lbgroups = g;
+        info->lbgroups_cap = cap;
+    }
+    struct pcb_lbgroup *grp = &info->lbgroups[info->nlbgroups++];
+    *grp = (struct pcb_lbgroup){.laddr = inp->laddr, .lport = inp->lport};
+    return grp;
+}
+
+static int pcb_lbgroup_join(struct pcbinfo *info, struct inpcb *inp)
+{
+    struct pcb_lbgroup *grp = pcb_lbgroup_find(info, &inp->laddr, inp->lport);
+    if (!grp && !(grp = pcb_lbgroup_create(info, inp)))
+        return -ENOMEM;
+    if (grp->count == grp->cap) {
+        if (grp->cap == UINT16_MAX)
+            return -ENOMEM;
+        uint32_t cap = grp->cap ? grp->cap * 2u : 4u;
+        if (cap > UINT16_MAX)
+            cap = UINT16_MAX;
+        uint32_t *m = realloc(grp->members, cap * sizeof(*m));
+        if (!m)
+            return -ENOMEM;
+        grp->members = m;
+        grp->cap = (uint16_t)cap;
+    }
+    grp->members[grp->count++] = pcb_index(info, inp);
+    inp->flags |= INP_INLBGROUP;
+    return 0;
+}
+
+void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp)
+{
+    if ((inp->flags & INP_INLBGROUP) == 0)
+        return;
+    inp->flags &= ~INP_INLBGROUP;
+    struct pcb_lbgroup *grp = pcb_lbgroup_find(info, &inp->laddr, inp->lport);
+    assert(grp != NULL);
+    uint32_t idx = pcb_index(info, inp);
+    for (uint16_t i = 0; i < grp->count; i++) {
+        if (grp->members[i] == idx) {
+            grp->members[i] = grp->members[--grp->count];
+            break;
+        }
+    }
+    if (grp->count == 0) {
+        free(grp->members);
+        *grp = info->lbgroups[--info->nlbgroups];
+    }
+}
+
+int pcb_listen(struct pcbinfo *info, struct inpcb *inp)
+{
+    if (inp->flags & INP_CONNECTED)
+        return -EINVAL;
+    if (inp->flags & INP_LISTEN)
+        return 0;
+    if (inp->lport == 0) {
+        /* Unbound means laddr is still the family's wildcard. */
+        struct tcpc_addr any = inp->laddr;
+        int err = pcb_bind(info, inp, &any, 0);
+        if (err)
+            return err;
+    } else if ((inp->flags & INP_INHASHLIST) == 0) {
+        return -EINVAL; /* removed (closed): no way back into the tables */
+    }
+    if (inp->flags & INP_REUSEPORT_LB) {
+        int err = pcb_lbgroup_join(info, inp);
+        if (err)
+            return err;
+    }
+    inp->flags |= INP_LISTEN;
+    return 0;
+}

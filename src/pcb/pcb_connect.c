@@ -1,0 +1,117 @@
+/*
+ * connect: the 4-tuple of an active open, with the implicit bind of an
+ * unbound socket, and the insertion of accepted connections.
+ *
+ * What must be unique is the 4-tuple, not the local port (FreeBSD's
+ * in_pcbconnect_setup with in_pcb_lport_dest): a candidate port is usable
+ * for a destination when no entry of the exact table holds the 4-tuple and
+ * no unconnected socket (listener or plain bind) claims the port on our
+ * address. So one ephemeral port carries a connection to every distinct
+ * peer, and 55k ports carry far more than 55k connections. A TIME_WAIT
+ * record on the wanted 4-tuple is offered to its module's takeover hook
+ * (RFC 6191); if it declines, the 4-tuple is taken.
+ */
+#include <errno.h>
+
+#include "pcb/pcb.h"
+#include "pcb/pcb_hash.h"
+#include "pcb/pcb_internal.h"
+#include "pcb/pcb_table.h"
+
+/* Is 4-tuple t free in the exact table, after offering a TIME_WAIT (or
+ * other kind's) holder the chance to give it up? */
+static bool pcb_tuple_free(struct pcbinfo *info, const struct pcb_tuple *t)
+{
+    uint32_t ref = pcb_table_find(info, t, pcb_hash_inline(info, t));
+    if (ref == PCB_REF_NONE)
+        return true;
+    const struct pcb_kind_ops *ops = &info->kinds[PCB_REF_KIND(ref)];
+    if (PCB_REF_KIND(ref) == PCB_KIND_INPCB || !ops->takeover)
+        return false;
+    return ops->takeover(ops->ctx, PCB_REF_IDX(ref));
+}
+
+struct pcb_connect_probe {
+    struct pcbinfo *info;
+    struct pcb_tuple t;
+};
+
+static bool pcb_connect_usable(void *ctx, uint16_t port)
+{
+    struct pcb_connect_probe *p = ctx;
+    p->t.lport = port;
+    /* Side-effect-free check first: a takeover must only happen on the
+     * port that is then used. */
+    if (pcb_lookup_wild(p->info, &p->t, 0) != NULL)
+        return false;
+    return pcb_tuple_free(p->info, &p->t);
+}
+
+/* Family rules of connect; 0 or -EINVAL / -EADDRNOTAVAIL. */
+static int pcb_connect_check(const struct inpcb *inp, const struct tcpc_addr *faddr, uint16_t fport,
+                             const struct tcpc_addr *laddr)
+{
+    bool v4 = tcpc_addr_is_v4(faddr);
+    if ((inp->flags & INP_IPV6PROTO) == 0 && !v4)
+        return -EINVAL;
+    if ((inp->flags & INP_V6ONLY) && v4)
+        return -EINVAL;
+    if (laddr && !tcpc_addr_is_any(laddr) && tcpc_addr_is_v4(laddr) != v4)
+        return -EINVAL;
+    if (fport == 0 || tcpc_addr_is_any(faddr))
+        return -EADDRNOTAVAIL;
+    if (laddr == NULL || tcpc_addr_is_any(laddr))
+        return -EADDRNOTAVAIL;
+    return 0;
+}
+
+/* Puts a PCB with its complete 4-tuple into the exact table. */
+static void pcb_insert_exact(struct pcbinfo *info, struct inpcb *inp)
+{
+    int err = pcb_exact_insert(info, pcb_hash_inline(info, &inp->tuple),
+                               PCB_REF(PCB_KIND_INPCB, pcb_index(info, inp)));
+    /* Sized for every PCB plus the other kinds' pools: cannot be full. */
+    assert(err == 0);
+    (void)err;
+    pcb_chain_add(info, info->conn_head, inp);
+    inp->flags |= INP_INHASHLIST | INP_CONNECTED;
+}
+
+int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *faddr,
+                uint16_t fport, const struct tcpc_addr *laddr)
+{
+    if (inp->flags & INP_CONNECTED)
+        return -EISCONN;
+    if ((inp->flags & INP_LISTEN) || (inp->lport && !(inp->flags & INP_INHASHLIST)))
+        return -EINVAL;
+    const struct tcpc_addr *src = tcpc_addr_is_any(&inp->laddr) ? laddr : &inp->laddr;
+    int err = pcb_connect_check(inp, faddr, fport, src);
+    if (err)
+        return err;
+    struct pcb_connect_probe p = {info, {.faddr = *faddr, .laddr = *src, .fport = fport}};
+    if (inp->lport) {
+        p.t.lport = inp->lport;
+        if (!pcb_tuple_free(info, &p.t))
+            return -EADDRINUSE;
+        pcb_remove(info, inp); /* leaves the wildcard chain */
+    } else {
+        int port = pcb_port_select(info, src, faddr, fport, pcb_connect_usable, &p);
+        if (port < 0)
+            return port;
+        p.t.lport = (uint16_t)port;
+    }
+    inp->tuple = p.t;
+    pcb_insert_exact(info, inp);
+    return 0;
+}
+
+int pcb_insert_connected(struct pcbinfo *info, struct inpcb *inp, const struct pcb_tuple *t)
+{
+    if (inp->lport != 0 || (inp->flags & (INP_CONNECTED | INP_INHASHLIST)))
+        return -EISCONN;
+    if (pcb_table_find(info, t, pcb_hash_inline(info, t)) != PCB_REF_NONE)
+        return -EADDRINUSE;
+    inp->tuple = *t;
+    pcb_insert_exact(info, inp);
+    return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * Helpers shared by the PCB layer's files and nobody else: port chains,
+ * load-balance groups, address classification and ephemeral selection.
+ */
+#ifndef TCPCORE_PCB_PCB_INTERNAL_H
+#define TCPCORE_PCB_PCB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pcb/pcb.h"
+
+/* The IPv4 wildcard in its mapped form. */
+static inline struct tcpc_addr pcb_any4(void)
+{
+    return tcpc_addr_v4(0);
+}
+
+/* :: exactly (the IPv6 wildcard; not the mapped IPv4 one). */
+static inline bool pcb_is_any6(const struct tcpc_addr *a)
+{
+    static const uint8_t zero[16];
+    return memcmp(a->bytes, zero, 16) == 0;
+}
+
+/* 224.0.0.0/4 or ff00::/8. */
+static inline bool pcb_is_multicast(const struct tcpc_addr *a)
+{
+    if (tcpc_addr_is_v4(a))
+        return (a->bytes[12] & 0xf0) == 0xe0;
+    return a->bytes[0] == 0xff;
+}
+
+/* Dual-stack wildcard: a v6 socket bound to :: without V6ONLY, which also
+ * takes IPv4 (FreeBSD's INP_IPV4|INP_IPV6 on a PF_INET6 socket). */
+static inline bool pcb_is_dual(const struct inpcb *inp)
+{
+    return (inp->flags & (INP_IPV6PROTO | INP_V6ONLY)) == INP_IPV6PROTO && pcb_is_any6(&inp->laddr);
+}
+
+/* Port chains: head arrays indexed by local port. */
+void pcb_chain_add(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp);
+void pcb_chain_del(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp);
+
+/* Load-balance groups (pcb_bind.c). */
+struct pcb_lbgroup *pcb_lbgroup_find(const struct pcbinfo *info, const struct tcpc_addr *laddr,
+                                     uint16_t lport);
+void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp);
+
+/*
+ * Is lport usable by inp on laddr with no destination (bind port 0)? As
+ * FreeBSD's in_pcb_lport: any PCB found by the conflict lookup makes the
+ * port busy, whatever the reuse options.
+ */
+bool pcb_port_free_local(const struct pcbinfo *info, const struct inpcb *inp,
+                         const struct tcpc_addr *laddr, uint16_t lport);
+
+/*
+ * Picks an ephemeral port (pcb_port.c), RFC 6056 algorithm 4 keyed on
+ * (laddr, faddr, fport); faddr NULL for a bind without destination.
+ * usable(ctx, port) says whether a candidate is free. Returns the port or
+ * -EADDRNOTAVAIL after trying every port of the range once.
+ */
+int pcb_port_select(struct pcbinfo *info, const struct tcpc_addr *laddr,
+                    const struct tcpc_addr *faddr, uint16_t fport,
+                    bool (*usable)(void *ctx, uint16_t port), void *ctx);
+
+/* Port-selection state setup (pcb_port.c). */
+int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint64_t resalt_usec,
+                  tcpc_time_t now);
+void pcb_port_destroy(struct pcbinfo *info);
+
+#endif

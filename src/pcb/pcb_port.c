@@ -1,0 +1,97 @@
+/*
+ * Ephemeral port selection, RFC 6056 section 3.3.4 (algorithm 4, "double
+ * hash"), hardened as Linux was after Klein and Pinkas (2022) showed that
+ * a small perturbation table lets a web page fingerprint a device from the
+ * ports it sees.
+ *
+ *   offset = F(laddr, faddr, fport)    keyed SipHash, low 32 bits
+ *   index  = G(laddr, faddr, fport)    the same hash's high 16 bits
+ *   try ports first + (offset + perturb[index] + i) mod n, i = 0 .. n-1
+ *   on success at try i: perturb[index] += i + 1 + (random 0 or 1)
+ *
+ * Successive connections to one destination walk forward from where the
+ * last one stopped (few collisions, no repeat until the range wraps), while
+ * different destinations start at unrelated, unpredictable places. The
+ * table has 2^16 counters (not RFC 6056's suggested few), the random step
+ * keeps a counter's value from being read back off consecutive ports, and
+ * the key is re-drawn every resalt_usec (pcb_advance) so that whatever an
+ * observer learns goes stale. Work is bounded: at most n candidates, each
+ * checked with table lookups; exhaustion is -EADDRNOTAVAIL.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rand.h"
+#include "pcb/pcb.h"
+#include "pcb/pcb_hash.h"
+#include "pcb/pcb_internal.h"
+
+#define PCB_RESALT_DEFAULT (10 * TCPC_USEC_PER_SEC)
+
+int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint64_t resalt_usec,
+                  tcpc_time_t now)
+{
+    int err = pcb_set_portrange(info, first, last);
+    if (err)
+        return err;
+    info->perturb = malloc(sizeof(uint16_t) << PCB_PERTURB_BITS);
+    if (!info->perturb)
+        return -ENOMEM;
+    rand_bytes(info->rnd, info->perturb, sizeof(uint16_t) << PCB_PERTURB_BITS);
+    rand_bytes(info->rnd, info->port_key, sizeof(info->port_key));
+    info->resalt_usec = resalt_usec ? resalt_usec : PCB_RESALT_DEFAULT;
+    info->resalt_at = now + info->resalt_usec;
+    return 0;
+}
+
+void pcb_port_destroy(struct pcbinfo *info)
+{
+    free(info->perturb);
+    info->perturb = NULL;
+}
+
+int pcb_set_portrange(struct pcbinfo *info, uint16_t first, uint16_t last)
+{
+    if (first == 0 || first > last)
+        return -EINVAL;
+    info->port_first = first;
+    info->port_last = last;
+    return 0;
+}
+
+tcpc_time_t pcb_advance(struct pcbinfo *info, tcpc_time_t now)
+{
+    if (now >= info->resalt_at) {
+        rand_bytes(info->rnd, info->port_key, sizeof(info->port_key));
+        info->resalt_at = now + info->resalt_usec;
+    }
+    return info->resalt_at;
+}
+
+int pcb_port_select(struct pcbinfo *info, const struct tcpc_addr *laddr,
+                    const struct tcpc_addr *faddr, uint16_t fport,
+                    bool (*usable)(void *ctx, uint16_t port), void *ctx)
+{
+    uint8_t msg[34] = {0};
+    memcpy(msg, laddr->bytes, 16);
+    if (faddr)
+        memcpy(msg + 16, faddr->bytes, 16);
+    msg[32] = (uint8_t)(fport >> 8);
+    msg[33] = (uint8_t)fport;
+    uint64_t h = pcb_siphash(info->port_key, msg, sizeof(msg));
+    uint32_t n = (uint32_t)info->port_last - info->port_first + 1;
+    uint16_t *perturb = &info->perturb[h >> (64 - PCB_PERTURB_BITS)];
+    uint32_t start = ((uint32_t)h + *perturb) % n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t off = start + i;
+        if (off >= n)
+            off -= n;
+        uint16_t port = (uint16_t)(info->port_first + off);
+        if (usable(ctx, port)) {
+            *perturb = (uint16_t)(*perturb + i + 1 + (rand_u32(info->rnd) & 1));
+            return port;
+        }
+    }
+    return -EADDRNOTAVAIL;
+}
