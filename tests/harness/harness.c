@@ -76,7 +76,7 @@ struct harness *h_new(const struct h_opts *opts)
     cfg.local_addrs[0] = h->local;
     cfg.nlocal_addrs = 1;
     cfg.use_seed = true;
-    memset(cfg.seed, 0x5a, sizeof(cfg.seed));
+    memset(cfg.seed, opts->seed ? opts->seed : 0x5a, sizeof(cfg.seed));
     if (opts->mtu)
         cfg.mtu = opts->mtu;
     h_apply_sysctls(&cfg, opts->sysctls);

@@ -75,6 +75,7 @@ struct h_opts {
     bool v6;              /* IPv6 addresses (2001:db8::/32) instead of 198.18.0.0/15 */
     const char **sysctls; /* "name=value" strings, NULL-terminated */
     uint32_t mtu;         /* 0: 1500 */
+    uint8_t seed;         /* every seed byte; 0: the default seed */
 };
 
 struct harness {

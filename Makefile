@@ -1,0 +1,57 @@
+# tcpcore: the two commands a newcomer needs are `make demo` and `make check`.
+# Everything else is a convenience around CMake/CTest.
+
+FUZZ_SECONDS ?= 60
+JOBS ?= $(shell nproc)
+CMAKE ?= cmake
+
+.PHONY: all deps demo check check-gcc check-clang bench fuzz valgrind format clean
+
+all: demo
+
+deps:
+	@scripts/install-deps.sh
+
+# The main job: two stacks on an in-memory link, every segment printed.
+demo: deps
+	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@$(CMAKE) --build build -j$(JOBS) --target tcpcore-demo >/dev/null
+	@./build/tools/tcpcore-demo
+
+# Every test under ASan + UBSan (gcc), then a warnings-as-errors clang build.
+check: deps check-gcc check-clang
+
+check-gcc:
+	$(CMAKE) -S . -B build/check -DTCPC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	$(CMAKE) --build build/check -j$(JOBS)
+	cd build/check && ctest --output-on-failure -j$(JOBS)
+
+check-clang:
+	$(CMAKE) -S . -B build/clang -DCMAKE_C_COMPILER=clang -DTCPC_SANITIZE=ON \
+	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	$(CMAKE) --build build/clang -j$(JOBS)
+
+# Benchmarks: optimized, no sanitizers, into build/bench/.
+bench: deps
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	$(CMAKE) --build build -j$(JOBS) --target bench
+
+# libFuzzer over every parser for FUZZ_SECONDS each. New corpus entries stay
+# under build/; a crash fails the run and leaves its input in build/fuzz/crashes.
+fuzz: deps
+	$(CMAKE) -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DTCPC_FUZZ=ON \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(CMAKE) --build build/fuzz -j$(JOBS)
+	@scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+# The unit tests under valgrind, on a build without sanitizers.
+valgrind: deps
+	$(CMAKE) -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	$(CMAKE) --build build/valgrind -j$(JOBS)
+	cd build/valgrind && ctest -T memcheck -E 'interop|sans_io' -j$(JOBS) --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

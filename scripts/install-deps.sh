@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the fuzzers need,
+# only those that are missing. Needs root to install; says what is missing
+# otherwise.
+set -euo pipefail
+
+packages=(
+  cmake make gcc clang pkg-config
+  libsodium-dev libcmocka-dev libpcap-dev
+  libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
+  iproute2           # interop tests: ip netns, ip tuntap
+  valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root, or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

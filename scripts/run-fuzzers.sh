@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer binary in $1 for $2 seconds, starting from the
+# committed regression inputs (fuzz/regress/<target>), which it never
+# modifies. Exits non-zero if any target crashed.
+set -uo pipefail
+dir=$1
+seconds=$2
+status=0
+mkdir -p "$dir/corpus" "$dir/crashes"
+for bin in "$dir"/fuzz/fuzz_*; do
+  [ -x "$bin" ] || continue
+  target=$(basename "$bin"); target=${target#fuzz_}
+  corpus="$dir/corpus/$target"
+  mkdir -p "$corpus"
+  seeds=fuzz/regress/$target
+  echo "fuzz: $target for ${seconds}s"
+  if ! "$bin" -max_total_time="$seconds" -print_final_stats=1 \
+       -artifact_prefix="$dir/crashes/$target-" "$corpus" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} \
+       >"$dir/$target.log" 2>&1; then
+    echo "fuzz: $target FAILED; see $dir/$target.log and $dir/crashes/" >&2
+    tail -30 "$dir/$target.log" >&2
+    status=1
+  else
+    grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$dir/$target.log" | tail -1
+  fi
+done
+exit $status
