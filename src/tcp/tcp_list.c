@@ -1,0 +1,41 @@
+/*
+ * The connection listing (include/tcpcore/listing.h): control blocks here,
+ * with the SYN cache and TIME_WAIT adding their entries through their own
+ * walkers.
+ */
+#include "core/stack.h"
+#include "tcp/tcp_subr.h"
+#include "tcpcore/listing.h"
+
+const char *tcpc_state_name(unsigned state)
+{
+    return tcp_state_name(state);
+}
+
+static int tcp_list_pcbs(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
+{
+    for (struct tcpcb *tp = stack->tcp->all; tp; tp = tp->all_next) {
+        struct tcpc_conninfo ci = {
+            .kind = TCPC_CONN_PCB,
+            .state = tp->state,
+            .sd = tp->sd,
+            .laddr = tp->laddr,
+            .faddr = tp->faddr,
+            .lport = tp->lport,
+            .fport = tp->fport,
+            .snd_queue = tp->snd.len,
+            .rcv_queue = tp->rcv.len,
+        };
+        if (tp->state == TCPS_TIME_WAIT && tp->t_deadline[TT_2MSL] > stack->now)
+            ci.expires_in = tp->t_deadline[TT_2MSL] - stack->now;
+        int stop = fn(ctx, &ci);
+        if (stop)
+            return stop;
+    }
+    return 0;
+}
+
+int tcpc_list_connections(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
+{
+    return tcp_list_pcbs(stack, fn, ctx);
+}
