@@ -132,6 +132,9 @@ int pcb_alloc(struct pcbinfo *info, bool v6, void *ppcb, struct inpcb **out)
 
 static void pcb_recycle(struct pcbinfo *info, struct inpcb *inp)
 {
+    /* An owner that dropped its last reference without pcb_free must not
+     * leave a dangling index in the tables. */
+    pcb_remove(info, inp);
     inp->flags = 0;
     inp->ppcb = NULL;
     inp->port_next = info->free_head;
