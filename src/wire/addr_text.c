@@ -7,6 +7,7 @@
  * exactly dotted-quad IPv4 and RFC 4291 section 2.2 IPv6 text; nothing else.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "tcpcore/addr.h"
 

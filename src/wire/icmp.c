@@ -12,6 +12,8 @@
  */
 #include "icmp.h"
 
+#include <string.h>
+
 #include "bytes.h"
 #include "cksum.h"
 #include "wire.h"

@@ -8,6 +8,8 @@
  */
 #include "ip.h"
 
+#include <string.h>
+
 #include "bytes.h"
 #include "cksum.h"
 #include "wire.h"

@@ -9,6 +9,8 @@
  */
 #include "tcp.h"
 
+#include <string.h>
+
 #include "bytes.h"
 #include "cksum.h"
 #include "wire.h"
