@@ -614,16 +614,28 @@ static void tcp_fin_input(struct tcpc_stack *stack, struct tcpcb *tp)
 }
 
 /* SYN on a synchronized connection (RFC 5961 4.2), or a retransmitted SYN
- * while our SYN-ACK is outstanding. */
-static void tcp_syn_in_window(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+ * while our SYN-ACK is outstanding. Returns true when the segment was
+ * consumed; false when it goes on without its SYN. */
+static bool tcp_syn_in_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
     if (tp->state == TCPS_SYN_RECEIVED && tp->parent && s->seq == tp->irs && !(s->flags & TH_ACK)) {
         tp->snd_nxt = tp->iss; /* the peer lost our SYN-ACK: send it again */
         tcp_output(stack, tp);
-        return;
+        return true;
+    }
+    if (tp->state == TCPS_SYN_RECEIVED && !tp->parent && s->seq == tp->irs &&
+        (s->flags & TH_ACK)) {
+        /* Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK.
+         * Its SYN is the one we already have, so it is trimmed as old (as
+         * FreeBSD does) and its ACK completes our side of the handshake. */
+        s->flags &= (uint8_t)~TH_SYN;
+        s->seq++;
+        tp->t_flags |= TF_ACKNOW;
+        return false;
     }
     STAT_INC(stack, tcps_badsyn);
     tcp_send_challenge_ack(stack, tp);
+    return true;
 }
 
 /* Data from a peer whose application-side socket is gone (RFC 9293
@@ -646,10 +658,8 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     }
     if (!tcp_paws_ok(stack, tp, s))
         return;
-    if (s->flags & TH_SYN) {
-        tcp_syn_in_window(stack, tp, s);
+    if ((s->flags & TH_SYN) && tcp_syn_in_window(stack, tp, s))
         return;
-    }
     if (!tcp_trim_to_window(stack, tp, s))
         return;
     tcp_update_ts_recent(stack, tp, s, orig_seq);
