@@ -13,10 +13,10 @@
  *  - the floor: one dependent random read per step, chasing a random cyclic
  *    permutation over a buffer as large as the table plus the entries.
  * Each figure is ns per lookup over batches of 256 (median and p99 over the
- * batches). ratio = single lookup / dependent read, batch_ratio = burst
- * lookup / dependent read; bytes_per_conn counts the lookup structures
- * (bucket array, port heads, LB groups), not the inpcbs, whose size is
- * printed on its own line.
+ * batches); the five measurements take turns in rounds of 16 batches. ratio = single lookup /
+ * dependent read, batch_ratio = burst lookup / dependent read; bytes_per_conn counts the lookup
+ * structures (bucket array, port heads, LB groups), not the inpcbs, whose size is printed on its
+ * own line.
  *
  * Usage: pcb_lookup [--conns N] [--lookups M]
  */
@@ -89,8 +89,10 @@ struct bench {
     size_t nkeys;
     struct pcb_tuple *hit; /* random present keys */
     struct pcb_tuple *miss;
-    double *samples;
     size_t nbatches;
+    uint64_t *chase; /* the floor's buffer */
+    uint64_t chase_pos;
+    uint64_t sink;          /* results folded in so no lookup is optimised away */
     volatile uint32_t zero; /* read at run time so the compiler keeps dependencies */
 };
 
@@ -120,65 +122,76 @@ static void make_keys(struct bench *b)
     }
 }
 
-/* Independent single lookups over keys; returns ns per lookup. */
-static struct stats time_single(struct bench *b, const struct pcb_tuple *keys, uint64_t *sink)
+/*
+ * One batch of each measurement. The driver interleaves them in rounds so
+ * that all five see the same machine: on a shared host a neighbour's burst
+ * of work lands on every figure alike instead of on one of them.
+ */
+enum { M_FLOOR, M_SINGLE, M_CHAINED, M_MISS, M_BURST, M_COUNT };
+
+/* Independent single lookups. */
+static double batch_single(struct bench *b, const struct pcb_tuple *base)
 {
     uint64_t acc = 0;
-    for (size_t k = 0; k < b->nbatches; k++) {
-        const struct pcb_tuple *base = keys + k * BATCH;
-        double t0 = now_ns();
-        for (size_t j = 0; j < BATCH; j++) {
-            uint64_t h = pcb_hash(&b->info, &base[j]);
-            acc += pcb_lookup_exact(&b->info, &base[j], h);
-        }
-        b->samples[k] = (now_ns() - t0) / BATCH;
+    double t0 = now_ns();
+    for (size_t j = 0; j < BATCH; j++) {
+        uint64_t h = pcb_hash(&b->info, &base[j]);
+        acc += pcb_lookup_exact(&b->info, &base[j], h);
     }
-    *sink += acc;
-    return summarize(b->samples, b->nbatches);
+    double ns = (now_ns() - t0) / BATCH;
+    b->sink += acc;
+    return ns;
 }
 
 /* Each key's position depends on the previous result: pure latency. */
-static struct stats time_chained(struct bench *b, uint64_t *sink)
+static double batch_chained(struct bench *b, const struct pcb_tuple *base)
 {
     uint32_t dep = 0;
-    for (size_t k = 0; k < b->nbatches; k++) {
-        double t0 = now_ns();
-        for (size_t j = 0; j < BATCH; j++) {
-            const struct pcb_tuple *key = &b->hit[k * BATCH + j + (dep & b->zero)];
-            uint64_t h = pcb_hash(&b->info, key);
-            dep = pcb_lookup_exact(&b->info, key, h);
-        }
-        b->samples[k] = (now_ns() - t0) / BATCH;
+    double t0 = now_ns();
+    for (size_t j = 0; j < BATCH; j++) {
+        const struct pcb_tuple *key = &base[j + (dep & b->zero)];
+        uint64_t h = pcb_hash(&b->info, key);
+        dep = pcb_lookup_exact(&b->info, key, h);
     }
-    *sink += dep;
-    return summarize(b->samples, b->nbatches);
+    double ns = (now_ns() - t0) / BATCH;
+    b->sink += dep;
+    return ns;
 }
 
-static struct stats time_burst(struct bench *b, uint64_t *sink)
+static double batch_burst(struct bench *b, const struct pcb_tuple *base)
 {
     uint32_t refs[PCB_BURST_MAX];
     uint64_t acc = 0;
-    for (size_t k = 0; k < b->nbatches; k++) {
-        const struct pcb_tuple *base = b->hit + k * BATCH;
-        double t0 = now_ns();
-        for (size_t j = 0; j < BATCH; j += PCB_BURST_MAX) {
-            pcb_lookup_burst(&b->info, base + j, PCB_BURST_MAX, NULL, refs);
-            acc += refs[0] + refs[PCB_BURST_MAX - 1];
-        }
-        b->samples[k] = (now_ns() - t0) / BATCH;
+    double t0 = now_ns();
+    for (size_t j = 0; j < BATCH; j += PCB_BURST_MAX) {
+        pcb_lookup_burst(&b->info, base + j, PCB_BURST_MAX, NULL, refs);
+        acc += refs[0] + refs[PCB_BURST_MAX - 1];
     }
-    *sink += acc;
-    return summarize(b->samples, b->nbatches);
+    double ns = (now_ns() - t0) / BATCH;
+    b->sink += acc;
+    return ns;
 }
 
-/* The floor: a dependent read per step over a random cycle of cache lines
+/* The floor: one dependent read per step along the permutation cycle. */
+static double batch_floor(struct bench *b)
+{
+    uint64_t p = b->chase_pos;
+    double t0 = now_ns();
+    for (size_t j = 0; j < BATCH; j++)
+        p = b->chase[p * 8];
+    double ns = (now_ns() - t0) / BATCH;
+    b->chase_pos = p;
+    return ns;
+}
+
+/* A random cyclic permutation of the cache lines of a buffer of `bytes`
  * (Sattolo's shuffle makes it one cycle through every line). */
-static struct stats time_floor(struct bench *b, size_t bytes, uint64_t *sink)
+static void make_chase(struct bench *b, size_t bytes)
 {
     size_t lines = bytes / 64;
-    uint64_t *buf = aligned_alloc(64, lines * 64);
+    b->chase = aligned_alloc(64, lines * 64);
     uint32_t *perm = malloc(lines * sizeof(*perm));
-    if (!buf || !perm) {
+    if (!b->chase || !perm) {
         fprintf(stderr, "floor: out of memory\n");
         exit(1);
     }
@@ -192,23 +205,62 @@ static struct stats time_floor(struct bench *b, size_t bytes, uint64_t *sink)
         perm[j] = t;
     }
     for (size_t i = 0; i < lines; i++)
-        buf[(size_t)i * 8] = perm[i];
+        b->chase[i * 8] = perm[i];
     free(perm);
-    uint64_t p = 0;
-    for (size_t k = 0; k < b->nbatches; k++) {
-        double t0 = now_ns();
-        for (size_t j = 0; j < BATCH; j++)
-            p = buf[p * 8];
-        b->samples[k] = (now_ns() - t0) / BATCH;
+}
+
+/* The floor on its own, nothing else touching memory between its reads:
+ * its page-table walks then stay in the caches, so this is the lowest
+ * floor the machine shows, and the ratios use the lower of the two. */
+static struct stats floor_alone(struct bench *b)
+{
+    size_t n = b->nbatches / 4 + 1;
+    double *v = malloc(n * sizeof(double));
+    if (!v)
+        exit(1);
+    for (size_t k = 0; k < n; k++)
+        v[k] = batch_floor(b);
+    struct stats s = summarize(v, n);
+    free(v);
+    return s;
+}
+
+static void measure(struct bench *b, struct stats out[M_COUNT])
+{
+    double *v[M_COUNT];
+    for (int m = 0; m < M_COUNT; m++) {
+        v[m] = malloc(b->nbatches * sizeof(double));
+        if (!v[m])
+            exit(1);
     }
-    *sink += p;
-    free(buf);
-    return summarize(b->samples, b->nbatches);
+    /* Rounds of ROUND batches of each measurement in turn: long enough for
+     * each to reach its own steady state in the caches and TLBs, short
+     * enough that a noisy neighbour hits all of them alike. */
+    enum { ROUND = 16 };
+    for (size_t r = 0; r < b->nbatches; r += ROUND) {
+        size_t end = r + ROUND < b->nbatches ? r + ROUND : b->nbatches;
+        for (size_t k = r; k < end; k++)
+            v[M_FLOOR][k] = batch_floor(b);
+        /* Fresh keys for each measurement: a key looked up a moment ago
+         * would find its lines in the cache. */
+        for (size_t k = r; k < end; k++)
+            v[M_SINGLE][k] = batch_single(b, b->hit + 3 * k * BATCH);
+        for (size_t k = r; k < end; k++)
+            v[M_CHAINED][k] = batch_chained(b, b->hit + (3 * k + 1) * BATCH);
+        for (size_t k = r; k < end; k++)
+            v[M_MISS][k] = batch_single(b, b->miss + k * BATCH);
+        for (size_t k = r; k < end; k++)
+            v[M_BURST][k] = batch_burst(b, b->hit + (3 * k + 2) * BATCH);
+    }
+    for (int m = 0; m < M_COUNT; m++) {
+        out[m] = summarize(v[m], b->nbatches);
+        free(v[m]);
+    }
 }
 
 /* Hash cost alone: inline SipHash of the 12-byte IPv4 shape, and
  * util/hash's libsodium call on the same bytes, for docs/pcb.md. */
-static void time_hash(struct bench *b, uint64_t *sink)
+static void time_hash(struct bench *b)
 {
     const size_t n = 1u << 20;
     struct hash_key key;
@@ -234,7 +286,7 @@ static void time_hash(struct bench *b, uint64_t *sink)
     double t4 = now_ns();
     printf("hash: siphash24 inline v4 %.1f ns, v6 %.1f ns; libsodium v4 %.1f ns\n",
            (t1 - t0) / (double)n, (t4 - t3) / (double)n, (t2 - t1) / (double)n);
-    *sink += acc;
+    b->sink += acc;
 }
 
 static bool parse_args(int argc, char **argv, uint64_t *conns, size_t *lookups)
@@ -253,7 +305,7 @@ static bool parse_args(int argc, char **argv, uint64_t *conns, size_t *lookups)
 int main(int argc, char **argv)
 {
     static struct bench b;
-    size_t lookups = 1u << 21;
+    size_t lookups = 1u << 20;
     b.conns = 1000000;
     if (!parse_args(argc, argv, &b.conns, &lookups)) {
         fprintf(stderr, "usage: pcb_lookup [--conns N (1..2^29)] [--lookups M (>= %d)]\n", BATCH);
@@ -269,43 +321,46 @@ int main(int argc, char **argv)
         return 1;
     }
     b.nbatches = lookups / BATCH;
-    b.nkeys = b.nbatches * BATCH + BATCH;
+    b.nkeys = 3 * b.nbatches * BATCH + BATCH;
     b.hit = malloc(b.nkeys * sizeof(*b.hit));
     b.miss = malloc(b.nkeys * sizeof(*b.miss));
-    b.samples = malloc(b.nbatches * sizeof(*b.samples));
-    if (!b.hit || !b.miss || !b.samples || fill(&b) != 0)
+    if (!b.hit || !b.miss || fill(&b) != 0)
         return 1;
     make_keys(&b);
     double filled = now_ns();
 
-    uint64_t sink = 0;
     size_t table = pcb_table_bytes(&b.info);
     size_t footprint = table + (size_t)b.conns * sizeof(struct inpcb);
-    time_hash(&b, &sink);
-    struct stats floor = time_floor(&b, footprint, &sink);
-    struct stats single = time_single(&b, b.hit, &sink);
-    struct stats chained = time_chained(&b, &sink);
-    struct stats miss = time_single(&b, b.miss, &sink);
-    struct stats burst = time_burst(&b, &sink);
+    make_chase(&b, footprint);
+    time_hash(&b);
+    struct stats alone = floor_alone(&b);
+    struct stats r[M_COUNT];
+    measure(&b, r);
+    struct stats floor = r[M_FLOOR].p50 < alone.p50 ? r[M_FLOOR] : alone, single = r[M_SINGLE],
+                 chained = r[M_CHAINED], miss = r[M_MISS], burst = r[M_BURST];
 
     printf("sizeof(struct inpcb)=%zu sizeof(struct pcb_bucket)=%zu buckets=%" PRIu32
            " load=%.2f table_bytes=%zu\n",
            sizeof(struct inpcb), sizeof(struct pcb_bucket), b.info.bucket_mask + 1,
            (double)b.conns / ((b.info.bucket_mask + 1.0) * PCB_BUCKET_SLOTS), table);
-    printf("floor: dependent read over %zu MiB: p50 %.1f ns p99 %.1f ns\n", footprint >> 20,
-           floor.p50, floor.p99);
+    printf("floor: dependent read over %zu MiB: alone p50 %.1f p99 %.1f ns, interleaved p50 %.1f "
+           "p99 %.1f ns; ratios use p50 %.1f\n",
+           footprint >> 20, alone.p50, alone.p99, r[M_FLOOR].p50, r[M_FLOOR].p99, floor.p50);
     printf("single: p50 %.1f p99 %.1f ns; chained (latency): p50 %.1f p99 %.1f ns "
            "(lat_ratio %.2f)\n",
            single.p50, single.p99, chained.p50, chained.p99, chained.p50 / floor.p50);
     printf("absent: p50 %.1f p99 %.1f ns; burst(32): p50 %.1f p99 %.1f ns\n", miss.p50, miss.p99,
            burst.p50, burst.p99);
     printf("fill %.2f s, total %.2f s (sink %" PRIu64 ")\n", (filled - start) / 1e9,
-           (now_ns() - start) / 1e9, sink & 1);
+           (now_ns() - start) / 1e9, b.sink & 1);
     printf("pcb_lookup conns=%" PRIu64
            " ns_p50=%.1f ns_p99=%.1f miss_ns=%.1f ratio=%.2f batch_ratio=%.2f "
            "bytes_per_conn=%.1f\n",
            b.conns, single.p50, single.p99, miss.p50, single.p50 / floor.p50, burst.p50 / floor.p50,
            (double)table / (double)b.conns);
     pcbinfo_destroy(&b.info);
+    free(b.chase);
+    free(b.hit);
+    free(b.miss);
     return 0;
 }
