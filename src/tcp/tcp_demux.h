@@ -1,16 +1,16 @@
 /*
- * How the TCP engine finds its control blocks: the engine's side of the
- * connection tables.
+ * How the TCP engine finds its control blocks: the engine's side of the PCB
+ * layer (src/pcb).
  *
- * The engine asks four questions: which connection owns this 4-tuple, which
- * listener takes a SYN for this local address and port, may a socket bind
- * here, and which ephemeral port makes a 4-tuple unique. This module answers
- * them over a keyed hash of the 4-tuple plus a listener list; the PCB layer
- * (src/pcb) is the full-featured answer and sits behind the same calls.
+ * Every tcpcb owns one inpcb (its addressing, in the PCB tables); these calls
+ * do the PCB operation and keep the tcpcb's copy of the 4-tuple in step, so
+ * the rest of the engine never touches src/pcb directly. Errors are those of
+ * the PCB layer (negative errno).
  */
 #ifndef TCPCORE_TCP_TCP_DEMUX_H
 #define TCPCORE_TCP_TCP_DEMUX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tcpcore/addr.h"
@@ -21,21 +21,33 @@ struct tcpcb;
 int demux_init(struct tcpc_stack *stack);
 void demux_destroy(struct tcpc_stack *stack);
 
-/* Adds a connected control block (4-tuple set) or a listener. */
+/* Gives a new tcpcb its inpcb (-ENOBUFS when kern.ipc.maxsockets is
+ * reached) / releases it when the tcpcb is freed. */
+int demux_attach(struct tcpc_stack *stack, struct tcpcb *tp);
+void demux_detach(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* bind(), listen() and connect() on tp's inpcb (see pcb_bind, pcb_listen,
+ * pcb_connect for the rules and errors). */
+int demux_bind(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
+               uint16_t lport);
+int demux_listen(struct tcpc_stack *stack, struct tcpcb *tp);
+int demux_connect(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *faddr,
+                  uint16_t fport, const struct tcpc_addr *src);
+
+/* Inserts a connection whose 4-tuple is already in tp (a passive open). */
 void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* Takes tp out of the tables; its 4-tuple stays readable for listings. */
 void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp);
 
-/* The connection owning the 4-tuple, else the best listener, else NULL. */
+/* Socket options cached on the inpcb (SOF_* bits). */
+int demux_setopt(struct tcpcb *tp, uint8_t sof, bool on);
+
+/* The connection owning the 4-tuple, else (wildcard) the best listener,
+ * else NULL. */
 struct tcpcb *demux_lookup(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
                            const struct tcpc_addr *laddr, uint16_t lport);
-
-/* 0 when tp may bind laddr:lport, else -EADDRINUSE. */
-int demux_bind_check(struct tcpc_stack *stack, const struct tcpcb *tp,
-                     const struct tcpc_addr *laddr, uint16_t lport);
-
-/* An ephemeral port for tp: with faddr set, one that makes the 4-tuple
- * unique; without, one no socket is bound to. 0 when none is left. */
-uint16_t demux_ephemeral(struct tcpc_stack *stack, const struct tcpcb *tp,
-                         const struct tcpc_addr *faddr, uint16_t fport);
+struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                                 uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport);
 
 #endif

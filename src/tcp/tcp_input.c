@@ -727,7 +727,7 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
  * have sent and not yet had acknowledged. */
 void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
 {
-    struct tcpcb *tp = demux_lookup(stack, &icmp->quoted_dst, icmp->quoted_dport, &icmp->quoted_src,
+    struct tcpcb *tp = demux_lookup_exact(stack, &icmp->quoted_dst, icmp->quoted_dport, &icmp->quoted_src,
                                     icmp->quoted_sport);
     if (!tp || tp->state == TCPS_LISTEN || tp->fport != icmp->quoted_dport ||
         SEQ_LT(icmp->quoted_seq, tp->snd_una) || SEQ_GT(icmp->quoted_seq, tp->snd_max)) {

@@ -81,6 +81,12 @@ struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err)
     }
     tp->sd = -1;
     tp->family = family;
+    int aerr = demux_attach(stack, tp);
+    if (aerr) {
+        free(tp);
+        *err = aerr;
+        return NULL;
+    }
     tp->linger = -1;
     tp->snd_bufsize = (uint32_t)stack->cfg.tun.sendspace;
     tp->rcv_bufsize = (uint32_t)stack->cfg.tun.recvspace;
@@ -166,8 +172,7 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
     if (tp->state == TCPS_LISTEN)
         tcb_abort_children(stack, tp);
     tcb_unlink_parent(tp);
-    if (tp->bound || tp->fport)
-        demux_remove(stack, tp);
+    demux_detach(stack, tp);
     timer_cancel(&stack->wheel, &tp->t_timer);
     tcb_unlink_notify(ts, tp);
     if (tp->sd >= 0) {
@@ -211,8 +216,7 @@ void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp)
     }
     /* The descriptor still refers to it: keep it (out of the tables, so the
      * 4-tuple is free again) until the application closes it. */
-    if (tp->bound || tp->fport)
-        demux_remove(stack, tp);
+    demux_remove(stack, tp);
     tp->bound = 0;
     tp->fport = 0;
     tcp_notify(stack, tp);

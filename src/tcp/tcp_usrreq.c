@@ -82,26 +82,10 @@ static bool usr_family_ok(const struct tcpcb *tp, const struct tcpc_addr *addr)
 static int usr_bind(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *addr,
                     uint16_t port)
 {
+    if (tp->state != TCPS_CLOSED)
+        return -EINVAL;
     struct tcpc_addr laddr = addr ? *addr : usr_wildcard(tp);
-    if (tp->bound || tp->state != TCPS_CLOSED)
-        return -EINVAL;
-    if (!usr_family_ok(tp, &laddr))
-        return -EINVAL;
-    if (!tcpc_addr_is_any(&laddr) && !tcpc_addr_is_local(stack, &laddr) &&
-        !(tp->so_options & SOF_BINDANY))
-        return -EADDRNOTAVAIL;
-    tp->laddr = laddr;
-    if (port == 0) {
-        port = demux_ephemeral(stack, tp, NULL, 0);
-        if (port == 0)
-            return -EADDRNOTAVAIL;
-    } else if (demux_bind_check(stack, tp, &laddr, port) != 0) {
-        return -EADDRINUSE;
-    }
-    tp->lport = port;
-    tp->bound = 1;
-    demux_insert(stack, tp);
-    return 0;
+    return demux_bind(stack, tp, &laddr, port);
 }
 
 int tcpc_bind(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, uint16_t port)
@@ -119,11 +103,6 @@ int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
         return -EBADF;
     if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
         return -EINVAL;
-    if (!tp->bound) {
-        int err = usr_bind(stack, tp, NULL, 0);
-        if (err)
-            return err;
-    }
     if (backlog < 1)
         backlog = 1;
     if ((uint32_t)backlog > stack->tcp->maxsockets)
@@ -131,9 +110,10 @@ int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
     tp->q_limit = (uint32_t)backlog;
     if (tp->state == TCPS_LISTEN)
         return 0;
-    demux_remove(stack, tp); /* from the bound list to the listeners */
+    int err = demux_listen(stack, tp);
+    if (err)
+        return err;
     tp->state = TCPS_LISTEN;
-    demux_insert(stack, tp);
     return 0;
 }
 
@@ -195,29 +175,6 @@ static int usr_connect_check(const struct tcpcb *tp, const struct tcpc_addr *add
     return 0;
 }
 
-/* Fixes the local end of a connection to addr:port, binding implicitly. */
-static int usr_connect_local(struct tcpc_stack *stack, struct tcpcb *tp,
-                             const struct tcpc_addr *addr, uint16_t port)
-{
-    if (!tp->bound || tcpc_addr_is_any(&tp->laddr)) {
-        struct tcpc_addr src;
-        int err = usr_pick_source(stack, addr, &src);
-        if (err)
-            return err;
-        tp->laddr = src;
-    }
-    if (!tp->lport) {
-        tp->lport = demux_ephemeral(stack, tp, addr, port);
-        if (!tp->lport)
-            return -EADDRNOTAVAIL;
-        return 0;
-    }
-    struct tcpcb *other = demux_lookup(stack, addr, port, &tp->laddr, tp->lport);
-    if (other && other->state != TCPS_LISTEN)
-        return -EADDRINUSE;
-    return 0;
-}
-
 int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, uint16_t port)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -226,22 +183,18 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
     int err = usr_connect_check(tp, addr, port);
     if (err)
         return err;
-    struct tcpc_addr saved_laddr = tp->laddr;
-    if (tp->bound)
-        demux_remove(stack, tp);
-    err = usr_connect_local(stack, tp, addr, port);
-    if (!err)
-        err = tcb_alloc_buffers(tp);
-    if (err) {
-        tp->laddr = saved_laddr;
-        if (tp->bound)
-            demux_insert(stack, tp);
-        return err;
+    struct tcpc_addr src = tp->laddr;
+    if (!tp->bound || tcpc_addr_is_any(&src)) {
+        err = usr_pick_source(stack, addr, &src);
+        if (err)
+            return err;
     }
-    tp->faddr = *addr;
-    tp->fport = port;
-    tp->bound = 1;
-    demux_insert(stack, tp);
+    err = tcb_alloc_buffers(tp);
+    if (err)
+        return err;
+    err = demux_connect(stack, tp, addr, port, &src);
+    if (err)
+        return err;
     tp->t_maxseg = tcp_mss_local(stack, tp);
     tcp_syn_offer(stack, tp);
     tcp_seq_init_snd(stack, tp);
@@ -388,8 +341,9 @@ static int usr_set_flag_opt(struct tcpcb *tp, enum tcpc_sockopt opt, int value)
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (map[i].opt != opt)
             continue;
-        if (opt == TCPC_IPV6_V6ONLY && (tp->family != TCPC_AF_INET6 || tp->bound))
-            return -EINVAL;
+        int err = demux_setopt(tp, map[i].flag, value != 0);
+        if (err)
+            return err;
         if (value)
             tp->so_options |= map[i].flag;
         else

@@ -122,9 +122,8 @@ struct tcpcb {
     /* Every control block of the stack, for teardown and listing */
     struct tcpcb *all_next, *all_prev;
 
-    /* Lookup linkage (src/tcp/tcp_demux.c) */
-    struct tcpcb *hash_next;
-    uint32_t hash_bucket;
+    /* Addressing in the PCB tables (src/pcb), owned by this tcpcb */
+    struct inpcb *inp;
 };
 
 /* Per-stack TCP state. */
@@ -136,7 +135,7 @@ struct tcp_state {
     tcpc_event_fn event_cb;
     void *event_ctx;
     uint8_t isn_key[16]; /* RFC 6528 secret */
-    struct tcp_demux *demux;
+    struct pcbinfo *pcb;          /* connection tables */
     struct tcpcb *all; /* every control block (all_next list) */
     uint8_t *segbuf;   /* payload staging for output (ring may wrap) */
     uint32_t nconns;   /* control blocks alive, with or without sd */
