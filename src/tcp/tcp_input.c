@@ -79,6 +79,11 @@ void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
     if (tun->sack_enable && (o->present & TOF_SACKPERM))
         tp->t_flags |= TF_SACK_PERMIT;
     tcp_mss_update(stack, tp, (o->present & TOF_MSS) ? o->mss : 0);
+    /* RFC 6928 initial window, now that the MSS is known:
+     * min(10 * MSS, max(2 * MSS, 14600)). */
+    uint32_t mss = tp->t_maxseg;
+    uint32_t cap = 2 * mss > 14600 ? 2 * mss : 14600;
+    tp->snd_cwnd = TCP_INITIAL_WINDOW * mss < cap ? TCP_INITIAL_WINDOW * mss : cap;
 }
 
 /* What every new connection offers, before hearing from the peer. */
