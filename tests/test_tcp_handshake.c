@@ -305,9 +305,9 @@ static void test_passive_open_all_options(void **state)
     int l = h_listen(h);
     h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1400, .wscale = 3, .sackperm = 1,
                     .tsval = 555, .tsecr = 0));
-    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .win = 65535,
-                                      .opts = ALL_SYN_OPTS, .mss = 1460, .wscale = 6,
-                                      .sackperm = 1, .tsecr = 555, .len = 0));
+    struct h_seg sa =
+        h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .win = 65535, .opts = ALL_SYN_OPTS,
+                        .mss = 1460, .wscale = 6, .sackperm = 1, .tsecr = 555, .len = 0));
     h_expect_nothing(h);
     assert_int_equal(tcpc_accept(h->stack, l, NULL, NULL), -EAGAIN);
     h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1, .tsval = 556,
@@ -326,8 +326,8 @@ static void test_passive_open_all_options(void **state)
     /* Data uses the peer's MSS less the timestamp option. */
     assert_int_equal(tcpc_setsockopt(h->stack, sd, TCPC_TCP_NODELAY, 1), 0);
     assert_int_equal(tcpc_send(h->stack, sd, fx_pattern(1500, 'a'), 1500), 1500);
-    h_expect(h, SEG(.flags = TH_ACK, .seq = sa.th.seq + 1, .ack = 1001, .len = 1388,
-                    .opts = TOF_TS, .tsecr = 556));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = sa.th.seq + 1, .ack = 1001, .len = 1388, .opts = TOF_TS,
+                    .tsecr = 556));
     h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .len = 112));
     h_free(h);
 }
@@ -391,8 +391,8 @@ static void test_simultaneous_open(void **state)
                     .mss = 1460, .wscale = 6, .tsecr = 10, .len = 0));
     h_expect_nothing(h);
     assert_int_equal(h_events(h, sd) & TCPC_EV_WRITABLE, 0);
-    h_inject(h, SEG(.flags = TH_SYN | TH_ACK, .seq = 300, .ack = iss + 1, .mss = 1460,
-                    .wscale = 2, .sackperm = 1, .tsval = 11, .tsecr = syn.th.opts.tsval));
+    h_inject(h, SEG(.flags = TH_SYN | TH_ACK, .seq = 300, .ack = iss + 1, .mss = 1460, .wscale = 2,
+                    .sackperm = 1, .tsval = 11, .tsecr = syn.th.opts.tsval));
     h_expect(h, SEG(.flags = TH_ACK, .seq = iss + 1, .ack = 301, .len = 0));
     h_expect_nothing(h);
     assert_true(h_events(h, sd) & TCPC_EV_WRITABLE);
