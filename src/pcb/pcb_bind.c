@@ -171,12 +171,6 @@ static bool pcb_bind_usable(void *ctx, uint16_t port)
     return !pcb_conflict(p->info, p->inp, p->a, port, true);
 }
 
-bool pcb_port_free_local(const struct pcbinfo *info, const struct inpcb *inp,
-                         const struct tcpc_addr *laddr, uint16_t lport)
-{
-    return !pcb_conflict(info, inp, laddr, lport, true);
-}
-
 /* The address inp would bind, in its family's form, or -EINVAL. */
 static int pcb_bind_addr(const struct inpcb *inp, const struct tcpc_addr *in, struct tcpc_addr *out)
 {

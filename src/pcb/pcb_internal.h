@@ -48,14 +48,6 @@ struct pcb_lbgroup *pcb_lbgroup_find(const struct pcbinfo *info, const struct tc
 void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp);
 
 /*
- * Is lport usable by inp on laddr with no destination (bind port 0)? As
- * FreeBSD's in_pcb_lport: any PCB found by the conflict lookup makes the
- * port busy, whatever the reuse options.
- */
-bool pcb_port_free_local(const struct pcbinfo *info, const struct inpcb *inp,
-                         const struct tcpc_addr *laddr, uint16_t lport);
-
-/*
  * Picks an ephemeral port (pcb_port.c), RFC 6056 algorithm 4 keyed on
  * (laddr, faddr, fport); faddr NULL for a bind without destination.
  * usable(ctx, port) says whether a candidate is free. Returns the port or
