@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -162,8 +163,13 @@ static void test_lazy_residency(void **state)
     for (int i = 0; i < 1000; i++)
         memset(pool_at(&p, pool_get(&p)), 0xab, 256);
     size_t after = rss_bytes();
-    assert_true(after < before + 32u * 1024 * 1024);
     pool_free(&p);
+    /* valgrind's calloc writes every byte it hands out, so residency
+     * cannot be judged under it. */
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload"))
+        skip();
+    assert_true(after < before + 32u * 1024 * 1024);
 }
 
 int main(void)
