@@ -21,11 +21,15 @@ tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb
         tcpc_time_t var = 4 * tp->t_rttvar;
         base = tp->t_srtt + (var > TCPC_USEC_PER_MSEC ? var : TCPC_USEC_PER_MSEC);
     }
-    tcpc_time_t rto = base << (tp->t_rxtshift < 20 ? tp->t_rxtshift : 20);
+    /* RFC 6298 2.4 then 5.5: the floor applies to the RTO itself, and the
+     * backoff doubles that (as FreeBSD's TCP_REXMTVAL * tcp_backoff[]);
+     * flooring after the shift would leave a short-RTT path retrying at
+     * rexmit_min with no backoff at all. */
     tcpc_time_t lo = (tcpc_time_t)tun->rexmit_min * TCPC_USEC_PER_MSEC;
     tcpc_time_t hi = (tcpc_time_t)tun->rexmit_max * TCPC_USEC_PER_MSEC;
-    if (rto < lo)
-        rto = lo;
+    if (base < lo)
+        base = lo;
+    tcpc_time_t rto = base << (tp->t_rxtshift < 20 ? tp->t_rxtshift : 20);
     if (rto > hi)
         rto = hi;
     return rto;
