@@ -427,8 +427,12 @@ static void tcp_update_window(struct tcpc_stack *stack, struct tcpcb *tp, const 
     tp->snd_wl2 = s->th.ack;
     if (wnd > tp->max_sndwnd)
         tp->max_sndwnd = wnd;
-    if (wnd > 0)
+    if (wnd > 0 && tcp_timer_active(tp, TT_PERSIST)) {
+        /* The window opened: the probes' backoff is not a retransmission
+         * count to carry into the retransmission timer. */
         tcp_timer_stop(stack, tp, TT_PERSIST);
+        tp->t_rxtshift = 0;
+    }
 }
 
 static void tcp_rtt_sample(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)

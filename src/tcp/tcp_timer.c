@@ -65,6 +65,17 @@ static bool tcp_timer_persist(struct tcpc_stack *stack, struct tcpcb *tp)
         tp->t_rxtshift++;
     STAT_INC(stack, tcps_sndprobe);
     tcp_output_force(stack, tp);
+    if (tp->snd_wnd == 0) {
+        /* Probing a shut window is not retransmitting (RFC 1122 4.2.2.17:
+         * as long as the peer answers, the connection stays). As in
+         * FreeBSD, the probe leaves snd_nxt where the window ends, so the
+         * next probe (or the data once the window opens) starts there;
+         * and the persist timer, not the retransmission timer, times the
+         * next probe, backing off up to rexmit_max. */
+        tp->snd_nxt = tp->snd_una;
+        tcp_timer_stop(stack, tp, TT_REXMT);
+        tcp_timer_set(stack, tp, TT_PERSIST, tcp_rexmt_timeout(stack, tp));
+    }
     return true;
 }
 
