@@ -654,7 +654,13 @@ static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const st
     if (tp->sd >= 0 || s->tlen == 0 || tp->state <= TCPS_CLOSE_WAIT || tp->parent)
         return false;
     STAT_INC(stack, tcps_rcvafterclose);
-    tcp_drop(stack, tp, ECONNRESET);
+    STAT_INC(stack, tcps_drops);
+    /* The RST goes at SEG.ACK (FreeBSD's tcp_dropwithreset), not SND.NXT:
+     * the peer may not have our FIN yet, and an RFC 5961 peer only acts on
+     * an RST at exactly its RCV.NXT. */
+    uint32_t seq = (s->flags & TH_ACK) ? s->th.ack : tp->snd_nxt;
+    tcp_respond(stack, &tp->laddr, tp->lport, &tp->faddr, tp->fport, seq, 0, TH_RST);
+    tcp_close(stack, tp);
     return true;
 }
 
