@@ -675,6 +675,11 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         return;
     if ((s->flags & TH_SYN) && tcp_syn_in_window(stack, tp, s))
         return;
+    if (tp->state == TCPS_TIME_WAIT && (s->flags & TH_FIN) && s->seq + s->tlen + 1 == tp->rcv_nxt)
+        /* RFC 9293 3.10.7.4, TIME-WAIT: a retransmission of the peer's FIN
+         * is acknowledged (the trim below answers the duplicate) and the
+         * 2 MSL timeout restarted. */
+        tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
     if (!tcp_trim_to_window(stack, tp, s))
         return;
     tcp_update_ts_recent(stack, tp, s, orig_seq);
