@@ -107,6 +107,7 @@
     X(tcps_sc_recvcookie, "SYN cookies accepted")                                                  \
     X(tcps_sc_spurcookie, "cookie ACKs ignored because cookies were not in use")                   \
     X(tcps_sc_failcookie, "cookie ACKs that failed validation")                                    \
+    X(tcps_sc_paused, "times a SYN flood switched the SYN cache to cookies only")                  \
     /* TIME_WAIT */                                                                                \
     X(tcps_tw_added, "connections entering compressed TIME_WAIT")                                  \
     X(tcps_tw_expired, "TIME_WAIT entries expired after 2MSL")                                     \

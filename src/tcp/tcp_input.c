@@ -12,6 +12,7 @@
 
 #include "core/ip_input.h"
 #include "core/stack.h"
+#include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
 #include "util/seq.h"
@@ -114,75 +115,38 @@ void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->snd_recover = tp->iss;
 }
 
-static struct tcpcb *tcp_spawn_child(struct tcpc_stack *stack, struct tcpcb *l,
-                                     const struct tcp_seg *s)
-{
-    int err;
-    struct tcpcb *tp =
-        tcb_new(stack, tcpc_addr_is_v4(&s->ip->src) ? TCPC_AF_INET : TCPC_AF_INET6, &err);
-    if (!tp)
-        return NULL;
-    tp->so_options = l->so_options;
-    tp->t_flags |= l->t_flags & TF_NODELAY;
-    tp->t_usermss = l->t_usermss;
-    tp->snd_bufsize = l->snd_bufsize;
-    tp->rcv_bufsize = l->rcv_bufsize;
-    tp->linger = l->linger;
-    if (tcb_alloc_buffers(tp)) {
-        tcb_free(stack, tp);
-        return NULL;
-    }
-    tp->laddr = s->ip->dst;
-    tp->lport = s->th.dport;
-    tp->faddr = s->ip->src;
-    tp->fport = s->th.sport;
-    tp->bound = 1;
-    tp->parent = l;
-    l->q_incomplete++;
-    demux_insert(stack, tp);
-    return tp;
-}
+static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s);
 
-/* RFC 9293 3.10.7.2: a segment for a listener. */
+/* RFC 9293 3.10.7.2: a segment for a listener. Half-open connections live
+ * in the SYN cache (syncache.c); a control block exists only once the
+ * handshake's ACK arrives, and then goes through the normal path for any
+ * data or FIN the ACK carries. */
 static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct tcp_seg *s)
 {
     if (s->flags & TH_RST) {
-        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST to a listener");
+        syncache_chkrst(stack, s->ip, &s->th);
         return;
     }
     if (s->flags & TH_ACK) {
-        STAT_INC(stack, tcps_sc_badack);
-        tcp_reject(stack, s);
+        if (s->flags & TH_SYN) {
+            STAT_INC(stack, tcps_badsyn);
+            tcp_reject(stack, s);
+            return;
+        }
+        struct tcpcb *tp;
+        int err = syncache_expand(stack, l, s->ip, &s->th, &tp);
+        if (err == -ECONNREFUSED)
+            tcp_reject(stack, s);
+        if (err)
+            return;
+        tcp_do_segment(stack, tp, s); /* to ESTABLISHED and the accept queue */
         return;
     }
     if (!(s->flags & TH_SYN)) {
         stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "neither SYN, ACK nor RST to a listener");
         return;
     }
-    /* The backlog bounds completed plus embryonic connections (FreeBSD
-     * allows 3/2 of the backlog across both queues). */
-    if (l->q_len + l->q_incomplete >= l->q_limit + l->q_limit / 2 + 1) {
-        stack_drop(stack, TCPC_STAT_tcps_listendrop, "listen queue full");
-        return;
-    }
-    struct tcpcb *tp = tcp_spawn_child(stack, l, s);
-    if (!tp) {
-        stack_drop(stack, TCPC_STAT_tcps_listendrop, "no memory for a new connection");
-        return;
-    }
-    tcp_syn_offer(stack, tp);
-    tcp_syn_negotiate(stack, tp, &s->th.opts);
-    tcp_seq_init_rcv(tp, s->seq);
-    tcp_seq_init_snd(stack, tp);
-    /* The SYN's window is never scaled (RFC 7323 2.2). */
-    tp->snd_wnd = s->th.win;
-    tp->snd_wl1 = s->seq;
-    tp->snd_wl2 = tp->iss;
-    tp->state = TCPS_SYN_RECEIVED;
-    /* Data on a SYN is not acknowledged: the peer resends it once the
-     * handshake completes, and a flood cannot make us buffer it. */
-    tcp_timer_set(stack, tp, TT_KEEP, (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC);
-    tcp_output(stack, tp);
+    syncache_add(stack, l, s->ip, &s->th);
 }
 
 /* RFC 9293 3.10.7.3: SYN_SENT. Returns false when tp was closed. */
@@ -749,6 +713,8 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
 {
     struct tcpcb *tp = demux_lookup_exact(stack, &icmp->quoted_dst, icmp->quoted_dport, &icmp->quoted_src,
                                     icmp->quoted_sport);
+    if ((!tp || tp->state == TCPS_LISTEN) && syncache_unreach(stack, icmp))
+        return; /* it concerned a half-open connection */
     if (!tp || tp->state == TCPS_LISTEN || tp->fport != icmp->quoted_dport ||
         SEQ_LT(icmp->quoted_seq, tp->snd_una) || SEQ_GT(icmp->quoted_seq, tp->snd_max)) {
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error for no segment in flight");

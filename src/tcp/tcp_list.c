@@ -4,6 +4,7 @@
  * walkers.
  */
 #include "core/stack.h"
+#include "tcp/syncache.h"
 #include "tcp/tcp_subr.h"
 #include "tcpcore/listing.h"
 
@@ -37,5 +38,8 @@ static int tcp_list_pcbs(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
 
 int tcpc_list_connections(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
 {
-    return tcp_list_pcbs(stack, fn, ctx);
+    int stop = tcp_list_pcbs(stack, fn, ctx);
+    if (stop)
+        return stop;
+    return syncache_pcblist(stack, fn, ctx);
 }

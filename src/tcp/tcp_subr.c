@@ -11,6 +11,7 @@
 
 #include "core/ip_input.h"
 #include "core/stack.h"
+#include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
 #include "util/container.h"
 
@@ -44,6 +45,11 @@ int tcp_init(struct tcpc_stack *stack)
     stack->tcp = ts;
     rand_bytes(&stack->rand, ts->isn_key, sizeof(ts->isn_key));
     int err = demux_init(stack);
+    if (!err) {
+        err = syncache_init(stack);
+        if (err)
+            demux_destroy(stack);
+    }
     if (err) {
         free(ts->segbuf);
         free(ts->sockets);
@@ -60,6 +66,7 @@ void tcp_destroy(struct tcpc_stack *stack)
         return;
     while (ts->all)
         tcb_free(stack, ts->all);
+    syncache_destroy(stack);
     demux_destroy(stack);
     free(ts->segbuf);
     free(ts->sockets);

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "core/stack.h"
+#include "tcp/syncache.h"
 #include "tcp/tcp_subr.h"
 #include "util/container.h"
 
@@ -134,10 +135,13 @@ void tcp_advance(struct tcpc_stack *stack)
         struct tcpcb *tp = container_of(t, struct tcpcb, t_timer);
         tcp_timer_fire(stack, tp);
     }
+    syncache_advance(stack);
     tcp_deliver_events(stack);
 }
 
 tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
 {
-    return timer_wheel_next_deadline(&stack->wheel);
+    tcpc_time_t conns = timer_wheel_next_deadline(&stack->wheel);
+    tcpc_time_t half_open = syncache_next_deadline(stack);
+    return conns < half_open ? conns : half_open;
 }

@@ -139,6 +139,7 @@ struct tcp_state {
     struct tcpcb *all; /* every control block (all_next list) */
     uint8_t *segbuf;   /* payload staging for output (ring may wrap) */
     uint32_t nconns;   /* control blocks alive, with or without sd */
+    struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
 };
 
 #define TCPS_HAVEESTABLISHED(s) ((s) >= TCPS_ESTABLISHED)

@@ -1,0 +1,1014 @@
+/*
+ * The SYN cache; see syncache.h.
+ *
+ * Layout
+ * ------
+ * A power-of-two array of buckets (net.inet.tcp.syncache.hashsize), chosen
+ * by SipHash of the 4-tuple under a per-stack secret so that a peer cannot
+ * aim its SYNs at one bucket. Each bucket holds a singly linked list of
+ * entries, newest first, linked by 32-bit pool indices (bit 31 says which
+ * pool: IPv4 entries are 48 bytes, IPv6 entries 72). A bucket never holds
+ * more than bucketlimit entries and the cache never more than cachelimit;
+ * both pools are sized by cachelimit, so memory is bounded by it and the
+ * packet path never allocates.
+ *
+ * Timers
+ * ------
+ * One timer per bucket, on the cache's own wheel, armed for the earliest
+ * retransmission due among its entries (FreeBSD's per-bucket callout and
+ * next-expiry). When it fires, the bucket is walked: due entries get their
+ * SYN-ACK again, with the delay doubling from net.inet.tcp.rexmit_initial,
+ * and an entry that has been retransmitted rexmtlimit times is dropped at
+ * its next timeout (tcps_sc_stale). Entries keep their deadline on a 32-bit
+ * millisecond clock, compared modulo 2^32 like sequence numbers.
+ *
+ * Overflow and attack
+ * -------------------
+ * A full bucket drops its oldest entry for the new one (the tail: the entry
+ * that has waited longest is the most likely to be a forged source). The
+ * first overflow switches the cache to cookies only for a while (FreeBSD's
+ * syncache_pause): every SYN is then answered statelessly, so an attack
+ * costs no table work at all. When the pause ends the cache is tried again;
+ * if it overflows again soon, the next pause is twice as long, up to 2^4
+ * times the base. Because every SYN-ACK's ISS is a cookie whenever
+ * net.inet.tcp.syncookies is on, a handshake whose entry was pushed out can
+ * still complete from its cookie.
+ */
+#include "tcp/syncache.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ip_input.h"
+#include "core/stack.h"
+#include "core/sysctl.h"
+#include "tcp/syncookie.h"
+#include "tcp/tcp_demux.h"
+#include "tcp/tcp_subr.h"
+#include "util/container.h"
+#include "util/hash.h"
+#include "util/pool.h"
+#include "util/seq.h"
+#include "util/timer.h"
+
+#define SC_NIL UINT32_MAX
+#define SC_V6  0x80000000u
+
+/* Entry flags. */
+#define SCF_WINSCALE  0x01 /* both sides scale windows */
+#define SCF_TIMESTAMP 0x02 /* both sides send timestamps */
+#define SCF_SACK      0x04 /* SACK permitted */
+#define SCF_UNREACH   0x08 /* an ICMP unreachable quoted our SYN-ACK */
+
+/* Pauses last SC_PAUSE_BASE << backoff; backoff grows while attacks go on. */
+#define SC_PAUSE_BASE       SYNCOOKIE_PERIOD
+#define SC_PAUSE_MAXBACKOFF 4
+
+/* ICMP unreachables remove an entry only after this many retransmissions
+ * (and a first error that only marked it): a transient outage must not kill
+ * a handshake that would have survived it. */
+#define SC_UNREACH_REXMITS 3
+
+/* The family-independent part of a half-open connection. */
+struct sc_entry {
+    uint32_t next;       /* bucket chain (pool index, SC_V6 for IPv6), SC_NIL at the end */
+    uint32_t rxt_ms;     /* next SYN-ACK retransmission, on the 32-bit ms clock */
+    uint32_t irs, iss;   /* the peer's ISN and ours */
+    uint32_t ts_reflect; /* the peer's TSval, echoed in our TSecr */
+    uint32_t ts;         /* the TSval we sent */
+    uint16_t lport, fport;
+    uint16_t peer_mss; /* 0: no option */
+    uint16_t our_mss;  /* what our SYN-ACK offered */
+    uint16_t wnd;      /* the window our SYN-ACK offered */
+    uint8_t wscale;    /* the peer's shift in the low nibble, ours in the high */
+    uint8_t flags;     /* SCF_* */
+    uint8_t rxmits;    /* SYN-ACK retransmissions so far */
+};
+
+struct sc_entry4 {
+    struct sc_entry c;
+    uint8_t laddr[4], faddr[4];
+};
+
+struct sc_entry6 {
+    struct sc_entry c;
+    uint8_t laddr[16], faddr[16];
+};
+
+_Static_assert(sizeof(struct sc_entry4) <= 64, "an IPv4 half-open entry fits 64 bytes");
+_Static_assert(sizeof(struct sc_entry6) <= 96, "an IPv6 half-open entry fits 96 bytes");
+
+struct sc_bucket {
+    uint32_t head; /* newest entry, SC_NIL when empty */
+    uint32_t len;
+    tcpc_time_t last_overflow; /* when the bucket last overflowed; 0: never */
+    struct timer timer;        /* earliest retransmission among its entries */
+};
+
+struct syncache {
+    struct sc_bucket *buckets;
+    uint32_t hashmask;
+    uint32_t bucketlimit, cachelimit;
+    uint32_t count;
+    struct pool pool4, pool6;
+    struct hash_key key;
+    tcpc_time_t pause_until; /* cookies only until then (an attack); 0: never paused */
+    unsigned pause_backoff;
+    tcpc_time_t challenge_start; /* RFC 5961 challenge-ACK budget, per second */
+    uint32_t challenge_count;
+    struct syncookie_state cookies;
+    struct timer_wheel wheel;
+};
+
+/* The 4-tuple of a segment or an ICMP quote, from our side. */
+struct sc_key {
+    const struct tcpc_addr *laddr, *faddr;
+    uint16_t lport, fport;
+    bool v6;
+};
+
+static struct syncache *sc_of(const struct tcpc_stack *stack)
+{
+    return stack->tcp->syncache;
+}
+
+size_t syncache_entry_size(bool v6)
+{
+    return v6 ? sizeof(struct sc_entry6) : sizeof(struct sc_entry4);
+}
+
+int syncache_init(struct tcpc_stack *stack)
+{
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    struct syncache *sc = calloc(1, sizeof(*sc));
+    if (!sc)
+        return -ENOMEM;
+    uint32_t hashsize = (uint32_t)tun->sc_hashsize;
+    sc->hashmask = hashsize - 1;
+    sc->bucketlimit = (uint32_t)tun->sc_bucketlimit;
+    sc->cachelimit = (uint32_t)sysctl_sc_cachelimit(tun);
+    sc->buckets = calloc(hashsize, sizeof(*sc->buckets));
+    if (!sc->buckets || pool_init(&sc->pool4, sizeof(struct sc_entry4), sc->cachelimit) ||
+        pool_init(&sc->pool6, sizeof(struct sc_entry6), sc->cachelimit)) {
+        pool_free(&sc->pool4);
+        free(sc->buckets);
+        free(sc);
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < hashsize; i++) {
+        sc->buckets[i].head = SC_NIL;
+        timer_init(&sc->buckets[i].timer);
+    }
+    rand_bytes(&stack->rand, sc->key.k, sizeof(sc->key.k));
+    syncookie_init(&sc->cookies, &stack->rand, stack->now);
+    timer_wheel_init(&sc->wheel, stack->now, TCPC_USEC_PER_MSEC);
+    stack->tcp->syncache = sc;
+    return 0;
+}
+
+void syncache_destroy(struct tcpc_stack *stack)
+{
+    struct syncache *sc = sc_of(stack);
+    if (!sc)
+        return;
+    pool_free(&sc->pool4);
+    pool_free(&sc->pool6);
+    free(sc->buckets);
+    free(sc);
+    stack->tcp->syncache = NULL;
+}
+
+/* ---- Entries and buckets ---------------------------------------------- */
+
+static struct sc_entry *sc_at(const struct syncache *sc, uint32_t idx)
+{
+    if (idx & SC_V6)
+        return pool_at(&sc->pool6, idx & ~SC_V6);
+    return pool_at(&sc->pool4, idx);
+}
+
+static void sc_key_of(struct sc_key *k, const struct tcpc_addr *laddr,
+                      const struct tcpc_addr *faddr, uint16_t lport, uint16_t fport)
+{
+    k->laddr = laddr;
+    k->faddr = faddr;
+    k->lport = lport;
+    k->fport = fport;
+    k->v6 = !tcpc_addr_is_v4(laddr);
+}
+
+static struct sc_bucket *sc_bucket_of(const struct syncache *sc, const struct sc_key *k)
+{
+    uint8_t in[36];
+    size_t n;
+    if (k->v6) {
+        memcpy(in, k->faddr->bytes, 16);
+        memcpy(in + 16, k->laddr->bytes, 16);
+        n = 32;
+    } else {
+        memcpy(in, k->faddr->bytes + 12, 4);
+        memcpy(in + 4, k->laddr->bytes + 12, 4);
+        n = 8;
+    }
+    in[n] = (uint8_t)(k->fport >> 8);
+    in[n + 1] = (uint8_t)k->fport;
+    in[n + 2] = (uint8_t)(k->lport >> 8);
+    in[n + 3] = (uint8_t)k->lport;
+    return &sc->buckets[hash_siphash(&sc->key, in, n + 4) & sc->hashmask];
+}
+
+static bool sc_match(const struct sc_entry *e, uint32_t idx, const struct sc_key *k)
+{
+    if (e->lport != k->lport || e->fport != k->fport || !!(idx & SC_V6) != k->v6)
+        return false;
+    if (k->v6) {
+        const struct sc_entry6 *e6 = (const struct sc_entry6 *)e;
+        return memcmp(e6->faddr, k->faddr->bytes, 16) == 0 &&
+               memcmp(e6->laddr, k->laddr->bytes, 16) == 0;
+    }
+    const struct sc_entry4 *e4 = (const struct sc_entry4 *)e;
+    return memcmp(e4->faddr, k->faddr->bytes + 12, 4) == 0 &&
+           memcmp(e4->laddr, k->laddr->bytes + 12, 4) == 0;
+}
+
+/* The entry for k in b, with its index and its predecessor's (SC_NIL when
+ * it is the head), or NULL. */
+static struct sc_entry *sc_lookup(const struct syncache *sc, const struct sc_bucket *b,
+                                  const struct sc_key *k, uint32_t *idxp, uint32_t *prevp)
+{
+    uint32_t prev = SC_NIL;
+    for (uint32_t idx = b->head; idx != SC_NIL;) {
+        struct sc_entry *e = sc_at(sc, idx);
+        if (sc_match(e, idx, k)) {
+            *idxp = idx;
+            *prevp = prev;
+            return e;
+        }
+        prev = idx;
+        idx = e->next;
+    }
+    return NULL;
+}
+
+static void sc_addrs(uint32_t idx, const struct sc_entry *e, struct tcpc_addr *laddr,
+                     struct tcpc_addr *faddr)
+{
+    if (idx & SC_V6) {
+        const struct sc_entry6 *e6 = (const struct sc_entry6 *)e;
+        *laddr = tcpc_addr_v6(e6->laddr);
+        *faddr = tcpc_addr_v6(e6->faddr);
+        return;
+    }
+    const struct sc_entry4 *e4 = (const struct sc_entry4 *)e;
+    *laddr = tcpc_addr_v4(0);
+    *faddr = tcpc_addr_v4(0);
+    memcpy(laddr->bytes + 12, e4->laddr, 4);
+    memcpy(faddr->bytes + 12, e4->faddr, 4);
+}
+
+static void sc_remove(struct syncache *sc, struct sc_bucket *b, uint32_t idx, uint32_t prev)
+{
+    struct sc_entry *e = sc_at(sc, idx);
+    if (prev == SC_NIL)
+        b->head = e->next;
+    else
+        sc_at(sc, prev)->next = e->next;
+    b->len--;
+    sc->count--;
+    if (idx & SC_V6)
+        pool_put(&sc->pool6, idx & ~SC_V6);
+    else
+        pool_put(&sc->pool4, idx);
+    if (b->head == SC_NIL)
+        timer_cancel(&sc->wheel, &b->timer);
+}
+
+/* Drops the bucket's oldest entry (its tail). */
+static void sc_drop_oldest(struct syncache *sc, struct sc_bucket *b)
+{
+    uint32_t prev = SC_NIL, idx = b->head;
+    if (idx == SC_NIL)
+        return;
+    for (;;) {
+        uint32_t next = sc_at(sc, idx)->next;
+        if (next == SC_NIL)
+            break;
+        prev = idx;
+        idx = next;
+    }
+    sc_remove(sc, b, idx, prev);
+}
+
+/* ---- Time --------------------------------------------------------------- */
+
+static uint32_t sc_ms(tcpc_time_t now)
+{
+    return (uint32_t)(now / TCPC_USEC_PER_MSEC);
+}
+
+/* The wheel deadline (microseconds) of a time on the 32-bit ms clock. */
+static tcpc_time_t sc_deadline(tcpc_time_t now, uint32_t ms)
+{
+    int32_t ahead = (int32_t)(ms - sc_ms(now));
+    if (ahead <= 0)
+        return now;
+    return (now / TCPC_USEC_PER_MSEC + (uint32_t)ahead) * TCPC_USEC_PER_MSEC;
+}
+
+/* SYN-ACK timeout after n retransmissions: the base RTO doubled n times. */
+static uint32_t sc_rto_ms(const struct tcpc_stack *stack, unsigned n)
+{
+    uint64_t rto = (uint64_t)stack->cfg.tun.rexmit_initial << (n < 20 ? n : 20);
+    uint64_t hi = (uint64_t)stack->cfg.tun.rexmit_max;
+    return (uint32_t)(rto < hi ? rto : hi);
+}
+
+static void sc_bucket_arm(struct syncache *sc, struct sc_bucket *b, tcpc_time_t now, uint32_t ms)
+{
+    tcpc_time_t when = sc_deadline(now, ms);
+    if (timer_armed(&b->timer) && timer_deadline(&b->timer) <= when)
+        return;
+    timer_arm(&sc->wheel, &b->timer, when);
+}
+
+/* ---- Policy: cookies and the attack switch ------------------------------ */
+
+static bool sc_cookies_enabled(const struct tcpc_stack *stack)
+{
+    return stack->cfg.tun.syncookies || stack->cfg.tun.syncookies_only;
+}
+
+bool syncache_cookies_only(const struct tcpc_stack *stack)
+{
+    const struct syncache *sc = sc_of(stack);
+    if (stack->cfg.tun.syncookies_only)
+        return true;
+    return stack->cfg.tun.syncookies && stack->now < sc->pause_until;
+}
+
+/* Modern FreeBSD's syncache_pause: stop caching for a while. */
+static void sc_pause(struct tcpc_stack *stack, struct syncache *sc)
+{
+    tcpc_time_t now = stack->now;
+    if (!stack->cfg.tun.syncookies || now < sc->pause_until)
+        return;
+    if (sc->pause_until && now - sc->pause_until < (SC_PAUSE_BASE << sc->pause_backoff)) {
+        if (sc->pause_backoff < SC_PAUSE_MAXBACKOFF)
+            sc->pause_backoff++;
+    } else {
+        sc->pause_backoff = 0;
+    }
+    sc->pause_until = now + (SC_PAUSE_BASE << sc->pause_backoff);
+    STAT_INC(stack, tcps_sc_paused);
+}
+
+static void sc_overflowed(struct tcpc_stack *stack, struct syncache *sc, struct sc_bucket *b)
+{
+    b->last_overflow = stack->now ? stack->now : 1;
+    sc_pause(stack, sc);
+}
+
+/* An ACK that matches no entry is checked as a cookie only if this stack
+ * has been sending cookies lately: otherwise a cookie cannot be genuine,
+ * and not checking it keeps guessing attacks from even starting. */
+static bool sc_cookie_honoured(const struct tcpc_stack *stack, const struct syncache *sc,
+                               const struct sc_bucket *b)
+{
+    tcpc_time_t now = stack->now;
+    if (!sc_cookies_enabled(stack))
+        return false;
+    if (stack->cfg.tun.syncookies_only)
+        return true;
+    if (sc->pause_until && now < sc->pause_until + SYNCOOKIE_LIFETIME)
+        return true;
+    return b && b->last_overflow && now - b->last_overflow < SYNCOOKIE_LIFETIME;
+}
+
+/* ---- Output ------------------------------------------------------------- */
+
+/* Sends flags (SYN|ACK, or ACK for a challenge) from entry e. */
+static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
+                    const struct tcpc_addr *laddr, const struct tcpc_addr *faddr, uint8_t flags)
+{
+    struct ip_repr ip;
+    memset(&ip, 0, sizeof(ip));
+    ip.src = *laddr;
+    ip.dst = *faddr;
+    ip.version = tcpc_addr_is_v4(laddr) ? 4 : 6;
+    ip.ttl = 64;
+    ip.df = !(e->flags & SCF_UNREACH); /* PMTU discovery, unless the path said no */
+    struct tcp_repr th;
+    memset(&th, 0, sizeof(th));
+    th.sport = e->lport;
+    th.dport = e->fport;
+    th.flags = flags;
+    th.ack = e->irs + 1; /* never beyond the SYN: data on a SYN is not acknowledged */
+    if (flags & TH_SYN) {
+        th.seq = e->iss;
+        th.win = e->wnd; /* RFC 7323 2.2: a SYN's window is never scaled */
+        th.opts.present = TOF_MSS;
+        th.opts.mss = e->our_mss;
+        if (e->flags & SCF_WINSCALE) {
+            th.opts.present |= TOF_WSCALE;
+            th.opts.wscale = e->wscale >> 4;
+        }
+        if (e->flags & SCF_SACK)
+            th.opts.present |= TOF_SACKPERM;
+    } else {
+        th.seq = e->iss + 1;
+        th.win = (uint16_t)(e->wnd >> ((e->flags & SCF_WINSCALE) ? e->wscale >> 4 : 0));
+    }
+    if (e->flags & SCF_TIMESTAMP) {
+        th.opts.present |= TOF_TS;
+        th.opts.tsval = e->ts;
+        th.opts.tsecr = e->ts_reflect;
+    }
+    if (ip_output_tcp(stack, &ip, &th) != 0)
+        return;
+    if (flags & TH_SYN)
+        STAT_INC(stack, tcps_sndctrl);
+    else
+        STAT_INC(stack, tcps_sndacks);
+}
+
+static void sc_respond(struct tcpc_stack *stack, uint32_t idx, const struct sc_entry *e)
+{
+    struct tcpc_addr laddr, faddr;
+    sc_addrs(idx, e, &laddr, &faddr);
+    sc_emit(stack, e, &laddr, &faddr, TH_SYN | TH_ACK);
+}
+
+/* ---- SYN ---------------------------------------------------------------- */
+
+/* Our window scale: the smallest shift whose window covers the largest
+ * socket buffer (kern.ipc.maxsockbuf). Larger shifts than needed make the
+ * unscaled window tiny, and some middleboxes rewrite or strip the option;
+ * a peer that then believes the window unscaled stalls. */
+static uint8_t sc_pick_wscale(const struct tcpc_stack *stack)
+{
+    uint8_t s = 0;
+    while (s < TCP_MAX_WINSHIFT &&
+           ((uint64_t)TCP_MAXWIN << s) < (uint64_t)stack->cfg.tun.sockbuf_max)
+        s++;
+    return s;
+}
+
+static uint16_t sc_local_mss(const struct tcpc_stack *stack, const struct tcpcb *l, bool v6)
+{
+    uint32_t hdrs = (v6 ? IP6_HDR_LEN : IP4_HDR_LEN) + TCP_HDR_LEN;
+    uint32_t mss = stack->cfg.mtu - hdrs;
+    if (l->t_usermss && l->t_usermss < mss)
+        mss = l->t_usermss;
+    return (uint16_t)mss;
+}
+
+static uint16_t sc_window(const struct tcpcb *l)
+{
+    return (uint16_t)(l->rcv_bufsize < TCP_MAXWIN ? l->rcv_bufsize : TCP_MAXWIN);
+}
+
+/* The entry a SYN describes (everything but linkage, ISS and our TSval). */
+static void sc_fill(struct tcpc_stack *stack, const struct tcpcb *l, const struct tcp_repr *th,
+                    bool v6, struct sc_entry *e)
+{
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    const struct tcp_opts *o = &th->opts;
+    memset(e, 0, sizeof(*e));
+    e->lport = th->dport;
+    e->fport = th->sport;
+    e->irs = th->seq;
+    e->wnd = sc_window(l);
+    e->our_mss = sc_local_mss(stack, l, v6);
+    e->peer_mss = (o->present & TOF_MSS) ? o->mss : 0;
+    if (tun->rfc1323 && (o->present & TOF_WSCALE)) {
+        uint8_t peer = o->wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : o->wscale;
+        e->wscale = (uint8_t)(sc_pick_wscale(stack) << 4 | peer);
+        e->flags |= SCF_WINSCALE;
+    }
+    if (tun->rfc1323 && (o->present & TOF_TS)) {
+        e->flags |= SCF_TIMESTAMP;
+        e->ts_reflect = o->tsval;
+    }
+    if (tun->sack_enable && (o->present & TOF_SACKPERM))
+        e->flags |= SCF_SACK;
+}
+
+static void sc_cookie_params(const struct sc_entry *e, struct syncookie_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->mss = e->peer_mss;
+    p->peer_wscale = (e->flags & SCF_WINSCALE) ? (e->wscale & 0xf) : SYNCOOKIE_NO_WSCALE;
+    p->our_wscale = e->wscale >> 4;
+    p->sack = e->flags & SCF_SACK;
+    p->ts = e->flags & SCF_TIMESTAMP;
+}
+
+/* ISS and our TSval: a cookie whenever cookies are on, so that the SYN-ACK
+ * is the same whether or not an entry was kept and an entry pushed out by
+ * overflow can still complete; otherwise RFC 6528 and a random clock. */
+static void sc_choose_iss(struct tcpc_stack *stack, struct syncache *sc, struct sc_entry *e,
+                          const struct tcpc_addr *laddr, const struct tcpc_addr *faddr)
+{
+    if (sc_cookies_enabled(stack)) {
+        struct syncookie_params p;
+        sc_cookie_params(e, &p);
+        struct syncookie_tuple t = {laddr, faddr, e->lport, e->fport};
+        syncookie_generate(&sc->cookies, &stack->rand, stack->now, &t, e->irs, &p, &e->iss, &e->ts);
+        return;
+    }
+    struct tcpcb tmp; /* tcp_new_isn reads the 4-tuple only */
+    tmp.laddr = *laddr;
+    tmp.faddr = *faddr;
+    tmp.lport = e->lport;
+    tmp.fport = e->fport;
+    e->iss = tcp_new_isn(stack, &tmp);
+    e->ts = sc_ms(stack->now) + rand_u32(&stack->rand);
+}
+
+/* A duplicate SYN: the peer did not get our SYN-ACK (or sent its SYN
+ * twice). Resend, and start the retransmission schedule over. */
+static void sc_dupsyn(struct tcpc_stack *stack, struct syncache *sc, struct sc_bucket *b,
+                      uint32_t idx, struct sc_entry *e, const struct tcp_repr *th)
+{
+    STAT_INC(stack, tcps_sc_dupsyn);
+    if ((e->flags & SCF_TIMESTAMP) && (th->opts.present & TOF_TS))
+        e->ts_reflect = th->opts.tsval; /* echo the newest (RFC 7323 4.3) */
+    else
+        e->flags &= (uint8_t)~SCF_TIMESTAMP;
+    sc_respond(stack, idx, e);
+    e->rxmits = 0;
+    e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
+    timer_cancel(&sc->wheel, &b->timer); /* the new deadline may be later */
+    for (uint32_t i = b->head; i != SC_NIL;) {
+        struct sc_entry *x = sc_at(sc, i);
+        sc_bucket_arm(sc, b, stack->now, x->rxt_ms);
+        i = x->next;
+    }
+}
+
+/* Makes room in bucket b for one more entry, or says there is none. */
+static bool sc_make_room(struct tcpc_stack *stack, struct syncache *sc, struct sc_bucket *b)
+{
+    if (b->len >= sc->bucketlimit) {
+        sc_drop_oldest(sc, b);
+        STAT_INC(stack, tcps_sc_bucketoverflow);
+        sc_overflowed(stack, sc, b);
+    } else if (sc->count >= sc->cachelimit) {
+        STAT_INC(stack, tcps_sc_cacheoverflow);
+        sc_drop_oldest(sc, b); /* if the bucket has any; else no room */
+        sc_overflowed(stack, sc, b);
+    }
+    return sc->count < sc->cachelimit;
+}
+
+static uint32_t sc_alloc(struct syncache *sc, bool v6)
+{
+    uint32_t i = v6 ? pool_get(&sc->pool6) : pool_get(&sc->pool4);
+    if (i == POOL_NONE)
+        return SC_NIL;
+    return v6 ? i | SC_V6 : i;
+}
+
+static void sc_store_addrs(struct sc_entry *e, uint32_t idx, const struct tcpc_addr *laddr,
+                           const struct tcpc_addr *faddr)
+{
+    if (idx & SC_V6) {
+        struct sc_entry6 *e6 = (struct sc_entry6 *)e;
+        memcpy(e6->laddr, laddr->bytes, 16);
+        memcpy(e6->faddr, faddr->bytes, 16);
+    } else {
+        struct sc_entry4 *e4 = (struct sc_entry4 *)e;
+        memcpy(e4->laddr, laddr->bytes + 12, 4);
+        memcpy(e4->faddr, faddr->bytes + 12, 4);
+    }
+}
+
+void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
+                  const struct tcp_repr *th)
+{
+    struct syncache *sc = sc_of(stack);
+    const struct tcpc_addr *laddr = &ip->dst, *faddr = &ip->src;
+    struct sc_key k;
+    sc_key_of(&k, laddr, faddr, th->dport, th->sport);
+    struct sc_entry tmp;
+    sc_fill(stack, l, th, k.v6, &tmp);
+
+    if (syncache_cookies_only(stack)) {
+        /* Stateless: no lookup, no entry. A retransmitted SYN whose entry
+         * survives gets the same ISS, so its ACK still finds the entry. */
+        sc_choose_iss(stack, sc, &tmp, laddr, faddr);
+        sc_emit(stack, &tmp, laddr, faddr, TH_SYN | TH_ACK);
+        STAT_INC(stack, tcps_sc_sendcookie);
+        return;
+    }
+
+    struct sc_bucket *b = sc_bucket_of(sc, &k);
+    uint32_t idx, prev;
+    struct sc_entry *e = sc_lookup(sc, b, &k, &idx, &prev);
+    if (e) {
+        sc_dupsyn(stack, sc, b, idx, e, th);
+        return;
+    }
+    idx = sc_make_room(stack, sc, b) ? sc_alloc(sc, k.v6) : SC_NIL;
+    if (idx == SC_NIL) {
+        if (sc->count < sc->cachelimit)
+            STAT_INC(stack, tcps_sc_zonefail);
+        if (!sc_cookies_enabled(stack)) {
+            stack_drop(stack, TCPC_STAT_tcps_sc_dropped, "SYN cache full and cookies off");
+            return;
+        }
+        sc_choose_iss(stack, sc, &tmp, laddr, faddr);
+        sc_emit(stack, &tmp, laddr, faddr, TH_SYN | TH_ACK);
+        STAT_INC(stack, tcps_sc_sendcookie);
+        return;
+    }
+    e = sc_at(sc, idx);
+    *e = tmp;
+    sc_store_addrs(e, idx, laddr, faddr);
+    sc_choose_iss(stack, sc, e, laddr, faddr);
+    e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
+    e->next = b->head;
+    b->head = idx;
+    b->len++;
+    sc->count++;
+    STAT_INC(stack, tcps_sc_added);
+    sc_respond(stack, idx, e);
+    sc_bucket_arm(sc, b, stack->now, e->rxt_ms);
+}
+
+/* ---- Retransmission ----------------------------------------------------- */
+
+static void sc_bucket_timer(struct tcpc_stack *stack, struct syncache *sc, struct sc_bucket *b)
+{
+    uint32_t now_ms = sc_ms(stack->now);
+    uint32_t limit = (uint32_t)stack->cfg.tun.sc_rexmtlimit;
+    bool any = false;
+    uint32_t next = 0;
+    uint32_t prev = SC_NIL;
+    for (uint32_t idx = b->head; idx != SC_NIL;) {
+        struct sc_entry *e = sc_at(sc, idx);
+        uint32_t nidx = e->next;
+        if ((int32_t)(e->rxt_ms - now_ms) <= 0) {
+            if (e->rxmits >= limit) {
+                sc_remove(sc, b, idx, prev);
+                STAT_INC(stack, tcps_sc_stale);
+                idx = nidx;
+                continue;
+            }
+            e->rxmits++;
+            sc_respond(stack, idx, e);
+            STAT_INC(stack, tcps_sc_retransmitted);
+            e->rxt_ms = now_ms + sc_rto_ms(stack, e->rxmits);
+        }
+        if (!any || (int32_t)(e->rxt_ms - next) < 0)
+            next = e->rxt_ms;
+        any = true;
+        prev = idx;
+        idx = nidx;
+    }
+    if (any)
+        timer_arm(&sc->wheel, &b->timer, sc_deadline(stack->now, next));
+}
+
+void syncache_advance(struct tcpc_stack *stack)
+{
+    struct syncache *sc = sc_of(stack);
+    struct timer *t;
+    while ((t = timer_wheel_expire(&sc->wheel, stack->now)) != NULL)
+        sc_bucket_timer(stack, sc, container_of(t, struct sc_bucket, timer));
+}
+
+tcpc_time_t syncache_next_deadline(const struct tcpc_stack *stack)
+{
+    return timer_wheel_next_deadline(&sc_of(stack)->wheel);
+}
+
+/* ---- ACK: completing the handshake -------------------------------------- */
+
+/* What a valid cookie ACK says, as an entry. */
+static void sc_from_cookie(struct tcpc_stack *stack, const struct tcpcb *l,
+                           const struct tcp_repr *th, bool v6, const struct syncookie_params *p,
+                           struct sc_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->lport = th->dport;
+    e->fport = th->sport;
+    e->irs = th->seq - 1;
+    e->iss = th->ack - 1;
+    e->wnd = sc_window(l);
+    e->our_mss = sc_local_mss(stack, l, v6);
+    e->peer_mss = p->mss;
+    if (p->peer_wscale != SYNCOOKIE_NO_WSCALE) {
+        uint8_t ours = p->our_wscale != SYNCOOKIE_NO_WSCALE ? p->our_wscale : sc_pick_wscale(stack);
+        e->wscale = (uint8_t)(ours << 4 | p->peer_wscale);
+        e->flags |= SCF_WINSCALE;
+    }
+    if (p->ts) {
+        e->flags |= SCF_TIMESTAMP;
+        e->ts = th->opts.tsecr;
+        e->ts_reflect = th->opts.tsval;
+    }
+    if (p->sack)
+        e->flags |= SCF_SACK;
+}
+
+/*
+ * The connection an entry completes into (FreeBSD's syncache_socket): a
+ * child of l in SYN_RECEIVED with every option the SYN negotiated, whose
+ * SYN is outstanding. The caller hands it the ACK through the ordinary
+ * state machine, which moves it to ESTABLISHED, puts it on l's accept queue
+ * and takes any data or FIN the ACK carries, exactly as for any other
+ * SYN_RECEIVED connection. Options are set through the engine's own
+ * negotiation so that both paths follow the same rules (RFC 6928 initial
+ * window, MSS clamping).
+ */
+static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const struct sc_entry *e,
+                               bool cached, const struct ip_repr *ip, const struct tcp_repr *th)
+{
+    int err;
+    struct tcpcb *tp =
+        tcb_new(stack, tcpc_addr_is_v4(&ip->src) ? TCPC_AF_INET : TCPC_AF_INET6, &err);
+    if (!tp)
+        return NULL;
+    tp->so_options = l->so_options;
+    tp->t_flags |= l->t_flags & TF_NODELAY;
+    tp->t_usermss = l->t_usermss;
+    tp->snd_bufsize = l->snd_bufsize;
+    tp->rcv_bufsize = l->rcv_bufsize;
+    tp->linger = l->linger;
+    if (tcb_alloc_buffers(tp)) {
+        tcb_free(stack, tp);
+        return NULL;
+    }
+    tp->laddr = ip->dst;
+    tp->lport = th->dport;
+    tp->faddr = ip->src;
+    tp->fport = th->sport;
+    tp->bound = 1;
+    tp->state = TCPS_SYN_RECEIVED;
+
+    /* When the SYN-ACK went out just once, its send time is known (rto(0)
+     * before the entry's deadline): a first RTT sample, which neither a
+     * cookie nor a retransmitted SYN-ACK (Karn) can give. */
+    uint32_t now_ms = sc_ms(stack->now);
+    uint32_t sent_ms = now_ms;
+    bool timed = false;
+    if (cached && e->rxmits == 0) {
+        uint32_t t = e->rxt_ms - sc_rto_ms(stack, 0);
+        if (now_ms - t < sc_rto_ms(stack, 0)) {
+            sent_ms = t;
+            timed = true;
+        }
+    }
+
+    tcp_syn_offer(stack, tp);
+    struct tcp_opts o;
+    memset(&o, 0, sizeof(o));
+    if (e->peer_mss) {
+        o.present |= TOF_MSS;
+        o.mss = e->peer_mss;
+    }
+    if (e->flags & SCF_WINSCALE) {
+        o.present |= TOF_WSCALE;
+        o.wscale = e->wscale & 0xf;
+        tp->request_r_scale = e->wscale >> 4; /* what the SYN-ACK offered */
+    } else {
+        tp->t_flags &= ~TF_REQ_SCALE;
+    }
+    if (e->flags & SCF_TIMESTAMP) {
+        o.present |= TOF_TS;
+        o.tsval = th->opts.tsval;
+        /* Our clock continues from the TSval the SYN-ACK carried. */
+        tp->ts_offset = e->ts - sent_ms;
+    }
+    if (e->flags & SCF_SACK)
+        o.present |= TOF_SACKPERM;
+    tcp_syn_negotiate(stack, tp, &o);
+    if (e->rxmits)
+        tp->t_flags |= TF_SYN_REXMT; /* cwnd of one segment once established */
+    if (timed && !(e->flags & SCF_TIMESTAMP)) {
+        tp->t_rtttime = stack->now - (tcpc_time_t)(now_ms - sent_ms) * TCPC_USEC_PER_MSEC;
+        tp->t_rtseq = e->iss;
+        if (!tp->t_rtttime)
+            tp->t_rtttime = 1;
+    }
+
+    tp->iss = e->iss;
+    tp->snd_una = tp->snd_recover = e->iss;
+    tp->snd_nxt = tp->snd_max = e->iss + 1;
+    tp->irs = e->irs;
+    tp->rcv_nxt = e->irs + 1;
+    tp->rcv_adv = tp->rcv_nxt + e->wnd;
+    tp->last_ack_sent = tp->rcv_nxt;
+    tp->snd_wnd = th->win;
+    tp->snd_wl1 = e->irs;
+    tp->snd_wl2 = e->iss;
+
+    tp->parent = l;
+    l->q_incomplete++;
+    demux_insert(stack, tp);
+    return tp;
+}
+
+/* Validation of the ACK against an entry (FreeBSD's order). 0, or the
+ * syncache_expand error. */
+static int sc_validate(struct tcpc_stack *stack, const struct sc_entry *e,
+                       const struct tcp_repr *th)
+{
+    bool has_ts = th->opts.present & TOF_TS;
+    if (th->ack != e->iss + 1) {
+        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "ACK is not ISS+1");
+        return -ECONNREFUSED;
+    }
+    /* We acknowledged the SYN alone, never data that came with it. */
+    if (th->seq != e->irs + 1) {
+        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "SEQ is not IRS+1");
+        return -ECONNREFUSED;
+    }
+    if (!(e->flags & SCF_TIMESTAMP) && has_ts) {
+        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "timestamp not negotiated");
+        return -ECONNREFUSED;
+    }
+    if ((e->flags & SCF_TIMESTAMP) && !has_ts) {
+        /* RFC 7323 3.2: drop, silently, a segment without the option. */
+        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "timestamp missing");
+        return -EAGAIN;
+    }
+    if ((e->flags & SCF_TIMESTAMP) && th->opts.tsecr != e->ts) {
+        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "TSecr is not the TSval we sent");
+        return -ECONNREFUSED;
+    }
+    return 0;
+}
+
+int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
+                    const struct tcp_repr *th, struct tcpcb **out)
+{
+    struct syncache *sc = sc_of(stack);
+    struct sc_key k;
+    sc_key_of(&k, &ip->dst, &ip->src, th->dport, th->sport);
+    struct sc_entry e;
+    struct sc_bucket *b = NULL;
+    struct sc_entry *found = NULL;
+    uint32_t idx = SC_NIL, prev = SC_NIL;
+    /* During an attack the table is empty or nearly: skip the hash when
+     * there is nothing to find and the answer does not depend on it. */
+    if (sc->count > 0 || !syncache_cookies_only(stack)) {
+        b = sc_bucket_of(sc, &k);
+        found = sc_lookup(sc, b, &k, &idx, &prev);
+    }
+    bool cached = found != NULL;
+    if (found) {
+        int err = sc_validate(stack, found, th);
+        if (err)
+            return err; /* the entry stays: a blind forger cannot remove it */
+        e = *found;
+        sc_remove(sc, b, idx, prev);
+    } else {
+        if (!sc_cookie_honoured(stack, sc, b)) {
+            stack_drop(stack, TCPC_STAT_tcps_sc_spurcookie, "ACK to a listener, no entry");
+            return -ECONNREFUSED;
+        }
+        struct syncookie_params p;
+        struct syncookie_tuple t = {&ip->dst, &ip->src, th->dport, th->sport};
+        bool has_ts = (th->opts.present & TOF_TS) && stack->cfg.tun.rfc1323;
+        if (syncookie_check(&sc->cookies, &stack->rand, stack->now, &t, th->seq - 1, th->ack - 1,
+                            has_ts, th->opts.tsecr, &p) != 0) {
+            stack_drop(stack, TCPC_STAT_tcps_sc_failcookie, "SYN cookie failed validation");
+            return -ECONNREFUSED;
+        }
+        STAT_INC(stack, tcps_sc_recvcookie);
+        sc_from_cookie(stack, l, th, k.v6, &p, &e);
+    }
+    /*
+     * A full accept queue: FreeBSD's sonewconn refuses once the completed
+     * queue passes 3/2 of the backlog, the entry is gone, and the peer gets
+     * a RST (net.inet.tcp.sc_rst_sock_fail, on by default). The peer thinks
+     * the connection is established; a silent drop would leave it sending
+     * into a void until it times out, while the RST tells it at once that
+     * the server is overloaded. Same for a control block we cannot have
+     * (maxsockets or memory).
+     */
+    struct tcpcb *tp = NULL;
+    if (l->q_len + l->q_incomplete < l->q_limit + l->q_limit / 2 + 1)
+        tp = sc_socket(stack, l, &e, cached, ip, th);
+    if (!tp) {
+        STAT_INC(stack, tcps_sc_aborted);
+        stack_drop(stack, TCPC_STAT_tcps_listendrop, "accept queue full or no control block");
+        return -ECONNREFUSED;
+    }
+    STAT_INC(stack, tcps_sc_completed);
+    *out = tp;
+    return 0;
+}
+
+/* ---- RST and ICMP ------------------------------------------------------- */
+
+static void sc_challenge_ack(struct tcpc_stack *stack, struct syncache *sc, uint32_t idx,
+                             const struct sc_entry *e)
+{
+    tcpc_time_t now = stack->now;
+    if (now - sc->challenge_start >= TCPC_USEC_PER_SEC) {
+        sc->challenge_start = now;
+        sc->challenge_count = 0;
+    }
+    if (sc->challenge_count >= (uint32_t)stack->cfg.tun.ack_limit) {
+        STAT_INC(stack, tcps_challenge_ack_limited);
+        return;
+    }
+    sc->challenge_count++;
+    STAT_INC(stack, tcps_challenge_ack);
+    struct tcpc_addr laddr, faddr;
+    sc_addrs(idx, e, &laddr, &faddr);
+    sc_emit(stack, e, &laddr, &faddr, TH_ACK);
+}
+
+void syncache_chkrst(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *th)
+{
+    struct syncache *sc = sc_of(stack);
+    /* RFC 9293 3.10.7.2: an RST answering our SYN-ACK carries no ACK (the
+     * peer never synchronized), and SYN or FIN with it make no sense. */
+    if (th->flags & (TH_ACK | TH_SYN | TH_FIN)) {
+        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST with ACK, SYN or FIN to a listener");
+        return;
+    }
+    struct sc_key k;
+    sc_key_of(&k, &ip->dst, &ip->src, th->dport, th->sport);
+    struct sc_entry *e = NULL;
+    uint32_t idx, prev;
+    struct sc_bucket *b = NULL;
+    if (sc->count > 0) {
+        b = sc_bucket_of(sc, &k);
+        e = sc_lookup(sc, b, &k, &idx, &prev);
+    }
+    if (!e) {
+        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST to a listener, no SYN cache entry");
+        return;
+    }
+    /* RFC 5961 3.2: only an exact match resets; in the window, challenge. */
+    uint32_t rcv_nxt = e->irs + 1;
+    if (th->seq == rcv_nxt) {
+        sc_remove(sc, b, idx, prev);
+        STAT_INC(stack, tcps_sc_reset);
+    } else if (SEQ_GT(th->seq, rcv_nxt) && SEQ_LT(th->seq, rcv_nxt + e->wnd)) {
+        sc_challenge_ack(stack, sc, idx, e);
+    } else {
+        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST outside the SYN cache entry's window");
+    }
+}
+
+bool syncache_unreach(struct tcpc_stack *stack, const struct icmp_repr *icmp)
+{
+    struct syncache *sc = sc_of(stack);
+    if (icmp->kind != ICMP_KIND_UNREACH || sc->count == 0)
+        return false;
+    struct sc_key k;
+    sc_key_of(&k, &icmp->quoted_src, &icmp->quoted_dst, icmp->quoted_sport, icmp->quoted_dport);
+    struct sc_bucket *b = sc_bucket_of(sc, &k);
+    uint32_t idx, prev;
+    struct sc_entry *e = sc_lookup(sc, b, &k, &idx, &prev);
+    /* RFC 5927: an error must quote what we sent, the SYN-ACK's ISS. */
+    if (!e || icmp->quoted_seq != e->iss)
+        return false;
+    if (!(e->flags & SCF_UNREACH) || e->rxmits < SC_UNREACH_REXMITS) {
+        e->flags |= SCF_UNREACH; /* also stops DF on later SYN-ACKs */
+        return true;
+    }
+    sc_remove(sc, b, idx, prev);
+    STAT_INC(stack, tcps_sc_unreach);
+    return true;
+}
+
+/* ---- Listing ------------------------------------------------------------ */
+
+int syncache_pcblist(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
+{
+    struct syncache *sc = sc_of(stack);
+    if (!sc || sc->count == 0)
+        return 0;
+    for (uint32_t i = 0; i <= sc->hashmask; i++) {
+        for (uint32_t idx = sc->buckets[i].head; idx != SC_NIL;) {
+            const struct sc_entry *e = sc_at(sc, idx);
+            struct tcpc_conninfo ci = {
+                .kind = TCPC_CONN_SYNCACHE,
+                .state = TCPS_SYN_RECEIVED,
+                .sd = -1,
+                .lport = e->lport,
+                .fport = e->fport,
+            };
+            sc_addrs(idx, e, &ci.laddr, &ci.faddr);
+            int stop = fn(ctx, &ci);
+            if (stop)
+                return stop;
+            idx = e->next;
+        }
+    }
+    return 0;
+}
+
+uint32_t syncache_pcbcount(const struct tcpc_stack *stack)
+{
+    const struct syncache *sc = sc_of(stack);
+    return sc ? sc->count : 0;
+}

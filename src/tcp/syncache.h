@@ -1,0 +1,80 @@
+/*
+ * The SYN cache: half-open passive connections in bounded memory.
+ *
+ * A SYN to a listener does not create a connection. It creates a small
+ * entry (at most 64 bytes for IPv4, 96 for IPv6, table linkage included)
+ * in a keyed hash table of buckets, and the SYN-ACK is sent from that entry;
+ * only the ACK that completes the handshake builds a control block, which
+ * that ACK takes to ESTABLISHED and onto the listener's accept queue. When the table is
+ * under pressure, or net.inet.tcp.syncookies_only is set, the state goes into
+ * a SYN cookie instead (syncookie.h) and nothing is kept at all.
+ *
+ * Owner: the per-stack struct syncache hangs off struct tcp_state; entries
+ * come from two pools (IPv4 and IPv6 layouts) sized by
+ * net.inet.tcp.syncache.cachelimit. The cache keeps its own timer wheel (one
+ * timer per bucket) and reports its next deadline through
+ * syncache_next_deadline, which tcp_next_deadline folds in.
+ */
+#ifndef TCPCORE_TCP_SYNCACHE_H
+#define TCPCORE_TCP_SYNCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcpcore/addr.h"
+#include "tcpcore/listing.h"
+#include "wire/icmp.h"
+#include "wire/ip.h"
+#include "wire/tcp.h"
+
+struct tcpc_stack;
+struct tcpcb;
+
+/* Allocates the cache of a new stack (tcp_init); -ENOMEM. */
+int syncache_init(struct tcpc_stack *stack);
+void syncache_destroy(struct tcpc_stack *stack);
+
+/*
+ * A SYN (no ACK, no RST) for listener l: records it, or answers it with a
+ * cookie, and sends the SYN-ACK. Data on the SYN is never acknowledged.
+ */
+void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
+                  const struct tcp_repr *th);
+
+/*
+ * An ACK (no SYN, no RST) for listener l: the handshake's last segment, if
+ * it matches an entry or carries a valid cookie. On success returns 0 with
+ * *out a new connection, child of l (counted in l->q_incomplete), in
+ * SYN_RECEIVED with every negotiated option in force; the caller hands it
+ * the segment, whose ACK takes it to ESTABLISHED and onto l's accept queue
+ * (and whose data or FIN, if any, it then receives). Otherwise returns -ECONNREFUSED when the RST
+ * of RFC 9293 3.10.7.2 is owed (<SEQ=SEG.ACK><CTL=RST>), or -EAGAIN when the segment is dropped
+ * silently; the reason has been counted either way.
+ */
+int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
+                    const struct tcp_repr *th, struct tcpcb **out);
+
+/* An RST for listener l's port: may remove an entry or draw a challenge ACK. */
+void syncache_chkrst(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *th);
+
+/* An ICMP error that matched no connection. Returns true when it concerned a
+ * SYN cache entry (and was acted upon), false when the caller should count
+ * it as ignored. */
+bool syncache_unreach(struct tcpc_stack *stack, const struct icmp_repr *icmp);
+
+/* Retransmits and expires entries due at stack->now. */
+void syncache_advance(struct tcpc_stack *stack);
+/* When syncache_advance next has work (may be early, never late). */
+tcpc_time_t syncache_next_deadline(const struct tcpc_stack *stack);
+
+/* The half-open entries as listing records (SYN_RECEIVED), and their count. */
+int syncache_pcblist(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx);
+uint32_t syncache_pcbcount(const struct tcpc_stack *stack);
+
+/* Whether SYNs are being answered with cookies only (sysctl or an attack). */
+bool syncache_cookies_only(const struct tcpc_stack *stack);
+
+/* Bytes of one entry of each family, linkage included (for tools). */
+size_t syncache_entry_size(bool v6);
+
+#endif
