@@ -1,0 +1,204 @@
+/*
+ * The socket API's error returns (EBADF, EADDRINUSE, EINPROGRESS,
+ * EALREADY, EISCONN, ENOTCONN, EAGAIN, EPIPE, EINVAL) and the listen
+ * backlog: its overflow is counted in tcps_listendrop and the connections
+ * over it never reach accept.
+ */
+#include "test_tcp_fixture.h"
+
+static void test_ebadf(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    char b[4];
+    int v;
+    struct tcpc_addr a;
+    uint16_t port;
+    assert_int_equal(tcpc_send(h->stack, -1, "x", 1), -EBADF);
+    assert_int_equal(tcpc_recv(h->stack, 12345, b, sizeof(b)), -EBADF);
+    assert_int_equal(tcpc_poll(h->stack, 3), -EBADF);
+    assert_int_equal(tcpc_bind(h->stack, 3, NULL, 80), -EBADF);
+    assert_int_equal(tcpc_listen(h->stack, 3, 1), -EBADF);
+    assert_int_equal(tcpc_accept(h->stack, 3, NULL, NULL), -EBADF);
+    assert_int_equal(tcpc_connect(h->stack, 3, &h->peer, 80), -EBADF);
+    assert_int_equal(tcpc_shutdown(h->stack, 3, TCPC_SHUT_WR), -EBADF);
+    assert_int_equal(tcpc_setsockopt(h->stack, 3, TCPC_TCP_NODELAY, 1), -EBADF);
+    assert_int_equal(tcpc_getsockopt(h->stack, 3, TCPC_SO_ERROR, &v), -EBADF);
+    assert_int_equal(tcpc_getsockname(h->stack, 3, &a, &port), -EBADF);
+    assert_int_equal(tcpc_getpeername(h->stack, 3, &a, &port), -EBADF);
+    int sd = fx_socket(h);
+    assert_int_equal(tcpc_close(h->stack, sd), 0);
+    assert_int_equal(tcpc_close(h->stack, sd), -EBADF);
+    assert_int_equal(tcpc_send(h->stack, sd, "x", 1), -EBADF);
+    assert_int_equal(tcpc_socket(h->stack, 5), -EAFNOSUPPORT);
+    h_free(h);
+}
+
+static void test_eaddrinuse(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int a = fx_socket(h), b = fx_socket(h);
+    assert_int_equal(tcpc_bind(h->stack, a, NULL, 8080), 0);
+    assert_int_equal(tcpc_bind(h->stack, b, NULL, 8080), -EADDRINUSE);
+    assert_int_equal(tcpc_bind(h->stack, b, &h->local, 8080), -EADDRINUSE);
+    assert_int_equal(tcpc_listen(h->stack, a, 4), 0);
+    int c = fx_socket(h);
+    assert_int_equal(tcpc_bind(h->stack, c, &h->local, 8080), -EADDRINUSE);
+    /* Another port is fine; binding twice is not. */
+    assert_int_equal(tcpc_bind(h->stack, b, NULL, 8081), 0);
+    assert_int_equal(tcpc_bind(h->stack, b, NULL, 8082), -EINVAL);
+    /* Once the first socket is closed, its port is free again. */
+    assert_int_equal(tcpc_close(h->stack, a), 0);
+    assert_int_equal(tcpc_bind(h->stack, c, NULL, 8080), 0);
+    h_free(h);
+}
+
+static void test_connect_errors(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int sd = fx_socket(h);
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, 0), -EINVAL);
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
+    struct tcpc_addr a;
+    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &h->lport), 0);
+    struct h_seg syn = h_expect(h, SEG(.flags = TH_SYN));
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EALREADY);
+    char b[4];
+    assert_int_equal(tcpc_send(h->stack, sd, "x", 1), -EAGAIN);
+    assert_int_equal(tcpc_recv(h->stack, sd, b, sizeof(b)), -EAGAIN);
+    h_inject(h, SEG(.flags = TH_SYN | TH_ACK, .seq = 1, .ack = syn.th.seq + 1));
+    h_expect(h, SEG(.flags = TH_ACK));
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EISCONN);
+    h_expect_nothing(h);
+    /* A listener cannot connect. */
+    h->lport = 80;
+    int l = h_listen(h);
+    assert_int_equal(tcpc_connect(h->stack, l, &h->peer, h->pport), -EINVAL);
+    h_free(h);
+}
+
+static void test_enotconn(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int sd = fx_socket(h);
+    char b[4];
+    struct tcpc_addr a;
+    uint16_t port;
+    assert_int_equal(tcpc_send(h->stack, sd, "x", 1), -ENOTCONN);
+    assert_int_equal(tcpc_recv(h->stack, sd, b, sizeof(b)), -ENOTCONN);
+    assert_int_equal(tcpc_shutdown(h->stack, sd, TCPC_SHUT_WR), -ENOTCONN);
+    assert_int_equal(tcpc_getpeername(h->stack, sd, &a, &port), -ENOTCONN);
+    int l = h_listen(h);
+    assert_int_equal(tcpc_send(h->stack, l, "x", 1), -ENOTCONN);
+    assert_int_equal(tcpc_accept(h->stack, sd, NULL, NULL), -EINVAL);
+    h_expect_nothing(h);
+    h_free(h);
+}
+
+static void test_eagain_and_epipe(void **state)
+{
+    (void)state;
+    const char *sys[] = {"net.inet.tcp.sendspace=4096", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
+    char b[4];
+    assert_int_equal(tcpc_accept(h->stack, c.lsd, NULL, NULL), -EAGAIN);
+    assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), -EAGAIN);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 0));
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(5000, 'a'), 5000), 4096);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "x", 1), -EAGAIN);
+    assert_int_equal(tcpc_shutdown(h->stack, c.sd, TCPC_SHUT_WR), 0);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "x", 1), -EPIPE);
+    assert_int_equal(tcpc_shutdown(h->stack, c.sd, 7), -EINVAL);
+    h_free(h);
+}
+
+/* Sockets get distinct descriptors; a closed one may be reused. */
+static void test_descriptors(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int a = fx_socket(h), b = fx_socket(h);
+    assert_int_not_equal(a, b);
+    /* Like Linux, a socket that never connected polls as hung up, and
+     * neither readable nor writable. */
+    assert_int_equal(tcpc_poll(h->stack, a), TCPC_EV_HUP);
+    assert_int_equal(tcpc_close(h->stack, a), 0);
+    assert_int_equal(tcpc_close(h->stack, b), 0);
+    h_free(h);
+}
+
+/* Completes the handshake of a peer on port `pport` if the stack answers
+ * its SYN; returns whether it did. */
+static bool try_handshake(struct harness *h, uint16_t pport, uint32_t irs)
+{
+    h->pport = pport;
+    h_inject(h, SEG(.flags = TH_SYN, .seq = irs, .mss = 1460));
+    if (!h_pending(h))
+        return false;
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = irs + 1));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = irs + 1, .ack = sa.th.seq + 1));
+    h_flush(h); /* an RST, if the queue was full by then */
+    return true;
+}
+
+/* listen(backlog 1): the accept queue holds what the backlog allows (up
+ * to FreeBSD's 3/2), further connections are refused and counted, and
+ * accepting makes room again. */
+static void test_listen_backlog_overflow(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int l = fx_socket(h);
+    assert_int_equal(tcpc_bind(h->stack, l, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, l, 1), 0);
+    for (uint16_t i = 0; i < 6; i++)
+        try_handshake(h, (uint16_t)(41000 + i), 1000u * (i + 1));
+    assert_true(h_stat(h, "tcps_listendrop") >= 1);
+    int accepted = 0;
+    while (tcpc_accept(h->stack, l, NULL, NULL) >= 0)
+        accepted++;
+    assert_true(accepted >= 1);
+    assert_true(accepted <= 2);
+    /* There is room again. */
+    assert_true(try_handshake(h, 42000, 77));
+    assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+    h_free(h);
+}
+
+/* Closing a listener drops what it had not handed out. */
+static void test_close_listener_with_queue(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int l = h_listen(h);
+    assert_true(try_handshake(h, 41000, 1000));
+    assert_int_equal(tcpc_close(h->stack, l), 0);
+    h_flush(h);
+    h_advance(h, 100 * SEC);
+    h_flush(h);
+    /* Nothing listens: a new SYN gets an RST. */
+    h->pport = 43000;
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 5));
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .ack = 6));
+    h_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ebadf),
+        cmocka_unit_test(test_eaddrinuse),
+        cmocka_unit_test(test_connect_errors),
+        cmocka_unit_test(test_enotconn),
+        cmocka_unit_test(test_eagain_and_epipe),
+        cmocka_unit_test(test_descriptors),
+        cmocka_unit_test(test_listen_backlog_overflow),
+        cmocka_unit_test(test_close_listener_with_queue),
+    };
+    return cmocka_run_group_tests_name("tcp_api", tests, NULL, NULL);
+}
