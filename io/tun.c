@@ -1,0 +1,199 @@
+/*
+ * The TUN backend; see tun.h.
+ */
+#define _GNU_SOURCE
+
+#include "tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Packets handled per wakeup before timers get their turn. */
+#define TUN_BATCH 256
+/* Largest packet a TUN device hands over (IPv4/IPv6 without jumbograms). */
+#define TUN_MAX_PACKET 65535
+
+int tcpc_tun_open(const char *name, int *fd)
+{
+    if (!name || !*name || strlen(name) >= IFNAMSIZ) {
+        fprintf(stderr, "tun: device name \"%s\" is empty or longer than %d characters\n",
+                name ? name : "", IFNAMSIZ - 1);
+        return -EINVAL;
+    }
+    int tfd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (tfd < 0) {
+        int err = errno;
+        fprintf(stderr, "tun: cannot open /dev/net/tun: %s%s\n", strerror(err),
+                err == ENOENT                   ? " (is the tun module loaded?)"
+                : err == EACCES || err == EPERM ? " (needs CAP_NET_ADMIN)"
+                                                : "");
+        return -err;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    memcpy(ifr.ifr_name, name, strlen(name));
+    if (ioctl(tfd, TUNSETIFF, &ifr) < 0) {
+        int err = errno;
+        fprintf(stderr, "tun: cannot attach to TUN device %s: %s%s\n", name, strerror(err),
+                err == EBUSY    ? " (another process holds it)"
+                : err == EINVAL ? " (exists but is not a TUN device without packet info?)"
+                : err == EPERM  ? " (needs CAP_NET_ADMIN, or owned by another user)"
+                                : "");
+        close(tfd);
+        return -err;
+    }
+    *fd = tfd;
+    return 0;
+}
+
+/* IFF_RUNNING follows the kernel's operational state, which turns up when
+ * the link watcher has handled the carrier (and started the device's
+ * transmit queue); IFF_LOWER_UP is the raw carrier and turns up too soon. */
+int tcpc_tun_wait_running(const char *name, tcpc_time_t timeout)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+        int err = errno;
+        fprintf(stderr, "tun: socket for interface flags: %s\n", strerror(err));
+        return -err;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+    tcpc_time_t deadline = tcpc_tun_now() + timeout;
+    int err = 0;
+    for (;;) {
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+            err = -errno;
+            fprintf(stderr, "tun: flags of %s: %s\n", name, strerror(errno));
+            break;
+        }
+        if ((ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING)) {
+            /* The flag turns before the queue starts, in the same step. */
+            nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+            break;
+        }
+        if (tcpc_tun_now() >= deadline) {
+            err = -ETIMEDOUT;
+            fprintf(stderr, "tun: %s is not running after %llu ms%s%s%s\n", name,
+                    (unsigned long long)(timeout / TCPC_USEC_PER_MSEC),
+                    ifr.ifr_flags & IFF_UP ? "" : " (the link is down: ip link set dev ",
+                    ifr.ifr_flags & IFF_UP ? "" : name, ifr.ifr_flags & IFF_UP ? "" : " up)");
+            break;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    close(s);
+    return err;
+}
+
+tcpc_time_t tcpc_tun_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (tcpc_time_t)ts.tv_sec * TCPC_USEC_PER_SEC + (tcpc_time_t)ts.tv_nsec / 1000;
+}
+
+int tcpc_tun_init(struct tcpc_tun *tun, const char *name)
+{
+    memset(tun, 0, sizeof(*tun));
+    tun->fd = -1;
+    return tcpc_tun_open(name, &tun->fd);
+}
+
+void tcpc_tun_configure(struct tcpc_tun *tun, struct tcpc_config *cfg)
+{
+    cfg->output = tcpc_tun_output;
+    cfg->output_ctx = tun;
+}
+
+void tcpc_tun_attach(struct tcpc_tun *tun, struct tcpc_stack *stack)
+{
+    tun->stack = stack;
+}
+
+void tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct tcpc_tun *tun = ctx;
+    if (tun->tap)
+        tun->tap(tun->tap_ctx, 'o', tun->stack ? tcpc_now(tun->stack) : 0, pkt, len);
+    ssize_t n;
+    do
+        n = write(tun->fd, pkt, len);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)len) {
+        tun->tx_dropped++;
+        tun->tx_errno = n < 0 ? errno : EMSGSIZE;
+        return;
+    }
+    tun->tx_packets++;
+    tun->tx_bytes += len;
+}
+
+/* Milliseconds to wait for poll: until the deadline (rounded up, so that
+ * the timers are due when poll returns), at most max_wait. */
+static int tun_poll_timeout(tcpc_time_t now, tcpc_time_t deadline, tcpc_time_t max_wait)
+{
+    tcpc_time_t wait = max_wait;
+    if (deadline != TCPC_TIME_NEVER)
+        wait = deadline <= now ? 0 : (deadline - now < wait ? deadline - now : wait);
+    tcpc_time_t ms = (wait + TCPC_USEC_PER_MSEC - 1) / TCPC_USEC_PER_MSEC;
+    return ms > 3600 * 1000 ? 3600 * 1000 : (int)ms;
+}
+
+int tcpc_tun_run_once(struct tcpc_tun *tun, tcpc_time_t max_wait)
+{
+    static uint8_t buf[TUN_MAX_PACKET];
+    tcpc_time_t now = tcpc_tun_now();
+    struct pollfd pfd = {.fd = tun->fd, .events = POLLIN};
+    int timeout = tun_poll_timeout(now, tcpc_next_deadline(tun->stack), max_wait);
+    int ready = poll(&pfd, 1, timeout);
+    if (ready < 0 && errno != EINTR) {
+        int err = errno;
+        fprintf(stderr, "tun: poll: %s\n", strerror(err));
+        return -err;
+    }
+    if (ready > 0 && (pfd.revents & (POLLERR | POLLNVAL))) {
+        fprintf(stderr, "tun: device descriptor failed (revents 0x%x)\n", (unsigned)pfd.revents);
+        return -EIO;
+    }
+    int count = 0;
+    while (ready > 0 && count < TUN_BATCH) {
+        ssize_t n = read(tun->fd, buf, sizeof(buf));
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            int err = errno;
+            fprintf(stderr, "tun: read: %s\n", strerror(err));
+            return -err;
+        }
+        now = tcpc_tun_now();
+        tun->rx_packets++;
+        tun->rx_bytes += (uint64_t)n;
+        if (tun->tap)
+            tun->tap(tun->tap_ctx, 'i', now, buf, (size_t)n);
+        tcpc_input(tun->stack, now, buf, (size_t)n);
+        count++;
+    }
+    /* Always, not only when a timer is due: it also moves the stack's clock,
+     * which the socket calls the application makes next run on. */
+    tcpc_advance(tun->stack, tcpc_tun_now());
+    return count;
+}
+
+void tcpc_tun_close(struct tcpc_tun *tun)
+{
+    if (tun->fd >= 0)
+        close(tun->fd);
+    tun->fd = -1;
+}

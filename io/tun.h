@@ -1,0 +1,87 @@
+/*
+ * The TUN backend: one stack on a Linux TUN device (IFF_TUN | IFF_NO_PI).
+ *
+ * The device carries bare IPv4/IPv6 packets, exactly what the stack takes
+ * and emits, so the backend is a thin pump: packets read from the device go
+ * to tcpc_input, packets the stack emits are written to the device, and the
+ * wait between them is bounded by the stack's next timer deadline. Time is
+ * CLOCK_MONOTONIC in microseconds.
+ *
+ * The kernel side of the device (its address, routes, link state) is set up
+ * by whoever runs the program (ip tuntap / ip addr); this backend only
+ * attaches to the device by name. Uses only the public API. Not thread-safe;
+ * one tun per thread.
+ */
+#ifndef TCPCORE_IO_TUN_H
+#define TCPCORE_IO_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpcore/stack.h"
+
+/* Called for each packet read (dir 'i') or written (dir 'o'), for traces. */
+typedef void (*tcpc_tun_tap_fn)(void *ctx, char dir, tcpc_time_t now, const uint8_t *pkt,
+                                size_t len);
+
+struct tcpc_tun {
+    int fd;
+    struct tcpc_stack *stack;
+    uint64_t rx_packets, rx_bytes;
+    uint64_t tx_packets, tx_bytes;
+    uint64_t tx_dropped; /* writes that failed (device queue full, ...) */
+    int tx_errno;        /* the last write error, positive errno; 0: none */
+    tcpc_tun_tap_fn tap;
+    void *tap_ctx;
+};
+
+/*
+ * Opens /dev/net/tun and attaches to (or creates) the TUN device `name`
+ * (IFF_TUN | IFF_NO_PI), non-blocking and close-on-exec. Returns 0 with the
+ * descriptor in *fd, or a negative errno; on error a one-line reason is
+ * written to stderr (no such device driver, not permitted, name too long,
+ * device busy or of the wrong type).
+ */
+int tcpc_tun_open(const char *name, int *fd);
+
+/*
+ * Waits until the kernel reports the device `name` (in the caller's network
+ * namespace) up and running, for at most timeout microseconds. Attaching
+ * raises the carrier, but the kernel starts transmitting on the device only
+ * once it has processed that event, a moment later; packets it sends before
+ * then (the answer to a first SYN) are dropped. Returns 0, or -ETIMEDOUT
+ * (with a reason on stderr: the link is administratively down, say) or
+ * another negative errno.
+ */
+int tcpc_tun_wait_running(const char *name, tcpc_time_t timeout);
+
+/* The monotonic clock in microseconds, the time base the stack runs on. */
+tcpc_time_t tcpc_tun_now(void);
+
+/* Opens `name` into tun (zeroing it first). 0 or a negative errno. */
+int tcpc_tun_init(struct tcpc_tun *tun, const char *name);
+
+/* Puts the tun's output callback into cfg: call before tcpc_stack_new. */
+void tcpc_tun_configure(struct tcpc_tun *tun, struct tcpc_config *cfg);
+
+/* Tells the tun which stack receives its packets. */
+void tcpc_tun_attach(struct tcpc_tun *tun, struct tcpc_stack *stack);
+
+/* The output callback itself (ctx is the struct tcpc_tun): writes pkt to the
+ * device. A failed write is a lost packet, counted in tx_dropped. */
+void tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len);
+
+/*
+ * One turn of the loop: waits until a packet arrives, the stack's next
+ * deadline passes, or max_wait microseconds elapse (whichever comes first),
+ * then hands every packet waiting on the device to the stack (up to a batch
+ * limit) and runs the timers that are due. Returns the number of packets
+ * read (0 on a timeout), or a negative errno when poll or read fail for a
+ * reason other than an interruption.
+ */
+int tcpc_tun_run_once(struct tcpc_tun *tun, tcpc_time_t max_wait);
+
+/* Closes the device descriptor. The stack is the caller's. */
+void tcpc_tun_close(struct tcpc_tun *tun);
+
+#endif
