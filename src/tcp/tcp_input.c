@@ -316,7 +316,8 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
             STAT_INC(stack, tcps_rcvpartduppack);
         }
         s->seq += (uint32_t)todrop;
-        s->data += todrop;
+        if (todrop)
+            s->data += todrop; /* data is NULL without payload: no NULL + 0 */
         s->tlen -= (uint32_t)todrop;
     }
     uint32_t wnd = tcp_rcv_window(tp);
