@@ -1,0 +1,386 @@
+/*
+ * kpeer: the kernel side of the interop tests, on plain BSD sockets.
+ *
+ * The same modes and output as tools/tcpcore-peer.c, so the test scripts
+ * can pair either with the other: listen (one connection) or connect, send
+ * --send-bytes bytes of the same deterministic stream while reading to end
+ * of stream, close in the requested order, and print
+ *   sent=N received=M sha256=<of what was received> sent_sha256=<of what was sent>
+ * The socket is kept until the kernel reports it closed (TCP_INFO state
+ * CLOSE: our FIN acknowledged, TIME_WAIT handed to the kernel), so a
+ * success means the connection closed cleanly, not just that the bytes
+ * arrived. Exit status: 0 success, 1 failure (reason on stderr), 2 usage.
+ */
+#define _GNU_SOURCE
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KP_CHUNK 65536
+
+struct kp {
+    const char *addr; /* --addr: where to listen (or the source to bind) */
+    const char *connect_addr;
+    int listen_port, connect_port;
+    uint64_t send_bytes, seed;
+    bool close_first;
+    int timeout_sec;
+    int bufsize;
+
+    int fd;
+    uint64_t sent, received;
+    bool eof, shut_wr;
+    double start, deadline;
+    crypto_hash_sha256_state rx_hash, tx_hash;
+};
+
+static double kp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void kp_fail(const struct kp *k, const char *what, int err)
+{
+    if (err)
+        fprintf(stderr, "kpeer: %s: %s", what, strerror(err));
+    else
+        fprintf(stderr, "kpeer: %s", what);
+    fprintf(stderr, " (sent %" PRIu64 " of %" PRIu64 ", received %" PRIu64 "%s)\n", k->sent,
+            k->send_bytes, k->received, k->eof ? " and end of stream" : "");
+    exit(1);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: kpeer --addr ADDR (--listen PORT | --connect ADDR PORT)\n"
+                    "             [--send-bytes N] [--seed N] [--close-first] [--timeout SEC]\n"
+                    "             [--bufsize N]\n");
+    exit(2);
+}
+
+static uint64_t parse_num(const char *what, const char *text, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (errno || end == text || *end || v > max || text[0] == '-') {
+        fprintf(stderr, "kpeer: bad %s \"%s\"\n", what, text);
+        exit(2);
+    }
+    return v;
+}
+
+static void parse_args(int argc, char **argv, struct kp *k)
+{
+    k->seed = 1;
+    k->timeout_sec = 60;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has1 = i + 1 < argc, has2 = i + 2 < argc;
+        if (!strcmp(a, "--addr") && has1)
+            k->addr = argv[++i];
+        else if (!strcmp(a, "--listen") && has1)
+            k->listen_port = (int)parse_num("port", argv[++i], 65535);
+        else if (!strcmp(a, "--connect") && has2) {
+            k->connect_addr = argv[++i];
+            k->connect_port = (int)parse_num("port", argv[++i], 65535);
+        } else if (!strcmp(a, "--send-bytes") && has1)
+            k->send_bytes = parse_num("byte count", argv[++i], UINT64_MAX);
+        else if (!strcmp(a, "--seed") && has1)
+            k->seed = parse_num("seed", argv[++i], UINT64_MAX);
+        else if (!strcmp(a, "--close-first"))
+            k->close_first = true;
+        else if (!strcmp(a, "--timeout") && has1)
+            k->timeout_sec = (int)parse_num("timeout", argv[++i], 86400);
+        else if (!strcmp(a, "--bufsize") && has1)
+            k->bufsize = (int)parse_num("buffer size", argv[++i], 1 << 30);
+        else
+            usage();
+    }
+    bool listen = k->listen_port > 0, connect = k->connect_addr && k->connect_port > 0;
+    if (!k->addr || listen == connect)
+        usage();
+}
+
+/* The same stream as tcpcore-peer: byte k is byte k%8 of
+ * splitmix64(seed + k/8). */
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void stream_fill(uint64_t seed, uint64_t off, uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint64_t n = off + i;
+        buf[i] = (uint8_t)(splitmix64(seed + n / 8) >> (8 * (n % 8)));
+    }
+}
+
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+/* Parses text with port into ss; returns its length, 0 if not an address. */
+static socklen_t kp_sockaddr(const char *text, int port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        return sizeof(*sin);
+    }
+    if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        return sizeof(*sin6);
+    }
+    fprintf(stderr, "kpeer: bad address \"%s\"\n", text);
+    exit(2);
+}
+
+static int kp_socket(const struct kp *k, int family)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        kp_fail(k, "socket", errno);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (k->bufsize) {
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &k->bufsize, sizeof(k->bufsize)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &k->bufsize, sizeof(k->bufsize)) < 0)
+            kp_fail(k, "setting the buffer size", errno);
+    }
+    return fd;
+}
+
+static int kp_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Waits for fd to become ready for events, at most until the deadline. */
+static short kp_wait(const struct kp *k, int fd, short events, const char *what)
+{
+    for (;;) {
+        double left = k->deadline - kp_now();
+        if (left <= 0) {
+            fprintf(stderr, "kpeer: timed out after %d s\n", k->timeout_sec);
+            kp_fail(k, what, 0);
+        }
+        struct pollfd pfd = {.fd = fd, .events = events};
+        int n = poll(&pfd, 1, left > 1 ? 1000 : (int)(left * 1000) + 1);
+        if (n < 0 && errno != EINTR)
+            kp_fail(k, "poll", errno);
+        if (n > 0)
+            return pfd.revents;
+    }
+}
+
+static void kp_open(struct kp *k)
+{
+    struct sockaddr_storage ss;
+    if (k->listen_port) {
+        socklen_t len = kp_sockaddr(k->addr, k->listen_port, &ss);
+        int lfd = kp_socket(k, ss.ss_family);
+        if (bind(lfd, (struct sockaddr *)&ss, len) < 0)
+            kp_fail(k, "bind", errno);
+        if (listen(lfd, 1) < 0)
+            kp_fail(k, "listen", errno);
+        printf("listening on %s port %d\n", k->addr, k->listen_port);
+        fflush(stdout);
+        kp_wait(k, lfd, POLLIN, "no connection");
+        k->fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (k->fd < 0)
+            kp_fail(k, "accept", errno);
+        close(lfd);
+    } else {
+        struct sockaddr_storage src;
+        socklen_t slen = kp_sockaddr(k->addr, 0, &src);
+        socklen_t len = kp_sockaddr(k->connect_addr, k->connect_port, &ss);
+        if (src.ss_family != ss.ss_family) {
+            fprintf(stderr, "kpeer: --addr and --connect are of different families\n");
+            exit(2);
+        }
+        k->fd = kp_socket(k, ss.ss_family);
+        if (bind(k->fd, (struct sockaddr *)&src, slen) < 0)
+            kp_fail(k, "bind", errno);
+        /* A blocking connect would ignore our deadline: connect in the
+         * background and wait for the outcome. */
+        if (kp_nonblock(k->fd) < 0)
+            kp_fail(k, "non-blocking mode", errno);
+        if (connect(k->fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
+            kp_fail(k, "connect", errno);
+        kp_wait(k, k->fd, POLLOUT, "connect did not complete");
+        int err = 0;
+        socklen_t elen = sizeof(err);
+        getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+        if (err)
+            kp_fail(k, "connect", err);
+    }
+    if (kp_nonblock(k->fd) < 0)
+        kp_fail(k, "non-blocking mode", errno);
+}
+
+static void kp_receive(struct kp *k)
+{
+    static uint8_t buf[KP_CHUNK];
+    while (!k->eof) {
+        ssize_t n = read(k->fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n < 0)
+            kp_fail(k, "read", errno);
+        if (n == 0) {
+            k->eof = true;
+            return;
+        }
+        crypto_hash_sha256_update(&k->rx_hash, buf, (unsigned long long)n);
+        k->received += (uint64_t)n;
+    }
+}
+
+static void kp_send(struct kp *k)
+{
+    static uint8_t buf[KP_CHUNK];
+    while (k->sent < k->send_bytes) {
+        uint64_t left = k->send_bytes - k->sent;
+        size_t len = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+        stream_fill(k->seed, k->sent, buf, len);
+        ssize_t n = send(k->fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n < 0)
+            kp_fail(k, "send", errno);
+        crypto_hash_sha256_update(&k->tx_hash, buf, (unsigned long long)n);
+        k->sent += (uint64_t)n;
+    }
+}
+
+static void kp_shutdown(struct kp *k)
+{
+    if (k->shut_wr)
+        return;
+    if (shutdown(k->fd, SHUT_WR) < 0)
+        kp_fail(k, "shutdown", errno);
+    k->shut_wr = true;
+}
+
+/* Moves both streams; shuts our side down when the close order says so. */
+static void kp_transfer(struct kp *k)
+{
+    for (;;) {
+        kp_receive(k);
+        kp_send(k);
+        bool all_sent = k->sent == k->send_bytes;
+        if (all_sent && (k->close_first || k->eof))
+            kp_shutdown(k);
+        if (all_sent && k->eof)
+            return;
+        short ev = POLLIN | (all_sent ? 0 : POLLOUT);
+        kp_wait(k, k->fd, ev, "transfer did not finish");
+    }
+}
+
+static void kp_report_info(const struct tcp_info *ti)
+{
+    fprintf(stderr,
+            "kpeer: options%s%s wscale %u/%u, mss %u, rtt %u us, retransmits %u, "
+            "lost %u, reordering %u\n",
+            ti->tcpi_options & TCPI_OPT_TIMESTAMPS ? " ts" : "",
+            ti->tcpi_options & TCPI_OPT_SACK ? " sack" : "", ti->tcpi_snd_wscale,
+            ti->tcpi_rcv_wscale, ti->tcpi_snd_mss, ti->tcpi_rtt, ti->tcpi_total_retrans,
+            ti->tcpi_lost, ti->tcpi_reordering);
+}
+
+/* Keeps the socket until the kernel has finished with the connection: our
+ * FIN is acknowledged and the peer's received (the full socket shows CLOSE
+ * once TIME_WAIT is handed to a timewait socket, or after LAST_ACK). */
+static void kp_wait_closed(struct kp *k)
+{
+    static const char *names[] = {"?",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+                                  "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+                                  "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
+    struct tcp_info ti;
+    for (;;) {
+        socklen_t len = sizeof(ti);
+        if (getsockopt(k->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+            kp_fail(k, "TCP_INFO", errno);
+        if (ti.tcpi_state == TCP_CLOSE)
+            break;
+        if (kp_now() > k->deadline) {
+            fprintf(stderr, "kpeer: connection still in %s at the deadline\n",
+                    ti.tcpi_state < sizeof(names) / sizeof(names[0]) ? names[ti.tcpi_state] : "?");
+            kp_fail(k, "close did not complete", 0);
+        }
+        usleep(2000);
+    }
+    int err = 0;
+    socklen_t elen = sizeof(err);
+    getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    if (err)
+        kp_fail(k, "connection error at close", err);
+    if (close(k->fd) < 0)
+        kp_fail(k, "close", errno);
+}
+
+int main(int argc, char **argv)
+{
+    struct kp k;
+    memset(&k, 0, sizeof(k));
+    parse_args(argc, argv, &k);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "kpeer: libsodium failed to initialise\n");
+        return 1;
+    }
+    crypto_hash_sha256_init(&k.rx_hash);
+    crypto_hash_sha256_init(&k.tx_hash);
+    k.start = kp_now();
+    k.deadline = k.start + k.timeout_sec;
+    kp_open(&k);
+    kp_transfer(&k);
+    struct tcp_info ti;
+    socklen_t tlen = sizeof(ti);
+    memset(&ti, 0, sizeof(ti));
+    getsockopt(k.fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen);
+    kp_wait_closed(&k);
+    double secs = kp_now() - k.start;
+    uint8_t rx[crypto_hash_sha256_BYTES], tx[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&k.rx_hash, rx);
+    crypto_hash_sha256_final(&k.tx_hash, tx);
+    char rxh[2 * sizeof(rx) + 1], txh[2 * sizeof(tx) + 1];
+    hex(rx, sizeof(rx), rxh);
+    hex(tx, sizeof(tx), txh);
+    printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f\n",
+           k.sent, k.received, rxh, txh, k.close_first ? "first" : "second", secs);
+    fflush(stdout);
+    kp_report_info(&ti);
+    return 0;
+}
