@@ -39,11 +39,16 @@ tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb
 static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     STAT_INC(stack, tcps_rexmttimeo);
-    if (++tp->t_rxtshift > TCP_MAXRXTSHIFT) {
+    /* Give up after TCP_MAXRXTSHIFT timeouts without progress. The backoff
+     * itself only collapses on a valid RTT sample (RFC 6298 5.7), so an
+     * ACK of a retransmission keeps it while still counting as progress. */
+    if (++tp->t_rxtcount > TCP_MAXRXTSHIFT) {
         STAT_INC(stack, tcps_timeoutdrop);
         tcp_drop(stack, tp, ETIMEDOUT);
         return false;
     }
+    if (tp->t_rxtshift < TCP_MAXRXTSHIFT)
+        tp->t_rxtshift++;
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
         tp->t_flags |= TF_SYN_REXMT;
     tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);

@@ -86,7 +86,8 @@ struct tcpcb {
     uint16_t t_usermss;           /* TCP_MAXSEG, 0 when unset */
     uint8_t snd_scale, rcv_scale; /* RFC 7323 shifts in force */
     uint8_t request_r_scale;      /* the shift we offer */
-    uint8_t t_rxtshift;           /* retransmissions of the current segment */
+    uint8_t t_rxtshift;           /* RTO backoff shift; cleared by a new RTT sample */
+    uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
     uint32_t ts_recent;           /* peer's last TSval worth echoing */
     tcpc_time_t ts_recent_age;
     uint32_t ts_offset; /* per-connection random TSval offset */
