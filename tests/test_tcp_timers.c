@@ -133,6 +133,35 @@ static void test_karn(void **state)
     h_free(h);
 }
 
+/* RFC 6298 5.7: the backed-off RTO stays until a valid RTT sample. The
+ * ACK of a retransmission gives none (Karn), so the next segment is timed
+ * with the doubled RTO (600 ms), not the base one (300 ms); once a segment
+ * sent once is acknowledged, the sample collapses the backoff again. */
+static void test_backoff_kept_until_sample(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_with_rtt(h, 100 * MSEC);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "data", 4), 4);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .data = "data"));
+    expect_rexmit_after(h, 300 * MSEC, c.rcv, "data");
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 4));
+    assert_int_equal(tcpc_send(h->stack, c.sd, "more", 4), 4);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv + 4, .data = "more"));
+    expect_rexmit_after(h, 600 * MSEC, c.rcv + 4, "more");
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 8));
+    assert_int_equal(tcpc_send(h->stack, c.sd, "last", 4), 4);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv + 8, .data = "last"));
+    h_advance(h, 100 * MSEC);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 12));
+    assert_int_equal(h_stat(h, "tcps_rttupdated"), 2);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "next", 4), 4);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv + 12, .data = "next"));
+    /* SRTT 100, RTTVAR 3/4*50 = 37.5: RTO = 100 + 150 = 250 ms. */
+    expect_rexmit_after(h, 250 * MSEC, c.rcv + 12, "next");
+    h_free(h);
+}
+
 /* After TCP_MAXRXTSHIFT (12) retransmissions the connection is dropped:
  * RST to the peer, ETIMEDOUT to the application. */
 static void test_rexmit_limit_drops(void **state)
@@ -198,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_backoff_capped),
         cmocka_unit_test(test_timer_restarts_on_partial_ack),
         cmocka_unit_test(test_karn),
+        cmocka_unit_test(test_backoff_kept_until_sample),
         cmocka_unit_test(test_rexmit_limit_drops),
         cmocka_unit_test(test_rto_go_back),
     };
