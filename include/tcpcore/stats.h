@@ -117,7 +117,12 @@
     X(tcps_tw_resets, "RSTs received in TIME_WAIT and ignored (RFC 1337)")                         \
     X(tcps_tw_responds, "ACKs sent from TIME_WAIT")                                                \
     X(tcps_tw_reopened, "TIME_WAIT entries closed by a new SYN")                                   \
-    X(tcps_tw_reused, "TIME_WAIT 4-tuples taken over by connect()")
+    X(tcps_tw_reused, "TIME_WAIT 4-tuples taken over by connect()")                                \
+    X(tcps_tw_reuse_refused, "TIME_WAIT 4-tuples connect() could not safely take over")            \
+    X(tcps_tw_badsyn, "SYNs in TIME_WAIT not starting a new connection (ACKed)")                   \
+    X(tcps_tw_noack, "segments without ACK dropped in TIME_WAIT")                                  \
+    X(tcps_tw_finrearm, "retransmitted FINs that restarted TIME_WAIT")                             \
+    X(tcps_tw_dupack, "duplicate ACKs dropped silently in TIME_WAIT")
 
 struct tcpc_stats {
 #define TCPC_STATS_FIELD_(name, desc) uint64_t name;

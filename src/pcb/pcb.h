@@ -99,6 +99,7 @@ static_assert(sizeof(struct inpcb) == 64, "an inpcb is one cache line");
 #define PCB_KIND_INPCB     1u
 #define PCB_KIND_TIMEWAIT  2u
 #define PCB_KIND_SYNCACHE  3u
+#define PCB_KIND_TIMEWAIT_WIDE 4u /* TIME_WAIT records holding a whole pcb_tuple */
 #define PCB_KIND_MAX       8u
 #define PCB_REF(kind, idx) ((uint32_t)(kind) << PCB_KIND_SHIFT | (uint32_t)(idx))
 #define PCB_REF_KIND(ref)  ((ref) >> PCB_KIND_SHIFT)

@@ -9,6 +9,7 @@
 #include "core/stack.h"
 #include "pcb/pcb.h"
 #include "tcp/tcp_var.h"
+#include "tcp/timewait.h"
 
 static struct pcbinfo *demux_info(struct tcpc_stack *stack)
 {
@@ -28,6 +29,8 @@ int demux_init(struct tcpc_stack *stack)
         return -ENOMEM;
     struct pcb_params p = {
         .max_pcbs = (uint32_t)tun->maxsockets,
+        /* Every kind's pool, summed: sockets and TIME_WAIT records. */
+        .max_exact = (uint32_t)tun->maxsockets + tw_capacity(tun),
         .port_first = (uint16_t)tun->portrange_first,
         .port_last = (uint16_t)tun->portrange_last,
         .is_local = demux_is_local,
@@ -144,6 +147,20 @@ struct tcpcb *demux_lookup(struct tcpc_stack *stack, const struct tcpc_addr *fad
                            const struct tcpc_addr *laddr, uint16_t lport)
 {
     return demux_find(stack, faddr, fport, laddr, lport, PCB_LOOKUP_WILDCARD);
+}
+
+static_assert(DEMUX_REF_NONE == PCB_REF_NONE, "the engine's name for no reference");
+
+struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
+                              const struct tcpc_addr *laddr, uint16_t lport, uint32_t *twref)
+{
+    struct pcbinfo *info = demux_info(stack);
+    struct pcb_tuple t = {.faddr = *faddr, .laddr = *laddr, .fport = fport, .lport = lport};
+    uint32_t ref = pcb_lookup_ref(info, &t, PCB_LOOKUP_WILDCARD, 0);
+    unsigned kind = PCB_REF_KIND(ref);
+    *twref = kind == PCB_KIND_TIMEWAIT || kind == PCB_KIND_TIMEWAIT_WIDE ? ref : PCB_REF_NONE;
+    struct inpcb *inp = pcb_from_ref(info, ref);
+    return inp ? inp->ppcb : NULL;
 }
 
 struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_addr *faddr,

@@ -47,6 +47,12 @@ int demux_setopt(struct tcpcb *tp, uint8_t sof, bool on);
  * else NULL. */
 struct tcpcb *demux_lookup(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
                            const struct tcpc_addr *laddr, uint16_t lport);
+/* As demux_lookup, and when the 4-tuple belongs to a TIME_WAIT record
+ * (timewait.c) rather than a connection: NULL with the record's exact-table
+ * reference in *twref (DEMUX_REF_NONE otherwise). */
+#define DEMUX_REF_NONE 0u
+struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
+                              const struct tcpc_addr *laddr, uint16_t lport, uint32_t *twref);
 struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
                                  uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport);
 

@@ -15,6 +15,7 @@
 #include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/timewait.h"
 #include "util/seq.h"
 #include "wire/wire.h"
 
@@ -558,7 +559,7 @@ static bool tcp_data_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
 
 /* RFC 9293 3.10.7.4 eighth check: FIN. Returns false when tp went to
  * TIME_WAIT's replacement or was closed. */
-static void tcp_fin_input(struct tcpc_stack *stack, struct tcpcb *tp)
+static bool tcp_fin_input(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (!(tp->t_flags & TF_RCVDFIN)) {
         tp->t_flags |= TF_RCVDFIN;
@@ -576,15 +577,16 @@ static void tcp_fin_input(struct tcpc_stack *stack, struct tcpcb *tp)
         break;
     case TCPS_FIN_WAIT_2:
         tcp_output(stack, tp); /* the ACK of the FIN goes out before TIME_WAIT */
-        tcp_twstart(stack, tp);
-        break;
+        tcp_twstart(stack, tp); /* tp is gone */
+        return false;
     case TCPS_TIME_WAIT:
         tcp_output(stack, tp);
         tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
-        break;
+        return false;
     default:
         break;
     }
+    return true;
 }
 
 /* SYN on a synchronized connection (RFC 5961 4.2), or a retransmitted SYN
@@ -654,8 +656,7 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         return;
     bool in_order = tcp_data_input(stack, tp, s);
     if ((s->flags & TH_FIN) && in_order && s->seq + s->tlen == tp->rcv_nxt) {
-        tcp_fin_input(stack, tp);
-        if (tp->state == TCPS_TIME_WAIT)
+        if (!tcp_fin_input(stack, tp))
             return;
     }
     tcp_output(stack, tp);
@@ -688,7 +689,17 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
     if (tcp_parse_segment(stack, ip, seg, seglen, &s) < 0)
         return;
     STAT_INC(stack, tcps_rcvtotal);
-    struct tcpcb *tp = demux_lookup(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport);
+    uint32_t twref;
+    struct tcpcb *tp = demux_lookup_tw(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, &twref);
+    if (twref != DEMUX_REF_NONE) {
+        /* A compressed TIME_WAIT record (timewait.c) holds the 4-tuple. An
+         * acceptable SYN closes it and starts over at the listener. */
+        if (!tw_input(stack, twref, ip, &s.th)) {
+            tcp_deliver_events(stack);
+            return;
+        }
+        tp = demux_lookup(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport);
+    }
     bool local = tcpc_addr_is_local(stack, &ip->dst);
     if (!local && (!tp || !(tp->so_options & SOF_BINDANY))) {
         stack_drop(stack, TCPC_STAT_ips_notlocal, "TCP segment for an address not ours");

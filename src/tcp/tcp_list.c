@@ -6,6 +6,7 @@
 #include "core/stack.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/timewait.h"
 #include "tcpcore/listing.h"
 
 const char *tcpc_state_name(unsigned state)
@@ -41,5 +42,8 @@ int tcpc_list_connections(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
     int stop = tcp_list_pcbs(stack, fn, ctx);
     if (stop)
         return stop;
-    return syncache_pcblist(stack, fn, ctx);
+    stop = syncache_pcblist(stack, fn, ctx);
+    if (stop)
+        return stop;
+    return tw_list(stack, fn, ctx);
 }

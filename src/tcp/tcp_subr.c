@@ -13,6 +13,7 @@
 #include "core/stack.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/timewait.h"
 #include "util/container.h"
 
 static const char *const tcp_state_names[TCPS_NSTATES] = {
@@ -50,6 +51,13 @@ int tcp_init(struct tcpc_stack *stack)
         if (err)
             demux_destroy(stack);
     }
+    if (!err) {
+        err = tw_init(stack);
+        if (err) {
+            syncache_destroy(stack);
+            demux_destroy(stack);
+        }
+    }
     if (err) {
         free(ts->segbuf);
         free(ts->sockets);
@@ -66,6 +74,7 @@ void tcp_destroy(struct tcpc_stack *stack)
         return;
     while (ts->all)
         tcb_free(stack, ts->all);
+    tw_destroy(stack);
     syncache_destroy(stack);
     demux_destroy(stack);
     free(ts->segbuf);
@@ -243,22 +252,25 @@ void tcp_drop(struct tcpc_stack *stack, struct tcpcb *tp, int err)
 
 void tcp_twstart(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    tcp_set_state(stack, tp, TCPS_TIME_WAIT);
-    for (int k = 0; k < TT_COUNT; k++)
-        if (k != TT_2MSL)
-            tcp_timer_stop(stack, tp, (enum tcp_timer_kind)k);
-    tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
+    /* The control block goes; a compressed record (timewait.c) stays. */
+    tw_start(stack, tp);
 }
 
 uint32_t tcp_new_isn(struct tcpc_stack *stack, const struct tcpcb *tp)
 {
+    return tcp_isn_for(stack, &tp->laddr, tp->lport, &tp->faddr, tp->fport);
+}
+
+uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                     const struct tcpc_addr *faddr, uint16_t fport)
+{
     uint8_t in[36];
-    memcpy(in, tp->laddr.bytes, 16);
-    memcpy(in + 16, tp->faddr.bytes, 16);
-    in[32] = (uint8_t)(tp->lport >> 8);
-    in[33] = (uint8_t)tp->lport;
-    in[34] = (uint8_t)(tp->fport >> 8);
-    in[35] = (uint8_t)tp->fport;
+    memcpy(in, laddr->bytes, 16);
+    memcpy(in + 16, faddr->bytes, 16);
+    in[32] = (uint8_t)(lport >> 8);
+    in[33] = (uint8_t)lport;
+    in[34] = (uint8_t)(fport >> 8);
+    in[35] = (uint8_t)fport;
     uint8_t h[crypto_shorthash_BYTES];
     crypto_shorthash(h, in, sizeof(in), stack->tcp->isn_key);
     uint32_t f;
@@ -323,11 +335,22 @@ void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16
                  const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                  uint8_t flags)
 {
+    tcp_respond_opts(stack, laddr, lport, faddr, fport, seq, ack, flags, 0, NULL);
+}
+
+int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                     const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
+                     uint8_t flags, uint16_t win, const struct tcp_opts *opts)
+{
     struct ip_repr ip = {.src = *laddr, .dst = *faddr, .ttl = 64};
     ip.version = tcpc_addr_is_v4(laddr) ? 4 : 6;
     ip.df = true;
-    struct tcp_repr th = {.sport = lport, .dport = fport, .seq = seq, .ack = ack, .flags = flags};
-    if (ip_output_tcp(stack, &ip, &th) == 0) {
+    struct tcp_repr th = {
+        .sport = lport, .dport = fport, .seq = seq, .ack = ack, .flags = flags, .win = win};
+    if (opts)
+        th.opts = *opts;
+    int err = ip_output_tcp(stack, &ip, &th);
+    if (err == 0) {
         if (flags & TH_RST) {
             STAT_INC(stack, tcps_sndrst);
             STAT_INC(stack, tcps_sndctrl);
@@ -335,6 +358,7 @@ void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16
             STAT_INC(stack, tcps_sndacks);
         }
     }
+    return err;
 }
 
 uint32_t tcp_readiness(const struct tcpcb *tp)

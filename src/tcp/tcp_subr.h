@@ -40,6 +40,9 @@ void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_stat
 
 /* RFC 6528: keyed hash of the 4-tuple plus a 4-microsecond clock. */
 uint32_t tcp_new_isn(struct tcpc_stack *stack, const struct tcpcb *tp);
+/* The same for a 4-tuple without a control block (TIME_WAIT reuse). */
+uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                     const struct tcpc_addr *faddr, uint16_t fport);
 
 /* Our MSS for tp's family on this link, less any TCP_MAXSEG. */
 uint16_t tcp_mss_local(const struct tcpc_stack *stack, const struct tcpcb *tp);
@@ -66,6 +69,11 @@ static inline bool tcp_timer_active(const struct tcpcb *tp, enum tcp_timer_kind 
 void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                  const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                  uint8_t flags);
+/* The same with a window field and options (opts may be NULL): a TIME_WAIT
+ * record's ACK with its timestamps. 0 when sent, or a negative errno. */
+int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                     const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
+                     uint8_t flags, uint16_t win, const struct tcp_opts *opts);
 
 /* Readiness: mark tp for event delivery; deliver everything marked. */
 void tcp_notify(struct tcpc_stack *stack, struct tcpcb *tp);

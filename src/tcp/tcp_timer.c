@@ -10,6 +10,7 @@
 #include "core/stack.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/timewait.h"
 #include "util/container.h"
 
 tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp)
@@ -141,6 +142,7 @@ void tcp_advance(struct tcpc_stack *stack)
         tcp_timer_fire(stack, tp);
     }
     syncache_advance(stack);
+    tw_advance(stack);
     tcp_deliver_events(stack);
 }
 
@@ -148,5 +150,7 @@ tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
 {
     tcpc_time_t conns = timer_wheel_next_deadline(&stack->wheel);
     tcpc_time_t half_open = syncache_next_deadline(stack);
-    return conns < half_open ? conns : half_open;
+    tcpc_time_t time_wait = tw_next_deadline(stack);
+    tcpc_time_t next = conns < half_open ? conns : half_open;
+    return next < time_wait ? next : time_wait;
 }

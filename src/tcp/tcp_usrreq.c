@@ -11,6 +11,7 @@
 #include "core/stack.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/timewait.h"
 #include "tcpcore/socket.h"
 
 static struct tcpcb *usr_tcb(struct tcpc_stack *stack, int sd)
@@ -198,6 +199,7 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
     tp->t_maxseg = tcp_mss_local(stack, tp);
     tcp_syn_offer(stack, tp);
     tcp_seq_init_snd(stack, tp);
+    tw_connect_inherit(stack, tp); /* a 4-tuple taken over from TIME_WAIT */
     tp->state = TCPS_SYN_SENT;
     STAT_INC(stack, tcps_connattempt);
     tcp_timer_set(stack, tp, TT_KEEP, (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC);

@@ -141,6 +141,7 @@ struct tcp_state {
     uint8_t *segbuf;   /* payload staging for output (ring may wrap) */
     uint32_t nconns;   /* control blocks alive, with or without sd */
     struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
+    struct tw_state *tw;       /* compressed TIME_WAIT (src/tcp/timewait.c) */
 };
 
 #define TCPS_HAVEESTABLISHED(s) ((s) >= TCPS_ESTABLISHED)

@@ -1,0 +1,91 @@
+/*
+ * Compressed TIME_WAIT (FreeBSD's tcp_timewait.c): what is left of a
+ * connection for 2 MSL after both FINs have been exchanged.
+ *
+ * When a connection enters TIME_WAIT its control block, socket buffers and
+ * inpcb are freed; a record of 40 bytes (IPv4) or 68 bytes (IPv6) takes its
+ * 4-tuple in the PCB layer's exact table, so the normal lookup of every
+ * arriving segment finds it. The record keeps only what TIME_WAIT answers
+ * with: snd_nxt, rcv_nxt, the window we last advertised, ts_recent and our
+ * timestamp offset, its expiry and its place in the expiry queue.
+ * docs/timewait.md has the layout, the memory figures and the rules.
+ *
+ * Owner: this module owns its records, its pools and its queues; the PCB
+ * layer only holds references to them (kinds PCB_KIND_TIMEWAIT and
+ * PCB_KIND_TIMEWAIT_WIDE). The engine meets TIME_WAIT in four places:
+ * tcp_twstart (tw_start), tcp_input (tw_input), the timers (tw_advance,
+ * tw_next_deadline) and the listing (tw_list).
+ */
+#ifndef TCPCORE_TCP_TIMEWAIT_H
+#define TCPCORE_TCP_TIMEWAIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpcore/addr.h"
+#include "tcpcore/listing.h"
+#include "wire/ip.h"
+#include "wire/tcp.h"
+
+struct tcpc_stack;
+struct tcpc_tunables;
+struct tcpcb;
+
+/* Records the pools are sized for at stack creation: net.inet.tcp.maxtcptw
+ * as then in force (auto-sized when 0). The exact table is sized for this
+ * many TIME_WAIT records on top of the sockets. */
+uint32_t tw_capacity(const struct tcpc_tunables *tun);
+
+/* Sets up the pools and registers the record kinds with the PCB layer
+ * (which must exist). 0 or -ENOMEM. */
+int tw_init(struct tcpc_stack *stack);
+/* Frees every record and the pools. Safe after a failed tw_init. */
+void tw_destroy(struct tcpc_stack *stack);
+
+/*
+ * tp has entered TIME_WAIT (FIN_WAIT_2 + FIN, or CLOSING + ACK of our FIN):
+ * closes tp (tcp_close: freed, or left CLOSED for a descriptor still open)
+ * and puts a record in its place for 2 MSL. When the table is full the
+ * oldest record is recycled; with net.inet.tcp.nolocaltimewait a
+ * connection to one of our own addresses gets no record. An ACK still owed
+ * (TF_ACKNOW) is sent from the record. tp must not be used afterwards.
+ */
+void tw_start(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/*
+ * A segment for the record ref (an exact-table reference of one of the
+ * TIME_WAIT kinds), checked and answered as RFC 9293 3.10.7.4 and RFC 6191
+ * say (tw_check in docs/timewait.md). Returns true when the record was
+ * closed by an acceptable SYN, which the caller then hands to the listener
+ * as a new connection; false when the segment was consumed.
+ */
+bool tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
+              const struct tcp_repr *th);
+
+/* Expires every record whose 2 MSL are over at stack->now. */
+void tw_advance(struct tcpc_stack *stack);
+
+/* The earliest expiry, or TCPC_TIME_NEVER when there are no records. */
+tcpc_time_t tw_next_deadline(const struct tcpc_stack *stack);
+
+/* Hands each record to fn as a TCPC_CONN_TIMEWAIT entry with its time
+ * left; stops at and returns fn's first non-zero value. */
+int tw_list(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx);
+
+/*
+ * For connect(): when the 4-tuple tp has just connected on was taken over
+ * from a TIME_WAIT record (see the takeover rules), tp continues the old
+ * incarnation's timestamp clock and starts its sequence numbers beyond the
+ * old snd_nxt. Call after the ISS and ts_offset are chosen. A no-op
+ * otherwise.
+ */
+void tw_connect_inherit(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* Records held now (both layouts). */
+uint32_t tw_count(const struct tcpc_stack *stack);
+
+/* Bytes of one record of each layout, for benchmarks and docs. */
+size_t tw_entry_bytes(bool v6);
+
+#endif
