@@ -10,6 +10,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -122,9 +123,26 @@ void tcpc_tun_attach(struct tcpc_tun *tun, struct tcpc_stack *stack)
     tun->stack = stack;
 }
 
+/* True when fault injection says to lose this packet. */
+static bool tun_lose(struct tcpc_tun *tun)
+{
+    if (!tun->loss_ppm)
+        return false;
+    uint64_t x = tun->loss_seed ? tun->loss_seed : 0x9e3779b97f4a7c15ULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    tun->loss_seed = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32) % 1000000u < tun->loss_ppm;
+}
+
 void tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct tcpc_tun *tun = ctx;
+    if (tun_lose(tun)) {
+        tun->tx_lost++;
+        return;
+    }
     if (tun->tap)
         tun->tap(tun->tap_ctx, 'o', tun->stack ? tcpc_now(tun->stack) : 0, pkt, len);
     ssize_t n;
@@ -176,6 +194,10 @@ int tcpc_tun_run_once(struct tcpc_tun *tun, tcpc_time_t max_wait)
             int err = errno;
             fprintf(stderr, "tun: read: %s\n", strerror(err));
             return -err;
+        }
+        if (tun_lose(tun)) {
+            tun->rx_lost++;
+            continue;
         }
         now = tcpc_tun_now();
         tun->rx_packets++;

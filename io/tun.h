@@ -33,6 +33,12 @@ struct tcpc_tun {
     int tx_errno;        /* the last write error, positive errno; 0: none */
     tcpc_tun_tap_fn tap;
     void *tap_ctx;
+    /* Fault injection for tests: each packet, read or written, is dropped
+     * with this probability in parts per million (0: none), decided by a
+     * xorshift generator seeded from loss_seed. */
+    uint32_t loss_ppm;
+    uint64_t loss_seed;
+    uint64_t rx_lost, tx_lost;
 };
 
 /*

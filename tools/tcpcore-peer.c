@@ -49,6 +49,7 @@ struct peer_opts {
     int timeout_sec;
     int bufsize;
     int mtu;
+    uint32_t loss_ppm;
 };
 
 struct peer {
@@ -86,6 +87,7 @@ static void usage(void)
             "  --timeout SEC      give up after SEC seconds (default 60)\n"
             "  --bufsize N        SO_SNDBUF and SO_RCVBUF in bytes (default: the stack's)\n"
             "  --mtu N            link MTU (default 1500)\n"
+            "  --loss PPM         lose packets in both directions, PPM per million (tests)\n"
             "  --trace            print every packet and every drop on stderr\n");
     exit(2);
 }
@@ -129,6 +131,8 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
             o->timeout_sec = (int)parse_num("timeout", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
             o->bufsize = (int)parse_num("buffer size", argv[++i], 1 << 30);
+        else if (!strcmp(a, "--loss") && has1)
+            o->loss_ppm = (uint32_t)parse_num("loss", argv[++i], 1000000);
         else if (!strcmp(a, "--mtu") && has1)
             o->mtu = (int)parse_num("MTU", argv[++i], 65535);
         else
@@ -198,8 +202,11 @@ static void peer_counters(const struct peer *p)
         if (v)
             fprintf(stderr, " %s=%" PRIu64, tcpc_stat_name(i), v);
     }
-    fprintf(stderr, "\ntcpcore-peer: tun rx %" PRIu64 " tx %" PRIu64 " tx-dropped %" PRIu64 "\n",
-            p->tun.rx_packets, p->tun.tx_packets, p->tun.tx_dropped);
+    fprintf(stderr,
+            "\ntcpcore-peer: tun rx %" PRIu64 " tx %" PRIu64 " tx-dropped %" PRIu64
+            " lost on purpose rx %" PRIu64 " tx %" PRIu64 "\n",
+            p->tun.rx_packets, p->tun.tx_packets, p->tun.tx_dropped, p->tun.rx_lost,
+            p->tun.tx_lost);
 }
 
 /* Says what failed (with the errno value err, unless 0) and exits 1. */
@@ -239,6 +246,8 @@ static void peer_setup(struct peer *p)
         p->tun.tap = peer_tap;
         p->tun.tap_ctx = p;
     }
+    p->tun.loss_ppm = p->o.loss_ppm;
+    p->tun.loss_seed = p->o.seed;
     tcpc_tun_configure(&p->tun, &cfg);
     p->start = tcpc_tun_now();
     p->deadline = p->start + (tcpc_time_t)p->o.timeout_sec * TCPC_USEC_PER_SEC;
@@ -433,8 +442,9 @@ int main(int argc, char **argv)
         done = peer_step(&p);
     }
     /* The connection is closed or in TIME_WAIT. Keep answering a little
-     * longer, in case our last ACK was lost and the peer repeats its FIN. */
-    tcpc_time_t grace = tcpc_tun_now() + 300 * TCPC_USEC_PER_MSEC;
+     * longer, in case our last ACK was lost and the peer repeats its FIN
+     * (longer when we lose packets on purpose: the repeat may back off). */
+    tcpc_time_t grace = tcpc_tun_now() + (p.o.loss_ppm ? 3000 : 300) * TCPC_USEC_PER_MSEC;
     while (tcpc_tun_now() < grace)
         if (tcpc_tun_run_once(&p.tun, grace - tcpc_tun_now()) < 0)
             break;
