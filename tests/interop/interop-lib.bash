@@ -132,12 +132,15 @@ interop_reap() {
   return $rc
 }
 
-# interop_case FAMILY CLIENT CLOSER: one connection, INTEROP_BYTES each way.
+# interop_case FAMILY CLIENT CLOSER [LOSS_PPM]: one connection, INTEROP_BYTES
+# each way.
 #   FAMILY v4|v6; CLIENT kernel|tcpcore (who connects); CLOSER kernel|tcpcore
-#   (who shuts its side down first; the other waits for end of stream).
+#   (who shuts its side down first; the other waits for end of stream);
+#   LOSS_PPM: tcpcore-peer loses that many packets per million, each way.
 interop_case() {
-  local fam=$1 client=$2 closer=$3
+  local fam=$1 client=$2 closer=$3 loss=${4:-0}
   local ns="tcpc-$$-$fam-${client:0:1}c-${closer:0:1}f"
+  [ "$loss" = 0 ] || ns="$ns-l"
   local kaddr=198.18.0.1 taddr=198.18.0.2
   if [ "$fam" = v6 ]; then
     kaddr=2001:db8::1
@@ -146,6 +149,7 @@ interop_case() {
   local server_name=tcpcore
   [ "$client" = tcpcore ] && server_name=kernel
   local title="$fam $client -> $server_name, $closer closes first"
+  [ "$loss" = 0 ] || title="$title, loss $loss ppm"
   local tlog=$interop_tmp/$ns.tcpcore klog=$interop_tmp/$ns.kernel
   local targs=(--tun tun0 --addr "$taddr" --send-bytes "$INTEROP_BYTES" --seed 2
     --timeout $((INTEROP_TIMEOUT - 20)))
@@ -153,6 +157,7 @@ interop_case() {
     --timeout $((INTEROP_TIMEOUT - 20)))
   [ "$closer" = tcpcore ] && targs+=(--close-first)
   [ "$closer" = kernel ] && kargs+=(--close-first)
+  [ "$loss" = 0 ] || targs+=(--loss "$loss")
   [ "${TCPC_INTEROP_TRACE:-0}" = 1 ] && targs+=(--trace)
   interop_cases=$((interop_cases + 1))
 
