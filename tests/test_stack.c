@@ -102,6 +102,31 @@ static void test_sysctl_live(void **state)
     tcpc_stack_del(s);
 }
 
+/* A port range set on a live stack is the one connect() draws from. */
+static void test_portrange_live(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    const char *why;
+    assert_int_equal(tcpc_sysctl_set(h->stack, "net.inet.ip.portrange.first", 50000, &why), 0);
+    assert_int_equal(tcpc_sysctl_set(h->stack, "net.inet.ip.portrange.last", 50001, &why), 0);
+    bool seen[2] = {false, false};
+    for (int i = 0; i < 2; i++) {
+        int sd = tcpc_socket(h->stack, TCPC_AF_INET);
+        assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, 443), -EINPROGRESS);
+        struct tcpc_addr a;
+        uint16_t port;
+        assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
+        assert_true(port == 50000 || port == 50001);
+        seen[port - 50000] = true;
+    }
+    assert_true(seen[0] && seen[1]);
+    /* Both 4-tuples to peer:443 are taken: the range is exhausted. */
+    int sd = tcpc_socket(h->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, 443), -EADDRNOTAVAIL);
+    h_free(h);
+}
+
 static void test_stats_by_name(void **state)
 {
     (void)state;
@@ -260,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_config_requires_output),
         cmocka_unit_test(test_sysctl_validation),
         cmocka_unit_test(test_sysctl_live),
+        cmocka_unit_test(test_portrange_live),
         cmocka_unit_test(test_stats_by_name),
         cmocka_unit_test(test_closed_port_syn_gets_rst_ack),
         cmocka_unit_test(test_closed_port_ack_gets_rst),

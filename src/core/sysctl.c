@@ -11,6 +11,7 @@
 
 #include "core/stack.h"
 #include "core/sysctl.h"
+#include "tcp/tcp.h"
 
 struct tunable {
     const char *name;
@@ -130,7 +131,10 @@ int tcpc_config_sysctl(struct tcpc_config *cfg, const char *name, int64_t value,
 
 int tcpc_sysctl_set(struct tcpc_stack *stack, const char *name, int64_t value, const char **why)
 {
-    return sysctl_apply(&stack->cfg.tun, name, value, true, why);
+    int err = sysctl_apply(&stack->cfg.tun, name, value, true, why);
+    if (!err)
+        tcp_tunables_changed(stack);
+    return err;
 }
 
 int64_t sysctl_maxtcptw(const struct tcpc_tunables *tun)

@@ -47,6 +47,10 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
 /* An ICMP error quoting a TCP segment we sent. */
 void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp);
 
+/* A live tunable changed: push what lower layers cache (the ephemeral port
+ * range the PCB layer selects from). */
+void tcp_tunables_changed(struct tcpc_stack *stack);
+
 /* Runs TCP timers due at stack->now; delivers pending socket events. */
 void tcp_advance(struct tcpc_stack *stack);
 tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack);

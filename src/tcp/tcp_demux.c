@@ -119,6 +119,16 @@ void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp)
         pcb_remove(demux_info(stack), tp->inp);
 }
 
+void demux_set_portrange(struct tcpc_stack *stack)
+{
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    /* sysctl validation keeps 1 <= first <= last <= 65535, so this cannot
+     * be refused. */
+    int err = pcb_set_portrange(demux_info(stack), (uint16_t)tun->portrange_first,
+                                (uint16_t)tun->portrange_last);
+    (void)err;
+}
+
 int demux_setopt(struct tcpcb *tp, uint8_t sof, bool on)
 {
     static const struct {
@@ -151,8 +161,9 @@ struct tcpcb *demux_lookup(struct tcpc_stack *stack, const struct tcpc_addr *fad
 
 static_assert(DEMUX_REF_NONE == PCB_REF_NONE, "the engine's name for no reference");
 
-struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
-                              const struct tcpc_addr *laddr, uint16_t lport, uint32_t *twref)
+struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                              uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport,
+                              uint32_t *twref)
 {
     struct pcbinfo *info = demux_info(stack);
     struct pcb_tuple t = {.faddr = *faddr, .laddr = *laddr, .fport = fport, .lport = lport};

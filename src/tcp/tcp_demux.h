@@ -40,6 +40,9 @@ void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp);
 /* Takes tp out of the tables; its 4-tuple stays readable for listings. */
 void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp);
 
+/* Hands the tunables' ephemeral port range to the PCB layer. */
+void demux_set_portrange(struct tcpc_stack *stack);
+
 /* Socket options cached on the inpcb (SOF_* bits). */
 int demux_setopt(struct tcpcb *tp, uint8_t sof, bool on);
 
@@ -51,8 +54,9 @@ struct tcpcb *demux_lookup(struct tcpc_stack *stack, const struct tcpc_addr *fad
  * (timewait.c) rather than a connection: NULL with the record's exact-table
  * reference in *twref (DEMUX_REF_NONE otherwise). */
 #define DEMUX_REF_NONE 0u
-struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
-                              const struct tcpc_addr *laddr, uint16_t lport, uint32_t *twref);
+struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                              uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport,
+                              uint32_t *twref);
 struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
                                  uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport);
 

@@ -235,14 +235,10 @@ static void tcp_reset_received(struct tcpc_stack *stack, struct tcpcb *tp)
 }
 
 /* RFC 5961 3.2: only an RST at exactly rcv_nxt resets; one merely in the
- * window draws a challenge ACK; anything else is dropped. RFC 1337: TIME_WAIT
- * ignores RSTs. Returns true when the segment was consumed. */
+ * window draws a challenge ACK; anything else is dropped. (TIME_WAIT, where
+ * RFC 1337 ignores RSTs, is a compressed record: see tw_check.) */
 static void tcp_rst_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
 {
-    if (tp->state == TCPS_TIME_WAIT) {
-        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST in TIME_WAIT (RFC 1337)");
-        return;
-    }
     if (s->seq == tp->rcv_nxt) {
         tcp_reset_received(stack, tp);
         return;
@@ -576,12 +572,8 @@ static bool tcp_fin_input(struct tcpc_stack *stack, struct tcpcb *tp)
         tcp_set_state(stack, tp, TCPS_CLOSING);
         break;
     case TCPS_FIN_WAIT_2:
-        tcp_output(stack, tp); /* the ACK of the FIN goes out before TIME_WAIT */
+        tcp_output(stack, tp);  /* the ACK of the FIN goes out before TIME_WAIT */
         tcp_twstart(stack, tp); /* tp is gone */
-        return false;
-    case TCPS_TIME_WAIT:
-        tcp_output(stack, tp);
-        tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
         return false;
     default:
         break;
@@ -599,8 +591,7 @@ static bool tcp_syn_in_window(struct tcpc_stack *stack, struct tcpcb *tp, struct
         tcp_output(stack, tp);
         return true;
     }
-    if (tp->state == TCPS_SYN_RECEIVED && !tp->parent && s->seq == tp->irs &&
-        (s->flags & TH_ACK)) {
+    if (tp->state == TCPS_SYN_RECEIVED && !tp->parent && s->seq == tp->irs && (s->flags & TH_ACK)) {
         /* Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK.
          * Its SYN is the one we already have, so it is trimmed as old (as
          * FreeBSD does) and its ACK completes our side of the handshake. */
@@ -642,11 +633,6 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         return;
     if ((s->flags & TH_SYN) && tcp_syn_in_window(stack, tp, s))
         return;
-    if (tp->state == TCPS_TIME_WAIT && (s->flags & TH_FIN) && s->seq + s->tlen + 1 == tp->rcv_nxt)
-        /* RFC 9293 3.10.7.4, TIME-WAIT: a retransmission of the peer's FIN
-         * is acknowledged (the trim below answers the duplicate) and the
-         * 2 MSL timeout restarted. */
-        tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
     if (!tcp_trim_to_window(stack, tp, s))
         return;
     tcp_update_ts_recent(stack, tp, s, orig_seq);
@@ -723,8 +709,8 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
  * have sent and not yet had acknowledged. */
 void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
 {
-    struct tcpcb *tp = demux_lookup_exact(stack, &icmp->quoted_dst, icmp->quoted_dport, &icmp->quoted_src,
-                                    icmp->quoted_sport);
+    struct tcpcb *tp = demux_lookup_exact(stack, &icmp->quoted_dst, icmp->quoted_dport,
+                                          &icmp->quoted_src, icmp->quoted_sport);
     if ((!tp || tp->state == TCPS_LISTEN) && syncache_unreach(stack, icmp))
         return; /* it concerned a half-open connection */
     if (!tp || tp->state == TCPS_LISTEN || tp->fport != icmp->quoted_dport ||

@@ -28,8 +28,6 @@ static int tcp_list_pcbs(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
             .snd_queue = tp->snd.len,
             .rcv_queue = tp->rcv.len,
         };
-        if (tp->state == TCPS_TIME_WAIT && tp->t_deadline[TT_2MSL] > stack->now)
-            ci.expires_in = tp->t_deadline[TT_2MSL] - stack->now;
         int stop = fn(ctx, &ci);
         if (stop)
             return stop;

@@ -4,6 +4,7 @@
  */
 #include "tcp/tcp_subr.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -207,8 +208,15 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
     free(tp);
 }
 
+void tcp_tunables_changed(struct tcpc_stack *stack)
+{
+    demux_set_portrange(stack);
+}
+
 void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_state state)
 {
+    /* TIME_WAIT is never a control block: tcp_twstart hands it to timewait.c. */
+    assert(state != TCPS_TIME_WAIT);
     if (state == TCPS_ESTABLISHED && tp->state < TCPS_ESTABLISHED) {
         STAT_INC(stack, tcps_connects);
         tcp_timer_stop(stack, tp, TT_KEEP);

@@ -97,9 +97,10 @@ static bool tcp_timer_keep(struct tcpc_stack *stack, struct tcpcb *tp)
 
 static bool tcp_timer_2msl(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    /* TIME_WAIT is over, or an orphan sat in FIN_WAIT_2 waiting for a FIN
-     * that is not coming. */
-    if (tp->state != TCPS_TIME_WAIT && tp->state != TCPS_FIN_WAIT_2)
+    /* An orphan sat in FIN_WAIT_2 waiting for a FIN that is not coming
+     * (FreeBSD's tt_2msl plays the same part). TIME_WAIT itself is a
+     * compressed record with its own clock (timewait.c). */
+    if (tp->state != TCPS_FIN_WAIT_2)
         return true;
     tcp_close(stack, tp);
     return false;

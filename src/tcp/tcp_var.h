@@ -30,7 +30,7 @@ enum tcp_timer_kind {
     TT_PERSIST,
     TT_KEEP, /* connection-establishment timeout */
     TT_DELACK,
-    TT_2MSL,
+    TT_2MSL, /* FIN_WAIT_2 of an orphan (TIME_WAIT has its own clock) */
     TT_COUNT
 };
 
@@ -135,11 +135,11 @@ struct tcp_state {
     struct tcpcb *notify_head; /* sockets whose readiness may have changed */
     tcpc_event_fn event_cb;
     void *event_ctx;
-    uint8_t isn_key[16]; /* RFC 6528 secret */
-    struct pcbinfo *pcb;          /* connection tables */
-    struct tcpcb *all; /* every control block (all_next list) */
-    uint8_t *segbuf;   /* payload staging for output (ring may wrap) */
-    uint32_t nconns;   /* control blocks alive, with or without sd */
+    uint8_t isn_key[16];       /* RFC 6528 secret */
+    struct pcbinfo *pcb;       /* connection tables */
+    struct tcpcb *all;         /* every control block (all_next list) */
+    uint8_t *segbuf;           /* payload staging for output (ring may wrap) */
+    uint32_t nconns;           /* control blocks alive, with or without sd */
     struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
     struct tw_state *tw;       /* compressed TIME_WAIT (src/tcp/timewait.c) */
 };
