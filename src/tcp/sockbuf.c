@@ -22,7 +22,6 @@ void sb_free(struct sockbuf *sb)
     free(sb->buf);
     sb->buf = NULL;
     sb->cap = sb->len = sb->head = 0;
-    sb->nranges = 0;
 }
 
 /* Copies n bytes into the ring at logical offset off from head. */
@@ -73,14 +72,14 @@ uint32_t sb_read(struct sockbuf *sb, void *out, uint32_t n)
 }
 
 /* Merges [start, end) into the sorted, disjoint range list. */
-static int sb_ranges_add(struct sockbuf *sb, uint32_t start, uint32_t end)
+static int sb_ranges_add(struct sb_reass *ra, uint32_t start, uint32_t end)
 {
     struct sb_range merged = {start, end};
     struct sb_range kept[SB_MAXRANGES + 1];
     unsigned n = 0;
     bool placed = false;
-    for (unsigned i = 0; i < sb->nranges; i++) {
-        struct sb_range r = sb->ranges[i];
+    for (unsigned i = 0; i < ra->nranges; i++) {
+        struct sb_range r = ra->ranges[i];
         if (r.end < merged.start) {
             kept[n++] = r;
         } else if (merged.end < r.start) {
@@ -98,47 +97,47 @@ static int sb_ranges_add(struct sockbuf *sb, uint32_t start, uint32_t end)
         kept[n++] = merged;
     if (n > SB_MAXRANGES)
         return -ENOBUFS;
-    memcpy(sb->ranges, kept, n * sizeof(kept[0]));
-    sb->nranges = (uint8_t)n;
+    memcpy(ra->ranges, kept, n * sizeof(kept[0]));
+    ra->nranges = (uint8_t)n;
     return 0;
 }
 
-int sb_place(struct sockbuf *sb, uint32_t off, const void *data, uint32_t n)
+int sb_place(struct sockbuf *sb, struct sb_reass *ra, uint32_t off, const void *data, uint32_t n)
 {
     if (n == 0)
         return 0;
     if ((uint64_t)sb->len + off + n > sb->cap)
         return -ENOBUFS;
-    int err = sb_ranges_add(sb, off, off + n);
+    int err = sb_ranges_add(ra, off, off + n);
     if (err)
         return err;
     sb_write_at(sb, sb->len + off, data, n);
     return 0;
 }
 
-uint32_t sb_absorb(struct sockbuf *sb, uint32_t appended)
+uint32_t sb_absorb(struct sockbuf *sb, struct sb_reass *ra, uint32_t appended)
 {
     uint32_t gained = 0;
     /* Ranges were relative to the old in-order end; shift them back. */
     unsigned n = 0;
-    for (unsigned i = 0; i < sb->nranges; i++) {
-        struct sb_range r = sb->ranges[i];
+    for (unsigned i = 0; i < ra->nranges; i++) {
+        struct sb_range r = ra->ranges[i];
         if (r.end <= appended)
             continue; /* wholly covered by what was appended */
         r.start = r.start > appended ? r.start - appended : 0;
         r.end -= appended;
-        sb->ranges[n++] = r;
+        ra->ranges[n++] = r;
     }
-    sb->nranges = (uint8_t)n;
-    while (sb->nranges > 0 && sb->ranges[0].start == 0) {
-        uint32_t take = sb->ranges[0].end;
+    ra->nranges = (uint8_t)n;
+    while (ra->nranges > 0 && ra->ranges[0].start == 0) {
+        uint32_t take = ra->ranges[0].end;
         sb->len += take;
         gained += take;
-        memmove(sb->ranges, sb->ranges + 1, (sb->nranges - 1) * sizeof(sb->ranges[0]));
-        sb->nranges--;
-        for (unsigned i = 0; i < sb->nranges; i++) {
-            sb->ranges[i].start -= take;
-            sb->ranges[i].end -= take;
+        memmove(ra->ranges, ra->ranges + 1, (ra->nranges - 1) * sizeof(ra->ranges[0]));
+        ra->nranges--;
+        for (unsigned i = 0; i < ra->nranges; i++) {
+            ra->ranges[i].start -= take;
+            ra->ranges[i].end -= take;
         }
     }
     return gained;

@@ -31,8 +31,13 @@ struct sockbuf {
     uint32_t cap;  /* bytes of buf */
     uint32_t head; /* offset of the first byte */
     uint32_t len;  /* in-order bytes held */
+};
+
+/* The out-of-order islands of a receive buffer (the send side has none,
+ * so it does not carry the list). */
+struct sb_reass {
     uint8_t nranges;
-    struct sb_range ranges[SB_MAXRANGES]; /* receive side only, sorted */
+    struct sb_range ranges[SB_MAXRANGES]; /* sorted, disjoint */
 };
 
 /* Allocates cap bytes; -ENOMEM. Called when a connection is created. */
@@ -61,10 +66,10 @@ uint32_t sb_read(struct sockbuf *sb, void *out, uint32_t n);
  * end (off > 0: out of order). Returns 0, or -ENOBUFS when off + n runs
  * past the buffer or the range list is full (the caller drops the segment).
  */
-int sb_place(struct sockbuf *sb, uint32_t off, const void *data, uint32_t n);
+int sb_place(struct sockbuf *sb, struct sb_reass *ra, uint32_t off, const void *data, uint32_t n);
 
 /* After in-order data was appended, absorbs out-of-order ranges that now
  * touch the in-order end; returns the bytes that became in-order. */
-uint32_t sb_absorb(struct sockbuf *sb, uint32_t appended);
+uint32_t sb_absorb(struct sockbuf *sb, struct sb_reass *ra, uint32_t appended);
 
 #endif

@@ -536,18 +536,18 @@ static bool tcp_data_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     }
     if (s->seq == tp->rcv_nxt) {
         uint32_t n = sb_append(&tp->rcv, s->data, s->tlen);
-        bool had_holes = tp->rcv.nranges > 0;
-        n += sb_absorb(&tp->rcv, n);
+        bool had_holes = tp->rcv_reass.nranges > 0;
+        n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
         tp->rcv_nxt += n;
         STAT_INC(stack, tcps_rcvpack);
         STAT_ADD(stack, tcps_rcvbyte, s->tlen);
         tcp_ack_policy(stack, tp, !had_holes);
         tcp_notify(stack, tp);
-        return tp->rcv.nranges == 0;
+        return tp->rcv_reass.nranges == 0;
     }
     STAT_INC(stack, tcps_rcvoopack);
     STAT_ADD(stack, tcps_rcvoobyte, s->tlen);
-    if (sb_place(&tp->rcv, s->seq - tp->rcv_nxt, s->data, s->tlen) != 0)
+    if (sb_place(&tp->rcv, &tp->rcv_reass, s->seq - tp->rcv_nxt, s->data, s->tlen) != 0)
         stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "reassembly ranges exhausted");
     tp->t_flags |= TF_ACKNOW; /* a duplicate ACK tells the peer about the hole */
     return false;

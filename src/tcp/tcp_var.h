@@ -15,6 +15,7 @@
 #ifndef TCPCORE_TCP_TCP_VAR_H
 #define TCPCORE_TCP_TCP_VAR_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -108,6 +109,7 @@ struct tcpcb {
 
     /* Socket side */
     struct sockbuf snd, rcv;
+    struct sb_reass rcv_reass; /* out-of-order data held in rcv */
     uint32_t snd_bufsize, rcv_bufsize;
     int so_error;              /* positive errno, reported once */
     int linger;                /* SO_LINGER seconds, -1: off */
@@ -126,6 +128,11 @@ struct tcpcb {
     /* Addressing in the PCB tables (src/pcb), owned by this tcpcb */
     struct inpcb *inp;
 };
+
+/* A full connection, buffers aside, fits in eight cache lines; the compact
+ * forms (SYN cache entries, TIME_WAIT records) exist so that the states
+ * that come in floods never pay this. */
+static_assert(sizeof(struct tcpcb) <= 512, "a tcpcb stays within 512 bytes");
 
 /* Per-stack TCP state. */
 struct tcp_state {
