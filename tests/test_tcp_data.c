@@ -242,6 +242,26 @@ static void test_nagle(void **state)
     h_free(h);
 }
 
+/* RFC 9293 3.8.6.2.1: sender SWS avoidance holds a small usable window
+ * back, but not forever: with nothing in flight, the override timeout (the
+ * persist timer, at the RTO: here the 200 ms floor) sends what fits. */
+static void test_sws_override_timer(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_plain(h);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 100));
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(1000, 'a'), 1000), 1000);
+    h_expect_nothing(h); /* 100 bytes of window is too little to be worth it */
+    h_advance(h, 200 * MSEC - 1);
+    h_expect_nothing(h);
+    h_advance(h, 1);
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .len = 100));
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sndprobe"), 0); /* not a zero-window probe */
+    h_free(h);
+}
+
 /* A full segment is never held by Nagle. */
 static void test_nagle_full_segments_go(void **state)
 {
@@ -292,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_zero_window_probe_accepted),
         cmocka_unit_test(test_nagle),
         cmocka_unit_test(test_nagle_full_segments_go),
+        cmocka_unit_test(test_sws_override_timer),
         cmocka_unit_test(test_send_acked),
     };
     return cmocka_run_group_tests_name("tcp_data", tests, NULL, NULL);

@@ -281,11 +281,16 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
 /* Data waits behind a zero window: make sure the persist timer probes it. */
 static void tcp_maybe_persist(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    if (tp->snd_wnd != 0 || tcp_syn_unacked(tp) || tcp_timer_active(tp, TT_REXMT) ||
-        tcp_timer_active(tp, TT_PERSIST))
+    /* Queued data with nothing in flight and no timer would wait for the
+     * peer forever, whether a zero window or sender SWS avoidance (RFC 9293
+     * 3.8.6.2.1's override timeout) held it back: the persist timer covers
+     * both, as in FreeBSD. */
+    if (tcp_syn_unacked(tp) || tcp_timer_active(tp, TT_REXMT) || tcp_timer_active(tp, TT_PERSIST))
         return;
     uint32_t seq0 = tcp_sb_seq0(tp);
-    if (tp->snd.len > tp->snd_nxt - seq0 || (tp->t_flags & TF_NEEDFIN))
+    bool unsent = tp->snd.len > tp->snd_nxt - seq0;
+    bool fin_unsent = (tp->t_flags & (TF_NEEDFIN | TF_SENTFIN)) == TF_NEEDFIN;
+    if (unsent || fin_unsent)
         tcp_timer_set(stack, tp, TT_PERSIST, tcp_rexmt_timeout(stack, tp));
 }
 

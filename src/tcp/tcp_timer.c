@@ -68,11 +68,15 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
 static bool tcp_timer_persist(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     STAT_INC(stack, tcps_persisttimeo);
-    if (tp->t_rxtshift < TCP_MAXRXTSHIFT)
-        tp->t_rxtshift++;
-    STAT_INC(stack, tcps_sndprobe);
+    bool shut = tp->snd_wnd == 0;
+    if (shut) {
+        if (tp->t_rxtshift < TCP_MAXRXTSHIFT)
+            tp->t_rxtshift++;
+        STAT_INC(stack, tcps_sndprobe);
+    }
+    /* With an open window this is the SWS override: send what fits. */
     tcp_output_force(stack, tp);
-    if (tp->snd_wnd == 0) {
+    if (shut) {
         /* Probing a shut window is not retransmitting (RFC 1122 4.2.2.17:
          * as long as the peer answers, the connection stays). As in
          * FreeBSD, the probe leaves snd_nxt where the window ends, so the
