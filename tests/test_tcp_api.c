@@ -4,6 +4,7 @@
  * backlog: its overflow is counted in tcps_listendrop and the connections
  * over it never reach accept.
  */
+#include "tcpcore/listing.h"
 #include "test_tcp_fixture.h"
 
 static void test_ebadf(void **state)
@@ -188,6 +189,75 @@ static void test_close_listener_with_queue(void **state)
     h_free(h);
 }
 
+struct listing {
+    unsigned n;
+    struct tcpc_conninfo rec[8];
+};
+
+static int collect(void *ctx, const struct tcpc_conninfo *ci)
+{
+    struct listing *l = ctx;
+    if (l->n < 8)
+        l->rec[l->n] = *ci;
+    l->n++;
+    return 0;
+}
+
+static const struct tcpc_conninfo *find_sd(const struct listing *l, int sd)
+{
+    for (unsigned i = 0; i < l->n && i < 8; i++)
+        if (l->rec[i].sd == sd)
+            return &l->rec[i];
+    fail_msg("descriptor %d not in the listing", sd);
+    return NULL;
+}
+
+/* The netstat view: every socket with its state and 4-tuple; a connection
+ * reset while its descriptor is open keeps its 4-tuple in the listing (out
+ * of the lookup tables) until the descriptor is closed. */
+static void test_listing(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
+    struct listing l = {0};
+    assert_int_equal(tcpc_list_connections(h->stack, collect, &l), 0);
+    assert_int_equal(l.n, 2);
+    const struct tcpc_conninfo *ls = find_sd(&l, c.lsd);
+    assert_string_equal(tcpc_state_name(ls->state), "LISTEN");
+    assert_int_equal(ls->kind, TCPC_CONN_PCB);
+    assert_int_equal(ls->lport, h->lport);
+    assert_int_equal(ls->fport, 0);
+    const struct tcpc_conninfo *es = find_sd(&l, c.sd);
+    assert_string_equal(tcpc_state_name(es->state), "ESTABLISHED");
+    assert_true(tcpc_addr_eq(&es->laddr, &h->local) && tcpc_addr_eq(&es->faddr, &h->peer));
+    assert_int_equal(es->lport, h->lport);
+    assert_int_equal(es->fport, h->pport);
+
+    h_inject(h, SEG(.flags = TH_RST, .seq = c.snd));
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(tcpc_list_connections(h->stack, collect, &l), 0);
+    assert_int_equal(l.n, 2);
+    es = find_sd(&l, c.sd);
+    assert_string_equal(tcpc_state_name(es->state), "CLOSED");
+    assert_true(tcpc_addr_eq(&es->laddr, &h->local) && tcpc_addr_eq(&es->faddr, &h->peer));
+    assert_int_equal(es->lport, h->lport);
+    assert_int_equal(es->fport, h->pport);
+    struct tcpc_addr a;
+    uint16_t port;
+    assert_int_equal(tcpc_getpeername(h->stack, c.sd, &a, &port), -ENOTCONN);
+    /* The 4-tuple is free again: the same peer can connect anew. */
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 5000));
+    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
+
+    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(tcpc_list_connections(h->stack, collect, &l), 0);
+    for (unsigned i = 0; i < l.n; i++)
+        assert_int_not_equal(l.rec[i].sd, c.sd);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_descriptors),
         cmocka_unit_test(test_listen_backlog_overflow),
         cmocka_unit_test(test_close_listener_with_queue),
+        cmocka_unit_test(test_listing),
     };
     return cmocka_run_group_tests_name("tcp_api", tests, NULL, NULL);
 }

@@ -238,11 +238,11 @@ void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp)
         tcb_free(stack, tp);
         return;
     }
-    /* The descriptor still refers to it: keep it (out of the tables, so the
-     * 4-tuple is free again) until the application closes it. */
+    /* The descriptor still refers to it: keep it until the application
+     * closes it, out of the tables (the 4-tuple is free for others) but
+     * still holding its 4-tuple, so the listing shows what it was
+     * (FreeBSD's INP_INHASHLIST lesson). */
     demux_remove(stack, tp);
-    tp->bound = 0;
-    tp->fport = 0;
     tcp_notify(stack, tp);
 }
 

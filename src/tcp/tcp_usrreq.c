@@ -468,7 +468,7 @@ int tcpc_getpeername(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, u
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    if (!tp->fport)
+    if (!tp->fport || tp->state == TCPS_CLOSED)
         return -ENOTCONN;
     *addr = tp->faddr;
     *port = tp->fport;
