@@ -33,6 +33,17 @@ typedef void (*tcpc_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
  * Same lifetime rule as the output callback. */
 typedef void (*tcpc_trace_fn)(void *ctx, const char *line);
 
+/*
+ * Optional: the flow hash the NIC computes for received packets (RSS,
+ * usually Toeplitz), as a function of a flow seen from our side: the
+ * peer's address and port, then ours. When set, the connection tables hash
+ * every 4-tuple with it instead of their keyed SipHash, so that
+ * tcpc_input_hash can pass the NIC's value and save the per-packet hash (as
+ * FreeBSD's in_pcblookup_mbuf does). It must agree exactly with the NIC.
+ */
+typedef uint32_t (*tcpc_flow_hash_fn)(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                                      const struct tcpc_addr *laddr, uint16_t lport);
+
 #define TCPC_MAX_LOCAL_ADDRS 16
 
 struct tcpc_config {
@@ -44,7 +55,9 @@ struct tcpc_config {
      * dropped (ips_notlocal) unless a socket asked for IP_BINDANY. */
     struct tcpc_addr local_addrs[TCPC_MAX_LOCAL_ADDRS];
     unsigned nlocal_addrs;
-    uint32_t mtu; /* link MTU; MSS derives from it. Default 1500. */
+    uint32_t mtu;                /* link MTU; MSS derives from it. Default 1500. */
+    tcpc_flow_hash_fn flow_hash; /* optional, see tcpc_flow_hash_fn */
+    void *flow_hash_ctx;
     /* Randomness. With use_seed, every secret and random choice derives from
      * seed, so a run replays exactly (tests, fuzzing, benchmarks). Without
      * it, secrets come from the system's random source (libsodium). */
@@ -78,6 +91,14 @@ void tcpc_stack_del(struct tcpc_stack *stack);
  * call's is taken as that previous time.
  */
 void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len);
+
+/*
+ * As tcpc_input, with the flow hash the NIC reported for the packet. Only
+ * meaningful with cfg.flow_hash set (otherwise the hash is ignored); a
+ * wrong hash makes the packet miss its connection, as it would in FreeBSD.
+ */
+void tcpc_input_hash(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len,
+                     uint32_t flow_hash);
 
 /* Runs every timer due at or before now (retransmissions, delayed ACKs,
  * TIME_WAIT expiry, secret rotation). */

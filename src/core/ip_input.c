@@ -78,7 +78,7 @@ static void ip_input_icmp(struct tcpc_stack *stack, const struct ip_repr *ip, co
     tcp_ctlinput(stack, &icmp);
 }
 
-void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len)
+void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len, const uint32_t *flow)
 {
     struct ip_repr ip;
     STAT_INC(stack, ips_total);
@@ -107,7 +107,7 @@ void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len)
         ip_input_icmp(stack, &ip, payload);
         return;
     }
-    tcp_input(stack, &ip, payload, ip.payload_len);
+    tcp_input(stack, &ip, payload, ip.payload_len, flow);
 }
 
 int ip_output_tcp(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *tcp)

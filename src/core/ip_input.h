@@ -16,7 +16,8 @@
 
 struct tcpc_stack;
 
-void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len);
+/* flow: the NIC's flow hash for the packet, or NULL (see tcpc_input_hash). */
+void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len, const uint32_t *flow);
 
 /*
  * Emits one TCP segment: ip gives addresses, TTL, DF and flow label; tcp the

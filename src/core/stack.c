@@ -76,7 +76,14 @@ static void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
 void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len)
 {
     stack_set_now(stack, now);
-    ip_input(stack, pkt, len);
+    ip_input(stack, pkt, len, NULL);
+}
+
+void tcpc_input_hash(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len,
+                     uint32_t flow_hash)
+{
+    stack_set_now(stack, now);
+    ip_input(stack, pkt, len, stack->cfg.flow_hash ? &flow_hash : NULL);
 }
 
 void tcpc_advance(struct tcpc_stack *stack, tcpc_time_t now)

@@ -42,7 +42,7 @@ void tcp_destroy(struct tcpc_stack *stack);
 
 /* A segment of seglen bytes that arrived in the IP packet described by ip. */
 void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *seg,
-               size_t seglen);
+               size_t seglen, const uint32_t *flow);
 
 /* An ICMP error quoting a TCP segment we sent. */
 void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp);

@@ -21,6 +21,13 @@ static bool demux_is_local(void *ctx, const struct tcpc_addr *a)
     return tcpc_addr_is_local(ctx, a);
 }
 
+/* The PCB layer's view of the embedder's flow hash. */
+static uint32_t demux_flow_hash(void *ctx, const struct pcb_tuple *t)
+{
+    const struct tcpc_stack *stack = ctx;
+    return stack->cfg.flow_hash(stack->cfg.flow_hash_ctx, &t->faddr, t->fport, &t->laddr, t->lport);
+}
+
 int demux_init(struct tcpc_stack *stack)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
@@ -37,7 +44,10 @@ int demux_init(struct tcpc_stack *stack)
         .is_local_ctx = stack,
     };
     int err = pcbinfo_init(info, &p, &stack->rand, stack->now);
+    if (!err && stack->cfg.flow_hash)
+        err = pcb_set_flow_hash(info, demux_flow_hash, stack);
     if (err) {
+        pcbinfo_destroy(info);
         free(info);
         return err;
     }
@@ -163,11 +173,12 @@ static_assert(DEMUX_REF_NONE == PCB_REF_NONE, "the engine's name for no referenc
 
 struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
                               uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport,
-                              uint32_t *twref)
+                              const uint32_t *flow, uint32_t *twref)
 {
     struct pcbinfo *info = demux_info(stack);
     struct pcb_tuple t = {.faddr = *faddr, .laddr = *laddr, .fport = fport, .lport = lport};
-    uint32_t ref = pcb_lookup_ref(info, &t, PCB_LOOKUP_WILDCARD, 0);
+    unsigned flags = PCB_LOOKUP_WILDCARD | (flow ? PCB_LOOKUP_HASH : 0);
+    uint32_t ref = pcb_lookup_ref(info, &t, flags, flow ? pcb_hash_rss(*flow) : 0);
     unsigned kind = PCB_REF_KIND(ref);
     *twref = kind == PCB_KIND_TIMEWAIT || kind == PCB_KIND_TIMEWAIT_WIDE ? ref : PCB_REF_NONE;
     struct inpcb *inp = pcb_from_ref(info, ref);

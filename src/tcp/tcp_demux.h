@@ -54,9 +54,10 @@ struct tcpcb *demux_lookup(struct tcpc_stack *stack, const struct tcpc_addr *fad
  * (timewait.c) rather than a connection: NULL with the record's exact-table
  * reference in *twref (DEMUX_REF_NONE otherwise). */
 #define DEMUX_REF_NONE 0u
+/* flow, when not NULL, is the NIC's flow hash for the packet. */
 struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
                               uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport,
-                              uint32_t *twref);
+                              const uint32_t *flow, uint32_t *twref);
 struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
                                  uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport);
 

@@ -669,14 +669,15 @@ static int tcp_parse_segment(struct tcpc_stack *stack, const struct ip_repr *ip,
 }
 
 void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *seg,
-               size_t seglen)
+               size_t seglen, const uint32_t *flow)
 {
     struct tcp_seg s;
     if (tcp_parse_segment(stack, ip, seg, seglen, &s) < 0)
         return;
     STAT_INC(stack, tcps_rcvtotal);
     uint32_t twref;
-    struct tcpcb *tp = demux_lookup_tw(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, &twref);
+    struct tcpcb *tp =
+        demux_lookup_tw(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, flow, &twref);
     if (twref != DEMUX_REF_NONE) {
         /* A compressed TIME_WAIT record (timewait.c) holds the 4-tuple. An
          * acceptable SYN closes it and starts over at the listener. */

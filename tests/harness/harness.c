@@ -79,6 +79,7 @@ struct harness *h_new(const struct h_opts *opts)
     memset(cfg.seed, opts->seed ? opts->seed : 0x5a, sizeof(cfg.seed));
     if (opts->mtu)
         cfg.mtu = opts->mtu;
+    cfg.flow_hash = opts->flow_hash;
     h_apply_sysctls(&cfg, opts->sysctls);
     assert_int_equal(tcpc_stack_new(&cfg, h->now, &h->stack), 0);
     tcpc_set_event_cb(h->stack, h_event, h);
@@ -146,6 +147,13 @@ void h_inject(struct harness *h, struct seg s)
     uint8_t buf[9216 + 120];
     size_t len = h_build(h, s, buf, sizeof(buf));
     tcpc_input(h->stack, h->now, buf, len);
+}
+
+void h_inject_hash(struct harness *h, struct seg s, uint32_t flow)
+{
+    uint8_t buf[9216 + 120];
+    size_t len = h_build(h, s, buf, sizeof(buf));
+    tcpc_input_hash(h->stack, h->now, buf, len, flow);
 }
 
 void h_inject_raw(struct harness *h, const uint8_t *pkt, size_t len)

@@ -72,10 +72,11 @@ struct h_seg {
 };
 
 struct h_opts {
-    bool v6;              /* IPv6 addresses (2001:db8::/32) instead of 198.18.0.0/15 */
-    const char **sysctls; /* "name=value" strings, NULL-terminated */
-    uint32_t mtu;         /* 0: 1500 */
-    uint8_t seed;         /* every seed byte; 0: the default seed */
+    bool v6;                     /* IPv6 addresses (2001:db8::/32) instead of 198.18.0.0/15 */
+    const char **sysctls;        /* "name=value" strings, NULL-terminated */
+    uint32_t mtu;                /* 0: 1500 */
+    uint8_t seed;                /* every seed byte; 0: the default seed */
+    tcpc_flow_hash_fn flow_hash; /* cfg.flow_hash (a stand-in NIC hash) */
 };
 
 struct harness {
@@ -98,6 +99,8 @@ void h_free(struct harness *h);
 
 /* Injects a segment from the peer to the stack. */
 void h_inject(struct harness *h, struct seg s);
+/* Injects a segment with the NIC flow hash `flow` (tcpc_input_hash). */
+void h_inject_hash(struct harness *h, struct seg s, uint32_t flow);
 /* Injects raw bytes as an IP packet. */
 void h_inject_raw(struct harness *h, const uint8_t *pkt, size_t len);
 /* Builds the packet h_inject would send, into buf; returns its length. */
