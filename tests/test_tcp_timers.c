@@ -3,6 +3,7 @@
  * rexmit_min floor, exponential backoff, restart on partial ACKs, Karn's
  * rule, and the retransmission limit (ETIMEDOUT and an RST).
  */
+#include "tcpcore/listing.h"
 #include "test_tcp_fixture.h"
 
 /* A passive open whose handshake took `rtt` (no timestamps, MSS 1460):
@@ -162,6 +163,43 @@ static void test_backoff_kept_until_sample(void **state)
     h_free(h);
 }
 
+/* tcpc_getinfo reports what the timers and sequence space hold. */
+static void test_info_snapshot(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_with_rtt(h, 100 * MSEC);
+    struct tcpc_info i;
+    assert_int_equal(tcpc_getinfo(h->stack, c.sd, &i), 0);
+    assert_string_equal(tcpc_state_name(i.state), "ESTABLISHED");
+    assert_int_equal(i.iss, c.iss);
+    assert_int_equal(i.irs, 1000);
+    assert_int_equal(i.snd_una, c.rcv);
+    assert_int_equal(i.rcv_nxt, 1001);
+    assert_int_equal(i.snd_mss, 1460);
+    assert_int_equal(i.options, 0); /* the peer offered only MSS */
+    assert_int_equal(i.srtt, 100 * MSEC);
+    assert_int_equal(i.rttvar, 50 * MSEC);
+    assert_int_equal(i.rto, 300 * MSEC);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "data", 4), 4);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .data = "data"));
+    expect_rexmit_after(h, 300 * MSEC, c.rcv, "data");
+    assert_int_equal(tcpc_getinfo(h->stack, c.sd, &i), 0);
+    assert_int_equal(i.snd_nxt, c.rcv + 4);
+    assert_int_equal(i.snd_queue, 4);
+    assert_int_equal(i.backoff, 1);
+    assert_int_equal(i.retransmits, 1);
+    assert_int_equal(i.rto, 600 * MSEC);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 4));
+    assert_int_equal(tcpc_getinfo(h->stack, c.sd, &i), 0);
+    assert_int_equal(i.snd_una, c.rcv + 4);
+    assert_int_equal(i.snd_queue, 0);
+    assert_int_equal(i.retransmits, 0); /* progress */
+    assert_int_equal(i.backoff, 1);     /* but no RTT sample (Karn) */
+    assert_int_equal(tcpc_getinfo(h->stack, 63, &i), -EBADF);
+    h_free(h);
+}
+
 /* After TCP_MAXRXTSHIFT (12) retransmissions the connection is dropped:
  * RST to the peer, ETIMEDOUT to the application. */
 static void test_rexmit_limit_drops(void **state)
@@ -228,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_timer_restarts_on_partial_ack),
         cmocka_unit_test(test_karn),
         cmocka_unit_test(test_backoff_kept_until_sample),
+        cmocka_unit_test(test_info_snapshot),
         cmocka_unit_test(test_rexmit_limit_drops),
         cmocka_unit_test(test_rto_go_back),
     };

@@ -111,6 +111,31 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
 /* The socket's current readiness (TCPC_EV_* bits); -EBADF for a bad sd. */
 int tcpc_poll(struct tcpc_stack *stack, int sd);
 
+/*
+ * A snapshot of a connection, like Linux's TCP_INFO: state, sequence
+ * space, windows (scaled, in bytes), the negotiated options, round-trip
+ * estimates and retransmissions. Times are microseconds.
+ */
+struct tcpc_info {
+    uint8_t state; /* tcpc_state_name() */
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t options; /* TCPC_INFO_* */
+    uint32_t snd_una, snd_nxt, snd_max, iss;
+    uint32_t rcv_nxt, irs;
+    uint32_t snd_wnd, rcv_wnd, snd_cwnd, snd_ssthresh;
+    uint32_t snd_mss;              /* payload bytes per segment we send */
+    uint32_t snd_queue, rcv_queue; /* bytes buffered */
+    tcpc_time_t srtt, rttvar, rto;
+    uint32_t backoff;     /* current RTO backoff shift */
+    uint32_t retransmits; /* timeouts since the last ACK of new data */
+};
+#define TCPC_INFO_TIMESTAMPS 0x01
+#define TCPC_INFO_WSCALE     0x02
+#define TCPC_INFO_SACK       0x04
+
+/* Fills *info for sd. -EBADF. Any state; a listener reports only its state. */
+int tcpc_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info);
+
 /* Local and peer address of a socket. -EBADF, -ENOTCONN (peer). */
 int tcpc_getsockname(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, uint16_t *port);
 int tcpc_getpeername(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, uint16_t *port);

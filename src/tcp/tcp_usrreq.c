@@ -453,6 +453,50 @@ int tcpc_poll(struct tcpc_stack *stack, int sd)
     return (int)tcp_readiness(tp);
 }
 
+static uint8_t usr_info_options(const struct tcpcb *tp)
+{
+    uint8_t o = 0;
+    if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP))
+        o |= TCPC_INFO_TIMESTAMPS;
+    if ((tp->t_flags & (TF_REQ_SCALE | TF_RCVD_SCALE)) == (TF_REQ_SCALE | TF_RCVD_SCALE))
+        o |= TCPC_INFO_WSCALE;
+    if (tp->t_flags & TF_SACK_PERMIT)
+        o |= TCPC_INFO_SACK;
+    return o;
+}
+
+int tcpc_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
+{
+    const struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    *info = (struct tcpc_info){
+        .state = tp->state,
+        .snd_wscale = tp->snd_scale,
+        .rcv_wscale = tp->rcv_scale,
+        .options = usr_info_options(tp),
+        .snd_una = tp->snd_una,
+        .snd_nxt = tp->snd_nxt,
+        .snd_max = tp->snd_max,
+        .iss = tp->iss,
+        .rcv_nxt = tp->rcv_nxt,
+        .irs = tp->irs,
+        .snd_wnd = tp->snd_wnd,
+        .rcv_wnd = tcp_rcv_space(tp),
+        .snd_cwnd = tp->snd_cwnd,
+        .snd_ssthresh = tp->snd_ssthresh,
+        .snd_mss = tp->t_maxseg,
+        .snd_queue = tp->snd.len,
+        .rcv_queue = tp->rcv.len,
+        .srtt = tp->t_srtt,
+        .rttvar = tp->t_rttvar,
+        .rto = tp->t_rxtcur,
+        .backoff = tp->t_rxtshift,
+        .retransmits = tp->t_rxtcount,
+    };
+    return 0;
+}
+
 int tcpc_getsockname(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, uint16_t *port)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
