@@ -258,6 +258,43 @@ static void test_listing(void **state)
     h_free(h);
 }
 
+static int lb_listener(struct harness *h)
+{
+    int sd = fx_socket(h);
+    assert_int_equal(tcpc_setsockopt(h->stack, sd, TCPC_SO_REUSEPORT_LB, 1), 0);
+    assert_int_equal(tcpc_bind(h->stack, sd, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, sd, 64), 0);
+    return sd;
+}
+
+static unsigned accept_all(struct harness *h, int lsd)
+{
+    unsigned n = 0;
+    while (tcpc_accept(h->stack, lsd, NULL, NULL) >= 0)
+        n++;
+    return n;
+}
+
+/* SO_REUSEPORT_LB (FreeBSD): listeners sharing a port form a group, and
+ * each new connection goes to one member chosen by its 4-tuple hash. */
+static void test_reuseport_lb_spreads(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int a = lb_listener(h), b = lb_listener(h);
+    for (uint16_t i = 0; i < 32; i++) {
+        h->pport = (uint16_t)(41000 + i);
+        h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
+        struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
+        h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));
+        h_expect_nothing(h);
+    }
+    unsigned na = accept_all(h, a), nb = accept_all(h, b);
+    assert_int_equal(na + nb, 32);
+    assert_true(na > 0 && nb > 0);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_listen_backlog_overflow),
         cmocka_unit_test(test_close_listener_with_queue),
         cmocka_unit_test(test_listing),
+        cmocka_unit_test(test_reuseport_lb_spreads),
     };
     return cmocka_run_group_tests_name("tcp_api", tests, NULL, NULL);
 }
