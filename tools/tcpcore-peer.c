@@ -34,6 +34,7 @@
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
 #include "tun.h"
+#include "peer_stream.h"
 
 #define PEER_CHUNK 65536
 
@@ -92,18 +93,6 @@ static void usage(void)
     exit(2);
 }
 
-static uint64_t parse_num(const char *what, const char *text, uint64_t max)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 0);
-    if (errno || end == text || *end || v > max || text[0] == '-') {
-        fprintf(stderr, "tcpcore-peer: bad %s \"%s\"\n", what, text);
-        exit(2);
-    }
-    return v;
-}
-
 static void parse_args(int argc, char **argv, struct peer_opts *o)
 {
     *o = (struct peer_opts){.tun = "tun0", .seed = 1, .timeout_sec = 60, .mtu = 1500};
@@ -115,60 +104,32 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
         else if (!strcmp(a, "--tun") && has1)
             o->tun = argv[++i];
         else if (!strcmp(a, "--listen") && has1)
-            o->listen_port = (int)parse_num("port", argv[++i], 65535);
+            o->listen_port = (int)peer_parse_num("tcpcore-peer", "port", argv[++i], 65535);
         else if (!strcmp(a, "--connect") && has2) {
             o->connect_addr = argv[++i];
-            o->connect_port = (int)parse_num("port", argv[++i], 65535);
+            o->connect_port = (int)peer_parse_num("tcpcore-peer", "port", argv[++i], 65535);
         } else if (!strcmp(a, "--send-bytes") && has1)
-            o->send_bytes = parse_num("byte count", argv[++i], UINT64_MAX);
+            o->send_bytes = peer_parse_num("tcpcore-peer", "byte count", argv[++i], UINT64_MAX);
         else if (!strcmp(a, "--seed") && has1)
-            o->seed = parse_num("seed", argv[++i], UINT64_MAX);
+            o->seed = peer_parse_num("tcpcore-peer", "seed", argv[++i], UINT64_MAX);
         else if (!strcmp(a, "--close-first"))
             o->close_first = true;
         else if (!strcmp(a, "--trace"))
             o->trace = true;
         else if (!strcmp(a, "--timeout") && has1)
-            o->timeout_sec = (int)parse_num("timeout", argv[++i], 86400);
+            o->timeout_sec = (int)peer_parse_num("tcpcore-peer", "timeout", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
-            o->bufsize = (int)parse_num("buffer size", argv[++i], 1 << 30);
+            o->bufsize = (int)peer_parse_num("tcpcore-peer", "buffer size", argv[++i], 1 << 30);
         else if (!strcmp(a, "--loss") && has1)
-            o->loss_ppm = (uint32_t)parse_num("loss", argv[++i], 1000000);
+            o->loss_ppm = (uint32_t)peer_parse_num("tcpcore-peer", "loss", argv[++i], 1000000);
         else if (!strcmp(a, "--mtu") && has1)
-            o->mtu = (int)parse_num("MTU", argv[++i], 65535);
+            o->mtu = (int)peer_parse_num("tcpcore-peer", "MTU", argv[++i], 65535);
         else
             usage();
     }
     bool listen = o->listen_port > 0, connect = o->connect_addr && o->connect_port > 0;
     if (!o->addr || listen == connect)
         usage();
-}
-
-/* The sent stream: byte k is byte k%8 of splitmix64(seed + k/8), so any
- * stretch can be produced from its offset alone. kpeer.c has the same. */
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-static void stream_fill(uint64_t seed, uint64_t off, uint8_t *buf, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        uint64_t k = off + i;
-        buf[i] = (uint8_t)(splitmix64(seed + k / 8) >> (8 * (k % 8)));
-    }
-}
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = 0;
 }
 
 static const char *err_name(long err)
@@ -349,7 +310,7 @@ static void peer_send(struct peer *p)
     while (p->sent < p->o.send_bytes) {
         uint64_t left = p->o.send_bytes - p->sent;
         size_t len = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-        stream_fill(p->o.seed, p->sent, buf, len);
+        peer_stream_fill(p->o.seed, p->sent, buf, len);
         ssize_t n = tcpc_send(p->stack, p->sd, buf, len);
         if (n == -EAGAIN)
             return;
@@ -459,8 +420,8 @@ int main(int argc, char **argv)
     crypto_hash_sha256_final(&p.rx_hash, rx);
     crypto_hash_sha256_final(&p.tx_hash, tx);
     char rxh[2 * sizeof(rx) + 1], txh[2 * sizeof(tx) + 1];
-    hex(rx, sizeof(rx), rxh);
-    hex(tx, sizeof(tx), txh);
+    peer_hex(rx, sizeof(rx), rxh);
+    peer_hex(tx, sizeof(tx), txh);
     printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f\n",
            p.sent, p.received, rxh, txh, p.o.close_first ? "first" : "second", secs);
     fflush(stdout);

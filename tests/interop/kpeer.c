@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "peer_stream.h" /* tools/: the stream both peers share */
 
 #define KP_CHUNK 65536
 
@@ -73,18 +74,6 @@ static void usage(void)
     exit(2);
 }
 
-static uint64_t parse_num(const char *what, const char *text, uint64_t max)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 0);
-    if (errno || end == text || *end || v > max || text[0] == '-') {
-        fprintf(stderr, "kpeer: bad %s \"%s\"\n", what, text);
-        exit(2);
-    }
-    return v;
-}
-
 static void parse_args(int argc, char **argv, struct kp *k)
 {
     k->seed = 1;
@@ -95,54 +84,26 @@ static void parse_args(int argc, char **argv, struct kp *k)
         if (!strcmp(a, "--addr") && has1)
             k->addr = argv[++i];
         else if (!strcmp(a, "--listen") && has1)
-            k->listen_port = (int)parse_num("port", argv[++i], 65535);
+            k->listen_port = (int)peer_parse_num("kpeer", "port", argv[++i], 65535);
         else if (!strcmp(a, "--connect") && has2) {
             k->connect_addr = argv[++i];
-            k->connect_port = (int)parse_num("port", argv[++i], 65535);
+            k->connect_port = (int)peer_parse_num("kpeer", "port", argv[++i], 65535);
         } else if (!strcmp(a, "--send-bytes") && has1)
-            k->send_bytes = parse_num("byte count", argv[++i], UINT64_MAX);
+            k->send_bytes = peer_parse_num("kpeer", "byte count", argv[++i], UINT64_MAX);
         else if (!strcmp(a, "--seed") && has1)
-            k->seed = parse_num("seed", argv[++i], UINT64_MAX);
+            k->seed = peer_parse_num("kpeer", "seed", argv[++i], UINT64_MAX);
         else if (!strcmp(a, "--close-first"))
             k->close_first = true;
         else if (!strcmp(a, "--timeout") && has1)
-            k->timeout_sec = (int)parse_num("timeout", argv[++i], 86400);
+            k->timeout_sec = (int)peer_parse_num("kpeer", "timeout", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
-            k->bufsize = (int)parse_num("buffer size", argv[++i], 1 << 30);
+            k->bufsize = (int)peer_parse_num("kpeer", "buffer size", argv[++i], 1 << 30);
         else
             usage();
     }
     bool listen = k->listen_port > 0, connect = k->connect_addr && k->connect_port > 0;
     if (!k->addr || listen == connect)
         usage();
-}
-
-/* The same stream as tcpcore-peer: byte k is byte k%8 of
- * splitmix64(seed + k/8). */
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-static void stream_fill(uint64_t seed, uint64_t off, uint8_t *buf, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        uint64_t n = off + i;
-        buf[i] = (uint8_t)(splitmix64(seed + n / 8) >> (8 * (n % 8)));
-    }
-}
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = 0;
 }
 
 /* Parses text with port into ss; returns its length, 0 if not an address. */
@@ -273,7 +234,7 @@ static void kp_send(struct kp *k)
     while (k->sent < k->send_bytes) {
         uint64_t left = k->send_bytes - k->sent;
         size_t len = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-        stream_fill(k->seed, k->sent, buf, len);
+        peer_stream_fill(k->seed, k->sent, buf, len);
         ssize_t n = send(k->fd, buf, len, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
@@ -376,8 +337,8 @@ int main(int argc, char **argv)
     crypto_hash_sha256_final(&k.rx_hash, rx);
     crypto_hash_sha256_final(&k.tx_hash, tx);
     char rxh[2 * sizeof(rx) + 1], txh[2 * sizeof(tx) + 1];
-    hex(rx, sizeof(rx), rxh);
-    hex(tx, sizeof(tx), txh);
+    peer_hex(rx, sizeof(rx), rxh);
+    peer_hex(tx, sizeof(tx), txh);
     printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f\n",
            k.sent, k.received, rxh, txh, k.close_first ? "first" : "second", secs);
     fflush(stdout);
