@@ -20,13 +20,13 @@ enum tcpc_conn_kind {
 };
 
 struct tcpc_conninfo {
-    uint8_t kind;       /* enum tcpc_conn_kind */
-    uint8_t state;      /* RFC 9293 state, TCPS_* order: see tcpc_state_name */
-    int sd;             /* descriptor, or -1 */
+    uint8_t kind;  /* enum tcpc_conn_kind */
+    uint8_t state; /* RFC 9293 state, TCPS_* order: see tcpc_state_name */
+    int sd;        /* descriptor, or -1 */
     struct tcpc_addr laddr, faddr;
     uint16_t lport, fport;
-    uint32_t snd_queue, rcv_queue;  /* bytes queued (PCB only) */
-    tcpc_time_t expires_in;         /* TIME_WAIT: time left; else 0 */
+    uint32_t snd_queue, rcv_queue; /* bytes queued (PCB only) */
+    tcpc_time_t expires_in;        /* TIME_WAIT: time left; else 0 */
 };
 
 /* Called once per record; return non-zero to stop the walk. The record is

@@ -93,17 +93,17 @@ static_assert(sizeof(struct inpcb) == 64, "an inpcb is one cache line");
  * key is the kind's job (struct pcb_kind_ops), so TIME_WAIT and SYN-cache
  * records of any layout can share the table.
  */
-#define PCB_REF_NONE       0u
-#define PCB_KIND_SHIFT     29
-#define PCB_IDX_MASK       ((1u << PCB_KIND_SHIFT) - 1)
-#define PCB_KIND_INPCB     1u
-#define PCB_KIND_TIMEWAIT  2u
-#define PCB_KIND_SYNCACHE  3u
+#define PCB_REF_NONE           0u
+#define PCB_KIND_SHIFT         29
+#define PCB_IDX_MASK           ((1u << PCB_KIND_SHIFT) - 1)
+#define PCB_KIND_INPCB         1u
+#define PCB_KIND_TIMEWAIT      2u
+#define PCB_KIND_SYNCACHE      3u
 #define PCB_KIND_TIMEWAIT_WIDE 4u /* TIME_WAIT records holding a whole pcb_tuple */
-#define PCB_KIND_MAX       8u
-#define PCB_REF(kind, idx) ((uint32_t)(kind) << PCB_KIND_SHIFT | (uint32_t)(idx))
-#define PCB_REF_KIND(ref)  ((ref) >> PCB_KIND_SHIFT)
-#define PCB_REF_IDX(ref)   ((ref)&PCB_IDX_MASK)
+#define PCB_KIND_MAX           8u
+#define PCB_REF(kind, idx)     ((uint32_t)(kind) << PCB_KIND_SHIFT | (uint32_t)(idx))
+#define PCB_REF_KIND(ref)      ((ref) >> PCB_KIND_SHIFT)
+#define PCB_REF_IDX(ref)       ((ref)&PCB_IDX_MASK)
 
 /*
  * What another module provides for its kind of exact-table entry. The
