@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  cmake make gcc clang pkg-config
+  cmake make gcc clang clang-format pkg-config
   libsodium-dev libcmocka-dev libpcap-dev
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
   iproute2           # interop tests: ip netns, ip tuntap
