@@ -706,6 +706,48 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
     tcp_deliver_events(stack);
 }
 
+/* RFC 1191 / RFC 8201: the path is narrower than our segments; resend
+ * what was too big at the size the router reported. */
+static void tcp_mtu_shrink(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t mtu)
+{
+    uint32_t hdrs = (tp->family == TCPC_AF_INET ? IP4_HDR_LEN : IP6_HDR_LEN) + TCP_HDR_LEN;
+    uint32_t mss = mtu > hdrs ? mtu - hdrs : 0;
+    if (mss < (uint32_t)stack->cfg.tun.minmss)
+        mss = (uint32_t)stack->cfg.tun.minmss;
+    if (mss >= tp->t_maxseg)
+        return;
+    tp->t_maxseg = (uint16_t)mss;
+    tp->snd_nxt = tp->snd_una;
+    tcp_output(stack, tp);
+}
+
+/* The errno an ICMP unreachable stands for. */
+static int tcp_icmp_errno(const struct icmp_repr *icmp)
+{
+    bool v6 = icmp->type == ICMP6_UNREACH;
+    if ((!v6 && (icmp->code == 2 || icmp->code == 3)) || (v6 && icmp->code == 4))
+        return ECONNREFUSED; /* protocol or port unreachable */
+    if ((!v6 && icmp->code == 0) || (v6 && icmp->code == 0))
+        return ENETUNREACH;
+    return EHOSTUNREACH;
+}
+
+/* RFC 1122 4.2.3.9 and FreeBSD's tcp_notify: an unreachable is a soft
+ * error. On a working connection, host and network unreachables are
+ * routing hiccups and ignored; otherwise the error is remembered (a later
+ * timeout reports it instead of ETIMEDOUT), and a connection attempt that
+ * has already retransmitted several times gives up on a second error. */
+static void tcp_soft_error(struct tcpc_stack *stack, struct tcpcb *tp, int err)
+{
+    if (TCPS_HAVEESTABLISHED(tp->state) && (err == EHOSTUNREACH || err == ENETUNREACH))
+        return;
+    if (tp->state < TCPS_ESTABLISHED && tp->t_rxtshift > 3 && tp->t_softerror) {
+        tcp_drop(stack, tp, err);
+        return;
+    }
+    tp->t_softerror = err;
+}
+
 /* RFC 5927: believe an ICMP error only if it quotes a sequence number we
  * have sent and not yet had acknowledged. */
 void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
@@ -719,20 +761,9 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error for no segment in flight");
         return;
     }
-    if (icmp->kind == ICMP_KIND_NEEDFRAG) {
-        uint32_t hdrs = (tp->family == TCPC_AF_INET ? IP4_HDR_LEN : IP6_HDR_LEN) + TCP_HDR_LEN;
-        uint32_t mss = icmp->mtu > hdrs ? icmp->mtu - hdrs : 0;
-        if (mss < (uint32_t)stack->cfg.tun.minmss)
-            mss = (uint32_t)stack->cfg.tun.minmss;
-        if (mss < tp->t_maxseg) {
-            tp->t_maxseg = (uint16_t)mss;
-            tp->snd_nxt = tp->snd_una; /* resend what was too big */
-            tcp_output(stack, tp);
-        }
-    } else if (tp->state == TCPS_SYN_SENT) {
-        /* A soft error (RFC 1122 4.2.3.9): remembered, reported if the
-         * connection attempt times out. */
-        tp->so_error = 0;
-    }
+    if (icmp->kind == ICMP_KIND_NEEDFRAG)
+        tcp_mtu_shrink(stack, tp, icmp->mtu);
+    else
+        tcp_soft_error(stack, tp, tcp_icmp_errno(icmp));
     tcp_deliver_events(stack);
 }

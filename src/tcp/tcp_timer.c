@@ -45,7 +45,7 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
      * ACK of a retransmission keeps it while still counting as progress. */
     if (++tp->t_rxtcount > TCP_MAXRXTSHIFT) {
         STAT_INC(stack, tcps_timeoutdrop);
-        tcp_drop(stack, tp, ETIMEDOUT);
+        tcp_drop(stack, tp, tp->t_softerror ? tp->t_softerror : ETIMEDOUT);
         return false;
     }
     if (tp->t_rxtshift < TCP_MAXRXTSHIFT)
@@ -95,7 +95,8 @@ static bool tcp_timer_keep(struct tcpc_stack *stack, struct tcpcb *tp)
     if (TCPS_HAVEESTABLISHED(tp->state))
         return true;
     STAT_INC(stack, tcps_keeptimeo);
-    tcp_drop(stack, tp, ETIMEDOUT);
+    /* An ICMP error seen meanwhile says more than "timed out". */
+    tcp_drop(stack, tp, tp->t_softerror ? tp->t_softerror : ETIMEDOUT);
     return false;
 }
 

@@ -112,6 +112,7 @@ struct tcpcb {
     struct sb_reass rcv_reass; /* out-of-order data held in rcv */
     uint32_t snd_bufsize, rcv_bufsize;
     int so_error;              /* positive errno, reported once */
+    int t_softerror;           /* ICMP error remembered (RFC 1122 4.2.3.9) */
     int linger;                /* SO_LINGER seconds, -1: off */
     uint32_t ev_reported;      /* readiness bits already delivered */
     struct tcpcb *notify_next; /* pending-notification list */
