@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer binary in $1 for $2 seconds, starting from the
-# committed regression inputs (fuzz/regress/<target>), which it never
-# modifies. Exits non-zero if any target crashed.
+# committed regression inputs (fuzz/regress/<target>) and kept corpus
+# (fuzz/corpus/<target>), which it never modifies: new inputs go to the
+# first directory, under build/. Exits non-zero if any target crashed.
 set -uo pipefail
 dir=$1
 seconds=$2
@@ -13,9 +14,10 @@ for bin in "$dir"/fuzz/fuzz_*; do
   corpus="$dir/corpus/$target"
   mkdir -p "$corpus"
   seeds=fuzz/regress/$target
+  kept=fuzz/corpus/$target
   echo "fuzz: $target for ${seconds}s"
   if ! "$bin" -max_total_time="$seconds" -print_final_stats=1 \
-       -artifact_prefix="$dir/crashes/$target-" "$corpus" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} \
+       -artifact_prefix="$dir/crashes/$target-" "$corpus" $( [ -d "$seeds" ] && echo "$seeds") $( [ -d "$kept" ] && echo "$kept") \
        >"$dir/$target.log" 2>&1; then
     echo "fuzz: $target FAILED; see $dir/$target.log and $dir/crashes/" >&2
     tail -30 "$dir/$target.log" >&2
