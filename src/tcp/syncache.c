@@ -517,12 +517,7 @@ static void sc_choose_iss(struct tcpc_stack *stack, struct syncache *sc, struct 
         syncookie_generate(&sc->cookies, &stack->rand, stack->now, &t, e->irs, &p, &e->iss, &e->ts);
         return;
     }
-    struct tcpcb tmp; /* tcp_new_isn reads the 4-tuple only */
-    tmp.laddr = *laddr;
-    tmp.faddr = *faddr;
-    tmp.lport = e->lport;
-    tmp.fport = e->fport;
-    e->iss = tcp_new_isn(stack, &tmp);
+    e->iss = tcp_isn_for(stack, laddr, e->lport, faddr, e->fport);
     e->ts = sc_ms(stack->now) + rand_u32(&stack->rand);
 }
 
@@ -741,11 +736,6 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
         tcb_free(stack, tp);
         return NULL;
     }
-    tp->laddr = ip->dst;
-    tp->lport = th->dport;
-    tp->faddr = ip->src;
-    tp->fport = th->sport;
-    tp->bound = 1;
     tp->state = TCPS_SYN_RECEIVED;
 
     /* When the SYN-ACK went out just once, its send time is known (rto(0)
@@ -807,7 +797,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
 
     tp->parent = l;
     l->q_incomplete++;
-    demux_insert(stack, tp);
+    demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport);
     return tp;
 }
 

@@ -3,6 +3,7 @@
  */
 #include "tcp/tcp_demux.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -76,51 +77,32 @@ void demux_detach(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->inp = NULL;
 }
 
-/* The tcpcb keeps a copy of its 4-tuple for the hot paths; refresh it. */
-static void demux_sync(struct tcpcb *tp)
-{
-    tp->laddr = tp->inp->laddr;
-    tp->faddr = tp->inp->faddr;
-    tp->lport = tp->inp->lport;
-    tp->fport = tp->inp->fport;
-    tp->bound = tp->inp->lport != 0;
-}
-
 int demux_bind(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
                uint16_t lport)
 {
-    int err = pcb_bind(demux_info(stack), tp->inp, laddr, lport);
-    if (!err)
-        demux_sync(tp);
-    return err;
+    return pcb_bind(demux_info(stack), tp->inp, laddr, lport);
 }
 
 int demux_listen(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    int err = pcb_listen(demux_info(stack), tp->inp);
-    if (!err)
-        demux_sync(tp);
-    return err;
+    return pcb_listen(demux_info(stack), tp->inp);
 }
 
 int demux_connect(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *faddr,
                   uint16_t fport, const struct tcpc_addr *src)
 {
-    int err = pcb_connect(demux_info(stack), tp->inp, faddr, fport, src);
-    if (!err)
-        demux_sync(tp);
-    return err;
+    return pcb_connect(demux_info(stack), tp->inp, faddr, fport, src);
 }
 
-void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp)
+void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
+                  uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport)
 {
-    struct pcb_tuple t = {
-        .faddr = tp->faddr, .laddr = tp->laddr, .fport = tp->fport, .lport = tp->lport};
-    /* The caller looked the 4-tuple up and found nothing, so this cannot
-     * collide; the pool was sized for every tcpcb. */
+    struct pcb_tuple t = {.faddr = *faddr, .laddr = *laddr, .fport = fport, .lport = lport};
+    /* Cannot collide (the caller found the 4-tuple free) nor run out (the
+     * table is sized for every inpcb). */
     int err = pcb_insert_connected(demux_info(stack), tp->inp, &t);
+    assert(err == 0);
     (void)err;
-    demux_sync(tp);
 }
 
 void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp)

@@ -34,8 +34,10 @@ int demux_listen(struct tcpc_stack *stack, struct tcpcb *tp);
 int demux_connect(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *faddr,
                   uint16_t fport, const struct tcpc_addr *src);
 
-/* Inserts a connection whose 4-tuple is already in tp (a passive open). */
-void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp);
+/* Gives tp (fresh from tcb_new) the 4-tuple of a passive open and inserts
+ * it; the caller has looked the 4-tuple up and found it free. */
+void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
+                  uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport);
 
 /* Takes tp out of the tables; its 4-tuple stays readable for listings. */
 void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp);

@@ -617,7 +617,8 @@ static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const st
      * the peer may not have our FIN yet, and an RFC 5961 peer only acts on
      * an RST at exactly its RCV.NXT. */
     uint32_t seq = (s->flags & TH_ACK) ? s->th.ack : tp->snd_nxt;
-    tcp_respond(stack, &tp->laddr, tp->lport, &tp->faddr, tp->fport, seq, 0, TH_RST);
+    tcp_respond(stack, &tp->inp->laddr, tp->inp->lport, &tp->inp->faddr, tp->inp->fport, seq, 0,
+                TH_RST);
     tcp_close(stack, tp);
     return true;
 }
@@ -756,7 +757,7 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
                                           &icmp->quoted_src, icmp->quoted_sport);
     if ((!tp || tp->state == TCPS_LISTEN) && syncache_unreach(stack, icmp))
         return; /* it concerned a half-open connection */
-    if (!tp || tp->state == TCPS_LISTEN || tp->fport != icmp->quoted_dport ||
+    if (!tp || tp->state == TCPS_LISTEN || tp->inp->fport != icmp->quoted_dport ||
         SEQ_LT(icmp->quoted_seq, tp->snd_una) || SEQ_GT(icmp->quoted_seq, tp->snd_max)) {
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error for no segment in flight");
         return;

@@ -44,8 +44,8 @@ static uint32_t tcp_sb_seq0(const struct tcpcb *tp)
 void tcp_fill_ip(const struct tcpcb *tp, struct ip_repr *ip)
 {
     memset(ip, 0, sizeof(*ip));
-    ip->src = tp->laddr;
-    ip->dst = tp->faddr;
+    ip->src = tp->inp->laddr;
+    ip->dst = tp->inp->faddr;
     ip->version = tp->family == TCPC_AF_INET ? 4 : 6;
     ip->ttl = 64;
     ip->df = true; /* path MTU discovery, RFC 1191 */
@@ -228,7 +228,7 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
 static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_plan *p)
 {
     struct ip_repr ip;
-    struct tcp_repr th = {.sport = tp->lport, .dport = tp->fport, .flags = p->flags};
+    struct tcp_repr th = {.sport = tp->inp->lport, .dport = tp->inp->fport, .flags = p->flags};
     tcp_fill_ip(tp, &ip);
     th.seq = (p->flags & TH_SYN) ? tp->iss : tcp_sb_seq0(tp) + p->off;
     if (!(p->flags & TH_SYN) && p->len == 0 && !(p->flags & TH_FIN))

@@ -249,7 +249,8 @@ void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp)
 void tcp_drop(struct tcpc_stack *stack, struct tcpcb *tp, int err)
 {
     if (TCPS_HAVEESTABLISHED(tp->state) || tp->state == TCPS_SYN_RECEIVED) {
-        tcp_respond(stack, &tp->laddr, tp->lport, &tp->faddr, tp->fport, tp->snd_nxt, 0, TH_RST);
+        tcp_respond(stack, &tp->inp->laddr, tp->inp->lport, &tp->inp->faddr, tp->inp->fport,
+                    tp->snd_nxt, 0, TH_RST);
         STAT_INC(stack, tcps_drops);
     } else if (tp->state == TCPS_SYN_SENT) {
         STAT_INC(stack, tcps_conndrops);
@@ -266,7 +267,7 @@ void tcp_twstart(struct tcpc_stack *stack, struct tcpcb *tp)
 
 uint32_t tcp_new_isn(struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    return tcp_isn_for(stack, &tp->laddr, tp->lport, &tp->faddr, tp->fport);
+    return tcp_isn_for(stack, &tp->inp->laddr, tp->inp->lport, &tp->inp->faddr, tp->inp->fport);
 }
 
 uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,

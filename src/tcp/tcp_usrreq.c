@@ -140,9 +140,9 @@ int tcpc_accept(struct tcpc_stack *stack, int sd, struct tcpc_addr *peer, uint16
         return nsd;
     }
     if (peer)
-        *peer = tp->faddr;
+        *peer = tp->inp->faddr;
     if (port)
-        *port = tp->fport;
+        *port = tp->inp->fport;
     tcp_notify(stack, tp);
     usr_done(stack, l);
     return nsd;
@@ -169,7 +169,7 @@ static int usr_connect_check(const struct tcpcb *tp, const struct tcpc_addr *add
         return -EALREADY;
     if (tp->state == TCPS_LISTEN)
         return -EINVAL;
-    if (tp->state != TCPS_CLOSED || tp->fport)
+    if (tp->state != TCPS_CLOSED || tp->inp->fport)
         return -EISCONN;
     if (port == 0 || tcpc_addr_is_any(addr) || !usr_family_ok(tp, addr))
         return -EINVAL;
@@ -184,8 +184,8 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
     int err = usr_connect_check(tp, addr, port);
     if (err)
         return err;
-    struct tcpc_addr src = tp->laddr;
-    if (!tp->bound || tcpc_addr_is_any(&src)) {
+    struct tcpc_addr src = tp->inp->laddr;
+    if (!tp->inp->lport || tcpc_addr_is_any(&src)) {
         err = usr_pick_source(stack, addr, &src);
         if (err)
             return err;
@@ -502,8 +502,8 @@ int tcpc_getsockname(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, u
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    *addr = tp->bound ? tp->laddr : usr_wildcard(tp);
-    *port = tp->lport;
+    *addr = tp->inp->lport ? tp->inp->laddr : usr_wildcard(tp);
+    *port = tp->inp->lport;
     return 0;
 }
 
@@ -512,9 +512,9 @@ int tcpc_getpeername(struct tcpc_stack *stack, int sd, struct tcpc_addr *addr, u
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    if (!tp->fport || tp->state == TCPS_CLOSED)
+    if (!tp->inp->fport || tp->state == TCPS_CLOSED)
         return -ENOTCONN;
-    *addr = tp->faddr;
-    *port = tp->fport;
+    *addr = tp->inp->faddr;
+    *port = tp->inp->fport;
     return 0;
 }

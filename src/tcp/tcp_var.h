@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pcb/pcb.h"
 #include "tcp/sockbuf.h"
 #include "tcp/tcp.h"
 #include "tcpcore/addr.h"
@@ -66,10 +67,9 @@ struct tcpcb {
     uint8_t state;      /* enum tcp_fsm_state */
     uint8_t family;     /* TCPC_AF_INET or TCPC_AF_INET6 */
     uint8_t so_options; /* SOF_* */
-    uint8_t bound;      /* laddr/lport are set */
     uint32_t t_flags;   /* TF_* */
-    struct tcpc_addr laddr, faddr;
-    uint16_t lport, fport;
+    /* Addresses and ports live in tp->inp (the PCB layer's record), the one
+     * copy the lookup tables, the listing and the engine all read. */
 
     /* Send sequence space (RFC 9293 3.3.1) */
     uint32_t iss, snd_una, snd_nxt, snd_max;

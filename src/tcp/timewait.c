@@ -373,13 +373,15 @@ static unsigned tw_layout_for(const struct tcpc_stack *stack, const struct pcb_t
 void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tw_state *tw = tw_of(stack);
-    if (stack->cfg.tun.nolocaltimewait && tcpc_addr_is_local(stack, &tp->faddr)) {
+    if (stack->cfg.tun.nolocaltimewait && tcpc_addr_is_local(stack, &tp->inp->faddr)) {
         STAT_INC(stack, tcps_tw_nolocal);
         tcp_close(stack, tp);
         return;
     }
-    struct pcb_tuple t = {
-        .faddr = tp->faddr, .laddr = tp->laddr, .fport = tp->fport, .lport = tp->lport};
+    struct pcb_tuple t = {.faddr = tp->inp->faddr,
+                          .laddr = tp->inp->laddr,
+                          .fport = tp->inp->fport,
+                          .lport = tp->inp->lport};
     struct tw_core rec = {.snd_nxt = tp->snd_nxt, .rcv_nxt = tp->rcv_nxt};
     /* The window of our last ACK; 0 if rcv_adv fell behind (the 2017 fix). */
     uint32_t win =
@@ -576,8 +578,9 @@ void tw_connect_inherit(struct tcpc_stack *stack, struct tcpcb *tp)
     if (!h->valid)
         return;
     h->valid = false;
-    if (!tcpc_addr_eq(&h->t.faddr, &tp->faddr) || !tcpc_addr_eq(&h->t.laddr, &tp->laddr) ||
-        h->t.fport != tp->fport || h->t.lport != tp->lport)
+    if (!tcpc_addr_eq(&h->t.faddr, &tp->inp->faddr) ||
+        !tcpc_addr_eq(&h->t.laddr, &tp->inp->laddr) || h->t.fport != tp->inp->fport ||
+        h->t.lport != tp->inp->lport)
         return;
     if (h->ts && (tp->t_flags & TF_REQ_TSTMP))
         tp->ts_offset = h->ts_offset;
