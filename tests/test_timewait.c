@@ -536,6 +536,49 @@ static void test_ipv6(void **state)
     h_free(h);
 }
 
+/* An IPv4 connection on an address the stack does not list (a transparent
+ * proxy's IP_BINDANY socket) cannot store its local address as an index:
+ * its record takes the wide layout, and still answers and expires. */
+static void test_ipv4_bindany_wide_record(void **state)
+{
+    (void)state;
+    struct harness *h = tw_h(false, NULL, NULL);
+    assert_int_equal(tcpc_addr_parse("198.18.7.7", &h->local), 0); /* not the stack's */
+    int l = fx_socket(h);
+    assert_int_equal(tcpc_setsockopt(h->stack, l, TCPC_IP_BINDANY, 1), 0);
+    assert_int_equal(tcpc_bind(h->stack, l, &h->local, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, l, 4), 0);
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
+    uint32_t iss = sa.th.seq;
+    h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = iss + 1));
+    int sd = tcpc_accept(h->stack, l, NULL, NULL);
+    assert_true(sd >= 0);
+    assert_int_equal(tcpc_close(h->stack, sd), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = iss + 1, .ack = 1001));
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = 1001, .ack = iss + 2));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = iss + 2, .ack = 1002, .len = 0));
+    assert_int_equal(tw_n(h), 1);
+    struct pcb_tuple key = {
+        .faddr = h->peer, .laddr = h->local, .fport = h->pport, .lport = h->lport};
+    const struct pcbinfo *pi = h->stack->tcp->pcb;
+    uint32_t ref = pcb_lookup_exact(pi, &key, pcb_hash(pi, &key));
+    assert_int_equal(PCB_REF_KIND(ref), PCB_KIND_TIMEWAIT_WIDE);
+
+    /* A retransmitted FIN is answered from the record, from 198.18.7.7. */
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = 1001, .ack = iss + 2));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = iss + 2, .ack = 1002, .len = 0));
+    struct list_seen s = {0};
+    assert_int_equal(tcpc_list_connections(h->stack, list_cb, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_true(tcpc_addr_eq(&s.ci.laddr, &h->local));
+    assert_true(tcpc_addr_eq(&s.ci.faddr, &h->peer));
+    assert_int_equal(s.ci.lport, h->lport);
+    h_advance(h, TWO_MSL);
+    assert_int_equal(tw_n(h), 0);
+    h_free(h);
+}
+
 /* --- two stacks: a client hammering one server port ---------------------- */
 
 struct pair {
@@ -662,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_bind_and_reuseaddr),
         cmocka_unit_test(test_listing),
         cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_ipv4_bindany_wide_record),
         cmocka_unit_test(test_client_200k_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
