@@ -150,7 +150,7 @@ static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct t
     syncache_add(stack, l, s->ip, &s->th);
 }
 
-/* RFC 9293 3.10.7.3: SYN_SENT. Returns false when tp was closed. */
+/* RFC 9293 3.10.7.3: a segment for a connection in SYN_SENT. */
 static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
     bool ack_ok = false;
