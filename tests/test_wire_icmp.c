@@ -17,6 +17,7 @@
 #include "wire/icmp.h"
 #include "wire/ip.h"
 #include "wire/wire.h"
+#include "vectors.h"
 
 /* 198.19.0.1 -> 198.19.0.2 port unreachable, quoting UDP 40000 -> 9. */
 static const char unreach4_hex[] = "45c00040660c0000400187c7c6130001c61300020303a74800000000"
@@ -31,25 +32,6 @@ static const char unreach6_hex[] =
 /* fe80::6ba2:4bd3:b445:5b5f -> ff02::2 router solicitation. */
 static const char rs6_hex[] = "6000000000083afffe800000000000006ba24bd3b4455b5fff0200000000"
                               "000000000000000000028500b61c00000000";
-/* Linux SYNs, the packets an error would quote. */
-static const char syn4_hex[] = "4500003c6b994000400642fbc6120001c6120002855c00507a21727f00000000"
-                               "a002faf026070000020405b40402080a67d9c0b6000000000103030a";
-static const char syn6_hex[] = "60092f640028064020010db800000000000000000000000120010db800000000"
-                               "0000000000000002e7b800503e2fdba300000000a002fd203f0c0000020405a0"
-                               "0402080a70e83dab000000000103030a";
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-
-    for (; hex[0] && hex[1]; hex += 2) {
-        int hi = hex[0] <= '9' ? hex[0] - '0' : hex[0] - 'a' + 10;
-        int lo = hex[1] <= '9' ? hex[1] - '0' : hex[1] - 'a' + 10;
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | lo);
-    }
-    return n;
-}
 
 /* The outer header of an error from a router back to the SYN's sender. */
 static struct ip_repr router4(void)

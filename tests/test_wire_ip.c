@@ -17,37 +17,7 @@
 #include "wire/cksum.h"
 #include "wire/ip.h"
 #include "wire/wire.h"
-
-/* Linux 6.x SYN 198.18.0.1:34140 -> 198.18.0.2:80 (MSS, SACKPERM+TS, NOP+WS). */
-static const char syn4_hex[] = "4500003c6b994000400642fbc6120001c6120002855c00507a21727f00000000"
-                               "a002faf026070000020405b40402080a67d9c0b6000000000103030a";
-/* Linux 6.x SYN [2001:db8::1]:59320 -> [2001:db8::2]:80. */
-static const char syn6_hex[] = "60092f640028064020010db800000000000000000000000120010db800000000"
-                               "0000000000000002e7b800503e2fdba300000000a002fd203f0c0000020405a0"
-                               "0402080a70e83dab000000000103030a";
-
-/* Decodes hex text, skipping spaces; returns the byte count. */
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-
-    for (; *hex; hex++) {
-        int v;
-        if (*hex == ' ')
-            continue;
-        v = *hex <= '9' ? *hex - '0' : (*hex | 0x20) - 'a' + 10;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    assert_int_equal(hi, -1);
-    return n;
-}
+#include "vectors.h"
 
 /* Recomputes the IPv4 header checksum after a test edits a field. */
 static void ip4_fix_sum(uint8_t *p)

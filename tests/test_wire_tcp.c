@@ -17,27 +17,7 @@
 #include "wire/ip.h"
 #include "wire/tcp.h"
 #include "wire/wire.h"
-
-/* Linux 6.x SYN 198.18.0.1:34140 -> 198.18.0.2:80 (MSS, SACKPERM+TS, NOP+WS). */
-static const char syn4_hex[] = "4500003c6b994000400642fbc6120001c6120002855c00507a21727f00000000"
-                               "a002faf026070000020405b40402080a67d9c0b6000000000103030a";
-/* Linux 6.x SYN [2001:db8::1]:59320 -> [2001:db8::2]:80. */
-static const char syn6_hex[] = "60092f640028064020010db800000000000000000000000120010db800000000"
-                               "0000000000000002e7b800503e2fdba300000000a002fd203f0c0000020405a0"
-                               "0402080a70e83dab000000000103030a";
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-
-    for (; hex[0] && hex[1]; hex += 2) {
-        int hi = hex[0] <= '9' ? hex[0] - '0' : hex[0] - 'a' + 10;
-        int lo = hex[1] <= '9' ? hex[1] - '0' : hex[1] - 'a' + 10;
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | lo);
-    }
-    return n;
-}
+#include "vectors.h"
 
 /* Parses an option block given as bytes. */
 static int opts(struct tcp_opts *o, size_t n, const uint8_t *b)

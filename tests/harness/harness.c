@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vectors.h"
 #include "wire/ip.h"
 
 struct h_pkt {
@@ -317,4 +318,24 @@ int h_establish(struct harness *h, uint32_t irs, struct seg synopts, uint32_t *i
     if (lsd)
         *lsd = l;
     return sd;
+}
+
+size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+    for (; *hex; hex++) {
+        if (*hex == ' ')
+            continue;
+        int v = *hex <= '9' ? *hex - '0' : (*hex | 0x20) - 'a' + 10;
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        assert_true(n < cap);
+        out[n++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
+    }
+    assert_int_equal(hi, -1);
+    return n;
 }
