@@ -258,6 +258,86 @@ static void test_listing(void **state)
     h_free(h);
 }
 
+static int getopt_v(struct harness *h, int sd, enum tcpc_sockopt opt)
+{
+    int v = -1;
+    assert_int_equal(tcpc_getsockopt(h->stack, sd, opt, &v), 0);
+    return v;
+}
+
+/* The reuse and address options are kept on the inpcb: they read back,
+ * refuse what FreeBSD refuses, act on bind, and pass from a listener to
+ * the connections it accepts. */
+static void test_socket_options(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    static const enum tcpc_sockopt flags[] = {TCPC_SO_REUSEADDR, TCPC_SO_REUSEPORT,
+                                              TCPC_SO_REUSEPORT_LB, TCPC_IP_BINDANY};
+    int a = fx_socket(h);
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        assert_int_equal(getopt_v(h, a, flags[i]), 0);
+        assert_int_equal(tcpc_setsockopt(h->stack, a, flags[i], 1), 0);
+        assert_int_equal(getopt_v(h, a, flags[i]), 1);
+        assert_int_equal(tcpc_setsockopt(h->stack, a, flags[i], 0), 0);
+        assert_int_equal(getopt_v(h, a, flags[i]), 0);
+    }
+    /* IPV6_V6ONLY: only on IPv6 sockets, and only before bind. */
+    assert_int_equal(tcpc_setsockopt(h->stack, a, TCPC_IPV6_V6ONLY, 1), -EINVAL);
+    int s6 = tcpc_socket(h->stack, TCPC_AF_INET6);
+    assert_int_equal(tcpc_setsockopt(h->stack, s6, TCPC_IPV6_V6ONLY, 1), 0);
+    assert_int_equal(getopt_v(h, s6, TCPC_IPV6_V6ONLY), 1);
+    assert_int_equal(tcpc_bind(h->stack, s6, NULL, 8080), 0);
+    assert_int_equal(tcpc_setsockopt(h->stack, s6, TCPC_IPV6_V6ONLY, 0), -EINVAL);
+
+    /* SO_REUSEPORT on both lets two sockets share a port. */
+    int b = fx_socket(h);
+    assert_int_equal(tcpc_setsockopt(h->stack, a, TCPC_SO_REUSEPORT, 1), 0);
+    assert_int_equal(tcpc_setsockopt(h->stack, b, TCPC_SO_REUSEPORT, 1), 0);
+    assert_int_equal(tcpc_bind(h->stack, a, NULL, h->lport), 0);
+    assert_int_equal(tcpc_bind(h->stack, b, NULL, h->lport), 0);
+
+    /* An accepted connection inherits the listener's options. */
+    assert_int_equal(tcpc_setsockopt(h->stack, a, TCPC_SO_REUSEADDR, 1), 0);
+    assert_int_equal(tcpc_listen(h->stack, a, 4), 0);
+    assert_int_equal(tcpc_close(h->stack, b), 0);
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));
+    int c = tcpc_accept(h->stack, a, NULL, NULL);
+    assert_true(c >= 0);
+    assert_int_equal(getopt_v(h, c, TCPC_SO_REUSEADDR), 1);
+    assert_int_equal(getopt_v(h, c, TCPC_SO_REUSEPORT), 1);
+    assert_int_equal(getopt_v(h, c, TCPC_IP_BINDANY), 0);
+    h_free(h);
+}
+
+/* An IPv6 wildcard listener takes IPv4 traffic unless IPV6_V6ONLY. */
+static void test_v6only_listener(void **state)
+{
+    (void)state;
+    for (int v6only = 0; v6only <= 1; v6only++) {
+        struct harness *h = h_new(NULL); /* the peer speaks IPv4 */
+        int l = tcpc_socket(h->stack, TCPC_AF_INET6);
+        assert_int_equal(tcpc_setsockopt(h->stack, l, TCPC_IPV6_V6ONLY, v6only), 0);
+        assert_int_equal(tcpc_bind(h->stack, l, NULL, h->lport), 0);
+        assert_int_equal(tcpc_listen(h->stack, l, 4), 0);
+        h_inject(h, SEG(.flags = TH_SYN, .seq = 1000));
+        if (v6only) {
+            h_expect(h, SEG(.flags = TH_RST | TH_ACK, .ack = 1001));
+        } else {
+            struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
+            h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));
+            struct tcpc_addr peer;
+            int c = tcpc_accept(h->stack, l, &peer, NULL);
+            assert_true(c >= 0);
+            assert_true(tcpc_addr_is_v4(&peer));
+            assert_int_equal(getopt_v(h, c, TCPC_IPV6_V6ONLY), 0);
+        }
+        h_free(h);
+    }
+}
+
 static int lb_listener(struct harness *h)
 {
     int sd = fx_socket(h);
@@ -308,6 +388,8 @@ int main(void)
         cmocka_unit_test(test_close_listener_with_queue),
         cmocka_unit_test(test_listing),
         cmocka_unit_test(test_reuseport_lb_spreads),
+        cmocka_unit_test(test_socket_options),
+        cmocka_unit_test(test_v6only_listener),
     };
     return cmocka_run_group_tests_name("tcp_api", tests, NULL, NULL);
 }

@@ -726,7 +726,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
         tcb_new(stack, tcpc_addr_is_v4(&ip->src) ? TCPC_AF_INET : TCPC_AF_INET6, &err);
     if (!tp)
         return NULL;
-    tp->so_options = l->so_options;
+    demux_inherit_opts(tp, l);
     tp->t_flags |= l->t_flags & TF_NODELAY;
     tp->t_usermss = l->t_usermss;
     tp->snd_bufsize = l->snd_bufsize;

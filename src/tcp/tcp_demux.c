@@ -121,20 +121,20 @@ void demux_set_portrange(struct tcpc_stack *stack)
     (void)err;
 }
 
-int demux_setopt(struct tcpcb *tp, uint8_t sof, bool on)
+int demux_setopt(struct tcpcb *tp, uint32_t inp_opts, bool on)
 {
-    static const struct {
-        uint8_t sof;
-        uint32_t inp;
-    } map[] = {{SOF_REUSEADDR, INP_REUSEADDR},
-               {SOF_REUSEPORT, INP_REUSEPORT},
-               {SOF_REUSEPORT_LB, INP_REUSEPORT_LB},
-               {SOF_V6ONLY, INP_V6ONLY},
-               {SOF_BINDANY, INP_BINDANY}};
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (map[i].sof == sof)
-            return pcb_setopt(tp->inp, map[i].inp, on);
-    return -EINVAL;
+    return pcb_setopt(tp->inp, inp_opts, on);
+}
+
+void demux_inherit_opts(struct tcpcb *child, const struct tcpcb *listener)
+{
+    uint32_t opts = listener->inp->flags & INP_SETTABLE;
+    /* An IPv4 connection accepted by a dual-stack listener is not v6. */
+    if (!(child->inp->flags & INP_IPV6PROTO))
+        opts &= ~INP_V6ONLY;
+    int err = pcb_setopt(child->inp, opts, true);
+    assert(err == 0); /* the child is fresh and unbound */
+    (void)err;
 }
 
 static struct tcpcb *demux_find(struct tcpc_stack *stack, const struct tcpc_addr *faddr,

@@ -45,8 +45,12 @@ void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp);
 /* Hands the tunables' ephemeral port range to the PCB layer. */
 void demux_set_portrange(struct tcpc_stack *stack);
 
-/* Socket options cached on the inpcb (SOF_* bits). */
-int demux_setopt(struct tcpcb *tp, uint8_t sof, bool on);
+/* Sets or clears socket-option bits (INP_SETTABLE) on tp's inpcb, the one
+ * place they are kept; see pcb_setopt for what is refused. */
+int demux_setopt(struct tcpcb *tp, uint32_t inp_opts, bool on);
+
+/* A passive open inherits its listener's socket options. */
+void demux_inherit_opts(struct tcpcb *child, const struct tcpcb *listener);
 
 /* The connection owning the 4-tuple, else (wildcard) the best listener,
  * else NULL. */

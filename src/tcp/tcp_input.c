@@ -689,7 +689,7 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
         tp = demux_lookup(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport);
     }
     bool local = tcpc_addr_is_local(stack, &ip->dst);
-    if (!local && (!tp || !(tp->so_options & SOF_BINDANY))) {
+    if (!local && (!tp || !(tp->inp->flags & INP_BINDANY))) {
         stack_drop(stack, TCPC_STAT_ips_notlocal, "TCP segment for an address not ours");
         return;
     }

@@ -77,7 +77,7 @@ static bool usr_family_ok(const struct tcpcb *tp, const struct tcpc_addr *addr)
     bool v4 = tcpc_addr_is_v4(addr);
     if (tp->family == TCPC_AF_INET)
         return v4;
-    return !v4 || !(tp->so_options & SOF_V6ONLY);
+    return !v4 || !(tp->inp->flags & INP_V6ONLY);
 }
 
 static int usr_bind(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *addr,
@@ -330,29 +330,23 @@ int tcpc_close(struct tcpc_stack *stack, int sd)
     return 0;
 }
 
-static int usr_set_flag_opt(struct tcpcb *tp, enum tcpc_sockopt opt, int value)
+/* The options the inpcb keeps (FreeBSD caches them as PCB flags). */
+static uint32_t usr_inp_opt(enum tcpc_sockopt opt)
 {
-    static const struct {
-        enum tcpc_sockopt opt;
-        uint8_t flag;
-    } map[] = {
-        {TCPC_SO_REUSEADDR, SOF_REUSEADDR},       {TCPC_SO_REUSEPORT, SOF_REUSEPORT},
-        {TCPC_SO_REUSEPORT_LB, SOF_REUSEPORT_LB}, {TCPC_IPV6_V6ONLY, SOF_V6ONLY},
-        {TCPC_IP_BINDANY, SOF_BINDANY},
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (map[i].opt != opt)
-            continue;
-        int err = demux_setopt(tp, map[i].flag, value != 0);
-        if (err)
-            return err;
-        if (value)
-            tp->so_options |= map[i].flag;
-        else
-            tp->so_options &= (uint8_t)~map[i].flag;
+    switch (opt) {
+    case TCPC_SO_REUSEADDR:
+        return INP_REUSEADDR;
+    case TCPC_SO_REUSEPORT:
+        return INP_REUSEPORT;
+    case TCPC_SO_REUSEPORT_LB:
+        return INP_REUSEPORT_LB;
+    case TCPC_IPV6_V6ONLY:
+        return INP_V6ONLY;
+    case TCPC_IP_BINDANY:
+        return INP_BINDANY;
+    default:
         return 0;
     }
-    return -ENOPROTOOPT;
 }
 
 static int usr_set_bufsize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t *field, int value)
@@ -397,7 +391,9 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         tp->t_usermss = (uint16_t)value;
         return 0;
     default:
-        return usr_set_flag_opt(tp, opt, value);
+        if (!usr_inp_opt(opt))
+            return -ENOPROTOOPT;
+        return demux_setopt(tp, usr_inp_opt(opt), value != 0);
     }
 }
 
@@ -407,21 +403,6 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     if (!tp)
         return -EBADF;
     switch (opt) {
-    case TCPC_SO_REUSEADDR:
-        *value = !!(tp->so_options & SOF_REUSEADDR);
-        return 0;
-    case TCPC_SO_REUSEPORT:
-        *value = !!(tp->so_options & SOF_REUSEPORT);
-        return 0;
-    case TCPC_SO_REUSEPORT_LB:
-        *value = !!(tp->so_options & SOF_REUSEPORT_LB);
-        return 0;
-    case TCPC_IPV6_V6ONLY:
-        *value = !!(tp->so_options & SOF_V6ONLY);
-        return 0;
-    case TCPC_IP_BINDANY:
-        *value = !!(tp->so_options & SOF_BINDANY);
-        return 0;
     case TCPC_SO_LINGER:
         *value = tp->linger;
         return 0;
@@ -441,8 +422,12 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_TCP_MAXSEG:
         *value = tp->t_maxseg;
         return 0;
+    default:
+        if (!usr_inp_opt(opt))
+            return -ENOPROTOOPT;
+        *value = !!(tp->inp->flags & usr_inp_opt(opt));
+        return 0;
     }
-    return -ENOPROTOOPT;
 }
 
 int tcpc_poll(struct tcpc_stack *stack, int sd)

@@ -54,20 +54,12 @@ enum tcp_timer_kind {
 #define TF_ORPHAN      0x4000 /* the descriptor is closed; the connection finishes alone */
 #define TF_NOTIFY      0x8000 /* on the pending-notification list */
 
-/* Socket option flags cached on the control block. */
-#define SOF_REUSEADDR    0x01
-#define SOF_REUSEPORT    0x02
-#define SOF_REUSEPORT_LB 0x04
-#define SOF_V6ONLY       0x08
-#define SOF_BINDANY      0x10
-
 struct tcpcb {
     /* Identity */
-    int sd;             /* descriptor, or -1 once closed */
-    uint8_t state;      /* enum tcp_fsm_state */
-    uint8_t family;     /* TCPC_AF_INET or TCPC_AF_INET6 */
-    uint8_t so_options; /* SOF_* */
-    uint32_t t_flags;   /* TF_* */
+    int sd;           /* descriptor, or -1 once closed */
+    uint8_t state;    /* enum tcp_fsm_state */
+    uint8_t family;   /* TCPC_AF_INET or TCPC_AF_INET6 */
+    uint32_t t_flags; /* TF_* */
     /* Addresses and ports live in tp->inp (the PCB layer's record), the one
      * copy the lookup tables, the listing and the engine all read. */
 
