@@ -195,6 +195,26 @@ static void test_rst_in_syn_received(void **state)
     h_free(h);
 }
 
+/* RFC 9293 3.10.7.4: an acceptable RST in SYN_RECEIVED of an active open
+ * (a simultaneous open) refuses the connection; like every RST, it is
+ * never answered with an RST. */
+static void test_rst_in_active_syn_received(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct h_seg syn;
+    int sd = fx_connect(h, &syn);
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 300));
+    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .seq = syn.th.seq, .ack = 301));
+    h_inject(h, SEG(.flags = TH_RST, .seq = 301));
+    h_expect_nothing(h);
+    int err;
+    assert_int_equal(tcpc_getsockopt(h->stack, sd, TCPC_SO_ERROR, &err), 0);
+    assert_int_equal(err, ECONNREFUSED);
+    assert_int_equal(h_stat(h, "tcps_sndrst"), 0);
+    h_free(h);
+}
+
 /* RSTs on an actively opened connection follow the same rules. */
 static void test_rst_rules_active(void **state)
 {
@@ -221,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_ack_too_old),
         cmocka_unit_test(test_challenge_ack_rate_limit),
         cmocka_unit_test(test_rst_in_syn_received),
+        cmocka_unit_test(test_rst_in_active_syn_received),
         cmocka_unit_test(test_rst_rules_active),
     };
     return cmocka_run_group_tests_name("tcp_rfc5961", tests, NULL, NULL);

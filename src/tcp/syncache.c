@@ -796,7 +796,6 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->snd_wl2 = e->iss;
 
     tp->parent = l;
-    l->q_incomplete++;
     demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport);
     return tp;
 }
@@ -881,7 +880,7 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
      * (maxsockets or memory).
      */
     struct tcpcb *tp = NULL;
-    if (l->q_len + l->q_incomplete < l->q_limit + l->q_limit / 2 + 1)
+    if (l->q_len < l->q_limit + l->q_limit / 2 + 1)
         tp = sc_socket(stack, l, &e, cached, ip, th);
     if (!tp) {
         STAT_INC(stack, tcps_sc_aborted);

@@ -44,12 +44,13 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
 /*
  * An ACK (no SYN, no RST) for listener l: the handshake's last segment, if
  * it matches an entry or carries a valid cookie. On success returns 0 with
- * *out a new connection, child of l (counted in l->q_incomplete), in
- * SYN_RECEIVED with every negotiated option in force; the caller hands it
- * the segment, whose ACK takes it to ESTABLISHED and onto l's accept queue
- * (and whose data or FIN, if any, it then receives). Otherwise returns -ECONNREFUSED when the RST
- * of RFC 9293 3.10.7.2 is owed (<SEQ=SEG.ACK><CTL=RST>), or -EAGAIN when the segment is dropped
- * silently; the reason has been counted either way.
+ * *out a new connection, child of l, in SYN_RECEIVED with every
+ * negotiated option in force; the caller hands it the segment at once,
+ * whose ACK takes it to ESTABLISHED and onto l's accept queue (and whose
+ * data or FIN, if any, it then receives). Otherwise returns -ECONNREFUSED
+ * when the RST of RFC 9293 3.10.7.2 is owed (<SEQ=SEG.ACK><CTL=RST>), or
+ * -EAGAIN when the segment is dropped silently; the reason has been
+ * counted either way.
  */
 int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
                     const struct tcp_repr *th, struct tcpcb **out);

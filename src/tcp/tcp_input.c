@@ -214,11 +214,12 @@ static void tcp_reset_received(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     switch (tp->state) {
     case TCPS_SYN_RECEIVED:
-        if (tp->parent) { /* passive: back to LISTEN, which here means forget it */
-            tcp_close(stack, tp);
-            return;
-        }
-        tcp_drop(stack, tp, ECONNREFUSED);
+        /* Only an active (simultaneous) open is ever a tcpcb in this state
+         * between segments; a passive one is a SYN cache entry. Refused,
+         * and an RST is never answered (so not tcp_drop). */
+        STAT_INC(stack, tcps_conndrops);
+        tp->so_error = ECONNREFUSED;
+        tcp_close(stack, tp);
         return;
     case TCPS_ESTABLISHED:
     case TCPS_FIN_WAIT_1:
@@ -341,7 +342,6 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
 static void tcp_queue_on_listener(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tcpcb *l = tp->parent;
-    l->q_incomplete--;
     tp->q_next = NULL;
     if (l->q_tail)
         l->q_tail->q_next = tp;
@@ -581,16 +581,12 @@ static bool tcp_fin_input(struct tcpc_stack *stack, struct tcpcb *tp)
     return true;
 }
 
-/* SYN on a synchronized connection (RFC 5961 4.2), or a retransmitted SYN
- * while our SYN-ACK is outstanding. Returns true when the segment was
- * consumed; false when it goes on without its SYN. */
+/* SYN on a synchronized connection (RFC 5961 4.2), or the peer's SYN-ACK
+ * completing a simultaneous open. Returns true when the segment was
+ * consumed; false when it goes on without its SYN. (Duplicate SYNs of a
+ * passive open are the SYN cache's: syncache_add.) */
 static bool tcp_syn_in_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
-    if (tp->state == TCPS_SYN_RECEIVED && tp->parent && s->seq == tp->irs && !(s->flags & TH_ACK)) {
-        tp->snd_nxt = tp->iss; /* the peer lost our SYN-ACK: send it again */
-        tcp_output(stack, tp);
-        return true;
-    }
     if (tp->state == TCPS_SYN_RECEIVED && !tp->parent && s->seq == tp->irs && (s->flags & TH_ACK)) {
         /* Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK.
          * Its SYN is the one we already have, so it is trimmed as old (as

@@ -159,7 +159,7 @@ static void tcb_abort_children(struct tcpc_stack *stack, struct tcpcb *listener)
         c = next;
     }
     listener->q_head = listener->q_tail = NULL;
-    listener->q_len = listener->q_incomplete = 0;
+    listener->q_len = 0;
 }
 
 static void tcb_unlink_parent(struct tcpcb *tp)
@@ -175,11 +175,9 @@ static void tcb_unlink_parent(struct tcpcb *tp)
             if (l->q_tail == tp)
                 l->q_tail = prev;
             l->q_len--;
-            tp->parent = NULL;
-            return;
+            break;
         }
     }
-    l->q_incomplete--; /* not yet on the queue: still embryonic */
     tp->parent = NULL;
 }
 
@@ -229,12 +227,11 @@ void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (tp->state >= TCPS_SYN_RECEIVED || tp->state == TCPS_LISTEN)
         STAT_INC(stack, tcps_closed);
-    bool embryonic = tp->parent && tp->state == TCPS_SYN_RECEIVED;
     tp->state = TCPS_CLOSED;
     for (int k = 0; k < TT_COUNT; k++)
         tp->t_deadline[k] = 0;
     timer_cancel(&stack->wheel, &tp->t_timer);
-    if (tp->sd < 0 || embryonic) {
+    if (tp->sd < 0) {
         tcb_free(stack, tp);
         return;
     }

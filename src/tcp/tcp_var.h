@@ -113,7 +113,7 @@ struct tcpcb {
     struct tcpcb *parent;          /* listener that spawned us, until accepted */
     struct tcpcb *q_next;          /* accept queue / incomplete list link */
     struct tcpcb *q_head, *q_tail; /* listener: completed, awaiting accept */
-    uint32_t q_len, q_incomplete, q_limit;
+    uint32_t q_len, q_limit;
 
     /* Every control block of the stack, for teardown and listing */
     struct tcpcb *all_next, *all_prev;
