@@ -229,6 +229,25 @@ static void test_drops_are_counted(void **state)
     h_free(h);
 }
 
+/* An IPv6 packet whose destination is IPv4-mapped would alias an IPv4
+ * flow in the single address space: refused at the IP layer. */
+static void test_v6_mapped_destination_dropped(void **state)
+{
+    (void)state;
+    struct h_opts o = {.v6 = true};
+    struct harness *h = h_new(&o);
+    h_listen(h);
+    uint8_t buf[256];
+    size_t len = h_build(h, SEG(.flags = TH_SYN, .seq = 1), buf, sizeof(buf));
+    static const uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff, 198, 18, 0, 1};
+    memcpy(buf + 24, mapped, sizeof(mapped)); /* the IPv6 destination */
+    h_inject_raw(h, buf, len);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "ips_badaddr"), 1);
+    assert_int_equal(h_stat(h, "tcps_rcvtotal"), 0);
+    h_free(h);
+}
+
 static void test_foreign_destination_dropped(void **state)
 {
     (void)state;
@@ -293,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_closed_port_v6),
         cmocka_unit_test(test_drops_are_counted),
         cmocka_unit_test(test_foreign_destination_dropped),
+        cmocka_unit_test(test_v6_mapped_destination_dropped),
         cmocka_unit_test(test_instances_are_deterministic_and_isolated),
         cmocka_unit_test(test_time_never_runs_backwards),
     };

