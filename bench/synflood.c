@@ -77,24 +77,25 @@ static long rss_kib(void)
 static const uint8_t legit_addr[4] = {198, 18, 0, 2};
 
 /* The stack's output: count, and keep what the legitimate client needs. */
-static void on_output(void *ctx, const uint8_t *pkt, size_t len)
+static int on_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct bench *b = ctx;
     b->out_pkts++;
     if (len < 40 || (pkt[0] >> 4) != 4)
-        return;
+        return 0;
     const uint8_t *th = pkt + (pkt[0] & 0xf) * 4;
     if ((th[13] & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
         b->synacks++;
     if (memcmp(pkt + 16, legit_addr, 4) != 0 || get_be16(th + 2) != b->legit_port)
-        return;
+        return 0;
     struct tcp_repr t;
     if (tcp_parse(th, len - (size_t)(th - pkt), &t) < 0 || t.flags != (TH_SYN | TH_ACK))
-        return;
+        return 0;
     b->have_synack = true;
     b->sa_seq = t.seq;
     b->sa_ts = t.opts.present & TOF_TS;
     b->sa_tsval = t.opts.tsval;
+    return 0;
 }
 
 /* A SYN or ACK from src:sport as a packet in buf; returns its length. */

@@ -30,7 +30,7 @@ struct fz {
     bool v6;
 };
 
-static void fz_output(void *ctx, const uint8_t *pkt, size_t len)
+static int fz_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct fz *f = ctx;
     struct ip_repr ip;
@@ -46,6 +46,7 @@ static void fz_output(void *ctx, const uint8_t *pkt, size_t len)
     f->last_ack = th.ack;
     f->last_sport = th.sport;
     f->last_dport = th.dport;
+    return 0;
 }
 
 static bool fz_take(const uint8_t **p, size_t *n, void *out, size_t len)

@@ -3,6 +3,7 @@
  */
 #include "memlink.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,15 +64,16 @@ static uint32_t memlink_random(struct tcpc_memlink *link)
     return (uint32_t)((link->rng * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
-static void memlink_output(void *ctx, const uint8_t *pkt, size_t len)
+static int memlink_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct memlink_port *port = ctx;
     struct tcpc_memlink *link = port->link;
+    /* Loss on the wire is silent: the sender believes the packet went. */
     if (link->loss_ppm && memlink_random(link) % 1000000u < link->loss_ppm)
-        return;
+        return 0;
     struct memlink_pkt *p = malloc(sizeof(*p) + len);
     if (!p)
-        return; /* a lost packet, as on any link */
+        return -ENOBUFS; /* our own queue is full: say so */
     p->next = NULL;
     p->to_side = 1 - port->side;
     p->due = link->now + link->delay;
@@ -83,6 +85,7 @@ static void memlink_output(void *ctx, const uint8_t *pkt, size_t len)
         link->head = p;
     link->tail = p;
     link->pending++;
+    return 0;
 }
 
 void tcpc_memlink_configure(struct tcpc_memlink *link, int side, struct tcpc_config *cfg)

@@ -136,12 +136,12 @@ static bool tun_lose(struct tcpc_tun *tun)
     return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32) % 1000000u < tun->loss_ppm;
 }
 
-void tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
+int tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct tcpc_tun *tun = ctx;
     if (tun_lose(tun)) {
         tun->tx_lost++;
-        return;
+        return 0;
     }
     if (tun->tap)
         tun->tap(tun->tap_ctx, 'o', tun->stack ? tcpc_now(tun->stack) : 0, pkt, len);
@@ -152,10 +152,11 @@ void tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
     if (n != (ssize_t)len) {
         tun->tx_dropped++;
         tun->tx_errno = n < 0 ? errno : EMSGSIZE;
-        return;
+        return -ENOBUFS;
     }
     tun->tx_packets++;
     tun->tx_bytes += len;
+    return 0;
 }
 
 /* Milliseconds to wait for poll: until the deadline (rounded up, so that

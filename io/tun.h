@@ -74,8 +74,9 @@ void tcpc_tun_configure(struct tcpc_tun *tun, struct tcpc_config *cfg);
 void tcpc_tun_attach(struct tcpc_tun *tun, struct tcpc_stack *stack);
 
 /* The output callback itself (ctx is the struct tcpc_tun): writes pkt to the
- * device. A failed write is a lost packet, counted in tx_dropped. */
-void tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len);
+ * device. A failed write (device queue full, ...) is counted in tx_dropped
+ * and reported to the stack as -ENOBUFS; injected loss is silent. */
+int tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len);
 
 /*
  * One turn of the loop: waits until a packet arrives, the stack's next

@@ -11,11 +11,12 @@
 #include "wire/cksum.h"
 #include "wire/ip.h"
 
-static void out_null(void *ctx, const uint8_t *pkt, size_t len)
+static int out_null(void *ctx, const uint8_t *pkt, size_t len)
 {
     (void)ctx;
     (void)pkt;
     (void)len;
+    return 0;
 }
 
 static void test_config_requires_output(void **state)

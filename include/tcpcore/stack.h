@@ -26,8 +26,13 @@ struct tcpc_stack;
  * Called for every packet the stack emits (a whole IPv4 or IPv6 packet, no
  * link header). pkt is valid only during the call: copy it to keep it. The
  * callback must not call back into the same stack.
+ *
+ * Returns 0 when the packet was handed to the link, or a negative errno
+ * (-ENOBUFS for a full ring or queue) when it was not sent. A refused packet
+ * is counted (ips_odropped) and treated as lost on the wire: the sender's
+ * retransmission recovers it, so nothing waits forever on a failed send.
  */
-typedef void (*tcpc_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
+typedef int (*tcpc_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
 
 /* Optional: one line of text for each dropped packet and why, for debugging.
  * Same lifetime rule as the output callback. */

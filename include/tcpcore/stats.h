@@ -29,6 +29,7 @@
     X(ip6s_toomanyhdr, "IPv6 packets with too many extension headers")                             \
     X(ip6s_exthdrtooshort, "IPv6 extension headers running past the packet")                       \
     X(ips_localout, "IP packets sent")                                                             \
+    X(ips_odropped, "output packets dropped: the link refused them (full ring)")                   \
     /* ICMP input (icmpstat / icmp6stat) */                                                        \
     X(icps_tooshort, "ICMP messages too short or quoting too little")                              \
     X(icps_checksum, "ICMP checksum errors")                                                       \

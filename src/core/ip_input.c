@@ -106,8 +106,11 @@ int ip_output_tcp(struct tcpc_stack *stack, const struct ip_repr *ip, const stru
     int len = tcp_emit_packet(ip, tcp, stack->outbuf, sizeof(stack->outbuf));
     if (len < 0)
         return -EMSGSIZE;
+    if (stack->cfg.output(stack->cfg.output_ctx, stack->outbuf, (size_t)len) < 0) {
+        STAT_INC(stack, ips_odropped);
+        return -ENOBUFS;
+    }
     STAT_INC(stack, tcps_sndtotal);
     STAT_INC(stack, ips_localout);
-    stack->cfg.output(stack->cfg.output_ctx, stack->outbuf, (size_t)len);
     return 0;
 }

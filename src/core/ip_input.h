@@ -22,8 +22,9 @@ void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len, const ui
 /*
  * Emits one TCP segment: ip gives addresses, TTL, DF and flow label; tcp the
  * header, options and payload. Counts tcps_sndtotal and ips_localout. Returns
- * 0, or -EMSGSIZE when the packet cannot be built (a bug in the caller: the
- * segment was sized from the MTU).
+ * 0, -EMSGSIZE when the packet cannot be built (a bug in the caller: the
+ * segment was sized from the MTU), or -ENOBUFS when the embedder's output
+ * refused it (counted in ips_odropped; the caller treats it as lost).
  */
 int ip_output_tcp(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *tcp);
 

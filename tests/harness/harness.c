@@ -17,7 +17,7 @@ struct h_pkt {
     uint8_t data[];
 };
 
-static void h_output(void *ctx, const uint8_t *pkt, size_t len)
+static int h_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct harness *h = ctx;
     struct h_pkt *p = malloc(sizeof(*p) + len);
@@ -31,6 +31,7 @@ static void h_output(void *ctx, const uint8_t *pkt, size_t len)
         h->out_head = p;
     h->out_tail = p;
     h->out_count++;
+    return 0;
 }
 
 static void h_event(void *ctx, int sd, uint32_t events)
