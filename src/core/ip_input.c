@@ -6,7 +6,6 @@
 #include <errno.h>
 
 #include "core/stack.h"
-#include "tcp/tcp.h"
 #include "wire/icmp.h"
 #include "wire/wire.h"
 
@@ -62,12 +61,13 @@ static void ip_input_icmp(struct tcpc_stack *stack, const struct ip_repr *ip, co
         ip_drop_parse(stack, err);
         return;
     }
-    if (icmp.quoted_proto != IPPROTO_TCP_ || !tcpc_addr_is_local(stack, &icmp.quoted_src)) {
-        stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error quotes no TCP segment of ours");
+    const struct ip_protosw *sw = stack->protosw[icmp.quoted_proto];
+    if (!sw || !sw->ctlinput || !tcpc_addr_is_local(stack, &icmp.quoted_src)) {
+        stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error quotes no segment of ours");
         return;
     }
     STAT_INC(stack, icps_unreach);
-    tcp_ctlinput(stack, &icmp);
+    sw->ctlinput(stack, &icmp);
 }
 
 void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len, const uint32_t *flow)
@@ -84,12 +84,14 @@ void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len, const ui
      * addresses), so one address space serves both families. */
     const uint8_t *payload = pkt + hdrlen;
     bool icmp = ip.proto == (ip.version == 4 ? IPPROTO_ICMP_ : IPPROTO_ICMP6_);
-    if (ip.proto != IPPROTO_TCP_ && !icmp) {
-        stack_drop(stack, TCPC_STAT_ips_noproto, "not TCP or ICMP");
+    const struct ip_protosw *sw = stack->protosw[ip.proto];
+    if (!icmp && (!sw || !sw->input)) {
+        stack_drop(stack, TCPC_STAT_ips_noproto, "no protocol handles it");
         return;
     }
     /* TCP may accept segments for foreign addresses on behalf of an
-     * IP_BINDANY socket, so the locality check for TCP lives there. */
+     * IP_BINDANY socket, so the locality check for protocols above lives
+     * with them. */
     if (icmp) {
         if (!tcpc_addr_is_local(stack, &ip.dst)) {
             stack_drop(stack, TCPC_STAT_ips_notlocal, "ICMP for an address not ours");
@@ -98,7 +100,7 @@ void ip_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len, const ui
         ip_input_icmp(stack, &ip, payload);
         return;
     }
-    tcp_input(stack, &ip, payload, ip.payload_len, flow);
+    sw->input(stack, &ip, payload, ip.payload_len, flow);
 }
 
 int ip_output_tcp(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *tcp)

@@ -1,8 +1,8 @@
 /*
- * Creating, driving and destroying a stack instance.
+ * The stack instance's own parts: configuration defaults and checks, the
+ * allocation, the clock, tracing and drops. The layers above are attached
+ * by src/stack (tcpc_stack_new), so nothing here names them.
  *
- * tcpc_stack_new allocates the instance and lets each subsystem size its
- * pools from the tunables; after that, the packet path allocates nothing.
  * Time enters only through tcpc_input and tcpc_advance, and is clamped so
  * that it never runs backwards inside the stack even if the embedder's does.
  */
@@ -12,10 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ip_input.h"
 #include "core/stack.h"
 #include "core/sysctl.h"
-#include "tcp/tcp.h"
 
 /* Timer wheel granularity: fine enough for delayed ACKs and RTOs measured in
  * milliseconds, coarse enough that a wheel turn spans minutes. */
@@ -38,7 +36,7 @@ static int stack_config_check(const struct tcpc_config *cfg)
     return sysctl_validate(&cfg->tun, NULL);
 }
 
-int tcpc_stack_new(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out)
+int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out)
 {
     int err = stack_config_check(cfg);
     if (err)
@@ -50,51 +48,26 @@ int tcpc_stack_new(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_s
     stack->now = now;
     rand_init(&stack->rand, cfg->use_seed ? cfg->seed : NULL);
     timer_wheel_init(&stack->wheel, now, STACK_TICK_USEC);
-    err = tcp_init(stack);
-    if (err) {
-        free(stack);
-        return err;
-    }
     *out = stack;
     return 0;
 }
 
-void tcpc_stack_del(struct tcpc_stack *stack)
+void stack_free(struct tcpc_stack *stack)
 {
-    if (!stack)
-        return;
-    tcp_destroy(stack);
     free(stack);
 }
 
-static void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
+void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
 {
     if (now > stack->now)
         stack->now = now;
 }
 
-void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len)
+void stack_tunables_changed(struct tcpc_stack *stack)
 {
-    stack_set_now(stack, now);
-    ip_input(stack, pkt, len, NULL);
-}
-
-void tcpc_input_hash(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len,
-                     uint32_t flow_hash)
-{
-    stack_set_now(stack, now);
-    ip_input(stack, pkt, len, stack->cfg.flow_hash ? &flow_hash : NULL);
-}
-
-void tcpc_advance(struct tcpc_stack *stack, tcpc_time_t now)
-{
-    stack_set_now(stack, now);
-    tcp_advance(stack);
-}
-
-tcpc_time_t tcpc_next_deadline(const struct tcpc_stack *stack)
-{
-    return tcp_next_deadline(stack);
+    for (unsigned p = 0; p < STACK_NPROTO; p++)
+        if (stack->protosw[p] && stack->protosw[p]->tunables_changed)
+            stack->protosw[p]->tunables_changed(stack);
 }
 
 tcpc_time_t tcpc_now(const struct tcpc_stack *stack)

@@ -11,7 +11,6 @@
 
 #include "core/stack.h"
 #include "core/sysctl.h"
-#include "tcp/tcp.h"
 
 struct tunable {
     const char *name;
@@ -133,7 +132,7 @@ int tcpc_sysctl_set(struct tcpc_stack *stack, const char *name, int64_t value, c
 {
     int err = sysctl_apply(&stack->cfg.tun, name, value, true, why);
     if (!err)
-        tcp_tunables_changed(stack);
+        stack_tunables_changed(stack);
     return err;
 }
 

@@ -1,9 +1,9 @@
 /*
  * The TCP engine's entry points, as seen from the rest of the core.
  *
- * ip_input hands segments and ICMP errors here; the stack hands time here.
- * Everything else about TCP (control blocks, output, timers, the socket
- * calls) stays inside src/tcp.
+ * ip_input hands segments and ICMP errors here through the protocol switch
+ * (tcp_protosw); src/stack hands time here. Everything else about TCP
+ * (control blocks, output, timers, the socket calls) stays inside src/tcp.
  */
 #ifndef TCPCORE_TCP_TCP_H
 #define TCPCORE_TCP_TCP_H
@@ -50,6 +50,10 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp);
 /* A live tunable changed: push what lower layers cache (the ephemeral port
  * range the PCB layer selects from). */
 void tcp_tunables_changed(struct tcpc_stack *stack);
+
+/* TCP's entry in the IP layer's protocol switch (input, ICMP errors,
+ * tunable changes); src/stack installs it. Immutable. */
+extern const struct ip_protosw tcp_protosw;
 
 /* Runs TCP timers due at stack->now; delivers pending socket events. */
 void tcp_advance(struct tcpc_stack *stack);

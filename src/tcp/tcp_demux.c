@@ -172,3 +172,20 @@ struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_add
 {
     return demux_find(stack, faddr, fport, laddr, lport, 0);
 }
+
+int demux_register_kind(struct tcpc_stack *stack, unsigned kind, const struct pcb_kind_ops *ops)
+{
+    return pcb_register_kind(stack->tcp->pcb, kind, ops);
+}
+
+int demux_ref_insert(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32_t ref)
+{
+    struct pcbinfo *info = stack->tcp->pcb;
+    return pcb_exact_insert(info, pcb_hash(info, t), ref);
+}
+
+int demux_ref_remove(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32_t ref)
+{
+    struct pcbinfo *info = stack->tcp->pcb;
+    return pcb_exact_remove(info, pcb_hash(info, t), ref);
+}

@@ -17,6 +17,8 @@
 
 struct tcpc_stack;
 struct tcpcb;
+struct pcb_kind_ops;
+struct pcb_tuple;
 
 int demux_init(struct tcpc_stack *stack);
 void demux_destroy(struct tcpc_stack *stack);
@@ -41,6 +43,17 @@ void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_
 
 /* Takes tp out of the tables; its 4-tuple stays readable for listings. */
 void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/*
+ * Entries that are not tcpcbs (TIME_WAIT records, timewait.c) live in the
+ * exact table by typed reference (PCB_REF(kind, index)): their module
+ * registers how the table sees a kind, then inserts and removes references
+ * under their 4-tuple through these, never through src/pcb directly.
+ * Errors are the PCB layer's (negative errno).
+ */
+int demux_register_kind(struct tcpc_stack *stack, unsigned kind, const struct pcb_kind_ops *ops);
+int demux_ref_insert(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32_t ref);
+int demux_ref_remove(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32_t ref);
 
 /* Hands the tunables' ephemeral port range to the PCB layer. */
 void demux_set_portrange(struct tcpc_stack *stack);

@@ -211,6 +211,12 @@ void tcp_tunables_changed(struct tcpc_stack *stack)
     demux_set_portrange(stack);
 }
 
+const struct ip_protosw tcp_protosw = {
+    .input = tcp_input,
+    .ctlinput = tcp_ctlinput,
+    .tunables_changed = tcp_tunables_changed,
+};
+
 void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_state state)
 {
     /* TIME_WAIT is never a control block: tcp_twstart hands it to timewait.c. */

@@ -38,6 +38,7 @@
 #include "core/stack.h"
 #include "core/sysctl.h"
 #include "pcb/pcb.h"
+#include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
 #include "util/pool.h"
 #include "util/seq.h"
@@ -252,8 +253,7 @@ static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
     struct tw_core *c = tw_core_at(l, idx);
     struct pcb_tuple t;
     tw_tuple(l, idx, &t);
-    struct pcbinfo *info = stack->tcp->pcb;
-    int err = pcb_exact_remove(info, pcb_hash(info, &t), PCB_REF(l->kind, idx));
+    int err = demux_ref_remove(stack, &t, PCB_REF(l->kind, idx));
     assert(err == 0);
     (void)err;
     tw->port_count[t.lport]--;
@@ -423,8 +423,7 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
         e->c = rec;
     }
     struct tw_core *c = tw_core_at(l, idx);
-    struct pcbinfo *info = stack->tcp->pcb;
-    int err = pcb_exact_insert(info, pcb_hash(info, &t), PCB_REF(l->kind, idx));
+    int err = demux_ref_insert(stack, &t, PCB_REF(l->kind, idx));
     /* The table is sized for maxsockets + the pools' capacity. */
     assert(err == 0);
     (void)err;
@@ -688,7 +687,7 @@ int tw_init(struct tcpc_stack *stack)
             .port_busy = k == TW_COMPACT ? tw_port_busy : NULL,
             .ctx = l,
         };
-        err = pcb_register_kind(stack->tcp->pcb, l->kind, &ops);
+        err = demux_register_kind(stack, l->kind, &ops);
     }
     stack->tcp->tw = tw;
     if (err)
@@ -704,7 +703,7 @@ void tw_destroy(struct tcpc_stack *stack)
     for (unsigned k = 0; k < TW_NLAYOUTS; k++) {
         struct tw_layout *l = &tw->lay[k];
         if (stack->tcp->pcb && l->kind)
-            pcb_register_kind(stack->tcp->pcb, l->kind, &(struct pcb_kind_ops){0});
+            demux_register_kind(stack, l->kind, &(struct pcb_kind_ops){0});
         pool_free(&l->pool);
     }
     free(tw->port_count);
