@@ -5,6 +5,8 @@
 
 #include "tun.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -100,9 +102,7 @@ int tcpc_tun_wait_running(const char *name, tcpc_time_t timeout)
 
 tcpc_time_t tcpc_tun_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (tcpc_time_t)ts.tv_sec * TCPC_USEC_PER_SEC + (tcpc_time_t)ts.tv_nsec / 1000;
+    return tcpc_io_now();
 }
 
 int tcpc_tun_init(struct tcpc_tun *tun, const char *name)
@@ -159,23 +159,12 @@ int tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
     return 0;
 }
 
-/* Milliseconds to wait for poll: until the deadline (rounded up, so that
- * the timers are due when poll returns), at most max_wait. */
-static int tun_poll_timeout(tcpc_time_t now, tcpc_time_t deadline, tcpc_time_t max_wait)
-{
-    tcpc_time_t wait = max_wait;
-    if (deadline != TCPC_TIME_NEVER)
-        wait = deadline <= now ? 0 : (deadline - now < wait ? deadline - now : wait);
-    tcpc_time_t ms = (wait + TCPC_USEC_PER_MSEC - 1) / TCPC_USEC_PER_MSEC;
-    return ms > 3600 * 1000 ? 3600 * 1000 : (int)ms;
-}
-
 int tcpc_tun_run_once(struct tcpc_tun *tun, tcpc_time_t max_wait)
 {
     static uint8_t buf[TUN_MAX_PACKET];
     tcpc_time_t now = tcpc_tun_now();
     struct pollfd pfd = {.fd = tun->fd, .events = POLLIN};
-    int timeout = tun_poll_timeout(now, tcpc_next_deadline(tun->stack), max_wait);
+    int timeout = tcpc_io_wait_ms(now, tcpc_next_deadline(tun->stack), max_wait);
     int ready = poll(&pfd, 1, timeout);
     if (ready < 0 && errno != EINTR) {
         int err = errno;

@@ -1,0 +1,108 @@
+/*
+ * The AF_PACKET backend: one stack on a Linux network interface (one end of
+ * a veth pair, a physical port), Ethernet frames in and out.
+ *
+ * Receive uses a TPACKET_V3 ring shared with the kernel: frames land in
+ * blocks of the mmap'ed ring, and one wakeup hands a whole block to the
+ * stack without a system call per frame. Transmit uses a mmap'ed TX ring:
+ * the output callback copies a frame into the next free slot and marks it
+ * for sending; one send() per loop turn (or when the ring fills) kicks the
+ * kernel for the whole batch. When every slot is still owned by the kernel
+ * the callback reports -ENOBUFS, so the stack counts the drop and its
+ * retransmission recovers, instead of the frame vanishing unnoticed.
+ *
+ * The stack must be configured for Ethernet (it takes and emits whole
+ * frames) with the interface's MAC address (tcpc_afp_hwaddr). The kernel's
+ * own stack keeps seeing the interface's frames: leave the interface
+ * without kernel addresses so that only tcpcore answers. Uses only the
+ * public API. Not thread-safe; one backend per thread.
+ */
+#ifndef TCPCORE_IO_AF_PACKET_H
+#define TCPCORE_IO_AF_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpcore/stack.h"
+
+/* Called for each frame read (dir 'i') or queued for sending (dir 'o'). */
+typedef void (*tcpc_afp_tap_fn)(void *ctx, char dir, tcpc_time_t now, const uint8_t *frame,
+                                size_t len);
+
+struct tcpc_afp_ring {
+    uint8_t *map; /* the ring's mmap'ed memory */
+    size_t map_len;
+    uint32_t block_size; /* RX: bytes per block; TX: bytes per frame slot */
+    uint32_t nslots;     /* RX: blocks; TX: frame slots */
+    uint32_t next;       /* the next block or slot to look at */
+};
+
+struct tcpc_afp {
+    int fd;
+    int ifindex;
+    uint32_t mtu; /* the interface's MTU: the largest IP packet in a frame */
+    struct tcpc_stack *stack;
+    struct tcpc_afp_ring rx, tx;
+    uint32_t tx_pending; /* slots marked for sending since the last kick */
+    uint64_t rx_packets, rx_bytes;
+    uint64_t tx_packets, tx_bytes;
+    uint64_t tx_ring_full;  /* frames refused because every slot was busy */
+    uint64_t tx_too_big;    /* frames longer than a slot */
+    uint64_t tx_bad_format; /* frames the kernel refused as malformed */
+    uint64_t tx_kick_errors;
+    int tx_errno; /* the last kick error, positive errno; 0: none */
+    tcpc_afp_tap_fn tap;
+    void *tap_ctx;
+};
+
+/* Ring sizes; zeroes take the defaults. */
+struct tcpc_afp_opts {
+    uint32_t rx_block_size; /* default 256 KiB; at least one largest frame */
+    uint32_t rx_blocks;     /* default 16 */
+    uint32_t tx_slots;      /* default 512 */
+    uint32_t rx_retire_ms;  /* a partly filled block goes to us after this; default 1 */
+    int sndbuf; /* SO_SNDBUF: bytes of sent frames the qdisc may hold; 0 keeps the default */
+};
+
+/*
+ * Opens an AF_PACKET socket bound to interface `ifname`, with the RX and TX
+ * rings mapped, non-blocking and close-on-exec. Frames this socket sends
+ * are not looped back into its own RX ring. Returns 0, or a negative errno
+ * with a one-line reason on stderr (no such interface, not permitted,
+ * kernel without TPACKET_V3).
+ */
+int tcpc_afp_open(struct tcpc_afp *afp, const char *ifname, const struct tcpc_afp_opts *opts);
+
+/* The interface's MAC address (6 bytes), for the stack's configuration.
+ * 0 or a negative errno. */
+int tcpc_afp_hwaddr(const char *ifname, uint8_t mac[6]);
+
+/* Puts the backend's output callback into cfg: call before tcpc_stack_new. */
+void tcpc_afp_configure(struct tcpc_afp *afp, struct tcpc_config *cfg);
+
+/* Tells the backend which stack receives its frames. */
+void tcpc_afp_attach(struct tcpc_afp *afp, struct tcpc_stack *stack);
+
+/* The output callback (ctx is the struct tcpc_afp): copies the frame into
+ * the TX ring. 0, or -ENOBUFS (ring full) / -EMSGSIZE (frame too long). */
+int tcpc_afp_output(void *ctx, const uint8_t *frame, size_t len);
+
+/* Hands every frame waiting in the RX ring to the stack (whole blocks, up
+ * to a batch limit). Returns the number of frames. Never blocks. */
+int tcpc_afp_receive(struct tcpc_afp *afp);
+
+/* Asks the kernel to send every frame queued in the TX ring. 0 or a
+ * negative errno (counted in tx_kick_errors; the frames stay queued). */
+int tcpc_afp_flush(struct tcpc_afp *afp);
+
+/*
+ * One turn of a simple loop: waits for frames, the stack's next deadline
+ * or max_wait microseconds, receives, runs due timers and flushes the TX
+ * ring. Returns the frames received, or a negative errno from poll.
+ */
+int tcpc_afp_run_once(struct tcpc_afp *afp, tcpc_time_t max_wait);
+
+/* Unmaps the rings and closes the socket. The stack is the caller's. */
+void tcpc_afp_close(struct tcpc_afp *afp);
+
+#endif
