@@ -83,7 +83,8 @@ struct inpcb {
     uint32_t refcount;
     uint32_t port_next; /* port chain (wild or conn); free-list link when free */
     uint32_t port_prev;
-    void *ppcb; /* owner: the TCP control block */
+    uint32_t lbgroup; /* index in info->lbgroups while INP_INLBGROUP */
+    void *ppcb;       /* owner: the TCP control block */
 };
 static_assert(sizeof(struct inpcb) == 64, "an inpcb is one cache line");
 
@@ -162,7 +163,9 @@ static inline uint64_t pcb_hash_rss(uint32_t flow)
     return (uint64_t)flow * 0x9e3779b97f4a7c15ull;
 }
 
-/* A SO_REUSEPORT_LB group: listeners sharing laddr:lport. */
+/* A SO_REUSEPORT_LB group: listeners sharing laddr:lport. Each member
+ * names its group by index (inp->lbgroup), so a lookup that lands on a
+ * member reaches the group without searching for it. */
 struct pcb_lbgroup {
     struct tcpc_addr laddr;
     uint16_t lport;

@@ -226,37 +226,41 @@ int pcb_bind(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *la
 
 /* --- SO_REUSEPORT_LB groups ------------------------------------------- */
 
-struct pcb_lbgroup *pcb_lbgroup_find(const struct pcbinfo *info, const struct tcpc_addr *laddr,
-                                     uint16_t lport)
+/* The group of laddr:lport, found through a member on the port's chain of
+ * unconnected binds (members are listeners, so they are on it): the cost is
+ * that chain, never the number of groups. Listen time only. */
+static uint32_t pcb_lbgroup_of_port(const struct pcbinfo *info, const struct tcpc_addr *laddr,
+                                    uint16_t lport)
 {
-    for (uint32_t g = 0; g < info->nlbgroups; g++) {
-        struct pcb_lbgroup *grp = &info->lbgroups[g];
-        if (grp->lport == lport && tcpc_addr_eq(&grp->laddr, laddr))
-            return grp;
+    for (uint32_t i = info->wild_head[lport]; i != PCB_NIL; i = info->pcbs[i].port_next) {
+        const struct inpcb *m = &info->pcbs[i];
+        if ((m->flags & INP_INLBGROUP) && tcpc_addr_eq(&m->laddr, laddr))
+            return m->lbgroup;
     }
-    return NULL;
+    return PCB_NIL;
 }
 
-static struct pcb_lbgroup *pcb_lbgroup_create(struct pcbinfo *info, const struct inpcb *inp)
+static uint32_t pcb_lbgroup_create(struct pcbinfo *info, const struct inpcb *inp)
 {
     if (info->nlbgroups == info->lbgroups_cap) {
         uint32_t cap = info->lbgroups_cap ? info->lbgroups_cap * 2 : 4;
         struct pcb_lbgroup *g = realloc(info->lbgroups, cap * sizeof(*g));
         if (!g)
-            return NULL;
+            return PCB_NIL;
         info->lbgroups = g;
         info->lbgroups_cap = cap;
     }
-    struct pcb_lbgroup *grp = &info->lbgroups[info->nlbgroups++];
-    *grp = (struct pcb_lbgroup){.laddr = inp->laddr, .lport = inp->lport};
-    return grp;
+    info->lbgroups[info->nlbgroups] =
+        (struct pcb_lbgroup){.laddr = inp->laddr, .lport = inp->lport};
+    return info->nlbgroups++;
 }
 
 static int pcb_lbgroup_join(struct pcbinfo *info, struct inpcb *inp)
 {
-    struct pcb_lbgroup *grp = pcb_lbgroup_find(info, &inp->laddr, inp->lport);
-    if (!grp && !(grp = pcb_lbgroup_create(info, inp)))
+    uint32_t g = pcb_lbgroup_of_port(info, &inp->laddr, inp->lport);
+    if (g == PCB_NIL && (g = pcb_lbgroup_create(info, inp)) == PCB_NIL)
         return -ENOMEM;
+    struct pcb_lbgroup *grp = &info->lbgroups[g];
     if (grp->count == grp->cap) {
         if (grp->cap == UINT16_MAX)
             return -ENOMEM;
@@ -270,6 +274,7 @@ static int pcb_lbgroup_join(struct pcbinfo *info, struct inpcb *inp)
         grp->cap = (uint16_t)cap;
     }
     grp->members[grp->count++] = pcb_index(info, inp);
+    inp->lbgroup = g;
     inp->flags |= INP_INLBGROUP;
     return 0;
 }
@@ -279,8 +284,9 @@ void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp)
     if ((inp->flags & INP_INLBGROUP) == 0)
         return;
     inp->flags &= ~INP_INLBGROUP;
-    struct pcb_lbgroup *grp = pcb_lbgroup_find(info, &inp->laddr, inp->lport);
-    assert(grp != NULL);
+    uint32_t g = inp->lbgroup;
+    assert(g < info->nlbgroups);
+    struct pcb_lbgroup *grp = &info->lbgroups[g];
     uint32_t idx = pcb_index(info, inp);
     for (uint16_t i = 0; i < grp->count; i++) {
         if (grp->members[i] == idx) {
@@ -288,10 +294,14 @@ void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp)
             break;
         }
     }
-    if (grp->count == 0) {
-        free(grp->members);
-        *grp = info->lbgroups[--info->nlbgroups];
-    }
+    if (grp->count > 0)
+        return;
+    /* The last group moves into the hole; its members learn the new index,
+     * which costs that group's size, not a search. */
+    free(grp->members);
+    *grp = info->lbgroups[--info->nlbgroups];
+    for (uint16_t i = 0; g < info->nlbgroups && i < grp->count; i++)
+        info->pcbs[grp->members[i]].lbgroup = g;
 }
 
 int pcb_listen(struct pcbinfo *info, struct inpcb *inp)

@@ -43,8 +43,6 @@ void pcb_chain_add(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp);
 void pcb_chain_del(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp);
 
 /* Load-balance groups (pcb_bind.c). */
-struct pcb_lbgroup *pcb_lbgroup_find(const struct pcbinfo *info, const struct tcpc_addr *laddr,
-                                     uint16_t lport);
 void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp);
 
 /*

@@ -54,8 +54,8 @@ static int pcb_wild_rank(const struct inpcb *inp, const struct tcpc_addr *l, boo
  * member gets an equal share without a division. */
 static struct inpcb *pcb_lb_pick(const struct pcbinfo *info, struct inpcb *inp, uint64_t hash)
 {
-    const struct pcb_lbgroup *g = pcb_lbgroup_find(info, &inp->laddr, inp->lport);
-    if (!g || g->count == 0)
+    const struct pcb_lbgroup *g = &info->lbgroups[inp->lbgroup];
+    if (g->count == 0)
         return inp;
     uint32_t i = (uint32_t)(((hash >> 32) * g->count) >> 32);
     return &info->pcbs[g->members[i]];
