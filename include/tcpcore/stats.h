@@ -101,6 +101,7 @@
     X(tcps_sc_reset, "SYN cache entries removed by RST")                                           \
     X(tcps_sc_stale, "SYN cache entries timed out")                                                \
     X(tcps_sc_aborted, "SYN cache entries aborted (accept queue full)")                            \
+    X(tcps_sc_sbfail, "handshake completions refused: no spare socket buffers")                    \
     X(tcps_sc_badack, "SYN cache completions refused for a bad ACK")                               \
     X(tcps_sc_unreach, "SYN cache entries removed by ICMP unreachable")                            \
     X(tcps_sc_zonefail, "SYN cache entry allocations that failed")                                 \

@@ -77,7 +77,9 @@
     X(ack_limit, "net.inet.tcp.ack_limit", 100, 1, 100000, TCPC_TUN_RW,                            \
       "challenge ACKs per connection per second (RFC 5961)")                                       \
     X(maxsockets, "kern.ipc.maxsockets", 65536, 64, 1 << 26, TCPC_TUN_BOOT,                        \
-      "sockets (full connections and listeners) the stack can hold")
+      "sockets (full connections and listeners) the stack can hold")                               \
+    X(sockbuf_reserve, "kern.ipc.sockbuf_reserve", 256, 1, 1 << 20, TCPC_TUN_RW,                   \
+      "spare socket buffers a listener keeps ready for handshake completions, at most (1..2^20)")
 
 /* One field per tunable, in the table's units. */
 struct tcpc_tunables {

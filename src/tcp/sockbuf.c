@@ -4,25 +4,7 @@
 #include "tcp/sockbuf.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-
-int sb_init(struct sockbuf *sb, uint32_t cap)
-{
-    memset(sb, 0, sizeof(*sb));
-    sb->buf = malloc(cap);
-    if (!sb->buf)
-        return -ENOMEM;
-    sb->cap = cap;
-    return 0;
-}
-
-void sb_free(struct sockbuf *sb)
-{
-    free(sb->buf);
-    sb->buf = NULL;
-    sb->cap = sb->len = sb->head = 0;
-}
 
 /* Copies n bytes into the ring at logical offset off from head. */
 static void sb_write_at(struct sockbuf *sb, uint32_t off, const uint8_t *data, uint32_t n)

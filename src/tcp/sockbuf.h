@@ -31,6 +31,7 @@ struct sockbuf {
     uint32_t cap;  /* bytes of buf */
     uint32_t head; /* offset of the first byte */
     uint32_t len;  /* in-order bytes held */
+    uint32_t cls;  /* the socket-buffer pool class buf came from (sbpool.h) */
 };
 
 /* The out-of-order islands of a receive buffer (the send side has none,
@@ -40,9 +41,8 @@ struct sb_reass {
     struct sb_range ranges[SB_MAXRANGES]; /* sorted, disjoint */
 };
 
-/* Allocates cap bytes; -ENOMEM. Called when a connection is created. */
-int sb_init(struct sockbuf *sb, uint32_t cap);
-void sb_free(struct sockbuf *sb);
+/* Storage comes from the socket-buffer pool (sbpool.h), which fills in buf,
+ * cap and cls; a sockbuf without storage is all zero. */
 
 static inline uint32_t sb_space(const struct sockbuf *sb)
 {

@@ -732,7 +732,9 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->snd_bufsize = l->snd_bufsize;
     tp->rcv_bufsize = l->rcv_bufsize;
     tp->linger = l->linger;
-    if (tcb_alloc_buffers(tp)) {
+    /* Spares the listener set aside: no allocation on the packet path. */
+    if (tcb_take_buffers(stack, tp, l)) {
+        STAT_INC(stack, tcps_sc_sbfail);
         tcb_free(stack, tp);
         return NULL;
     }
@@ -795,7 +797,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->snd_wl1 = e->irs;
     tp->snd_wl2 = e->iss;
 
-    tp->parent = l;
+    tcb_child_attach(l, tp);
     demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport);
     return tp;
 }

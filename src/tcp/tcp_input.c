@@ -342,13 +342,7 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
 static void tcp_queue_on_listener(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tcpcb *l = tp->parent;
-    tp->q_next = NULL;
-    if (l->q_tail)
-        l->q_tail->q_next = tp;
-    else
-        l->q_head = tp;
-    l->q_tail = tp;
-    l->q_len++;
+    tcb_child_complete(tp);
     STAT_INC(stack, tcps_accepts);
     tcp_notify(stack, l);
 }

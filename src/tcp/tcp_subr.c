@@ -27,23 +27,42 @@ const char *tcp_state_name(unsigned state)
     return state < TCPS_NSTATES ? tcp_state_names[state] : "?";
 }
 
-int tcp_init(struct tcpc_stack *stack)
+static void tcp_state_free(struct tcp_state *ts)
+{
+    sbpool_destroy(&ts->sbpool);
+    pool_free(&ts->tcbs);
+    free(ts->sd_free);
+    free(ts->segbuf);
+    free(ts->sockets);
+    free(ts);
+}
+
+/* The per-stack TCP state. Every array is sized for kern.ipc.maxsockets and
+ * left untouched (calloc hands large blocks out as zero pages on demand), so
+ * resident memory follows the sockets in use, not the limit. */
+static struct tcp_state *tcp_state_new(uint32_t maxsockets)
 {
     struct tcp_state *ts = calloc(1, sizeof(*ts));
     if (!ts)
-        return -ENOMEM;
-    ts->maxsockets = (uint32_t)stack->cfg.tun.maxsockets;
-    ts->sockets = calloc(ts->maxsockets, sizeof(*ts->sockets));
-    if (!ts->sockets) {
-        free(ts);
-        return -ENOMEM;
-    }
+        return NULL;
+    ts->maxsockets = maxsockets;
+    sbpool_init(&ts->sbpool);
+    ts->sockets = calloc(maxsockets, sizeof(*ts->sockets));
+    ts->sd_free = calloc(maxsockets, sizeof(*ts->sd_free));
     ts->segbuf = malloc(STACK_OUTBUF_LEN);
-    if (!ts->segbuf) {
-        free(ts->sockets);
-        free(ts);
-        return -ENOMEM;
+    if (!ts->sockets || !ts->sd_free || !ts->segbuf ||
+        pool_init(&ts->tcbs, sizeof(struct tcpcb), maxsockets) != 0) {
+        tcp_state_free(ts);
+        return NULL;
     }
+    return ts;
+}
+
+int tcp_init(struct tcpc_stack *stack)
+{
+    struct tcp_state *ts = tcp_state_new((uint32_t)stack->cfg.tun.maxsockets);
+    if (!ts)
+        return -ENOMEM;
     stack->tcp = ts;
     rand_bytes(&stack->rand, ts->isn_key, sizeof(ts->isn_key));
     int err = demux_init(stack);
@@ -60,9 +79,7 @@ int tcp_init(struct tcpc_stack *stack)
         }
     }
     if (err) {
-        free(ts->segbuf);
-        free(ts->sockets);
-        free(ts);
+        tcp_state_free(ts);
         stack->tcp = NULL;
     }
     return err;
@@ -78,29 +95,57 @@ void tcp_destroy(struct tcpc_stack *stack)
     tw_destroy(stack);
     syncache_destroy(stack);
     demux_destroy(stack);
-    free(ts->segbuf);
-    free(ts->sockets);
-    free(ts);
+    tcp_state_free(ts);
     stack->tcp = NULL;
+}
+
+int tcb_sd_assign(struct tcp_state *ts, struct tcpcb *tp)
+{
+    uint32_t sd;
+    if (ts->sd_fresh < ts->maxsockets) {
+        sd = ts->sd_fresh++;
+    } else if (ts->sd_nfree > 0) {
+        sd = ts->sd_free[ts->sd_free_head];
+        ts->sd_free_head = (ts->sd_free_head + 1) % ts->maxsockets;
+        ts->sd_nfree--;
+    } else {
+        return -ENOBUFS;
+    }
+    assert(!ts->sockets[sd]);
+    ts->sockets[sd] = tp;
+    ts->nsockets++;
+    tp->sd = (int)sd;
+    return (int)sd;
+}
+
+void tcb_sd_release(struct tcp_state *ts, struct tcpcb *tp)
+{
+    if (tp->sd < 0)
+        return;
+    uint32_t sd = (uint32_t)tp->sd;
+    ts->sockets[sd] = NULL;
+    ts->nsockets--;
+    /* The ring cannot overflow: it holds only descriptors handed out. */
+    ts->sd_free[(ts->sd_free_head + ts->sd_nfree) % ts->maxsockets] = sd;
+    ts->sd_nfree++;
+    tp->sd = -1;
 }
 
 struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err)
 {
     struct tcp_state *ts = stack->tcp;
-    if (ts->nconns >= ts->maxsockets) {
-        *err = -ENOBUFS;
+    uint32_t idx = pool_get(&ts->tcbs);
+    if (idx == POOL_NONE) {
+        *err = -ENOBUFS; /* kern.ipc.maxsockets */
         return NULL;
     }
-    struct tcpcb *tp = calloc(1, sizeof(*tp));
-    if (!tp) {
-        *err = -ENOMEM;
-        return NULL;
-    }
+    struct tcpcb *tp = pool_at(&ts->tcbs, idx);
+    memset(tp, 0, sizeof(*tp));
     tp->sd = -1;
     tp->family = family;
     int aerr = demux_attach(stack, tp);
     if (aerr) {
-        free(tp);
+        pool_put(&ts->tcbs, idx);
         *err = aerr;
         return NULL;
     }
@@ -120,14 +165,87 @@ struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err)
 
 /* Buffers are sized when a connection starts, so that SO_SNDBUF/SO_RCVBUF
  * set before connect or listen take effect. */
-int tcb_alloc_buffers(struct tcpcb *tp)
+int tcb_alloc_buffers(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    if (!tp->snd.buf && sb_init(&tp->snd, tp->snd_bufsize))
+    struct sbpool *p = &stack->tcp->sbpool;
+    if (!tp->snd.buf && sbpool_alloc(p, tp->snd_bufsize, &tp->snd))
         return -ENOMEM;
-    if (!tp->rcv.buf && sb_init(&tp->rcv, tp->rcv_bufsize)) {
-        sb_free(&tp->snd);
+    if (!tp->rcv.buf && sbpool_alloc(p, tp->rcv_bufsize, &tp->rcv)) {
+        sbpool_put(p, &tp->snd);
         return -ENOMEM;
     }
+    return 0;
+}
+
+int tcb_take_buffers(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpcb *l)
+{
+    struct sbpool *p = &stack->tcp->sbpool;
+    if (sbpool_take(p, l->snd.cls, &tp->snd))
+        return -ENOBUFS;
+    if (sbpool_take(p, l->rcv.cls, &tp->rcv)) {
+        sbpool_put(p, &tp->snd);
+        return -ENOBUFS;
+    }
+    return 0;
+}
+
+/* The budget of one refill: one listener's whole share, so a tcpc_listen
+ * readies its listener in one call and no call does unbounded work. */
+static uint32_t tcb_refill_budget(const struct tcpc_stack *stack)
+{
+    return 2 * (uint32_t)stack->cfg.tun.sockbuf_reserve;
+}
+
+void tcp_sb_refill(struct tcpc_stack *stack)
+{
+    sbpool_refill(&stack->tcp->sbpool, tcb_refill_budget(stack));
+}
+
+bool tcp_sb_pending(const struct tcpc_stack *stack)
+{
+    return sbpool_pending(&stack->tcp->sbpool);
+}
+
+/* What a listener asks of the pool: enough spares for its whole accept
+ * queue (the limit syncache_expand enforces), capped by the tunable. */
+static uint32_t tcb_listen_share(const struct tcpc_stack *stack, const struct tcpcb *l)
+{
+    uint64_t qmax = (uint64_t)l->q_limit + l->q_limit / 2 + 1;
+    uint64_t cap = (uint64_t)stack->cfg.tun.sockbuf_reserve;
+    return (uint32_t)(qmax < cap ? qmax : cap);
+}
+
+void tcb_listen_unshare(struct tcpc_stack *stack, struct tcpcb *l)
+{
+    struct sbpool *p = &stack->tcp->sbpool;
+    if (!l->sb_share)
+        return;
+    sbpool_want(p, l->snd.cls, -(int64_t)l->sb_share);
+    sbpool_want(p, l->rcv.cls, -(int64_t)l->sb_share);
+    l->sb_share = 0;
+}
+
+int tcb_listen_buffers(struct tcpc_stack *stack, struct tcpcb *l)
+{
+    struct sbpool *p = &stack->tcp->sbpool;
+    tcb_listen_unshare(stack, l);
+    uint32_t share = tcb_listen_share(stack, l);
+    /* Each class is claimed before the next is looked up, so the second
+     * lookup cannot recycle the first as idle. */
+    uint32_t snd = sbpool_class(p, l->snd_bufsize);
+    if (snd == SBPOOL_NONE)
+        return -ENOMEM;
+    sbpool_want(p, snd, share);
+    uint32_t rcv = sbpool_class(p, l->rcv_bufsize);
+    if (rcv == SBPOOL_NONE) {
+        sbpool_want(p, snd, -(int64_t)share);
+        return -ENOMEM;
+    }
+    sbpool_want(p, rcv, share);
+    l->snd.cls = snd;
+    l->rcv.cls = rcv;
+    l->sb_share = share;
+    tcp_sb_refill(stack);
     return 0;
 }
 
@@ -144,41 +262,82 @@ static void tcb_unlink_notify(struct tcp_state *ts, struct tcpcb *tp)
     tp->t_flags &= ~TF_NOTIFY;
 }
 
-/* A listener going away takes its unaccepted children with it. */
-static void tcb_abort_children(struct tcpc_stack *stack, struct tcpcb *listener)
+static struct tcpcb **tcb_child_list(struct tcpcb *l, const struct tcpcb *tp)
 {
-    for (struct tcpcb *c = stack->tcp->all; c;) {
-        struct tcpcb *next = c->all_next;
-        if (c->parent == listener) {
-            c->parent = NULL;
-            tcp_drop(stack, c, ECONNABORTED);
-            /* tcp_drop may free c and others after it; restart the walk. */
-            c = stack->tcp->all;
-            continue;
-        }
-        c = next;
-    }
-    listener->q_head = listener->q_tail = NULL;
-    listener->q_len = 0;
+    return (tp->t_flags & TF_QCOMPLETE) ? &l->q_head : &l->q_incomp;
+}
+
+void tcb_child_attach(struct tcpcb *l, struct tcpcb *tp)
+{
+    tp->parent = l;
+    tp->t_flags &= ~TF_QCOMPLETE;
+    tp->q_prev = NULL;
+    tp->q_next = l->q_incomp;
+    if (l->q_incomp)
+        l->q_incomp->q_prev = tp;
+    l->q_incomp = tp;
+}
+
+/* Out of whichever list of its parent tp is on; the parent is kept. */
+static void tcb_child_unlink(struct tcpcb *tp)
+{
+    struct tcpcb *l = tp->parent;
+    struct tcpcb **head = tcb_child_list(l, tp);
+    if (tp->q_prev)
+        tp->q_prev->q_next = tp->q_next;
+    else
+        *head = tp->q_next;
+    if (tp->q_next)
+        tp->q_next->q_prev = tp->q_prev;
+    else if (tp->t_flags & TF_QCOMPLETE)
+        l->q_tail = tp->q_prev;
+    if (tp->t_flags & TF_QCOMPLETE)
+        l->q_len--;
+    tp->q_next = tp->q_prev = NULL;
+    tp->t_flags &= ~TF_QCOMPLETE;
+}
+
+void tcb_child_complete(struct tcpcb *tp)
+{
+    struct tcpcb *l = tp->parent;
+    tcb_child_unlink(tp);
+    tp->t_flags |= TF_QCOMPLETE;
+    tp->q_prev = l->q_tail;
+    if (l->q_tail)
+        l->q_tail->q_next = tp;
+    else
+        l->q_head = tp;
+    l->q_tail = tp;
+    l->q_len++;
+}
+
+struct tcpcb *tcb_child_accept(struct tcpcb *l)
+{
+    struct tcpcb *tp = l->q_head;
+    if (!tp)
+        return NULL;
+    tcb_child_unlink(tp);
+    tp->parent = NULL;
+    return tp;
 }
 
 static void tcb_unlink_parent(struct tcpcb *tp)
 {
-    struct tcpcb *l = tp->parent;
-    if (!l)
+    if (!tp->parent)
         return;
-    struct tcpcb **pp = &l->q_head;
-    struct tcpcb *prev = NULL;
-    for (; *pp; prev = *pp, pp = &(*pp)->q_next) {
-        if (*pp == tp) {
-            *pp = tp->q_next;
-            if (l->q_tail == tp)
-                l->q_tail = prev;
-            l->q_len--;
-            break;
-        }
-    }
+    tcb_child_unlink(tp);
     tp->parent = NULL;
+}
+
+/* A listener going away takes its unaccepted children with it: each list
+ * is emptied from its head, so the cost is the number of children. */
+static void tcb_abort_children(struct tcpc_stack *stack, struct tcpcb *listener)
+{
+    struct tcpcb *c;
+    while ((c = listener->q_incomp) != NULL || (c = listener->q_head) != NULL) {
+        tcb_unlink_parent(c);
+        tcp_drop(stack, c, ECONNABORTED);
+    }
 }
 
 void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -186,24 +345,22 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
     struct tcp_state *ts = stack->tcp;
     if (tp->state == TCPS_LISTEN)
         tcb_abort_children(stack, tp);
+    tcb_listen_unshare(stack, tp);
     tcb_unlink_parent(tp);
     demux_detach(stack, tp);
     timer_cancel(&stack->wheel, &tp->t_timer);
     tcb_unlink_notify(ts, tp);
-    if (tp->sd >= 0) {
-        ts->sockets[tp->sd] = NULL;
-        ts->nsockets--;
-    }
+    tcb_sd_release(ts, tp);
     if (tp->all_prev)
         tp->all_prev->all_next = tp->all_next;
     else
         ts->all = tp->all_next;
     if (tp->all_next)
         tp->all_next->all_prev = tp->all_prev;
-    sb_free(&tp->snd);
-    sb_free(&tp->rcv);
+    sbpool_put(&ts->sbpool, &tp->snd);
+    sbpool_put(&ts->sbpool, &tp->rcv);
     ts->nconns--;
-    free(tp);
+    pool_put(&ts->tcbs, pool_index(&ts->tcbs, tp));
 }
 
 void tcp_tunables_changed(struct tcpc_stack *stack)

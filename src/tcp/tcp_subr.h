@@ -11,13 +11,42 @@
 
 struct tcpc_stack;
 
-/* A fresh control block in CLOSED with buffers of the stack's default
- * sizes, or NULL (-ENOBUFS/-ENOMEM in *err) when the socket limit or memory
- * runs out. Not yet in any table and without a descriptor. */
+/* A fresh control block in CLOSED from the pool of kern.ipc.maxsockets,
+ * without buffers, or NULL (-ENOBUFS in *err) when the pool is empty. Not
+ * yet in any table and without a descriptor. O(1), allocates nothing. */
 struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err);
 
-/* Allocates tp's send and receive buffers if not yet done; -ENOMEM. */
-int tcb_alloc_buffers(struct tcpcb *tp);
+/* Descriptors: the next free one for tp (-ENOBUFS when all are in use), and
+ * giving tp's back (a no-op without one). O(1); see struct tcp_state. */
+int tcb_sd_assign(struct tcp_state *ts, struct tcpcb *tp);
+void tcb_sd_release(struct tcp_state *ts, struct tcpcb *tp);
+
+/* An active open's send and receive buffers, if not yet there: spares of
+ * the pool or fresh ones. Off the packet path only. -ENOMEM. */
+int tcb_alloc_buffers(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* A passive open's buffers: spares of its listener l's classes, O(1) and
+ * without allocating (handshake completion, in tcpc_input). -ENOBUFS when
+ * the spares are gone. */
+int tcb_take_buffers(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpcb *l);
+
+/* A listener asks the buffer pool for spares sized for its children (its
+ * share follows its backlog; a second call updates it) and the pool is
+ * topped up; -ENOMEM. tcb_listen_unshare withdraws the share. */
+int tcb_listen_buffers(struct tcpc_stack *stack, struct tcpcb *l);
+void tcb_listen_unshare(struct tcpc_stack *stack, struct tcpcb *l);
+
+/* One bounded refill of the buffer pool (off the packet path), and whether
+ * one is due (tcpc_next_deadline is then "now"). */
+void tcp_sb_refill(struct tcpc_stack *stack);
+bool tcp_sb_pending(const struct tcpc_stack *stack);
+
+/* A listener's children: attach a fresh one (incomplete), move it to the
+ * completed queue when its handshake is done, take the oldest completed one
+ * off for accept (NULL when none). Each O(1). */
+void tcb_child_attach(struct tcpcb *l, struct tcpcb *tp);
+void tcb_child_complete(struct tcpcb *tp);
+struct tcpcb *tcb_child_accept(struct tcpcb *l);
 
 /* Frees tp: out of the tables, timers cancelled, buffers released,
  * descriptor (if any) released. */

@@ -149,6 +149,7 @@ void tcp_advance(struct tcpc_stack *stack)
     }
     syncache_advance(stack);
     tw_advance(stack);
+    tcp_sb_refill(stack);
     tcp_deliver_events(stack);
 }
 
@@ -158,5 +159,7 @@ tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
     tcpc_time_t half_open = syncache_next_deadline(stack);
     tcpc_time_t time_wait = tw_next_deadline(stack);
     tcpc_time_t next = conns < half_open ? conns : half_open;
+    if (tcp_sb_pending(stack))
+        return stack->now; /* spares to set aside or to give back */
     return next < time_wait ? next : time_wait;
 }

@@ -36,21 +36,6 @@ void tcpc_set_event_cb(struct tcpc_stack *stack, tcpc_event_fn fn, void *ctx)
     stack->tcp->event_ctx = ctx;
 }
 
-static int usr_assign_sd(struct tcp_state *ts, struct tcpcb *tp)
-{
-    for (uint32_t i = 0; i < ts->maxsockets; i++) {
-        uint32_t sd = (ts->next_free_sd + i) % ts->maxsockets;
-        if (!ts->sockets[sd]) {
-            ts->sockets[sd] = tp;
-            ts->nsockets++;
-            ts->next_free_sd = sd + 1;
-            tp->sd = (int)sd;
-            return (int)sd;
-        }
-    }
-    return -ENOBUFS;
-}
-
 int tcpc_socket(struct tcpc_stack *stack, int family)
 {
     if (family != TCPC_AF_INET && family != TCPC_AF_INET6)
@@ -59,7 +44,7 @@ int tcpc_socket(struct tcpc_stack *stack, int family)
     struct tcpcb *tp = tcb_new(stack, (uint8_t)family, &err);
     if (!tp)
         return err;
-    int sd = usr_assign_sd(stack->tcp, tp);
+    int sd = tcb_sd_assign(stack->tcp, tp);
     if (sd < 0)
         tcb_free(stack, tp);
     return sd;
@@ -109,11 +94,16 @@ int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
     if ((uint32_t)backlog > stack->tcp->maxsockets)
         backlog = (int)stack->tcp->maxsockets;
     tp->q_limit = (uint32_t)backlog;
-    if (tp->state == TCPS_LISTEN)
-        return 0;
-    int err = demux_listen(stack, tp);
-    if (err)
+    /* The buffers its children will get are set aside now, off the packet
+     * path; a second listen resizes the share to the new backlog. */
+    int err = tcb_listen_buffers(stack, tp);
+    if (err || tp->state == TCPS_LISTEN)
         return err;
+    err = demux_listen(stack, tp);
+    if (err) {
+        tcb_listen_unshare(stack, tp);
+        return err;
+    }
     tp->state = TCPS_LISTEN;
     return 0;
 }
@@ -125,16 +115,11 @@ int tcpc_accept(struct tcpc_stack *stack, int sd, struct tcpc_addr *peer, uint16
         return -EBADF;
     if (l->state != TCPS_LISTEN)
         return -EINVAL;
-    struct tcpcb *tp = l->q_head;
+    struct tcpcb *tp = tcb_child_accept(l);
     if (!tp)
         return -EAGAIN;
-    l->q_head = tp->q_next;
-    if (!l->q_head)
-        l->q_tail = NULL;
-    l->q_len--;
-    tp->q_next = NULL;
-    tp->parent = NULL;
-    int nsd = usr_assign_sd(stack->tcp, tp);
+    tcp_sb_refill(stack); /* the spares this child took */
+    int nsd = tcb_sd_assign(stack->tcp, tp);
     if (nsd < 0) {
         tcp_drop(stack, tp, ENOBUFS);
         return nsd;
@@ -190,7 +175,7 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
         if (err)
             return err;
     }
-    err = tcb_alloc_buffers(tp);
+    err = tcb_alloc_buffers(stack, tp);
     if (err)
         return err;
     err = demux_connect(stack, tp, addr, port, &src);
@@ -300,9 +285,7 @@ int tcpc_shutdown(struct tcpc_stack *stack, int sd, int how)
 /* Detaches the descriptor; the control block lives on as an orphan. */
 static void usr_release_sd(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    stack->tcp->sockets[tp->sd] = NULL;
-    stack->tcp->nsockets--;
-    tp->sd = -1;
+    tcb_sd_release(stack->tcp, tp);
     tp->t_flags |= TF_ORPHAN;
 }
 

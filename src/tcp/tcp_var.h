@@ -20,10 +20,12 @@
 #include <stdint.h>
 
 #include "pcb/pcb.h"
+#include "tcp/sbpool.h"
 #include "tcp/sockbuf.h"
 #include "tcp/tcp.h"
 #include "tcpcore/addr.h"
 #include "tcpcore/socket.h"
+#include "util/pool.h"
 #include "util/timer.h"
 
 /* Logical timers of a connection. */
@@ -37,22 +39,23 @@ enum tcp_timer_kind {
 };
 
 /* tcpcb flags */
-#define TF_ACKNOW      0x0001 /* send an ACK now */
-#define TF_DELACK      0x0002 /* an ACK is being delayed */
-#define TF_NODELAY     0x0004 /* TCP_NODELAY: no Nagle */
-#define TF_REQ_SCALE   0x0008 /* we offer window scaling */
-#define TF_RCVD_SCALE  0x0010 /* the peer offered it too */
-#define TF_REQ_TSTMP   0x0020 /* we offer timestamps */
-#define TF_RCVD_TSTMP  0x0040 /* the peer offered them too */
-#define TF_SACK_PERMIT 0x0080 /* both sides offered SACK */
-#define TF_SENTFIN     0x0100 /* our FIN has been sent (snd_max covers it) */
-#define TF_NEEDFIN     0x0200 /* the application shut down the write side */
-#define TF_RCVDFIN     0x0400 /* the peer's FIN has been received */
-#define TF_SYN_REXMT   0x0800 /* the SYN or SYN-ACK had to be retransmitted */
-#define TF_CANTRCVMORE 0x1000 /* the application shut down the read side */
-#define TF_LINGER0     0x2000 /* SO_LINGER with 0: close resets */
-#define TF_ORPHAN      0x4000 /* the descriptor is closed; the connection finishes alone */
-#define TF_NOTIFY      0x8000 /* on the pending-notification list */
+#define TF_ACKNOW      0x0001  /* send an ACK now */
+#define TF_DELACK      0x0002  /* an ACK is being delayed */
+#define TF_NODELAY     0x0004  /* TCP_NODELAY: no Nagle */
+#define TF_REQ_SCALE   0x0008  /* we offer window scaling */
+#define TF_RCVD_SCALE  0x0010  /* the peer offered it too */
+#define TF_REQ_TSTMP   0x0020  /* we offer timestamps */
+#define TF_RCVD_TSTMP  0x0040  /* the peer offered them too */
+#define TF_SACK_PERMIT 0x0080  /* both sides offered SACK */
+#define TF_SENTFIN     0x0100  /* our FIN has been sent (snd_max covers it) */
+#define TF_NEEDFIN     0x0200  /* the application shut down the write side */
+#define TF_RCVDFIN     0x0400  /* the peer's FIN has been received */
+#define TF_SYN_REXMT   0x0800  /* the SYN or SYN-ACK had to be retransmitted */
+#define TF_CANTRCVMORE 0x1000  /* the application shut down the read side */
+#define TF_LINGER0     0x2000  /* SO_LINGER with 0: close resets */
+#define TF_ORPHAN      0x4000  /* the descriptor is closed; the connection finishes alone */
+#define TF_NOTIFY      0x8000  /* on the pending-notification list */
+#define TF_QCOMPLETE   0x10000 /* a child on its listener's completed queue (else incomplete) */
 
 struct tcpcb {
     /* Identity */
@@ -99,7 +102,8 @@ struct tcpcb {
     tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
     struct timer t_timer;
 
-    /* Socket side */
+    /* Socket side. A listener holds no bytes: its snd.cls and rcv.cls name
+     * the pool classes its children's buffers come from. */
     struct sockbuf snd, rcv;
     struct sb_reass rcv_reass; /* out-of-order data held in rcv */
     uint32_t snd_bufsize, rcv_bufsize;
@@ -109,11 +113,15 @@ struct tcpcb {
     uint32_t ev_reported;      /* readiness bits already delivered */
     struct tcpcb *notify_next; /* pending-notification list */
 
-    /* Listener side */
+    /* Listener side. Every child is on one of its listener's two lists, so
+     * closing a listener visits its children only, and a child leaves in
+     * O(1) (FreeBSD's so_incomp and so_comp). */
     struct tcpcb *parent;          /* listener that spawned us, until accepted */
-    struct tcpcb *q_next;          /* accept queue / incomplete list link */
-    struct tcpcb *q_head, *q_tail; /* listener: completed, awaiting accept */
-    uint32_t q_len, q_limit;
+    struct tcpcb *q_next, *q_prev; /* link on the parent's incomplete or completed list */
+    struct tcpcb *q_head, *q_tail; /* listener: completed, awaiting accept (FIFO) */
+    struct tcpcb *q_incomp;        /* listener: children still in SYN_RECEIVED */
+    uint32_t q_len, q_limit;       /* completed children; backlog */
+    uint32_t sb_share;             /* listener: spares asked of the buffer pool */
 
     /* Every control block of the stack, for teardown and listing */
     struct tcpcb *all_next, *all_prev;
@@ -131,7 +139,15 @@ static_assert(sizeof(struct tcpcb) <= 512, "a tcpcb stays within 512 bytes");
 struct tcp_state {
     struct tcpcb **sockets; /* by descriptor */
     uint32_t nsockets, maxsockets;
-    uint32_t next_free_sd;     /* search hint */
+    /* Descriptors never used are handed out first, in order; after that, the
+     * one closed longest ago (a FIFO of freed descriptors, a ring of
+     * maxsockets entries): a stale descriptor is reused as late as possible,
+     * and assigning one is O(1). */
+    uint32_t sd_fresh; /* descriptors [sd_fresh, maxsockets) never used */
+    uint32_t *sd_free; /* ring of freed descriptors */
+    uint32_t sd_free_head, sd_nfree;
+    struct pool tcbs;          /* control blocks, kern.ipc.maxsockets of them */
+    struct sbpool sbpool;      /* connections' ring buffers */
     struct tcpcb *notify_head; /* sockets whose readiness may have changed */
     tcpc_event_fn event_cb;
     void *event_ctx;
