@@ -287,6 +287,48 @@ static void test_lbgroup(void **state)
     fx_del(fx);
 }
 
+/* Each member names its group, so a lookup reaches the group without a
+ * search. Three groups on three ports; the first one to empty leaves a hole
+ * the last group moves into, and that group's members must follow: lookups
+ * on every port still spread over exactly their own group's members. */
+static void test_lbgroup_reached_from_member(void **state)
+{
+    (void)state;
+    enum { G = 3, M = 3 };
+    struct fixture *fx = fx_new();
+    struct inpcb *m[G][M];
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < M; i++)
+            m[g][i] = listener(fx, F4, "0.0.0.0", (uint16_t)(80 + g), INP_REUSEPORT_LB);
+    assert_int_equal(fx->info.nlbgroups, G);
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < M; i++)
+            assert_int_equal(m[g][i]->lbgroup, m[g][0]->lbgroup);
+    for (int i = 0; i < M; i++)
+        pcb_free(&fx->info, m[0][i]);
+    assert_int_equal(fx->info.nlbgroups, G - 1);
+    for (int g = 1; g < G; g++) {
+        const struct pcb_lbgroup *grp = &fx->info.lbgroups[m[g][0]->lbgroup];
+        assert_int_equal(grp->lport, 80 + g);
+        assert_int_equal(grp->count, M);
+        unsigned hits[M] = {0};
+        for (unsigned k = 0; k < 3000; k++) {
+            struct inpcb *got = fx_lookup(fx, "198.51.100.1", (uint16_t)(1024 + k), "192.0.2.1",
+                                          (uint16_t)(80 + g));
+            int found = -1;
+            for (int i = 0; i < M; i++)
+                if (got == m[g][i])
+                    found = i;
+            assert_true(found >= 0);
+            hits[found]++;
+        }
+        for (int i = 0; i < M; i++)
+            assert_true(hits[i] > 800 && hits[i] < 1200);
+    }
+    assert_null(fx_lookup(fx, "198.51.100.1", 1, "192.0.2.1", 80));
+    fx_del(fx);
+}
+
 /* FreeBSD's INP_FREED story: two readers hold references, the owner frees;
  * the first reader to come back is told the PCB is dead although its
  * reference was not the last. */
@@ -449,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_lookup_v6_and_mapped),
         cmocka_unit_test(test_lookup_prefers_listener),
         cmocka_unit_test(test_lbgroup),
+        cmocka_unit_test(test_lbgroup_reached_from_member),
         cmocka_unit_test(test_freed_with_references),
         cmocka_unit_test(test_rele_without_free),
         cmocka_unit_test(test_listing_keeps_tuple),

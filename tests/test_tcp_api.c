@@ -4,6 +4,8 @@
  * backlog: its overflow is counted in tcps_listendrop and the connections
  * over it never reach accept.
  */
+#include "core/stack.h"
+#include "tcp/tcp_var.h"
 #include "tcpcore/listing.h"
 #include "test_tcp_fixture.h"
 
@@ -133,6 +135,39 @@ static void test_descriptors(void **state)
     h_free(h);
 }
 
+/* Descriptors: every never-used one is handed out first, in order; then the
+ * one closed longest ago (FIFO), so a stale descriptor names someone else's
+ * socket as late as possible; a live descriptor is never handed out. With
+ * kern.ipc.maxsockets=64 the table fills and wraps. Fails on a stack that
+ * searched onward from the last descriptor it assigned (it would give 3
+ * first, the lowest free one after the wrap). */
+static void test_descriptors_reused_fifo(void **state)
+{
+    (void)state;
+    const char *sys[] = {"kern.ipc.maxsockets=64", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(fx_socket(h), i);
+    assert_int_equal(tcpc_socket(h->stack, TCPC_AF_INET), -ENOBUFS);
+    const int closed[] = {10, 3, 63, 0};
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(tcpc_close(h->stack, closed[i]), 0);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(fx_socket(h), closed[i]);
+    assert_int_equal(tcpc_socket(h->stack, TCPC_AF_INET), -ENOBUFS);
+    /* Interleaved: closing and opening one at a time cycles through the
+     * freed ones in the order they were freed. */
+    assert_int_equal(tcpc_close(h->stack, 20), 0);
+    assert_int_equal(tcpc_close(h->stack, 21), 0);
+    assert_int_equal(fx_socket(h), 20);
+    assert_int_equal(tcpc_close(h->stack, 5), 0);
+    assert_int_equal(fx_socket(h), 21);
+    assert_int_equal(fx_socket(h), 5);
+    assert_int_equal(tcpc_close(h->stack, 64), -EBADF);
+    h_free(h);
+}
+
 /* Completes the handshake of a peer on port `pport` if the stack answers
  * its SYN; returns whether it did. */
 static bool try_handshake(struct harness *h, uint16_t pport, uint32_t irs)
@@ -186,6 +221,89 @@ static void test_close_listener_with_queue(void **state)
     h->pport = 43000;
     h_inject(h, SEG(.flags = TH_SYN, .seq = 5));
     h_expect(h, SEG(.flags = TH_RST | TH_ACK, .ack = 6));
+    h_free(h);
+}
+
+struct child_count {
+    unsigned listeners, established, other;
+};
+
+static int count_states(void *ctx, const struct tcpc_conninfo *ci)
+{
+    struct child_count *c = ctx;
+    if (ci->kind != TCPC_CONN_PCB)
+        c->other++;
+    else if (!strcmp(tcpc_state_name(ci->state), "LISTEN"))
+        c->listeners++;
+    else if (!strcmp(tcpc_state_name(ci->state), "ESTABLISHED"))
+        c->established++;
+    else
+        c->other++;
+    return 0;
+}
+
+/* A listener closed with many children (completed, not accepted) drops
+ * every one of them with a RST and leaves nothing behind: the listing holds
+ * only the other listener, its child and the connection accepted earlier,
+ * which outlive it; the control-block, inpcb and buffer pools are back to
+ * what those use, and once everything is closed, to empty. */
+static void test_close_listener_drops_every_child(void **state)
+{
+    (void)state;
+    enum { CHILDREN = 300 };
+    struct harness *h = h_new(NULL);
+    int l = tcpc_socket(h->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_bind(h->stack, l, NULL, 80), 0);
+    assert_int_equal(tcpc_listen(h->stack, l, 1000), 0);
+    int other = tcpc_socket(h->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_bind(h->stack, other, NULL, 81), 0);
+    assert_int_equal(tcpc_listen(h->stack, other, 8), 0);
+    assert_true(try_handshake(h, 40000, 1000));
+    int accepted = tcpc_accept(h->stack, l, NULL, NULL);
+    assert_true(accepted >= 0);
+    for (uint16_t i = 0; i < CHILDREN; i++) {
+        assert_true(try_handshake(h, (uint16_t)(41000 + i), 1000));
+        if (tcpc_next_deadline(h->stack) <= h->now)
+            h_advance(h, 0); /* the embedder's loop: spares topped up */
+    }
+    h->lport = 81;
+    assert_true(try_handshake(h, 50000, 1000));
+    h->lport = 80;
+    assert_int_equal(h_stat(h, "tcps_listendrop"), 0);
+    struct child_count c = {0};
+    tcpc_list_connections(h->stack, count_states, &c);
+    assert_int_equal(c.established, CHILDREN + 2);
+
+    assert_int_equal(tcpc_close(h->stack, l), 0);
+    for (uint16_t i = 0; i < CHILDREN; i++) /* in the order they completed */
+        h_expect(h, SEG(.flags = TH_RST, .sport = 41000 + i, .dport = 80));
+    h_expect_nothing(h);
+    memset(&c, 0, sizeof(c));
+    tcpc_list_connections(h->stack, count_states, &c);
+    assert_int_equal(c.listeners, 1);
+    assert_int_equal(c.established, 2);
+    assert_int_equal(c.other, 0);
+    const struct tcp_state *ts = h->stack->tcp;
+    assert_int_equal(pool_used(&ts->tcbs), 3);
+    assert_int_equal(ts->pcb->count, 3);
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < ts->sbpool.ncls; i++)
+        out += ts->sbpool.cls[i].out;
+    assert_int_equal(out, 4); /* two rings for each of the two connections */
+
+    int child = tcpc_accept(h->stack, other, NULL, NULL);
+    assert_true(child >= 0);
+    assert_int_equal(tcpc_close(h->stack, other), 0);
+    tcpc_setsockopt(h->stack, child, TCPC_SO_LINGER, 0);
+    tcpc_setsockopt(h->stack, accepted, TCPC_SO_LINGER, 0);
+    assert_int_equal(tcpc_close(h->stack, child), 0);
+    assert_int_equal(tcpc_close(h->stack, accepted), 0);
+    while (tcpc_next_deadline(h->stack) <= h->now)
+        h_advance(h, 0); /* spares nobody wants are given back */
+    assert_int_equal(pool_used(&ts->tcbs), 0);
+    assert_int_equal(ts->pcb->count, 0);
+    for (uint32_t i = 0; i < ts->sbpool.ncls; i++)
+        assert_int_equal(ts->sbpool.cls[i].out + ts->sbpool.cls[i].nfree, 0);
     h_free(h);
 }
 
@@ -384,8 +502,10 @@ int main(void)
         cmocka_unit_test(test_enotconn),
         cmocka_unit_test(test_eagain_and_epipe),
         cmocka_unit_test(test_descriptors),
+        cmocka_unit_test(test_descriptors_reused_fifo),
         cmocka_unit_test(test_listen_backlog_overflow),
         cmocka_unit_test(test_close_listener_with_queue),
+        cmocka_unit_test(test_close_listener_drops_every_child),
         cmocka_unit_test(test_listing),
         cmocka_unit_test(test_reuseport_lb_spreads),
         cmocka_unit_test(test_socket_options),
