@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
@@ -57,25 +58,6 @@ struct result {
     uint64_t n, children;
     double open_ns, close_ms, close_ns_child, bytes_socket, bytes_child;
 };
-
-static double mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static long rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return resident * 4096;
-}
 
 /* The stack's output: keep the SYN-ACK's ISS, count the rest. */
 static int on_output(void *ctx, const uint8_t *pkt, size_t len)
@@ -170,7 +152,7 @@ static struct result run(uint64_t n)
         fprintf(stderr, "sockets: cannot listen\n");
         exit(1);
     }
-    long rss0 = rss_bytes();
+    uint64_t rss0 = bench_resident_bytes();
     for (uint64_t i = 0; i < r.children; i++) {
         if (!handshake(s, &b, i)) {
             fprintf(stderr, "sockets: no SYN-ACK for child %" PRIu64 "\n", i);
@@ -184,23 +166,23 @@ static struct result run(uint64_t n)
                 r.children);
         exit(1);
     }
-    long rss1 = rss_bytes();
-    r.bytes_child = (double)(rss1 - rss0) / (double)r.children;
+    uint64_t rss1 = bench_resident_bytes();
+    r.bytes_child = ((double)rss1 - (double)rss0) / (double)r.children;
 
-    double t0 = mono_ns();
+    double t0 = bench_now_ns();
     for (uint64_t i = 0; i < n; i++) {
         if (tcpc_socket(s, TCPC_AF_INET) < 0) {
             fprintf(stderr, "sockets: socket %" PRIu64 " refused\n", i);
             exit(1);
         }
     }
-    r.open_ns = (mono_ns() - t0) / (double)n;
-    r.bytes_socket = (double)(rss_bytes() - rss1) / (double)n;
+    r.open_ns = (bench_now_ns() - t0) / (double)n;
+    r.bytes_socket = ((double)bench_resident_bytes() - (double)rss1) / (double)n;
 
     uint64_t rsts = b.rsts;
-    t0 = mono_ns();
+    t0 = bench_now_ns();
     tcpc_close(s, lsd);
-    double close_ns = mono_ns() - t0;
+    double close_ns = bench_now_ns() - t0;
     if (b.rsts - rsts != r.children) {
         fprintf(stderr, "sockets: closing the listener reset %" PRIu64 " of %" PRIu64 "\n",
                 b.rsts - rsts, r.children);

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "core/rand.h"
 #include "core/stack.h"
 #include "core/sysctl.h"
@@ -55,23 +56,14 @@ struct bench {
     bool sa_ts;
 };
 
-static tcpc_time_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (tcpc_time_t)ts.tv_sec * 1000000 + (tcpc_time_t)ts.tv_nsec / 1000;
-}
-
 static long rss_kib(void)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return resident * 4;
+    return (long)(bench_resident_bytes() / 1024);
+}
+
+static tcpc_time_t mono_us(void)
+{
+    return (tcpc_time_t)(bench_now_ns() / 1000);
 }
 
 static const uint8_t legit_addr[4] = {198, 18, 0, 2};

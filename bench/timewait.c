@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "memlink.h"
 #include "tcp/timewait.h"
 #include "tcpcore/socket.h"
@@ -37,25 +38,6 @@
 
 #define SERVER_PORTS 32
 #define SERVER_PORT0 10000
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static uint64_t resident_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    if (!f)
-        return 0;
-    if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
 
 static void die(const char *what, int err)
 {
@@ -132,10 +114,10 @@ int main(int argc, char **argv)
             die("listen", EINVAL);
     }
 
-    uint64_t rss0 = resident_bytes();
+    uint64_t rss0 = bench_resident_bytes();
     struct tcpc_stack *cli = make_stack(link, 0, "198.18.0.1", entries, now);
 
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     for (uint64_t i = 0; i < entries; i++) {
         int p = (int)(i % SERVER_PORTS);
         now += 20;
@@ -156,8 +138,8 @@ int main(int argc, char **argv)
         tcpc_close(srv, s);
         now = tcpc_memlink_run(link, now, now + 1);
     }
-    double t1 = now_ns();
-    uint64_t rss1 = resident_bytes();
+    double t1 = bench_now_ns();
+    uint64_t rss1 = bench_resident_bytes();
     uint32_t held = tw_count(cli);
     if (held != entries) {
         fprintf(stderr, "timewait: %" PRIu32 " records in TIME_WAIT, wanted %" PRIu64 "\n", held,
@@ -167,9 +149,9 @@ int main(int argc, char **argv)
 
     /* 2 MSL after the last close: everything is due at once. */
     now += 2 * 600000 * 1000ull;
-    double t2 = now_ns();
+    double t2 = bench_now_ns();
     tcpc_advance(cli, now);
-    double t3 = now_ns();
+    double t3 = bench_now_ns();
     if (tw_count(cli) != 0) {
         fprintf(stderr, "timewait: %" PRIu32 " records left after 2 MSL\n", tw_count(cli));
         return 1;
