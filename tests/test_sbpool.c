@@ -16,6 +16,7 @@
 
 #include "core/stack.h"
 #include "harness.h"
+#include "tcp/sbpool.h"
 #include "tcp/tcp_var.h"
 #include "tcpcore/listing.h"
 #include "test_tcp_fixture.h"
@@ -30,10 +31,15 @@ void *__wrap_realloc(void *p, size_t n);
 void *__wrap_aligned_alloc(size_t align, size_t n);
 
 static unsigned long n_allocs;
+/* While set, allocations of at least this many bytes fail (ring buffers;
+ * the harness's small packet records still succeed). */
+static size_t fail_from;
 
 void *__wrap_malloc(size_t n)
 {
     n_allocs++;
+    if (fail_from && n >= fail_from)
+        return NULL;
     return __real_malloc(n);
 }
 
@@ -246,6 +252,32 @@ static void test_exhausted_control_blocks_refuse_with_rst(void **state)
     h_free(h);
 }
 
+/* A refill that cannot allocate waits before trying again: were the
+ * deadline "now" while memory is short, the embedder's loop would spin.
+ * Once memory is back, the spares are set aside at the retry. */
+static void test_failed_refill_backs_off(void **state)
+{
+    (void)state;
+    const char *sys[] = {"kern.ipc.sockbuf_reserve=2", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    h_listen(h);
+    handshake(h, 1); /* takes a spare: the pool owes one */
+    h_expect_nothing(h);
+    fail_from = 4096;
+    tcpc_advance(h->stack, h->now);
+    tcpc_time_t next = tcpc_next_deadline(h->stack);
+    assert_true(next > h->now);
+    assert_true(next <= h->now + 100 * TCPC_USEC_PER_MSEC);
+    fail_from = 0;
+    h_advance(h, next - h->now);
+    assert_false(sbpool_pending(&h->stack->tcp->sbpool));
+    handshake(h, 2);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sc_sbfail"), 0);
+    h_free(h);
+}
+
 /* The tunable is validated like every other, with a sentence. */
 static void test_reserve_tunable_validated(void **state)
 {
@@ -266,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_exhausted_buffers_refuse_with_rst),
         cmocka_unit_test(test_accept_refills_spares),
         cmocka_unit_test(test_exhausted_control_blocks_refuse_with_rst),
+        cmocka_unit_test(test_failed_refill_backs_off),
         cmocka_unit_test(test_reserve_tunable_validated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

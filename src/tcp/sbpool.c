@@ -133,14 +133,14 @@ static uint32_t sbpool_ceiling(const struct sbpool_class *c)
     return c->want * 2;
 }
 
-bool sbpool_refill(struct sbpool *p, uint32_t budget)
+int sbpool_refill(struct sbpool *p, uint32_t budget)
 {
     for (uint32_t i = 0; i < p->ncls; i++) {
         struct sbpool_class *c = &p->cls[i];
         while (c->nfree < c->want && budget > 0) {
             void *buf = malloc(c->size);
             if (!buf)
-                return true; /* try again on the next call */
+                return -ENOMEM;
             sbpool_push(c, buf);
             budget--;
         }
@@ -149,7 +149,7 @@ bool sbpool_refill(struct sbpool *p, uint32_t budget)
             budget--;
         }
     }
-    return sbpool_pending(p);
+    return sbpool_pending(p) ? 1 : 0;
 }
 
 bool sbpool_pending(const struct sbpool *p)

@@ -78,8 +78,10 @@ void sbpool_put(struct sbpool *p, struct sockbuf *sb);
 
 /* Tops classes up to their wanted spares and trims those holding more
  * than twice that, at most `budget` allocations and frees in all. Off the
- * packet path only. Returns true when work is left (another call is due). */
-bool sbpool_refill(struct sbpool *p, uint32_t budget);
+ * packet path only. Returns 0 when done, 1 when the budget ran out with
+ * work left (another call is due at once), -ENOMEM when memory ran out
+ * (worth trying again only later). */
+int sbpool_refill(struct sbpool *p, uint32_t budget);
 
 /* Whether sbpool_refill has work (tcpc_next_deadline asks). */
 bool sbpool_pending(const struct sbpool *p);

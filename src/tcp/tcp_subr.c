@@ -196,9 +196,19 @@ static uint32_t tcb_refill_budget(const struct tcpc_stack *stack)
     return 2 * (uint32_t)stack->cfg.tun.sockbuf_reserve;
 }
 
+/* How long a refill that met an allocation failure waits before the next
+ * try: retrying at once would spin the embedder's loop while memory is
+ * short, and spares are only a cushion (without them a completion is
+ * refused and counted, tcps_sc_sbfail). */
+#define TCP_SB_RETRY_USEC (100 * TCPC_USEC_PER_MSEC)
+
 void tcp_sb_refill(struct tcpc_stack *stack)
 {
-    sbpool_refill(&stack->tcp->sbpool, tcb_refill_budget(stack));
+    struct tcp_state *ts = stack->tcp;
+    if (stack->now < ts->sb_retry_at)
+        return;
+    if (sbpool_refill(&ts->sbpool, tcb_refill_budget(stack)) == -ENOMEM)
+        ts->sb_retry_at = stack->now + TCP_SB_RETRY_USEC;
 }
 
 bool tcp_sb_pending(const struct tcpc_stack *stack)

@@ -159,7 +159,12 @@ tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
     tcpc_time_t half_open = syncache_next_deadline(stack);
     tcpc_time_t time_wait = tw_next_deadline(stack);
     tcpc_time_t next = conns < half_open ? conns : half_open;
-    if (tcp_sb_pending(stack))
-        return stack->now; /* spares to set aside or to give back */
+    /* Spares to set aside or to give back: at once, or after a failed
+     * allocation when its retry is due. */
+    if (tcp_sb_pending(stack)) {
+        tcpc_time_t retry = stack->tcp->sb_retry_at;
+        tcpc_time_t due = retry > stack->now ? retry : stack->now;
+        next = due < next ? due : next;
+    }
     return next < time_wait ? next : time_wait;
 }

@@ -148,6 +148,7 @@ struct tcp_state {
     uint32_t sd_free_head, sd_nfree;
     struct pool tcbs;          /* control blocks, kern.ipc.maxsockets of them */
     struct sbpool sbpool;      /* connections' ring buffers */
+    tcpc_time_t sb_retry_at;   /* after a failed refill: when to try again */
     struct tcpcb *notify_head; /* sockets whose readiness may have changed */
     tcpc_event_fn event_cb;
     void *event_ctx;
