@@ -3,7 +3,9 @@
  * its options, data on a SYN, duplicate SYNs, the retransmission schedule,
  * completion and its validation, RST and ICMP handling, bucket and cache
  * overflow, cookies when the cache overflowed or cookies-only is on, the
- * accept queue, and the listing.
+ * accept queue, and the listing; and that while paused or in cookies-only
+ * mode every SYN-ACK a client may have seen completes (the entry's, a
+ * cookie's) while a bad ACK is still reset.
  */
 #include <errno.h>
 #include <string.h>
@@ -485,6 +487,209 @@ static void test_accept_queue_full(void **state)
     h_free(h);
 }
 
+/* ---- Pauses and cookies-only: every SYN-ACK the client saw completes ---- */
+
+/* The SYN a client retransmits (same ISN and options, a newer TSval). */
+static struct h_seg resyn(struct harness *h, uint16_t port, uint32_t irs)
+{
+    h_inject(h, SEG(.flags = TH_SYN, .seq = irs, .sport = port, .mss = 1460, .wscale = 7,
+                    .sackperm = 1, .tsval = 200));
+    return h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = irs + 1, .sport = port, .tsecr = 200));
+}
+
+/* Cookies change with the secret's period (15 s): the tests below put the
+ * first SYN at 14.8 s and the retransmission after 15 s, so a fresh cookie
+ * would differ from the first SYN-ACK's ISS. */
+#define BEFORE_ROTATION (13800 * MSEC) /* from the harness's 1 s to 14.8 s */
+#define ACROSS_ROTATION (500 * MSEC)
+
+/* Entries for two fillers and the client (port 40000), then a fourth SYN
+ * that overflows the one bucket: paused, the client's entry kept. */
+static struct h_seg entry_then_pause(struct harness *h)
+{
+    h_advance(h, BEFORE_ROTATION);
+    syn(h, 1, IRS);
+    syn(h, 2, IRS);
+    struct h_seg sa = syn(h, 40000, IRS);
+    syn(h, 3, IRS); /* drops port 1, the oldest */
+    assert_int_equal(h_stat(h, "tcps_sc_paused"), 1);
+    assert_true(syncache_cookies_only(h->stack));
+    assert_int_equal(count(h), 3);
+    h_advance(h, ACROSS_ROTATION);
+    h_expect_nothing(h);
+    return sa;
+}
+
+/* Lets time pass in 100 ms steps, as an event loop would run the timers,
+ * discarding what the cache retransmits meanwhile. */
+static void run_quietly(struct harness *h, tcpc_time_t t)
+{
+    for (tcpc_time_t done = 0; done < t; done += 100 * MSEC)
+        h_advance(h, t - done < 100 * MSEC ? t - done : 100 * MSEC);
+    h_flush(h);
+}
+
+static const char *one_bucket_of_three[] = {"net.inet.tcp.syncache.hashsize=1",
+                                            "net.inet.tcp.syncache.bucketlimit=3", NULL};
+
+/* A retransmitted SYN of a client that has an entry is answered from the
+ * entry even while the cache is paused: the same ISS and TSval (FreeBSD's
+ * duplicate-SYN path), so the ACK of the first SYN-ACK still completes. */
+static void test_paused_dupsyn_answered_from_entry(void **state)
+{
+    (void)state;
+    struct harness *h = fx_new(one_bucket_of_three);
+    int l = h_listen(h);
+    struct h_seg sa = entry_then_pause(h);
+    uint64_t cookies = h_stat(h, "tcps_sc_sendcookie");
+    h_inject(h, SEG(.flags = TH_SYN, .seq = IRS, .sport = 40000, .mss = 1460, .wscale = 7,
+                    .sackperm = 1, .tsval = 200));
+    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .seq = sa.th.seq, .ack = IRS + 1, .sport = 40000,
+                    .tsval = sa.th.opts.tsval, .tsecr = 200));
+    assert_int_equal(h_stat(h, "tcps_sc_dupsyn"), 1);
+    assert_int_equal(h_stat(h, "tcps_sc_sendcookie"), cookies);
+    ack(h, 40000, IRS, &sa);
+    h_expect_nothing(h);
+    assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+    assert_int_equal(h_stat(h, "tcps_sc_badack"), 0);
+    h_free(h);
+}
+
+/* The ACK of the second SYN-ACK completes too. */
+static void test_paused_ack_of_second_synack_completes(void **state)
+{
+    (void)state;
+    struct harness *h = fx_new(one_bucket_of_three);
+    int l = h_listen(h);
+    entry_then_pause(h);
+    struct h_seg sa2 = resyn(h, 40000, IRS);
+    ack(h, 40000, IRS, &sa2);
+    h_expect_nothing(h);
+    assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+    assert_int_equal(h_stat(h, "tcps_sc_badack"), 0);
+    h_free(h);
+}
+
+/* A cookie sent during a pause, then an entry made by the retransmitted
+ * SYN once caching resumed (in a later secret period, so another ISS):
+ * the ACK of the first SYN-ACK completes as a cookie, the ACK of the second
+ * from the entry; either way the entry goes. Paused at 1 s (until 16 s),
+ * the client's SYN at 14.8 s, its retransmission at 17.8 s. */
+static void test_paused_cookie_then_entry_either_ack_completes(void **state)
+{
+    (void)state;
+    for (int which = 1; which <= 2; which++) {
+        struct harness *h = fx_new(one_bucket_of_three);
+        int l = h_listen(h);
+        for (uint16_t p = 1; p <= 4; p++)
+            syn(h, p, IRS);
+        assert_int_equal(h_stat(h, "tcps_sc_paused"), 1);
+        run_quietly(h, BEFORE_ROTATION);
+        struct h_seg sa1 = syn(h, 40000, IRS);
+        assert_int_equal(h_stat(h, "tcps_sc_sendcookie"), 1);
+        run_quietly(h, 3 * SEC);
+        assert_false(syncache_cookies_only(h->stack));
+        assert_int_equal(count(h), 0); /* the fillers went stale */
+        struct h_seg sa2 = resyn(h, 40000, IRS);
+        assert_int_equal(count(h), 1);
+        assert_int_not_equal(sa2.th.seq, sa1.th.seq);
+        ack(h, 40000, IRS, which == 1 ? &sa1 : &sa2);
+        h_expect_nothing(h);
+        assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+        assert_int_equal(count(h), 0);
+        assert_int_equal(h_stat(h, "tcps_sc_completed"), 1);
+        assert_int_equal(h_stat(h, "tcps_sc_recvcookie"), which == 1 ? 1 : 0);
+        assert_int_equal(h_stat(h, "tcps_sc_badack"), 0);
+        h_free(h);
+    }
+}
+
+/* net.inet.tcp.syncookies_only switched on with an entry in the cache: the
+ * retransmitted SYN gets the entry's SYN-ACK, whose ACK completes. */
+static void test_cookies_only_dupsyn_answered_from_entry(void **state)
+{
+    (void)state;
+    const char *why;
+    struct harness *h = fx_new(NULL);
+    int l = h_listen(h);
+    h_advance(h, BEFORE_ROTATION);
+    struct h_seg sa = syn(h, 40000, IRS);
+    assert_int_equal(tcpc_sysctl_set(h->stack, "net.inet.tcp.syncookies_only", 1, &why), 0);
+    h_advance(h, ACROSS_ROTATION);
+    struct h_seg sa2 = resyn(h, 40000, IRS);
+    assert_int_equal(sa2.th.seq, sa.th.seq);
+    assert_int_equal(h_stat(h, "tcps_sc_dupsyn"), 1);
+    ack(h, 40000, IRS, &sa2);
+    h_expect_nothing(h);
+    assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+    h_free(h);
+}
+
+/* A cookie from cookies-only mode, then an entry once it is switched off:
+ * the ACK of the cookie completes. */
+static void test_cookies_only_cookie_then_entry_ack_completes(void **state)
+{
+    (void)state;
+    const char *why;
+    const char *only[] = {"net.inet.tcp.syncookies_only=1", NULL};
+    struct harness *h = fx_new(only);
+    int l = h_listen(h);
+    h_advance(h, BEFORE_ROTATION);
+    struct h_seg sa1 = syn(h, 40000, IRS);
+    assert_int_equal(count(h), 0);
+    assert_int_equal(tcpc_sysctl_set(h->stack, "net.inet.tcp.syncookies_only", 0, &why), 0);
+    h_advance(h, ACROSS_ROTATION);
+    struct h_seg sa2 = resyn(h, 40000, IRS);
+    assert_int_equal(count(h), 1);
+    assert_int_not_equal(sa2.th.seq, sa1.th.seq);
+    ack(h, 40000, IRS, &sa1);
+    h_expect_nothing(h);
+    assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+    assert_int_equal(h_stat(h, "tcps_sc_recvcookie"), 1);
+    assert_int_equal(count(h), 0);
+    h_free(h);
+}
+
+/* What matches neither the entry nor a cookie of the entry's own SYN is
+ * still reset and counted as a bad ACK, once, and the entry stays: a
+ * wrong ACK number, and a valid cookie made for another ISN of the same
+ * 4-tuple (taken from a twin stack with the same secrets). */
+static void test_paused_bad_ack_still_reset(void **state)
+{
+    (void)state;
+    struct harness *h = fx_new(one_bucket_of_three);
+    h_listen(h);
+    struct h_seg sa = entry_then_pause(h);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = IRS + 1, .ack = sa.th.seq + 2, .sport = 40000,
+                    .tsval = 101, .tsecr = sa.th.opts.tsval));
+    h_expect(h, SEG(.flags = TH_RST, .seq = sa.th.seq + 2, .sport = 40000));
+    assert_int_equal(h_stat(h, "tcps_sc_badack"), 1);
+    assert_int_equal(h_stat(h, "tcps_sc_failcookie"), 0);
+    assert_int_equal(count(h), 3);
+
+    const char *only[] = {"net.inet.tcp.syncookies_only=1", NULL};
+    struct harness *twin = fx_new(only);
+    h_listen(twin);
+    h_advance(twin, BEFORE_ROTATION);
+    assert_int_equal(syn(twin, 40000, IRS).th.seq, sa.th.seq); /* same secrets */
+    h_advance(twin, ACROSS_ROTATION);
+    const uint32_t other = IRS + 777;
+    struct h_seg forged = syn(twin, 40000, other);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = other + 1, .ack = forged.th.seq + 1, .sport = 40000,
+                    .tsval = 101, .tsecr = forged.th.opts.tsval));
+    h_expect(h, SEG(.flags = TH_RST, .seq = forged.th.seq + 1, .sport = 40000));
+    assert_int_equal(h_stat(h, "tcps_sc_badack"), 2);
+    assert_int_equal(h_stat(h, "tcps_sc_recvcookie"), 0);
+    assert_int_equal(h_stat(h, "tcps_sc_completed"), 0);
+    assert_int_equal(count(h), 3);
+    /* The client's own ACK still completes. */
+    ack(h, 40000, IRS, &sa);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sc_completed"), 1);
+    h_free(twin);
+    h_free(h);
+}
+
 /* Entry sizes, as the issue bounds them. */
 static void test_entry_sizes(void **state)
 {
@@ -512,6 +717,12 @@ int main(void)
         cmocka_unit_test(test_cookies_only_v6),
         cmocka_unit_test(test_cookie_not_honoured_without_overflow),
         cmocka_unit_test(test_accept_queue_full),
+        cmocka_unit_test(test_paused_dupsyn_answered_from_entry),
+        cmocka_unit_test(test_paused_ack_of_second_synack_completes),
+        cmocka_unit_test(test_paused_cookie_then_entry_either_ack_completes),
+        cmocka_unit_test(test_cookies_only_dupsyn_answered_from_entry),
+        cmocka_unit_test(test_cookies_only_cookie_then_entry_ack_completes),
+        cmocka_unit_test(test_paused_bad_ack_still_reset),
         cmocka_unit_test(test_entry_sizes),
     };
     return cmocka_run_group_tests_name("syncache", tests, NULL, NULL);

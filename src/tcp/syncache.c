@@ -33,6 +33,13 @@
  * times the base. Because every SYN-ACK's ISS is a cookie whenever
  * net.inet.tcp.syncookies is on, a handshake whose entry was pushed out can
  * still complete from its cookie.
+ *
+ * A client retransmits its SYN exactly when an attack slows everything
+ * down, so two rules keep every SYN-ACK it may have seen valid: a SYN that
+ * repeats one with an entry is answered from the entry even while paused
+ * (the same ISS; a fresh cookie would differ once the secret has rotated),
+ * and an ACK that fails its entry's check is also tried as a cookie for the
+ * entry's own SYN (the cookie SYN-ACK of a pause may precede the entry).
  */
 #include "tcp/syncache.h"
 
@@ -579,6 +586,15 @@ static void sc_store_addrs(struct sc_entry *e, uint32_t idx, const struct tcpc_a
     }
 }
 
+/* Answers a SYN with a cookie and keeps nothing. */
+static void sc_send_cookie(struct tcpc_stack *stack, struct syncache *sc, struct sc_entry *tmp,
+                           const struct tcpc_addr *laddr, const struct tcpc_addr *faddr)
+{
+    sc_choose_iss(stack, sc, tmp, laddr, faddr);
+    sc_emit(stack, tmp, laddr, faddr, TH_SYN | TH_ACK);
+    STAT_INC(stack, tcps_sc_sendcookie);
+}
+
 void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
                   const struct tcp_repr *th)
 {
@@ -589,20 +605,24 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     struct sc_entry tmp;
     sc_fill(stack, l, th, k.v6, &tmp);
 
-    if (syncache_cookies_only(stack)) {
-        /* Stateless: no lookup, no entry. A retransmitted SYN whose entry
-         * survives gets the same ISS, so its ACK still finds the entry. */
-        sc_choose_iss(stack, sc, &tmp, laddr, faddr);
-        sc_emit(stack, &tmp, laddr, faddr, TH_SYN | TH_ACK);
-        STAT_INC(stack, tcps_sc_sendcookie);
-        return;
-    }
-
-    struct sc_bucket *b = sc_bucket_of(sc, &k);
+    /* Paused or cookies-only: no new entries. The lookup
+     * still runs while entries from before remain, so that a retransmitted
+     * SYN is answered from its entry; an attack that keeps the cache paused
+     * soon leaves it empty, and then a SYN costs no table work at all. */
+    bool stateless = syncache_cookies_only(stack);
+    struct sc_bucket *b = NULL;
+    struct sc_entry *e = NULL;
     uint32_t idx, prev;
-    struct sc_entry *e = sc_lookup(sc, b, &k, &idx, &prev);
+    if (!stateless || sc->count > 0) {
+        b = sc_bucket_of(sc, &k);
+        e = sc_lookup(sc, b, &k, &idx, &prev);
+    }
     if (e) {
         sc_dupsyn(stack, sc, b, idx, e, th);
+        return;
+    }
+    if (stateless) {
+        sc_send_cookie(stack, sc, &tmp, laddr, faddr);
         return;
     }
     idx = sc_make_room(stack, sc, b) ? sc_alloc(sc, k.v6) : SC_NIL;
@@ -613,9 +633,7 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
             stack_drop(stack, TCPC_STAT_tcps_sc_dropped, "SYN cache full and cookies off");
             return;
         }
-        sc_choose_iss(stack, sc, &tmp, laddr, faddr);
-        sc_emit(stack, &tmp, laddr, faddr, TH_SYN | TH_ACK);
-        STAT_INC(stack, tcps_sc_sendcookie);
+        sc_send_cookie(stack, sc, &tmp, laddr, faddr);
         return;
     }
     e = sc_at(sc, idx);
@@ -802,35 +820,61 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     return tp;
 }
 
-/* Validation of the ACK against an entry (FreeBSD's order). 0, or the
- * syncache_expand error. */
-static int sc_validate(struct tcpc_stack *stack, const struct sc_entry *e,
-                       const struct tcp_repr *th)
+/* Validation of the ACK against an entry (FreeBSD's order): 0, or the
+ * syncache_expand error with the reason in *why (not yet counted). */
+static int sc_validate(const struct sc_entry *e, const struct tcp_repr *th, const char **why)
 {
     bool has_ts = th->opts.present & TOF_TS;
     if (th->ack != e->iss + 1) {
-        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "ACK is not ISS+1");
+        *why = "ACK is not ISS+1";
         return -ECONNREFUSED;
     }
     /* We acknowledged the SYN alone, never data that came with it. */
     if (th->seq != e->irs + 1) {
-        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "SEQ is not IRS+1");
+        *why = "SEQ is not IRS+1";
         return -ECONNREFUSED;
     }
     if (!(e->flags & SCF_TIMESTAMP) && has_ts) {
-        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "timestamp not negotiated");
+        *why = "timestamp not negotiated";
         return -ECONNREFUSED;
     }
     if ((e->flags & SCF_TIMESTAMP) && !has_ts) {
         /* RFC 7323 3.2: drop, silently, a segment without the option. */
-        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "timestamp missing");
+        *why = "timestamp missing";
         return -EAGAIN;
     }
     if ((e->flags & SCF_TIMESTAMP) && th->opts.tsecr != e->ts) {
-        stack_drop(stack, TCPC_STAT_tcps_sc_badack, "TSecr is not the TSval we sent");
+        *why = "TSecr is not the TSval we sent";
         return -ECONNREFUSED;
     }
     return 0;
+}
+
+/* The ACK as a cookie: 0 with *e filled in, or -1. */
+static int sc_cookie_ack(struct tcpc_stack *stack, struct syncache *sc, const struct tcpcb *l,
+                         const struct ip_repr *ip, const struct tcp_repr *th, bool v6,
+                         struct sc_entry *e)
+{
+    struct syncookie_params p;
+    struct syncookie_tuple t = {&ip->dst, &ip->src, th->dport, th->sport};
+    bool has_ts = (th->opts.present & TOF_TS) && stack->cfg.tun.rfc1323;
+    if (syncookie_check(&sc->cookies, &stack->rand, stack->now, &t, th->seq - 1, th->ack - 1,
+                        has_ts, th->opts.tsecr, &p) != 0)
+        return -1;
+    STAT_INC(stack, tcps_sc_recvcookie);
+    sc_from_cookie(stack, l, th, v6, &p, e);
+    return 0;
+}
+
+/*
+ * May an ACK that failed entry e's check be tried as a cookie? Only for the
+ * entry's own SYN (SEQ = IRS + 1, so a forger must know the client's ISN
+ * as well as beat the digest).
+ */
+static bool sc_cookie_fallback(const struct tcpc_stack *stack, const struct sc_entry *e,
+                               const struct tcp_repr *th)
+{
+    return sc_cookies_enabled(stack) && th->seq == e->irs + 1;
 }
 
 int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
@@ -851,26 +895,27 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     }
     bool cached = found != NULL;
     if (found) {
-        int err = sc_validate(stack, found, th);
-        if (err)
+        const char *why = NULL;
+        int err = sc_validate(found, th, &why);
+        if (err == 0) {
+            e = *found;
+        } else if (sc_cookie_fallback(stack, found, th) &&
+                   sc_cookie_ack(stack, sc, l, ip, th, k.v6, &e) == 0) {
+            cached = false; /* the connection is the cookie's; the entry goes */
+        } else {
+            stack_drop(stack, TCPC_STAT_tcps_sc_badack, why);
             return err; /* the entry stays: a blind forger cannot remove it */
-        e = *found;
+        }
         sc_remove(sc, b, idx, prev);
     } else {
         if (!sc_cookie_honoured(stack, sc, b)) {
             stack_drop(stack, TCPC_STAT_tcps_sc_spurcookie, "ACK to a listener, no entry");
             return -ECONNREFUSED;
         }
-        struct syncookie_params p;
-        struct syncookie_tuple t = {&ip->dst, &ip->src, th->dport, th->sport};
-        bool has_ts = (th->opts.present & TOF_TS) && stack->cfg.tun.rfc1323;
-        if (syncookie_check(&sc->cookies, &stack->rand, stack->now, &t, th->seq - 1, th->ack - 1,
-                            has_ts, th->opts.tsecr, &p) != 0) {
+        if (sc_cookie_ack(stack, sc, l, ip, th, k.v6, &e) != 0) {
             stack_drop(stack, TCPC_STAT_tcps_sc_failcookie, "SYN cookie failed validation");
             return -ECONNREFUSED;
         }
-        STAT_INC(stack, tcps_sc_recvcookie);
-        sc_from_cookie(stack, l, th, k.v6, &p, &e);
     }
     /*
      * A full accept queue: FreeBSD's sonewconn refuses once the completed

@@ -36,14 +36,19 @@ void syncache_destroy(struct tcpc_stack *stack);
 
 /*
  * A SYN (no ACK, no RST) for listener l: records it, or answers it with a
- * cookie, and sends the SYN-ACK. Data on the SYN is never acknowledged.
+ * cookie, and sends the SYN-ACK. Data on the SYN is never acknowledged. A
+ * SYN that repeats one with an entry is answered from the entry (same ISS),
+ * also while only cookies are sent for new SYNs.
  */
 void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
                   const struct tcp_repr *th);
 
 /*
  * An ACK (no SYN, no RST) for listener l: the handshake's last segment, if
- * it matches an entry or carries a valid cookie. On success returns 0 with
+ * it matches an entry or carries a valid cookie; an ACK that fails its
+ * entry's check is still taken as a valid cookie for the entry's own SYN
+ * (the client may be answering a cookie SYN-ACK sent before the entry
+ * existed). On success returns 0 with
  * *out a new connection, child of l, in SYN_RECEIVED with every
  * negotiated option in force; the caller hands it the segment at once,
  * whose ACK takes it to ESTABLISHED and onto l's accept queue (and whose
