@@ -3,7 +3,9 @@
  * record answers (RFC 1337 RSTs, RFC 6191 SYNs, PAWS, a retransmitted FIN,
  * data, duplicate ACKs), when it expires (exactly 2 MSL after its last
  * arm), the limits (recycling at net.inet.tcp.maxtcptw, nolocaltimewait),
- * port reuse by connect() and bind, the listing, and the IPv6 layout. The
+ * port reuse by connect() and bind, the listing, the IPv6 layout, and
+ * reopening by a new SYN (the new ISS above the old sequence space, never
+ * a cookie, the record surviving every reopen that fails). The
  * last test runs two stacks on the memory link through 200,000 connections
  * from one client to one server port over 28,000 ephemeral ports.
  *
@@ -17,6 +19,7 @@
 
 #include "core/stack.h"
 #include "memlink.h"
+#include "tcp/syncache.h"
 #include "tcp/tcp_var.h"
 #include "tcp/timewait.h"
 #include "tcpcore/listing.h"
@@ -124,8 +127,30 @@ static void test_rst_ignored(void **state)
     h_free(h);
 }
 
-/* A SYN above rcv_nxt closes the record and reaches the listener as a new
- * connection (the seed's rule; no timestamps in either incarnation). */
+/* The SYN-ACK answering a reopening SYN (isn, TSval tsval or none) is
+ * ACKed: the new connection completes, and only now does the record go.
+ * Returns the new connection's descriptor. */
+static int complete_reopen(struct harness *h, uint32_t isn, const struct h_seg *sa, uint32_t tsval)
+{
+    assert_int_equal(tw_n(h), 1);
+    assert_int_equal(h_stat(h, "tcps_tw_reopened"), 0);
+    struct seg a = SEG(.flags = TH_ACK, .seq = isn + 1, .ack = sa->th.seq + 1);
+    if (tsval) {
+        a.tsval = tsval + 1;
+        a.tsecr = sa->th.opts.tsval;
+    }
+    h_inject(h, a);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_tw_reopened"), 1);
+    assert_int_equal(tw_n(h), 0);
+    int sd = tcpc_accept(h->stack, 0, NULL, NULL);
+    assert_true(sd >= 0);
+    return sd;
+}
+
+/* A SYN above rcv_nxt reaches the listener as a new connection (the seed's
+ * rule; no timestamps in either incarnation), which replaces the record
+ * once its handshake completes. */
 static void test_syn_higher_seq_reopens(void **state)
 {
     (void)state;
@@ -133,10 +158,9 @@ static void test_syn_higher_seq_reopens(void **state)
     struct twc t = server_tw(h, 0);
     uint32_t isn = t.rcv_nxt + 100000;
     h_inject(h, SEG(.flags = TH_SYN, .seq = isn, .mss = 1460));
-    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = isn + 1, .len = 0));
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = isn + 1, .len = 0));
     h_expect_nothing(h);
-    assert_int_equal(h_stat(h, "tcps_tw_reopened"), 1);
-    assert_int_equal(tw_n(h), 0);
+    complete_reopen(h, isn, &sa, 0);
     h_free(h);
 }
 
@@ -148,10 +172,9 @@ static void test_syn_newer_timestamp_reopens(void **state)
     struct twc t = server_tw(h, 100); /* ts_recent 200 */
     uint32_t isn = t.rcv_nxt - 50000;
     h_inject(h, SEG(.flags = TH_SYN, .seq = isn, .mss = 1460, .tsval = 201));
-    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = isn + 1, .tsecr = 201));
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = isn + 1, .tsecr = 201));
     h_expect_nothing(h);
-    assert_int_equal(h_stat(h, "tcps_tw_reopened"), 1);
-    assert_int_equal(tw_n(h), 0);
+    complete_reopen(h, isn, &sa, 201);
     h_free(h);
 }
 
@@ -195,10 +218,10 @@ static void test_syn_rfc6191_details(void **state)
     h_expect_nothing(h);
     assert_int_equal(tw_n(h), 1);
     h_inject(h, SEG(.flags = TH_SYN, .seq = t.rcv_nxt + 1000, .mss = 1460, .tsval = 200));
-    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = t.rcv_nxt + 1001));
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = t.rcv_nxt + 1001));
     h_expect_nothing(h);
-    assert_int_equal(tw_n(h), 0);
     assert_int_equal(h_stat(h, "tcps_tw_badsyn"), 2);
+    complete_reopen(h, t.rcv_nxt + 1000, &sa, 200);
     h_free(h);
 }
 
@@ -579,6 +602,212 @@ static void test_ipv4_bindany_wide_record(void **state)
     h_free(h);
 }
 
+/* --- reopening a TIME_WAIT 4-tuple by a new SYN --------------------------- */
+
+/* The reopening SYN: above rcv_nxt, and with a TSval above ts_recent when
+ * ts (the record's incarnation used timestamps, from ts: ts_recent ts+100). */
+static struct seg reopen_syn(const struct twc *t, uint32_t ts)
+{
+    struct seg s = SEG(.flags = TH_SYN, .seq = t->rcv_nxt + 100000, .mss = 1460);
+    if (ts)
+        s.tsval = ts + 1000;
+    return s;
+}
+
+/* Our ISS in a SYN-ACK lies above the old incarnation's snd_nxt, by at most
+ * TW_ISS_GAP. */
+static void expect_iss_above(const struct h_seg *sa, const struct twc *t)
+{
+    uint32_t d = sa->th.seq - t->snd_nxt;
+    if (!((int32_t)d > 0 && d <= TW_ISS_GAP))
+        fail_msg("new ISS %u is %d from the old snd_nxt %u", sa->th.seq, (int32_t)d, t->snd_nxt);
+}
+
+/* RFC 9293 3.6.1, RFC 1122 4.2.2.13: a reopened 4-tuple's new ISS lies above
+ * everything the old incarnation sent, whatever the secrets (32 seeds), with
+ * and without timestamps, IPv4 and IPv6; and the new connection completes
+ * and sends from it. */
+static void test_reopen_iss_above_old_snd_nxt(void **state)
+{
+    (void)state;
+    const char *sys[] = {"net.inet.tcp.msl=1000", NULL};
+    for (int v6 = 0; v6 <= 1; v6++) {
+        for (uint32_t ts = 0; ts <= 100; ts += 100) {
+            for (uint8_t seed = 1; seed <= 32; seed++) {
+                struct h_opts o = {.v6 = v6, .sysctls = sys, .seed = seed};
+                struct harness *h = h_new(&o);
+                struct twc t = server_tw(h, ts);
+                struct seg syn = reopen_syn(&t, ts);
+                h_inject(h, syn);
+                struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1));
+                expect_iss_above(&sa, &t);
+                int sd = complete_reopen(h, (uint32_t)syn.seq, &sa, ts ? (uint32_t)syn.tsval : 0);
+                assert_int_equal(tcpc_send(h->stack, sd, "new", 3), 3);
+                h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = sa.th.seq + 1, .len = 3));
+                h_free(h);
+            }
+        }
+    }
+}
+
+/* With timestamps in both incarnations, the new one continues the old
+ * timestamp clock, so the peer's PAWS tells our old duplicates from new
+ * segments as well. */
+static void test_reopen_continues_timestamp_clock(void **state)
+{
+    (void)state;
+    for (int v6 = 0; v6 <= 1; v6++) {
+        struct harness *h = tw_h(v6, NULL, NULL);
+        struct twc t = server_tw(h, 100);
+        h_advance(h, 5 * MSEC);
+        struct seg syn = reopen_syn(&t, 100);
+        h_inject(h, syn);
+        h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1, .tsval = t.tsval + 5,
+                        .tsecr = syn.tsval));
+        h_free(h);
+    }
+}
+
+/* A reopen never takes a cookie, whose ISS is a hash that cannot be placed
+ * above the old sequence space: in cookies-only mode and while the cache is
+ * paused it still gets an entry, and the ISS above (16 seeds each). */
+static void test_reopen_never_answered_with_cookie(void **state)
+{
+    (void)state;
+    for (int paused = 0; paused <= 1; paused++) {
+        for (uint8_t seed = 1; seed <= 16; seed++) {
+            const char *only[] = {"net.inet.tcp.msl=1000", "net.inet.tcp.syncookies_only=1", NULL};
+            const char *one[] = {"net.inet.tcp.msl=1000", "net.inet.tcp.syncache.hashsize=1",
+                                 "net.inet.tcp.syncache.bucketlimit=1", NULL};
+            struct h_opts o = {.sysctls = paused ? one : only, .seed = seed};
+            struct harness *h = h_new(&o);
+            struct twc t = server_tw(h, 0);
+            if (paused) {
+                h_inject(h, SEG(.flags = TH_SYN, .seq = 5, .sport = 7));
+                h_inject(h, SEG(.flags = TH_SYN, .seq = 5, .sport = 8));
+                h_flush(h);
+                assert_int_equal(h_stat(h, "tcps_sc_paused"), 1);
+            }
+            assert_true(syncache_cookies_only(h->stack));
+            uint64_t cookies = h_stat(h, "tcps_sc_sendcookie");
+            uint64_t entries = h_stat(h, "tcps_sc_added");
+            struct seg syn = reopen_syn(&t, 0);
+            h_inject(h, syn);
+            struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1));
+            expect_iss_above(&sa, &t);
+            assert_int_equal(h_stat(h, "tcps_sc_sendcookie"), cookies);
+            assert_int_equal(h_stat(h, "tcps_sc_added"), entries + 1);
+            uint64_t recv = h_stat(h, "tcps_sc_recvcookie");
+            complete_reopen(h, (uint32_t)syn.seq, &sa, 0);
+            assert_int_equal(h_stat(h, "tcps_sc_recvcookie"), recv);
+            h_free(h);
+        }
+    }
+}
+
+/* An old duplicate of the peer's: data below the record's rcv_nxt, which the
+ * record answers with its ACK. */
+static void expect_old_dup_acked(struct harness *h, const struct twc *t)
+{
+    h_inject(h, SEG(.flags = TH_ACK, .seq = t->rcv_nxt - 4, .ack = t->snd_nxt, .data = "old!"));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = t->snd_nxt, .ack = t->rcv_nxt, .len = 0));
+    h_expect_nothing(h);
+    assert_int_equal(tw_n(h), 1);
+}
+
+/* No room for the reopen's entry (the cache is full and the SYN's bucket
+ * has nothing to give up): the SYN is dropped, not answered with a cookie,
+ * and the record goes on answering for the old incarnation. The client's
+ * next retransmission, once there is room, reopens. */
+static void test_reopen_without_room_keeps_record(void **state)
+{
+    (void)state;
+    struct harness *h = tw_h(false, "net.inet.tcp.syncache.cachelimit=1", NULL);
+    struct twc t = server_tw(h, 0);
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 5, .sport = 7)); /* fills the cache */
+    h_flush(h);
+    assert_int_equal(syncache_pcbcount(h->stack), 1);
+    struct seg syn = reopen_syn(&t, 0);
+    h_inject(h, syn);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sc_dropped"), 1);
+    assert_int_equal(h_stat(h, "tcps_sc_sendcookie"), 0);
+    expect_old_dup_acked(h, &t);
+    h_inject(h, SEG(.flags = TH_RST, .seq = 6, .sport = 7)); /* the cache empties */
+    assert_int_equal(syncache_pcbcount(h->stack), 0);
+    h_inject(h, syn);
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1));
+    expect_iss_above(&sa, &t);
+    complete_reopen(h, (uint32_t)syn.seq, &sa, 0);
+    h_free(h);
+}
+
+/* No listener any more: the reopening SYN is refused with an RST, and the
+ * record stays. */
+static void test_reopen_without_listener_keeps_record(void **state)
+{
+    (void)state;
+    struct harness *h = tw_h(false, NULL, NULL);
+    struct twc t = server_tw(h, 0);
+    assert_int_equal(tcpc_close(h->stack, t.c.lsd), 0);
+    struct seg syn = reopen_syn(&t, 0);
+    h_inject(h, syn);
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .ack = syn.seq + 1));
+    h_expect_nothing(h);
+    expect_old_dup_acked(h, &t);
+    h_free(h);
+}
+
+/* A reopen whose handshake does not complete leaves the record as it was:
+ * while the entry waits, when it times out, when the client resets it, and
+ * when the accept queue is full at its ACK. Old duplicates get the record's
+ * ACK throughout (2 MSL is 60 s here). */
+static void test_reopen_not_completing_keeps_record(void **state)
+{
+    (void)state;
+    struct harness *h = tw_h(false, "net.inet.tcp.msl=30000", NULL);
+    struct twc t = server_tw(h, 0);
+    struct seg syn = reopen_syn(&t, 0);
+    h_inject(h, syn);
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1));
+    expect_old_dup_acked(h, &t);
+    /* A retransmitted SYN gets the same SYN-ACK. */
+    h_inject(h, syn);
+    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .seq = sa.th.seq, .ack = syn.seq + 1));
+    /* Timed out: 1 + 2 + 4 + 8 s. */
+    for (int i = 0; i < 16; i++)
+        h_advance(h, 1 * SEC);
+    h_flush(h);
+    assert_int_equal(h_stat(h, "tcps_sc_stale"), 1);
+    assert_int_equal(syncache_pcbcount(h->stack), 0);
+    expect_old_dup_acked(h, &t);
+    /* Reset by the client. */
+    syn.seq += 10;
+    h_inject(h, syn);
+    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1));
+    h_inject(h, SEG(.flags = TH_RST, .seq = syn.seq + 1));
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sc_reset"), 1);
+    assert_int_equal(syncache_pcbcount(h->stack), 0);
+    expect_old_dup_acked(h, &t);
+    /* The accept queue full (backlog 16: 16 + 8 + 1 waiting) at its ACK. */
+    for (uint16_t p = 1; p <= 25; p++) {
+        h_inject(h, SEG(.flags = TH_SYN, .seq = 5, .sport = p));
+        struct h_seg s = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .sport = p));
+        h_inject(h, SEG(.flags = TH_ACK, .seq = 6, .ack = s.th.seq + 1, .sport = p));
+    }
+    h_expect_nothing(h);
+    syn.seq += 10;
+    h_inject(h, syn);
+    sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = syn.seq + 1, .ack = sa.th.seq + 1));
+    h_expect(h, SEG(.flags = TH_RST, .seq = sa.th.seq + 1));
+    assert_int_equal(h_stat(h, "tcps_listendrop"), 1);
+    expect_old_dup_acked(h, &t);
+    assert_int_equal(h_stat(h, "tcps_tw_reopened"), 0);
+    h_free(h);
+}
+
 /* --- two stacks: a client hammering one server port ---------------------- */
 
 struct pair {
@@ -706,6 +935,12 @@ int main(void)
         cmocka_unit_test(test_listing),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ipv4_bindany_wide_record),
+        cmocka_unit_test(test_reopen_iss_above_old_snd_nxt),
+        cmocka_unit_test(test_reopen_continues_timestamp_clock),
+        cmocka_unit_test(test_reopen_never_answered_with_cookie),
+        cmocka_unit_test(test_reopen_without_room_keeps_record),
+        cmocka_unit_test(test_reopen_without_listener_keeps_record),
+        cmocka_unit_test(test_reopen_not_completing_keeps_record),
         cmocka_unit_test(test_client_200k_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,7 +118,7 @@
     X(tcps_tw_nolocal, "connections closed without TIME_WAIT (nolocaltimewait)")                   \
     X(tcps_tw_resets, "RSTs received in TIME_WAIT and ignored (RFC 1337)")                         \
     X(tcps_tw_responds, "ACKs sent from TIME_WAIT")                                                \
-    X(tcps_tw_reopened, "TIME_WAIT entries closed by a new SYN")                                   \
+    X(tcps_tw_reopened, "TIME_WAIT entries replaced by a connection a new SYN opened")             \
     X(tcps_tw_reused, "TIME_WAIT 4-tuples taken over by connect()")                                \
     X(tcps_tw_reuse_refused, "TIME_WAIT 4-tuples connect() could not safely take over")            \
     X(tcps_tw_badsyn, "SYNs in TIME_WAIT not starting a new connection (ACKed)")                   \

@@ -40,6 +40,17 @@
  * (the same ISS; a fresh cookie would differ once the secret has rotated),
  * and an ACK that fails its entry's check is also tried as a cookie for the
  * entry's own SYN (the cookie SYN-ACK of a pause may precede the entry).
+ *
+ * TIME_WAIT reopens
+ * -----------------
+ * A SYN that reopens a TIME_WAIT 4-tuple comes with the ISS timewait.c
+ * chose above the old incarnation's sequence space. It always takes an
+ * entry, paused or not, because a cookie ISS is a hash that no rule can
+ * place; when there is no room the SYN is dropped and the client's next
+ * retransmission tries again, while the record goes on protecting the
+ * 4-tuple. Such SYNs are bounded by the TIME_WAIT records, so they cannot
+ * be used to flood the cache. The record gives way only when the entry
+ * completes (sc_socket).
  */
 #include "tcp/syncache.h"
 
@@ -53,6 +64,7 @@
 #include "tcp/syncookie.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/timewait.h"
 #include "util/container.h"
 #include "util/hash.h"
 #include "util/pool.h"
@@ -67,6 +79,7 @@
 #define SCF_TIMESTAMP 0x02 /* both sides send timestamps */
 #define SCF_SACK      0x04 /* SACK permitted */
 #define SCF_UNREACH   0x08 /* an ICMP unreachable quoted our SYN-ACK */
+#define SCF_REOPEN    0x10 /* reopens a TIME_WAIT 4-tuple: ISS above the old space */
 
 /* Pauses last SC_PAUSE_BASE << backoff; backoff grows while attacks go on. */
 #define SC_PAUSE_BASE       SYNCOOKIE_PERIOD
@@ -528,6 +541,17 @@ static void sc_choose_iss(struct tcpc_stack *stack, struct syncache *sc, struct 
     e->ts = sc_ms(stack->now) + rand_u32(&stack->rand);
 }
 
+/* ISS and TSval of a TIME_WAIT reopen: what the record chose, and the old
+ * incarnation's timestamp clock continued, so that the peer's PAWS as well
+ * as its window tells our old duplicates from new segments. */
+static void sc_reopen_iss(struct tcpc_stack *stack, struct sc_entry *e,
+                          const struct syncache_reopen *ro)
+{
+    e->flags |= SCF_REOPEN;
+    e->iss = ro->iss;
+    e->ts = sc_ms(stack->now) + (ro->ts ? ro->ts_offset : rand_u32(&stack->rand));
+}
+
 /* A duplicate SYN: the peer did not get our SYN-ACK (or sent its SYN
  * twice). Resend, and start the retransmission schedule over. */
 static void sc_dupsyn(struct tcpc_stack *stack, struct syncache *sc, struct sc_bucket *b,
@@ -596,7 +620,7 @@ static void sc_send_cookie(struct tcpc_stack *stack, struct syncache *sc, struct
 }
 
 void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
-                  const struct tcp_repr *th)
+                  const struct tcp_repr *th, const struct syncache_reopen *reopen)
 {
     struct syncache *sc = sc_of(stack);
     const struct tcpc_addr *laddr = &ip->dst, *faddr = &ip->src;
@@ -605,11 +629,11 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     struct sc_entry tmp;
     sc_fill(stack, l, th, k.v6, &tmp);
 
-    /* Paused or cookies-only: no new entries. The lookup
+    /* Paused or cookies-only: no new entries (but a reopen's). The lookup
      * still runs while entries from before remain, so that a retransmitted
      * SYN is answered from its entry; an attack that keeps the cache paused
      * soon leaves it empty, and then a SYN costs no table work at all. */
-    bool stateless = syncache_cookies_only(stack);
+    bool stateless = !reopen && syncache_cookies_only(stack);
     struct sc_bucket *b = NULL;
     struct sc_entry *e = NULL;
     uint32_t idx, prev;
@@ -629,6 +653,11 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     if (idx == SC_NIL) {
         if (sc->count < sc->cachelimit)
             STAT_INC(stack, tcps_sc_zonefail);
+        if (reopen) {
+            stack_drop(stack, TCPC_STAT_tcps_sc_dropped,
+                       "SYN cache full; a TIME_WAIT reopen never takes a cookie");
+            return;
+        }
         if (!sc_cookies_enabled(stack)) {
             stack_drop(stack, TCPC_STAT_tcps_sc_dropped, "SYN cache full and cookies off");
             return;
@@ -639,7 +668,10 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     e = sc_at(sc, idx);
     *e = tmp;
     sc_store_addrs(e, idx, laddr, faddr);
-    sc_choose_iss(stack, sc, e, laddr, faddr);
+    if (reopen)
+        sc_reopen_iss(stack, e, reopen);
+    else
+        sc_choose_iss(stack, sc, e, laddr, faddr);
     e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
     e->next = b->head;
     b->head = idx;
@@ -648,6 +680,21 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     STAT_INC(stack, tcps_sc_added);
     sc_respond(stack, idx, e);
     sc_bucket_arm(sc, b, stack->now, e->rxt_ms);
+}
+
+bool syncache_reopen_wants(struct tcpc_stack *stack, const struct ip_repr *ip,
+                           const struct tcp_repr *th)
+{
+    struct syncache *sc = sc_of(stack);
+    if (sc->count == 0)
+        return false;
+    struct sc_key k;
+    sc_key_of(&k, &ip->dst, &ip->src, th->dport, th->sport);
+    uint32_t idx, prev;
+    const struct sc_entry *e = sc_lookup(sc, sc_bucket_of(sc, &k), &k, &idx, &prev);
+    if (!e || !(e->flags & SCF_REOPEN))
+        return false;
+    return (th->flags & TH_RST) || ((th->flags & TH_ACK) && th->ack == e->iss + 1);
 }
 
 /* ---- Retransmission ----------------------------------------------------- */
@@ -816,6 +863,10 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->snd_wl2 = e->iss;
 
     tcb_child_attach(l, tp);
+    /* Past every way to fail: the TIME_WAIT record a reopen kept gives its
+     * 4-tuple to the new connection now, and not before. */
+    if (e->flags & SCF_REOPEN)
+        tw_reopened(stack, &ip->dst, th->dport, &ip->src, th->sport);
     demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport);
     return tp;
 }
@@ -869,12 +920,13 @@ static int sc_cookie_ack(struct tcpc_stack *stack, struct syncache *sc, const st
 /*
  * May an ACK that failed entry e's check be tried as a cookie? Only for the
  * entry's own SYN (SEQ = IRS + 1, so a forger must know the client's ISN
- * as well as beat the digest).
+ * as well as beat the digest), and never for a TIME_WAIT reopen, whose
+ * connection must start at the ISS the entry holds.
  */
 static bool sc_cookie_fallback(const struct tcpc_stack *stack, const struct sc_entry *e,
                                const struct tcp_repr *th)
 {
-    return sc_cookies_enabled(stack) && th->seq == e->irs + 1;
+    return sc_cookies_enabled(stack) && !(e->flags & SCF_REOPEN) && th->seq == e->irs + 1;
 }
 
 int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,

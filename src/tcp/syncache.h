@@ -35,20 +35,46 @@ int syncache_init(struct tcpc_stack *stack);
 void syncache_destroy(struct tcpc_stack *stack);
 
 /*
+ * What a TIME_WAIT record hands the listener with a SYN that may reopen its
+ * 4-tuple (timewait.c chooses it): the new incarnation's ISS, above the old
+ * send sequence space, and the old timestamp clock to continue.
+ */
+struct syncache_reopen {
+    uint32_t iss;
+    bool ts; /* ts_offset is the old incarnation's */
+    uint32_t ts_offset;
+};
+
+/*
  * A SYN (no ACK, no RST) for listener l: records it, or answers it with a
  * cookie, and sends the SYN-ACK. Data on the SYN is never acknowledged. A
  * SYN that repeats one with an entry is answered from the entry (same ISS),
  * also while only cookies are sent for new SYNs.
+ *
+ * With reopen (a TIME_WAIT record's 4-tuple, see tw_input), the SYN always
+ * gets an entry with reopen->iss, never a cookie (a cookie ISS is a hash and
+ * cannot be placed above the old sequence space): when no entry can be had
+ * it is dropped (tcps_sc_dropped) and the record stays. The record gives way
+ * only when the handshake completes (tw_reopened).
  */
 void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
-                  const struct tcp_repr *th);
+                  const struct tcp_repr *th, const struct syncache_reopen *reopen);
+
+/*
+ * For a TIME_WAIT record whose 4-tuple a SYN has asked to reopen: is this
+ * segment the new incarnation's business rather than the record's? True for
+ * an RST, or an ACK of the reopen entry's SYN-ACK (ACK = ISS + 1, which no
+ * old duplicate can carry), while the entry exists.
+ */
+bool syncache_reopen_wants(struct tcpc_stack *stack, const struct ip_repr *ip,
+                           const struct tcp_repr *th);
 
 /*
  * An ACK (no SYN, no RST) for listener l: the handshake's last segment, if
  * it matches an entry or carries a valid cookie; an ACK that fails its
  * entry's check is still taken as a valid cookie for the entry's own SYN
  * (the client may be answering a cookie SYN-ACK sent before the entry
- * existed). On success returns 0 with
+ * existed), except for a TIME_WAIT reopen. On success returns 0 with
  * *out a new connection, child of l, in SYN_RECEIVED with every
  * negotiated option in force; the caller hands it the segment at once,
  * whose ACK takes it to ESTABLISHED and onto l's accept queue (and whose

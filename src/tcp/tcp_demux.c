@@ -189,3 +189,13 @@ int demux_ref_remove(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32
     struct pcbinfo *info = stack->tcp->pcb;
     return pcb_exact_remove(info, pcb_hash(info, t), ref);
 }
+
+struct tcpcb *demux_lookup_listener(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                                    uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport,
+                                    const uint32_t *flow)
+{
+    struct pcbinfo *info = demux_info(stack);
+    struct pcb_tuple t = {.faddr = *faddr, .laddr = *laddr, .fport = fport, .lport = lport};
+    struct inpcb *inp = pcb_lookup_wild(info, &t, flow ? pcb_hash_rss(*flow) : pcb_hash(info, &t));
+    return inp && !(inp->flags & INP_FREED) ? inp->ppcb : NULL;
+}

@@ -79,5 +79,12 @@ struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *
                               const uint32_t *flow, uint32_t *twref);
 struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
                                  uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport);
+/* The listener (or unconnected bind) for the 4-tuple's local end, passing
+ * over whatever holds the 4-tuple itself: for a SYN that reopens a
+ * TIME_WAIT record, which keeps its place until the new connection exists.
+ * flow as for demux_lookup_tw. */
+struct tcpcb *demux_lookup_listener(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                                    uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport,
+                                    const uint32_t *flow);
 
 #endif

@@ -121,8 +121,9 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
 /* RFC 9293 3.10.7.2: a segment for a listener. Half-open connections live
  * in the SYN cache (syncache.c); a control block exists only once the
  * handshake's ACK arrives, and then goes through the normal path for any
- * data or FIN the ACK carries. */
-static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct tcp_seg *s)
+ * data or FIN the ACK carries. reopen: the SYN reopens a TIME_WAIT 4-tuple. */
+static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct tcp_seg *s,
+                             const struct syncache_reopen *reopen)
 {
     if (s->flags & TH_RST) {
         syncache_chkrst(stack, s->ip, &s->th);
@@ -147,7 +148,7 @@ static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct t
         stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "neither SYN, ACK nor RST to a listener");
         return;
     }
-    syncache_add(stack, l, s->ip, &s->th);
+    syncache_add(stack, l, s->ip, &s->th, reopen);
 }
 
 /* RFC 9293 3.10.7.3: a segment for a connection in SYN_SENT. */
@@ -669,14 +670,19 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
     uint32_t twref;
     struct tcpcb *tp =
         demux_lookup_tw(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, flow, &twref);
+    struct syncache_reopen reopen;
+    bool reopening = false;
     if (twref != DEMUX_REF_NONE) {
         /* A compressed TIME_WAIT record (timewait.c) holds the 4-tuple. An
-         * acceptable SYN closes it and starts over at the listener. */
-        if (!tw_input(stack, twref, ip, &s.th)) {
+         * acceptable SYN, and the rest of the handshake it starts, go to
+         * the listener; the record stays until that handshake completes. */
+        enum tw_verdict v = tw_input(stack, twref, ip, &s.th, &reopen);
+        if (v == TW_CONSUMED) {
             tcp_deliver_events(stack);
             return;
         }
-        tp = demux_lookup(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport);
+        reopening = v == TW_REOPEN;
+        tp = demux_lookup_listener(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, flow);
     }
     bool local = tcpc_addr_is_local(stack, &ip->dst);
     if (!local && (!tp || !(tp->inp->flags & INP_BINDANY))) {
@@ -688,7 +694,7 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
             STAT_INC(stack, tcps_noport);
         tcp_reject(stack, &s);
     } else if (tp->state == TCPS_LISTEN) {
-        tcp_listen_input(stack, tp, &s);
+        tcp_listen_input(stack, tp, &s, reopening ? &reopen : NULL);
     } else if (tp->state == TCPS_SYN_SENT) {
         tcp_syn_sent_input(stack, tp, &s);
     } else {

@@ -38,6 +38,7 @@
 #include "core/stack.h"
 #include "core/sysctl.h"
 #include "pcb/pcb.h"
+#include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
 #include "util/pool.h"
@@ -55,7 +56,8 @@ static_assert(TW_2MSL_MAX < (1ull << 31), "32-bit expiry needs 2 MSL below 2^31 
 #define TW_REUSE_TS_AGE TCPC_USEC_PER_SEC
 
 /* Record flags. */
-#define TWF_TS 0x01 /* both sides used timestamps: ts_recent/ts_offset valid */
+#define TWF_TS     0x01 /* both sides used timestamps: ts_recent/ts_offset valid */
+#define TWF_REOPEN 0x02 /* a SYN asked to reopen: the SYN cache may hold its entry */
 
 /* What either layout keeps beyond its 4-tuple: 32 bytes. */
 struct tw_core {
@@ -455,34 +457,50 @@ static bool tw_syn_acceptable(const struct tcpc_stack *stack, const struct tw_co
     return SEQ_GT(th->seq, c->rcv_nxt);
 }
 
-bool tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
-              const struct tcp_repr *th)
+/* The record's layout and index from an exact-table reference. */
+static struct tw_layout *tw_layout_of(struct tw_state *tw, uint32_t ref)
+{
+    return &tw->lay[PCB_REF_KIND(ref) == PCB_KIND_TIMEWAIT ? TW_COMPACT : TW_WIDE];
+}
+
+enum tw_verdict tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
+                         const struct tcp_repr *th, struct syncache_reopen *reopen)
 {
     struct tw_state *tw = tw_of(stack);
-    (void)ip;
-    struct tw_layout *l = &tw->lay[PCB_REF_KIND(ref) == PCB_KIND_TIMEWAIT ? TW_COMPACT : TW_WIDE];
+    struct tw_layout *l = tw_layout_of(tw, ref);
     uint32_t idx = PCB_REF_IDX(ref);
     struct tw_core *c = tw_core_at(l, idx);
     uint8_t flags = th->flags;
     uint32_t tlen = (uint32_t)th->payload_len;
 
+    /* A reopen in progress: its handshake's ACK and the client's RST are
+     * the SYN cache's; everything else is still the old incarnation's. */
+    if ((c->flags & TWF_REOPEN) && !(flags & TH_SYN) && syncache_reopen_wants(stack, ip, th))
+        return TW_HANDSHAKE;
     /* RFC 1337: an RST must not cut TIME_WAIT short. */
     if (flags & TH_RST) {
         stack_drop(stack, TCPC_STAT_tcps_tw_resets, "RST in TIME_WAIT (RFC 1337)");
-        return false;
+        return TW_CONSUMED;
     }
-    /* A new connection request. An acceptable one ends TIME_WAIT and
-     * starts over at the listener; any other gets an ACK, which tells a
-     * peer that lost its state where this incarnation stands (RFC 9293
+    /* A new connection request. An acceptable one goes to the listener,
+     * numbered above everything this incarnation sent (RFC 9293 3.6.1,
+     * RFC 1122 4.2.2.13) and continuing its timestamp clock; the record
+     * stays until the new connection completes, which is how RFC 1122's
+     * "returns to TIME-WAIT state if the SYN turns out to be an old
+     * duplicate" comes about. Any other SYN gets an ACK, which tells a peer
+     * that lost its state where this incarnation stands (RFC 9293
      * 3.10.7.4, RFC 5961 4.2) and leaves TIME_WAIT as it was. */
     if (flags & TH_SYN) {
         if (!(flags & TH_ACK) && tw_syn_acceptable(stack, c, th)) {
-            tw_close(l, idx, TW_REOPENED);
-            return true;
+            c->flags |= TWF_REOPEN;
+            reopen->iss = c->snd_nxt + TW_ISS_GAP;
+            reopen->ts = (c->flags & TWF_TS) != 0;
+            reopen->ts_offset = c->ts_offset;
+            return TW_REOPEN;
         }
         STAT_INC(stack, tcps_tw_badsyn);
         tw_respond(l, idx);
-        return false;
+        return TW_CONSUMED;
     }
     /* RFC 7323 5.3 PAWS, which the seed left under #if 0: a segment older
      * than ts_recent is a duplicate of the old incarnation. ts_recent is
@@ -492,11 +510,11 @@ bool tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
         stack_drop(stack, TCPC_STAT_tcps_pawsdrop, "PAWS: old timestamp in TIME_WAIT");
         if (flags & TH_ACK)
             tw_respond(l, idx);
-        return false;
+        return TW_CONSUMED;
     }
     if (!(flags & TH_ACK)) {
         stack_drop(stack, TCPC_STAT_tcps_tw_noack, "segment without ACK in TIME_WAIT");
-        return false;
+        return TW_CONSUMED;
     }
     /* A retransmitted FIN: our ACK of it was lost, so the peer may resend
      * it for another 2 MSL (RFC 9293 3.10.7.4, TIME-WAIT). */
@@ -509,10 +527,19 @@ bool tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
     if ((flags & (TH_SYN | TH_FIN | TH_URG)) != 0 || tlen != 0 || th->seq != c->rcv_nxt ||
         th->ack != c->snd_nxt) {
         tw_respond(l, idx);
-        return false;
+        return TW_CONSUMED;
     }
     stack_drop(stack, TCPC_STAT_tcps_tw_dupack, "duplicate ACK in TIME_WAIT");
-    return false;
+    return TW_CONSUMED;
+}
+
+void tw_reopened(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                 const struct tcpc_addr *faddr, uint16_t fport)
+{
+    uint32_t ref;
+    demux_lookup_tw(stack, faddr, fport, laddr, lport, NULL, &ref);
+    if (ref != DEMUX_REF_NONE)
+        tw_close(tw_layout_of(tw_of(stack), ref), PCB_REF_IDX(ref), TW_REOPENED);
 }
 
 /* --- connect() onto a TIME_WAIT 4-tuple ---------------------------------- */
@@ -567,10 +594,6 @@ static bool tw_takeover(void *ctx, uint32_t idx)
     return true;
 }
 
-/* Linux's distance for a reused 4-tuple's ISS: a maximal unscaled window
- * beyond the old snd_nxt. */
-#define TW_REUSE_ISS_GAP (TCP_MAXWIN + 2u)
-
 void tw_connect_inherit(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tw_handoff *h = &tw_of(stack)->handoff;
@@ -584,7 +607,7 @@ void tw_connect_inherit(struct tcpc_stack *stack, struct tcpcb *tp)
     if (h->ts && (tp->t_flags & TF_REQ_TSTMP))
         tp->ts_offset = h->ts_offset;
     if (!SEQ_GT(tp->iss, h->snd_nxt)) {
-        tp->iss = h->snd_nxt + TW_REUSE_ISS_GAP;
+        tp->iss = h->snd_nxt + TW_ISS_GAP;
         tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_recover = tp->iss;
     }
 }

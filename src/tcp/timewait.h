@@ -28,9 +28,26 @@
 #include "wire/ip.h"
 #include "wire/tcp.h"
 
+struct syncache_reopen;
 struct tcpc_stack;
 struct tcpc_tunables;
 struct tcpcb;
+
+/*
+ * How far above the old snd_nxt a new incarnation of a 4-tuple starts its
+ * sequence numbers (a reopen by the peer's SYN, or a connect() taking the
+ * 4-tuple over): 16 MiB. Above the old snd_nxt is what RFC 9293 3.6.1 and
+ * RFC 1122 4.2.2.13 require, so that our old duplicates fall below the
+ * peer's new window. The distance adds a second line: the peer's old ACKs
+ * (at most the old snd_nxt) stay outside RFC 5961's acceptable range
+ * [SND.UNA - MAX.SND.WND, SND.NXT] for any send window up to 16 MiB, which
+ * covers the receive-buffer ceilings of common stacks' autotuning (Linux
+ * 6 MiB, FreeBSD 2 MiB by default; Linux's own distance, 65537, covers only
+ * an unscaled window). It costs 1/256 of the sequence space the new
+ * incarnation can run through before old numbers could come round into its
+ * window again.
+ */
+#define TW_ISS_GAP (1u << 24)
 
 /* Records the pools are sized for at stack creation: net.inet.tcp.maxtcptw
  * as then in force (auto-sized when 0). The exact table is sized for this
@@ -53,15 +70,30 @@ void tw_destroy(struct tcpc_stack *stack);
  */
 void tw_start(struct tcpc_stack *stack, struct tcpcb *tp);
 
+/* What tw_input leaves the caller to do with a segment. */
+enum tw_verdict {
+    TW_CONSUMED,  /* answered (or dropped) by the record */
+    TW_REOPEN,    /* an acceptable SYN: to the listener with *reopen */
+    TW_HANDSHAKE, /* the new incarnation's ACK or RST: to the listener */
+};
+
 /*
  * A segment for the record ref (an exact-table reference of one of the
  * TIME_WAIT kinds), checked and answered as RFC 9293 3.10.7.4 and RFC 6191
- * say (tw_check in docs/timewait.md). Returns true when the record was
- * closed by an acceptable SYN, which the caller then hands to the listener
- * as a new connection; false when the segment was consumed.
+ * say (tw_check in docs/timewait.md). An acceptable SYN does not close the
+ * record: the caller hands it to the listener (syncache_add) with *reopen,
+ * the new ISS and timestamp clock; the record keeps answering for the old
+ * incarnation until the new connection completes (tw_reopened), so a
+ * reopen that fails leaves TIME_WAIT's protection as it was. Segments of
+ * that handshake (syncache_reopen_wants) go to the listener as well.
  */
-bool tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
-              const struct tcp_repr *th);
+enum tw_verdict tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
+                         const struct tcp_repr *th, struct syncache_reopen *reopen);
+
+/* A connection that reopened the 4-tuple is complete and about to take it:
+ * its record, if it has not expired meanwhile, closes (tcps_tw_reopened). */
+void tw_reopened(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                 const struct tcpc_addr *faddr, uint16_t fport);
 
 /* Expires every record whose 2 MSL are over at stack->now. */
 void tw_advance(struct tcpc_stack *stack);
