@@ -202,6 +202,79 @@ static void test_bind_matrix(void **state)
     }
 }
 
+/*
+ * Dual stack, every order. Eight binds of port 8080 cover the v4 and v6
+ * wildcards and specific addresses, with and without IPV6_V6ONLY, and the
+ * v4-mapped forms a v6 socket may bind. Each ordered pair is run: the first
+ * bind, then the second on another socket. So every pair is tried in both
+ * orders, and the matrix shows where the order matters on purpose. The
+ * results are FreeBSD's (tcp6_usr_bind hands a mapped address to
+ * in_pcbbind; in6_pcbbind checks the IPv4 side only for a dual-stack ::).
+ * The one difference is MW twice: see docs/pcb.md, "Reuse rules" 4.
+ */
+static const struct sock_spec dual_binds[] = {
+    {F4, "0.0.0.0", 0},          /* W4: IPv4 wildcard */
+    {F4, "192.0.2.1", 0},        /* S4: IPv4 address */
+    {F6, "::", 0},               /* D6: dual-stack :: (takes IPv4 too) */
+    {F6ONLY, "::", 0},           /* O6: V6ONLY :: */
+    {F6, "2001:db8::1", 0},      /* S6: IPv6 address, no V6ONLY */
+    {F6ONLY, "2001:db8::1", 0},  /* SO6: IPv6 address, V6ONLY */
+    {F6, "::ffff:0.0.0.0", 0},   /* MW: v6 socket on the mapped IPv4 wildcard */
+    {F6, "::ffff:192.0.2.1", 0}, /* MS: v6 socket on a mapped IPv4 address */
+};
+#define NDUAL (sizeof(dual_binds) / sizeof(dual_binds[0]))
+
+/* [first][second]: '.' the second bind succeeds, 'U' -EADDRINUSE. */
+static const char *const dual_expect[NDUAL] = {
+    /*        W4 S4 D6 O6 S6 SO6 MW MS */
+    /* W4  */ "UU....UU",
+    /* S4  */ "UUU...UU",
+    /* D6  */ "UUUUUU.U",
+    /* O6  */ "..UUUU..",
+    /* S6  */ "..UUUU..",
+    /* SO6 */ "..UUUU..",
+    /* MW  */ "UUU...UU",
+    /* MS  */ "UUU...UU",
+};
+
+/* Binds first, then second, on port 8080; the second bind's result. */
+static int bind_pair(const struct sock_spec *first, const struct sock_spec *second, bool listening)
+{
+    struct fixture *fx = fx_new();
+    struct inpcb *a = fx_sock(fx, first->fam), *b = fx_sock(fx, second->fam);
+    struct tcpc_addr la = A(first->addr), lb = A(second->addr);
+    assert_int_equal(pcb_bind(&fx->info, a, &la, 8080), 0);
+    if (listening)
+        assert_int_equal(pcb_listen(&fx->info, a), 0);
+    int got = pcb_bind(&fx->info, b, &lb, 8080);
+    /* A refused bind leaves the socket unbound. */
+    bool unbound = b->lport == 0 && (b->flags & INP_INHASHLIST) == 0;
+    fx_del(fx);
+    assert_true(got == 0 || unbound);
+    return got;
+}
+
+static void test_dual_stack_bind_every_order(void **state)
+{
+    (void)state;
+    static const char *const name[NDUAL] = {"W4", "S4", "D6", "O6", "S6", "SO6", "MW", "MS"};
+    int wrong = 0;
+    for (int listening = 0; listening <= 1; listening++) {
+        for (size_t i = 0; i < NDUAL; i++) {
+            for (size_t j = 0; j < NDUAL; j++) {
+                int got = bind_pair(&dual_binds[i], &dual_binds[j], listening);
+                int want = dual_expect[i][j] == 'U' ? -EADDRINUSE : 0;
+                if (got != want) {
+                    print_error("%s %s then %s: got %d, want %d\n",
+                                listening ? "listening" : "bound", name[i], name[j], got, want);
+                    wrong++;
+                }
+            }
+        }
+    }
+    assert_int_equal(wrong, 0);
+}
+
 static void test_bind_twice(void **state)
 {
     (void)state;
@@ -316,7 +389,7 @@ int main(void)
         cmocka_unit_test(test_bind_matrix),      cmocka_unit_test(test_bind_twice),
         cmocka_unit_test(test_bind_v4_any6),     cmocka_unit_test(test_listen_binds_ephemeral),
         cmocka_unit_test(test_connect_errors),   cmocka_unit_test(test_connect_bound_tuple_unique),
-        cmocka_unit_test(test_insert_connected),
+        cmocka_unit_test(test_insert_connected), cmocka_unit_test(test_dual_stack_bind_every_order),
     };
     return cmocka_run_group_tests_name("pcb_bind", tests, NULL, NULL);
 }

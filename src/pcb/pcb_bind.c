@@ -104,71 +104,81 @@ static bool pcb_tw_port_busy(const struct pcbinfo *info, const struct tcpc_addr 
 }
 
 /* What the binder's options forgive in a PCB found on its address. */
-static uint32_t pcb_reuse_mask(const struct inpcb *inp, const struct tcpc_addr *a)
+static uint32_t pcb_reuse_mask(uint32_t flags, const struct tcpc_addr *a)
 {
-    uint32_t mask = inp->flags & (INP_REUSEPORT | INP_REUSEPORT_LB);
-    if (pcb_is_multicast(a) && (inp->flags & (INP_REUSEADDR | INP_REUSEPORT)))
+    uint32_t mask = flags & (INP_REUSEPORT | INP_REUSEPORT_LB);
+    if (pcb_is_multicast(a) && (flags & (INP_REUSEADDR | INP_REUSEPORT)))
         mask |= INP_REUSEADDR | INP_REUSEPORT;
     return mask;
 }
 
-static bool pcb_search_is_wild(const struct inpcb *inp)
+static bool pcb_search_is_wild(uint32_t flags)
 {
-    return (inp->flags & (INP_REUSEADDR | INP_REUSEPORT)) == 0;
+    return (flags & (INP_REUSEADDR | INP_REUSEPORT)) == 0;
 }
 
-/* The IPv4 half of the check (in_pcbbind_setup). */
-static bool pcb_conflict4(const struct pcbinfo *info, const struct inpcb *inp,
+/*
+ * The IPv4 half of the check (in_pcbbind_setup) for a binder with options
+ * `flags` taking IPv4 address a; dual: a is the IPv4 side of a dual-stack
+ * :: bind (in6_pcbbind's second lookup).
+ */
+static bool pcb_conflict4(const struct pcbinfo *info, uint32_t flags, bool dual,
                           const struct tcpc_addr *a, uint16_t lport, bool strict)
 {
-    const struct inpcb *t = pcb_local_best(info, true, a, lport, pcb_search_is_wild(inp));
+    const struct inpcb *t = pcb_local_best(info, true, a, lport, pcb_search_is_wild(flags));
     if (!t)
         return false;
     if (strict)
         return true;
-    if (t->flags & pcb_reuse_mask(inp, a))
+    if (t->flags & pcb_reuse_mask(flags, a))
         return false;
     struct tcpc_addr tv;
     pcb_view4(t, &tv);
-    if (pcb_is_dual(inp)) /* the v4 side of a dual-stack bind (in6_pcbbind) */
+    if (dual)
         return !tcpc_addr_is_any(&tv) || (t->flags & INP_IPV6PROTO);
-    /* Two v6 sockets both on the IPv4 wildcard are judged by the v6 check. */
-    return !tcpc_addr_is_any(a) || !tcpc_addr_is_any(&tv) || !(inp->flags & INP_IPV6PROTO) ||
-           !(t->flags & INP_IPV6PROTO);
+    /* A v6 socket may take the mapped IPv4 wildcard beside a dual-stack ::,
+     * which it outranks for IPv4 traffic. FreeBSD asks only that both be v6
+     * sockets, which also lets two sockets share ::ffff:0.0.0.0 with no
+     * option at all; here the other one must be the dual-stack ::. */
+    return !tcpc_addr_is_any(a) || !tcpc_addr_is_any(&tv) || !(flags & INP_IPV6PROTO) ||
+           !pcb_is_dual(t);
 }
 
 /*
- * Would binding inp to a:lport conflict? strict: any PCB found counts
- * (ephemeral search, FreeBSD's in_pcb_lport); otherwise the reuse rules
- * apply.
+ * Would a socket with options `flags` binding a:lport conflict? strict: any
+ * PCB found counts (ephemeral search, FreeBSD's in_pcb_lport); otherwise
+ * the reuse rules apply. Only the options and the address being bound
+ * decide: the binder's own laddr is still the wildcard, so whether the bind
+ * is dual-stack comes from a (in6_pcbbind checks the IPv4 side only for
+ * ::), not from the socket.
  */
-static bool pcb_conflict(const struct pcbinfo *info, const struct inpcb *inp,
-                         const struct tcpc_addr *a, uint16_t lport, bool strict)
+static bool pcb_conflict(const struct pcbinfo *info, uint32_t flags, const struct tcpc_addr *a,
+                         uint16_t lport, bool strict)
 {
-    if (pcb_search_is_wild(inp) && pcb_tw_port_busy(info, a, lport))
+    if (pcb_search_is_wild(flags) && pcb_tw_port_busy(info, a, lport))
         return true;
     if (tcpc_addr_is_v4(a))
-        return pcb_conflict4(info, inp, a, lport, strict);
-    const struct inpcb *t = pcb_local_best(info, false, a, lport, pcb_search_is_wild(inp));
-    if (t && (strict || !(t->flags & pcb_reuse_mask(inp, a))))
+        return pcb_conflict4(info, flags, false, a, lport, strict);
+    const struct inpcb *t = pcb_local_best(info, false, a, lport, pcb_search_is_wild(flags));
+    if (t && (strict || !(t->flags & pcb_reuse_mask(flags, a))))
         return true;
-    if (pcb_is_dual(inp)) {
+    if (pcb_dual_at(flags, a)) {
         struct tcpc_addr any4 = pcb_any4();
-        return pcb_conflict4(info, inp, &any4, lport, strict);
+        return pcb_conflict4(info, flags, true, &any4, lport, strict);
     }
     return false;
 }
 
 struct pcb_bind_probe {
     const struct pcbinfo *info;
-    const struct inpcb *inp;
+    uint32_t flags;
     const struct tcpc_addr *a;
 };
 
 static bool pcb_bind_usable(void *ctx, uint16_t port)
 {
     const struct pcb_bind_probe *p = ctx;
-    return !pcb_conflict(p->info, p->inp, p->a, port, true);
+    return !pcb_conflict(p->info, p->flags, p->a, port, true);
 }
 
 /* The address inp would bind, in its family's form, or -EINVAL. */
@@ -209,12 +219,12 @@ int pcb_bind(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *la
     if (!pcb_addr_ok(info, inp, &a))
         return -EADDRNOTAVAIL;
     if (lport == 0) {
-        struct pcb_bind_probe probe = {info, inp, &a};
+        struct pcb_bind_probe probe = {info, inp->flags, &a};
         int port = pcb_port_select(info, &a, NULL, 0, pcb_bind_usable, &probe);
         if (port < 0)
             return port;
         lport = (uint16_t)port;
-    } else if (pcb_conflict(info, inp, &a, lport, false)) {
+    } else if (pcb_conflict(info, inp->flags, &a, lport, false)) {
         return -EADDRINUSE;
     }
     inp->laddr = a;

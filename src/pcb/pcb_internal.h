@@ -31,11 +31,19 @@ static inline bool pcb_is_multicast(const struct tcpc_addr *a)
     return a->bytes[0] == 0xff;
 }
 
-/* Dual-stack wildcard: a v6 socket bound to :: without V6ONLY, which also
- * takes IPv4 (FreeBSD's INP_IPV4|INP_IPV6 on a PF_INET6 socket). */
+/* Dual-stack wildcard: a v6 socket (flags) on :: (laddr) without V6ONLY,
+ * which also takes IPv4 (FreeBSD's INP_IPV4|INP_IPV6 on a PF_INET6 socket).
+ * A bind asks this of the address it is binding, never of the socket's own
+ * laddr: that is still :: until the bind completes. */
+static inline bool pcb_dual_at(uint32_t flags, const struct tcpc_addr *laddr)
+{
+    return (flags & (INP_IPV6PROTO | INP_V6ONLY)) == INP_IPV6PROTO && pcb_is_any6(laddr);
+}
+
+/* Is bound PCB inp a dual-stack wildcard? */
 static inline bool pcb_is_dual(const struct inpcb *inp)
 {
-    return (inp->flags & (INP_IPV6PROTO | INP_V6ONLY)) == INP_IPV6PROTO && pcb_is_any6(&inp->laddr);
+    return pcb_dual_at(inp->flags, &inp->laddr);
 }
 
 /* Port chains: head arrays indexed by local port. */
