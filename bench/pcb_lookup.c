@@ -315,7 +315,7 @@ int main(int argc, char **argv)
     uint8_t seed[32] = {1};
     rand_init(&b.rnd, seed);
     struct pcb_params p = {.max_pcbs = (uint32_t)b.conns, .port_first = 10000, .port_last = 65535};
-    int err = pcbinfo_init(&b.info, &p, &b.rnd, 0);
+    int err = pcbinfo_init(&b.info, &p, &b.rnd);
     if (err) {
         fprintf(stderr, "pcbinfo_init: %s\n", strerror(-err));
         return 1;

@@ -52,7 +52,7 @@ fx_new_sized(uint32_t max_pcbs, uint16_t first, uint16_t last, uint8_t seed_byte
         .port_last = last,
         .is_local = fx_is_local,
     };
-    assert_int_equal(pcbinfo_init(&fx->info, &p, &fx->rnd, 0), 0);
+    assert_int_equal(pcbinfo_init(&fx->info, &p, &fx->rnd), 0);
     return fx;
 }
 

@@ -493,6 +493,50 @@ static void test_reuseport_lb_spreads(void **state)
     h_free(h);
 }
 
+/*
+ * RFC 6056 algorithm 4 keeps successive connections to one destination
+ * walking forward from where the last one stopped (one or two ports a step
+ * here), so the 4-tuple reused is always the least recently used one. The
+ * walk must survive time: docs/pcb.md explains why the port key is never
+ * re-drawn (a re-key would restart every destination's walk at a random
+ * port). Sixty connections over ten virtual minutes, each refused at once
+ * so that no state keeps a port busy, must each start one or two ports
+ * after the previous one, and the idle stack must want no wakeup once it
+ * has run.
+ */
+static void test_ephemeral_ports_walk_forward_over_time(void **state)
+{
+    (void)state;
+    enum { FIRST = 20000, LAST = 20999, N = LAST - FIRST + 1, CONNS = 60 };
+    const char *sysctls[] = {"net.inet.ip.portrange.first=20000",
+                             "net.inet.ip.portrange.last=20999", NULL};
+    struct h_opts o = {.sysctls = sysctls};
+    struct harness *h = h_new(&o);
+    int prev = -1;
+    for (int i = 0; i < CONNS; i++) {
+        struct h_seg syn;
+        int sd = fx_connect(h, &syn);
+        int port = syn.th.sport;
+        assert_true(port >= FIRST && port <= LAST);
+        if (prev >= 0) {
+            int step = (port - prev + N) % N;
+            if (step != 1 && step != 2)
+                fail_msg("connection %d: port %d after %d (step %d)", i, port, prev, step);
+        }
+        prev = port;
+        h_inject(h, SEG(.flags = TH_RST | TH_ACK, .seq = 0, .ack = syn.th.seq + 1));
+        assert_int_equal(fx_so_error(h, sd), ECONNREFUSED);
+        assert_int_equal(tcpc_close(h->stack, sd), 0);
+        h_expect_nothing(h);
+        /* Once the stack has done what a close leaves for it (buffer
+         * spares), nothing is due: no port-key deadline. */
+        h_advance(h, 0);
+        assert_int_equal(tcpc_next_deadline(h->stack), TCPC_TIME_NEVER);
+        h_advance(h, 10 * SEC);
+    }
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_reuseport_lb_spreads),
         cmocka_unit_test(test_socket_options),
         cmocka_unit_test(test_v6only_listener),
+        cmocka_unit_test(test_ephemeral_ports_walk_forward_over_time),
     };
     return cmocka_run_group_tests_name("tcp_api", tests, NULL, NULL);
 }

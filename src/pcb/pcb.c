@@ -50,8 +50,7 @@ static int pcbinfo_alloc_pool(struct pcbinfo *info, uint32_t capacity)
     return 0;
 }
 
-int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_state *rnd,
-                 tcpc_time_t now)
+int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_state *rnd)
 {
     memset(info, 0, sizeof(*info));
     if (p->max_pcbs == 0 || p->max_pcbs > PCB_IDX_MASK)
@@ -69,7 +68,7 @@ int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_s
     if (!err)
         err = pcbinfo_alloc_ports(info);
     if (!err)
-        err = pcb_port_init(info, p->port_first, p->port_last, p->resalt_usec, now);
+        err = pcb_port_init(info, p->port_first, p->port_last);
     if (err)
         pcbinfo_destroy(info);
     return err;

@@ -179,11 +179,10 @@ struct pcb_lbgroup {
 
 /* Sizes and limits handed to pcbinfo_init. */
 struct pcb_params {
-    uint32_t max_pcbs;    /* inpcb pool size (kern.ipc.maxsockets) */
-    uint32_t max_exact;   /* exact-table entries of all kinds; 0: max_pcbs */
-    uint16_t port_first;  /* net.inet.ip.portrange.first */
-    uint16_t port_last;   /* net.inet.ip.portrange.last */
-    uint64_t resalt_usec; /* port secret lifetime; 0: 10 s */
+    uint32_t max_pcbs;   /* inpcb pool size (kern.ipc.maxsockets) */
+    uint32_t max_exact;  /* exact-table entries of all kinds; 0: max_pcbs */
+    uint16_t port_first; /* net.inet.ip.portrange.first */
+    uint16_t port_last;  /* net.inet.ip.portrange.last */
     /* Local addresses, for bind's EADDRNOTAVAIL; NULL: every address is
      * local (a stack without a list). */
     bool (*is_local)(void *ctx, const struct tcpc_addr *a);
@@ -216,13 +215,12 @@ struct pcbinfo {
     uint32_t nlbgroups;
     uint32_t lbgroups_cap;
 
-    /* Ephemeral ports, RFC 6056 algorithm 4. */
+    /* Ephemeral ports, RFC 6056 algorithm 4. port_key is drawn once, for
+     * the instance's life (docs/pcb.md says why it is never re-drawn). */
     uint16_t port_first;
     uint16_t port_last;
     uint64_t port_key[2];
     uint16_t *perturb;
-    uint64_t resalt_usec;
-    tcpc_time_t resalt_at;
     struct rand_state *rnd;
 
     bool (*is_local)(void *ctx, const struct tcpc_addr *a);
@@ -233,12 +231,12 @@ struct pcbinfo {
 
 /*
  * Sets up info with tables sized for p->max_pcbs sockets and p->max_exact
- * exact entries, keys drawn from rnd (kept for re-salting; must outlive
- * info), at time now. Returns 0, -EINVAL (zero sizes, max_pcbs above 2^29,
- * first > last) or -ENOMEM; on error nothing is left allocated.
+ * exact entries, keys drawn from rnd (kept for the random step of port
+ * selection; must outlive info). The layer keeps no clock. Returns 0,
+ * -EINVAL (zero sizes, max_pcbs above 2^29, first > last) or -ENOMEM; on
+ * error nothing is left allocated.
  */
-int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_state *rnd,
-                 tcpc_time_t now);
+int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_state *rnd);
 
 /* Frees every table; every inpcb pointer becomes invalid. Safe on a zeroed
  * or failed-init info. */
@@ -255,10 +253,6 @@ int pcb_register_kind(struct pcbinfo *info, unsigned kind, const struct pcb_kind
 /* Changes the ephemeral range (a live tunable). -EINVAL if first > last or
  * first is 0. */
 int pcb_set_portrange(struct pcbinfo *info, uint16_t first, uint16_t last);
-
-/* Re-salts the port-selection secret when due. Returns the next time it
- * wants to be called. */
-tcpc_time_t pcb_advance(struct pcbinfo *info, tcpc_time_t now);
 
 /* --- lifetime (pcb.c) --------------------------------------------------- */
 

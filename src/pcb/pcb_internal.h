@@ -64,8 +64,7 @@ int pcb_port_select(struct pcbinfo *info, const struct tcpc_addr *laddr,
                     bool (*usable)(void *ctx, uint16_t port), void *ctx);
 
 /* Port-selection state setup (pcb_port.c). */
-int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint64_t resalt_usec,
-                  tcpc_time_t now);
+int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last);
 void pcb_port_destroy(struct pcbinfo *info);
 
 #endif

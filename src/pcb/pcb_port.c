@@ -12,11 +12,13 @@
  * Successive connections to one destination walk forward from where the
  * last one stopped (few collisions, no repeat until the range wraps), while
  * different destinations start at unrelated, unpredictable places. The
- * table has 2^16 counters (not RFC 6056's suggested few), the random step
- * keeps a counter's value from being read back off consecutive ports, and
- * the key is re-drawn every resalt_usec (pcb_advance) so that whatever an
- * observer learns goes stale. Work is bounded: at most n candidates, each
- * checked with table lookups; exhaustion is -EADDRNOTAVAIL.
+ * table has 2^16 counters (not RFC 6056's suggested few), and the random
+ * step keeps a counter's value from being read back off consecutive ports.
+ * The key is drawn once and never re-drawn: a new key would move every
+ * destination's walk to a random port, onto 4-tuples the peer may still
+ * hold in TIME_WAIT (docs/pcb.md, "Why the port key is never re-drawn").
+ * Work is bounded: at most n candidates, each checked with table lookups;
+ * exhaustion is -EADDRNOTAVAIL.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,10 +29,7 @@
 #include "pcb/pcb_hash.h"
 #include "pcb/pcb_internal.h"
 
-#define PCB_RESALT_DEFAULT (10 * TCPC_USEC_PER_SEC)
-
-int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint64_t resalt_usec,
-                  tcpc_time_t now)
+int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last)
 {
     int err = pcb_set_portrange(info, first, last);
     if (err)
@@ -40,8 +39,6 @@ int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint64_t 
         return -ENOMEM;
     rand_bytes(info->rnd, info->perturb, sizeof(uint16_t) << PCB_PERTURB_BITS);
     rand_bytes(info->rnd, info->port_key, sizeof(info->port_key));
-    info->resalt_usec = resalt_usec ? resalt_usec : PCB_RESALT_DEFAULT;
-    info->resalt_at = now + info->resalt_usec;
     return 0;
 }
 
@@ -58,15 +55,6 @@ int pcb_set_portrange(struct pcbinfo *info, uint16_t first, uint16_t last)
     info->port_first = first;
     info->port_last = last;
     return 0;
-}
-
-tcpc_time_t pcb_advance(struct pcbinfo *info, tcpc_time_t now)
-{
-    if (now >= info->resalt_at) {
-        rand_bytes(info->rnd, info->port_key, sizeof(info->port_key));
-        info->resalt_at = now + info->resalt_usec;
-    }
-    return info->resalt_at;
 }
 
 int pcb_port_select(struct pcbinfo *info, const struct tcpc_addr *laddr,

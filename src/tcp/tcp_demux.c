@@ -44,7 +44,7 @@ int demux_init(struct tcpc_stack *stack)
         .is_local = demux_is_local,
         .is_local_ctx = stack,
     };
-    int err = pcbinfo_init(info, &p, &stack->rand, stack->now);
+    int err = pcbinfo_init(info, &p, &stack->rand);
     if (!err && stack->cfg.flow_hash)
         err = pcb_set_flow_hash(info, demux_flow_hash, stack);
     if (err) {
