@@ -4,8 +4,10 @@
  * FreeBSD's precedence for IPv4, IPv6 and mapped traffic, LB groups spread
  * flows, references and INP_FREED keep a racing holder off a dead PCB, a
  * closed PCB keeps its 4-tuple in the listing, and the hook for other
- * entry kinds (TIME_WAIT) works. The bind matrix is in test_pcb_bind.c,
- * port selection in test_pcb_port.c.
+ * entry kinds (TIME_WAIT) works. A full table, a taken 4-tuple and a flow
+ * hash that changed under its entries are errors that leave the tables
+ * consistent (this file also runs against a core built with NDEBUG). The
+ * bind matrix is in test_pcb_bind.c, port selection in test_pcb_port.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -478,6 +480,125 @@ static void test_timewait_kind_hook(void **state)
     fx_del(fx);
 }
 
+/* A kind whose records never match: filler for the exact table. */
+static bool never_match(void *ctx, uint32_t idx, const struct pcb_tuple *t)
+{
+    (void)ctx;
+    (void)idx;
+    (void)t;
+    return false;
+}
+
+/*
+ * A full exact table (it cannot fill while sized for every kind's pool, but
+ * a failed insert must still be an error, not an assert): connect and the
+ * insertion of an accepted connection return -ENOBUFS and leave the socket
+ * exactly as it was, bound or not, and work once there is room.
+ */
+static void test_full_table_refuses_cleanly(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new_sized(8, 49152, 65535, 7);
+    struct pcb_kind_ops ops = {.match = never_match};
+    assert_int_equal(pcb_register_kind(&fx->info, PCB_KIND_SYNCACHE, &ops), 0);
+    uint32_t n = 0;
+    while (pcb_exact_insert(&fx->info, pcb_hash_rss(n), PCB_REF(PCB_KIND_SYNCACHE, n)) == 0)
+        n++;
+    assert_int_equal(n, (fx->info.bucket_mask + 1) * PCB_BUCKET_SLOTS);
+
+    struct tcpc_addr f = A("198.51.100.1"), l = A("192.0.2.1");
+    struct inpcb *bound = fx_sock(fx, F4), *unbound = fx_sock(fx, F4), *child = fx_sock(fx, F4);
+    assert_int_equal(pcb_bind(&fx->info, bound, &l, 5555), 0);
+    assert_int_equal(pcb_connect(&fx->info, bound, &f, 80, NULL), -ENOBUFS);
+    assert_int_equal(bound->lport, 5555);
+    assert_int_equal(bound->flags & (INP_INHASHLIST | INP_CONNECTED), INP_INHASHLIST);
+    assert_ptr_equal(fx_lookup(fx, "198.51.100.1", 80, "192.0.2.1", 5555), bound);
+    assert_int_equal(pcb_connect(&fx->info, unbound, &f, 80, &l), -ENOBUFS);
+    assert_int_equal(unbound->lport, 0);
+    assert_false(unbound->flags & (INP_INHASHLIST | INP_CONNECTED));
+    struct pcb_tuple t = T("198.51.100.2", 4000, "192.0.2.1", 80);
+    assert_int_equal(pcb_insert_connected(&fx->info, child, &t), -ENOBUFS);
+    assert_int_equal(child->lport, 0);
+    assert_false(child->flags & (INP_INHASHLIST | INP_CONNECTED));
+    assert_int_equal(fx->info.exact_count, n);
+
+    /* Room for one: the bound socket connects and is found. */
+    assert_int_equal(pcb_exact_remove(&fx->info, pcb_hash_rss(0), PCB_REF(PCB_KIND_SYNCACHE, 0)),
+                     0);
+    assert_int_equal(pcb_connect(&fx->info, bound, &f, 80, NULL), 0);
+    assert_ptr_equal(pcb_lookup(&fx->info, &f, 80, &l, 5555, 0, 0), bound);
+    assert_null(fx_lookup(fx, "198.51.100.9", 80, "192.0.2.1", 5555));
+    fx_del(fx);
+}
+
+/* A 4-tuple is in the exact table at most once, whatever kind holds it. */
+static void test_tuple_indexed_once(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    struct fake_tw tw = {.info = &fx->info};
+    tw.rec[0] = T("198.51.100.1", 80, "192.0.2.1", 50000);
+    struct pcb_kind_ops ops = {.match = tw_match, .ctx = &tw};
+    assert_int_equal(pcb_register_kind(&fx->info, PCB_KIND_TIMEWAIT, &ops), 0);
+    uint32_t ref = PCB_REF(PCB_KIND_TIMEWAIT, 0);
+    assert_int_equal(pcb_ref_insert(&fx->info, &tw.rec[0], ref), 0);
+    assert_int_equal(pcb_ref_insert(&fx->info, &tw.rec[0], ref), -EADDRINUSE);
+    struct inpcb *c = fx_sock(fx, F4);
+    assert_int_equal(pcb_insert_connected(&fx->info, c, &tw.rec[0]), -EADDRINUSE);
+    assert_int_equal(fx->info.exact_count, 1);
+    assert_int_equal(pcb_ref_remove(&fx->info, &tw.rec[0], ref), 0);
+    assert_int_equal(pcb_ref_remove(&fx->info, &tw.rec[0], ref), -ENOENT);
+    assert_int_equal(pcb_insert_connected(&fx->info, c, &tw.rec[0]), 0);
+    assert_int_equal(pcb_ref_insert(&fx->info, &tw.rec[0], ref), -EADDRINUSE);
+    fx_del(fx);
+}
+
+/* A flow hash function that gives other values than when its entries went
+ * in (an embedder re-keying its NIC hash under live connections). */
+static uint32_t keyed_hash(void *ctx, const struct pcb_tuple *t)
+{
+    const uint32_t *key = ctx;
+    return (uint32_t)(t->fport * 2654435761u) ^ t->lport ^ *key;
+}
+
+/*
+ * Removal cannot find such an entry under its hash any more. It must still
+ * take it out (a scan of the whole table, counted for the embedder), so
+ * that no reference to a recycled PCB stays behind, and touch nothing else.
+ */
+static void test_removal_survives_changed_flow_hash(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    uint64_t strays = 0;
+    fx->info.stray_removes = &strays;
+    uint32_t key = 0;
+    assert_int_equal(pcb_set_flow_hash(&fx->info, keyed_hash, &key), 0);
+    struct tcpc_addr f = A("198.51.100.1"), l = A("192.0.2.1");
+    struct inpcb *a = fx_sock(fx, F4), *b = fx_sock(fx, F4);
+    assert_int_equal(pcb_connect(&fx->info, a, &f, 80, &l), 0);
+    assert_int_equal(pcb_connect(&fx->info, b, &f, 81, &l), 0);
+    struct pcb_tuple ta = a->tuple;
+
+    key = 0x12345678;
+    pcb_free(&fx->info, a);
+    assert_int_equal(strays, 1);
+    assert_int_equal(fx->info.exact_count, 1);
+
+    key = 0;
+    assert_int_equal(pcb_lookup_exact(&fx->info, &ta, pcb_hash(&fx->info, &ta)), PCB_REF_NONE);
+    assert_ptr_equal(pcb_lookup(&fx->info, &f, 81, &l, b->lport, 0, 0), b);
+    /* The slot a had is reused for the same 4-tuple without a stale twin. */
+    struct inpcb *again = fx_sock(fx, F4);
+    assert_int_equal(pcb_insert_connected(&fx->info, again, &ta), 0);
+    assert_ptr_equal(pcb_lookup(&fx->info, &ta.faddr, ta.fport, &ta.laddr, ta.lport, 0, 0), again);
+    pcb_free(&fx->info, again);
+    pcb_free(&fx->info, b);
+    assert_int_equal(strays, 1);
+    assert_int_equal(fx->info.exact_count, 0);
+    fx_del(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +617,9 @@ int main(void)
         cmocka_unit_test(test_rele_without_free),
         cmocka_unit_test(test_listing_keeps_tuple),
         cmocka_unit_test(test_timewait_kind_hook),
+        cmocka_unit_test(test_full_table_refuses_cleanly),
+        cmocka_unit_test(test_tuple_indexed_once),
+        cmocka_unit_test(test_removal_survives_changed_flow_hash),
     };
     return cmocka_run_group_tests_name("pcb", tests, NULL, NULL);
 }

@@ -90,6 +90,11 @@
     X(tcps_timeoutdrop, "connections dropped by retransmit timeout")                               \
     X(tcps_persisttimeo, "persist timeouts")                                                       \
     X(tcps_keeptimeo, "keepalive and connection-establishment timeouts")                           \
+    /* The connection table (in_pcbinshash / in_pcbremhash) */                                     \
+    X(tcps_inshash_fail, "connections or TIME_WAIT records the connection table refused "          \
+                         "(4-tuple already held, e.g. after a wrong NIC flow hash; or full)")      \
+    X(tcps_remhash_stray, "table entries found only by a full scan when removed "                  \
+                          "(the flow hash function changed under them)")                           \
     /* SYN cache and cookies (tcpstat tcps_sc_*) */                                                \
     X(tcps_sc_added, "SYN cache entries added")                                                    \
     X(tcps_sc_retransmitted, "SYN-ACKs retransmitted")                                             \

@@ -59,6 +59,7 @@ int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_s
     if (max_exact < p->max_pcbs)
         return -EINVAL;
     info->rnd = rnd;
+    info->stray_removes = p->stray_removes;
     info->is_local = p->is_local;
     info->is_local_ctx = p->is_local_ctx;
     rand_bytes(rnd, info->hash_key, sizeof(info->hash_key));
@@ -143,6 +144,8 @@ static void pcb_recycle(struct pcbinfo *info, struct inpcb *inp)
 
 bool pcb_rele(struct pcbinfo *info, struct inpcb *inp)
 {
+    /* Internal: only the engine takes and drops references, in pairs; no
+     * packet or embedder call reaches a count. */
     assert(inp->refcount > 0);
     if (--inp->refcount == 0) {
         pcb_recycle(info, inp);
@@ -153,6 +156,7 @@ bool pcb_rele(struct pcbinfo *info, struct inpcb *inp)
 
 void pcb_free(struct pcbinfo *info, struct inpcb *inp)
 {
+    /* Internal: only the owner frees, once (demux_detach then forgets it). */
     assert((inp->flags & INP_FREED) == 0);
     pcb_remove(info, inp);
     inp->flags |= INP_FREED;
@@ -186,10 +190,9 @@ void pcb_remove(struct pcbinfo *info, struct inpcb *inp)
     if ((inp->flags & INP_INHASHLIST) == 0)
         return;
     if (inp->flags & INP_CONNECTED) {
-        int err = pcb_exact_remove(info, pcb_hash(info, &inp->tuple),
-                                   PCB_REF(PCB_KIND_INPCB, pcb_index(info, inp)));
-        assert(err == 0);
-        (void)err;
+        /* -ENOENT would mean it was never indexed, which no insert path
+         * allows (they fail before setting INP_CONNECTED); nothing to undo. */
+        (void)pcb_ref_remove(info, &inp->tuple, PCB_REF(PCB_KIND_INPCB, pcb_index(info, inp)));
         pcb_chain_del(info, info->conn_head, inp);
     } else {
         pcb_lbgroup_leave(info, inp);

@@ -183,6 +183,10 @@ struct pcb_params {
     uint32_t max_exact;  /* exact-table entries of all kinds; 0: max_pcbs */
     uint16_t port_first; /* net.inet.ip.portrange.first */
     uint16_t port_last;  /* net.inet.ip.portrange.last */
+    /* Counter the layer bumps when an entry leaving the exact table is not
+     * under its hash any more and only a full scan finds it (a flow hash
+     * function that changed under its entries); NULL: not counted. */
+    uint64_t *stray_removes;
     /* Local addresses, for bind's EADDRNOTAVAIL; NULL: every address is
      * local (a stack without a list). */
     bool (*is_local)(void *ctx, const struct tcpc_addr *a);
@@ -198,6 +202,7 @@ struct pcbinfo {
     pcb_flow_hash_fn flow_hash;
     void *flow_hash_ctx;
     struct pcb_kind_ops kinds[PCB_KIND_MAX];
+    uint64_t *stray_removes; /* see pcb_params */
 
     /* Pool. */
     struct inpcb *pcbs;
@@ -273,6 +278,7 @@ void pcb_free(struct pcbinfo *info, struct inpcb *inp);
 /* Takes a reference that keeps inp's memory valid. */
 static inline void pcb_ref(struct inpcb *inp)
 {
+    /* Internal: a caller holds a reference already (see pcb_rele). */
     assert(inp->refcount > 0);
     inp->refcount++;
 }
@@ -352,6 +358,9 @@ int pcb_listen(struct pcbinfo *info, struct inpcb *inp);
  *                 inp is listening
  *  -EADDRNOTAVAIL fport 0, unspecified faddr or laddr, or no port free
  *  -EADDRINUSE    inp is bound and the 4-tuple is taken
+ *  -ENOBUFS       the exact table is full (not while it is sized for every
+ *                 kind's pool)
+ * On error inp is left as it was: unbound, or bound and listed.
  */
 int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *faddr,
                 uint16_t fport, const struct tcpc_addr *laddr);
@@ -359,7 +368,10 @@ int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr 
 /*
  * Gives inp (fresh from pcb_alloc, e.g. for a connection accepted by a
  * listener) the complete 4-tuple t and inserts it, with no port selection.
- * -EADDRINUSE if t is in the exact table already, -EISCONN if inp is bound.
+ * -EADDRINUSE if t is in the exact table already (an entry of any kind: a
+ * segment with a wrong NIC flow hash can miss it and complete a handshake
+ * for the same 4-tuple), -ENOBUFS if the table is full, -EISCONN if inp is
+ * bound. On error inp is left unbound and unlisted.
  */
 int pcb_insert_connected(struct pcbinfo *info, struct inpcb *inp, const struct pcb_tuple *t);
 
@@ -413,11 +425,27 @@ void pcb_lookup_burst(const struct pcbinfo *info, const struct pcb_tuple *keys, 
 
 /* --- exact table (pcb_table.c), for other kinds' modules ---------------- */
 
-/* Inserts ref under hash. -ENOBUFS when the table is full (never, when it
- * holds at most max_exact entries). Does not check for duplicates. */
-int pcb_exact_insert(struct pcbinfo *info, uint64_t hash, uint32_t ref);
+/*
+ * Inserts ref for 4-tuple t, under pcb_hash(t), unless an entry of any kind
+ * already holds t: so the table never indexes a 4-tuple twice. 0,
+ * -EADDRINUSE, or -ENOBUFS when the table is full (never, when it holds at
+ * most max_exact entries). Every entry of the stack goes in through this.
+ */
+int pcb_ref_insert(struct pcbinfo *info, const struct pcb_tuple *t, uint32_t ref);
 
-/* Removes ref, inserted under hash. -ENOENT if it is not there. */
+/*
+ * Removes ref, inserted for t. If pcb_hash(t) no longer leads to it (the
+ * flow hash function changed under it), a scan of the whole table does;
+ * that is counted in stray_removes, and the spill counts its insertion left
+ * stay raised (lookups stay right, slightly longer). 0, or -ENOENT when ref
+ * is not in the table at all.
+ */
+int pcb_ref_remove(struct pcbinfo *info, const struct pcb_tuple *t, uint32_t ref);
+
+/* The raw operations under a given hash. pcb_exact_insert does not check
+ * for duplicates: -ENOBUFS when full. pcb_exact_remove: -ENOENT if ref is
+ * not under hash. */
+int pcb_exact_insert(struct pcbinfo *info, uint64_t hash, uint32_t ref);
 int pcb_exact_remove(struct pcbinfo *info, uint64_t hash, uint32_t ref);
 
 /* Visits every exact-table reference (connections, and other kinds' records

@@ -295,6 +295,8 @@ void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp)
         return;
     inp->flags &= ~INP_INLBGROUP;
     uint32_t g = inp->lbgroup;
+    /* Internal: only a join sets INP_INLBGROUP and inp->lbgroup, and a
+     * group that moves in the array renumbers its members (below). */
     assert(g < info->nlbgroups);
     struct pcb_lbgroup *grp = &info->lbgroups[g];
     uint32_t idx = pcb_index(info, inp);

@@ -65,16 +65,23 @@ static int pcb_connect_check(const struct inpcb *inp, const struct tcpc_addr *fa
     return 0;
 }
 
-/* Puts a PCB with its complete 4-tuple into the exact table. */
-static void pcb_insert_exact(struct pcbinfo *info, struct inpcb *inp)
+/*
+ * Indexes inp under 4-tuple t in the exact table (0, -EADDRINUSE or
+ * -ENOBUFS; then nothing has changed) and, on success, makes t its
+ * addressing and lists it as a connection. A bound inp leaves its
+ * unconnected chain first; its 4-tuple is only written once the entry is
+ * in, so a failure leaves the socket exactly as it was.
+ */
+static int pcb_index_connected(struct pcbinfo *info, struct inpcb *inp, const struct pcb_tuple *t)
 {
-    int err = pcb_exact_insert(info, pcb_hash_inline(info, &inp->tuple),
-                               PCB_REF(PCB_KIND_INPCB, pcb_index(info, inp)));
-    /* Sized for every PCB plus the other kinds' pools: cannot be full. */
-    assert(err == 0);
-    (void)err;
+    int err = pcb_ref_insert(info, t, PCB_REF(PCB_KIND_INPCB, pcb_index(info, inp)));
+    if (err)
+        return err;
+    pcb_remove(info, inp); /* bound: leaves the wildcard chain */
+    inp->tuple = *t;
     pcb_chain_add(info, info->conn_head, inp);
     inp->flags |= INP_INHASHLIST | INP_CONNECTED;
+    return 0;
 }
 
 int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *faddr,
@@ -93,25 +100,18 @@ int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr 
         p.t.lport = inp->lport;
         if (!pcb_tuple_free(info, &p.t))
             return -EADDRINUSE;
-        pcb_remove(info, inp); /* leaves the wildcard chain */
     } else {
         int port = pcb_port_select(info, src, faddr, fport, pcb_connect_usable, &p);
         if (port < 0)
             return port;
         p.t.lport = (uint16_t)port;
     }
-    inp->tuple = p.t;
-    pcb_insert_exact(info, inp);
-    return 0;
+    return pcb_index_connected(info, inp, &p.t);
 }
 
 int pcb_insert_connected(struct pcbinfo *info, struct inpcb *inp, const struct pcb_tuple *t)
 {
     if (inp->lport != 0 || (inp->flags & (INP_CONNECTED | INP_INHASHLIST)))
         return -EISCONN;
-    if (pcb_table_find(info, t, pcb_hash_inline(info, t)) != PCB_REF_NONE)
-        return -EADDRINUSE;
-    inp->tuple = *t;
-    pcb_insert_exact(info, inp);
-    return 0;
+    return pcb_index_connected(info, inp, t);
 }

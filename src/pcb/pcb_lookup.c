@@ -129,6 +129,8 @@ void pcb_lookup_burst(const struct pcbinfo *info, const struct pcb_tuple *keys, 
     uint64_t h[PCB_BURST_MAX];
     uint32_t hits[PCB_BURST_MAX];
     const struct pcb_bucket *b[PCB_BURST_MAX];
+    /* Internal: callers are the stack's own burst loops over arrays of
+     * PCB_BURST_MAX; n never comes from input. */
     assert(n <= PCB_BURST_MAX);
     for (unsigned i = 0; i < n; i++) {
         h[i] = hashes ? hashes[i] : pcb_hash_inline(info, &keys[i]);

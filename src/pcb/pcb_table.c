@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "pcb/pcb_hash.h"
+
 int pcb_table_init(struct pcbinfo *info, uint32_t max_entries)
 {
     uint64_t want = ((uint64_t)max_entries + PCB_BUCKET_TARGET - 1) / PCB_BUCKET_TARGET;
@@ -103,6 +105,45 @@ int pcb_exact_remove(struct pcbinfo *info, uint64_t hash, uint32_t ref)
     info->buckets[i].ref[slot] = PCB_REF_NONE;
     info->exact_count--;
     return 0;
+}
+
+/* Removes ref wherever it is: a scan of every bucket, for an entry that is
+ * not where its hash says. -ENOENT if it is nowhere. */
+static int pcb_exact_purge(struct pcbinfo *info, uint32_t ref)
+{
+    for (uint64_t i = 0; i <= info->bucket_mask; i++) {
+        struct pcb_bucket *b = &info->buckets[i];
+        for (unsigned s = 0; s < PCB_BUCKET_SLOTS; s++) {
+            if (b->tag[s] != 0 && b->ref[s] == ref) {
+                b->tag[s] = 0;
+                b->ref[s] = PCB_REF_NONE;
+                info->exact_count--;
+                return 0;
+            }
+        }
+    }
+    return -ENOENT;
+}
+
+int pcb_ref_insert(struct pcbinfo *info, const struct pcb_tuple *t, uint32_t ref)
+{
+    uint64_t hash = pcb_hash_inline(info, t);
+    if (pcb_table_find(info, t, hash) != PCB_REF_NONE)
+        return -EADDRINUSE;
+    return pcb_exact_insert(info, hash, ref);
+}
+
+int pcb_ref_remove(struct pcbinfo *info, const struct pcb_tuple *t, uint32_t ref)
+{
+    if (pcb_exact_remove(info, pcb_hash_inline(info, t), ref) == 0)
+        return 0;
+    /* An embedder's flow hash that changed under its entries: O(table),
+     * but only on this path, and it leaves no reference to a recycled
+     * record behind. */
+    int err = pcb_exact_purge(info, ref);
+    if (err == 0 && info->stray_removes)
+        (*info->stray_removes)++;
+    return err;
 }
 
 int pcb_foreach_exact(const struct pcbinfo *info, int (*cb)(void *ctx, uint32_t ref), void *ctx)

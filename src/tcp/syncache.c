@@ -863,11 +863,6 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->snd_wl2 = e->iss;
 
     tcb_child_attach(l, tp);
-    /* Past every way to fail: the TIME_WAIT record a reopen kept gives its
-     * 4-tuple to the new connection now, and not before. */
-    if (e->flags & SCF_REOPEN)
-        tw_reopened(stack, &ip->dst, th->dport, &ip->src, th->sport);
-    demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport);
     return tp;
 }
 
@@ -984,6 +979,20 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     if (!tp) {
         STAT_INC(stack, tcps_sc_aborted);
         stack_drop(stack, TCPC_STAT_tcps_listendrop, "accept queue full or no control block");
+        return -ECONNREFUSED;
+    }
+    /* Past every other way to fail: the TIME_WAIT record a reopen kept
+     * gives its 4-tuple to the new connection now, and not before. */
+    if (e.flags & SCF_REOPEN)
+        tw_reopened(stack, &ip->dst, th->dport, &ip->src, th->sport);
+    /* The 4-tuple may be held already, by a connection or a TIME_WAIT
+     * record that this handshake's segments missed because the NIC gave
+     * them a wrong flow hash. It must not be indexed twice (nor the new
+     * connection left unindexed): refused, and the peer told, as for any
+     * completion that cannot have its control block. */
+    if (demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport) != 0) {
+        tcb_free(stack, tp);
+        stack_drop(stack, TCPC_STAT_tcps_inshash_fail, "4-tuple already in the connection table");
         return -ECONNREFUSED;
     }
     STAT_INC(stack, tcps_sc_completed);

@@ -41,6 +41,7 @@ int demux_init(struct tcpc_stack *stack)
         .max_exact = (uint32_t)tun->maxsockets + tw_capacity(tun),
         .port_first = (uint16_t)tun->portrange_first,
         .port_last = (uint16_t)tun->portrange_last,
+        .stray_removes = &stack->stats.s.tcps_remhash_stray,
         .is_local = demux_is_local,
         .is_local_ctx = stack,
     };
@@ -94,15 +95,11 @@ int demux_connect(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_
     return pcb_connect(demux_info(stack), tp->inp, faddr, fport, src);
 }
 
-void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
-                  uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport)
+int demux_insert(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
+                 uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport)
 {
     struct pcb_tuple t = {.faddr = *faddr, .laddr = *laddr, .fport = fport, .lport = lport};
-    /* Cannot collide (the caller found the 4-tuple free) nor run out (the
-     * table is sized for every inpcb). */
-    int err = pcb_insert_connected(demux_info(stack), tp->inp, &t);
-    assert(err == 0);
-    (void)err;
+    return pcb_insert_connected(demux_info(stack), tp->inp, &t);
 }
 
 void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -133,7 +130,10 @@ void demux_inherit_opts(struct tcpcb *child, const struct tcpcb *listener)
     if (!(child->inp->flags & INP_IPV6PROTO))
         opts &= ~INP_V6ONLY;
     int err = pcb_setopt(child->inp, opts, true);
-    assert(err == 0); /* the child is fresh and unbound */
+    /* Internal: opts are settable bits only, V6ONLY only on a v6 child, and
+     * the child is fresh from tcb_new, unbound; nothing outside can make
+     * pcb_setopt refuse them. */
+    assert(err == 0);
     (void)err;
 }
 
@@ -180,14 +180,12 @@ int demux_register_kind(struct tcpc_stack *stack, unsigned kind, const struct pc
 
 int demux_ref_insert(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32_t ref)
 {
-    struct pcbinfo *info = stack->tcp->pcb;
-    return pcb_exact_insert(info, pcb_hash(info, t), ref);
+    return pcb_ref_insert(demux_info(stack), t, ref);
 }
 
 int demux_ref_remove(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32_t ref)
 {
-    struct pcbinfo *info = stack->tcp->pcb;
-    return pcb_exact_remove(info, pcb_hash(info, t), ref);
+    return pcb_ref_remove(demux_info(stack), t, ref);
 }
 
 struct tcpcb *demux_lookup_listener(struct tcpc_stack *stack, const struct tcpc_addr *faddr,

@@ -37,9 +37,11 @@ int demux_connect(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_
                   uint16_t fport, const struct tcpc_addr *src);
 
 /* Gives tp (fresh from tcb_new) the 4-tuple of a passive open and inserts
- * it; the caller has looked the 4-tuple up and found it free. */
-void demux_insert(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
-                  uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport);
+ * it. -EADDRINUSE when an entry already holds the 4-tuple: the handshake's
+ * segments missed it (a wrong NIC flow hash), so it must not be indexed
+ * twice; -ENOBUFS when the table is full. tp is then unlisted. */
+int demux_insert(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpc_addr *laddr,
+                 uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport);
 
 /* Takes tp out of the tables; its 4-tuple stays readable for listings. */
 void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp);
@@ -49,7 +51,8 @@ void demux_remove(struct tcpc_stack *stack, struct tcpcb *tp);
  * exact table by typed reference (PCB_REF(kind, index)): their module
  * registers how the table sees a kind, then inserts and removes references
  * under their 4-tuple through these, never through src/pcb directly.
- * Errors are the PCB layer's (negative errno).
+ * Errors are the PCB layer's (negative errno): pcb_ref_insert's
+ * -EADDRINUSE / -ENOBUFS, pcb_ref_remove's -ENOENT.
  */
 int demux_register_kind(struct tcpc_stack *stack, unsigned kind, const struct pcb_kind_ops *ops);
 int demux_ref_insert(struct tcpc_stack *stack, const struct pcb_tuple *t, uint32_t ref);

@@ -386,7 +386,8 @@ const struct ip_protosw tcp_protosw = {
 
 void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_state state)
 {
-    /* TIME_WAIT is never a control block: tcp_twstart hands it to timewait.c. */
+    /* TIME_WAIT is never a control block: tcp_twstart hands it to timewait.c.
+     * Internal: every caller passes a constant state, never this one. */
     assert(state != TCPS_TIME_WAIT);
     if (state == TCPS_ESTABLISHED && tp->state < TCPS_ESTABLISHED) {
         STAT_INC(stack, tcps_connects);

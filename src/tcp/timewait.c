@@ -255,9 +255,10 @@ static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
     struct tw_core *c = tw_core_at(l, idx);
     struct pcb_tuple t;
     tw_tuple(l, idx, &t);
-    int err = demux_ref_remove(stack, &t, PCB_REF(l->kind, idx));
-    assert(err == 0);
-    (void)err;
+    /* A record the flow hash no longer leads to is found by a scan (and
+     * counted); -ENOENT would mean it was never indexed, which tw_start
+     * does not allow. Either way nothing of it is left in the table. */
+    (void)demux_ref_remove(stack, &t, PCB_REF(l->kind, idx));
     tw->port_count[t.lport]--;
     tw_queue_unlink(l, c);
     pool_put(&l->pool, idx);
@@ -372,6 +373,15 @@ static unsigned tw_layout_for(const struct tcpc_stack *stack, const struct pcb_t
     return TW_WIDE;
 }
 
+/* A connection that enters no TIME_WAIT still gets the ACK it owed. */
+static void tw_none(struct tcpc_stack *stack, const struct pcb_tuple *t, const struct tw_core *rec,
+                    bool acknow)
+{
+    if (acknow)
+        tcp_respond_opts(stack, &t->laddr, t->lport, &t->faddr, t->fport, rec->snd_nxt,
+                         rec->rcv_nxt, TH_ACK, rec->last_win, NULL);
+}
+
 void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tw_state *tw = tw_of(stack);
@@ -407,9 +417,7 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     uint32_t idx = tw_alloc(tw, l);
     if (idx == TW_NIL) {
         STAT_INC(stack, tcps_tw_nospace);
-        if (acknow)
-            tcp_respond_opts(stack, &t.laddr, t.lport, &t.faddr, t.fport, rec.snd_nxt, rec.rcv_nxt,
-                             TH_ACK, rec.last_win, NULL);
+        tw_none(stack, &t, &rec, acknow);
         return;
     }
     void *p = pool_at(&l->pool, idx);
@@ -425,10 +433,15 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
         e->c = rec;
     }
     struct tw_core *c = tw_core_at(l, idx);
-    int err = demux_ref_insert(stack, &t, PCB_REF(l->kind, idx));
-    /* The table is sized for maxsockets + the pools' capacity. */
-    assert(err == 0);
-    (void)err;
+    /* Refused only if the 4-tuple is held already or the table is full,
+     * neither of which its sizing and the insert checks allow; a record the
+     * table does not index must not exist, so it goes back. */
+    if (demux_ref_insert(stack, &t, PCB_REF(l->kind, idx)) != 0) {
+        pool_put(&l->pool, idx);
+        STAT_INC(stack, tcps_inshash_fail);
+        tw_none(stack, &t, &rec, acknow);
+        return;
+    }
     tw->port_count[t.lport]++;
     tw_arm(l, idx, c, false);
     STAT_INC(stack, tcps_tw_added);
