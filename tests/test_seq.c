@@ -110,6 +110,25 @@ static void test_translation_invariance(void **state)
     }
 }
 
+/* seq_in_range: [lo, lo + len), across the wrap; an empty range holds
+ * nothing. */
+static void test_in_range(void **state)
+{
+    (void)state;
+    const uint32_t los[] = {0, 1000, 0x7fffff00u, 0xffffff00u};
+    for (size_t i = 0; i < sizeof(los) / sizeof(los[0]); i++) {
+        uint32_t lo = los[i];
+        assert_false(seq_in_range(lo - 1, lo, 4096));
+        assert_true(seq_in_range(lo, lo, 4096));
+        assert_true(seq_in_range(lo + 4095, lo, 4096));
+        assert_false(seq_in_range(lo + 4096, lo, 4096));
+        assert_false(seq_in_range(lo + 0x40000000u, lo, 4096));
+        assert_false(seq_in_range(lo, lo, 0));
+        assert_true(seq_in_range(lo, lo, 1));
+        assert_false(seq_in_range(lo + 1, lo, 1));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_max_min_across_wrap),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_translation_invariance),
+        cmocka_unit_test(test_in_range),
     };
     return cmocka_run_group_tests_name("seq", tests, NULL, NULL);
 }

@@ -207,7 +207,7 @@ static uint32_t tcp_rcv_window(const struct tcpcb *tp)
 
 static bool tcp_seq_in_window(const struct tcpcb *tp, uint32_t seq)
 {
-    return SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + tcp_rcv_window(tp));
+    return seq_in_range(seq, tp->rcv_nxt, tcp_rcv_window(tp));
 }
 
 /* A reset that passed RFC 5961's exact-match test. */
@@ -295,45 +295,85 @@ static void tcp_update_ts_recent(struct tcpc_stack *stack, struct tcpcb *tp,
     }
 }
 
-/* Trims the segment to the receive window (RFC 9293 3.10.7.4, first
- * check). Returns false when nothing acceptable is left and the segment is
- * dropped after an ACK. */
+/*
+ * RFC 9293 3.10.7.4, first check: whether a segment is acceptable, by the
+ * RFC's four-row table. SEG.LEN counts the FIN (a SYN never gets here: it
+ * was answered or, in a simultaneous open, consumed before).
+ *
+ *   SEG.LEN  RCV.WND  acceptable when
+ *   0        0        SEG.SEQ = RCV.NXT
+ *   0        >0       RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
+ *   >0       0        never
+ *   >0       >0       RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, or
+ *                     RCV.NXT =< SEG.SEQ+SEG.LEN-1 < RCV.NXT+RCV.WND
+ *
+ * The zero-length rows matter as much as the others: a bare ACK far beyond
+ * the window is no more the peer's than data there would be, and must not
+ * move snd_una or the send window (a blind attacker needs only the
+ * 4-tuple to send one).
+ */
+static bool tcp_seg_acceptable(uint32_t rcv_nxt, uint32_t rcv_wnd, uint32_t seq, uint32_t seglen)
+{
+    if (seglen == 0)
+        return rcv_wnd == 0 ? seq == rcv_nxt : seq_in_range(seq, rcv_nxt, rcv_wnd);
+    if (rcv_wnd == 0)
+        return false;
+    return seq_in_range(seq, rcv_nxt, rcv_wnd) || seq_in_range(seq + seglen - 1, rcv_nxt, rcv_wnd);
+}
+
+/* An unacceptable segment (not an RST: those never get here) is answered
+ * with an ACK saying where we are, and dropped. */
+static void tcp_drop_unacceptable(struct tcpc_stack *stack, struct tcpcb *tp,
+                                  const struct tcp_seg *s, uint32_t seglen)
+{
+    if (SEQ_LEQ(s->seq + seglen, tp->rcv_nxt)) {
+        STAT_ADD(stack, tcps_rcvdupbyte, s->tlen);
+        stack_drop(stack, TCPC_STAT_tcps_rcvduppack, "segment wholly before the window");
+    } else {
+        stack_drop(stack, TCPC_STAT_tcps_rcvpackafterwin, "segment beyond the window");
+    }
+    tp->t_flags |= TF_ACKNOW;
+    tcp_output(stack, tp);
+}
+
+/*
+ * Applies the acceptability test and trims what is left to the window:
+ * octets before RCV.NXT are old, octets past the window's end are not ours
+ * to take yet. Returns false when the segment was dropped (after an ACK).
+ *
+ * Two allowances, both RFC 9293's or every stack's:
+ *   - With a zero window, a segment at exactly RCV.NXT keeps its ACK: it is
+ *     the peer's zero-window probe, whose ACK field and window may be news
+ *     ("special allowance should be made to accept valid ACKs"). Its text
+ *     is trimmed away like any beyond the window.
+ *   - A FIN needs no buffer room, so one just past the window's last octet
+ *     is kept when all the data before it fits (as FreeBSD and Linux do). A
+ *     peer that filled our window and closed is not made to retransmit its
+ *     FIN into a window that may stay shut past its retransmission limit.
+ */
 static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
-    int32_t todrop = (int32_t)(tp->rcv_nxt - s->seq);
-    if (todrop > 0) {
-        if ((uint32_t)todrop > s->tlen || ((uint32_t)todrop == s->tlen && !(s->flags & TH_FIN))) {
-            /* Entirely old: an ACK tells the peer where we are, and its
-             * ACK field is still worth processing. */
-            STAT_INC(stack, tcps_rcvduppack);
-            STAT_ADD(stack, tcps_rcvdupbyte, s->tlen);
-            tp->t_flags |= TF_ACKNOW;
-            if ((uint32_t)todrop > s->tlen)
-                s->flags &= (uint8_t)~TH_FIN;
-            todrop = (int32_t)s->tlen;
-        } else {
-            STAT_INC(stack, tcps_rcvpartduppack);
-        }
-        s->seq += (uint32_t)todrop;
-        if (todrop)
-            s->data += todrop; /* data is NULL without payload: no NULL + 0 */
-        s->tlen -= (uint32_t)todrop;
-    }
     uint32_t wnd = tcp_rcv_window(tp);
-    int32_t over = (int32_t)(s->seq + s->tlen - (tp->rcv_nxt + wnd));
-    if (over > 0) {
-        if ((uint32_t)over >= s->tlen && s->tlen > 0) {
-            if (wnd == 0 && s->seq == tp->rcv_nxt) {
-                STAT_INC(stack, tcps_rcvwinprobe); /* keep the ACK, drop the byte */
-            } else {
-                stack_drop(stack, TCPC_STAT_tcps_rcvpackafterwin, "segment beyond the window");
-                tp->t_flags |= TF_ACKNOW;
-                tcp_output(stack, tp);
-                return false;
-            }
-            over = (int32_t)s->tlen;
-        }
-        s->tlen -= (uint32_t)over;
+    uint32_t seglen = s->tlen + !!(s->flags & TH_FIN);
+    bool probe = wnd == 0 && s->seq == tp->rcv_nxt;
+    if (!probe && !tcp_seg_acceptable(tp->rcv_nxt, wnd, s->seq, seglen)) {
+        tcp_drop_unacceptable(stack, tp, s, seglen);
+        return false;
+    }
+    if (SEQ_LT(s->seq, tp->rcv_nxt)) {
+        /* Acceptable, so its last octet is at or past RCV.NXT: old < seglen,
+         * so the old part is data (never the FIN) and data is not NULL. */
+        uint32_t old = tp->rcv_nxt - s->seq;
+        STAT_INC(stack, tcps_rcvpartduppack);
+        s->seq += old;
+        s->data += old;
+        s->tlen -= old;
+    }
+    uint32_t room = tp->rcv_nxt + wnd - s->seq; /* s->seq now lies in [RCV.NXT, RCV.NXT+wnd] */
+    if (s->tlen > room) {
+        if (probe)
+            STAT_INC(stack, tcps_rcvwinprobe);
+        s->tlen = room;
         s->flags &= (uint8_t)~TH_FIN;
         tp->t_flags |= TF_ACKNOW;
     }

@@ -198,7 +198,8 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
 {
     uint32_t seqlen = (uint32_t)th->payload_len + !!(th->flags & TH_SYN) + !!(th->flags & TH_FIN);
     bool new_data = SEQ_GEQ(th->seq, tp->snd_max);
-    tp->snd_nxt = th->seq + seqlen;
+    if (seqlen)
+        tp->snd_nxt = th->seq + seqlen; /* an ACK's SEQ is not a send point */
     if (th->flags & TH_FIN)
         tp->t_flags |= TF_SENTFIN;
     if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
@@ -224,6 +225,20 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
     }
 }
 
+/*
+ * The SEQ of a segment without data, SYN or FIN (an ACK, a window update):
+ * the highest sequence number sent, RFC 9293's SND.NXT. Our snd_nxt runs
+ * behind it while a timeout resends from snd_una, and the peer, already
+ * past it, would find an ACK there wholly before its window and drop it
+ * (RFC 9293 3.10.7.4) with the news it carries. While the persist timer
+ * probes a shut window, snd_max covers a probe byte the peer refused, and
+ * the ACK goes at snd_nxt, where the peer's window begins (as in BSD).
+ */
+static uint32_t tcp_ack_seq(const struct tcpcb *tp)
+{
+    return tcp_timer_active(tp, TT_PERSIST) ? tp->snd_nxt : tp->snd_max;
+}
+
 /* Builds and emits one segment from the plan. */
 static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_plan *p)
 {
@@ -232,7 +247,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const st
     tcp_fill_ip(tp, &ip);
     th.seq = (p->flags & TH_SYN) ? tp->iss : tcp_sb_seq0(tp) + p->off;
     if (!(p->flags & TH_SYN) && p->len == 0 && !(p->flags & TH_FIN))
-        th.seq = tp->snd_nxt; /* pure ACK or window update */
+        th.seq = tcp_ack_seq(tp);
     th.ack = (p->flags & TH_ACK) ? tp->rcv_nxt : 0;
     uint32_t wnd;
     th.win = tcp_window_field(tp, p->flags, &wnd);

@@ -60,6 +60,13 @@ static inline uint32_t seq_min(uint32_t a, uint32_t b)
     return seq_lt(a, b) ? a : b;
 }
 
+/* Whether x lies in the len sequence numbers starting at lo: lo <= x <
+ * lo + len in the circular order (len below 2^31). */
+static inline bool seq_in_range(uint32_t x, uint32_t lo, uint32_t len)
+{
+    return x - lo < len;
+}
+
 /* RFC 7323 section 5.2: timestamps compare with the same modular rule. They
  * get their own names because their clocks and window (24 days of PAWS
  * validity) differ from sequence numbers, and call sites should say which. */
