@@ -33,6 +33,74 @@ static void test_config_requires_output(void **state)
     tcpc_stack_del(NULL);
 }
 
+/* cfg.mtu must be TCPC_MTU_MIN..TCPC_MTU_MAX, and at least
+ * TCPC_MTU_MIN_IPV6 once an IPv6 address is local (RFC 8200 section 5):
+ * tcpc_config_check says why in a sentence, and tcpc_stack_new refuses the
+ * same configurations with the same -EINVAL. */
+static void expect_mtu(uint32_t mtu, const char *addr, const char *addr2, int err,
+                       const char *fragment)
+{
+    struct tcpc_config cfg;
+    tcpc_config_init(&cfg);
+    cfg.output = out_null;
+    cfg.mtu = mtu;
+    assert_int_equal(tcpc_addr_parse(addr, &cfg.local_addrs[cfg.nlocal_addrs++]), 0);
+    if (addr2)
+        assert_int_equal(tcpc_addr_parse(addr2, &cfg.local_addrs[cfg.nlocal_addrs++]), 0);
+    const char *why = NULL;
+    assert_int_equal(tcpc_config_check(&cfg, &why), err);
+    struct tcpc_stack *s = NULL;
+    assert_int_equal(tcpc_stack_new(&cfg, 0, &s), err);
+    if (!err) {
+        assert_non_null(s);
+        tcpc_stack_del(s);
+        return;
+    }
+    assert_null(s);
+    assert_non_null(why);
+    if (!strstr(why, fragment))
+        fail_msg("mtu %u: reason \"%s\" does not mention \"%s\"", mtu, why, fragment);
+}
+
+static void test_config_mtu_range(void **state)
+{
+    (void)state;
+    assert_int_equal(TCPC_MTU_MIN, 576);
+    assert_int_equal(TCPC_MTU_MIN_IPV6, 1280);
+    assert_int_equal(TCPC_MTU_MAX, 65536);
+    const char *v4 = "198.18.0.1", *v6 = "2001:db8::1";
+    expect_mtu(0, v4, NULL, -EINVAL, "576..65536");
+    expect_mtu(575, v4, NULL, -EINVAL, "576..65536");
+    expect_mtu(576, v4, NULL, 0, NULL);
+    expect_mtu(1279, v4, NULL, 0, NULL); /* an IPv4-only stack */
+    expect_mtu(1279, v6, NULL, -EINVAL, "at least 1280");
+    expect_mtu(1279, v4, v6, -EINVAL, "at least 1280");
+    expect_mtu(1280, v4, v6, 0, NULL);
+    expect_mtu(65536, v4, v6, 0, NULL);
+    expect_mtu(65537, v4, NULL, -EINVAL, "576..65536");
+    expect_mtu(65537, v6, NULL, -EINVAL, "576..65536");
+    expect_mtu(UINT32_MAX, v4, NULL, -EINVAL, "576..65536");
+}
+
+/* The MSS offered derives from the MTU at both ends of the range. */
+static void test_mss_from_mtu_at_range_ends(void **state)
+{
+    (void)state;
+    static const struct {
+        bool v6;
+        uint32_t mtu, mss;
+    } cases[] = {
+        {false, 576, 536}, {true, 1280, 1220}, {false, 65536, 65495}, {true, 65536, 65476}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct h_opts o = {.v6 = cases[i].v6, .mtu = cases[i].mtu};
+        struct harness *h = h_new(&o);
+        h_listen(h);
+        h_inject(h, SEG(.flags = TH_SYN, .seq = 1, .mss = 65535));
+        h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .mss = cases[i].mss));
+        h_free(h);
+    }
+}
+
 static void expect_sysctl_refused(const char *name, int64_t value, int err, const char *fragment)
 {
     struct tcpc_config cfg;
@@ -303,6 +371,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_requires_output),
+        cmocka_unit_test(test_config_mtu_range),
+        cmocka_unit_test(test_mss_from_mtu_at_range_ends),
         cmocka_unit_test(test_sysctl_validation),
         cmocka_unit_test(test_sysctl_live),
         cmocka_unit_test(test_portrange_live),

@@ -51,6 +51,26 @@ typedef uint32_t (*tcpc_flow_hash_fn)(void *ctx, const struct tcpc_addr *faddr, 
 
 #define TCPC_MAX_LOCAL_ADDRS 16
 
+/*
+ * The link MTU (cfg.mtu) a stack accepts: the largest IP packet it sends,
+ * from which every MSS it offers derives.
+ *   - TCPC_MTU_MIN, 576: the datagram every IPv4 host must accept (RFC 791,
+ *     RFC 1122 3.3.3); smaller links would leave too little for TCP.
+ *   - TCPC_MTU_MIN_IPV6, 1280: IPv6 requires links of at least this MTU
+ *     (RFC 8200 section 5). A stack with a smaller MTU is IPv4-only: a
+ *     configuration that lists an IPv6 local address is refused, rather
+ *     than sending IPv6 over a link IPv6 does not allow.
+ *   - TCPC_MTU_MAX, 65536: a 64 KiB link (Linux's loopback). A packet never
+ *     exceeds what its IP header can describe, whatever the MTU: IPv4
+ *     segments stop at 65535 bytes in all (an MSS of at most 65495), IPv6
+ *     ones at a payload of 65535 after the 40-byte header.
+ * Outside these, tcpc_stack_new refuses the configuration with -EINVAL;
+ * tcpc_config_check says why in a sentence.
+ */
+#define TCPC_MTU_MIN      576
+#define TCPC_MTU_MIN_IPV6 1280
+#define TCPC_MTU_MAX      65536
+
 struct tcpc_config {
     tcpc_output_fn output; /* required */
     void *output_ctx;
@@ -60,7 +80,7 @@ struct tcpc_config {
      * dropped (ips_notlocal) unless a socket asked for IP_BINDANY. */
     struct tcpc_addr local_addrs[TCPC_MAX_LOCAL_ADDRS];
     unsigned nlocal_addrs;
-    uint32_t mtu;                /* link MTU; MSS derives from it. Default 1500. */
+    uint32_t mtu;                /* link MTU, TCPC_MTU_MIN..TCPC_MTU_MAX; default 1500 */
     tcpc_flow_hash_fn flow_hash; /* optional, see tcpc_flow_hash_fn */
     void *flow_hash_ctx;
     /* Randomness. With use_seed, every secret and random choice derives from
@@ -76,10 +96,19 @@ struct tcpc_config {
 void tcpc_config_init(struct tcpc_config *cfg);
 
 /*
+ * The check tcpc_stack_new makes of cfg: 0, or -EINVAL for no output
+ * callback, too many local addresses, an MTU outside TCPC_MTU_MIN..
+ * TCPC_MTU_MAX, an IPv6 local address with an MTU below TCPC_MTU_MIN_IPV6,
+ * or inconsistent tunables. On error *why (when why is non-NULL) points to
+ * a static sentence saying what is accepted.
+ */
+int tcpc_config_check(const struct tcpc_config *cfg, const char **why);
+
+/*
  * Creates a stack from cfg (copied; cfg may be discarded afterwards), with
  * its tables and pools allocated up front as the tunables size them. `now` is
- * the stack's starting time. Returns the stack in *out and 0, or -EINVAL (no
- * output callback, inconsistent tunables) or -ENOMEM; on error *out is
+ * the stack's starting time. Returns the stack in *out and 0, -EINVAL when
+ * tcpc_config_check refuses cfg (it says why), or -ENOMEM; on error *out is
  * untouched. The caller owns the stack and frees it with tcpc_stack_del.
  */
 int tcpc_stack_new(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out);

@@ -19,6 +19,9 @@
  * milliseconds, coarse enough that a wheel turn spans minutes. */
 #define STACK_TICK_USEC 1000
 
+/* The output buffer holds the largest packet the MTU allows. */
+_Static_assert(TCPC_MTU_MAX <= STACK_OUTBUF_LEN, "outbuf holds a packet of TCPC_MTU_MAX bytes");
+
 void tcpc_config_init(struct tcpc_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -26,19 +29,43 @@ void tcpc_config_init(struct tcpc_config *cfg)
     sysctl_defaults(&cfg->tun);
 }
 
-static int stack_config_check(const struct tcpc_config *cfg)
+/* Whether cfg lists an IPv6 local address. */
+static bool stack_has_v6_addr(const struct tcpc_config *cfg)
 {
-    if (!cfg->output || cfg->nlocal_addrs > TCPC_MAX_LOCAL_ADDRS)
+    for (unsigned i = 0; i < cfg->nlocal_addrs; i++)
+        if (!tcpc_addr_is_v4(&cfg->local_addrs[i]))
+            return true;
+    return false;
+}
+
+int tcpc_config_check(const struct tcpc_config *cfg, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    if (!cfg->output) {
+        *why = "the output callback is required";
         return -EINVAL;
-    /* IPv6 needs 1280 (RFC 8200); below 576 even IPv4 hosts may refuse. */
-    if (cfg->mtu < 576 || cfg->mtu > STACK_OUTBUF_LEN)
+    }
+    if (cfg->nlocal_addrs > TCPC_MAX_LOCAL_ADDRS) {
+        *why = "at most 16 local addresses (TCPC_MAX_LOCAL_ADDRS)";
         return -EINVAL;
-    return sysctl_validate(&cfg->tun, NULL);
+    }
+    if (cfg->mtu < TCPC_MTU_MIN || cfg->mtu > TCPC_MTU_MAX) {
+        *why = "mtu must be 576..65536 (TCPC_MTU_MIN..TCPC_MTU_MAX)";
+        return -EINVAL;
+    }
+    if (cfg->mtu < TCPC_MTU_MIN_IPV6 && stack_has_v6_addr(cfg)) {
+        *why = "an IPv6 local address needs an mtu of at least 1280 (RFC 8200 section 5); "
+               "below that the stack is IPv4-only";
+        return -EINVAL;
+    }
+    return sysctl_validate(&cfg->tun, why);
 }
 
 int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out)
 {
-    int err = stack_config_check(cfg);
+    int err = tcpc_config_check(cfg, NULL);
     if (err)
         return err;
     struct tcpc_stack *stack = calloc(1, sizeof(*stack));

@@ -474,15 +474,6 @@ static uint8_t sc_pick_wscale(const struct tcpc_stack *stack)
     return s;
 }
 
-static uint16_t sc_local_mss(const struct tcpc_stack *stack, const struct tcpcb *l, bool v6)
-{
-    uint32_t hdrs = (v6 ? IP6_HDR_LEN : IP4_HDR_LEN) + TCP_HDR_LEN;
-    uint32_t mss = stack->cfg.mtu - hdrs;
-    if (l->t_usermss && l->t_usermss < mss)
-        mss = l->t_usermss;
-    return (uint16_t)mss;
-}
-
 static uint16_t sc_window(const struct tcpcb *l)
 {
     return (uint16_t)(l->rcv_bufsize < TCP_MAXWIN ? l->rcv_bufsize : TCP_MAXWIN);
@@ -499,7 +490,7 @@ static void sc_fill(struct tcpc_stack *stack, const struct tcpcb *l, const struc
     e->fport = th->sport;
     e->irs = th->seq;
     e->wnd = sc_window(l);
-    e->our_mss = sc_local_mss(stack, l, v6);
+    e->our_mss = tcp_mss_offer(stack, v6, l->t_usermss);
     e->peer_mss = (o->present & TOF_MSS) ? o->mss : 0;
     if (tun->rfc1323 && (o->present & TOF_WSCALE)) {
         uint8_t peer = o->wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : o->wscale;
@@ -757,7 +748,7 @@ static void sc_from_cookie(struct tcpc_stack *stack, const struct tcpcb *l,
     e->irs = th->seq - 1;
     e->iss = th->ack - 1;
     e->wnd = sc_window(l);
-    e->our_mss = sc_local_mss(stack, l, v6);
+    e->our_mss = tcp_mss_offer(stack, v6, l->t_usermss);
     e->peer_mss = p->mss;
     if (p->peer_wscale != SYNCOOKIE_NO_WSCALE) {
         uint8_t ours = p->our_wscale != SYNCOOKIE_NO_WSCALE ? p->our_wscale : sc_pick_wscale(stack);

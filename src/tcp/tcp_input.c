@@ -747,8 +747,7 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
  * what was too big at the size the router reported. */
 static void tcp_mtu_shrink(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t mtu)
 {
-    uint32_t hdrs = (tp->family == TCPC_AF_INET ? IP4_HDR_LEN : IP6_HDR_LEN) + TCP_HDR_LEN;
-    uint32_t mss = mtu > hdrs ? mtu - hdrs : 0;
+    uint32_t mss = tcp_mss_for_mtu(tp->family != TCPC_AF_INET, mtu);
     if (mss < (uint32_t)stack->cfg.tun.minmss)
         mss = (uint32_t)stack->cfg.tun.minmss;
     if (mss >= tp->t_maxseg)

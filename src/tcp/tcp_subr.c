@@ -459,23 +459,42 @@ uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, ui
     return f + (uint32_t)(stack->now / 4);
 }
 
+uint32_t tcp_mss_for_mtu(bool v6, uint32_t mtu)
+{
+    /* A 64 KiB link MTU is larger than an IPv4 packet can be: its total
+     * length field (65535) counts the header. IPv6's payload length field
+     * does not count its fixed header, so it allows 40 bytes more. */
+    uint32_t iphdr = v6 ? IP6_HDR_LEN : IP4_HDR_LEN;
+    uint32_t biggest = v6 ? IP6_HDR_LEN + IP6_MAXPAYLOAD : IP4_MAXPACKET;
+    if (mtu > biggest)
+        mtu = biggest;
+    return mtu > iphdr + TCP_HDR_LEN ? mtu - iphdr - TCP_HDR_LEN : 0;
+}
+
+uint16_t tcp_mss_offer(const struct tcpc_stack *stack, bool v6, uint16_t usermss)
+{
+    uint32_t mss = tcp_mss_for_mtu(v6, stack->cfg.mtu);
+    if (usermss && usermss < mss)
+        mss = usermss;
+    return (uint16_t)mss;
+}
+
 uint16_t tcp_mss_local(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    uint32_t hdrs = (tp->family == TCPC_AF_INET ? IP4_HDR_LEN : IP6_HDR_LEN) + TCP_HDR_LEN;
-    uint32_t mss = stack->cfg.mtu - hdrs;
-    if (tp->t_usermss && tp->t_usermss < mss)
-        mss = tp->t_usermss;
-    return (uint16_t)mss;
+    return tcp_mss_offer(stack, tp->family != TCPC_AF_INET, tp->t_usermss);
 }
 
 void tcp_mss_update(struct tcpc_stack *stack, struct tcpcb *tp, uint16_t peer_mss)
 {
     uint32_t mss = peer_mss ? peer_mss : (uint32_t)stack->cfg.tun.mssdflt;
+    /* minmss keeps a peer from making us send tiny segments; the local
+     * MSS, applied last, keeps every segment within what the link and the
+     * IP length field carry, whatever minmss says. */
+    if (mss < (uint32_t)stack->cfg.tun.minmss)
+        mss = (uint32_t)stack->cfg.tun.minmss;
     uint32_t local = tcp_mss_local(stack, tp);
     if (mss > local)
         mss = local;
-    if (mss < (uint32_t)stack->cfg.tun.minmss)
-        mss = (uint32_t)stack->cfg.tun.minmss;
     tp->t_maxseg = (uint16_t)mss;
 }
 

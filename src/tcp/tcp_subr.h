@@ -73,7 +73,20 @@ uint32_t tcp_new_isn(struct tcpc_stack *stack, const struct tcpcb *tp);
 uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                      const struct tcpc_addr *faddr, uint16_t fport);
 
-/* Our MSS for tp's family on this link, less any TCP_MAXSEG. */
+/*
+ * The one place an MSS derives from an MTU (the link's, or one an ICMP
+ * error reports): what a packet of mtu bytes of the family carries after
+ * the IP and a bare TCP header, bounded by what the IP header's length
+ * field can say (IPv4: 65535 bytes in all; IPv6: 65535 after its 40-byte
+ * header). 0 when not even the headers fit.
+ */
+uint32_t tcp_mss_for_mtu(bool v6, uint32_t mtu);
+
+/* Our MSS on this link for the family, less TCP_MAXSEG (usermss, 0 when
+ * unset): what our SYN or SYN-ACK offers and the most we ever send. */
+uint16_t tcp_mss_offer(const struct tcpc_stack *stack, bool v6, uint16_t usermss);
+
+/* tcp_mss_offer for tp's family and TCP_MAXSEG. */
 uint16_t tcp_mss_local(const struct tcpc_stack *stack, const struct tcpcb *tp);
 
 /* Sets t_maxseg from the peer's MSS option (0: absent). */

@@ -17,7 +17,6 @@
 #define IP4_DF      0x4000
 #define IP4_MF      0x2000
 #define IP4_OFFMASK 0x1fff
-#define IP4_MAXLEN  0xffff
 
 #define IP6_NH_HOPOPTS  0
 #define IP6_NH_ROUTING  43
@@ -180,7 +179,7 @@ size_t ip_header_len(const struct ip_repr *ip)
 static int ip4_emit(const struct ip_repr *ip, uint8_t *buf)
 {
     /* payload_len is 16 bits but the total length must be, too. */
-    if ((size_t)ip->payload_len + IP4_HDR_LEN > IP4_MAXLEN)
+    if ((size_t)ip->payload_len + IP4_HDR_LEN > IP4_MAXPACKET)
         return -WIRE_IP_BADLEN;
     buf[0] = 0x45;
     buf[1] = ip->tos;

@@ -23,6 +23,11 @@
 
 #define IP4_HDR_LEN 20
 #define IP6_HDR_LEN 40
+/* What the length fields can hold: an IPv4 packet's total length (header
+ * included) and an IPv6 packet's payload length (its fixed header excluded;
+ * jumbograms are not supported). */
+#define IP4_MAXPACKET  0xffff
+#define IP6_MAXPAYLOAD 0xffff
 /* Extension headers walked before giving up (a bound against chains built
  * to burn cycles; Linux and FreeBSD bound the same walk). */
 #define IP6_EXT_MAX 8

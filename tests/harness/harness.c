@@ -234,6 +234,7 @@ struct h_seg h_expect(struct harness *h, struct seg s)
     if (g.th.payload_len)
         memcpy(g.payload, g.th.payload, g.th.payload_len);
     g.th.payload = g.payload;
+    g.len = p->len;
     char why[128], got[512];
     if (h_mismatch(h, &s, &g, why, sizeof(why))) {
         tcpc_format_packet(p->data, p->len, got, sizeof(got));

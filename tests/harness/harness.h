@@ -68,7 +68,8 @@ struct seg {
 struct h_seg {
     struct tcp_repr th;
     struct ip_repr ip;
-    uint8_t payload[9216]; /* enough for a jumbo frame's segment */
+    size_t len;             /* bytes of the whole IP packet */
+    uint8_t payload[65536]; /* any segment an IP length field allows */
 };
 
 struct h_opts {
