@@ -192,29 +192,46 @@ static void tcp_count_output(struct tcpc_stack *stack, const struct tcpcb *tp,
     }
 }
 
-/* Sequence-space bookkeeping after a segment left. */
-static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_repr *th,
-                           uint32_t wnd)
+/*
+ * The send sequence space th covers is in flight from now on, whether the
+ * segment left or the link refused it: snd_max grows over it (a FIN counts
+ * as sent) and the retransmission timer watches it. A refused segment is
+ * thus recovered exactly as one lost on the wire, by retransmission, and a
+ * connection never waits for a timer that was not armed. Only a segment
+ * that left is timed (Karn).
+ */
+static void tcp_seq_in_flight(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_repr *th,
+                              bool left)
 {
     uint32_t seqlen = (uint32_t)th->payload_len + !!(th->flags & TH_SYN) + !!(th->flags & TH_FIN);
-    bool new_data = SEQ_GEQ(th->seq, tp->snd_max);
-    if (seqlen)
-        tp->snd_nxt = th->seq + seqlen; /* an ACK's SEQ is not a send point */
+    if (seqlen == 0)
+        return;
+    uint32_t end = th->seq + seqlen;
     if (th->flags & TH_FIN)
         tp->t_flags |= TF_SENTFIN;
-    if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
-        tp->snd_max = tp->snd_nxt;
-        /* Karn: time only segments sent for the first time. */
-        if (new_data && seqlen && !tp->t_rtttime) {
+    if (SEQ_GT(end, tp->snd_max)) {
+        if (left && SEQ_GEQ(th->seq, tp->snd_max) && !tp->t_rtttime) {
             tp->t_rtttime = stack->now;
             tp->t_rtseq = th->seq;
             STAT_INC(stack, tcps_segstimed);
         }
+        tp->snd_max = end;
     }
-    if (seqlen && !tcp_timer_active(tp, TT_REXMT) && tp->snd_nxt != tp->snd_una) {
+    if (!tcp_timer_active(tp, TT_REXMT)) {
         tcp_timer_stop(stack, tp, TT_PERSIST);
         tcp_timer_set(stack, tp, TT_REXMT, tp->t_rxtcur);
     }
+}
+
+/* Bookkeeping after a segment left: the send point moves past it, and any
+ * ACK or window update owed has now been given. */
+static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_repr *th,
+                           uint32_t wnd)
+{
+    uint32_t seqlen = (uint32_t)th->payload_len + !!(th->flags & TH_SYN) + !!(th->flags & TH_FIN);
+    if (seqlen)
+        tp->snd_nxt = th->seq + seqlen; /* an ACK's SEQ is not a send point */
+    tcp_seq_in_flight(stack, tp, th, true);
     if (th->flags & TH_ACK) {
         tp->last_ack_sent = tp->rcv_nxt;
         if (SEQ_GT(tp->rcv_nxt + wnd, tp->rcv_adv))
@@ -260,8 +277,16 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const st
             th.flags |= TH_PSH;
     }
     int err = ip_output_tcp(stack, &ip, &th);
-    if (err)
+    if (err) {
+        /* Refused by the link (ips_odropped counted it), or not buildable:
+         * in flight all the same, so the retransmission timer resends it.
+         * snd_nxt stays at its start, so that the next output resends it
+         * sooner if the link has room by then (FreeBSD backs snd_nxt out
+         * the same way), and an ACK it carried is still owed. A lost ACK
+         * needs no timer of its own: the peer's retransmission asks again. */
+        tcp_seq_in_flight(stack, tp, &th, false);
         return err;
+    }
     tcp_count_output(stack, tp, &th);
     tcp_after_send(stack, tp, &th, wnd);
     return 0;
@@ -312,18 +337,19 @@ static void tcp_maybe_persist(struct tcpc_stack *stack, struct tcpcb *tp)
 static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force)
 {
     struct tcp_plan plan;
+    int err = 0;
     for (int budget = 0; budget < 1024; budget++) {
         if (!tcp_plan_segment(stack, tp, force, &plan))
             break;
-        int err = tcp_send_segment(stack, tp, &plan);
+        err = tcp_send_segment(stack, tp, &plan);
         if (err)
-            return err;
+            break; /* the link is full: stop, the timers are armed */
         force = false;
         if (!plan.more)
             break;
     }
     tcp_maybe_persist(stack, tp);
-    return 0;
+    return err;
 }
 
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)

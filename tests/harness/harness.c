@@ -17,9 +17,31 @@ struct h_pkt {
     uint8_t data[];
 };
 
+/* Whether h_refuse says this packet is to be refused (and counts it). */
+static bool h_refuses(struct harness *h, const uint8_t *pkt, size_t len)
+{
+    if (h->refuse_left == 0)
+        return false;
+    if (h->refuse_if) {
+        struct ip_repr ip;
+        struct tcp_repr th;
+        int hdrlen = ip_parse(pkt, len, &ip);
+        assert_true(hdrlen > 0);
+        assert_true(tcp_parse(pkt + hdrlen, ip.payload_len, &th) >= 0);
+        if (!h->refuse_if(&th))
+            return false;
+    }
+    if (h->refuse_left != H_REFUSE_ALL)
+        h->refuse_left--;
+    h->refused++;
+    return true;
+}
+
 static int h_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct harness *h = ctx;
+    if (h_refuses(h, pkt, len))
+        return -ENOBUFS;
     struct h_pkt *p = malloc(sizeof(*p) + len);
     assert_non_null(p);
     p->next = NULL;
@@ -266,6 +288,12 @@ void h_flush(struct harness *h)
     struct h_pkt *p;
     while ((p = h_pop(h)) != NULL)
         free(p);
+}
+
+void h_refuse(struct harness *h, unsigned count, h_refuse_fn match)
+{
+    h->refuse_left = count;
+    h->refuse_if = match;
 }
 
 void h_advance(struct harness *h, tcpc_time_t delta)

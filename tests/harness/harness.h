@@ -17,6 +17,7 @@
 #ifndef TCPCORE_TESTS_HARNESS_H
 #define TCPCORE_TESTS_HARNESS_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,6 +81,9 @@ struct h_opts {
     tcpc_flow_hash_fn flow_hash; /* cfg.flow_hash (a stand-in NIC hash) */
 };
 
+/* Which emitted segments the link refuses (see h_refuse). */
+typedef bool (*h_refuse_fn)(const struct tcp_repr *th);
+
 struct harness {
     struct tcpc_stack *stack;
     tcpc_time_t now;
@@ -91,6 +95,11 @@ struct harness {
     size_t out_count;
     /* Socket events, ORed per descriptor until read with h_events. */
     uint32_t events[64];
+    /* Output refusal (h_refuse): packets still to refuse, which ones, and
+     * how many were refused in all. */
+    unsigned refuse_left;
+    h_refuse_fn refuse_if;
+    unsigned refused;
 };
 
 /* A stack at time 1 s on the harness wire, seeded (deterministic), with
@@ -116,6 +125,16 @@ void h_expect_nothing(struct harness *h);
 size_t h_pending(const struct harness *h);
 /* Discards everything emitted so far. */
 void h_flush(struct harness *h);
+
+/*
+ * Makes the wire refuse, as a full ring would (the output callback returns
+ * -ENOBUFS), the next `count` packets that `match` accepts (every packet
+ * when NULL); H_REFUSE_ALL refuses them until the next call, and
+ * h_refuse(h, 0, NULL) restores the link. Refused packets never reach
+ * h_expect; h->refused counts them.
+ */
+#define H_REFUSE_ALL UINT_MAX
+void h_refuse(struct harness *h, unsigned count, h_refuse_fn match);
 
 /* Moves virtual time forward by delta microseconds and runs due timers. */
 void h_advance(struct harness *h, tcpc_time_t delta);
