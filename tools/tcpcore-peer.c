@@ -212,6 +212,11 @@ static void peer_setup(struct peer *p)
     tcpc_tun_configure(&p->tun, &cfg);
     p->start = tcpc_tun_now();
     p->deadline = p->start + (tcpc_time_t)p->o.timeout_sec * TCPC_USEC_PER_SEC;
+    const char *why = NULL;
+    if (tcpc_config_check(&cfg, &why) != 0) {
+        fprintf(stderr, "tcpcore-peer: %s\n", why);
+        exit(2);
+    }
     err = tcpc_stack_new(&cfg, p->start, &p->stack);
     if (err) {
         fprintf(stderr, "tcpcore-peer: tcpc_stack_new: %s\n", err_name(err));
