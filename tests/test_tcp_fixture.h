@@ -99,6 +99,20 @@ static inline void fx_recv_exact(struct harness *h, int sd, const char *want, si
     assert_memory_equal(got, want, n);
 }
 
+/* Runs the stack's timers, deadline by deadline (one may be early), until
+ * it sends something; fails if that takes more than `limit` of virtual
+ * time or no timer is armed. */
+static inline void fx_advance_until_output(struct harness *h, tcpc_time_t limit)
+{
+    tcpc_time_t end = h->now + limit;
+    while (h_pending(h) == 0) {
+        tcpc_time_t d = tcpc_next_deadline(h->stack);
+        if (d == TCPC_TIME_NEVER || d > end)
+            fail_msg("nothing sent and no timer due within %llu us", (unsigned long long)limit);
+        h_advance(h, d > h->now ? d - h->now : 1);
+    }
+}
+
 static inline int fx_so_error(struct harness *h, int sd)
 {
     int v = -1;

@@ -64,19 +64,6 @@ static void expect_deadline_within(struct harness *h, tcpc_time_t within)
                  (unsigned long long)within);
 }
 
-/* Runs the stack's timers, deadline by deadline, until it sends something;
- * fails if that takes more than `limit` of virtual time. */
-static void advance_until_output(struct harness *h, tcpc_time_t limit)
-{
-    tcpc_time_t end = h->now + limit;
-    while (h_pending(h) == 0) {
-        tcpc_time_t d = tcpc_next_deadline(h->stack);
-        if (d == TCPC_TIME_NEVER || d > end)
-            fail_msg("nothing sent and no timer due within the limit");
-        h_advance(h, d > h->now ? d - h->now : 1);
-    }
-}
-
 /* Runs the stack's timers, deadline by deadline, until the link has
  * refused `want` packets in all; fails if that takes more than `limit`. */
 static void advance_until_refused(struct harness *h, unsigned want, tcpc_time_t limit)
@@ -114,7 +101,7 @@ static uint32_t take_stream(struct harness *h, int sd, const uint8_t *data, uint
                 assert_int_equal(n, -EAGAIN);
         }
         if (h_pending(h) == 0)
-            advance_until_output(h, 10 * SEC);
+            fx_advance_until_output(h, 10 * SEC);
         struct h_seg s = h_expect(h, SEG(.ack = peer_seq));
         if (s.len > maxpkt || s.th.payload_len > maxseg)
             fail_msg("packet of %zu bytes with %zu of payload: over %zu / %u", s.len,
@@ -213,7 +200,7 @@ static void test_refused_syn_is_retransmitted(void **state)
     h_expect_nothing(h);
     assert_int_equal(h->refused, 1);
     expect_deadline_within(h, RTO_MAX_FIRST);
-    advance_until_output(h, RTO_MAX_FIRST);
+    fx_advance_until_output(h, RTO_MAX_FIRST);
     struct tcpc_addr a;
     assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &h->lport), 0);
     struct h_seg syn = h_expect(h, SEG(.flags = TH_SYN, .ack = 0, .len = 0));
@@ -238,7 +225,7 @@ static void test_refused_fin_is_retransmitted(void **state)
     assert_int_equal(h->refused, 1);
     expect_deadline_within(h, RTO_MAX_FIRST);
     h_refuse(h, 0, NULL);
-    advance_until_output(h, RTO_MAX_FIRST);
+    fx_advance_until_output(h, RTO_MAX_FIRST);
     h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd, .len = 0));
     h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv + 1));
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 1, .ack = c.snd + 1, .len = 0));
@@ -267,18 +254,27 @@ static void test_refused_data_and_fin_are_retransmitted(void **state)
     h_free(h);
 }
 
+/* A connection whose peer announced window `win`, with n bytes of the
+ * test stream (into data) queued behind it and nothing sent yet. */
+static struct fx_conn queue_behind_window(struct harness *h, uint16_t win, uint8_t *data,
+                                          uint32_t n)
+{
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = win));
+    fill_stream(data, n);
+    assert_int_equal(tcpc_send(h->stack, c.sd, data, n), (ssize_t)n);
+    h_expect_nothing(h);
+    return c;
+}
+
 /* A small window holds data back (sender SWS avoidance); the persist
  * timer's override sends what fits, and the link refuses that. */
 static void test_refused_sws_override_is_retransmitted(void **state)
 {
     (void)state;
     struct harness *h = new_h(NULL, NULL);
-    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
-    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 100));
     static uint8_t data[1000];
-    fill_stream(data, sizeof(data));
-    assert_int_equal(tcpc_send(h->stack, c.sd, data, sizeof(data)), (ssize_t)sizeof(data));
-    h_expect_nothing(h);
+    struct fx_conn c = queue_behind_window(h, 100, data, sizeof(data));
     h_refuse(h, H_REFUSE_ALL, is_data);
     advance_until_refused(h, 1, RTO_MAX_FIRST); /* the persist timer: 100 bytes, refused */
     h_expect_nothing(h);
@@ -295,12 +291,8 @@ static void test_refused_send_after_window_opens(void **state)
 {
     (void)state;
     struct harness *h = new_h(NULL, NULL);
-    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
-    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 0));
     static uint8_t data[2000];
-    fill_stream(data, sizeof(data));
-    assert_int_equal(tcpc_send(h->stack, c.sd, data, sizeof(data)), (ssize_t)sizeof(data));
-    h_expect_nothing(h);
+    struct fx_conn c = queue_behind_window(h, 0, data, sizeof(data));
     h_refuse(h, H_REFUSE_ALL, is_data);
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 65535));
     h_expect_nothing(h);
@@ -317,11 +309,8 @@ static void test_refused_window_probe_is_repeated(void **state)
 {
     (void)state;
     struct harness *h = new_h(NULL, NULL);
-    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
-    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 0));
     static uint8_t data[100];
-    fill_stream(data, sizeof(data));
-    assert_int_equal(tcpc_send(h->stack, c.sd, data, sizeof(data)), (ssize_t)sizeof(data));
+    struct fx_conn c = queue_behind_window(h, 0, data, sizeof(data));
     h_refuse(h, H_REFUSE_ALL, is_data);
     advance_until_refused(h, 1, RTO_MAX_FIRST);
     expect_deadline_within(h, 2 * RTO_MAX_FIRST);
@@ -329,7 +318,7 @@ static void test_refused_window_probe_is_repeated(void **state)
     expect_deadline_within(h, 4 * RTO_MAX_FIRST);
     h_expect_nothing(h);
     h_refuse(h, 0, NULL);
-    advance_until_output(h, 4 * RTO_MAX_FIRST);
+    fx_advance_until_output(h, 4 * RTO_MAX_FIRST);
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd, .len = 1));
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 1000));
     take_stream(h, -1, data, sizeof(data), c.rcv, c.snd, false, SIZE_MAX, 1460);
@@ -350,7 +339,7 @@ static void test_refused_synack_is_retransmitted(void **state)
     assert_int_equal(h->refused, 1);
     assert_int_equal(h_stat(h, "tcps_sndctrl"), 0);
     expect_deadline_within(h, RTO_MAX_FIRST);
-    advance_until_output(h, RTO_MAX_FIRST);
+    fx_advance_until_output(h, RTO_MAX_FIRST);
     struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .mss = 1460));
     assert_int_equal(h_stat(h, "tcps_sc_retransmitted"), 1);
     h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));

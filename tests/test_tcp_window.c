@@ -76,7 +76,7 @@ struct win_case {
     uint32_t nxt_after; /* RCV.NXT - (old RCV.NXT) once taken */
 };
 
-static void win_check(bool shut, const struct win_case *k)
+static void win_check_one(bool shut, const struct win_case *k)
 {
     print_message("  %s window, %s\n", shut ? "zero" : "open", k->what);
     struct win w = win_open(shut);
@@ -111,6 +111,12 @@ static void win_check(bool shut, const struct win_case *k)
     h_free(w.h);
 }
 
+static void win_check(bool shut, const struct win_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        win_check_one(shut, &cases[i]);
+}
+
 #define FAR (1 << 30)
 
 /* Row 2: SEG.LEN = 0, RCV.WND > 0: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND. */
@@ -127,8 +133,7 @@ static void test_acceptable_empty_segment_open_window(void **state)
         {"empty 2^30 beyond", FAR, 0, false, false, 0},
         {"empty 2^30 before", -FAR, 0, false, false, 0},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        win_check(false, &cases[i]);
+    win_check(false, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* Row 4: SEG.LEN > 0, RCV.WND > 0: the first or the last octet in the
@@ -154,8 +159,7 @@ static void test_acceptable_data_open_window(void **state)
         {"a window of data, its FIN just past it", 0, RCV_WND, true, true, RCV_WND + 1},
         {"a FIN alone at RCV.NXT+RCV.WND", RCV_WND, 0, true, false, 0},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        win_check(false, &cases[i]);
+    win_check(false, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* Row 1: SEG.LEN = 0, RCV.WND = 0: SEG.SEQ = RCV.NXT only. */
@@ -168,8 +172,7 @@ static void test_acceptable_empty_segment_zero_window(void **state)
         {"empty at RCV.NXT+1", 1, 0, false, false, 0},
         {"empty 2^30 beyond", FAR, 0, false, false, 0},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        win_check(true, &cases[i]);
+    win_check(true, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* Row 3: SEG.LEN > 0, RCV.WND = 0: never acceptable, except that a
@@ -188,8 +191,7 @@ static void test_acceptable_data_zero_window(void **state)
         {"a FIN alone at RCV.NXT", 0, 0, true, true, 1},
         {"a FIN alone at RCV.NXT+1", 1, 0, true, false, 0},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        win_check(true, &cases[i]);
+    win_check(true, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* The probe at RCV.NXT is answered with the unchanged zero window and
@@ -204,18 +206,6 @@ static void test_zero_window_probe_answered(void **state)
     assert_int_equal(h_stat(w.h, "tcps_rcvwinprobe"), 1);
     assert_int_equal(win_tcb(w.h)->snd_una, w.c.rcv + 4);
     h_free(w.h);
-}
-
-/* Runs the stack's timers, deadline by deadline (one may be early), until
- * it sends something; at most `limit` of virtual time. */
-static void advance_until_output(struct harness *h, tcpc_time_t limit)
-{
-    tcpc_time_t end = h->now + limit;
-    while (h_pending(h) == 0) {
-        tcpc_time_t d = tcpc_next_deadline(h->stack);
-        assert_true(d != TCPC_TIME_NEVER && d <= end);
-        h_advance(h, d > h->now ? d - h->now : 1);
-    }
 }
 
 /*
@@ -235,7 +225,7 @@ static void test_ack_after_timeout_carries_highest_seq(void **state)
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .len = 536));
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 536, .len = 536));
     h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv + 1072, .len = 536));
-    advance_until_output(h, 1 * SEC); /* the RTO: one segment again */
+    fx_advance_until_output(h, 1 * SEC); /* the RTO: one segment again */
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .len = 536));
     h_expect_nothing(h);
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .data = "xy"));
@@ -284,6 +274,24 @@ static void blind_acks(struct harness *h, uint8_t state, uint32_t snd_max, uint3
     assert_int_equal(h_stat(h, "tcps_rcvpackafterwin"), sizeof(offs) / sizeof(offs[0]));
 }
 
+/* Our "abcd" then our FIN, each with ACK `ack`, and the descriptor
+ * closed: an orphan with five sequence numbers outstanding. */
+static void orphan_abcd_fin(struct harness *h, const struct fx_conn *c, uint32_t ack)
+{
+    assert_int_equal(tcpc_send(h->stack, c->sd, "abcd", 4), 4);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c->rcv, .ack = ack, .data = "abcd"));
+    assert_int_equal(tcpc_close(h->stack, c->sd), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c->rcv + 4, .ack = ack, .len = 0));
+}
+
+/* The retransmission timeout resends "abcd" and the FIN from where they
+ * started, in the window the peer really offered. */
+static void expect_abcd_fin_resent(struct harness *h, const struct fx_conn *c)
+{
+    fx_advance_until_output(h, 1 * SEC);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK | TH_PSH, .seq = c->rcv, .data = "abcd"));
+}
+
 /* FIN_WAIT_1 with "abcd" and the FIN outstanding survives, and its
  * retransmission starts where it did, in the window the peer offered. */
 static void test_blind_ack_spares_orphan_fin_wait_1(void **state)
@@ -291,13 +299,9 @@ static void test_blind_ack_spares_orphan_fin_wait_1(void **state)
     (void)state;
     struct harness *h = orphan_h();
     struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
-    assert_int_equal(tcpc_send(h->stack, c.sd, "abcd", 4), 4);
-    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv, .data = "abcd"));
-    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv + 4, .ack = c.snd, .len = 0));
+    orphan_abcd_fin(h, &c, c.snd);
     blind_acks(h, TCPS_FIN_WAIT_1, c.rcv + 5, c.snd, c.rcv + 4);
-    advance_until_output(h, 1 * SEC);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK | TH_PSH, .seq = c.rcv, .data = "abcd"));
+    expect_abcd_fin_resent(h, &c);
     h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv + 5));
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 5, .ack = c.snd + 1, .len = 0));
     h_expect_nothing(h);
@@ -328,15 +332,11 @@ static void test_blind_ack_spares_orphan_closing(void **state)
     (void)state;
     struct harness *h = orphan_h();
     struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
-    assert_int_equal(tcpc_send(h->stack, c.sd, "abcd", 4), 4);
-    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv, .data = "abcd"));
-    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv + 4, .len = 0));
+    orphan_abcd_fin(h, &c, c.snd);
     h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv));
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 5, .ack = c.snd + 1, .len = 0));
     blind_acks(h, TCPS_CLOSING, c.rcv + 5, c.snd + 1, c.rcv + 4);
-    advance_until_output(h, 1 * SEC);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK | TH_PSH, .seq = c.rcv, .data = "abcd"));
+    expect_abcd_fin_resent(h, &c);
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 1, .ack = c.rcv + 5));
     h_expect_nothing(h);
     assert_null(demux_lookup_exact(h->stack, &h->peer, h->pport, &h->local, h->lport));
@@ -353,13 +353,9 @@ static void test_blind_ack_spares_orphan_last_ack(void **state)
     struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
     h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv));
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 1, .len = 0));
-    assert_int_equal(tcpc_send(h->stack, c.sd, "abcd", 4), 4);
-    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv, .data = "abcd"));
-    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv + 4, .ack = c.snd + 1, .len = 0));
+    orphan_abcd_fin(h, &c, c.snd + 1);
     blind_acks(h, TCPS_LAST_ACK, c.rcv + 5, c.snd + 1, c.rcv + 4);
-    advance_until_output(h, 1 * SEC);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK | TH_PSH, .seq = c.rcv, .data = "abcd"));
+    expect_abcd_fin_resent(h, &c);
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 1, .ack = c.rcv + 5));
     h_expect_nothing(h);
     assert_null(demux_lookup_exact(h->stack, &h->peer, h->pport, &h->local, h->lport));
