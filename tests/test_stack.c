@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "test_tcp_fixture.h"
 #include "tcpcore/sysctl.h"
 #include "wire/cksum.h"
 #include "wire/ip.h"
@@ -367,10 +368,31 @@ static void test_time_never_runs_backwards(void **state)
     h_free(h);
 }
 
+/* An embedder's clock may hand over anything, even TCPC_TIME_NEVER itself:
+ * the stack then runs at TCPC_TIME_MAX, where time stops, and nothing
+ * asserts; deadlines armed there still fit below TCPC_TIME_NEVER. Aborted in
+ * the timer wheel before times were clamped. */
+static void test_time_past_max_is_clamped(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    tcpc_advance(h->stack, TCPC_TIME_NEVER);
+    assert_int_equal(tcpc_now(h->stack), TCPC_TIME_MAX);
+    h->now = TCPC_TIME_MAX;
+    fx_connect(h, NULL);
+    tcpc_time_t next = tcpc_next_deadline(h->stack);
+    assert_true(next >= TCPC_TIME_MAX && next != TCPC_TIME_NEVER);
+    tcpc_advance(h->stack, TCPC_TIME_NEVER);
+    tcpc_input(h->stack, TCPC_TIME_NEVER - 1, NULL, 0); /* counted as too small */
+    assert_int_equal(tcpc_now(h->stack), TCPC_TIME_MAX);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_requires_output),
+        cmocka_unit_test(test_time_past_max_is_clamped),
         cmocka_unit_test(test_config_mtu_range),
         cmocka_unit_test(test_mss_from_mtu_at_range_ends),
         cmocka_unit_test(test_sysctl_validation),

@@ -27,6 +27,10 @@ typedef uint64_t tcpc_time_t;
 #define TCPC_USEC_PER_SEC  1000000ULL
 /* A deadline that never arrives (nothing is scheduled). */
 #define TCPC_TIME_NEVER UINT64_MAX
+/* The latest time a stack runs at (about 146,000 years): a later `now` is
+ * taken as this, so that every deadline the stack computes from it still
+ * fits, and none can collide with TCPC_TIME_NEVER. */
+#define TCPC_TIME_MAX (1ULL << 62)
 
 struct tcpc_addr {
     uint8_t bytes[16]; /* network byte order; IPv4 as ::ffff:a.b.c.d */

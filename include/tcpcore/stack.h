@@ -122,7 +122,8 @@ void tcpc_stack_del(struct tcpc_stack *stack);
  * not keep pkt after returning. Malformed or unwanted packets are dropped
  * and counted, never reported as errors; the stack may emit packets (and
  * fire socket events) from inside this call. `now` earlier than a previous
- * call's is taken as that previous time.
+ * call's is taken as that previous time, and one past TCPC_TIME_MAX as
+ * TCPC_TIME_MAX (the same holds for every call that takes `now`).
  */
 void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len);
 

@@ -72,9 +72,9 @@ int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_sta
     if (!stack)
         return -ENOMEM;
     stack->cfg = *cfg;
-    stack->now = now;
+    stack->now = now > TCPC_TIME_MAX ? TCPC_TIME_MAX : now;
     rand_init(&stack->rand, cfg->use_seed ? cfg->seed : NULL);
-    timer_wheel_init(&stack->wheel, now, STACK_TICK_USEC);
+    timer_wheel_init(&stack->wheel, stack->now, STACK_TICK_USEC);
     *out = stack;
     return 0;
 }
@@ -86,6 +86,8 @@ void stack_free(struct tcpc_stack *stack)
 
 void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
 {
+    if (now > TCPC_TIME_MAX)
+        now = TCPC_TIME_MAX;
     if (now > stack->now)
         stack->now = now;
 }
