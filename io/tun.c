@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h> /* before linux/if.h, which defers to it */
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,38 +24,69 @@
 
 /* Packets handled per wakeup before timers get their turn. */
 #define TUN_BATCH 256
-/* Largest packet a TUN device hands over (IPv4/IPv6 without jumbograms). */
-#define TUN_MAX_PACKET 65535
 
 int tcpc_tun_open(const char *name, int *fd)
 {
+    char why[256];
+    int err = tcpc_tun_open_flags(name, 0, fd, why, sizeof(why));
+    if (err)
+        fprintf(stderr, "tun: %s\n", why);
+    return err;
+}
+
+static const char *tun_attach_hint(int err, unsigned flags)
+{
+    switch (err) {
+    case EBUSY:
+        return " (another process holds it)";
+    case EINVAL:
+        return flags & TCPC_TUN_MULTI_QUEUE
+                   ? " (exists but is not a multiqueue TUN device without packet info?)"
+                   : " (exists but is not a TUN device without packet info, or is multiqueue?)";
+    case EPERM:
+        return " (needs CAP_NET_ADMIN, or owned by another user)";
+    default:
+        return "";
+    }
+}
+
+int tcpc_tun_open_flags(const char *name, unsigned flags, int *fd, char *why, size_t whylen)
+{
     if (!name || !*name || strlen(name) >= IFNAMSIZ) {
-        fprintf(stderr, "tun: device name \"%s\" is empty or longer than %d characters\n",
-                name ? name : "", IFNAMSIZ - 1);
+        snprintf(why, whylen, "device name \"%s\" is empty or longer than %d characters",
+                 name ? name : "", IFNAMSIZ - 1);
         return -EINVAL;
+    }
+    if ((flags & TCPC_TUN_EXISTING) && if_nametoindex(name) == 0) {
+        snprintf(why, whylen,
+                 "there is no network interface named %s (create it first: ip tuntap add dev %s "
+                 "mode tun%s)",
+                 name, name, flags & TCPC_TUN_MULTI_QUEUE ? " multi_queue" : "");
+        return -ENODEV;
     }
     int tfd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (tfd < 0) {
         int err = errno;
-        fprintf(stderr, "tun: cannot open /dev/net/tun: %s%s\n", strerror(err),
-                err == ENOENT                   ? " (is the tun module loaded?)"
-                : err == EACCES || err == EPERM ? " (needs CAP_NET_ADMIN)"
-                                                : "");
-        return -err;
+        snprintf(why, whylen, "cannot open /dev/net/tun: %s%s", strerror(err),
+                 err == ENOENT                   ? " (is the tun module loaded?)"
+                 : err == EACCES || err == EPERM ? " (needs CAP_NET_ADMIN)"
+                                                 : "");
+        return err == ENOENT || err == ENXIO ? -ENODEV : -err;
     }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
     ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    if (flags & TCPC_TUN_MULTI_QUEUE)
+        ifr.ifr_flags |= IFF_MULTI_QUEUE;
     memcpy(ifr.ifr_name, name, strlen(name));
     if (ioctl(tfd, TUNSETIFF, &ifr) < 0) {
         int err = errno;
-        fprintf(stderr, "tun: cannot attach to TUN device %s: %s%s\n", name, strerror(err),
-                err == EBUSY    ? " (another process holds it)"
-                : err == EINVAL ? " (exists but is not a TUN device without packet info?)"
-                : err == EPERM  ? " (needs CAP_NET_ADMIN, or owned by another user)"
-                                : "");
+        snprintf(why, whylen, "cannot attach to TUN device %s: %s%s", name, strerror(err),
+                 tun_attach_hint(err, flags));
         close(tfd);
-        return -err;
+        /* An interface of that name that is not a TUN device is not there
+         * as far as we are concerned; a queue-flag mismatch stays EINVAL. */
+        return err == EINVAL && !(flags & TCPC_TUN_MULTI_QUEUE) ? -ENODEV : -err;
     }
     *fd = tfd;
     return 0;
@@ -107,9 +140,14 @@ tcpc_time_t tcpc_tun_now(void)
 
 int tcpc_tun_init(struct tcpc_tun *tun, const char *name)
 {
-    memset(tun, 0, sizeof(*tun));
-    tun->fd = -1;
+    tcpc_tun_init_fd(tun, -1);
     return tcpc_tun_open(name, &tun->fd);
+}
+
+void tcpc_tun_init_fd(struct tcpc_tun *tun, int fd)
+{
+    memset(tun, 0, offsetof(struct tcpc_tun, rxbuf));
+    tun->fd = fd;
 }
 
 void tcpc_tun_configure(struct tcpc_tun *tun, struct tcpc_config *cfg)
@@ -143,8 +181,6 @@ int tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
         tun->tx_lost++;
         return 0;
     }
-    if (tun->tap)
-        tun->tap(tun->tap_ctx, 'o', tun->stack ? tcpc_now(tun->stack) : 0, pkt, len);
     ssize_t n;
     do
         n = write(tun->fd, pkt, len);
@@ -156,12 +192,45 @@ int tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len)
     }
     tun->tx_packets++;
     tun->tx_bytes += len;
+    /* After the write: a trace shows what reached the device, not what the
+     * stack hoped to send (a refused packet shows as ips_odropped). */
+    if (tun->tap)
+        tun->tap(tun->tap_ctx, 'o', tun->stack ? tcpc_now(tun->stack) : 0, pkt, len);
     return 0;
+}
+
+int tcpc_tun_drain(struct tcpc_tun *tun)
+{
+    int count = 0;
+    while (count < TUN_BATCH) {
+        ssize_t n = read(tun->fd, tun->rxbuf, sizeof(tun->rxbuf));
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            int err = errno;
+            fprintf(stderr, "tun: read: %s\n", strerror(err));
+            return -err;
+        }
+        if (tun_lose(tun)) {
+            tun->rx_lost++;
+            continue;
+        }
+        tcpc_time_t now = tcpc_tun_now();
+        tun->rx_packets++;
+        tun->rx_bytes += (uint64_t)n;
+        if (tun->tap)
+            tun->tap(tun->tap_ctx, 'i', now, tun->rxbuf, (size_t)n);
+        tcpc_input(tun->stack, now, tun->rxbuf, (size_t)n);
+        count++;
+    }
+    /* Always, not only when a timer is due: it also moves the stack's clock,
+     * which the socket calls the application makes next run on. */
+    tcpc_advance(tun->stack, tcpc_tun_now());
+    return count;
 }
 
 int tcpc_tun_run_once(struct tcpc_tun *tun, tcpc_time_t max_wait)
 {
-    static uint8_t buf[TUN_MAX_PACKET];
     tcpc_time_t now = tcpc_tun_now();
     struct pollfd pfd = {.fd = tun->fd, .events = POLLIN};
     int timeout = tcpc_io_wait_ms(now, tcpc_next_deadline(tun->stack), max_wait);
@@ -175,32 +244,11 @@ int tcpc_tun_run_once(struct tcpc_tun *tun, tcpc_time_t max_wait)
         fprintf(stderr, "tun: device descriptor failed (revents 0x%x)\n", (unsigned)pfd.revents);
         return -EIO;
     }
-    int count = 0;
-    while (ready > 0 && count < TUN_BATCH) {
-        ssize_t n = read(tun->fd, buf, sizeof(buf));
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                break;
-            int err = errno;
-            fprintf(stderr, "tun: read: %s\n", strerror(err));
-            return -err;
-        }
-        if (tun_lose(tun)) {
-            tun->rx_lost++;
-            continue;
-        }
-        now = tcpc_tun_now();
-        tun->rx_packets++;
-        tun->rx_bytes += (uint64_t)n;
-        if (tun->tap)
-            tun->tap(tun->tap_ctx, 'i', now, buf, (size_t)n);
-        tcpc_input(tun->stack, now, buf, (size_t)n);
-        count++;
+    if (ready <= 0) {
+        tcpc_advance(tun->stack, tcpc_tun_now());
+        return 0;
     }
-    /* Always, not only when a timer is due: it also moves the stack's clock,
-     * which the socket calls the application makes next run on. */
-    tcpc_advance(tun->stack, tcpc_tun_now());
-    return count;
+    return tcpc_tun_drain(tun);
 }
 
 void tcpc_tun_close(struct tcpc_tun *tun)

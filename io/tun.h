@@ -9,8 +9,10 @@
  *
  * The kernel side of the device (its address, routes, link state) is set up
  * by whoever runs the program (ip tuntap / ip addr); this backend only
- * attaches to the device by name. Uses only the public API. Not thread-safe;
- * one tun per thread.
+ * attaches to the device by name. A device created with multiple queues
+ * (ip tuntap add ... multi_queue) is attached with TCPC_TUN_MULTI_QUEUE, one
+ * descriptor per queue, so that one stack per queue can run on its own core.
+ * Uses only the public API. Not thread-safe; one tun per thread.
  */
 #ifndef TCPCORE_IO_TUN_H
 #define TCPCORE_IO_TUN_H
@@ -19,6 +21,13 @@
 #include <stdint.h>
 
 #include "tcpcore/stack.h"
+
+/* Largest packet a TUN device hands over (IPv4/IPv6 without jumbograms). */
+#define TCPC_TUN_MAX_PACKET 65535
+
+/* Flags of tcpc_tun_open_flags. */
+#define TCPC_TUN_MULTI_QUEUE 0x1 /* IFF_MULTI_QUEUE: attach as one queue */
+#define TCPC_TUN_EXISTING    0x2 /* refuse (-ENODEV) to create a missing device */
 
 /* Called for each packet read (dir 'i') or written (dir 'o'), for traces. */
 typedef void (*tcpc_tun_tap_fn)(void *ctx, char dir, tcpc_time_t now, const uint8_t *pkt,
@@ -39,6 +48,7 @@ struct tcpc_tun {
     uint32_t loss_ppm;
     uint64_t loss_seed;
     uint64_t rx_lost, tx_lost;
+    uint8_t rxbuf[TCPC_TUN_MAX_PACKET]; /* one received packet at a time */
 };
 
 /*
@@ -49,6 +59,16 @@ struct tcpc_tun {
  * device busy or of the wrong type).
  */
 int tcpc_tun_open(const char *name, int *fd);
+
+/*
+ * As tcpc_tun_open, with TCPC_TUN_* flags, and the reason for a failure
+ * written into why[0..whylen) (one sentence, no trailing newline) instead of
+ * stderr. Errors: -ENODEV (TCPC_TUN_EXISTING and no such interface, no TUN
+ * driver, or an interface of another kind by that name), -EPERM / -EACCES
+ * (not permitted), -EBUSY (another process holds a single-queue device),
+ * -EINVAL (bad name, or the queue flag disagrees with the device).
+ */
+int tcpc_tun_open_flags(const char *name, unsigned flags, int *fd, char *why, size_t whylen);
 
 /*
  * Waits until the kernel reports the device `name` (in the caller's network
@@ -67,6 +87,9 @@ tcpc_time_t tcpc_tun_now(void);
 /* Opens `name` into tun (zeroing it first). 0 or a negative errno. */
 int tcpc_tun_init(struct tcpc_tun *tun, const char *name);
 
+/* Zeroes tun and adopts an already open TUN descriptor (tcpc_tun_open_flags). */
+void tcpc_tun_init_fd(struct tcpc_tun *tun, int fd);
+
 /* Puts the tun's output callback into cfg: call before tcpc_stack_new. */
 void tcpc_tun_configure(struct tcpc_tun *tun, struct tcpc_config *cfg);
 
@@ -77,6 +100,15 @@ void tcpc_tun_attach(struct tcpc_tun *tun, struct tcpc_stack *stack);
  * device. A failed write (device queue full, ...) is counted in tx_dropped
  * and reported to the stack as -ENOBUFS; injected loss is silent. */
 int tcpc_tun_output(void *ctx, const uint8_t *pkt, size_t len);
+
+/*
+ * Hands every packet waiting on the (non-blocking) device to the stack, up
+ * to a batch limit, without waiting, then runs the timers that are due: for
+ * an embedder with its own event loop, when the descriptor is readable.
+ * Returns the number of packets read, or a negative errno when read fails
+ * for a reason other than "nothing more" or an interruption.
+ */
+int tcpc_tun_drain(struct tcpc_tun *tun);
 
 /*
  * One turn of the loop: waits until a packet arrives, the stack's next

@@ -1,0 +1,211 @@
+/*
+ * tcpcored's command line, defaults and the hand-over to the stack's
+ * configuration; see config.h. The file format lives in config_file.c, the
+ * value syntax in config_values.c.
+ */
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "config_values.h"
+#include "exitcodes.h"
+#include "tcpcore/sysctl.h"
+
+#define WHY(...) (snprintf(why, DMN_WHY_LEN, __VA_ARGS__))
+
+void dmn_config_defaults(struct dmn_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    strcpy(c->device, "tun0");
+    strcpy(c->user, "nobody");
+    strcpy(c->control, "/run/tcpcore/tcpcored.sock");
+    c->mtu = 1500;
+    c->grace_ms = 2000;
+}
+
+void dmn_config_usage(FILE *out)
+{
+    fputs("usage: tcpcored [options]\n"
+          "Runs a tcpcore stack on a TUN device with the services asked for.\n"
+          "  -c, --config FILE     read settings from FILE first (libconfig syntax)\n"
+          "  --tun NAME            TUN device to attach to; it must exist (default tun0)\n"
+          "  --tun-multiqueue      attach as one queue of a multiqueue TUN device\n"
+          "  --addr ADDR[/LEN]     an address of the stack, IPv4 or IPv6 (repeatable)\n"
+          "  --gateway ADDR        default gateway, one per family (repeatable)\n"
+          "  --mtu N               link MTU (default 1500)\n"
+          "  --sysctl NAME=VALUE   set a tunable by its FreeBSD name (repeatable)\n"
+          "  --service SPEC        run a service (repeatable):\n"
+          "                          echo:PORT  discard:PORT  http:PORT\n"
+          "                          source:PORT[:BYTES]   send BYTES, then close\n"
+          "                          forward:PORT:ADDR:PORT[,stack]   relay to a backend\n"
+          "                          through a kernel socket (or through tcpcore)\n"
+          "  --user NAME           unprivileged user to run as (default nobody)\n"
+          "  --control PATH        control socket for tcpcore-stat\n"
+          "                        (default /run/tcpcore/tcpcored.sock)\n"
+          "  --pcap FILE           record every packet in and out into FILE\n"
+          "  --grace MS            how long a shutdown waits for connections (default 2000)\n"
+          "  --trace               print every dropped packet and why\n"
+          "  -h, --help            this text\n"
+          "Exit status:\n"
+          "   0 stopped by SIGTERM or SIGINT      6 unknown tunable or refused value\n"
+          "   1 failed while running              7 device missing or not a TUN device\n"
+          "   2 command line not understood       8 not permitted (device, user switch)\n"
+          "   3 configuration file unreadable     9 port, control socket or device in use\n"
+          "     or with a syntax error           10 the --user account does not exist\n"
+          "   4 unknown setting or bad value         or is root\n"
+          "   5 bad address, prefix, gateway or forward target\n",
+          out);
+}
+
+enum {
+    OPT_TUN = 256,
+    OPT_MQ,
+    OPT_ADDR,
+    OPT_GATEWAY,
+    OPT_MTU,
+    OPT_SYSCTL,
+    OPT_SERVICE,
+    OPT_USER,
+    OPT_CONTROL,
+    OPT_PCAP,
+    OPT_GRACE,
+    OPT_TRACE,
+};
+
+static const struct option long_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"tun", required_argument, NULL, OPT_TUN},
+    {"tun-multiqueue", no_argument, NULL, OPT_MQ},
+    {"addr", required_argument, NULL, OPT_ADDR},
+    {"gateway", required_argument, NULL, OPT_GATEWAY},
+    {"mtu", required_argument, NULL, OPT_MTU},
+    {"sysctl", required_argument, NULL, OPT_SYSCTL},
+    {"service", required_argument, NULL, OPT_SERVICE},
+    {"user", required_argument, NULL, OPT_USER},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"pcap", required_argument, NULL, OPT_PCAP},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"trace", no_argument, NULL, OPT_TRACE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why)
+{
+    if (mtu < 576 || mtu > 65535) {
+        WHY("MTU %llu is not from 576 to 65535", (unsigned long long)mtu);
+        return DMN_EXIT_BAD_SETTING;
+    }
+    c->mtu = (uint32_t)mtu;
+    return DMN_EXIT_OK;
+}
+
+/* One option of the second pass (everything but --config and --help). */
+static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
+{
+    uint64_t v;
+    int rc;
+    switch (opt) {
+    case OPT_TUN:
+        return dmn_set_string(c->device, 16, arg, "device name", why);
+    case OPT_MQ:
+        c->multi_queue = true;
+        return DMN_EXIT_OK;
+    case OPT_ADDR:
+        return dmn_config_add_addr(c, arg, why);
+    case OPT_GATEWAY:
+        return dmn_config_add_gateway(c, arg, why);
+    case OPT_MTU:
+        rc = dmn_parse_u64(arg, 65535, "MTU", &v, why);
+        return rc ? rc : dmn_config_set_mtu(c, v, why);
+    case OPT_SYSCTL:
+        return dmn_config_add_sysctl_text(c, arg, why);
+    case OPT_SERVICE:
+        return dmn_config_add_service_text(c, arg, why);
+    case OPT_USER:
+        return dmn_set_string(c->user, sizeof(c->user), arg, "user name", why);
+    case OPT_CONTROL:
+        return dmn_set_string(c->control, sizeof(c->control), arg, "control socket path", why);
+    case OPT_PCAP:
+        return dmn_set_string(c->pcap, sizeof(c->pcap), arg, "capture file name", why);
+    case OPT_GRACE:
+        rc = dmn_parse_u64(arg, 600000, "grace time (ms)", &v, why);
+        c->grace_ms = (uint32_t)v;
+        return rc;
+    case OPT_TRACE:
+        c->trace = true;
+        return DMN_EXIT_OK;
+    }
+    return DMN_EXIT_USAGE;
+}
+
+/* getopt's complaint, as one sentence of ours. */
+static int usage_error(int argc, char **argv, char *why)
+{
+    const char *what = optind - 1 < argc ? argv[optind - 1] : "?";
+    if (optopt && strchr("c", optopt))
+        WHY("option -%c needs a value (see --help)", optopt);
+    else
+        WHY("option \"%s\" is unknown or lacks its value (see --help)", what);
+    return DMN_EXIT_USAGE;
+}
+
+int dmn_config_parse(struct dmn_config *c, int argc, char **argv, bool *help, char *why)
+{
+    *help = false;
+    opterr = 0;
+    /* First pass: the file, whose settings the command line then adjusts. */
+    optind = 0;
+    int opt, rc;
+    while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
+        if (opt == '?' || opt == ':')
+            return usage_error(argc, argv, why);
+        if (opt == 'h') {
+            *help = true;
+            return DMN_EXIT_OK;
+        }
+        if (opt == 'c' && (rc = dmn_config_file(c, optarg, why)))
+            return rc;
+    }
+    if (optind < argc) {
+        WHY("unexpected argument \"%s\" (see --help)", argv[optind]);
+        return DMN_EXIT_USAGE;
+    }
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
+        if (opt != 'c' && (rc = apply_opt(c, opt, optarg, why)))
+            return rc;
+    return dmn_config_check(c, why);
+}
+
+int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *why)
+{
+    for (unsigned i = 0; i < c->naddrs; i++) {
+        cfg->local_addrs[i] = c->addrs[i].addr;
+        if (!tcpc_addr_is_v4(&c->addrs[i].addr) && c->mtu < 1280) {
+            WHY("MTU %u is below IPv6's minimum of 1280, and the stack has an IPv6 address",
+                c->mtu);
+            return DMN_EXIT_BAD_SETTING;
+        }
+    }
+    cfg->nlocal_addrs = c->naddrs;
+    cfg->mtu = c->mtu;
+    for (unsigned i = 0; i < c->nsysctls; i++) {
+        const char *reason = NULL;
+        int err = tcpc_config_sysctl(cfg, c->sysctls[i].name, c->sysctls[i].value, &reason);
+        if (err == -ENOENT) {
+            WHY("there is no tunable named %s", c->sysctls[i].name);
+            return DMN_EXIT_BAD_TUNABLE;
+        }
+        if (err) {
+            WHY("tunable %s refuses %lld: %s", c->sysctls[i].name, (long long)c->sysctls[i].value,
+                reason ? reason : "out of range");
+            return DMN_EXIT_BAD_TUNABLE;
+        }
+    }
+    return DMN_EXIT_OK;
+}

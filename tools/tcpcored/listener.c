@@ -1,0 +1,103 @@
+/*
+ * Listeners: for each service, a socket on the IPv4 wildcard when the stack
+ * has an IPv4 address and one on the IPv6 wildcard (IPV6_V6ONLY) when it
+ * has an IPv6 one, so the listing shows each family as netstat would. On
+ * readiness a listener accepts everything queued and hands each connection
+ * to its service.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config_values.h"
+#include "daemon.h"
+#include "exitcodes.h"
+#include "services.h"
+#include "tcpcore/socket.h"
+
+#define LISTEN_BACKLOG 4096
+
+static int (*const starters[])(struct dmn *, const struct dmn_service_conf *, int) = {
+    [DMN_SVC_ECHO] = svc_echo_start,       [DMN_SVC_DISCARD] = svc_discard_start,
+    [DMN_SVC_SOURCE] = svc_source_start,   [DMN_SVC_HTTP] = svc_http_start,
+    [DMN_SVC_FORWARD] = svc_forward_start,
+};
+
+void svc_reset(struct dmn *d, int sd)
+{
+    tcpc_setsockopt(d->stack, sd, TCPC_SO_LINGER, 0);
+    tcpc_close(d->stack, sd);
+}
+
+static void listener_step(struct dmn_task *t)
+{
+    struct dmn_listener *l = (struct dmn_listener *)t;
+    struct dmn *d = l->d;
+    for (;;) {
+        int sd = tcpc_accept(d->stack, l->sd, NULL, NULL);
+        if (sd < 0)
+            return; /* -EAGAIN: queue empty */
+        d->accepted++;
+        if (d->stopping || starters[l->svc->kind](d, l->svc, sd) < 0)
+            svc_reset(d, sd);
+    }
+}
+
+static bool has_family(const struct dmn *d, bool v4)
+{
+    for (unsigned i = 0; i < d->conf.naddrs; i++)
+        if (tcpc_addr_is_v4(&d->conf.addrs[i].addr) == v4)
+            return true;
+    return false;
+}
+
+static int open_one(struct dmn *d, const struct dmn_service_conf *svc, bool v4, char *why)
+{
+    int sd = tcpc_socket(d->stack, v4 ? TCPC_AF_INET : TCPC_AF_INET6);
+    int err = sd < 0 ? sd : 0;
+    if (!err && !v4)
+        err = tcpc_setsockopt(d->stack, sd, TCPC_IPV6_V6ONLY, 1);
+    if (!err)
+        err = tcpc_bind(d->stack, sd, NULL, svc->port);
+    if (!err)
+        err = tcpc_listen(d->stack, sd, LISTEN_BACKLOG);
+    if (err) {
+        snprintf(why, DMN_WHY_LEN, "cannot listen on %s port %u for %s: %s%s", v4 ? "IPv4" : "IPv6",
+                 svc->port, dmn_service_name(svc->kind), strerror(-err),
+                 err == -EADDRINUSE ? " (two services on one port?)" : "");
+        if (sd >= 0)
+            tcpc_close(d->stack, sd);
+        return err == -EADDRINUSE ? DMN_EXIT_IN_USE : DMN_EXIT_RUNTIME;
+    }
+    struct dmn_listener *l = &d->listeners[d->nlisteners++];
+    *l = (struct dmn_listener){.task = {.step = listener_step}, .d = d, .svc = svc, .sd = sd};
+    dmn_task_map(d, sd, &l->task);
+    return DMN_EXIT_OK;
+}
+
+int dmn_listeners_open(struct dmn *d, char *why)
+{
+    for (unsigned i = 0; i < d->conf.nservices; i++)
+        for (int v4 = 1; v4 >= 0; v4--) {
+            if (!has_family(d, v4))
+                continue;
+            int rc = open_one(d, &d->conf.services[i], v4, why);
+            if (rc)
+                return rc;
+        }
+    return DMN_EXIT_OK;
+}
+
+void dmn_listeners_close(struct dmn *d)
+{
+    for (unsigned i = 0; i < d->nlisteners; i++) {
+        struct dmn_listener *l = &d->listeners[i];
+        if (l->sd < 0)
+            continue;
+        dmn_task_unmap(d, l->sd);
+        l->task.dead = true;
+        /* Accepted connections still queued are reset by the close. */
+        tcpc_close(d->stack, l->sd);
+        l->sd = -1;
+    }
+}
