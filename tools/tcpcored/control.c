@@ -71,7 +71,8 @@ static void client_answer(struct ctl_client *c)
     char why[256];
     int mask = ctl_request_parse(c->in, c->inlen, why, sizeof(why));
     json_object *o = mask > 0 ? dmn_report(c->ctl->d, (unsigned)mask) : dmn_report_error(why);
-    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    const char *text =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     c->outlen = strlen(text) + 1;
     c->out = malloc(c->outlen);
     if (c->out) {
