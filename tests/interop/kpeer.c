@@ -40,6 +40,7 @@ struct kp {
     bool close_first;
     int timeout_sec;
     int bufsize;
+    uint64_t stream_sha; /* --stream-sha256 N: print the stream's hash; else UINT64_MAX */
 
     int fd;
     uint64_t sent, received;
@@ -70,7 +71,9 @@ static void usage(void)
 {
     fprintf(stderr, "usage: kpeer --addr ADDR (--listen PORT | --connect ADDR PORT)\n"
                     "             [--send-bytes N] [--seed N] [--close-first] [--timeout SEC]\n"
-                    "             [--bufsize N]\n");
+                    "             [--bufsize N]\n"
+                    "       kpeer --stream-sha256 N [--seed N]   the hash of the first N bytes\n"
+                    "             of the stream (what tcpcored's /bytes/N sends, seed 1)\n");
     exit(2);
 }
 
@@ -78,6 +81,7 @@ static void parse_args(int argc, char **argv, struct kp *k)
 {
     k->seed = 1;
     k->timeout_sec = 60;
+    k->stream_sha = UINT64_MAX;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has1 = i + 1 < argc, has2 = i + 2 < argc;
@@ -98,9 +102,13 @@ static void parse_args(int argc, char **argv, struct kp *k)
             k->timeout_sec = (int)peer_parse_num("kpeer", "timeout", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
             k->bufsize = (int)peer_parse_num("kpeer", "buffer size", argv[++i], 1 << 30);
+        else if (!strcmp(a, "--stream-sha256") && has1)
+            k->stream_sha = peer_parse_num("kpeer", "byte count", argv[++i], UINT64_MAX);
         else
             usage();
     }
+    if (k->stream_sha != UINT64_MAX)
+        return;
     bool listen = k->listen_port > 0, connect = k->connect_addr && k->connect_port > 0;
     if (!k->addr || listen == connect)
         usage();
@@ -312,6 +320,25 @@ static void kp_wait_closed(struct kp *k)
         kp_fail(k, "close", errno);
 }
 
+/* The SHA-256 of stream bytes [0, n) for seed, in hex on stdout. */
+static void kp_stream_sha(uint64_t seed, uint64_t n)
+{
+    static uint8_t buf[KP_CHUNK];
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    for (uint64_t off = 0; off < n;) {
+        size_t len = n - off < sizeof(buf) ? (size_t)(n - off) : sizeof(buf);
+        peer_stream_fill(seed, off, buf, len);
+        crypto_hash_sha256_update(&h, buf, len);
+        off += len;
+    }
+    uint8_t d[crypto_hash_sha256_BYTES];
+    char hex[2 * sizeof(d) + 1];
+    crypto_hash_sha256_final(&h, d);
+    peer_hex(d, sizeof(d), hex);
+    printf("%s\n", hex);
+}
+
 int main(int argc, char **argv)
 {
     struct kp k;
@@ -320,6 +347,10 @@ int main(int argc, char **argv)
     if (sodium_init() < 0) {
         fprintf(stderr, "kpeer: libsodium failed to initialise\n");
         return 1;
+    }
+    if (k.stream_sha != UINT64_MAX) {
+        kp_stream_sha(k.seed, k.stream_sha);
+        return 0;
     }
     crypto_hash_sha256_init(&k.rx_hash);
     crypto_hash_sha256_init(&k.tx_hash);

@@ -1,0 +1,112 @@
+# Shared by the daemon's interop scripts (tests/interop/daemon_*.sh); not a
+# test itself. Builds on interop-lib.bash: one network namespace per script
+# (tcpc-<pid>-<name>) holding tun0, the kernel's side 198.18.0.1/24 and
+# 2001:db8::1/64; tcpcored runs inside it as 198.18.0.2/24 and
+# 2001:db8::2/64, attached to tun0, dropping root to nobody. The kernel's
+# clients and servers (curl, nc, kpeer, kconns) run in the same namespace.
+# The EXIT trap kills only the processes started here and deletes the
+# namespace. Without root, ip or /dev/net/tun: exit 77 (skipped).
+
+source "$(dirname "$0")/interop-lib.bash"
+
+DMN=$INTEROP_BUILD/tools/tcpcored
+DMN_STAT=$INTEROP_BUILD/tools/tcpcore-stat
+DMN_KCONNS=$INTEROP_BUILD/tests/interop/kconns
+for prog in "$DMN" "$DMN_STAT" "$DMN_KCONNS"; do
+  if [ ! -x "$prog" ]; then
+    echo "FAIL: $prog is not built" >&2
+    exit 1
+  fi
+done
+K4=198.18.0.1
+T4=198.18.0.2
+K6=2001:db8::1
+T6=2001:db8::2
+
+# dmn_setup NAME: the namespace, or skip the whole script.
+dmn_setup() {
+  DMN_NAME=$1
+  DMN_NS="tcpc-$$-$1"
+  interop_netns "$DMN_NS"
+  local rc=$?
+  [ $rc -eq 77 ] && interop_skip "cannot create a network namespace"
+  [ $rc -eq 0 ] || {
+    echo "FAIL: namespace setup"
+    exit 1
+  }
+  DMN_CTL=$interop_tmp/$1-run/ctl.sock
+  DMN_LOG=$interop_tmp/$1.tcpcored
+}
+
+# dmn_start ARGS...: tcpcored with both addresses, the control socket and
+# ARGS; returns once it says it is ready (10 s at most).
+dmn_start() {
+  interop_start "$DMN_NS" "$DMN_LOG" "$DMN" --tun tun0 --addr "$T4/24" --addr "$T6/64" \
+    --control "$DMN_CTL" "$@"
+  DMN_PID=$interop_last_pid
+  local i
+  for ((i = 0; i < 1000; i++)); do
+    grep -q '^tcpcored: ready' "$DMN_LOG.out" 2>/dev/null && return 0
+    kill -0 "$DMN_PID" 2>/dev/null || break
+    sleep 0.01
+  done
+  echo "FAIL: tcpcored did not start"
+  cat "$DMN_LOG.out" "$DMN_LOG.err"
+  exit 1
+}
+
+# dmn_stop: SIGTERM, then the daemon's exit status (0 after a clean stop).
+# In the script's own shell, not in $(...): only it can wait for the daemon.
+dmn_stop() {
+  kill -TERM "$DMN_PID" 2>/dev/null
+  interop_reap "$DMN_PID"
+}
+
+# The tcpcored process itself (timeout -> ip netns exec, which execs it).
+dmn_pid() {
+  pgrep -P "$DMN_PID" -x tcpcored
+}
+
+dmn_stat() {
+  "$DMN_STAT" -S "$DMN_CTL" "$@"
+}
+
+# In the namespace, bounded in time.
+kexec() {
+  ip netns exec "$DMN_NS" timeout -k 5 "$INTEROP_TIMEOUT" "$@"
+}
+
+# dmn_case TITLE FUNCTION ARGS...: one case; the function prints what went
+# wrong and returns non-zero on failure.
+dmn_case() {
+  local title=$1 out rc
+  shift
+  interop_cases=$((interop_cases + 1))
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    echo "PASS $title${out:+: $(tail -n 1 <<<"$out")}"
+  else
+    echo "FAIL $title"
+    sed 's/^/    /' <<<"$out" | tail -n 40
+    interop_failures=$((interop_failures + 1))
+  fi
+}
+
+# kpeer's result field: field LINE NAME
+field() {
+  tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
+}
+
+# The hash of the first N bytes of the stream tcpcored's source and
+# /bytes/N send.
+stream_sha() {
+  "$INTEROP_KPEER" --stream-sha256 "$1" --seed 1
+}
+
+# dmn_finish: the script's exit status, after the daemon's last words.
+dmn_finish() {
+  echo "---- tcpcored stderr (last lines)"
+  tail -n 5 "$DMN_LOG.err"
+  interop_finish
+}
