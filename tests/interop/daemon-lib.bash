@@ -104,6 +104,26 @@ stream_sha() {
   "$INTEROP_KPEER" --stream-sha256 "$1" --seed 1
 }
 
+# dmn_stop_case: stops the daemon, as one case: exit 0 and counters printed.
+dmn_stop_case() {
+  dmn_stop
+  DMN_STATUS=$?
+  dmn_case "SIGTERM: tcpcored exits 0 and prints its counters" dmn_stopped_ok
+}
+
+dmn_stopped_ok() {
+  [ "$DMN_STATUS" -eq 0 ] || {
+    echo "tcpcored exited with status $DMN_STATUS"
+    tail -n 20 "$DMN_LOG.err"
+    return 1
+  }
+  grep -q '^tcpcored: stopped after' "$DMN_LOG.out" || {
+    echo "no counters printed"
+    return 1
+  }
+  echo "exit 0, $(grep -c '^  [a-z]' "$DMN_LOG.out") counters printed"
+}
+
 # dmn_finish: the script's exit status, after the daemon's last words.
 dmn_finish() {
   echo "---- tcpcored stderr (last lines)"

@@ -106,19 +106,6 @@ unprivileged() {
   echo "uid $uid; control socket 600 nobody"
 }
 
-stop_clean() {
-  [ "$DMN_STATUS" -eq 0 ] || {
-    echo "tcpcored exited with status $DMN_STATUS"
-    cat "$DMN_LOG.err"
-    return 1
-  }
-  grep -q '^tcpcored: stopped after' "$DMN_LOG.out" || {
-    echo "no counters printed"
-    return 1
-  }
-  echo "exit 0, $(grep -c '^  tcps_' "$DMN_LOG.out") counters printed"
-}
-
 pcap_reads() {
   local text
   text=$(tcpdump -n -r "$PCAP" 2>&1) || {
@@ -147,8 +134,6 @@ dmn_case "v4 a malformed request gets 400 and a close" malformed $T4
 dmn_case "v6 an HTTP/1.1 request without Host gets 400" no_host $T6
 dmn_case "v4 an oversized head gets 431 and a close" oversized $T4
 dmn_case "tcpcored runs as nobody; its control socket is 0600" unprivileged
-dmn_stop
-DMN_STATUS=$?
-dmn_case "SIGTERM: exit 0, counters printed" stop_clean
+dmn_stop_case
 dmn_case "the pcap capture reads back with tcpdump" pcap_reads
 dmn_finish
