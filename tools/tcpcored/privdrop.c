@@ -26,7 +26,8 @@ int dmn_user_lookup(const char *name, struct dmn_user *u, char *why)
         return DMN_EXIT_BAD_USER;
     }
     if (pw->pw_uid == 0) {
-        snprintf(why, DMN_WHY_LEN, "refusing to run as %s: it is root; pick an unprivileged user",
+        snprintf(why, DMN_WHY_LEN,
+                 "user %s has uid 0: running as it would drop nothing; pick an unprivileged user",
                  name);
         return DMN_EXIT_BAD_USER;
     }

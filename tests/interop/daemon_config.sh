@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# tcpcored refuses each kind of bad configuration with one sentence on
+# stderr and the exit status of its kind (tools/tcpcored/exitcodes.h):
+# command line, configuration file, settings, addresses, tunables, user;
+# then, as root in a namespace of its own: a missing device, a device of
+# the wrong kind, no privilege, a port, control socket or device in use.
+# The first group needs nothing; without root the second is skipped (and
+# said so). Usage: bash $0 BUILD_DIR (CTest passes it).
+set -u
+BUILD=${1:?usage: bash $0 BUILD_DIR}
+DMN=$BUILD/tools/tcpcored
+[ -x "$DMN" ] || {
+  echo "FAIL: $DMN is not built"
+  exit 1
+}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcpc-config.XXXXXX") || exit 1
+pids=()
+ns=""
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+cases=0
+failures=0
+ok=(--addr 198.18.0.2/24 --service echo:7 --control "$tmp/run/ctl.sock")
+
+# expect STATUS PHRASE TITLE -- COMMAND...: the command exits with STATUS
+# and says exactly one line on stderr, containing PHRASE.
+expect() {
+  local want=$1 phrase=$2 title=$3
+  shift 4
+  cases=$((cases + 1))
+  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  local rc=$? lines
+  lines=$(wc -l <"$tmp/err")
+  if [ $rc -eq "$want" ] && [ "$lines" -eq 1 ] && grep -qF -- "$phrase" "$tmp/err"; then
+    echo "PASS $title (exit $rc): $(cat "$tmp/err")"
+  else
+    echo "FAIL $title: exit $rc (want $want), stderr ($lines lines, want 1 with \"$phrase\"):"
+    sed 's/^/    /' "$tmp/err"
+    failures=$((failures + 1))
+  fi
+}
+
+conf() {
+  printf '%s\n' "$@" >"$tmp/tcpcored.conf"
+  echo "$tmp/tcpcored.conf"
+}
+
+expect 2 'option "--frobnicate" is unknown' "an unknown option" -- "$DMN" --frobnicate
+expect 2 'unexpected argument' "a stray argument" -- "$DMN" "${ok[@]}" stray
+expect 3 'cannot read configuration file' "a missing configuration file" -- \
+  "$DMN" -c "$tmp/nonexistent.conf"
+expect 3 'line 3: syntax error' "a configuration file with a syntax error" -- \
+  "$DMN" -c "$(conf 'device = "tun0";' 'addresses = [ "198.18.0.2/24" ' 'mtu = 1500;')"
+expect 4 'line 1: unknown setting "colour"' "an unknown setting in the file" -- \
+  "$DMN" -c "$(conf 'colour = "blue";')"
+expect 4 'mtu must be an integer' "a setting of the wrong type" -- \
+  "$DMN" -c "$(conf 'mtu = "big";')"
+expect 4 'MTU 100 is not from 576 to 65535' "an MTU out of range" -- "$DMN" "${ok[@]}" --mtu 100
+expect 4 'is not KIND:PORT' "an unknown service" -- "$DMN" --addr 198.18.0.2 --service gopher:70
+expect 4 'no service to run' "no service" -- "$DMN" --addr 198.18.0.2
+expect 5 '"198.18.0.256" is not an IPv4 or IPv6 address' "a bad address" -- \
+  "$DMN" --addr 198.18.0.256 --service echo:7
+expect 5 'prefix length in "2001:db8::2/129"' "a bad prefix length" -- \
+  "$DMN" --addr 2001:db8::2/129 --service echo:7
+expect 5 'gateway 198.19.0.1 is not inside any prefix' "a gateway off every prefix" -- \
+  "$DMN" "${ok[@]}" --gateway 198.19.0.1
+expect 5 'is not ADDRESS:PORT' "a forward target without a port" -- \
+  "$DMN" --addr 198.18.0.2 --service forward:80:198.18.0.1
+expect 5 'stack has no address' "no address" -- "$DMN" --service echo:7
+expect 6 'there is no tunable named net.inet.tcp.nosuch' "an unknown tunable" -- \
+  "$DMN" "${ok[@]}" --sysctl net.inet.tcp.nosuch=1
+expect 6 'tunable net.inet.tcp.msl refuses 0' "a value the tunable refuses" -- \
+  "$DMN" "${ok[@]}" --sysctl net.inet.tcp.msl=0
+expect 6 'is not NAME=VALUE' "a tunable without a value" -- \
+  "$DMN" "${ok[@]}" --sysctl net.inet.tcp.msl
+expect 6 'there is no tunable named kern.nosuch' "an unknown tunable in the file" -- \
+  "$DMN" -c "$(conf 'addresses = [ "198.18.0.2/24" ];' 'sysctl = [ "kern.nosuch=1" ];' \
+    'services = ( { kind = "echo"; port = 7; } );')"
+expect 10 'there is no user named tcpc-nosuch-user' "an unknown user" -- \
+  "$DMN" "${ok[@]}" --user tcpc-nosuch-user
+expect 10 'user root has uid 0' "root as the user" -- "$DMN" "${ok[@]}" --user root
+expect 7 'there is no network interface named tcpcnodev9' "a missing device" -- \
+  "$DMN" "${ok[@]}" --tun tcpcnodev9
+
+root_cases() {
+  ns="tcpc-$$-config"
+  ip netns add "$ns" 2>/dev/null || return 1
+  ip -n "$ns" link set lo up && ip -n "$ns" tuntap add dev tun0 mode tun &&
+    ip -n "$ns" tuntap add dev tun1 mode tun && ip -n "$ns" link set tun0 up &&
+    ip -n "$ns" link set tun1 up || return 1
+  local in=(ip netns exec "$ns")
+  expect 7 'cannot attach to TUN device lo' "a device that is not a TUN device" -- \
+    "${in[@]}" "$DMN" "${ok[@]}" --tun lo
+  expect 8 'Permission denied' "no privilege to open the device" -- \
+    "${in[@]}" setpriv --reuid nobody --regid nogroup --clear-groups "$DMN" "${ok[@]}"
+  expect 9 'cannot listen on IPv4 port 7 for http: Address already in use' \
+    "two services on one port" -- "${in[@]}" "$DMN" "${ok[@]}" --service http:7
+  timeout 60 "${in[@]}" "$DMN" "${ok[@]}" --control "$tmp/run/ctl.sock" >"$tmp/first.out" \
+    2>"$tmp/first.err" &
+  pids+=($!)
+  local i
+  for ((i = 0; i < 500; i++)); do
+    grep -q ready "$tmp/first.out" 2>/dev/null && break
+    sleep 0.01
+  done
+  expect 9 'is in use: another tcpcored is running' "a control socket in use" -- \
+    "${in[@]}" "$DMN" "${ok[@]}" --tun tun1 --control "$tmp/run/ctl.sock"
+  expect 9 'another process holds it' "a device in use" -- \
+    "${in[@]}" "$DMN" "${ok[@]}" --control "$tmp/run/other.sock"
+}
+
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v setpriv >/dev/null; then
+  echo "SKIP the cases that need root, ip and setpriv (device, privilege, in use)"
+else
+  before=$cases
+  root_cases || [ $cases -ne "$before" ] ||
+    echo "SKIP the cases that need a network namespace: cannot create one"
+fi
+echo "$((cases - failures)) passed, $failures failed"
+[ $failures -eq 0 ]
