@@ -75,6 +75,7 @@ static const struct line tcp_lines[] = {
     {2, "{tcps_sc_badack} badack"},
     {2, "{tcps_sc_unreach} unreach"},
     {2, "{tcps_sc_zonefail} zone failure{s}"},
+    {2, "{tcps_sc_sbfail} completion{s} refused: no spare socket buffers"},
     {1, "{tcps_sc_sendcookie} cookie{s} sent"},
     {1, "{tcps_sc_recvcookie} cookie{s} received"},
     {2, "{tcps_sc_spurcookie} ignored: cookies not in use"},
