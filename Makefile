@@ -5,15 +5,22 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps demo check check-gcc check-clang bench fuzz valgrind format clean
+.PHONY: all deps demo demo-memlink check check-gcc check-clang bench fuzz valgrind format clean
 
 all: demo
 
 deps:
 	@scripts/install-deps.sh
 
-# The main job: two stacks on an in-memory link, every segment printed.
+# The main job: tcpcored on a TUN device in a private network namespace,
+# answering the kernel's curl and nc; tcpcore-stat shows what happened.
 demo: deps
+	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@$(CMAKE) --build build -j$(JOBS) --target tcpcored tcpcore-stat kpeer >/dev/null
+	@scripts/demo.sh build
+
+# Two stacks on an in-memory link, every segment printed.
+demo-memlink: deps
 	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@$(CMAKE) --build build -j$(JOBS) --target tcpcore-demo >/dev/null
 	@./build/tools/tcpcore-demo

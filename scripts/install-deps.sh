@@ -7,8 +7,10 @@ set -euo pipefail
 packages=(
   cmake make gcc clang clang-format pkg-config
   libsodium-dev libcmocka-dev libpcap-dev
+  libjson-c-dev libconfig-dev # tcpcored's control answers and configuration file
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
-  iproute2           # interop tests: ip netns, ip tuntap
+  iproute2           # interop tests and the demo: ip netns, ip tuntap
+  curl netcat-openbsd tcpdump # the demo's and the interop tests' kernel clients
   valgrind
 )
 

@@ -107,7 +107,7 @@ int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why)
 /* One option of the second pass (everything but --config and --help). */
 static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int rc;
     switch (opt) {
     case OPT_TUN:
@@ -133,8 +133,8 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
     case OPT_PCAP:
         return dmn_set_string(c->pcap, sizeof(c->pcap), arg, "capture file name", why);
     case OPT_GRACE:
-        rc = dmn_parse_u64(arg, 600000, "grace time (ms)", &v, why);
-        c->grace_ms = (uint32_t)v;
+        if ((rc = dmn_parse_u64(arg, 600000, "grace time (ms)", &v, why)) == 0)
+            c->grace_ms = (uint32_t)v;
         return rc;
     case OPT_TRACE:
         c->trace = true;

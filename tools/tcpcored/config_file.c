@@ -169,7 +169,7 @@ static int setting(const struct file_ctx *f, const config_setting_t *s)
 {
     struct dmn_config *c = f->c;
     const char *name = config_setting_name(s);
-    long long v;
+    long long v = 0;
     int rc;
     if (!strcmp(name, "device"))
         return field(f, s, c->device, 16);
@@ -188,8 +188,8 @@ static int setting(const struct file_ctx *f, const config_setting_t *s)
                    ? rc
                    : at(f, s, dmn_config_set_mtu(c, (uint64_t)v, f->why));
     if (!strcmp(name, "grace_ms")) {
-        rc = number_of(f, s, 0, 600000, &v);
-        c->grace_ms = (uint32_t)v;
+        if ((rc = number_of(f, s, 0, 600000, &v)) == 0)
+            c->grace_ms = (uint32_t)v;
         return rc;
     }
     if (!strcmp(name, "user"))
