@@ -114,6 +114,32 @@ root_cases() {
     "${in[@]}" "$DMN" "${ok[@]}" --tun tun1 --control "$tmp/run/ctl.sock"
   expect 9 'another process holds it' "a device in use" -- \
     "${in[@]}" "$DMN" "${ok[@]}" --control "$tmp/run/other.sock"
+  example_starts "${in[@]}"
+}
+
+# The example configuration file is one the daemon accepts and runs.
+example_starts() {
+  local example
+  example=$(dirname "$0")/../../tools/tcpcored/tcpcored.conf.example
+  cases=$((cases + 1))
+  timeout 20 "$@" "$DMN" -c "$example" --tun tun1 --control "$tmp/run/example.sock" \
+    >"$tmp/example.out" 2>"$tmp/example.err" &
+  local pid=$! i
+  pids+=("$pid")
+  for ((i = 0; i < 500; i++)); do
+    grep -q '^tcpcored: ready' "$tmp/example.out" 2>/dev/null && break
+    sleep 0.01
+  done
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"
+  local rc=$?
+  if [ $rc -eq 0 ] && grep -q '^tcpcored: ready' "$tmp/example.out"; then
+    echo "PASS the example configuration file starts the daemon: $(head -n 1 "$tmp/example.out")"
+  else
+    echo "FAIL the example configuration file: exit $rc"
+    sed 's/^/    /' "$tmp/example.out" "$tmp/example.err"
+    failures=$((failures + 1))
+  fi
 }
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v setpriv >/dev/null; then
