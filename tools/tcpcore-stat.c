@@ -142,9 +142,13 @@ static void print_listing(json_object *list)
         endpoint(foreign, sizeof(foreign), str(c, "foreign"), stat_u64(c, "fport"));
         if (stat_get(c, "expires_ms"))
             snprintf(expires, sizeof(expires), "%.1fs", (double)stat_u64(c, "expires_ms") / 1e3);
-        printf("%-5s %6" PRIu64 " %6" PRIu64 " %-29s %-29s %-12s %s\n", str(c, "proto"),
-               stat_u64(c, "recv_q"), stat_u64(c, "send_q"), local, foreign, str(c, "state"),
-               expires);
+        if (expires[0])
+            printf("%-5s %6" PRIu64 " %6" PRIu64 " %-29s %-29s %-12s %s\n", str(c, "proto"),
+                   stat_u64(c, "recv_q"), stat_u64(c, "send_q"), local, foreign, str(c, "state"),
+                   expires);
+        else
+            printf("%-5s %6" PRIu64 " %6" PRIu64 " %-29s %-29s %s\n", str(c, "proto"),
+                   stat_u64(c, "recv_q"), stat_u64(c, "send_q"), local, foreign, str(c, "state"));
     }
 }
 

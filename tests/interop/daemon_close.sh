@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Who closes first, with tcpcored and the kernel, IPv4 and IPv6: the
+# Who closes first, and what tcpcore-stat lists, with tcpcored and the
+# kernel, IPv4 and IPv6. A SYN from an address the kernel does not own
+# (IP_TRANSPARENT) gets its SYN-ACK lost: the half-open SYN cache entry shows
+# as SYN_RECEIVED. Then the
 # kernel (its FIN first to echo: TIME_WAIT on the kernel's side, none in
 # tcpcore), then tcpcore (source sends 1 MB and its FIN first: the TIME_WAIT
 # entry shows in tcpcore-stat with the time it has left). Last, SIGTERM
@@ -50,6 +53,32 @@ tcpcore_first() {
   echo "tcpcore-stat: $line"
 }
 
+half_open() {
+  local log=$interop_tmp/syn-$3 line i
+  ip netns exec "$DMN_NS" timeout 20 "$DMN_KCONNS" --addr "$1" --connect "$2" 7 --count 1 \
+    --syn-only --hold 3 >"$log.out" 2>"$log.err" &
+  local pid=$!
+  for ((i = 0; i < 300; i++)); do
+    line=$(dmn_stat | grep " $1\.[0-9]* *SYN_RECEIVED")
+    [ -n "$line" ] && break
+    sleep 0.01
+  done
+  wait $pid || {
+    cat "$log.err"
+    return 1
+  }
+  [ -n "$line" ] || {
+    echo "no SYN_RECEIVED entry from $1:"
+    dmn_stat
+    return 1
+  }
+  dmn_stat --json | grep -q '"source": "syncache"' || {
+    echo "the JSON listing does not mark the entry as the SYN cache's"
+    return 1
+  }
+  echo "tcpcore-stat: $line"
+}
+
 DMN_HELD=$interop_tmp/held
 sigterm_closes() {
   [ "$DMN_STATUS" -eq 0 ] || {
@@ -68,6 +97,8 @@ sigterm_closes() {
   echo "the kernel's peer saw our FIN and closed; tcpcored exit 0"
 }
 
+dmn_case "v4 a half-open connection shows as SYN_RECEIVED" half_open 198.18.0.77 $T4 v4
+dmn_case "v6 a half-open connection shows as SYN_RECEIVED" half_open 2001:db8::77 $T6 v6
 dmn_case "v4 the kernel closes first" kernel_first $K4 $T4 $T4
 dmn_case "v6 the kernel closes first" kernel_first $K6 $T6 "[$T6]"
 dmn_case "v4 tcpcore closes first: TIME_WAIT in tcpcore-stat" tcpcore_first $K4 $T4

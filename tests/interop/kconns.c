@@ -9,6 +9,10 @@
  *       N connections open at once: every one connects and gets its line
  *       echoed; then "holding N" is printed and all stay open S seconds
  *       (default 0) before they are closed the same way.
+ *   kconns --addr SRC --connect ADDR PORT --count N --syn-only [--hold S]
+ *       N SYNs from SRC, which need not be the kernel's own (IP_TRANSPARENT):
+ *       the answers to an address not ours go nowhere, so the peer keeps
+ *       half-open entries; exits 0 after S seconds.
  * Prints "connections=N ok=M secs=T" and exits 0 only when every
  * connection echoed its own line and closed cleanly; 1 otherwise (the
  * first failure on stderr), 2 for a bad command line.
@@ -41,7 +45,7 @@ struct kc {
     struct sockaddr_storage src, dst;
     socklen_t srclen, dstlen;
     unsigned count, ok;
-    bool concurrent;
+    bool concurrent, syn_only;
     double hold, deadline;
     struct kc_conn *conns;
 };
@@ -82,7 +86,8 @@ static socklen_t kc_addr(const char *text, unsigned port, struct sockaddr_storag
 static void kc_usage(void)
 {
     fprintf(stderr, "usage: kconns --addr SRC --connect ADDR PORT --count N "
-                    "(--sequential | --concurrent [--hold SECONDS]) [--timeout SECONDS]\n");
+                    "(--sequential | --concurrent [--hold SECONDS] | --syn-only [--hold SECONDS])\n"
+                    "              [--timeout SECONDS]\n");
     exit(2);
 }
 
@@ -104,6 +109,8 @@ static void kc_parse(int argc, char **argv, struct kc *k)
             mode = 1;
         else if (!strcmp(argv[i], "--concurrent"))
             mode = 2;
+        else if (!strcmp(argv[i], "--syn-only"))
+            mode = 3;
         else if (!strcmp(argv[i], "--hold") && has1)
             k->hold = (double)peer_parse_num("kconns", "hold", argv[++i], 3600);
         else if (!strcmp(argv[i], "--timeout") && has1)
@@ -114,6 +121,7 @@ static void kc_parse(int argc, char **argv, struct kc *k)
     if (!src || !dst || !port || !k->count || !mode)
         kc_usage();
     k->concurrent = mode == 2;
+    k->syn_only = mode == 3;
     k->srclen = kc_addr(src, 0, &k->src);
     k->dstlen = kc_addr(dst, port, &k->dst);
     k->deadline = kc_now() + timeout;
@@ -125,6 +133,12 @@ static void kc_open(struct kc *k, unsigned i)
     c->fd = socket(k->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         kc_fail("socket", i, errno);
+    int one = 1;
+    if (k->syn_only &&
+        (k->src.ss_family == AF_INET
+             ? setsockopt(c->fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one))
+             : setsockopt(c->fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &one, sizeof(one))) < 0)
+        kc_fail("IP_TRANSPARENT", i, errno);
     if (bind(c->fd, (struct sockaddr *)&k->src, k->srclen) < 0)
         kc_fail("bind", i, errno);
     if (connect(c->fd, (struct sockaddr *)&k->dst, k->dstlen) < 0 && errno != EINPROGRESS)
@@ -247,6 +261,17 @@ int main(int argc, char **argv)
     if (!k.conns)
         return 1;
     double t0 = kc_now();
+    if (k.syn_only) {
+        for (unsigned i = 0; i < k.count; i++)
+            kc_open(&k, i);
+        struct timespec ts = {(time_t)k.hold, 0};
+        nanosleep(&ts, NULL);
+        printf("syns=%u held=%.0f\n", k.count, k.hold);
+        for (unsigned i = 0; i < k.count; i++)
+            close(k.conns[i].fd);
+        free(k.conns);
+        return 0;
+    }
     if (k.concurrent)
         kc_concurrent(&k);
     else
