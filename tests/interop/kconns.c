@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ksock.h"
 #include "peer_stream.h"
 
 struct kc_conn {
@@ -62,25 +63,6 @@ static void kc_fail(const char *what, unsigned i, int err)
     fprintf(stderr, "kconns: connection %u: %s%s%s\n", i, what, err ? ": " : "",
             err ? strerror(err) : "");
     exit(1);
-}
-
-static socklen_t kc_addr(const char *text, unsigned port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        return sizeof(*s4);
-    }
-    if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        return sizeof(*s6);
-    }
-    fprintf(stderr, "kconns: bad address \"%s\"\n", text);
-    exit(2);
 }
 
 static void kc_usage(void)
@@ -122,8 +104,8 @@ static void kc_parse(int argc, char **argv, struct kc *k)
         kc_usage();
     k->concurrent = mode == 2;
     k->syn_only = mode == 3;
-    k->srclen = kc_addr(src, 0, &k->src);
-    k->dstlen = kc_addr(dst, port, &k->dst);
+    k->srclen = ksock_addr("kconns", src, 0, &k->src);
+    k->dstlen = ksock_addr("kconns", dst, port, &k->dst);
     k->deadline = kc_now() + timeout;
 }
 

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "ksock.h"
 #include "peer_stream.h" /* tools/: the stream both peers share */
 
 #define KP_CHUNK 65536
@@ -114,26 +115,6 @@ static void parse_args(int argc, char **argv, struct kp *k)
         usage();
 }
 
-/* Parses text with port into ss; returns its length, 0 if not an address. */
-static socklen_t kp_sockaddr(const char *text, int port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        return sizeof(*sin);
-    }
-    if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        return sizeof(*sin6);
-    }
-    fprintf(stderr, "kpeer: bad address \"%s\"\n", text);
-    exit(2);
-}
-
 static int kp_socket(const struct kp *k, int family)
 {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -177,7 +158,7 @@ static void kp_open(struct kp *k)
 {
     struct sockaddr_storage ss;
     if (k->listen_port) {
-        socklen_t len = kp_sockaddr(k->addr, k->listen_port, &ss);
+        socklen_t len = ksock_addr("kpeer", k->addr, (unsigned)k->listen_port, &ss);
         int lfd = kp_socket(k, ss.ss_family);
         if (bind(lfd, (struct sockaddr *)&ss, len) < 0)
             kp_fail(k, "bind", errno);
@@ -192,8 +173,8 @@ static void kp_open(struct kp *k)
         close(lfd);
     } else {
         struct sockaddr_storage src;
-        socklen_t slen = kp_sockaddr(k->addr, 0, &src);
-        socklen_t len = kp_sockaddr(k->connect_addr, k->connect_port, &ss);
+        socklen_t slen = ksock_addr("kpeer", k->addr, 0, &src);
+        socklen_t len = ksock_addr("kpeer", k->connect_addr, (unsigned)k->connect_port, &ss);
         if (src.ss_family != ss.ss_family) {
             fprintf(stderr, "kpeer: --addr and --connect are of different families\n");
             exit(2);
