@@ -94,7 +94,8 @@ root_cases() {
   ip netns add "$ns" 2>/dev/null || return 1
   ip -n "$ns" link set lo up && ip -n "$ns" tuntap add dev tun0 mode tun &&
     ip -n "$ns" tuntap add dev tun1 mode tun && ip -n "$ns" link set tun0 up &&
-    ip -n "$ns" link set tun1 up || return 1
+    ip -n "$ns" link set tun1 up && ip -n "$ns" tuntap add dev mq0 mode tun multi_queue &&
+    ip -n "$ns" link set mq0 up || return 1
   local in=(ip netns exec "$ns")
   expect 7 'cannot attach to TUN device lo' "a device that is not a TUN device" -- \
     "${in[@]}" "$DMN" "${ok[@]}" --tun lo
@@ -106,7 +107,7 @@ root_cases() {
     2>"$tmp/first.err" &
   pids+=($!)
   local i
-  for ((i = 0; i < 500; i++)); do
+  for ((i = 0; i < 1500; i++)); do
     grep -q ready "$tmp/first.out" 2>/dev/null && break
     sleep 0.01
   done
@@ -114,30 +115,38 @@ root_cases() {
     "${in[@]}" "$DMN" "${ok[@]}" --tun tun1 --control "$tmp/run/ctl.sock"
   expect 9 'another process holds it' "a device in use" -- \
     "${in[@]}" "$DMN" "${ok[@]}" --control "$tmp/run/other.sock"
-  example_starts "${in[@]}"
-}
-
-# The example configuration file is one the daemon accepts and runs.
-example_starts() {
+  expect 7 'is not a multiqueue TUN device' "--tun-multiqueue on a single-queue device" -- \
+    "${in[@]}" "$DMN" "${ok[@]}" --tun tun1 --tun-multiqueue
   local example
   example=$(dirname "$0")/../../tools/tcpcored/tcpcored.conf.example
+  starts "the example configuration file starts the daemon" "${in[@]}" "$DMN" -c "$example" \
+    --tun tun1 --control "$tmp/run/example.sock"
+  starts "a multiqueue device, attached as one queue" "${in[@]}" "$DMN" "${ok[@]}" --tun mq0 \
+    --tun-multiqueue --control "$tmp/run/mq.sock"
+}
+
+# starts TITLE COMMAND...: the daemon comes up (says it is ready) and stops
+# cleanly on SIGTERM.
+starts() {
+  local title=$1
+  shift
   cases=$((cases + 1))
-  timeout 20 "$@" "$DMN" -c "$example" --tun tun1 --control "$tmp/run/example.sock" \
-    >"$tmp/example.out" 2>"$tmp/example.err" &
+  timeout 20 "$@" >"$tmp/start.out" 2>"$tmp/start.err" &
   local pid=$! i
   pids+=("$pid")
-  for ((i = 0; i < 500; i++)); do
-    grep -q '^tcpcored: ready' "$tmp/example.out" 2>/dev/null && break
+  for ((i = 0; i < 1500; i++)); do
+    grep -q '^tcpcored: ready' "$tmp/start.out" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.01
   done
   kill -TERM "$pid" 2>/dev/null
   wait "$pid"
   local rc=$?
-  if [ $rc -eq 0 ] && grep -q '^tcpcored: ready' "$tmp/example.out"; then
-    echo "PASS the example configuration file starts the daemon: $(head -n 1 "$tmp/example.out")"
+  if [ $rc -eq 0 ] && grep -q '^tcpcored: ready' "$tmp/start.out"; then
+    echo "PASS $title: $(head -n 1 "$tmp/start.out")"
   else
-    echo "FAIL the example configuration file: exit $rc"
-    sed 's/^/    /' "$tmp/example.out" "$tmp/example.err"
+    echo "FAIL $title: exit $rc"
+    sed "s/^/    /" "$tmp/start.out" "$tmp/start.err"
     failures=$((failures + 1))
   fi
 }
