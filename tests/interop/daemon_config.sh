@@ -62,7 +62,9 @@ expect 4 'line 1: unknown setting "colour"' "an unknown setting in the file" -- 
   "$DMN" -c "$(conf 'colour = "blue";')"
 expect 4 'mtu must be an integer' "a setting of the wrong type" -- \
   "$DMN" -c "$(conf 'mtu = "big";')"
-expect 4 'MTU 100 is not from 576 to 65535' "an MTU out of range" -- "$DMN" "${ok[@]}" --mtu 100
+expect 4 'MTU 100 is not from 576 to 65536' "an MTU out of range" -- "$DMN" "${ok[@]}" --mtu 100
+expect 4 'the stack refuses this configuration' "an IPv6 address on a link below 1280" -- \
+  "$DMN" --addr 2001:db8::2/64 --service echo:7 --mtu 1000
 expect 4 'is not KIND:PORT' "an unknown service" -- "$DMN" --addr 198.18.0.2 --service gopher:70
 expect 4 'no service to run' "no service" -- "$DMN" --addr 198.18.0.2
 expect 5 '"198.18.0.256" is not an IPv4 or IPv6 address' "a bad address" -- \

@@ -96,8 +96,8 @@ static const struct option long_opts[] = {
 
 int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why)
 {
-    if (mtu < 576 || mtu > 65535) {
-        WHY("MTU %llu is not from 576 to 65535", (unsigned long long)mtu);
+    if (mtu < TCPC_MTU_MIN || mtu > TCPC_MTU_MAX) {
+        WHY("MTU %llu is not from %d to %d", (unsigned long long)mtu, TCPC_MTU_MIN, TCPC_MTU_MAX);
         return DMN_EXIT_BAD_SETTING;
     }
     c->mtu = (uint32_t)mtu;
@@ -120,7 +120,7 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
     case OPT_GATEWAY:
         return dmn_config_add_gateway(c, arg, why);
     case OPT_MTU:
-        rc = dmn_parse_u64(arg, 65535, "MTU", &v, why);
+        rc = dmn_parse_u64(arg, TCPC_MTU_MAX, "MTU", &v, why);
         return rc ? rc : dmn_config_set_mtu(c, v, why);
     case OPT_SYSCTL:
         return dmn_config_add_sysctl_text(c, arg, why);
@@ -182,16 +182,20 @@ int dmn_config_parse(struct dmn_config *c, int argc, char **argv, bool *help, ch
     return dmn_config_check(c, why);
 }
 
+/* The device is not open yet when the configuration is checked: a
+ * stand-in output lets the stack's own check run on everything else. */
+static int no_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+    (void)ctx;
+    (void)pkt;
+    (void)len;
+    return -ENOBUFS;
+}
+
 int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *why)
 {
-    for (unsigned i = 0; i < c->naddrs; i++) {
+    for (unsigned i = 0; i < c->naddrs; i++)
         cfg->local_addrs[i] = c->addrs[i].addr;
-        if (!tcpc_addr_is_v4(&c->addrs[i].addr) && c->mtu < 1280) {
-            WHY("MTU %u is below IPv6's minimum of 1280, and the stack has an IPv6 address",
-                c->mtu);
-            return DMN_EXIT_BAD_SETTING;
-        }
-    }
     cfg->nlocal_addrs = c->naddrs;
     cfg->mtu = c->mtu;
     for (unsigned i = 0; i < c->nsysctls; i++) {
@@ -206,6 +210,13 @@ int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *
                 reason ? reason : "out of range");
             return DMN_EXIT_BAD_TUNABLE;
         }
+    }
+    struct tcpc_config probe = *cfg;
+    probe.output = no_output;
+    const char *reason = NULL;
+    if (tcpc_config_check(&probe, &reason) != 0) {
+        WHY("the stack refuses this configuration: %s", reason ? reason : "invalid");
+        return DMN_EXIT_BAD_SETTING;
     }
     return DMN_EXIT_OK;
 }

@@ -184,7 +184,7 @@ static int setting(const struct file_ctx *f, const config_setting_t *s)
     if (!strcmp(name, "services"))
         return services(f, s);
     if (!strcmp(name, "mtu"))
-        return (rc = number_of(f, s, 0, 65535, &v))
+        return (rc = number_of(f, s, 0, TCPC_MTU_MAX, &v))
                    ? rc
                    : at(f, s, dmn_config_set_mtu(c, (uint64_t)v, f->why));
     if (!strcmp(name, "grace_ms")) {

@@ -33,7 +33,7 @@ int dmn_config_add_service(struct dmn_config *c, const struct dmn_service_conf *
 /* "KIND:PORT", "source:PORT:BYTES", "forward:PORT:HOST:PORT[,stack]" */
 int dmn_config_add_service_text(struct dmn_config *c, const char *text, char *why);
 
-/* The link MTU: 576 to 65535. */
+/* The link MTU: TCPC_MTU_MIN to TCPC_MTU_MAX. */
 int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why);
 
 /* Copies text into a fixed field; DMN_EXIT_BAD_SETTING if it does not fit. */
