@@ -1,25 +1,111 @@
 /*
- * What every benchmark reads from the system: the monotonic clock and the
- * process's resident memory (memory figures are measured growth of the
- * latter, never sums of struct sizes).
+ * bench/bench.h: what the benchmark programs share.
+ *
+ * Every benchmark runs its measurement --reps times and prints, last, one
+ * line `name key=value ...` in which each timed figure is the median over
+ * the repetitions followed by its spread: `rate=M rate_min=A rate_max=B`.
+ *
+ * Instruction counts. The code a figure times is the body of one function
+ * named bench_op_<op>, marked BENCH_OP (never inlined or cloned, so that
+ * callgrind sees it under its own name), and nothing else runs between the
+ * clock reads around it. Before its last line a benchmark prints
+ * `ops <op>=<count> ...`: how many operations all the calls of each
+ * bench_op_<op> performed. scripts/bench-instructions.sh runs the program
+ * under callgrind, takes each bench_op_<op>'s inclusive instruction count
+ * and divides it by that count: instructions per operation of exactly the
+ * code that was timed, the same on every machine that builds the same
+ * binary, where the times are not.
+ *
+ * Clocks. Rates over a whole repetition use the thread's CPU time, so that
+ * time spent descheduled behind a neighbour's job is not counted; wall
+ * time is printed beside it. Short batches (pcb_lookup) use the monotonic
+ * clock and take the median batch, which a descheduled batch cannot move.
  */
 #ifndef TCPCORE_BENCH_BENCH_H
 #define TCPCORE_BENCH_BENCH_H
 
-#include <stdint.h>
+/* Each program defines _POSIX_C_SOURCE 200809L (clock_gettime, sysconf
+ * under -std=c17) before its first include. */
+
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The monotonic clock in nanoseconds. */
-static inline double bench_now_ns(void)
+/* gcc would otherwise make specialised copies (name.constprop.0) or fold
+ * two identical bodies into one symbol, either of which callgrind reports
+ * under another name; noipa forbids both. clang does neither by itself
+ * and has no such attribute. */
+#if defined(__clang__)
+#define BENCH_OP __attribute__((noinline))
+#else
+#define BENCH_OP __attribute__((noipa))
+#endif
+
+#define BENCH_REPS_DEFAULT 5
+#define BENCH_REPS_MAX     101
+
+static inline double bench_clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* Resident bytes of this process (/proc/self/statm), 0 if unknown. */
+static inline double bench_now_ns(void)
+{
+    return bench_clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Time accumulated over the calls of one measurement: CPU and wall. */
+struct bench_time {
+    double cpu_ns, wall_ns;
+    double cpu0, wall0;
+};
+
+static inline void bench_time_start(struct bench_time *t)
+{
+    t->wall0 = bench_now_ns();
+    t->cpu0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static inline void bench_time_stop(struct bench_time *t)
+{
+    t->cpu_ns += bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t->cpu0;
+    t->wall_ns += bench_now_ns() - t->wall0;
+}
+
+/* Median and range of n samples. */
+struct bench_spread {
+    double med, min, max;
+};
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v in place. The median of an even count is the lower middle one,
+ * so that it is always a value some repetition produced. */
+static inline struct bench_spread bench_spread(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), bench_cmp_double);
+    struct bench_spread s = {v[(n - 1) / 2], v[0], v[n - 1]};
+    return s;
+}
+
+/* Prints " key=med key_min=min key_max=max" with prec decimals. */
+static inline void bench_print_spread(const char *key, struct bench_spread s, int prec)
+{
+    printf(" %s=%.*f %s_min=%.*f %s_max=%.*f", key, prec, s.med, key, prec, s.min, key, prec,
+           s.max);
+}
+
+/* Resident set of the process in bytes (Linux), 0 if unknown. */
 static inline uint64_t bench_resident_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -30,6 +116,54 @@ static inline uint64_t bench_resident_bytes(void)
         resident = 0;
     fclose(f);
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* One command-line option: `--name N` into *num within [min, max], or
+ * `--name WORD` into *word when num is NULL. */
+struct bench_opt {
+    const char *name;
+    uint64_t *num;
+    uint64_t min, max;
+    const char **word;
+};
+
+static inline bool bench_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Parses argv against opts; on anything else prints the usage line and
+ * each numeric option's range, and returns false. */
+static inline bool bench_parse(int argc, char **argv, const struct bench_opt *opts, size_t nopts,
+                               const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        const struct bench_opt *o = NULL;
+        for (size_t k = 0; k < nopts && !o; k++)
+            if (strcmp(argv[i], opts[k].name) == 0)
+                o = &opts[k];
+        bool ok = o && i + 1 < argc;
+        if (ok && o->num)
+            ok = bench_parse_num(argv[++i], o->min, o->max, o->num);
+        else if (ok)
+            *o->word = argv[++i];
+        if (!ok) {
+            fprintf(stderr, "usage: %s\n", usage);
+            for (size_t k = 0; k < nopts; k++)
+                if (opts[k].num)
+                    fprintf(stderr, "  %s: %" PRIu64 "..%" PRIu64 "\n", opts[k].name, opts[k].min,
+                            opts[k].max);
+            return false;
+        }
+    }
+    return true;
 }
 
 #endif

@@ -2,32 +2,37 @@
  * bench/pcb_lookup: what an exact 4-tuple lookup costs against the memory
  * floor of the machine it runs on.
  *
- * Fills the table with N established IPv4 connections, then times:
- *  - single lookups of random present 4-tuples, one after another as a
- *    receive loop would issue them (independent: the CPU may overlap one
- *    lookup's misses with the next's, as it would in a real loop);
- *  - the same, but each lookup's key depends on the previous result
- *    (latency: nothing overlaps);
- *  - lookups of absent 4-tuples (a segment with no connection);
- *  - pcb_lookup_burst over bursts of 32;
- *  - the floor: one dependent random read per step, chasing a random cyclic
- *    permutation over a buffer as large as the table plus the entries.
- * Each figure is ns per lookup over batches of 256 (median and p99 over the
- * batches); the five measurements take turns in rounds of 16 batches. ratio = single lookup /
- * dependent read, batch_ratio = burst lookup / dependent read; bytes_per_conn counts the lookup
- * structures (bucket array, port heads, LB groups), not the inpcbs, whose size is printed on its
- * own line.
+ * Fills the table with N established IPv4 connections, then times, on
+ * fresh random keys each time (a key looked up a moment ago would find its
+ * lines in the cache):
+ *  - lookup: single lookups of present 4-tuples issued one after another, as
+ *    a receive loop would issue them (the CPU may overlap one lookup's
+ *    misses with the next's if its window reaches that far);
+ *  - chained: the same, but each key's address depends on the previous
+ *    result, so nothing overlaps (latency);
+ *  - absent: lookups of 4-tuples no connection has (a segment without one);
+ *  - burst: pcb_lookup_burst over bursts of 32;
+ *  - floor: one dependent random read per step, chasing a random cyclic
+ *    permutation over a buffer as large as the table plus the inpcbs.
+ * Each is ns per operation of a batch of 256, the five take turns in rounds
+ * of 16 batches (so a neighbour's burst of work lands on all of them alike),
+ * and a repetition's figure is the median batch. ratio = lookup / floor,
+ * chain_ratio = chained / floor, batch_ratio = burst / floor, each taken
+ * within one repetition against the floor measured in the same rounds; the
+ * last line gives the median and range of every figure over --reps
+ * repetitions. bytes_per_conn counts the lookup structures (bucket array,
+ * port heads, LB groups), not the inpcbs, whose size is printed on its own.
  *
- * Usage: pcb_lookup [--conns N] [--lookups M]
+ * Also times the table hash alone (inline SipHash of the IPv4 and IPv6
+ * shapes, and util/hash's libsodium call), for docs/pcb.md.
+ *
+ * Usage: pcb_lookup [--conns N] [--lookups M] [--reps R]
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c17 */
+#define _POSIX_C_SOURCE 200809L
+
+#include "bench.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "core/rand.h"
 #include "pcb/pcb.h"
@@ -35,13 +40,7 @@
 #include "util/hash.h"
 
 #define BATCH 256
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#define ROUND 16
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -65,22 +64,8 @@ static struct pcb_tuple conn_tuple(uint64_t i, int absent)
     return t;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-struct stats {
-    double p50, p99;
-};
-
-static struct stats summarize(double *v, size_t n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    struct stats s = {v[n / 2], v[(n * 99) / 100]};
-    return s;
-}
+enum { M_FLOOR, M_LOOKUP, M_CHAINED, M_ABSENT, M_BURST, M_COUNT };
+enum { H_V4, H_V6, H_SODIUM, H_COUNT };
 
 struct bench {
     struct pcbinfo info;
@@ -90,6 +75,7 @@ struct bench {
     struct pcb_tuple *hit; /* random present keys */
     struct pcb_tuple *miss;
     size_t nbatches;
+    size_t nhashes;  /* per hash measurement */
     uint64_t *chase; /* the floor's buffer */
     uint64_t chase_pos;
     uint64_t sink;          /* results folded in so no lookup is optimised away */
@@ -123,65 +109,97 @@ static void make_keys(struct bench *b)
 }
 
 /*
- * One batch of each measurement. The driver interleaves them in rounds so
- * that all five see the same machine: on a shared host a neighbour's burst
- * of work lands on every figure alike instead of on one of them.
+ * The timed operations, one batch each. Only the clock reads around a call
+ * lie outside it, so callgrind's count for the function is the count for
+ * the batch.
  */
-enum { M_FLOOR, M_SINGLE, M_CHAINED, M_MISS, M_BURST, M_COUNT };
-
-/* Independent single lookups. */
-static double batch_single(struct bench *b, const struct pcb_tuple *base)
+static inline uint64_t lookup_batch(const struct pcbinfo *info, const struct pcb_tuple *keys)
 {
     uint64_t acc = 0;
-    double t0 = now_ns();
     for (size_t j = 0; j < BATCH; j++) {
-        uint64_t h = pcb_hash(&b->info, &base[j]);
-        acc += pcb_lookup_exact(&b->info, &base[j], h);
+        uint64_t h = pcb_hash(info, &keys[j]);
+        acc += pcb_lookup_exact(info, &keys[j], h);
     }
-    double ns = (now_ns() - t0) / BATCH;
-    b->sink += acc;
-    return ns;
+    return acc;
 }
 
-/* Each key's position depends on the previous result: pure latency. */
-static double batch_chained(struct bench *b, const struct pcb_tuple *base)
+BENCH_OP static uint64_t bench_op_lookup(const struct pcbinfo *info, const struct pcb_tuple *keys)
+{
+    return lookup_batch(info, keys);
+}
+
+BENCH_OP static uint64_t bench_op_absent(const struct pcbinfo *info, const struct pcb_tuple *keys)
+{
+    return lookup_batch(info, keys);
+}
+
+/* Each key's address depends on the previous result (zero is 0, read from
+ * a volatile by the caller): pure latency. */
+BENCH_OP static uint32_t bench_op_chained(const struct pcbinfo *info, const struct pcb_tuple *keys,
+                                          uint32_t zero)
 {
     uint32_t dep = 0;
-    double t0 = now_ns();
     for (size_t j = 0; j < BATCH; j++) {
-        const struct pcb_tuple *key = &base[j + (dep & b->zero)];
-        uint64_t h = pcb_hash(&b->info, key);
-        dep = pcb_lookup_exact(&b->info, key, h);
+        const struct pcb_tuple *key = &keys[j + (dep & zero)];
+        dep = pcb_lookup_exact(info, key, pcb_hash(info, key));
     }
-    double ns = (now_ns() - t0) / BATCH;
-    b->sink += dep;
-    return ns;
+    return dep;
 }
 
-static double batch_burst(struct bench *b, const struct pcb_tuple *base)
+BENCH_OP static uint64_t bench_op_burst(const struct pcbinfo *info, const struct pcb_tuple *keys)
 {
     uint32_t refs[PCB_BURST_MAX];
     uint64_t acc = 0;
-    double t0 = now_ns();
     for (size_t j = 0; j < BATCH; j += PCB_BURST_MAX) {
-        pcb_lookup_burst(&b->info, base + j, PCB_BURST_MAX, NULL, refs);
-        acc += refs[0] + refs[PCB_BURST_MAX - 1];
+        pcb_lookup_burst(info, keys + j, PCB_BURST_MAX, NULL, refs);
+        for (unsigned k = 0; k < PCB_BURST_MAX; k++)
+            acc += refs[k];
     }
-    double ns = (now_ns() - t0) / BATCH;
-    b->sink += acc;
-    return ns;
+    return acc;
 }
 
 /* The floor: one dependent read per step along the permutation cycle. */
-static double batch_floor(struct bench *b)
+BENCH_OP static uint64_t bench_op_floor(const uint64_t *chase, uint64_t p)
 {
-    uint64_t p = b->chase_pos;
-    double t0 = now_ns();
     for (size_t j = 0; j < BATCH; j++)
-        p = b->chase[p * 8];
-    double ns = (now_ns() - t0) / BATCH;
-    b->chase_pos = p;
-    return ns;
+        p = chase[p * 8];
+    return p;
+}
+
+/* The hashes, on one tuple whose peer port changes each time, so that only
+ * the hash is measured, not the reading of keys. */
+static inline uint64_t hash_loop(const struct pcbinfo *info, struct pcb_tuple t, size_t n)
+{
+    uint64_t acc = 0;
+    for (size_t j = 0; j < n; j++) {
+        t.fport = (uint16_t)j;
+        acc += pcb_hash(info, &t);
+    }
+    return acc;
+}
+
+BENCH_OP static uint64_t bench_op_hash_v4(const struct pcbinfo *info, struct pcb_tuple t, size_t n)
+{
+    return hash_loop(info, t, n);
+}
+
+BENCH_OP static uint64_t bench_op_hash_v6(const struct pcbinfo *info, struct pcb_tuple t, size_t n)
+{
+    return hash_loop(info, t, n);
+}
+
+/* util/hash's libsodium SipHash on the same 12 bytes as the IPv4 shape. */
+BENCH_OP static uint64_t bench_op_hash_sodium(const struct hash_key *key, struct pcb_tuple t,
+                                              size_t n)
+{
+    uint64_t acc = 0;
+    for (size_t j = 0; j < n; j++) {
+        uint8_t msg[12];
+        t.fport = (uint16_t)j;
+        pcb_hash_v4msg(&t, msg);
+        acc += hash_siphash(key, msg, sizeof(msg));
+    }
+    return acc;
 }
 
 /* A random cyclic permutation of the cache lines of a buffer of `bytes`
@@ -209,109 +227,140 @@ static void make_chase(struct bench *b, size_t bytes)
     free(perm);
 }
 
-/* The floor on its own, nothing else touching memory between its reads:
- * its page-table walks then stay in the caches, so this is the lowest
- * floor the machine shows, and the ratios use the lower of the two. */
-static struct stats floor_alone(struct bench *b)
+/* ns per operation of the ops just timed from t0. */
+static double per_op(double t0, size_t ops)
 {
-    size_t n = b->nbatches / 4 + 1;
-    double *v = malloc(n * sizeof(double));
-    if (!v)
-        exit(1);
-    for (size_t k = 0; k < n; k++)
-        v[k] = batch_floor(b);
-    struct stats s = summarize(v, n);
-    free(v);
-    return s;
+    return (bench_now_ns() - t0) / (double)ops;
 }
 
-static void measure(struct bench *b, struct stats out[M_COUNT])
+/* One repetition: each measurement's median batch in med[], ns per op.
+ * v[m] holds room for nbatches samples of measurement m. */
+static void measure(struct bench *b, double *v[M_COUNT], double med[M_COUNT])
 {
-    double *v[M_COUNT];
-    for (int m = 0; m < M_COUNT; m++) {
-        v[m] = malloc(b->nbatches * sizeof(double));
-        if (!v[m])
-            exit(1);
-    }
-    /* Rounds of ROUND batches of each measurement in turn: long enough for
-     * each to reach its own steady state in the caches and TLBs, short
-     * enough that a noisy neighbour hits all of them alike. */
-    enum { ROUND = 16 };
+    const struct pcbinfo *info = &b->info;
     for (size_t r = 0; r < b->nbatches; r += ROUND) {
         size_t end = r + ROUND < b->nbatches ? r + ROUND : b->nbatches;
-        for (size_t k = r; k < end; k++)
-            v[M_FLOOR][k] = batch_floor(b);
-        /* Fresh keys for each measurement: a key looked up a moment ago
-         * would find its lines in the cache. */
-        for (size_t k = r; k < end; k++)
-            v[M_SINGLE][k] = batch_single(b, b->hit + 3 * k * BATCH);
-        for (size_t k = r; k < end; k++)
-            v[M_CHAINED][k] = batch_chained(b, b->hit + (3 * k + 1) * BATCH);
-        for (size_t k = r; k < end; k++)
-            v[M_MISS][k] = batch_single(b, b->miss + k * BATCH);
-        for (size_t k = r; k < end; k++)
-            v[M_BURST][k] = batch_burst(b, b->hit + (3 * k + 2) * BATCH);
+        for (size_t k = r; k < end; k++) {
+            double t0 = bench_now_ns();
+            b->chase_pos = bench_op_floor(b->chase, b->chase_pos);
+            v[M_FLOOR][k] = per_op(t0, BATCH);
+        }
+        for (size_t k = r; k < end; k++) {
+            double t0 = bench_now_ns();
+            b->sink += bench_op_lookup(info, b->hit + 3 * k * BATCH);
+            v[M_LOOKUP][k] = per_op(t0, BATCH);
+        }
+        for (size_t k = r; k < end; k++) {
+            double t0 = bench_now_ns();
+            b->sink += bench_op_chained(info, b->hit + (3 * k + 1) * BATCH, b->zero);
+            v[M_CHAINED][k] = per_op(t0, BATCH);
+        }
+        for (size_t k = r; k < end; k++) {
+            double t0 = bench_now_ns();
+            b->sink += bench_op_absent(info, b->miss + k * BATCH);
+            v[M_ABSENT][k] = per_op(t0, BATCH);
+        }
+        for (size_t k = r; k < end; k++) {
+            double t0 = bench_now_ns();
+            b->sink += bench_op_burst(info, b->hit + (3 * k + 2) * BATCH);
+            v[M_BURST][k] = per_op(t0, BATCH);
+        }
     }
-    for (int m = 0; m < M_COUNT; m++) {
-        out[m] = summarize(v[m], b->nbatches);
-        free(v[m]);
-    }
+    for (int m = 0; m < M_COUNT; m++)
+        med[m] = bench_spread(v[m], b->nbatches).med;
 }
 
-/* Hash cost alone: inline SipHash of the 12-byte IPv4 shape, and
- * util/hash's libsodium call on the same bytes, for docs/pcb.md. */
-static void time_hash(struct bench *b)
+/* One repetition of the hash timings, ns per hash. */
+static void time_hashes(struct bench *b, double ns[H_COUNT])
 {
-    const size_t n = 1u << 20;
     struct hash_key key;
     memcpy(key.k, b->info.hash_key, sizeof(key.k));
-    uint64_t acc = 0;
-    double t0 = now_ns();
-    for (size_t j = 0; j < n; j++)
-        acc += pcb_hash(&b->info, &b->hit[j % b->nkeys]);
-    double t1 = now_ns();
-    for (size_t j = 0; j < n; j++) {
-        uint8_t msg[12];
-        pcb_hash_v4msg(&b->hit[j % b->nkeys], msg);
-        acc += hash_siphash(&key, msg, sizeof(msg));
-    }
-    double t2 = now_ns();
-    struct pcb_tuple v6 = b->hit[0];
+    struct pcb_tuple v4 = b->hit[0], v6 = b->hit[0];
     v6.faddr.bytes[0] = 0x20;
-    double t3 = now_ns();
-    for (size_t j = 0; j < n; j++) {
-        v6.fport = (uint16_t)j;
-        acc += pcb_hash(&b->info, &v6);
-    }
-    double t4 = now_ns();
-    printf("hash: siphash24 inline v4 %.1f ns, v6 %.1f ns; libsodium v4 %.1f ns\n",
-           (t1 - t0) / (double)n, (t4 - t3) / (double)n, (t2 - t1) / (double)n);
-    b->sink += acc;
+    size_t n = b->nhashes;
+    double t0 = bench_now_ns();
+    b->sink += bench_op_hash_v4(&b->info, v4, n);
+    ns[H_V4] = per_op(t0, n);
+    t0 = bench_now_ns();
+    b->sink += bench_op_hash_v6(&b->info, v6, n);
+    ns[H_V6] = per_op(t0, n);
+    t0 = bench_now_ns();
+    b->sink += bench_op_hash_sodium(&key, v4, n);
+    ns[H_SODIUM] = per_op(t0, n);
 }
 
-static bool parse_args(int argc, char **argv, uint64_t *conns, size_t *lookups)
+/* Per repetition: the five measurements, the three ratios, the hashes. */
+enum { F_RATIO = M_COUNT, F_CHAIN_RATIO, F_BATCH_RATIO, F_HASH, F_COUNT = F_HASH + H_COUNT };
+
+static struct bench_spread column(double (*rep)[F_COUNT], size_t reps, int f)
 {
-    for (int i = 1; i < argc; i++) {
-        if (i + 1 < argc && strcmp(argv[i], "--conns") == 0)
-            *conns = strtoull(argv[++i], NULL, 10);
-        else if (i + 1 < argc && strcmp(argv[i], "--lookups") == 0)
-            *lookups = strtoull(argv[++i], NULL, 10);
-        else
-            return false;
+    double col[BENCH_REPS_MAX];
+    for (size_t r = 0; r < reps; r++)
+        col[r] = rep[r][f];
+    return bench_spread(col, reps);
+}
+
+static void print_details(struct bench *b, double (*rep)[F_COUNT], size_t reps, size_t table,
+                          size_t footprint)
+{
+    static const char *const name[F_COUNT] = {[M_FLOOR] = "floor (dependent read)",
+                                              [M_LOOKUP] = "lookup",
+                                              [M_CHAINED] = "chained",
+                                              [M_ABSENT] = "absent",
+                                              [M_BURST] = "burst(32)",
+                                              [F_HASH + H_V4] = "hash v4 inline",
+                                              [F_HASH + H_V6] = "hash v6 inline",
+                                              [F_HASH + H_SODIUM] = "hash v4 libsodium"};
+    printf("sizeof(struct inpcb)=%zu sizeof(struct pcb_bucket)=%zu buckets=%" PRIu32
+           " load=%.2f table_bytes=%zu floor_buffer=%zu MiB\n",
+           sizeof(struct inpcb), sizeof(struct pcb_bucket), b->info.bucket_mask + 1,
+           (double)b->conns / ((b->info.bucket_mask + 1.0) * PCB_BUCKET_SLOTS), table,
+           footprint >> 20);
+    for (int f = 0; f < F_COUNT; f++) {
+        if (!name[f])
+            continue;
+        struct bench_spread s = column(rep, reps, f);
+        printf("%s: %.1f ns (%.1f-%.1f over %zu reps)\n", name[f], s.med, s.min, s.max, reps);
     }
-    return *conns >= 1 && *conns <= PCB_IDX_MASK && *lookups >= BATCH;
+    size_t lookups = reps * b->nbatches * BATCH, hashes = reps * b->nhashes;
+    printf("ops lookup=%zu chained=%zu absent=%zu burst=%zu floor=%zu hash_v4=%zu hash_v6=%zu "
+           "hash_sodium=%zu\n",
+           lookups, lookups, lookups, lookups, lookups, hashes, hashes, hashes);
+}
+
+static void print_last(struct bench *b, double (*rep)[F_COUNT], size_t reps, size_t table)
+{
+    static const struct {
+        const char *key;
+        int f, prec;
+    } shown[] = {{"ns", M_LOOKUP, 1},
+                 {"chain_ns", M_CHAINED, 1},
+                 {"miss_ns", M_ABSENT, 1},
+                 {"burst_ns", M_BURST, 1},
+                 {"floor_ns", M_FLOOR, 1},
+                 {"ratio", F_RATIO, 2},
+                 {"chain_ratio", F_CHAIN_RATIO, 2},
+                 {"batch_ratio", F_BATCH_RATIO, 2}};
+    printf("pcb_lookup conns=%" PRIu64 " reps=%zu", b->conns, reps);
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+        bench_print_spread(shown[i].key, column(rep, reps, shown[i].f), shown[i].prec);
+    printf(" bytes_per_conn=%.1f\n", (double)table / (double)b->conns);
 }
 
 int main(int argc, char **argv)
 {
     static struct bench b;
-    size_t lookups = 1u << 20;
-    b.conns = 1000000;
-    if (!parse_args(argc, argv, &b.conns, &lookups)) {
-        fprintf(stderr, "usage: pcb_lookup [--conns N (1..2^29)] [--lookups M (>= %d)]\n", BATCH);
+    uint64_t conns = 1000000, lookups = 1u << 20, reps = BENCH_REPS_DEFAULT;
+    const struct bench_opt opts[] = {
+        {"--conns", &conns, 1, PCB_IDX_MASK, NULL},
+        {"--lookups", &lookups, BATCH, 1u << 26, NULL},
+        {"--reps", &reps, 1, BENCH_REPS_MAX, NULL},
+    };
+    if (!bench_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
+                     "pcb_lookup [--conns N] [--lookups M] [--reps R]"))
         return 2;
-    }
-    double start = now_ns();
+    b.conns = conns;
+    double start = bench_now_ns();
     uint8_t seed[32] = {1};
     rand_init(&b.rnd, seed);
     struct pcb_params p = {.max_pcbs = (uint32_t)b.conns, .port_first = 10000, .port_last = 65535};
@@ -321,44 +370,37 @@ int main(int argc, char **argv)
         return 1;
     }
     b.nbatches = lookups / BATCH;
-    b.nkeys = 3 * b.nbatches * BATCH + BATCH;
+    b.nkeys = 3 * b.nbatches * BATCH;
+    b.nhashes = lookups < (1u << 20) ? lookups : (1u << 20);
     b.hit = malloc(b.nkeys * sizeof(*b.hit));
     b.miss = malloc(b.nkeys * sizeof(*b.miss));
-    if (!b.hit || !b.miss || fill(&b) != 0)
+    double *v[M_COUNT];
+    double(*rep)[F_COUNT] = calloc(reps, sizeof(*rep));
+    for (int m = 0; m < M_COUNT; m++)
+        v[m] = malloc(b.nbatches * sizeof(double));
+    if (!b.hit || !b.miss || !rep || !v[M_COUNT - 1] || fill(&b) != 0)
         return 1;
     make_keys(&b);
-    double filled = now_ns();
+    double filled = bench_now_ns();
 
     size_t table = pcb_table_bytes(&b.info);
     size_t footprint = table + (size_t)b.conns * sizeof(struct inpcb);
     make_chase(&b, footprint);
-    time_hash(&b);
-    struct stats alone = floor_alone(&b);
-    struct stats r[M_COUNT];
-    measure(&b, r);
-    struct stats floor = r[M_FLOOR].p50 < alone.p50 ? r[M_FLOOR] : alone, single = r[M_SINGLE],
-                 chained = r[M_CHAINED], miss = r[M_MISS], burst = r[M_BURST];
-
-    printf("sizeof(struct inpcb)=%zu sizeof(struct pcb_bucket)=%zu buckets=%" PRIu32
-           " load=%.2f table_bytes=%zu\n",
-           sizeof(struct inpcb), sizeof(struct pcb_bucket), b.info.bucket_mask + 1,
-           (double)b.conns / ((b.info.bucket_mask + 1.0) * PCB_BUCKET_SLOTS), table);
-    printf("floor: dependent read over %zu MiB: alone p50 %.1f p99 %.1f ns, interleaved p50 %.1f "
-           "p99 %.1f ns; ratios use p50 %.1f\n",
-           footprint >> 20, alone.p50, alone.p99, r[M_FLOOR].p50, r[M_FLOOR].p99, floor.p50);
-    printf("single: p50 %.1f p99 %.1f ns; chained (latency): p50 %.1f p99 %.1f ns "
-           "(lat_ratio %.2f)\n",
-           single.p50, single.p99, chained.p50, chained.p99, chained.p50 / floor.p50);
-    printf("absent: p50 %.1f p99 %.1f ns; burst(32): p50 %.1f p99 %.1f ns\n", miss.p50, miss.p99,
-           burst.p50, burst.p99);
+    for (size_t r = 0; r < reps; r++) {
+        time_hashes(&b, &rep[r][F_HASH]);
+        measure(&b, v, rep[r]);
+        rep[r][F_RATIO] = rep[r][M_LOOKUP] / rep[r][M_FLOOR];
+        rep[r][F_CHAIN_RATIO] = rep[r][M_CHAINED] / rep[r][M_FLOOR];
+        rep[r][F_BATCH_RATIO] = rep[r][M_BURST] / rep[r][M_FLOOR];
+    }
+    print_details(&b, rep, reps, table, footprint);
     printf("fill %.2f s, total %.2f s (sink %" PRIu64 ")\n", (filled - start) / 1e9,
-           (now_ns() - start) / 1e9, b.sink & 1);
-    printf("pcb_lookup conns=%" PRIu64
-           " ns_p50=%.1f ns_p99=%.1f miss_ns=%.1f ratio=%.2f batch_ratio=%.2f "
-           "bytes_per_conn=%.1f\n",
-           b.conns, single.p50, single.p99, miss.p50, single.p50 / floor.p50, burst.p50 / floor.p50,
-           (double)table / (double)b.conns);
+           (bench_now_ns() - start) / 1e9, b.sink & 1);
+    print_last(&b, rep, reps, table);
     pcbinfo_destroy(&b.info);
+    for (int m = 0; m < M_COUNT; m++)
+        free(v[m]);
+    free(rep);
     free(b.chase);
     free(b.hit);
     free(b.miss);
