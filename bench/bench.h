@@ -105,17 +105,20 @@ static inline void bench_print_spread(const char *key, struct bench_spread s, in
            s.max);
 }
 
-/* Resident set of the process in bytes (Linux), 0 if unknown. */
+/* Anonymous resident memory of the process in bytes (Linux), 0 if unknown:
+ * resident minus file-backed pages, so that the program's own text and
+ * libraries, which the kernel may drop and fault back at any moment, do not
+ * count as what the heap grew by. */
 static inline uint64_t bench_resident_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
+    unsigned long size = 0, resident = 0, shared = 0;
     if (!f)
         return 0;
-    if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-        resident = 0;
+    if (fscanf(f, "%lu %lu %lu", &size, &resident, &shared) != 3)
+        resident = shared = 0;
     fclose(f);
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+    return (uint64_t)(resident - shared) * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /* One command-line option: `--name N` into *num within [min, max], or

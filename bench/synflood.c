@@ -24,9 +24,9 @@
  * --reps repetitions, each on a new stack fed the same SYNs), SYN-ACKs
  * emitted, the SYN cache's peak size and counters, and legitimate
  * handshakes completed. bytes_per_halfopen is measured in the first
- * repetition (a fresh process's memory): resident growth during the flood
- * divided by the peak number of half-open entries (0 in cookies mode,
- * which keeps none); the computed entry-plus-bucket size is printed beside.
+ * repetition (a fresh process's memory): anonymous resident growth during
+ * the flood (bench_resident_bytes) divided by the peak number of half-open entries (0 in cookies
+ * mode, which keeps none); the computed entry-plus-bucket size is printed beside.
  *
  * Usage: synflood [--syns N] [--mode default|cookies] [--reps R]
  */
@@ -75,7 +75,7 @@ struct bench {
 struct rep {
     double cpu_ns, wall_ns;
     uint32_t peak;
-    long growth; /* resident bytes the flood added */
+    long growth; /* anonymous resident bytes the flood added */
 };
 
 static const uint8_t legit_addr[4] = {198, 18, 0, 2};
@@ -254,7 +254,7 @@ static void print_first(struct bench *b, const struct tcpc_config *cfg, const st
     double computed =
         (double)entry + (double)cfg->tun.sc_hashsize * 48.0 / (double)(cachelimit ? cachelimit : 1);
     printf("first repetition: synacks_emitted=%" PRIu64 " packets_out=%" PRIu64
-           " resident_growth_during_flood=%ld\n",
+           " anon_growth_during_flood=%ld\n",
            b->synacks, b->out_pkts, r->growth);
     printf("syncache: cachelimit=%" PRIu64 " peak=%u now=%u entry_bytes_v4=%zu v6=%zu"
            " entry_plus_bucket_share=%.1f\n",

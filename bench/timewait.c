@@ -8,8 +8,8 @@
  * client's TIME_WAIT, until N records sit there (maxtcptw = N, MSL at its
  * 600 s maximum, connections 20 us apart in virtual time so none expires,
  * tw_reuse off so none is taken over). Then:
- *  - bytes_per_entry: growth of the process's resident memory (from
- *    /proc/self/statm) from just before the client stack is created to the
+ *  - bytes_per_entry: growth of the process's anonymous resident memory
+ *    (bench_resident_bytes) from just before the client stack is created to the
  *    end of the run, divided by N: the records' pool, the client's exact
  *    table (sized for maxsockets + maxtcptw, as a real stack must be), the
  *    per-port counts, and the client's fixed tables besides;
@@ -180,9 +180,10 @@ static struct rep run_rep(uint64_t entries, bool first)
         printf("records: IPv4 %zu bytes, IPv6 %zu bytes (sizeof); added %" PRIu64
                ", expired %" PRIu64 "\n",
                tw_entry_bytes(false), tw_entry_bytes(true), st->tcps_tw_added, st->tcps_tw_expired);
-        printf("first repetition: resident %.1f MiB before the client stack, %.1f MiB with "
-               "%" PRIu64 " records\n",
-               (double)r.rss0 / 1048576.0, (double)r.rss1 / 1048576.0, entries);
+        printf(
+            "first repetition: anonymous resident %.1f MiB before the client stack, %.1f MiB with "
+            "%" PRIu64 " records\n",
+            (double)r.rss0 / 1048576.0, (double)r.rss1 / 1048576.0, entries);
     }
     tcpc_stack_del(b.cli);
     tcpc_stack_del(b.srv);
