@@ -354,6 +354,7 @@ static void print_last(struct bench *b, double (*rep)[F_COUNT], size_t reps, siz
 
 int main(int argc, char **argv)
 {
+    bench_init();
     static struct bench b;
     uint64_t conns = 1000000, lookups = 1u << 20, reps = BENCH_REPS_DEFAULT;
     const struct bench_opt opts[] = {

@@ -300,11 +300,13 @@ static struct rep run_rep(struct bench *b, bool cookies, uint64_t nsyns, bool fi
     if (first)
         print_first(b, &cfg, &r);
     tcpc_stack_del(b->stack);
+    bench_release();
     return r;
 }
 
 int main(int argc, char **argv)
 {
+    bench_init();
     uint64_t nsyns = 2000000, reps = BENCH_REPS_DEFAULT;
     const char *mode = "default";
     const struct bench_opt opts[] = {

@@ -188,11 +188,13 @@ static struct rep run_rep(uint64_t entries, bool first)
     tcpc_stack_del(b.cli);
     tcpc_stack_del(b.srv);
     tcpc_memlink_del(b.link);
+    bench_release();
     return r;
 }
 
 int main(int argc, char **argv)
 {
+    bench_init();
     /* 32 server ports x 64,512 client ports of 4-tuples. */
     uint64_t entries = 1000000, reps = BENCH_REPS_DEFAULT;
     const struct bench_opt opts[] = {
