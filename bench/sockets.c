@@ -11,29 +11,28 @@
  *      touched pages of its two rings). The loop calls tcpc_advance when
  *      tcpc_next_deadline says so, as an embedder's loop would, which
  *      tops up the spare socket buffers;
- *   2. opens N more sockets (tcpc_socket): open_ns per socket, and
- *      bytes_per_socket, the resident growth (/proc/self/statm) divided by
- *      N: measured, not a sum of struct sizes;
- *   3. closes the listener: close_listener_ms, and the same per child.
+ *   2. opens N more sockets (tcpc_socket, bench_op_socket): open_ns per
+ *      socket, and bytes_per_socket, the anonymous resident growth
+ *      (bench_resident_bytes) divided by N: measured, not a sum of struct
+ *      sizes;
+ *   3. closes the listener (bench_op_close_child): close_listener_ms, and
+ *      the same per child.
  * Flat open_ns, bytes_per_socket and close ns per child from 10 k to 1 M
  * show that opening, and dropping a child, cost O(1) whatever the number of
- * sockets. The stack's clock is virtual (no timer fires); wall time is the
- * monotonic clock.
+ * sockets. The stack's clock is virtual (no timer fires); the times are
+ * CPU time. Each size runs --reps times on a new stack; the times are the
+ * median and range over them, the memory figures the first repetition's.
  *
  * The last line is the largest size's summary:
- *     sockets open_ns=.. close_listener_ms=.. bytes_per_socket=..
+ *     sockets open_ns=.. open_ns_min=.. open_ns_max=.. close_listener_ms=..
+ *     close_listener_ms_min=.. close_listener_ms_max=.. bytes_per_socket=..
  *
- * Usage: sockets [--sockets N]   (children are N/10, at least 1)
+ * Usage: sockets [--sockets N] [--reps R]   (children are N/10, at least 1)
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c17 */
-
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#define _POSIX_C_SOURCE 200809L
 
 #include "bench.h"
+
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
@@ -41,12 +40,11 @@
 #include "wire/bytes.h"
 #include "wire/tcp.h"
 
-#define LPORT     80
-#define LOCAL     0xc6120001u /* 198.18.0.1 */
-#define CLIENTS   0xc6130000u /* 198.19.0.0/16: the forged sources */
-#define VIRT_NOW  (1000 * 1000)
-#define NSIZES    3
-#define MAX_SIZES 4
+#define LPORT    80
+#define LOCAL    0xc6120001u /* 198.18.0.1 */
+#define CLIENTS  0xc6130000u /* 198.19.0.0/16: the forged sources */
+#define VIRT_NOW (1000 * 1000)
+#define NSIZES   3
 
 struct bench {
     uint64_t out_pkts, rsts;
@@ -54,10 +52,27 @@ struct bench {
     uint32_t synack_seq;
 };
 
+/* One repetition at one size. */
 struct result {
     uint64_t n, children;
     double open_ns, close_ms, close_ns_child, bytes_socket, bytes_child;
 };
+
+/* The timed operations. */
+BENCH_OP static void bench_op_socket(struct tcpc_stack *s, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        if (tcpc_socket(s, TCPC_AF_INET) < 0) {
+            fprintf(stderr, "sockets: socket %" PRIu64 " refused\n", i);
+            exit(1);
+        }
+    }
+}
+
+BENCH_OP static void bench_op_close_child(struct tcpc_stack *s, int lsd)
+{
+    tcpc_close(s, lsd);
+}
 
 /* The stack's output: keep the SYN-ACK's ISS, count the rest. */
 static int on_output(void *ctx, const uint8_t *pkt, size_t len)
@@ -169,58 +184,92 @@ static struct result run(uint64_t n)
     uint64_t rss1 = bench_resident_bytes();
     r.bytes_child = ((double)rss1 - (double)rss0) / (double)r.children;
 
-    double t0 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        if (tcpc_socket(s, TCPC_AF_INET) < 0) {
-            fprintf(stderr, "sockets: socket %" PRIu64 " refused\n", i);
-            exit(1);
-        }
-    }
-    r.open_ns = (bench_now_ns() - t0) / (double)n;
+    struct bench_time open = {0}, close = {0};
+    bench_time_start(&open);
+    bench_op_socket(s, n);
+    bench_time_stop(&open);
+    r.open_ns = open.cpu_ns / (double)n;
     r.bytes_socket = ((double)bench_resident_bytes() - (double)rss1) / (double)n;
 
     uint64_t rsts = b.rsts;
-    t0 = bench_now_ns();
-    tcpc_close(s, lsd);
-    double close_ns = bench_now_ns() - t0;
+    bench_time_start(&close);
+    bench_op_close_child(s, lsd);
+    bench_time_stop(&close);
     if (b.rsts - rsts != r.children) {
         fprintf(stderr, "sockets: closing the listener reset %" PRIu64 " of %" PRIu64 "\n",
                 b.rsts - rsts, r.children);
         exit(1);
     }
-    r.close_ms = close_ns / 1e6;
-    r.close_ns_child = close_ns / (double)r.children;
+    r.close_ms = close.cpu_ns / 1e6;
+    r.close_ns_child = close.cpu_ns / (double)r.children;
     tcpc_stack_del(s);
+    bench_release();
     return r;
+}
+
+/* The figures of one size over its repetitions. */
+struct summary {
+    struct bench_spread open_ns, close_ms, close_ns_child;
+    double bytes_socket, bytes_child;
+};
+
+static struct summary run_size(uint64_t n, uint64_t reps, uint64_t *children)
+{
+    double open[BENCH_REPS_MAX], close[BENCH_REPS_MAX], per_child[BENCH_REPS_MAX];
+    struct summary sum = {0};
+    for (uint64_t k = 0; k < reps; k++) {
+        struct result r = run(n);
+        open[k] = r.open_ns;
+        close[k] = r.close_ms;
+        per_child[k] = r.close_ns_child;
+        if (k == 0) {
+            sum.bytes_socket = r.bytes_socket;
+            sum.bytes_child = r.bytes_child;
+            *children = r.children;
+        }
+    }
+    sum.open_ns = bench_spread(open, reps);
+    sum.close_ms = bench_spread(close, reps);
+    sum.close_ns_child = bench_spread(per_child, reps);
+    return sum;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t sizes[MAX_SIZES] = {10000, 100000, 1000000};
-    unsigned nsizes = NSIZES;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--sockets") && i + 1 < argc) {
-            sizes[0] = strtoull(argv[++i], NULL, 10);
-            nsizes = 1;
-        } else {
-            fprintf(stderr, "usage: sockets [--sockets N]\n");
-            return 2;
-        }
-    }
-    if (sizes[0] == 0 || sizes[0] > (1u << 25)) {
-        fprintf(stderr, "sockets: N is 1 .. 2^25\n");
+    bench_init();
+    uint64_t sizes[NSIZES] = {10000, 100000, 1000000};
+    uint64_t one = 0, reps = BENCH_REPS_DEFAULT;
+    const struct bench_opt opts[] = {
+        {"--sockets", &one, 1, 1u << 25, NULL},
+        {"--reps", &reps, 1, BENCH_REPS_MAX, NULL},
+    };
+    if (!bench_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
+                     "sockets [--sockets N] [--reps R]"))
         return 2;
+    unsigned nsizes = NSIZES;
+    if (one) {
+        sizes[0] = one;
+        nsizes = 1;
     }
-    struct result r = {0};
+    struct summary sum = {0};
+    uint64_t opened = 0, children = 0, all_children = 0;
     for (unsigned k = 0; k < nsizes; k++) {
-        r = run(sizes[k]);
-        printf("sockets=%" PRIu64 " children=%" PRIu64 " open_ns=%.1f close_listener_ms=%.2f "
-               "close_ns_per_child=%.1f bytes_per_socket=%.0f bytes_per_child=%.0f\n",
-               r.n, r.children, r.open_ns, r.close_ms, r.close_ns_child, r.bytes_socket,
-               r.bytes_child);
+        sum = run_size(sizes[k], reps, &children);
+        opened += sizes[k] * reps;
+        all_children += children * reps;
+        printf("sockets=%" PRIu64 " children=%" PRIu64 " reps=%" PRIu64
+               " open_ns=%.1f (%.1f-%.1f) close_listener_ms=%.2f (%.2f-%.2f) "
+               "close_ns_per_child=%.1f (%.1f-%.1f) bytes_per_socket=%.0f bytes_per_child=%.0f\n",
+               sizes[k], children, reps, sum.open_ns.med, sum.open_ns.min, sum.open_ns.max,
+               sum.close_ms.med, sum.close_ms.min, sum.close_ms.max, sum.close_ns_child.med,
+               sum.close_ns_child.min, sum.close_ns_child.max, sum.bytes_socket, sum.bytes_child);
         fflush(stdout);
     }
-    printf("sockets open_ns=%.1f close_listener_ms=%.2f bytes_per_socket=%.0f\n", r.open_ns,
-           r.close_ms, r.bytes_socket);
+    printf("ops socket=%" PRIu64 " close_child=%" PRIu64 "\n", opened, all_children);
+    printf("sockets");
+    bench_print_spread("open_ns", sum.open_ns, 1);
+    bench_print_spread("close_listener_ms", sum.close_ms, 2);
+    printf(" bytes_per_socket=%.0f size=%" PRIu64 " reps=%" PRIu64 "\n", sum.bytes_socket,
+           sizes[nsizes - 1], reps);
     return 0;
 }
