@@ -5,7 +5,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps demo demo-memlink check check-gcc check-clang bench fuzz valgrind format clean
+.PHONY: all deps demo demo-memlink check check-gcc check-clang bench bench-instructions fuzz valgrind format clean
 
 all: demo
 
@@ -42,6 +42,12 @@ check-clang:
 bench: deps
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(CMAKE) --build build -j$(JOBS) --target bench
+
+# Instructions per operation of every benchmark, counted by callgrind at a
+# small size: the figure beside each time in the README, the same on any
+# machine (scripts/bench-instructions.sh says how).
+bench-instructions: bench
+	@scripts/bench-instructions.sh build/bench
 
 # libFuzzer over every parser for FUZZ_SECONDS each. New corpus entries stay
 # under build/; a crash fails the run and leaves its input in build/fuzz/crashes.
