@@ -76,25 +76,123 @@ static void test_icmp_wrong_seq_ignored(void **state)
     h_free(h);
 }
 
-/* A port unreachable to a connection attempt is remembered; after the
+/* A host unreachable to a connection attempt is remembered; after the
  * SYN has been retransmitted more than three times, a second one aborts
- * the attempt with ECONNREFUSED. */
+ * the attempt (FreeBSD's tcp_notify). */
 static void test_unreach_aborts_attempt_after_retries(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
     struct h_seg syn;
     int sd = fx_connect(h, &syn);
-    inject_icmp(h, &syn, ICMP4_UNREACH, 3 /* port */, 0);
+    inject_icmp(h, &syn, ICMP4_UNREACH, 1 /* host */, 0);
     assert_int_equal(tcpc_poll(h->stack, sd) & TCPC_EV_ERROR, 0); /* only remembered */
     for (tcpc_time_t t = 1; t <= 8; t *= 2) {
         h_advance(h, t * SEC);
         h_expect(h, SEG(.flags = TH_SYN, .seq = syn.th.seq));
     }
-    inject_icmp(h, &syn, ICMP4_UNREACH, 3, 0);
+    inject_icmp(h, &syn, ICMP4_UNREACH, 1, 0);
     int err;
     assert_int_equal(tcpc_getsockopt(h->stack, sd, TCPC_SO_ERROR, &err), 0);
-    assert_int_equal(err, ECONNREFUSED);
+    assert_int_equal(err, EHOSTUNREACH);
+    h_free(h);
+}
+
+/* An attempt ended by an ICMP error at once: so_error is `err`, no SYN is
+ * retransmitted, and the socket reports the error. */
+static void expect_attempt_ended(struct harness *h, int sd, int err)
+{
+    assert_true(tcpc_poll(h->stack, sd) & TCPC_EV_ERROR);
+    assert_int_equal(fx_so_error(h, sd), err);
+    assert_int_equal(h_stat(h, "tcps_conndrops"), 1);
+    h_advance(h, 10 * SEC);
+    h_expect_nothing(h);
+}
+
+/* FreeBSD's tcp_drop_syn_sent (net.inet.icmp.icmp_may_rst=1), RFC 5461
+ * 4.1: in SYN_SENT, port, protocol and administratively-prohibited
+ * unreachables and time exceeded in transit abort the attempt at once. */
+static void test_port_unreach_aborts_syn_sent(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct h_seg syn;
+    int sd = fx_connect(h, &syn);
+    inject_icmp(h, &syn, ICMP4_UNREACH, 3 /* port */, 0);
+    expect_attempt_ended(h, sd, ECONNREFUSED);
+    h_free(h);
+}
+
+static void test_admin_prohibited_aborts_syn_sent(void **state)
+{
+    (void)state;
+    const uint8_t codes[] = {2 /* protocol */, 9, 10, 13 /* administratively prohibited */};
+    for (unsigned i = 0; i < sizeof(codes); i++) {
+        struct harness *h = h_new(NULL);
+        struct h_seg syn;
+        int sd = fx_connect(h, &syn);
+        inject_icmp(h, &syn, ICMP4_UNREACH, codes[i], 0);
+        expect_attempt_ended(h, sd, ECONNREFUSED);
+        h_free(h);
+    }
+}
+
+static void test_time_exceeded_aborts_syn_sent(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct h_seg syn;
+    int sd = fx_connect(h, &syn);
+    inject_icmp(h, &syn, ICMP4_TIMXCEED, 0 /* in transit */, 0);
+    expect_attempt_ended(h, sd, EHOSTUNREACH);
+    h_free(h);
+}
+
+/* ICMPv6: administratively prohibited, port unreachable, time exceeded
+ * and an unrecognized Next Header abort; no route is a soft error. */
+static void test_v6_errors_in_syn_sent(void **state)
+{
+    (void)state;
+    struct h_opts o = {.v6 = true};
+    const struct {
+        uint8_t type, code;
+        int err;
+    } hard[] = {{ICMP6_UNREACH, 1, ECONNREFUSED},
+                {ICMP6_UNREACH, 4, ECONNREFUSED},
+                {ICMP6_TIME_EXCEEDED, 0, EHOSTUNREACH},
+                {ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHDR, ECONNREFUSED}};
+    for (unsigned i = 0; i < sizeof(hard) / sizeof(hard[0]); i++) {
+        struct harness *h = h_new(&o);
+        struct h_seg syn;
+        int sd = fx_connect(h, &syn);
+        inject_icmp(h, &syn, hard[i].type, hard[i].code, 0);
+        expect_attempt_ended(h, sd, hard[i].err);
+        h_free(h);
+    }
+    struct harness *h = h_new(&o);
+    struct h_seg syn;
+    int sd = fx_connect(h, &syn);
+    inject_icmp(h, &syn, ICMP6_UNREACH, 0 /* no route */, 0);
+    assert_int_equal(tcpc_poll(h->stack, sd) & TCPC_EV_ERROR, 0);
+    h_advance(h, 1 * SEC);
+    h_expect(h, SEG(.flags = TH_SYN, .seq = syn.th.seq));
+    h_free(h);
+}
+
+/* Past SYN_SENT a port unreachable is ignored: forged, it would otherwise
+ * be a cheap way to reset a connection (RFC 5927). */
+static void test_established_ignores_port_unreach(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
+    assert_int_equal(tcpc_send(h->stack, c.sd, "data", 4), 4);
+    struct h_seg d = h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .data = "data"));
+    inject_icmp(h, &d, ICMP4_UNREACH, 3, 0);
+    h_expect_nothing(h);
+    assert_int_equal(tcpc_poll(h->stack, c.sd) & TCPC_EV_ERROR, 0);
+    h_advance(h, 70 * SEC); /* no remembered error surfaces either */
+    assert_int_equal(fx_so_error(h, c.sd), 0);
     h_free(h);
 }
 
@@ -142,6 +240,11 @@ int main(void)
         cmocka_unit_test(test_packet_too_big_v6),
         cmocka_unit_test(test_icmp_wrong_seq_ignored),
         cmocka_unit_test(test_unreach_aborts_attempt_after_retries),
+        cmocka_unit_test(test_port_unreach_aborts_syn_sent),
+        cmocka_unit_test(test_admin_prohibited_aborts_syn_sent),
+        cmocka_unit_test(test_time_exceeded_aborts_syn_sent),
+        cmocka_unit_test(test_v6_errors_in_syn_sent),
+        cmocka_unit_test(test_established_ignores_port_unreach),
         cmocka_unit_test(test_timeout_reports_soft_error),
         cmocka_unit_test(test_established_ignores_host_unreach),
     };

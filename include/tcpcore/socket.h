@@ -51,6 +51,8 @@ enum tcpc_sockopt {
     TCPC_TCP_MAXSEG,
     TCPC_IPV6_V6ONLY,
     TCPC_IP_BINDANY,
+    TCPC_TCP_NOOPT,    /* no TCP options on our SYN or SYN-ACK, none negotiated */
+    TCPC_TCP_KEEPINIT, /* connect() timeout, 0..3600 s; 0: net.inet.tcp.keepinit */
 };
 
 /* Address families for tcpc_socket. */

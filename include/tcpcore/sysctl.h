@@ -76,6 +76,12 @@
       "connection-establishment timeout in milliseconds")                                          \
     X(ack_limit, "net.inet.tcp.ack_limit", 100, 1, 100000, TCPC_TUN_RW,                            \
       "challenge ACKs per connection per second (RFC 5961)")                                       \
+    X(insecure_rst, "net.inet.tcp.insecure_rst", 0, 0, 1, TCPC_TUN_RW,                             \
+      "reset on any RST in the window, not only at RCV.NXT: RFC 5961 3.2 off (0 or 1)")            \
+    X(insecure_syn, "net.inet.tcp.insecure_syn", 0, 0, 1, TCPC_TUN_RW,                             \
+      "reset on a SYN in the window instead of a challenge ACK: RFC 5961 4.2 off (0 or 1)")        \
+    X(drop_synfin, "net.inet.tcp.drop_synfin", 0, 0, 1, TCPC_TUN_RW,                               \
+      "drop every segment with both SYN and FIN set (0 or 1)")                                     \
     X(maxsockets, "kern.ipc.maxsockets", 65536, 64, 1 << 26, TCPC_TUN_BOOT,                        \
       "sockets (full connections and listeners) the stack can hold")                               \
     X(sockbuf_reserve, "kern.ipc.sockbuf_reserve", 256, 1, 1 << 20, TCPC_TUN_RW,                   \

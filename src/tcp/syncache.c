@@ -80,6 +80,7 @@
 #define SCF_SACK      0x04 /* SACK permitted */
 #define SCF_UNREACH   0x08 /* an ICMP unreachable quoted our SYN-ACK */
 #define SCF_REOPEN    0x10 /* reopens a TIME_WAIT 4-tuple: ISS above the old space */
+#define SCF_NOOPT     0x20 /* the listener has TCP_NOOPT: a SYN-ACK without options */
 
 /* Pauses last SC_PAUSE_BASE << backoff; backoff grows while attacks go on. */
 #define SC_PAUSE_BASE       SYNCOOKIE_PERIOD
@@ -427,7 +428,7 @@ static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
     if (flags & TH_SYN) {
         th.seq = e->iss;
         th.win = e->wnd; /* RFC 7323 2.2: a SYN's window is never scaled */
-        th.opts.present = TOF_MSS;
+        th.opts.present = (e->flags & SCF_NOOPT) ? 0 : TOF_MSS;
         th.opts.mss = e->our_mss;
         if (e->flags & SCF_WINSCALE) {
             th.opts.present |= TOF_WSCALE;
@@ -492,6 +493,12 @@ static void sc_fill(struct tcpc_stack *stack, const struct tcpcb *l, const struc
     e->wnd = sc_window(l);
     e->our_mss = tcp_mss_offer(stack, v6, l->t_usermss);
     e->peer_mss = (o->present & TOF_MSS) ? o->mss : 0;
+    if (l->t_flags & TF_NOOPT) {
+        /* TCP_NOOPT: nothing offered, so nothing negotiated; the peer's
+         * MSS still bounds what we send. */
+        e->flags |= SCF_NOOPT;
+        return;
+    }
     if (tun->rfc1323 && (o->present & TOF_WSCALE)) {
         uint8_t peer = o->wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : o->wscale;
         e->wscale = (uint8_t)(sc_pick_wscale(stack) << 4 | peer);
@@ -783,7 +790,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     if (!tp)
         return NULL;
     demux_inherit_opts(tp, l);
-    tp->t_flags |= l->t_flags & TF_NODELAY;
+    tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT);
     tp->t_usermss = l->t_usermss;
     tp->snd_bufsize = l->snd_bufsize;
     tp->rcv_bufsize = l->rcv_bufsize;
@@ -1015,10 +1022,13 @@ static void sc_challenge_ack(struct tcpc_stack *stack, struct syncache *sc, uint
 void syncache_chkrst(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *th)
 {
     struct syncache *sc = sc_of(stack);
-    /* RFC 9293 3.10.7.2: an RST answering our SYN-ACK carries no ACK (the
-     * peer never synchronized), and SYN or FIN with it make no sense. */
-    if (th->flags & (TH_ACK | TH_SYN | TH_FIN)) {
-        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST with ACK, SYN or FIN to a listener");
+    /* SYN or FIN with an RST make no sense. The ACK bit and field are not
+     * looked at: RFC 9293 3.10.7.4 judges an RST in SYN-RECEIVED by its
+     * sequence number alone, and so does FreeBSD's syncache, so a peer's
+     * RST|ACK answering our SYN-ACK (the common form) removes the entry.
+     * The sequence tests below are the RFC 5961 protection, ACK or not. */
+    if (th->flags & (TH_SYN | TH_FIN)) {
+        stack_drop(stack, TCPC_STAT_tcps_badrst, "RST with SYN or FIN to a listener");
         return;
     }
     struct sc_key k;
@@ -1034,12 +1044,14 @@ void syncache_chkrst(struct tcpc_stack *stack, const struct ip_repr *ip, const s
         stack_drop(stack, TCPC_STAT_tcps_badrst, "RST to a listener, no SYN cache entry");
         return;
     }
-    /* RFC 5961 3.2: only an exact match resets; in the window, challenge. */
+    /* RFC 5961 3.2: only an exact match resets; in the window, challenge
+     * (net.inet.tcp.insecure_rst: anywhere in the window resets). */
     uint32_t rcv_nxt = e->irs + 1;
-    if (th->seq == rcv_nxt) {
+    bool in_window = SEQ_GEQ(th->seq, rcv_nxt) && SEQ_LT(th->seq, rcv_nxt + e->wnd);
+    if (th->seq == rcv_nxt || (in_window && stack->cfg.tun.insecure_rst)) {
         sc_remove(sc, b, idx, prev);
         STAT_INC(stack, tcps_sc_reset);
-    } else if (SEQ_GT(th->seq, rcv_nxt) && SEQ_LT(th->seq, rcv_nxt + e->wnd)) {
+    } else if (in_window) {
         sc_challenge_ack(stack, sc, idx, e);
     } else {
         stack_drop(stack, TCPC_STAT_tcps_badrst, "RST outside the SYN cache entry's window");

@@ -78,7 +78,7 @@ void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
     } else {
         tp->t_flags &= ~TF_REQ_TSTMP;
     }
-    if (tun->sack_enable && (o->present & TOF_SACKPERM))
+    if (tun->sack_enable && (o->present & TOF_SACKPERM) && !(tp->t_flags & TF_NOOPT))
         tp->t_flags |= TF_SACK_PERMIT;
     tcp_mss_update(stack, tp, (o->present & TOF_MSS) ? o->mss : 0);
     /* RFC 6928 initial window, now that the MSS is known:
@@ -91,7 +91,7 @@ void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
 /* What every new connection offers, before hearing from the peer. */
 void tcp_syn_offer(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    if (stack->cfg.tun.rfc1323) {
+    if (stack->cfg.tun.rfc1323 && !(tp->t_flags & TF_NOOPT)) {
         tp->t_flags |= TF_REQ_SCALE | TF_REQ_TSTMP;
         tp->request_r_scale = tcp_pick_rcv_scale(stack);
         tp->ts_offset = rand_u32(&stack->rand);
@@ -117,6 +117,8 @@ void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp)
 }
 
 static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s);
+static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s);
+static void tcp_text_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s);
 
 /* RFC 9293 3.10.7.2: a segment for a listener. Half-open connections live
  * in the SYN cache (syncache.c); a control block exists only once the
@@ -151,6 +153,22 @@ static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct t
     syncache_add(stack, l, s->ip, &s->th, reopen);
 }
 
+/*
+ * Text on the SYN of a simultaneous open. RFC 9293 3.10.7.3 has it "queued
+ * for processing after the ESTABLISHED state has been reached": it waits as
+ * an island at the start of the receive buffer, unacknowledged (our SYN-ACK
+ * acknowledges the SYN only, as FreeBSD's does), and becomes readable when
+ * the handshake completes (tcp_synrcvd_ack). A FIN on that SYN is dropped,
+ * as FreeBSD drops it: the peer retransmits it once synchronized.
+ */
+static void tcp_syn_queue_text(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    s->flags &= (uint8_t)~TH_FIN;
+    uint32_t n = s->tlen < sb_space(&tp->rcv) ? s->tlen : sb_space(&tp->rcv);
+    if (n && sb_place(&tp->rcv, &tp->rcv_reass, 0, s->data, n) != 0)
+        stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "no room for the text of a crossing SYN");
+}
+
 /* RFC 9293 3.10.7.3: a segment for a connection in SYN_SENT. */
 static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
@@ -177,6 +195,9 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
     tcp_seq_init_rcv(tp, s->seq);
     tp->snd_wnd = s->th.win;
     tp->snd_wl1 = s->seq;
+    /* The SYN is consumed; what follows it is text (and perhaps a FIN). */
+    s->flags &= (uint8_t)~TH_SYN;
+    s->seq++;
     if (ack_ok) {
         tp->snd_una = s->th.ack;
         tp->snd_wl2 = s->th.ack;
@@ -188,11 +209,19 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
         if (tp->t_flags & TF_SYN_REXMT)
             tp->snd_cwnd = tp->t_maxseg; /* RFC 5681 3.1: the SYN was lost once */
         tcp_set_state(stack, tp, TCPS_ESTABLISHED);
-    } else {
-        /* Simultaneous open: our SYN crossed theirs. */
-        tp->snd_nxt = tp->iss;
-        tcp_set_state(stack, tp, TCPS_SYN_RECEIVED);
+        tp->t_flags |= TF_ACKNOW;
+        /* RFC 9293 3.10.7.3: text and FIN on the SYN-ACK are processed as
+         * in ESTABLISHED ("continue processing at the sixth step"); the
+         * ACK that completes our side acknowledges them. */
+        if ((s->tlen || (s->flags & TH_FIN)) && !tcp_trim_to_window(stack, tp, s))
+            return;
+        tcp_text_input(stack, tp, s);
+        return;
     }
+    /* Simultaneous open: our SYN crossed theirs. */
+    tp->snd_nxt = tp->iss;
+    tcp_set_state(stack, tp, TCPS_SYN_RECEIVED);
+    tcp_syn_queue_text(stack, tp, s);
     tp->t_flags |= TF_ACKNOW;
     tcp_output(stack, tp);
 }
@@ -241,11 +270,13 @@ static void tcp_reset_received(struct tcpc_stack *stack, struct tcpcb *tp)
  * RFC 1337 ignores RSTs, is a compressed record: see tw_check.) */
 static void tcp_rst_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
 {
-    if (s->seq == tp->rcv_nxt) {
+    bool in_window = tcp_seq_in_window(tp, s->seq);
+    /* net.inet.tcp.insecure_rst: RFC 793's rule, any RST in the window. */
+    if (s->seq == tp->rcv_nxt || (in_window && stack->cfg.tun.insecure_rst)) {
         tcp_reset_received(stack, tp);
         return;
     }
-    if (tcp_seq_in_window(tp, s->seq)) {
+    if (in_window) {
         tcp_send_challenge_ack(stack, tp);
         return;
     }
@@ -380,6 +411,8 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
     return true;
 }
 
+static void tcp_ack_policy(struct tcpc_stack *stack, struct tcpcb *tp, bool in_order);
+
 static void tcp_queue_on_listener(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tcpcb *l = tp->parent;
@@ -403,6 +436,15 @@ static bool tcp_synrcvd_ack(struct tcpc_stack *stack, struct tcpcb *tp, const st
     if (tp->t_flags & TF_SYN_REXMT)
         tp->snd_cwnd = tp->t_maxseg;
     tcp_set_state(stack, tp, TCPS_ESTABLISHED);
+    /* Text a crossing SYN carried (tcp_syn_queue_text) is in order now. */
+    uint32_t queued = sb_absorb(&tp->rcv, &tp->rcv_reass, 0);
+    if (queued) {
+        tp->rcv_nxt += queued;
+        STAT_INC(stack, tcps_rcvpack);
+        STAT_ADD(stack, tcps_rcvbyte, queued);
+        tcp_ack_policy(stack, tp, true);
+        tcp_notify(stack, tp);
+    }
     if (tp->parent)
         tcp_queue_on_listener(stack, tp);
     else if (tp->t_flags & TF_NEEDFIN)
@@ -632,6 +674,12 @@ static bool tcp_syn_in_window(struct tcpc_stack *stack, struct tcpcb *tp, struct
         return false;
     }
     STAT_INC(stack, tcps_badsyn);
+    if (stack->cfg.tun.insecure_syn && tcp_seq_in_window(tp, s->seq)) {
+        /* net.inet.tcp.insecure_syn: RFC 793's rule, a SYN in the window
+         * resets the connection (RFC 5961 4.2 off). */
+        tcp_drop(stack, tp, ECONNRESET);
+        return true;
+    }
     tcp_send_challenge_ack(stack, tp);
     return true;
 }
@@ -654,6 +702,18 @@ static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const st
     return true;
 }
 
+/* RFC 9293 3.10.7.4 seventh and eighth checks (text, FIN), then whatever
+ * became due goes out. */
+static void tcp_text_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    bool in_order = tcp_data_input(stack, tp, s);
+    if ((s->flags & TH_FIN) && in_order && s->seq + s->tlen == tp->rcv_nxt) {
+        if (!tcp_fin_input(stack, tp))
+            return;
+    }
+    tcp_output(stack, tp);
+}
+
 static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
     uint32_t orig_seq = s->seq;
@@ -672,12 +732,7 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         return;
     if (!tcp_ack_input(stack, tp, s))
         return;
-    bool in_order = tcp_data_input(stack, tp, s);
-    if ((s->flags & TH_FIN) && in_order && s->seq + s->tlen == tp->rcv_nxt) {
-        if (!tcp_fin_input(stack, tp))
-            return;
-    }
-    tcp_output(stack, tp);
+    tcp_text_input(stack, tp, s);
 }
 
 static int tcp_parse_segment(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *seg,
@@ -707,6 +762,12 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
     if (tcp_parse_segment(stack, ip, seg, seglen, &s) < 0)
         return;
     STAT_INC(stack, tcps_rcvtotal);
+    if ((s.flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) && stack->cfg.tun.drop_synfin) {
+        /* net.inet.tcp.drop_synfin: such a segment is a scanner's probe,
+         * in any state (FreeBSD drops it before the state machine). */
+        stack_drop(stack, TCPC_STAT_tcps_badsyn, "SYN with FIN (net.inet.tcp.drop_synfin)");
+        return;
+    }
     uint32_t twref;
     struct tcpcb *tp =
         demux_lookup_tw(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, flow, &twref);
@@ -729,7 +790,10 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
         stack_drop(stack, TCPC_STAT_ips_notlocal, "TCP segment for an address not ours");
         return;
     }
-    if (!tp) {
+    if (!tp || tp->state == TCPS_CLOSED) {
+        /* A socket that is only bound (or whose connection is over) owns
+         * its port but no connection: for the peer that is CLOSED, which
+         * answers with a reset and leaves the socket as it was. */
         if (!(s.flags & TH_RST))
             STAT_INC(stack, tcps_noport);
         tcp_reject(stack, &s);
@@ -757,25 +821,77 @@ static void tcp_mtu_shrink(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t 
     tcp_output(stack, tp);
 }
 
-/* The errno an ICMP unreachable stands for. */
+/*
+ * The errno an ICMP error stands for, as FreeBSD maps them (icmp_errmap,
+ * icmp6_errmap); 0 for a code TCP does not act on.
+ *
+ *   ICMPv4 unreachable  net, host, source route failed, net/host unknown,
+ *                       isolated, TOS net/host, host precedence,
+ *                       precedence cutoff                     EHOSTUNREACH
+ *                       protocol, port, net/host/filter
+ *                       administratively prohibited           ECONNREFUSED
+ *   ICMPv6 unreachable  no route, address                     EHOSTUNREACH
+ *                       administratively prohibited, port     ECONNREFUSED
+ *                       beyond the source's scope             ENOPROTOOPT
+ *   ICMPv6 parameter problem, unrecognized Next Header         ECONNREFUSED
+ *   time exceeded in transit (both)                           EHOSTUNREACH
+ */
 static int tcp_icmp_errno(const struct icmp_repr *icmp)
 {
-    bool v6 = icmp->type == ICMP6_UNREACH;
-    if ((!v6 && (icmp->code == 2 || icmp->code == 3)) || (v6 && icmp->code == 4))
-        return ECONNREFUSED; /* protocol or port unreachable */
-    if ((!v6 && icmp->code == 0) || (v6 && icmp->code == 0))
-        return ENETUNREACH;
-    return EHOSTUNREACH;
+    if (icmp->kind == ICMP_KIND_TIMXCEED)
+        return EHOSTUNREACH;
+    if (icmp->type == ICMP6_PARAM_PROB)
+        return ECONNREFUSED;
+    if (icmp->type == ICMP6_UNREACH) {
+        static const int v6[] = {EHOSTUNREACH, ECONNREFUSED, ENOPROTOOPT, EHOSTUNREACH,
+                                 ECONNREFUSED};
+        return icmp->code < sizeof(v6) / sizeof(v6[0]) ? v6[icmp->code] : 0;
+    }
+    switch (icmp->code) {
+    case 2:  /* protocol */
+    case 3:  /* port */
+    case 9:  /* net administratively prohibited */
+    case 10: /* host administratively prohibited */
+    case 13: /* communication administratively prohibited (RFC 1812) */
+        return ECONNREFUSED;
+    case 0:
+    case 1:
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+    case 11:
+    case 12:
+    case 14:
+    case 15:
+        return EHOSTUNREACH;
+    default:
+        return 0;
+    }
 }
 
-/* RFC 1122 4.2.3.9 and FreeBSD's tcp_notify: an unreachable is a soft
- * error. On a working connection, host and network unreachables are
+/*
+ * Whether an error ends a connection attempt at once (FreeBSD's
+ * tcp_drop_syn_sent, under its default net.inet.icmp.icmp_may_rst=1): the
+ * ones that say the peer or a firewall refused (ECONNREFUSED above) and a
+ * hop limit exceeded in transit. RFC 5461 4.1 lets a TCP treat these as
+ * hard errors in SYN_SENT: no reply to the SYN is coming. In any other
+ * state they are ignored, so that a forged one cannot reset a working
+ * connection (RFC 5927).
+ */
+static bool tcp_icmp_may_reset(const struct icmp_repr *icmp, int err)
+{
+    return err == ECONNREFUSED || icmp->kind == ICMP_KIND_TIMXCEED;
+}
+
+/* RFC 1122 4.2.3.9 and FreeBSD's tcp_notify: other unreachables are soft
+ * errors. On a working connection, host and network unreachables are
  * routing hiccups and ignored; otherwise the error is remembered (a later
  * timeout reports it instead of ETIMEDOUT), and a connection attempt that
  * has already retransmitted several times gives up on a second error. */
 static void tcp_soft_error(struct tcpc_stack *stack, struct tcpcb *tp, int err)
 {
-    if (TCPS_HAVEESTABLISHED(tp->state) && (err == EHOSTUNREACH || err == ENETUNREACH))
+    if (TCPS_HAVEESTABLISHED(tp->state) && err == EHOSTUNREACH)
         return;
     if (tp->state < TCPS_ESTABLISHED && tp->t_rxtshift > 3 && tp->t_softerror) {
         tcp_drop(stack, tp, err);
@@ -797,9 +913,17 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error for no segment in flight");
         return;
     }
-    if (icmp->kind == ICMP_KIND_NEEDFRAG)
+    int err = icmp->kind == ICMP_KIND_NEEDFRAG ? 0 : tcp_icmp_errno(icmp);
+    if (icmp->kind == ICMP_KIND_NEEDFRAG) {
         tcp_mtu_shrink(stack, tp, icmp->mtu);
-    else
-        tcp_soft_error(stack, tp, tcp_icmp_errno(icmp));
+    } else if (err == 0) {
+        stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP code TCP does not act on");
+        return;
+    } else if (tcp_icmp_may_reset(icmp, err)) {
+        if (tp->state == TCPS_SYN_SENT)
+            tcp_drop(stack, tp, err);
+    } else {
+        tcp_soft_error(stack, tp, err);
+    }
     tcp_deliver_events(stack);
 }

@@ -54,6 +54,8 @@ void tcp_fill_ip(const struct tcpcb *tp, struct ip_repr *ip)
 static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *tp,
                             struct tcp_opts *o)
 {
+    if (tp->t_flags & TF_NOOPT)
+        return; /* TCP_NOOPT: not even an MSS (the peer assumes 536) */
     o->present |= TOF_MSS;
     o->mss = tcp_mss_local(stack, tp);
     bool synack = tp->state == TCPS_SYN_RECEIVED;

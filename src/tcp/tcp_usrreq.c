@@ -161,6 +161,14 @@ static int usr_connect_check(const struct tcpcb *tp, const struct tcpc_addr *add
     return 0;
 }
 
+/* The connection-establishment timeout: TCP_KEEPINIT, else the system's. */
+static tcpc_time_t usr_keepinit(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (tp->t_keepinit)
+        return (tcpc_time_t)tp->t_keepinit * TCPC_USEC_PER_SEC;
+    return (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC;
+}
+
 int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, uint16_t port)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -181,13 +189,18 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
     err = demux_connect(stack, tp, addr, port, &src);
     if (err)
         return err;
+    /* An IPv6 socket connected to an IPv4-mapped address runs over IPv4
+     * (FreeBSD turns the inpcb's INP_IPV6 into INP_IPV4): the packets are
+     * IPv4 and the mapped form never reaches the wire. */
+    if (tcpc_addr_is_v4(addr))
+        tp->family = TCPC_AF_INET;
     tp->t_maxseg = tcp_mss_local(stack, tp);
     tcp_syn_offer(stack, tp);
     tcp_seq_init_snd(stack, tp);
     tw_connect_inherit(stack, tp); /* a 4-tuple taken over from TIME_WAIT */
     tp->state = TCPS_SYN_SENT;
     STAT_INC(stack, tcps_connattempt);
-    tcp_timer_set(stack, tp, TT_KEEP, (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC);
+    tcp_timer_set(stack, tp, TT_KEEP, usr_keepinit(stack, tp));
     tcp_output(stack, tp);
     usr_done(stack, tp);
     return -EINPROGRESS;
@@ -373,6 +386,19 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
             return -EINVAL;
         tp->t_usermss = (uint16_t)value;
         return 0;
+    case TCPC_TCP_NOOPT:
+        /* Read when the SYN or SYN-ACK is built: set it before connect or
+         * listen, as on FreeBSD. */
+        if (value)
+            tp->t_flags |= TF_NOOPT;
+        else
+            tp->t_flags &= ~TF_NOOPT;
+        return 0;
+    case TCPC_TCP_KEEPINIT:
+        if (value < 0 || value > TCP_KEEPINIT_MAX)
+            return -EINVAL;
+        tp->t_keepinit = (uint32_t)value;
+        return 0;
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
@@ -404,6 +430,14 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return 0;
     case TCPC_TCP_MAXSEG:
         *value = tp->t_maxseg;
+        return 0;
+    case TCPC_TCP_NOOPT:
+        *value = !!(tp->t_flags & TF_NOOPT);
+        return 0;
+    case TCPC_TCP_KEEPINIT:
+        /* Unset reads as the system's value, in the option's unit. */
+        *value = tp->t_keepinit ? (int)tp->t_keepinit
+                                : (int)(stack->cfg.tun.keepinit / 1000); /* ms to s */
         return 0;
     default:
         if (!usr_inp_opt(opt))

@@ -56,6 +56,7 @@ enum tcp_timer_kind {
 #define TF_ORPHAN      0x4000  /* the descriptor is closed; the connection finishes alone */
 #define TF_NOTIFY      0x8000  /* on the pending-notification list */
 #define TF_QCOMPLETE   0x10000 /* a child on its listener's completed queue (else incomplete) */
+#define TF_NOOPT       0x20000 /* TCP_NOOPT: no options on our SYN or SYN-ACK */
 
 struct tcpcb {
     /* Identity */
@@ -84,6 +85,7 @@ struct tcpcb {
     uint8_t request_r_scale;      /* the shift we offer */
     uint8_t t_rxtshift;           /* RTO backoff shift; cleared by a new RTT sample */
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
+    uint32_t t_keepinit;          /* TCP_KEEPINIT seconds, 0: net.inet.tcp.keepinit */
     uint32_t ts_recent;           /* peer's last TSval worth echoing */
     tcpc_time_t ts_recent_age;
     uint32_t ts_offset; /* per-connection random TSval offset */
@@ -167,6 +169,8 @@ struct tcp_state {
 
 /* Retransmissions before a connection is dropped (FreeBSD's TCP_MAXRXTSHIFT). */
 #define TCP_MAXRXTSHIFT 12
+/* Largest TCP_KEEPINIT in seconds: net.inet.tcp.keepinit's bound, an hour. */
+#define TCP_KEEPINIT_MAX 3600
 /* Largest unscaled window. */
 #define TCP_MAXWIN 65535
 /* Initial window in segments (RFC 6928). */

@@ -39,8 +39,15 @@ static int icmp_classify(uint8_t version, const uint8_t *buf, struct icmp_repr *
         out->mtu = out->kind == ICMP_KIND_NEEDFRAG ? get_be16(buf + 6) : 0;
         return 0;
     }
-    if (version == 6 && out->type == ICMP6_UNREACH) {
+    if (version == 6 && (out->type == ICMP6_UNREACH ||
+                         (out->type == ICMP6_PARAM_PROB && out->code == ICMP6_PARAMPROB_NEXTHDR))) {
         out->kind = ICMP_KIND_UNREACH;
+        return 0;
+    }
+    /* Time exceeded in transit (a routing loop, or a hop limit too small);
+     * in reassembly (code 1) concerns fragments, which TCP never sends. */
+    if (out->code == 0 && out->type == (version == 4 ? ICMP4_TIMXCEED : ICMP6_TIME_EXCEEDED)) {
+        out->kind = ICMP_KIND_TIMXCEED;
         return 0;
     }
     if (version == 6 && out->type == ICMP6_PACKET_TOO_BIG) {

@@ -1,9 +1,10 @@
 /*
  * ICMP errors that matter to TCP: ICMPv4 destination unreachable (RFC 792,
- * RFC 1191 fragmentation-needed) and ICMPv6 destination unreachable and
- * packet too big (RFC 4443). The error quotes the start of the packet we sent;
- * parsing digs out the quoted IP addresses and the first 8 bytes of its TCP
- * header (ports and sequence number), which is all RFC 792 promises.
+ * RFC 1191 fragmentation-needed) and time exceeded in transit, and ICMPv6
+ * destination unreachable, packet too big, time exceeded in transit and
+ * parameter problem "unrecognized Next Header" (RFC 4443). The error quotes the start of the packet
+ * we sent; parsing digs out the quoted IP addresses and the first 8 bytes of its TCP header (ports
+ * and sequence number), which is all RFC 792 promises.
  */
 #ifndef TCPCORE_WIRE_ICMP_H
 #define TCPCORE_WIRE_ICMP_H
@@ -13,14 +14,19 @@
 
 #include "ip.h"
 
-#define ICMP4_UNREACH          3
-#define ICMP4_UNREACH_NEEDFRAG 4
-#define ICMP6_UNREACH          1
-#define ICMP6_PACKET_TOO_BIG   2
+#define ICMP4_UNREACH           3
+#define ICMP4_UNREACH_NEEDFRAG  4
+#define ICMP4_TIMXCEED          11
+#define ICMP6_UNREACH           1
+#define ICMP6_PACKET_TOO_BIG    2
+#define ICMP6_TIME_EXCEEDED     3
+#define ICMP6_PARAM_PROB        4
+#define ICMP6_PARAMPROB_NEXTHDR 1 /* unrecognized Next Header: IPv6's "protocol unreachable" */
 
 enum icmp_kind {
-    ICMP_KIND_UNREACH = 1, /* host, net, port, protocol, admin unreachable */
+    ICMP_KIND_UNREACH = 1, /* host, net, port, protocol, admin unreachable; v6 next header */
     ICMP_KIND_NEEDFRAG,    /* IPv4 fragmentation needed or IPv6 packet too big */
+    ICMP_KIND_TIMXCEED,    /* hop limit exceeded in transit (code 0 only) */
 };
 
 struct icmp_repr {
