@@ -5,7 +5,10 @@
  * socket connected to an IPv4-mapped address, an RST with ACK to a SYN
  * cache entry, and the tunables and options the suite sets
  * (net.inet.tcp.drop_synfin, insecure_syn, insecure_rst, TCP_NOOPT,
- * TCP_KEEPINIT). ICMP in SYN_SENT is in test_tcp_icmp.c.
+ * TCP_KEEPINIT). ICMP in SYN_SENT is in test_tcp_icmp.c. Then three of
+ * FreeBSD's choices where the RFCs leave one (item 3): an open socket in
+ * TIME_WAIT says so, the FIN is retransmitted in CLOSING and LAST_ACK, and
+ * an unacceptable SYN in TIME_WAIT gets no answer. docs/conformance.md.
  */
 #include "test_tcp_fixture.h"
 #include "tcpcore/listing.h"
@@ -384,6 +387,123 @@ static void test_keepinit_per_socket(void **state)
     h_free(h);
 }
 
+/* ---- FreeBSD's choices where the RFCs leave one (issue 10, item 3) ---- */
+
+/* Our FIN after shutdown(SHUT_WR), then the peer's FIN: TIME_WAIT with the
+ * socket still open. Returns the next sequence number the peer would use. */
+static uint32_t to_time_wait(struct harness *h, const struct fx_conn *c)
+{
+    assert_int_equal(tcpc_shutdown(h->stack, c->sd, TCPC_SHUT_WR), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c->rcv, .ack = c->snd));
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c->snd, .ack = c->rcv + 1));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c->rcv + 1, .ack = c->snd + 1));
+    h_expect_nothing(h);
+    return c->snd + 1;
+}
+
+struct find_sd {
+    int sd;
+    int found;
+    unsigned state;
+};
+
+static int find_sd_cb(void *ctx, const struct tcpc_conninfo *ci)
+{
+    struct find_sd *f = ctx;
+    if (ci->kind == TCPC_CONN_PCB && ci->sd == f->sd) {
+        f->found++;
+        f->state = ci->state;
+    }
+    return 0;
+}
+
+/* A socket whose connection is in TIME_WAIT reports TIME_WAIT, in
+ * tcpc_getinfo and in the listing, for as long as the TIME_WAIT record
+ * lives (FreeBSD's tcpcb stays in TIME_WAIT under its socket), then
+ * CLOSED. */
+static void test_open_socket_reports_time_wait(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG());
+    to_time_wait(h, &c);
+    assert_string_equal(state_of(h, c.sd), "TIME_WAIT");
+    struct find_sd f = {.sd = c.sd};
+    assert_int_equal(tcpc_list_connections(h->stack, find_sd_cb, &f), 0);
+    assert_int_equal(f.found, 1);
+    assert_string_equal(tcpc_state_name(f.state), "TIME_WAIT");
+    h_advance(h, 61 * SEC); /* 2 MSL of 30 s */
+    assert_string_equal(state_of(h, c.sd), "CLOSED");
+    f.found = 0;
+    assert_int_equal(tcpc_list_connections(h->stack, find_sd_cb, &f), 0);
+    assert_string_equal(tcpc_state_name(f.state), "CLOSED");
+    h_free(h);
+}
+
+/* The FIN is retransmitted until acknowledged in LAST_ACK and in CLOSING,
+ * with the retransmission timer's backoff, at the same sequence number. */
+static void test_fin_retransmitted_in_last_ack(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG());
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv));
+    h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 1));
+    assert_int_equal(tcpc_shutdown(h->stack, c.sd, TCPC_SHUT_WR), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd + 1));
+    assert_string_equal(state_of(h, c.sd), "LAST_ACK");
+    tcpc_time_t t0 = h->now;
+    fx_advance_until_output(h, 2 * SEC);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd + 1));
+    tcpc_time_t first = h->now - t0;
+    fx_advance_until_output(h, 4 * SEC);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd + 1));
+    assert_true(h->now - t0 - first >= 2 * first - 1); /* backed off */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 1, .ack = c.rcv + 1));
+    assert_string_equal(state_of(h, c.sd), "CLOSED");
+    h_advance(h, 10 * SEC);
+    h_expect_nothing(h);
+    h_free(h);
+}
+
+static void test_fin_retransmitted_in_closing(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG());
+    assert_int_equal(tcpc_shutdown(h->stack, c.sd, TCPC_SHUT_WR), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd));
+    /* The peer's FIN crosses ours: it does not acknowledge it. */
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv));
+    h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 1));
+    assert_string_equal(state_of(h, c.sd), "CLOSING");
+    fx_advance_until_output(h, 2 * SEC);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd + 1));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 1, .ack = c.rcv + 1));
+    assert_string_equal(state_of(h, c.sd), "TIME_WAIT");
+    h_free(h);
+}
+
+/* FreeBSD's tcp_twcheck: a SYN at or below RCV.NXT in TIME_WAIT gets no
+ * answer and TIME_WAIT goes on (RFC 9293 leaves TIME_WAIT's reply to a
+ * SYN to RFC 5961, which it does not require); a SYN-ACK still gets an
+ * ACK, which is RFC 9293's answer to an unacceptable segment. */
+static void test_time_wait_unacceptable_syn_silent(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG());
+    uint32_t rcv_nxt = to_time_wait(h, &c);
+    h_inject(h, SEG(.flags = TH_SYN, .seq = rcv_nxt));
+    h_inject(h, SEG(.flags = TH_SYN, .seq = rcv_nxt - 100));
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_tw_badsyn"), 2);
+    assert_string_equal(state_of(h, c.sd), "TIME_WAIT");
+    h_inject(h, SEG(.flags = TH_SYN | TH_ACK, .seq = rcv_nxt - 100, .ack = c.rcv + 1));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 1, .ack = rcv_nxt, .len = 0));
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +525,10 @@ int main(void)
         cmocka_unit_test(test_noopt_active_open),
         cmocka_unit_test(test_noopt_listener),
         cmocka_unit_test(test_keepinit_per_socket),
+        cmocka_unit_test(test_open_socket_reports_time_wait),
+        cmocka_unit_test(test_fin_retransmitted_in_last_ack),
+        cmocka_unit_test(test_fin_retransmitted_in_closing),
+        cmocka_unit_test(test_time_wait_unacceptable_syn_silent),
     };
     return cmocka_run_group_tests_name("tcp_conformance", tests, NULL, NULL);
 }

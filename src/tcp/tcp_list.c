@@ -19,7 +19,7 @@ static int tcp_list_pcbs(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
     for (struct tcpcb *tp = stack->tcp->all; tp; tp = tp->all_next) {
         struct tcpc_conninfo ci = {
             .kind = TCPC_CONN_PCB,
-            .state = tp->state,
+            .state = tcp_user_state(stack, tp),
             .sd = tp->sd,
             .laddr = tp->inp->laddr,
             .faddr = tp->inp->faddr,

@@ -417,6 +417,18 @@ void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp)
     tcp_notify(stack, tp);
 }
 
+uint8_t tcp_user_state(struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    /* The record, not the control block, holds TIME_WAIT (timewait.c);
+     * FreeBSD's socket sees its tcpcb in TIME_WAIT, and so should ours. */
+    if (tp->state != TCPS_CLOSED || !(tp->t_flags & TF_TIMEWAIT))
+        return tp->state;
+    uint32_t ref;
+    demux_lookup_tw(stack, &tp->inp->faddr, tp->inp->fport, &tp->inp->laddr, tp->inp->lport, NULL,
+                    &ref);
+    return ref != DEMUX_REF_NONE ? TCPS_TIME_WAIT : TCPS_CLOSED;
+}
+
 void tcp_drop(struct tcpc_stack *stack, struct tcpcb *tp, int err)
 {
     if (TCPS_HAVEESTABLISHED(tp->state) || tp->state == TCPS_SYN_RECEIVED) {

@@ -56,6 +56,11 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp);
  * otherwise leaves it for the application to observe and close. */
 void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp);
 
+/* The state tcpc_getinfo and the listing report for tp: its own, except
+ * that a socket whose connection became a TIME_WAIT record is in
+ * TIME_WAIT for as long as that record lives. */
+uint8_t tcp_user_state(struct tcpc_stack *stack, const struct tcpcb *tp);
+
 /* Aborts tp with error err (positive errno): RST to the peer when the
  * connection is synchronized, so_error set, then tcp_close. */
 void tcp_drop(struct tcpc_stack *stack, struct tcpcb *tp, int err);

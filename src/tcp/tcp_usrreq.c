@@ -473,7 +473,7 @@ int tcpc_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
     if (!tp)
         return -EBADF;
     *info = (struct tcpc_info){
-        .state = tp->state,
+        .state = tcp_user_state(stack, tp),
         .snd_wscale = tp->snd_scale,
         .rcv_wscale = tp->rcv_scale,
         .options = usr_info_options(tp),

@@ -57,6 +57,7 @@ enum tcp_timer_kind {
 #define TF_NOTIFY      0x8000  /* on the pending-notification list */
 #define TF_QCOMPLETE   0x10000 /* a child on its listener's completed queue (else incomplete) */
 #define TF_NOOPT       0x20000 /* TCP_NOOPT: no options on our SYN or SYN-ACK */
+#define TF_TIMEWAIT    0x40000 /* CLOSED because the connection went to a TIME_WAIT record */
 
 struct tcpcb {
     /* Identity */

@@ -407,7 +407,9 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     bool acknow = (tp->t_flags & TF_ACKNOW) != 0;
 
     /* The control block leaves the tables first: the record takes its
-     * 4-tuple. tp may be freed here. */
+     * 4-tuple. tp may be freed here; a socket still open on it reports
+     * TIME_WAIT while the record lives (tcp_user_state). */
+    tp->t_flags |= TF_TIMEWAIT;
     tcp_close(stack, tp);
     tp = NULL;
 
@@ -500,9 +502,11 @@ enum tw_verdict tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip
      * RFC 1122 4.2.2.13) and continuing its timestamp clock; the record
      * stays until the new connection completes, which is how RFC 1122's
      * "returns to TIME-WAIT state if the SYN turns out to be an old
-     * duplicate" comes about. Any other SYN gets an ACK, which tells a peer
-     * that lost its state where this incarnation stands (RFC 9293
-     * 3.10.7.4, RFC 5961 4.2) and leaves TIME_WAIT as it was. */
+     * duplicate" comes about. Any other SYN is dropped without an answer,
+     * as FreeBSD's tcp_twcheck drops it: TIME_WAIT has nothing to tell a
+     * new connection attempt, and RFC 9293 leaves the reply to RFC 5961,
+     * which it does not require. A SYN-ACK is an unacceptable segment and
+     * gets RFC 9293's ACK. TIME_WAIT goes on as it was. */
     if (flags & TH_SYN) {
         if (!(flags & TH_ACK) && tw_syn_acceptable(stack, c, th)) {
             c->flags |= TWF_REOPEN;
@@ -512,7 +516,8 @@ enum tw_verdict tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip
             return TW_REOPEN;
         }
         STAT_INC(stack, tcps_tw_badsyn);
-        tw_respond(l, idx);
+        if (flags & TH_ACK)
+            tw_respond(l, idx);
         return TW_CONSUMED;
     }
     /* RFC 7323 5.3 PAWS, which the seed left under #if 0: a segment older
