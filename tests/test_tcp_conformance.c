@@ -504,6 +504,26 @@ static void test_time_wait_unacceptable_syn_silent(void **state)
     h_free(h);
 }
 
+/* An accepted connection inherits its listener's TCP_KEEPINIT. */
+static void test_keepinit_inherited(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int l = fx_socket(h);
+    assert_int_equal(tcpc_setsockopt(h->stack, l, TCPC_TCP_KEEPINIT, 7), 0);
+    assert_int_equal(tcpc_bind(h->stack, l, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, l, 4), 0);
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 100));
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 101));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = 101, .ack = sa.th.seq + 1));
+    int sd = tcpc_accept(h->stack, l, NULL, NULL);
+    assert_true(sd >= 0);
+    int v = 0;
+    assert_int_equal(tcpc_getsockopt(h->stack, sd, TCPC_TCP_KEEPINIT, &v), 0);
+    assert_int_equal(v, 7);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_noopt_active_open),
         cmocka_unit_test(test_noopt_listener),
         cmocka_unit_test(test_keepinit_per_socket),
+        cmocka_unit_test(test_keepinit_inherited),
         cmocka_unit_test(test_open_socket_reports_time_wait),
         cmocka_unit_test(test_fin_retransmitted_in_last_ack),
         cmocka_unit_test(test_fin_retransmitted_in_closing),

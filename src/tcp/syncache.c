@@ -792,6 +792,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     demux_inherit_opts(tp, l);
     tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT);
     tp->t_usermss = l->t_usermss;
+    tp->t_keepinit = l->t_keepinit; /* as FreeBSD's syncache_socket copies it */
     tp->snd_bufsize = l->snd_bufsize;
     tp->rcv_bufsize = l->rcv_bufsize;
     tp->linger = l->linger;
