@@ -39,13 +39,14 @@ dmn_setup() {
 }
 
 # dmn_start ARGS...: tcpcored with both addresses, the control socket and
-# ARGS; returns once it says it is ready (10 s at most).
+# ARGS; returns once it says it is ready (60 s at most, by the clock: on a
+# loaded machine under ASan each poll costs more than its nap).
 dmn_start() {
   interop_start "$DMN_NS" "$DMN_LOG" "$DMN" --tun tun0 --addr "$T4/24" --addr "$T6/64" \
     --control "$DMN_CTL" "$@"
   DMN_PID=$interop_last_pid
-  local i
-  for ((i = 0; i < 1000; i++)); do
+  local until=$((SECONDS + 60))
+  while ((SECONDS < until)); do
     grep -q '^tcpcored: ready' "$DMN_LOG.out" 2>/dev/null && return 0
     kill -0 "$DMN_PID" 2>/dev/null || break
     sleep 0.01
