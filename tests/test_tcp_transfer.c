@@ -8,6 +8,7 @@
  * must be quiet: no packet queued and no timer left (TIME_WAIT expired).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -84,7 +85,7 @@ static void pump_recv(struct ep *e)
     }
 }
 
-static struct tcpc_stack *new_stack(struct tcpc_memlink *link, int side, bool v6)
+static struct tcpc_stack *new_stack(struct tcpc_memlink *link, int side, bool v6, bool nosack)
 {
     struct tcpc_config cfg;
     tcpc_config_init(&cfg);
@@ -97,6 +98,8 @@ static struct tcpc_stack *new_stack(struct tcpc_memlink *link, int side, bool v6
     memset(cfg.seed, 0x30 + side, sizeof(cfg.seed));
     const char *why = NULL;
     assert_int_equal(tcpc_config_sysctl(&cfg, "net.inet.tcp.msl", 500, &why), 0);
+    if (nosack)
+        assert_int_equal(tcpc_config_sysctl(&cfg, "net.inet.tcp.sack.enable", 0, &why), 0);
     struct tcpc_stack *s = NULL;
     assert_int_equal(tcpc_stack_new(&cfg, 0, &s), 0);
     tcpc_memlink_attach(link, side, s);
@@ -105,23 +108,26 @@ static struct tcpc_stack *new_stack(struct tcpc_memlink *link, int side, bool v6
 
 struct run_opts {
     bool v6;
-    bool lossy;
+    bool lossy;   /* 1 ms of delay and 1% loss each way */
+    bool delayed; /* 1 ms of delay, no loss */
+    bool nosack;  /* SACK not negotiated: NewReno recovery */
     enum close_order order;
 };
 
 #define STEP  (1 * MSEC)
 #define LIMIT (600 * SEC)
 
-static void run_transfer(const struct run_opts *o)
+/* Returns the virtual time from the accept to both ends' EOF (or the abort). */
+static tcpc_time_t run_transfer(const struct run_opts *o)
 {
     make_patterns();
     struct tcpc_memlink *link = tcpc_memlink_new(0xC0FFEE + (uint64_t)o->order);
     assert_non_null(link);
-    if (o->lossy)
-        tcpc_memlink_set_faults(link, 1 * MSEC, 10000); /* 1 ms, 1% */
+    if (o->lossy || o->delayed)
+        tcpc_memlink_set_faults(link, 1 * MSEC, o->lossy ? 10000 : 0); /* 1 ms, 1% */
     struct ep cl = {.dir = 0}, sv = {.dir = 1};
-    cl.stack = new_stack(link, 0, o->v6);
-    sv.stack = new_stack(link, 1, o->v6);
+    cl.stack = new_stack(link, 0, o->v6, o->nosack);
+    sv.stack = new_stack(link, 1, o->v6, o->nosack);
     int fam = o->v6 ? TCPC_AF_INET6 : TCPC_AF_INET;
     struct tcpc_addr server;
     assert_int_equal(tcpc_addr_parse(o->v6 ? "2001:db8::2" : "198.18.0.2", &server), 0);
@@ -143,6 +149,7 @@ static void run_transfer(const struct run_opts *o)
     }
     assert_true(sv.sd >= 0);
     assert_true(tcpc_poll(cl.stack, cl.sd) & TCPC_EV_WRITABLE);
+    tcpc_time_t start = t;
 
     bool aborted = false;
     for (; t < LIMIT; t += STEP) {
@@ -200,6 +207,7 @@ static void run_transfer(const struct run_opts *o)
                  (unsigned long long)sv.rcvd, sv.eof);
     assert_int_equal(cl.rcvd, TOTAL);
     assert_int_equal(sv.rcvd, TOTAL);
+    tcpc_time_t elapsed = t - start;
 
     if (!aborted)
         assert_int_equal(tcpc_close(cl.stack, cl.sd), 0);
@@ -223,6 +231,7 @@ static void run_transfer(const struct run_opts *o)
     tcpc_stack_del(cl.stack);
     tcpc_stack_del(sv.stack);
     tcpc_memlink_del(link);
+    return elapsed;
 }
 
 #define TRANSFER_TEST(name, v6_, lossy_, order_)                                                   \
@@ -250,17 +259,63 @@ TRANSFER_TEST(test_v6_lossy_server_first, true, true, SERVER_FIRST)
 TRANSFER_TEST(test_v6_lossy_simultaneous, true, true, SIMULTANEOUS)
 TRANSFER_TEST(test_v6_lossy_abortive, true, true, ABORTIVE)
 
+/*
+ * Loss recovery repairs a loss in about a round trip, not a retransmission
+ * timeout (200 ms at least): 10 MB each way over 1 ms of delay and 1% loss
+ * take at most LOSSY_FACTOR times the virtual time of the same transfer
+ * without loss, with SACK (RFC 6675 and PRR) and without (NewReno). Timeout
+ * recovery alone takes some fifty times as long.
+ */
+#define LOSSY_FACTOR 8
+
+static void check_recovery_time(bool nosack)
+{
+    struct run_opts clean = {.delayed = true, .nosack = nosack, .order = CLIENT_FIRST};
+    struct run_opts lossy = {.lossy = true, .nosack = nosack, .order = CLIENT_FIRST};
+    tcpc_time_t tc = run_transfer(&clean);
+    tcpc_time_t tl = run_transfer(&lossy);
+    print_message("10 MB each way, 1 ms delay%s: no loss %.3f s, 1%% loss %.3f s virtual\n",
+                  nosack ? ", no SACK" : "", (double)tc / SEC, (double)tl / SEC);
+    assert_true(tl <= LOSSY_FACTOR * tc);
+}
+
+static void test_v4_lossy_recovery_time_sack(void **state)
+{
+    (void)state;
+    check_recovery_time(false);
+}
+
+static void test_v4_lossy_recovery_time_newreno(void **state)
+{
+    (void)state;
+    check_recovery_time(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v4_client_first),       cmocka_unit_test(test_v4_server_first),
-        cmocka_unit_test(test_v4_simultaneous),       cmocka_unit_test(test_v4_abortive),
-        cmocka_unit_test(test_v6_client_first),       cmocka_unit_test(test_v6_server_first),
-        cmocka_unit_test(test_v6_simultaneous),       cmocka_unit_test(test_v6_abortive),
-        cmocka_unit_test(test_v4_lossy_client_first), cmocka_unit_test(test_v4_lossy_server_first),
-        cmocka_unit_test(test_v4_lossy_simultaneous), cmocka_unit_test(test_v4_lossy_abortive),
-        cmocka_unit_test(test_v6_lossy_client_first), cmocka_unit_test(test_v6_lossy_server_first),
-        cmocka_unit_test(test_v6_lossy_simultaneous), cmocka_unit_test(test_v6_lossy_abortive),
+        cmocka_unit_test(test_v4_client_first),
+        cmocka_unit_test(test_v4_server_first),
+        cmocka_unit_test(test_v4_simultaneous),
+        cmocka_unit_test(test_v4_abortive),
+        cmocka_unit_test(test_v6_client_first),
+        cmocka_unit_test(test_v6_server_first),
+        cmocka_unit_test(test_v6_simultaneous),
+        cmocka_unit_test(test_v6_abortive),
+        cmocka_unit_test(test_v4_lossy_client_first),
+        cmocka_unit_test(test_v4_lossy_server_first),
+        cmocka_unit_test(test_v4_lossy_simultaneous),
+        cmocka_unit_test(test_v4_lossy_abortive),
+        cmocka_unit_test(test_v6_lossy_client_first),
+        cmocka_unit_test(test_v6_lossy_server_first),
+        cmocka_unit_test(test_v6_lossy_simultaneous),
+        cmocka_unit_test(test_v6_lossy_abortive),
+        cmocka_unit_test(test_v4_lossy_recovery_time_sack),
+        cmocka_unit_test(test_v4_lossy_recovery_time_newreno),
     };
+    /* One test by name (for callgrind runs): TCPC_TEST_FILTER=test_v4_client_first. */
+    const char *only = getenv("TCPC_TEST_FILTER");
+    if (only)
+        cmocka_set_test_filter(only);
     return cmocka_run_group_tests_name("tcp_transfer", tests, NULL, NULL);
 }

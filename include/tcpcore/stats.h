@@ -77,6 +77,14 @@
     X(tcps_sndwinup, "window updates sent")                                                        \
     X(tcps_sndctrl, "control segments sent (SYN, FIN, RST)")                                       \
     X(tcps_sndrst, "RSTs sent")                                                                    \
+    /* Loss recovery (tcpstat tcps_sack_*) */                                                      \
+    X(tcps_sack_recovery_episode, "SACK recovery episodes")                                        \
+    X(tcps_sack_rexmits, "segments retransmitted in SACK recovery")                                \
+    X(tcps_sack_rexmit_bytes, "bytes retransmitted in SACK recovery")                              \
+    X(tcps_sack_rcv_blocks, "ACKs received carrying SACK blocks")                                  \
+    X(tcps_sack_send_blocks, "segments sent carrying SACK blocks")                                 \
+    X(tcps_sack_sboverflow, "SACK scoreboard overflows (ranges forgotten, or no record free)")     \
+    X(tcps_dsack_count, "D-SACK blocks received (RFC 2883)")                                       \
     /* Connections */                                                                              \
     X(tcps_connattempt, "connections initiated")                                                   \
     X(tcps_accepts, "connections accepted")                                                        \

@@ -63,6 +63,8 @@
     X(rfc1323, "net.inet.tcp.rfc1323", 1, 0, 1, TCPC_TUN_RW,                                       \
       "use window scaling and timestamps (RFC 7323) (0 or 1)")                                     \
     X(sack_enable, "net.inet.tcp.sack.enable", 1, 0, 1, TCPC_TUN_RW, "negotiate SACK (0 or 1)")    \
+    X(sack_globalmaxholes, "net.inet.tcp.sack.globalmaxholes", 65536, 16, 1 << 26, TCPC_TUN_BOOT,  \
+      "SACK scoreboard ranges of all connections (16 per connection in recovery, 16..2^26)")       \
     X(delayed_ack, "net.inet.tcp.delayed_ack", 1, 0, 1, TCPC_TUN_RW, "delay ACKs (0 or 1)")        \
     X(delacktime, "net.inet.tcp.delacktime", 40, 1, 1000, TCPC_TUN_RW,                             \
       "delayed ACK timeout in milliseconds")                                                       \

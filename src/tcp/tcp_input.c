@@ -14,6 +14,8 @@
 #include "core/stack.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_recovery.h"
+#include "tcp/tcp_sack.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "util/seq.h"
@@ -359,6 +361,7 @@ static void tcp_drop_unacceptable(struct tcpc_stack *stack, struct tcpcb *tp,
 {
     if (SEQ_LEQ(s->seq + seglen, tp->rcv_nxt)) {
         STAT_ADD(stack, tcps_rcvdupbyte, s->tlen);
+        sack_rcv_duplicate(stack, tp, s->seq, s->tlen); /* RFC 2883 */
         stack_drop(stack, TCPC_STAT_tcps_rcvduppack, "segment wholly before the window");
     } else {
         stack_drop(stack, TCPC_STAT_tcps_rcvpackafterwin, "segment beyond the window");
@@ -396,6 +399,7 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
          * so the old part is data (never the FIN) and data is not NULL. */
         uint32_t old = tp->rcv_nxt - s->seq;
         STAT_INC(stack, tcps_rcvpartduppack);
+        sack_rcv_duplicate(stack, tp, s->seq, old);
         s->seq += old;
         s->data += old;
         s->tlen -= old;
@@ -487,18 +491,6 @@ static void tcp_rtt_sample(struct tcpc_stack *stack, struct tcpcb *tp, const str
     }
 }
 
-static void tcp_cwnd_grow(struct tcpcb *tp, uint32_t acked)
-{
-    uint32_t mss = tp->t_maxseg;
-    uint32_t inc;
-    if (tp->snd_cwnd < tp->snd_ssthresh)
-        inc = acked < mss ? acked : mss; /* slow start, RFC 5681 3.1 */
-    else
-        inc = (mss * mss) / tp->snd_cwnd ? (mss * mss) / tp->snd_cwnd : 1;
-    if (tp->snd_cwnd + inc > tp->snd_cwnd)
-        tp->snd_cwnd += inc;
-}
-
 /* New data acknowledged: advance snd_una and free the buffer. Returns true
  * when our FIN is now acknowledged too. */
 static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
@@ -513,7 +505,6 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
         tcp_timer_stop(stack, tp, TT_REXMT);
     else
         tcp_timer_set(stack, tp, TT_REXMT, tp->t_rxtcur);
-    tcp_cwnd_grow(tp, acked);
     bool fin_acked = (tp->t_flags & TF_SENTFIN) && s->th.ack == tp->snd_max;
     uint32_t data = acked > tp->snd.len ? tp->snd.len : acked;
     sb_drop(&tp->snd, data);
@@ -561,14 +552,19 @@ static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp
         return false;
     if (!tcp_ack_acceptable(stack, tp, s))
         return false;
-    bool fin_acked = false;
+    bool fin_acked = false, dupack = false;
+    uint32_t acked = 0;
+    int32_t sacked = sack_input(stack, tp, &s->th.opts, s->th.ack);
     if (SEQ_GT(s->th.ack, tp->snd_una)) {
+        acked = s->th.ack - tp->snd_una;
         fin_acked = tcp_ack_new_data(stack, tp, s);
     } else if (s->th.ack == tp->snd_una && s->tlen == 0 && tp->snd_max != tp->snd_una &&
                ((uint32_t)s->th.win << tp->snd_scale) == tp->snd_wnd) {
         STAT_INC(stack, tcps_rcvdupack);
+        dupack = true;
     }
     tcp_update_window(stack, tp, s);
+    recovery_ack(stack, tp, acked, sacked, dupack);
     if (!fin_acked)
         return true;
     switch (tp->state) {
@@ -624,8 +620,13 @@ static bool tcp_data_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     }
     STAT_INC(stack, tcps_rcvoopack);
     STAT_ADD(stack, tcps_rcvoobyte, s->tlen);
-    if (sb_place(&tp->rcv, &tp->rcv_reass, s->seq - tp->rcv_nxt, s->data, s->tlen) != 0)
+    uint32_t off = s->seq - tp->rcv_nxt;
+    if (sack_rcv_held(tp, off, s->tlen))
+        sack_rcv_duplicate(stack, tp, s->seq, s->tlen);
+    if (sb_place(&tp->rcv, &tp->rcv_reass, off, s->data, s->tlen) != 0)
         stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "reassembly ranges exhausted");
+    else
+        sack_rcv_segment(stack, tp, s->seq, s->tlen);
     tp->t_flags |= TF_ACKNOW; /* a duplicate ACK tells the peer about the hole */
     return false;
 }

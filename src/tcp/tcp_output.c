@@ -11,6 +11,8 @@
 
 #include "core/ip_input.h"
 #include "core/stack.h"
+#include "tcp/tcp_recovery.h"
+#include "tcp/tcp_sack.h"
 #include "tcp/tcp_subr.h"
 #include "util/seq.h"
 
@@ -82,6 +84,8 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
         o->tsval = tcp_ts_now(stack, tp);
         o->tsecr = tp->ts_recent;
     }
+    if ((flags & TH_ACK) && !(flags & TH_SYN))
+        sack_fill_options(stack, tp, o); /* RFC 2018: after out-of-order data */
 }
 
 /* The window to advertise, never shrinking what was offered (RFC 9293
@@ -121,27 +125,44 @@ struct tcp_plan {
     uint32_t off, len; /* payload: offset into the send buffer and length */
     uint32_t segmax;   /* payload bytes a full segment carries */
     uint8_t flags;
-    bool more; /* more data remains after this segment */
+    bool more;   /* more data remains after this segment */
+    bool rexmit; /* a retransmission chosen by loss recovery: snd_nxt stays */
 };
 
+uint32_t tcp_seg_payload(const struct tcpcb *tp)
+{
+    uint32_t seg = tp->t_maxseg;
+    if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP))
+        seg -= 12; /* the timestamp option takes payload room */
+    return seg;
+}
+
+uint32_t tcp_sb_unsent(const struct tcpcb *tp)
+{
+    uint32_t sent = tp->snd_nxt - tcp_sb_seq0(tp);
+    return tp->snd.len > sent ? tp->snd.len - sent : 0;
+}
+
 /* How much data to send now, before Nagle and SWS decide whether to. */
-static void tcp_plan_data(const struct tcpcb *tp, bool force, struct tcp_plan *p)
+static void tcp_plan_data(const struct tcpc_stack *stack, const struct tcpcb *tp, bool force,
+                          struct tcp_plan *p)
 {
     uint32_t seq0 = tcp_sb_seq0(tp);
     uint32_t off = SEQ_GT(tp->snd_nxt, seq0) ? tp->snd_nxt - seq0 : 0;
     if (off > tp->snd.len)
         off = tp->snd.len; /* only the FIN lies beyond the data */
-    uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+    uint32_t wnd = tp->snd_wnd;
     if (force && wnd == 0)
         wnd = 1; /* a zero-window probe carries one byte past the window */
     uint32_t inflight = tp->snd_nxt - tp->snd_una;
     uint32_t len = tp->snd.len - off;
     uint32_t room = wnd > inflight ? wnd - inflight : 0;
+    uint32_t cong = recovery_cwnd_room(stack, tp);
+    if (room > cong)
+        room = cong;
     if (len > room)
         len = room;
-    uint32_t seg = tp->t_maxseg;
-    if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP))
-        seg -= 12; /* the timestamp option takes payload room */
+    uint32_t seg = tcp_seg_payload(tp);
     p->segmax = seg;
     p->more = len > seg;
     if (len > seg)
@@ -228,13 +249,21 @@ static void tcp_seq_in_flight(struct tcpc_stack *stack, struct tcpcb *tp, const 
 /* Bookkeeping after a segment left: the send point moves past it, and any
  * ACK or window update owed has now been given. */
 static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_repr *th,
-                           uint32_t wnd)
+                           uint32_t wnd, bool rexmit)
 {
     uint32_t seqlen = (uint32_t)th->payload_len + !!(th->flags & TH_SYN) + !!(th->flags & TH_FIN);
-    if (seqlen)
+    if (rexmit) {
+        /* Karn: a retransmitted segment times nothing. */
+        if (tp->t_rtttime && SEQ_GEQ(tp->t_rtseq, th->seq) && SEQ_LT(tp->t_rtseq, th->seq + seqlen))
+            tp->t_rtttime = 0;
+    } else if (seqlen) {
         tp->snd_nxt = th->seq + seqlen; /* an ACK's SEQ is not a send point */
+    }
     tcp_seq_in_flight(stack, tp, th, true);
+    if (tp->t_flags & TF_FASTRECOV)
+        recovery_sent(stack, tp, (uint32_t)th->payload_len, rexmit, th->seq + seqlen);
     if (th->flags & TH_ACK) {
+        sack_options_sent(stack, tp, &th->opts);
         tp->last_ack_sent = tp->rcv_nxt;
         if (SEQ_GT(tp->rcv_nxt + wnd, tp->rcv_adv))
             tp->rcv_adv = tp->rcv_nxt + wnd;
@@ -290,7 +319,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const st
         return err;
     }
     tcp_count_output(stack, tp, &th);
-    tcp_after_send(stack, tp, &th, wnd);
+    tcp_after_send(stack, tp, &th, wnd, p->rexmit);
     return 0;
 }
 
@@ -309,13 +338,13 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
         p->flags &= (uint8_t)~TH_SYN;
         return (tp->t_flags & TF_ACKNOW) && (p->flags & TH_ACK);
     }
-    tcp_plan_data(tp, force, p);
+    recovery_skip_sacked(stack, tp);
+    tcp_plan_data(stack, tp, force, p);
     bool send_data = tcp_data_worth_sending(tp, p, force);
     if (!send_data)
         p->len = 0;
     if (tcp_fin_due(tp, p))
         p->flags |= TH_FIN;
-    (void)stack;
     return send_data || (p->flags & TH_FIN) || (tp->t_flags & TF_ACKNOW) ||
            tcp_window_update_due(tp);
 }
@@ -341,6 +370,15 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
     struct tcp_plan plan;
     int err = 0;
     for (int budget = 0; budget < 1024; budget++) {
+        if (tp->t_flags & TF_SACKRECOV) {
+            err = recovery_rexmit(stack, tp);
+            if (err < 0)
+                break;
+            if (err > 0) {
+                err = 0;
+                continue;
+            }
+        }
         if (!tcp_plan_segment(stack, tp, force, &plan))
             break;
         err = tcp_send_segment(stack, tp, &plan);
@@ -352,6 +390,30 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
     }
     tcp_maybe_persist(stack, tp);
     return err;
+}
+
+int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t maxlen)
+{
+    uint32_t seq0 = tcp_sb_seq0(tp);
+    if (tcp_syn_unacked(tp) || SEQ_LT(seq, seq0) || !SEQ_LT(seq, tp->snd_max))
+        return 0;
+    struct tcp_plan p = {.off = seq - seq0, .segmax = tcp_seg_payload(tp), .rexmit = true};
+    p.flags = tcp_state_flags(tp->state);
+    if (p.off > tp->snd.len)
+        return 0;
+    uint32_t len = tp->snd.len - p.off;
+    if (len > maxlen)
+        len = maxlen;
+    if (len > p.segmax)
+        len = p.segmax;
+    p.len = len;
+    /* The FIN goes again with the last byte (or alone when only it is due). */
+    if ((tp->t_flags & TF_SENTFIN) && p.off + len == tp->snd.len && seq + len + 1 == tp->snd_max)
+        p.flags |= TH_FIN;
+    if (p.len == 0 && !(p.flags & TH_FIN))
+        return 0;
+    int err = tcp_send_segment(stack, tp, &p);
+    return err ? err : (int)(p.len + !!(p.flags & TH_FIN));
 }
 
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)

@@ -14,6 +14,7 @@
 #include "core/stack.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_sack.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
 
@@ -30,6 +31,7 @@ const char *tcp_state_name(unsigned state)
 static void tcp_state_free(struct tcp_state *ts)
 {
     sbpool_destroy(&ts->sbpool);
+    sack_pool_free(ts);
     pool_free(&ts->tcbs);
     free(ts->sd_free);
     free(ts->segbuf);
@@ -40,7 +42,7 @@ static void tcp_state_free(struct tcp_state *ts)
 /* The per-stack TCP state. Every array is sized for kern.ipc.maxsockets and
  * left untouched (calloc hands large blocks out as zero pages on demand), so
  * resident memory follows the sockets in use, not the limit. */
-static struct tcp_state *tcp_state_new(uint32_t maxsockets)
+static struct tcp_state *tcp_state_new(uint32_t maxsockets, int64_t sackholes)
 {
     struct tcp_state *ts = calloc(1, sizeof(*ts));
     if (!ts)
@@ -51,7 +53,8 @@ static struct tcp_state *tcp_state_new(uint32_t maxsockets)
     ts->sd_free = calloc(maxsockets, sizeof(*ts->sd_free));
     ts->segbuf = malloc(STACK_OUTBUF_LEN);
     if (!ts->sockets || !ts->sd_free || !ts->segbuf ||
-        pool_init(&ts->tcbs, sizeof(struct tcpcb), maxsockets) != 0) {
+        pool_init(&ts->tcbs, sizeof(struct tcpcb), maxsockets) != 0 ||
+        sack_pool_init(ts, sackholes) != 0) {
         tcp_state_free(ts);
         return NULL;
     }
@@ -60,7 +63,8 @@ static struct tcp_state *tcp_state_new(uint32_t maxsockets)
 
 int tcp_init(struct tcpc_stack *stack)
 {
-    struct tcp_state *ts = tcp_state_new((uint32_t)stack->cfg.tun.maxsockets);
+    struct tcp_state *ts =
+        tcp_state_new((uint32_t)stack->cfg.tun.maxsockets, stack->cfg.tun.sack_globalmaxholes);
     if (!ts)
         return -ENOMEM;
     stack->tcp = ts;
@@ -367,6 +371,7 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
         ts->all = tp->all_next;
     if (tp->all_next)
         tp->all_next->all_prev = tp->all_prev;
+    sack_release(stack, tp, true);
     sbpool_put(&ts->sbpool, &tp->snd);
     sbpool_put(&ts->sbpool, &tp->rcv);
     ts->nconns--;

@@ -141,6 +141,15 @@ int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt);
 void tcp_fill_ip(const struct tcpcb *tp, struct ip_repr *ip);
+/* Payload bytes a full segment of tp carries (the MSS less options). */
+uint32_t tcp_seg_payload(const struct tcpcb *tp);
+/* Bytes in the send buffer not yet sent. */
+uint32_t tcp_sb_unsent(const struct tcpcb *tp);
+/* Resends at most maxlen bytes from seq (already sent, below snd_max)
+ * without moving snd_nxt: the retransmissions loss recovery picks. Returns
+ * the sequence space sent, 0 when there was nothing there, or the link's
+ * error. */
+int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t maxlen);
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp);

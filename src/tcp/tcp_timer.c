@@ -9,6 +9,7 @@
 
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_recovery.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
@@ -53,12 +54,9 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
         tp->t_flags |= TF_SYN_REXMT;
     tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
-    /* RFC 5681 3.1: after a timeout, one segment and half the flight. */
-    uint32_t flight = tp->snd_max - tp->snd_una;
-    uint32_t half = flight / 2;
-    tp->snd_ssthresh = half > 2u * tp->t_maxseg ? half : 2u * tp->t_maxseg;
-    tp->snd_cwnd = tp->t_maxseg;
-    tp->snd_recover = tp->snd_max;
+    /* RFC 5681 3.1: after a timeout, one segment and half the flight;
+     * any fast recovery is over. */
+    recovery_timeout(stack, tp);
     tp->snd_nxt = tp->snd_una; /* go back and resend from the first hole */
     tp->t_rtttime = 0;         /* Karn: no RTT sample from a retransmission */
     tcp_output(stack, tp);

@@ -39,25 +39,27 @@ enum tcp_timer_kind {
 };
 
 /* tcpcb flags */
-#define TF_ACKNOW      0x0001  /* send an ACK now */
-#define TF_DELACK      0x0002  /* an ACK is being delayed */
-#define TF_NODELAY     0x0004  /* TCP_NODELAY: no Nagle */
-#define TF_REQ_SCALE   0x0008  /* we offer window scaling */
-#define TF_RCVD_SCALE  0x0010  /* the peer offered it too */
-#define TF_REQ_TSTMP   0x0020  /* we offer timestamps */
-#define TF_RCVD_TSTMP  0x0040  /* the peer offered them too */
-#define TF_SACK_PERMIT 0x0080  /* both sides offered SACK */
-#define TF_SENTFIN     0x0100  /* our FIN has been sent (snd_max covers it) */
-#define TF_NEEDFIN     0x0200  /* the application shut down the write side */
-#define TF_RCVDFIN     0x0400  /* the peer's FIN has been received */
-#define TF_SYN_REXMT   0x0800  /* the SYN or SYN-ACK had to be retransmitted */
-#define TF_CANTRCVMORE 0x1000  /* the application shut down the read side */
-#define TF_LINGER0     0x2000  /* SO_LINGER with 0: close resets */
-#define TF_ORPHAN      0x4000  /* the descriptor is closed; the connection finishes alone */
-#define TF_NOTIFY      0x8000  /* on the pending-notification list */
-#define TF_QCOMPLETE   0x10000 /* a child on its listener's completed queue (else incomplete) */
-#define TF_NOOPT       0x20000 /* TCP_NOOPT: no options on our SYN or SYN-ACK */
-#define TF_TIMEWAIT    0x40000 /* CLOSED because the connection went to a TIME_WAIT record */
+#define TF_ACKNOW      0x0001   /* send an ACK now */
+#define TF_DELACK      0x0002   /* an ACK is being delayed */
+#define TF_NODELAY     0x0004   /* TCP_NODELAY: no Nagle */
+#define TF_REQ_SCALE   0x0008   /* we offer window scaling */
+#define TF_RCVD_SCALE  0x0010   /* the peer offered it too */
+#define TF_REQ_TSTMP   0x0020   /* we offer timestamps */
+#define TF_RCVD_TSTMP  0x0040   /* the peer offered them too */
+#define TF_SACK_PERMIT 0x0080   /* both sides offered SACK */
+#define TF_SENTFIN     0x0100   /* our FIN has been sent (snd_max covers it) */
+#define TF_NEEDFIN     0x0200   /* the application shut down the write side */
+#define TF_RCVDFIN     0x0400   /* the peer's FIN has been received */
+#define TF_SYN_REXMT   0x0800   /* the SYN or SYN-ACK had to be retransmitted */
+#define TF_CANTRCVMORE 0x1000   /* the application shut down the read side */
+#define TF_LINGER0     0x2000   /* SO_LINGER with 0: close resets */
+#define TF_ORPHAN      0x4000   /* the descriptor is closed; the connection finishes alone */
+#define TF_NOTIFY      0x8000   /* on the pending-notification list */
+#define TF_QCOMPLETE   0x10000  /* a child on its listener's completed queue (else incomplete) */
+#define TF_NOOPT       0x20000  /* TCP_NOOPT: no options on our SYN or SYN-ACK */
+#define TF_TIMEWAIT    0x40000  /* CLOSED because the connection went to a TIME_WAIT record */
+#define TF_FASTRECOV   0x80000  /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
+#define TF_SACKRECOV   0x100000 /* that recovery follows the SACK scoreboard (else NewReno) */
 
 struct tcpcb {
     /* Identity */
@@ -73,7 +75,9 @@ struct tcpcb {
     uint32_t snd_wnd, max_sndwnd; /* scaled */
     uint32_t snd_wl1, snd_wl2;
     uint32_t snd_cwnd, snd_ssthresh;
-    uint32_t snd_recover; /* snd_max at the last timeout */
+    uint32_t snd_recover; /* snd_max when the last recovery or timeout began */
+    uint32_t t_sack;      /* SACK record (tcp_sack.h) in the stack's pool, plus one; 0: none */
+    uint16_t t_dupacks;   /* consecutive duplicate ACKs */
 
     /* Receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd;
@@ -151,6 +155,7 @@ struct tcp_state {
     uint32_t sd_free_head, sd_nfree;
     struct pool tcbs;          /* control blocks, kern.ipc.maxsockets of them */
     struct sbpool sbpool;      /* connections' ring buffers */
+    struct pool sackpool;      /* SACK records (tcp_sack.h), net.inet.tcp.sack.globalmaxholes */
     tcpc_time_t sb_retry_at;   /* after a failed refill: when to try again */
     struct tcpcb *notify_head; /* sockets whose readiness may have changed */
     tcpc_event_fn event_cb;

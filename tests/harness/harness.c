@@ -142,6 +142,29 @@ static void h_build_opts(const struct seg *s, struct tcp_opts *o)
         o->tsval = (uint32_t)s->tsval;
         o->tsecr = seg_set(s->tsecr) ? (uint32_t)s->tsecr : 0;
     }
+    if (seg_set(s->nsack) && s->nsack > 0) {
+        assert_true(s->nsack <= TCP_SACK_MAX);
+        o->present |= TOF_SACK;
+        o->nsack = (uint8_t)s->nsack;
+        for (int64_t i = 0; i < s->nsack; i++)
+            o->sack[i] = (struct tcp_sack_block){s->sack[2 * i], s->sack[2 * i + 1]};
+    }
+}
+
+/* Whether the SACK blocks emitted are exactly those wanted (nsack 0: no
+ * SACK option at all). */
+static bool h_sack_match(const struct seg *w, const struct tcp_opts *o)
+{
+    if (!seg_set(w->nsack))
+        return true;
+    if (w->nsack == 0)
+        return !(o->present & TOF_SACK);
+    if (!(o->present & TOF_SACK) || o->nsack != w->nsack)
+        return false;
+    for (int64_t i = 0; i < w->nsack; i++)
+        if (o->sack[i].start != w->sack[2 * i] || o->sack[i].end != w->sack[2 * i + 1])
+            return false;
+    return true;
 }
 
 size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen)
@@ -230,6 +253,8 @@ static bool h_mismatch(const struct harness *h, const struct seg *w, const struc
             "TS val %u, want %u", o->tsval, (uint32_t)w->tsval);
     H_CHECK(!seg_set(w->tsecr) || ((o->present & TOF_TS) && o->tsecr == (uint32_t)w->tsecr),
             "TS ecr %u, want %u", o->tsecr, (uint32_t)w->tsecr);
+    H_CHECK(h_sack_match(w, o), "SACK blocks (%u held, first %u-%u)", o->nsack, o->sack[0].start,
+            o->sack[0].end);
     size_t wlen = seg_set(w->len) ? (size_t)w->len : (w->data ? strlen(w->data) : SIZE_MAX);
     H_CHECK(wlen == SIZE_MAX || t->payload_len == wlen, "length %zu, want %zu", t->payload_len,
             wlen);

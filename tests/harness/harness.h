@@ -44,6 +44,8 @@ struct seg {
     int64_t sport, dport;                        /* ports, when not the harness's */
     int64_t ttl;                                 /* hop limit of the emitted packet */
     int64_t df;                                  /* IPv4 DF bit */
+    int64_t nsack;                               /* SACK blocks (RFC 2018) in sack[] */
+    uint32_t sack[2 * TCP_SACK_MAX];             /* start, end of each block, in order */
 };
 
 /* Every field "any" except what the caller names. */
@@ -63,6 +65,7 @@ struct seg {
                   .dport = SEG_ANY,                                                                \
                   .ttl = SEG_ANY,                                                                  \
                   .df = SEG_ANY,                                                                   \
+                  .nsack = SEG_ANY,                                                                \
                   __VA_ARGS__})
 
 /* A segment the stack emitted, parsed. */

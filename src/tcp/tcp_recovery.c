@@ -1,0 +1,205 @@
+/*
+ * Fast retransmit and fast recovery; see tcp_recovery.h.
+ */
+#include "tcp/tcp_recovery.h"
+
+#include "core/stack.h"
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_sack.h"
+#include "tcp/tcp_subr.h"
+#include "util/seq.h"
+
+/* The SACK record when recovery follows the scoreboard. */
+static struct tcp_sack *recovery_board(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return (tp->t_flags & TF_SACKRECOV) ? sack_of(stack, tp) : NULL;
+}
+
+/*
+ * RFC 6937: the window for this ACK. While pipe exceeds ssthresh, sending
+ * follows delivery in proportion ssthresh / RecoverFS, so the window comes
+ * down to ssthresh smoothly over one round trip instead of in one step;
+ * once pipe is below ssthresh (more was lost), slow-start reduction bound
+ * (PRR-SSRB) builds it back up by at most one segment more than delivered.
+ */
+static void recovery_prr(struct tcpcb *tp, struct tcp_sack *sk, uint32_t delivered)
+{
+    sk->prr_delivered += delivered;
+    uint32_t pipe = sack_pipe(tp, sk);
+    uint32_t mss = tp->t_maxseg;
+    int64_t sndcnt;
+    if (pipe > tp->snd_ssthresh) {
+        uint64_t fs = sk->recover_fs ? sk->recover_fs : 1;
+        uint64_t share = ((uint64_t)sk->prr_delivered * tp->snd_ssthresh + fs - 1) / fs;
+        sndcnt = (int64_t)share - sk->prr_out;
+    } else {
+        int64_t owed = (int64_t)sk->prr_delivered - sk->prr_out;
+        int64_t limit = (owed > delivered ? owed : delivered) + mss;
+        int64_t gap = (int64_t)tp->snd_ssthresh - pipe;
+        sndcnt = gap < limit ? gap : limit;
+    }
+    if (sndcnt < 0)
+        sndcnt = 0;
+    tp->snd_cwnd = pipe + (uint32_t)sndcnt;
+}
+
+/* Fast retransmit (RFC 5681 3.2, RFC 6675 5 (4)): the reduction, then the
+ * first unacknowledged segment at once. */
+static void recovery_enter(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_sack *sk,
+                           uint32_t delivered)
+{
+    cc_cong_signal(tp, CC_NDUPACK);
+    tp->snd_recover = tp->snd_max;
+    tp->t_flags |= TF_FASTRECOV;
+    uint32_t seg = tcp_seg_payload(tp);
+    uint32_t len = seg;
+    if (sk) {
+        STAT_INC(stack, tcps_sack_recovery_episode);
+        tp->t_flags |= TF_SACKRECOV;
+        sk->high_rxt = tp->snd_una;
+        sk->recover_fs = tp->snd_max - tp->snd_una;
+        sk->prr_delivered = sk->prr_out = 0;
+        if (sk->nsb && SEQ_LT(sk->sb[0].start - tp->snd_una, len))
+            len = sk->sb[0].start - tp->snd_una;
+    } else {
+        /* NewReno: the three segments the duplicates stand for have left
+         * the network (RFC 6582 3.2 (3)). */
+        tp->snd_cwnd = tp->snd_ssthresh + TCP_DUPTHRESH * (uint32_t)tp->t_maxseg;
+    }
+    (void)tcp_rexmit_segment(stack, tp, tp->snd_una, len);
+    if (sk)
+        recovery_prr(tp, sk, delivered);
+}
+
+static void recovery_exit(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tp->t_flags &= ~(TF_FASTRECOV | TF_SACKRECOV);
+    tp->t_dupacks = 0;
+    cc_post_recovery(tp, tp->snd_max - tp->snd_una);
+    sack_release(stack, tp, false);
+}
+
+/* NewReno during recovery (RFC 6582 3.2 (4) and (5)). */
+static void recovery_newreno(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked,
+                             bool dupack)
+{
+    uint32_t mss = tp->t_maxseg;
+    if (acked) {
+        /* A partial ACK: the next hole starts at snd_una. Deflate by what
+         * left the network, keeping one segment for the retransmission. */
+        (void)tcp_rexmit_segment(stack, tp, tp->snd_una, tcp_seg_payload(tp));
+        tp->snd_cwnd = tp->snd_cwnd > acked ? tp->snd_cwnd - acked : 0;
+        if (acked >= mss)
+            tp->snd_cwnd += mss;
+        if (tp->snd_cwnd < mss)
+            tp->snd_cwnd = mss;
+    } else if (dupack) {
+        tp->snd_cwnd += mss; /* one more segment has left the network */
+    }
+}
+
+void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, int32_t sacked,
+                  bool dupack)
+{
+    uint32_t delivered = (int64_t)acked + sacked > 0 ? (uint32_t)((int64_t)acked + sacked) : 0;
+    if (tp->t_flags & TF_FASTRECOV) {
+        if (SEQ_GEQ(tp->snd_una, tp->snd_recover)) {
+            recovery_exit(stack, tp);
+            return;
+        }
+        struct tcp_sack *sk = recovery_board(stack, tp);
+        if (sk)
+            recovery_prr(tp, sk, delivered);
+        else
+            recovery_newreno(stack, tp, acked, dupack);
+        return;
+    }
+    if (acked) {
+        tp->t_dupacks = 0;
+        cc_ack_received(tp, acked);
+        return;
+    }
+    if (!dupack)
+        return;
+    if (tp->t_dupacks < UINT16_MAX)
+        tp->t_dupacks++;
+    struct tcp_sack *sk = (tp->t_flags & TF_SACK_PERMIT) ? sack_of(stack, tp) : NULL;
+    bool lost = tp->t_dupacks >= TCP_DUPTHRESH || (sk && sack_una_lost(tp, sk));
+    /* RFC 6582 3.2 (2): duplicates of data sent before the last timeout
+     * or recovery are no new loss; nor is recovery entered while a
+     * timeout's resending from snd_una is still under way. */
+    if (!lost || SEQ_LT(tp->snd_una, tp->snd_recover) || SEQ_LT(tp->snd_nxt, tp->snd_max))
+        return;
+    recovery_enter(stack, tp, sk, delivered);
+}
+
+uint32_t recovery_cwnd_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    const struct tcp_sack *sk = recovery_board(stack, tp);
+    uint32_t used = sk ? sack_pipe(tp, sk) : tp->snd_nxt - tp->snd_una;
+    uint32_t cwnd = tp->snd_cwnd;
+    /* RFC 3042: each of the first two duplicates lets one new segment out,
+     * keeping the ACK clock going when the window is small. */
+    if (!(tp->t_flags & TF_FASTRECOV) && tp->t_dupacks < TCP_DUPTHRESH &&
+        tp->snd_nxt == tp->snd_max)
+        cwnd += tp->t_dupacks * (uint32_t)tp->t_maxseg;
+    return cwnd > used ? cwnd - used : 0;
+}
+
+int recovery_rexmit(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    struct tcp_sack *sk = recovery_board(stack, tp);
+    if (!sk)
+        return 0;
+    uint32_t seg = tcp_seg_payload(tp);
+    uint32_t pipe = sack_pipe(tp, sk);
+    uint32_t room = tp->snd_cwnd > pipe ? tp->snd_cwnd - pipe : 0;
+    uint32_t seq, len;
+    /* Rule 1: a hole presumed lost. Rule 3 (after new data, which is rule
+     * 2 and ordinary output, has had its turn): any hole below a SACKed
+     * byte, so that a window with nothing new to send keeps repairing. */
+    bool found = sack_next_rexmit(tp, sk, seg, true, &seq, &len);
+    if (!found && tp->snd_nxt == tp->snd_max && tcp_sb_unsent(tp) == 0) /* nothing new for rule 2 */
+        found = sack_next_rexmit(tp, sk, seg, false, &seq, &len);
+    if (!found || room < len)
+        return 0;
+    int r = tcp_rexmit_segment(stack, tp, seq, len);
+    return r > 0 ? 1 : r;
+}
+
+void recovery_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t len, bool rexmit,
+                   uint32_t end)
+{
+    struct tcp_sack *sk = recovery_board(stack, tp);
+    if (!sk)
+        return;
+    sk->prr_out += len;
+    if (rexmit) {
+        STAT_INC(stack, tcps_sack_rexmits);
+        STAT_ADD(stack, tcps_sack_rexmit_bytes, len);
+        if (SEQ_GT(end, sk->high_rxt))
+            sk->high_rxt = end;
+    }
+}
+
+void recovery_timeout(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tp->t_flags &= ~(TF_FASTRECOV | TF_SACKRECOV);
+    tp->t_dupacks = 0;
+    struct tcp_sack *sk = sack_of(stack, tp);
+    if (sk) {
+        sack_clear(sk);
+        sack_release(stack, tp, false);
+    }
+    cc_cong_signal(tp, CC_RTO);
+    tp->snd_recover = tp->snd_max;
+}
+
+void recovery_skip_sacked(const struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!SEQ_LT(tp->snd_nxt, tp->snd_max))
+        return;
+    const struct tcp_sack *sk = sack_of(stack, tp);
+    if (sk)
+        tp->snd_nxt = sack_skip(sk, tp->snd_nxt);
+}

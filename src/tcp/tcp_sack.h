@@ -1,0 +1,97 @@
+/*
+ * Selective acknowledgments: the blocks a receiver reports (RFC 2018, with
+ * D-SACK, RFC 2883) and the scoreboard a sender keeps of them (RFC 6675).
+ *
+ * Both live in a per-connection sack record that does not fit in the
+ * 512-byte control block; records come from a per-stack pool sized by
+ * net.inet.tcp.sack.globalmaxholes (each record holds TCP_SACK_HOLES
+ * ranges), are taken when a connection first needs one (out-of-order data
+ * held, a SACK block received, a duplicate to report) and given back when
+ * it no longer does. Taking one is O(1) and allocates nothing. Without a
+ * record (the pool is empty: tcps_sack_sboverflow) a receiver still reports
+ * its ranges, highest first, and a sender recovers as NewReno does.
+ */
+#ifndef TCPCORE_TCP_TCP_SACK_H
+#define TCPCORE_TCP_TCP_SACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcp/tcp_var.h"
+#include "wire/tcp.h"
+
+struct tcpc_stack;
+
+/* SACKed ranges a sender's scoreboard holds; the peer's reassembly keeps at
+ * most as many islands as it likes, and past this many the highest ones are
+ * forgotten (they are recovered as if unSACKed). */
+#define TCP_SACK_HOLES 16
+
+/* RFC 6675's DupThresh. */
+#define TCP_DUPTHRESH 3
+
+struct tcp_sack {
+    /* Sender: what the peer holds above snd_una, sorted and disjoint. */
+    struct tcp_sack_block sb[TCP_SACK_HOLES];
+    uint8_t nsb;
+    /* Receiver: a D-SACK block owed (RFC 2883), and how many recent
+     * segment positions rcv_recent holds. */
+    uint8_t dsack_owed;
+    uint8_t nrecent;
+    uint32_t sacked;   /* bytes in sb[] */
+    uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
+    /* Proportional rate reduction (RFC 6937) */
+    uint32_t recover_fs, prr_delivered, prr_out;
+    /* Receiver: a sequence number of each of the most recently received
+     * out-of-order segments, newest first (RFC 2018: the first block holds
+     * the newest, the next ones repeat the most recently reported). */
+    uint32_t rcv_recent[TCP_SACK_MAX];
+    struct tcp_sack_block dsack;
+};
+
+/* Pool setup and teardown (tcp_init / tcp_state_free). */
+int sack_pool_init(struct tcp_state *ts, int64_t globalmaxholes);
+void sack_pool_free(struct tcp_state *ts);
+
+/* tp's record, or NULL. */
+struct tcp_sack *sack_of(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/* Gives tp's record back when nothing in it is needed any more, or at once
+ * when force (the connection goes away). */
+void sack_release(struct tcpc_stack *stack, struct tcpcb *tp, bool force);
+
+/* Receiver. A segment [seq, seq + len) was placed out of order. */
+void sack_rcv_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len);
+/* [seq, seq + len) arrived again: reported once as a D-SACK block. */
+void sack_rcv_duplicate(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len);
+/* Whether [off, off + len) past rcv_nxt is wholly held out of order. */
+bool sack_rcv_held(const struct tcpcb *tp, uint32_t off, uint32_t len);
+/* The blocks an ACK carries, into o (D-SACK first, then the newest). */
+void sack_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, struct tcp_opts *o);
+/* An ACK carrying o's blocks left: the D-SACK block has been reported. */
+void sack_options_sent(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o);
+
+/* Sender. Takes in the SACK blocks of an ACK of `ack` (snd_una not yet
+ * moved); returns the bytes newly SACKed. */
+int32_t sack_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
+                   uint32_t ack);
+/* Forgets every SACKed range (after a timeout: RFC 2018 8, the receiver
+ * may have reneged). */
+void sack_clear(struct tcp_sack *sk);
+/* RFC 6675 IsLost for the first unacknowledged byte. */
+bool sack_una_lost(const struct tcpcb *tp, const struct tcp_sack *sk);
+/* RFC 6675 SetPipe: bytes presumed in the network. */
+uint32_t sack_pipe(const struct tcpcb *tp, const struct tcp_sack *sk);
+/*
+ * RFC 6675 NextSeg, rules 1 and 3 (rule 2, new data, is the caller's):
+ * the first byte to retransmit and how many bytes from there (at most
+ * maxlen) are unSACKed. lost_only: rule 1 only (holes IsLost says are
+ * gone). False when there is none.
+ */
+bool sack_next_rexmit(const struct tcpcb *tp, const struct tcp_sack *sk, uint32_t maxlen,
+                      bool lost_only, uint32_t *seq, uint32_t *len);
+/* Where a retransmission from seq would next find unSACKed data: seq, or
+ * the end of the SACKed range holding it (go-back-N skips what the peer
+ * has). */
+uint32_t sack_skip(const struct tcp_sack *sk, uint32_t seq);
+
+#endif
