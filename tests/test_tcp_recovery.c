@@ -1,0 +1,240 @@
+/*
+ * Loss recovery on the sending side, segment by segment: limited transmit
+ * (RFC 3042), fast retransmit on the third duplicate ACK, SACK-based
+ * recovery (RFC 6675: IsLost, pipe, NextSeg) with proportional rate
+ * reduction (RFC 6937), and NewReno's partial ACKs (RFC 6582) when SACK is
+ * not negotiated.
+ *
+ * Connections are opened passively with MSS 1000 and no timestamps, so
+ * segments carry 1000 bytes and the initial window is ten of them. The
+ * application queues more than that; the peer (the test) then reports
+ * which segments it holds.
+ */
+#include "test_tcp_fixture.h"
+
+#define MSS 1000u
+
+static struct fx_conn open_conn(struct harness *h, bool sack)
+{
+    return fx_passive(h, 1000, sack ? SEG(.mss = MSS, .sackperm = 1) : SEG(.mss = MSS));
+}
+
+/* Queues `queued` bytes and takes the ten segments of the initial window. */
+static void send_window(struct harness *h, const struct fx_conn *c, size_t queued)
+{
+    assert_int_equal(tcpc_send(h->stack, c->sd, fx_pattern(queued, 'a'), queued), (ssize_t)queued);
+    for (uint32_t i = 0; i < 10; i++)
+        h_expect(h, SEG(.flags = TH_ACK, .seq = c->rcv + i * MSS, .len = MSS));
+    h_expect_nothing(h);
+}
+
+/* A duplicate ACK of the first byte sent, with SACK blocks [a, b) given as
+ * offsets from it (nblocks 0: a plain duplicate). */
+static void dupack(struct harness *h, const struct fx_conn *c, unsigned nblocks, const uint32_t *b)
+{
+    struct seg s = SEG(.flags = TH_ACK, .seq = c->snd, .ack = c->rcv, .len = 0);
+    s.nsack = nblocks;
+    for (unsigned i = 0; i < 2 * nblocks; i++)
+        s.sack[i] = c->rcv + b[i];
+    h_inject(h, s);
+}
+
+static void expect_data(struct harness *h, uint32_t seq)
+{
+    h_expect(h, SEG(.flags = TH_ACK, .seq = seq, .len = MSS));
+}
+
+/* RFC 3042: each of the first two duplicate ACKs lets one new segment out
+ * beyond the congestion window, and only new data. */
+static void test_limited_transmit(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, false);
+    send_window(h, &c, 20 * MSS);
+    dupack(h, &c, 0, NULL);
+    expect_data(h, c.rcv + 10 * MSS);
+    h_expect_nothing(h);
+    dupack(h, &c, 0, NULL);
+    expect_data(h, c.rcv + 11 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rcvdupack"), 2);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitpack"), 0);
+    h_free(h);
+}
+
+/* RFC 5681 3.2 / RFC 6582: the third duplicate ACK retransmits the first
+ * unacknowledged segment at once, without waiting for the timer. */
+static void test_fast_retransmit_third_dupack(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, false);
+    send_window(h, &c, 20 * MSS);
+    dupack(h, &c, 0, NULL);
+    dupack(h, &c, 0, NULL);
+    h_flush(h); /* the two limited-transmit segments */
+    dupack(h, &c, 0, NULL);
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitpack"), 1);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitbyte"), MSS);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    h_free(h);
+}
+
+/*
+ * RFC 6582 3.2 (5): in NewReno recovery an ACK that covers part of the
+ * flight (not all of it up to `recover`) shows the next hole: its first
+ * segment goes out at once. The full ACK then ends recovery without
+ * another retransmission.
+ */
+static void test_newreno_partial_ack(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, false);
+    send_window(h, &c, 12 * MSS);
+    for (int i = 0; i < 2; i++)
+        dupack(h, &c, 0, NULL);
+    h_flush(h); /* segments 10 and 11 (limited transmit) */
+    dupack(h, &c, 0, NULL);
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    /* Segments 0-3 arrive; 4 was lost too. */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 4 * MSS));
+    expect_data(h, c.rcv + 4 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitpack"), 2);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 12 * MSS));
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitpack"), 2);
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 0);
+    h_free(h);
+}
+
+/* RFC 6675 5: with SACK, three duplicates whose blocks show more than two
+ * segments held above the first one start recovery and retransmit it. */
+static void test_sack_fast_retransmit(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    send_window(h, &c, 20 * MSS);
+    dupack(h, &c, 1, (uint32_t[]){1 * MSS, 2 * MSS});
+    expect_data(h, c.rcv + 10 * MSS); /* limited transmit */
+    dupack(h, &c, 1, (uint32_t[]){1 * MSS, 3 * MSS});
+    expect_data(h, c.rcv + 11 * MSS);
+    h_expect_nothing(h);
+    dupack(h, &c, 1, (uint32_t[]){1 * MSS, 4 * MSS});
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 1);
+    assert_int_equal(h_stat(h, "tcps_sack_rexmits"), 1);
+    assert_int_equal(h_stat(h, "tcps_sack_rexmit_bytes"), MSS);
+    h_free(h);
+}
+
+/*
+ * RFC 6675 4 / 4.3: one ACK whose blocks leave three holes, each with
+ * enough SACKed above it to be lost (IsLost), starts recovery by itself.
+ * NextSeg then repairs the holes lowest first (rule 1) before any new data
+ * (rule 2), and PRR (RFC 6937) bounds the burst: pipe (one retransmission)
+ * is below ssthresh (half the flight: 5 segments), so the slow-start
+ * reduction bound lets the window fill to ssthresh and no further.
+ */
+static void test_sack_nextseg_and_prr_ssrb(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    send_window(h, &c, 20 * MSS);
+    dupack(h, &c, 3, (uint32_t[]){1 * MSS, 3 * MSS, 4 * MSS, 6 * MSS, 7 * MSS, 10 * MSS});
+    expect_data(h, c.rcv);
+    expect_data(h, c.rcv + 3 * MSS);
+    expect_data(h, c.rcv + 6 * MSS);
+    expect_data(h, c.rcv + 10 * MSS);
+    expect_data(h, c.rcv + 11 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sack_rexmits"), 3);
+    /* A hole is retransmitted once (HighRxt): the next duplicate, with
+     * nothing newly delivered, sends nothing. */
+    dupack(h, &c, 3, (uint32_t[]){1 * MSS, 3 * MSS, 4 * MSS, 6 * MSS, 7 * MSS, 10 * MSS});
+    h_expect_nothing(h);
+    h_free(h);
+}
+
+/*
+ * RFC 6937 3: while pipe exceeds ssthresh, the sender sends in proportion
+ * to what arrives, ssthresh / RecoverFS = 11 / 22 of it: one segment for
+ * every second segment the peer reports received, the fast retransmission
+ * counting as the first (so the 4th report's) of them. (The window first
+ * grows to twenty segments, so that pipe stays above ssthresh for long.)
+ */
+static void test_prr_proportional(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    send_window(h, &c, 60 * MSS);
+    for (uint32_t i = 1; i <= 10; i++) /* slow start: two out per ACK */
+        h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + i * MSS));
+    assert_int_equal(h_pending(h), 20);
+    h_flush(h);
+    struct fx_conn d = c;
+    d.rcv = c.rcv + 10 * MSS; /* the first of twenty in flight, lost */
+    for (uint32_t k = 2; k <= 3; k++) {
+        dupack(h, &d, 1, (uint32_t[]){1 * MSS, k * MSS});
+        h_flush(h); /* limited transmit */
+    }
+    dupack(h, &d, 1, (uint32_t[]){1 * MSS, 4 * MSS});
+    expect_data(h, d.rcv); /* fast retransmit */
+    h_expect_nothing(h);
+    uint32_t next = d.rcv + 22 * MSS;
+    for (uint32_t k = 5; k <= 14; k++) {
+        dupack(h, &d, 1, (uint32_t[]){1 * MSS, k * MSS});
+        if (k % 2 == 1 && k >= 7) {
+            expect_data(h, next);
+            next += MSS;
+        }
+        h_expect_nothing(h);
+    }
+    h_free(h);
+}
+
+/* Recovery ends when everything sent before it began is acknowledged; a
+ * later ACK of new data grows the window again and sends, rather than
+ * retransmitting. */
+static void test_sack_recovery_ends_on_full_ack(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    send_window(h, &c, 30 * MSS);
+    dupack(h, &c, 3, (uint32_t[]){1 * MSS, 3 * MSS, 4 * MSS, 6 * MSS, 7 * MSS, 10 * MSS});
+    h_flush(h);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 12 * MSS));
+    /* Out of recovery: new data only, from where sending stopped. */
+    struct h_seg g = h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 12 * MSS, .len = MSS));
+    (void)g;
+    while (h_pending(h)) {
+        struct h_seg d = h_expect(h, SEG(.flags = TH_ACK, .len = MSS));
+        assert_true(d.th.seq >= c.rcv + 13 * MSS);
+    }
+    assert_int_equal(h_stat(h, "tcps_sack_rexmits"), 3);
+    h_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limited_transmit),
+        cmocka_unit_test(test_fast_retransmit_third_dupack),
+        cmocka_unit_test(test_newreno_partial_ack),
+        cmocka_unit_test(test_sack_fast_retransmit),
+        cmocka_unit_test(test_sack_nextseg_and_prr_ssrb),
+        cmocka_unit_test(test_prr_proportional),
+        cmocka_unit_test(test_sack_recovery_ends_on_full_ack),
+    };
+    return cmocka_run_group_tests_name("tcp_recovery", tests, NULL, NULL);
+}
