@@ -139,6 +139,30 @@ static void test_dsack_inside_island_and_partial(void **state)
     h_free(h);
 }
 
+/* Data segments carry the blocks too, and their payload gives the option
+ * room up: a segment never grows past the MSS (MSS 1000 here; the option
+ * takes 12 bytes). */
+static void test_sack_blocks_shorten_data(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_sack(h);
+    uint32_t s = c.snd;
+    inject_at(h, &c, 1000, 500);
+    h_flush(h);
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(2000, 'a'), 2000), 2000);
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = s, .len = 988, .nsack = 1,
+                    .sack = {s + 1000, s + 1500}));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 988, .len = 988, .nsack = 1,
+                    .sack = {s + 1000, s + 1500}));
+    h_expect_nothing(h); /* Nagle holds the 24-byte rest until an ACK */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = s, .ack = c.rcv + 1976));
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv + 1976, .len = 24, .nsack = 1,
+                    .sack = {s + 1000, s + 1500}));
+    h_expect_nothing(h);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_no_sack_unless_permitted),
         cmocka_unit_test(test_dsack_duplicate_segment),
         cmocka_unit_test(test_dsack_inside_island_and_partial),
+        cmocka_unit_test(test_sack_blocks_shorten_data),
     };
     return cmocka_run_group_tests_name("tcp_sack", tests, NULL, NULL);
 }

@@ -287,8 +287,24 @@ static uint32_t tcp_ack_seq(const struct tcpcb *tp)
     return tcp_timer_active(tp, TT_PERSIST) ? tp->snd_nxt : tp->snd_max;
 }
 
-/* Builds and emits one segment from the plan. */
-static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_plan *p)
+/* SACK blocks take option room that a full segment's payload counted on:
+ * the payload gives way (the blocks are what the peer's recovery needs) and
+ * the rest follows in the next segment. */
+static void tcp_fit_options(const struct tcpcb *tp, struct tcp_plan *p, const struct tcp_opts *o)
+{
+    if (p->len == 0 || !(o->present & TOF_SACK))
+        return;
+    uint32_t room = tp->t_maxseg - (uint32_t)tcp_opts_len(o);
+    if (p->len <= room)
+        return;
+    p->len = room;
+    p->more = true;
+    p->flags &= (uint8_t)~TH_FIN;
+}
+
+/* Builds and emits one segment from the plan (which a SACK option may
+ * shorten). */
+static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
 {
     struct ip_repr ip;
     struct tcp_repr th = {.sport = tp->inp->lport, .dport = tp->inp->fport, .flags = p->flags};
@@ -300,6 +316,8 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, const st
     uint32_t wnd;
     th.win = tcp_window_field(tp, p->flags, &wnd);
     tcp_fill_options(stack, tp, p->flags, &th.opts);
+    tcp_fit_options(tp, p, &th.opts);
+    th.flags = p->flags;
     if (p->len) {
         sb_copy_out(&tp->snd, p->off, stack->tcp->segbuf, p->len);
         th.payload = stack->tcp->segbuf;

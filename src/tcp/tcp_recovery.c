@@ -123,7 +123,11 @@ void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, in
         return;
     if (tp->t_dupacks < UINT16_MAX)
         tp->t_dupacks++;
+    /* SACK recovery needs blocks to go by; duplicates without any (the
+     * record may be the receiving side's) recover as NewReno. */
     struct tcp_sack *sk = (tp->t_flags & TF_SACK_PERMIT) ? sack_of(stack, tp) : NULL;
+    if (sk && sk->nsb == 0)
+        sk = NULL;
     bool lost = tp->t_dupacks >= TCP_DUPTHRESH || (sk && sack_una_lost(tp, sk));
     /* RFC 6582 3.2 (2): duplicates of data sent before the last timeout
      * or recovery are no new loss; nor is recovery entered while a
