@@ -223,18 +223,16 @@ static tcpc_time_t run_transfer(const struct run_opts *o)
     const struct tcpc_stats *cs = tcpc_stack_stats(cl.stack);
     const struct tcpc_stats *ss = tcpc_stack_stats(sv.stack);
     if (getenv("TCPC_TRANSFER_STATS"))
-        print_message("rto %llu+%llu episodes %llu+%llu rexmit %llu+%llu sackrexmit %llu+%llu "
-                      "sboverflow %llu dupack %llu\n",
-                      (unsigned long long)cs->tcps_rexmttimeo,
-                      (unsigned long long)ss->tcps_rexmttimeo,
-                      (unsigned long long)cs->tcps_sack_recovery_episode,
-                      (unsigned long long)ss->tcps_sack_recovery_episode,
-                      (unsigned long long)cs->tcps_sndrexmitpack,
-                      (unsigned long long)ss->tcps_sndrexmitpack,
-                      (unsigned long long)cs->tcps_sack_rexmits,
-                      (unsigned long long)ss->tcps_sack_rexmits,
-                      (unsigned long long)(cs->tcps_sack_sboverflow + ss->tcps_sack_sboverflow),
-                      (unsigned long long)(cs->tcps_rcvdupack + ss->tcps_rcvdupack));
+        print_message(
+            "rto %llu+%llu episodes %llu+%llu rexmit %llu+%llu sackrexmit %llu+%llu "
+            "sboverflow %llu dupack %llu\n",
+            (unsigned long long)cs->tcps_rexmttimeo, (unsigned long long)ss->tcps_rexmttimeo,
+            (unsigned long long)cs->tcps_sack_recovery_episode,
+            (unsigned long long)ss->tcps_sack_recovery_episode,
+            (unsigned long long)cs->tcps_sndrexmitpack, (unsigned long long)ss->tcps_sndrexmitpack,
+            (unsigned long long)cs->tcps_sack_rexmits, (unsigned long long)ss->tcps_sack_rexmits,
+            (unsigned long long)(cs->tcps_sack_sboverflow + ss->tcps_sack_sboverflow),
+            (unsigned long long)(cs->tcps_rcvdupack + ss->tcps_rcvdupack));
     if (o->lossy)
         assert_true(cs->tcps_sndrexmitpack > 0 && ss->tcps_sndrexmitpack > 0);
     else

@@ -554,7 +554,9 @@ static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp
         return false;
     bool fin_acked = false, dupack = false;
     uint32_t acked = 0;
-    int32_t sacked = sack_input(stack, tp, &s->th.opts, s->th.ack);
+    int32_t sacked = 0;
+    if ((s->th.opts.present & TOF_SACK) || tp->t_sack)
+        sacked = sack_input(stack, tp, &s->th.opts, s->th.ack);
     if (SEQ_GT(s->th.ack, tp->snd_una)) {
         acked = s->th.ack - tp->snd_una;
         fin_acked = tcp_ack_new_data(stack, tp, s);

@@ -84,8 +84,10 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
         o->tsval = tcp_ts_now(stack, tp);
         o->tsecr = tp->ts_recent;
     }
-    if ((flags & TH_ACK) && !(flags & TH_SYN))
-        sack_fill_options(stack, tp, o); /* RFC 2018: after out-of-order data */
+    /* RFC 2018: after out-of-order data, or with a D-SACK block owed. */
+    if ((flags & TH_ACK) && !(flags & TH_SYN) && (tp->t_flags & TF_SACK_PERMIT) &&
+        (tp->rcv_reass.nranges || tp->t_sack))
+        sack_fill_options(stack, tp, o);
 }
 
 /* The window to advertise, never shrinking what was offered (RFC 9293
@@ -263,7 +265,8 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
     if (tp->t_flags & TF_FASTRECOV)
         recovery_sent(stack, tp, (uint32_t)th->payload_len, rexmit, th->seq + seqlen);
     if (th->flags & TH_ACK) {
-        sack_options_sent(stack, tp, &th->opts);
+        if (th->opts.present & TOF_SACK)
+            sack_options_sent(stack, tp, &th->opts);
         tp->last_ack_sent = tp->rcv_nxt;
         if (SEQ_GT(tp->rcv_nxt + wnd, tp->rcv_adv))
             tp->rcv_adv = tp->rcv_nxt + wnd;

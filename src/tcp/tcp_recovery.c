@@ -137,17 +137,11 @@ void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, in
     recovery_enter(stack, tp, sk, delivered);
 }
 
-uint32_t recovery_cwnd_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
+uint32_t recovery_sack_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    const struct tcp_sack *sk = recovery_board(stack, tp);
-    uint32_t used = sk ? sack_pipe(tp, sk) : tp->snd_nxt - tp->snd_una;
-    uint32_t cwnd = tp->snd_cwnd;
-    /* RFC 3042: each of the first two duplicates lets one new segment out,
-     * keeping the ACK clock going when the window is small. */
-    if (!(tp->t_flags & TF_FASTRECOV) && tp->t_dupacks < TCP_DUPTHRESH &&
-        tp->snd_nxt == tp->snd_max)
-        cwnd += tp->t_dupacks * (uint32_t)tp->t_maxseg;
-    return cwnd > used ? cwnd - used : 0;
+    const struct tcp_sack *sk = sack_of(stack, tp);
+    uint32_t pipe = sk ? sack_pipe(tp, sk) : tp->snd_nxt - tp->snd_una;
+    return tp->snd_cwnd > pipe ? tp->snd_cwnd - pipe : 0;
 }
 
 int recovery_rexmit(struct tcpc_stack *stack, struct tcpcb *tp)

@@ -29,10 +29,25 @@ struct tcpc_stack;
 void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, int32_t sacked,
                   bool dupack);
 
+/* SACK recovery's window room: cwnd less RFC 6675's pipe. */
+uint32_t recovery_sack_room(const struct tcpc_stack *stack, const struct tcpcb *tp);
+
 /* Bytes of new data the congestion window lets out now (the peer's window
  * is the caller's): cwnd less the flight, less RFC 6675's pipe in SACK
- * recovery, plus RFC 3042's allowance after one or two duplicate ACKs. */
-uint32_t recovery_cwnd_room(const struct tcpc_stack *stack, const struct tcpcb *tp);
+ * recovery, plus RFC 3042's allowance after one or two duplicate ACKs,
+ * keeping the ACK clock going when the window is small. Inline: output
+ * asks once per segment. */
+static inline uint32_t recovery_cwnd_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (tp->t_flags & TF_SACKRECOV)
+        return recovery_sack_room(stack, tp);
+    uint32_t used = tp->snd_nxt - tp->snd_una;
+    uint32_t cwnd = tp->snd_cwnd;
+    if (tp->t_dupacks && !(tp->t_flags & TF_FASTRECOV) && tp->t_dupacks < TCP_DUPTHRESH &&
+        tp->snd_nxt == tp->snd_max)
+        cwnd += tp->t_dupacks * (uint32_t)tp->t_maxseg;
+    return cwnd > used ? cwnd - used : 0;
+}
 
 /* In SACK recovery, sends the next retransmission NextSeg picks if the
  * window allows (rules 1 and 3; rule 2, new data, is ordinary output).

@@ -27,9 +27,6 @@ struct tcpc_stack;
  * forgotten (they are recovered as if unSACKed). */
 #define TCP_SACK_HOLES 16
 
-/* RFC 6675's DupThresh. */
-#define TCP_DUPTHRESH 3
-
 struct tcp_sack {
     /* Sender: what the peer holds above snd_una, sorted and disjoint. */
     struct tcp_sack_block sb[TCP_SACK_HOLES];

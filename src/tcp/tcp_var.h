@@ -181,5 +181,7 @@ struct tcp_state {
 #define TCP_MAXWIN 65535
 /* Initial window in segments (RFC 6928). */
 #define TCP_INITIAL_WINDOW 10
+/* Duplicate ACKs that signal a loss (RFC 5681 3.2, RFC 6675's DupThresh). */
+#define TCP_DUPTHRESH 3
 
 #endif
