@@ -225,6 +225,119 @@ static void test_sack_recovery_ends_on_full_ack(void **state)
     h_free(h);
 }
 
+/*
+ * RFC 6582 3.2 (2): after a timeout, duplicates of the old flight (below
+ * `recover`, snd_max when the timer fired) are no new loss and start no
+ * fast retransmit; once the old flight is acknowledged, a new loss is.
+ */
+static void test_no_fast_retransmit_below_recover(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, false);
+    send_window(h, &c, 20 * MSS);
+    fx_advance_until_output(h, 2 * SEC);
+    expect_data(h, c.rcv); /* the timeout resends from snd_una, one segment */
+    h_expect_nothing(h);
+    for (int i = 0; i < 3; i++)
+        dupack(h, &c, 0, NULL);
+    h_expect_nothing(h);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 10 * MSS));
+    expect_data(h, c.rcv + 10 * MSS);
+    expect_data(h, c.rcv + 11 * MSS);
+    h_expect_nothing(h);
+    struct fx_conn d = c;
+    d.rcv = c.rcv + 10 * MSS;
+    dupack(h, &d, 0, NULL);
+    dupack(h, &d, 0, NULL);
+    h_flush(h); /* limited transmit */
+    dupack(h, &d, 0, NULL);
+    expect_data(h, d.rcv);
+    /* ssthresh + 3 segments (RFC 6582 3.2 (3)): five, with four out. */
+    expect_data(h, d.rcv + 4 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 1);
+    h_free(h);
+}
+
+/*
+ * RFC 6675 5.1 / RFC 2018 8: a timeout ends SACK recovery and forgets the
+ * scoreboard (the peer may have reneged); resending then goes from
+ * snd_una, skipping what the peer SACKs afterwards, so segments 2-9 are
+ * never sent again.
+ */
+static void test_timeout_then_resend_skips_sacked(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    send_window(h, &c, 20 * MSS);
+    dupack(h, &c, 1, (uint32_t[]){2 * MSS, 10 * MSS});
+    expect_data(h, c.rcv); /* IsLost: eight segments SACKed above */
+    h_flush(h);
+    fx_advance_until_output(h, 2 * SEC);
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 1);
+    /* Segment 0 arrives; 1 is missing, the rest still held. */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + MSS, .nsack = 1,
+                    .sack = {c.rcv + 2 * MSS, c.rcv + 10 * MSS}));
+    expect_data(h, c.rcv + MSS);
+    h_expect_nothing(h); /* not segment 2: the window counts what it skipped */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 10 * MSS));
+    for (uint32_t i = 10; i < 13; i++)
+        expect_data(h, c.rcv + i * MSS);
+    h_expect_nothing(h);
+    /* Two in recovery, one by the timeout, then segments 1 and 10-12. */
+    assert_int_equal(h_stat(h, "tcps_sndrexmitpack"), 2 + 1 + 1 + 3);
+    h_free(h);
+}
+
+/* A D-SACK block (RFC 2883: the first, below the cumulative ACK) reports a
+ * duplicate and goes in no scoreboard: it is counted, and starts nothing. */
+static void test_dsack_received(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    send_window(h, &c, 11 * MSS);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 2 * MSS, .nsack = 1,
+                    .sack = {c.rcv, c.rcv + MSS}));
+    for (int i = 0; i < 3; i++)
+        h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 2 * MSS, .nsack = 1,
+                        .sack = {c.rcv, c.rcv + MSS}));
+    assert_int_equal(h_stat(h, "tcps_dsack_count"), 4);
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 0);
+    h_free(h);
+}
+
+/*
+ * The SACK records come from a pool of net.inet.tcp.sack.globalmaxholes /
+ * 16: with room for one, a second connection holding out-of-order data
+ * finds none (tcps_sack_sboverflow) and still reports its islands, highest
+ * first.
+ */
+static void test_sack_record_pool_exhausted(void **state)
+{
+    (void)state;
+    const char *sys[] = {"net.inet.tcp.sack.globalmaxholes=16", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    struct fx_conn a = open_conn(h, true);
+    uint16_t lport_a = h->lport;
+    h_inject(h, SEG(.flags = TH_ACK, .seq = a.snd + MSS, .ack = a.rcv, .data = "x"));
+    h_expect(h, SEG(.flags = TH_ACK, .nsack = 1, .sack = {a.snd + MSS, a.snd + MSS + 1}));
+    h->lport = (uint16_t)(lport_a + 1);
+    struct fx_conn b = open_conn(h, true);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = b.snd + MSS, .ack = b.rcv, .data = "y"));
+    h_expect(h, SEG(.flags = TH_ACK, .nsack = 1, .sack = {b.snd + MSS, b.snd + MSS + 1}));
+    assert_int_equal(h_stat(h, "tcps_sack_sboverflow"), 1);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = b.snd + 3 * MSS, .ack = b.rcv, .data = "z"));
+    h_expect(h, SEG(.flags = TH_ACK, .nsack = 2,
+                    .sack = {b.snd + 3 * MSS, b.snd + 3 * MSS + 1, b.snd + MSS, b.snd + MSS + 1}));
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +348,10 @@ int main(void)
         cmocka_unit_test(test_sack_nextseg_and_prr_ssrb),
         cmocka_unit_test(test_prr_proportional),
         cmocka_unit_test(test_sack_recovery_ends_on_full_ack),
+        cmocka_unit_test(test_no_fast_retransmit_below_recover),
+        cmocka_unit_test(test_timeout_then_resend_skips_sacked),
+        cmocka_unit_test(test_dsack_received),
+        cmocka_unit_test(test_sack_record_pool_exhausted),
     };
     return cmocka_run_group_tests_name("tcp_recovery", tests, NULL, NULL);
 }
