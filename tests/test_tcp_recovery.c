@@ -338,6 +338,63 @@ static void test_sack_record_pool_exhausted(void **state)
     h_free(h);
 }
 
+/* A connection with timestamps whose ten-segment window (988 bytes each
+ * beside the option) timed out once; returns the first segment's TSval
+ * and the retransmission's in *orig and *rexmit. */
+static struct fx_conn timed_out_with_timestamps(struct harness *h, uint32_t *orig, uint32_t *rexmit)
+{
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = MSS, .sackperm = 1, .tsval = 100));
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(30 * MSS, 'a'), 30 * MSS),
+                     (ssize_t)(30 * MSS));
+    *orig = h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .len = 988)).th.opts.tsval;
+    for (uint32_t i = 1; i < 10; i++)
+        h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + i * 988, .len = 988));
+    h_expect_nothing(h);
+    fx_advance_until_output(h, 2 * SEC);
+    *rexmit = h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .len = 988)).th.opts.tsval;
+    /* The one-segment window counts the MSS, of which the option took 12. */
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 988, .len = 12));
+    h_expect_nothing(h);
+    assert_true(*rexmit > *orig);
+    return c;
+}
+
+/*
+ * RFC 3522 / RFC 4015: the first ACK after a timeout echoes the original
+ * segment's timestamp, so the original flight arrived and the timeout was
+ * needless: the window from before it comes back (ten segments, grown by
+ * one for the ACK), not one segment of slow start.
+ */
+static void test_spurious_timeout_undone(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    uint32_t orig, rexmit;
+    struct fx_conn c = timed_out_with_timestamps(h, &orig, &rexmit);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 10 * 988, .tsval = 200,
+                    .tsecr = orig));
+    assert_int_equal(h_pending(h), 11);
+    h_flush(h);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitbad"), 1);
+    h_free(h);
+}
+
+/* The same ACK echoing the retransmission's timestamp: a real loss, and
+ * slow start goes on from one segment (two after this ACK). */
+static void test_real_timeout_not_undone(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    uint32_t orig, rexmit;
+    struct fx_conn c = timed_out_with_timestamps(h, &orig, &rexmit);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 10 * 988, .tsval = 200,
+                    .tsecr = rexmit));
+    assert_int_equal(h_pending(h), 2);
+    h_flush(h);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitbad"), 0);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +409,8 @@ int main(void)
         cmocka_unit_test(test_timeout_then_resend_skips_sacked),
         cmocka_unit_test(test_dsack_received),
         cmocka_unit_test(test_sack_record_pool_exhausted),
+        cmocka_unit_test(test_spurious_timeout_undone),
+        cmocka_unit_test(test_real_timeout_not_undone),
     };
     return cmocka_run_group_tests_name("tcp_recovery", tests, NULL, NULL);
 }

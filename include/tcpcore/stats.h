@@ -71,6 +71,7 @@
     X(tcps_sndbyte, "data bytes sent")                                                             \
     X(tcps_sndrexmitpack, "data segments retransmitted")                                           \
     X(tcps_sndrexmitbyte, "data bytes retransmitted")                                              \
+    X(tcps_sndrexmitbad, "timeouts found spurious by timestamps and undone (RFC 3522)")            \
     X(tcps_sndacks, "pure ACKs sent")                                                              \
     X(tcps_delack, "ACKs delayed")                                                                 \
     X(tcps_sndprobe, "window probes sent")                                                         \

@@ -17,6 +17,15 @@ void cc_ack_received(struct tcpcb *tp, uint32_t acked)
 
 void cc_cong_signal(struct tcpcb *tp, enum cc_signal sig)
 {
+    if (sig == CC_RTO_ERR) {
+        tp->snd_cwnd = tp->snd_cwnd_prev;
+        tp->snd_ssthresh = tp->snd_ssthresh_prev;
+        return;
+    }
+    if (sig == CC_RTO) {
+        tp->snd_cwnd_prev = tp->snd_cwnd;
+        tp->snd_ssthresh_prev = tp->snd_ssthresh;
+    }
     uint32_t mss = tp->t_maxseg;
     uint32_t half = (tp->snd_max - tp->snd_una) / 2;
     tp->snd_ssthresh = half > 2 * mss ? half : 2 * mss;

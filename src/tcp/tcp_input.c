@@ -498,6 +498,7 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     uint32_t acked = s->th.ack - tp->snd_una;
     STAT_INC(stack, tcps_rcvackpack);
     STAT_ADD(stack, tcps_rcvackbyte, acked);
+    recovery_check_spurious(stack, tp, &s->th.opts, s->th.ack);
     tcp_rtt_sample(stack, tp, s); /* a sample collapses the backoff */
     tp->t_rxtcount = 0;
     tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);

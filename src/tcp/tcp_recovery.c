@@ -191,6 +191,28 @@ void recovery_timeout(struct tcpc_stack *stack, struct tcpcb *tp)
     }
     cc_cong_signal(tp, CC_RTO);
     tp->snd_recover = tp->snd_max;
+    /* Only a first timeout can be told spurious: later ones resend what
+     * the first already did. */
+    bool ts = (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP);
+    tp->t_flags &= ~TF_PREVVALID;
+    if (ts && tp->t_rxtcount == 1) {
+        tp->t_flags |= TF_PREVVALID;
+        tp->t_rxt_tsval = tcp_ts_now(stack, tp);
+    }
+}
+
+void recovery_check_spurious(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
+                             uint32_t ack)
+{
+    if (!(tp->t_flags & TF_PREVVALID))
+        return;
+    tp->t_flags &= ~TF_PREVVALID; /* only the first ACK after it can tell */
+    if (!(o->present & TOF_TS) || !o->tsecr || !TSTMP_LT(o->tsecr, tp->t_rxt_tsval))
+        return;
+    STAT_INC(stack, tcps_sndrexmitbad);
+    cc_cong_signal(tp, CC_RTO_ERR);
+    tp->snd_nxt = tp->snd_max;
+    tp->snd_recover = ack; /* a loss in what follows is a loss again */
 }
 
 void recovery_skip_sacked(const struct tcpc_stack *stack, struct tcpcb *tp)

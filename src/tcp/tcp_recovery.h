@@ -18,6 +18,7 @@
 #include "tcp/tcp_var.h"
 
 struct tcpc_stack;
+struct tcp_opts;
 
 /*
  * An acceptable ACK was processed: snd_una already moved by `acked` bytes,
@@ -62,6 +63,14 @@ void recovery_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t len, boo
 /* The retransmission timer fired: recovery ends, the scoreboard is
  * forgotten, the window collapses (RFC 5681 3.1, RFC 6675 5.1). */
 void recovery_timeout(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* RFC 3522 (Eifel detection) with the RFC 4015 response: the first ACK of
+ * new data after a first timeout echoes a timestamp older than the
+ * retransmission's, so the original flight arrived and the timeout was
+ * needless: the window comes back and sending resumes after the flight.
+ * Call before the ACK moves snd_una. */
+void recovery_check_spurious(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
+                             uint32_t ack);
 
 /* After a timeout, retransmission resends from snd_nxt: skips what the
  * peer has SACKed since. */

@@ -60,6 +60,7 @@ enum tcp_timer_kind {
 #define TF_TIMEWAIT    0x40000  /* CLOSED because the connection went to a TIME_WAIT record */
 #define TF_FASTRECOV   0x80000  /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
 #define TF_SACKRECOV   0x100000 /* that recovery follows the SACK scoreboard (else NewReno) */
+#define TF_PREVVALID   0x200000 /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
 
 struct tcpcb {
     /* Identity */
@@ -78,6 +79,9 @@ struct tcpcb {
     uint32_t snd_recover; /* snd_max when the last recovery or timeout began */
     uint32_t t_sack;      /* SACK record (tcp_sack.h) in the stack's pool, plus one; 0: none */
     uint16_t t_dupacks;   /* consecutive duplicate ACKs */
+    /* Before the last timeout, for its undo if it proves spurious (RFC 3522) */
+    uint32_t snd_cwnd_prev, snd_ssthresh_prev;
+    uint32_t t_rxt_tsval; /* our TSval when it fired */
 
     /* Receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd;
