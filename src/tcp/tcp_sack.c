@@ -59,11 +59,18 @@ void sack_release(struct tcpc_stack *stack, struct tcpcb *tp, bool force)
 
 /* ---- Receiver ---- */
 
-void sack_rcv_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len)
+/* The record a receiver notes len bytes of news in, when it reports
+ * SACK blocks at all. */
+static struct tcp_sack *sack_rcv_record(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t len)
 {
     if (!(tp->t_flags & TF_SACK_PERMIT) || len == 0)
-        return;
-    struct tcp_sack *sk = sack_get(stack, tp);
+        return NULL;
+    return sack_get(stack, tp);
+}
+
+void sack_rcv_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len)
+{
+    struct tcp_sack *sk = sack_rcv_record(stack, tp, len);
     if (!sk)
         return;
     /* Newest first; a position already listed moves to the front. */
@@ -84,9 +91,7 @@ void sack_rcv_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, 
 
 void sack_rcv_duplicate(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len)
 {
-    if (!(tp->t_flags & TF_SACK_PERMIT) || len == 0)
-        return;
-    struct tcp_sack *sk = sack_get(stack, tp);
+    struct tcp_sack *sk = sack_rcv_record(stack, tp, len);
     if (!sk)
         return;
     sk->dsack = (struct tcp_sack_block){seq, seq + len};
