@@ -144,6 +144,16 @@ uint32_t recovery_sack_room(const struct tcpc_stack *stack, const struct tcpcb *
     return tp->snd_cwnd > pipe ? tp->snd_cwnd - pipe : 0;
 }
 
+/* Whether rule 2 has a full segment of new data the peer's window takes
+ * (a shorter rest waits for Nagle and must not stop rule 3). */
+static bool recovery_new_segment_due(const struct tcpcb *tp, uint32_t seg)
+{
+    uint32_t inflight = tp->snd_nxt - tp->snd_una;
+    uint32_t wnd = tp->snd_wnd > inflight ? tp->snd_wnd - inflight : 0;
+    uint32_t unsent = tcp_sb_unsent(tp);
+    return tp->snd_nxt == tp->snd_max && (unsent < wnd ? unsent : wnd) >= seg;
+}
+
 int recovery_rexmit(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tcp_sack *sk = recovery_board(stack, tp);
@@ -157,7 +167,7 @@ int recovery_rexmit(struct tcpc_stack *stack, struct tcpcb *tp)
      * 2 and ordinary output, has had its turn): any hole below a SACKed
      * byte, so that a window with nothing new to send keeps repairing. */
     bool found = sack_next_rexmit(tp, sk, seg, true, &seq, &len);
-    if (!found && tp->snd_nxt == tp->snd_max && tcp_sb_unsent(tp) == 0) /* nothing new for rule 2 */
+    if (!found && !recovery_new_segment_due(tp, seg))
         found = sack_next_rexmit(tp, sk, seg, false, &seq, &len);
     if (!found || room < len)
         return 0;
