@@ -202,6 +202,26 @@ static void test_prr_proportional(void **state)
     h_free(h);
 }
 
+/*
+ * RFC 6675 4.3 rule 3: when there is no full segment of new data to send
+ * (here 500 bytes wait, held by Nagle), a hole below a SACKed byte is
+ * retransmitted though IsLost does not hold for it (segment 8: one segment
+ * SACKed above it), so that the window keeps repairing.
+ */
+static void test_sack_nextseg_rule3(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    send_window(h, &c, 10 * MSS + 500);
+    dupack(h, &c, 2, (uint32_t[]){1 * MSS, 8 * MSS, 9 * MSS, 10 * MSS});
+    expect_data(h, c.rcv);
+    expect_data(h, c.rcv + 8 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sack_rexmits"), 2);
+    h_free(h);
+}
+
 /* Recovery ends when everything sent before it began is acknowledged; a
  * later ACK of new data grows the window again and sends, rather than
  * retransmitting. */
@@ -404,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_sack_fast_retransmit),
         cmocka_unit_test(test_sack_nextseg_and_prr_ssrb),
         cmocka_unit_test(test_prr_proportional),
+        cmocka_unit_test(test_sack_nextseg_rule3),
         cmocka_unit_test(test_sack_recovery_ends_on_full_ack),
         cmocka_unit_test(test_no_fast_retransmit_below_recover),
         cmocka_unit_test(test_timeout_then_resend_skips_sacked),
