@@ -222,6 +222,28 @@ static void test_sack_nextseg_rule3(void **state)
     h_free(h);
 }
 
+/*
+ * RFC 6675 4.3 rule 4: with the last two segments lost as well and nothing
+ * else to send, the last segment goes again once (the rescue), so that its
+ * SACK can show the tail lost rather than the timer.
+ */
+static void test_sack_rescue_retransmission(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, true);
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(10 * MSS, 'a'), 10 * MSS),
+                     (ssize_t)(10 * MSS));
+    h_flush(h);
+    dupack(h, &c, 1, (uint32_t[]){1 * MSS, 8 * MSS});
+    expect_data(h, c.rcv);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv + 9 * MSS, .len = MSS));
+    h_expect_nothing(h);
+    dupack(h, &c, 1, (uint32_t[]){1 * MSS, 8 * MSS});
+    h_expect_nothing(h); /* once per recovery */
+    h_free(h);
+}
+
 /* Recovery ends when everything sent before it began is acknowledged; a
  * later ACK of new data grows the window again and sends, rather than
  * retransmitting. */
@@ -425,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_sack_nextseg_and_prr_ssrb),
         cmocka_unit_test(test_prr_proportional),
         cmocka_unit_test(test_sack_nextseg_rule3),
+        cmocka_unit_test(test_sack_rescue_retransmission),
         cmocka_unit_test(test_sack_recovery_ends_on_full_ack),
         cmocka_unit_test(test_no_fast_retransmit_below_recover),
         cmocka_unit_test(test_timeout_then_resend_skips_sacked),

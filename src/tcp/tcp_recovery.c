@@ -59,6 +59,7 @@ static void recovery_enter(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         sk->high_rxt = tp->snd_una;
         sk->recover_fs = tp->snd_max - tp->snd_una;
         sk->prr_delivered = sk->prr_out = 0;
+        sk->rescued = 0;
         if (sk->nsb && SEQ_LT(sk->sb[0].start - tp->snd_una, len))
             len = sk->sb[0].start - tp->snd_una;
     } else {
@@ -154,6 +155,27 @@ static bool recovery_new_segment_due(const struct tcpcb *tp, uint32_t seg)
     return tp->snd_nxt == tp->snd_max && (unsent < wnd ? unsent : wnd) >= seg;
 }
 
+/*
+ * RFC 6675 4.3 rule 4, once per recovery: with nothing else to send, the
+ * last segment sent, if the peer has not SACKed it, goes again, so that a
+ * lost tail draws the SACKs that repair it instead of a timeout. It is not
+ * a hole repair: HighRxt stays where it was.
+ */
+static int recovery_rescue(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_sack *sk,
+                           uint32_t seg, uint32_t room)
+{
+    uint32_t data_end = tp->snd_max - !!(tp->t_flags & TF_SENTFIN);
+    uint32_t sacked_end = sk->nsb ? sk->sb[sk->nsb - 1].end : tp->snd_una;
+    if (!SEQ_LT(sacked_end, tp->snd_max) || room < seg)
+        return 0; /* the peer has the tail */
+    uint32_t seq = SEQ_GT(data_end - seg, sacked_end) ? data_end - seg : sacked_end;
+    sk->rescued = 1;
+    uint32_t high_rxt = sk->high_rxt;
+    int r = tcp_rexmit_segment(stack, tp, seq, data_end - seq);
+    sk->high_rxt = high_rxt;
+    return r > 0 ? 1 : r;
+}
+
 int recovery_rexmit(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tcp_sack *sk = recovery_board(stack, tp);
@@ -167,8 +189,11 @@ int recovery_rexmit(struct tcpc_stack *stack, struct tcpcb *tp)
      * 2 and ordinary output, has had its turn): any hole below a SACKed
      * byte, so that a window with nothing new to send keeps repairing. */
     bool found = sack_next_rexmit(tp, sk, seg, true, &seq, &len);
-    if (!found && !recovery_new_segment_due(tp, seg))
+    bool idle = !found && !recovery_new_segment_due(tp, seg);
+    if (idle)
         found = sack_next_rexmit(tp, sk, seg, false, &seq, &len);
+    if (!found && idle && !sk->rescued)
+        return recovery_rescue(stack, tp, sk, seg, room);
     if (!found || room < len)
         return 0;
     int r = tcp_rexmit_segment(stack, tp, seq, len);

@@ -35,6 +35,7 @@ struct tcp_sack {
      * segment positions rcv_recent holds. */
     uint8_t dsack_owed;
     uint8_t nrecent;
+    uint8_t rescued;   /* sender: this recovery's rescue retransmission went */
     uint32_t sacked;   /* bytes in sb[] */
     uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
     /* Proportional rate reduction (RFC 6937) */
