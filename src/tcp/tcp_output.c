@@ -420,7 +420,7 @@ int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq,
         return 0;
     struct tcp_plan p = {.off = seq - seq0, .segmax = tcp_seg_payload(tp), .rexmit = true};
     p.flags = tcp_state_flags(tp->state);
-    if (p.off > tp->snd.len)
+    if (!(p.flags & TH_ACK) || p.off > tp->snd.len)
         return 0;
     uint32_t len = tp->snd.len - p.off;
     if (len > maxlen)
