@@ -103,8 +103,19 @@ static bool fz_templated(struct fz *f, const uint8_t **p, size_t *n)
         th.opts.present |= TOF_WSCALE;
         th.opts.wscale = (uint8_t)(t.optbits >> 4);
     }
-    if (t.optbits & 4)
+    if ((t.optbits & 4) && (t.flags & TH_SYN)) {
         th.opts.present |= TOF_SACKPERM;
+    } else if (t.optbits & 4) {
+        /* SACK blocks around what the stack has sent (its scoreboard and
+         * recovery), one or two, from the bytes of tsval. */
+        th.opts.present |= TOF_SACK;
+        th.opts.nsack = (uint8_t)(1 + (t.optbits >> 7));
+        for (unsigned i = 0; i < th.opts.nsack; i++) {
+            uint32_t start = th.ack + (uint32_t)(int16_t)(t.tsval >> (16 * i)) * 8u;
+            th.opts.sack[i].start = start;
+            th.opts.sack[i].end = start + (t.tsval >> (8 + 8 * i) & 0xff) * 64u;
+        }
+    }
     if (t.optbits & 8) {
         th.opts.present |= TOF_TS;
         th.opts.tsval = t.tsval;
