@@ -78,7 +78,6 @@ struct tcpcb {
     uint32_t snd_cwnd, snd_ssthresh;
     uint32_t snd_recover; /* snd_max when the last recovery or timeout began */
     uint32_t t_sack;      /* SACK record (tcp_sack.h) in the stack's pool, plus one; 0: none */
-    uint16_t t_dupacks;   /* consecutive duplicate ACKs */
     /* Before the last timeout, for its undo if it proves spurious (RFC 3522) */
     uint32_t snd_cwnd_prev, snd_ssthresh_prev;
     uint32_t t_rxt_tsval; /* our TSval when it fired */
@@ -94,6 +93,7 @@ struct tcpcb {
     uint8_t request_r_scale;      /* the shift we offer */
     uint8_t t_rxtshift;           /* RTO backoff shift; cleared by a new RTT sample */
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
+    uint16_t t_dupacks;           /* consecutive duplicate ACKs */
     uint32_t t_keepinit;          /* TCP_KEEPINIT seconds, 0: net.inet.tcp.keepinit */
     uint32_t ts_recent;           /* peer's last TSval worth echoing */
     tcpc_time_t ts_recent_age;
