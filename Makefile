@@ -5,7 +5,8 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps demo demo-memlink check check-gcc check-clang bench bench-instructions fuzz valgrind format clean
+.PHONY: all deps demo demo-memlink check check-gcc check-clang check-tsan bench bench-instructions \
+	fuzz valgrind format clean conformance conformance-update
 
 all: demo
 
@@ -16,7 +17,8 @@ deps:
 # answering the kernel's curl and nc; tcpcore-stat shows what happened.
 demo: deps
 	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@$(CMAKE) --build build -j$(JOBS) --target tcpcored tcpcore-stat kpeer >/dev/null
+	@$(CMAKE) --build build -j$(JOBS) --target tcpcored tcpcore-stat kpeer \
+	  tcpcore_packetdrill >/dev/null
 	@scripts/demo.sh build
 
 # Two stacks on an in-memory link, every segment printed.
@@ -25,8 +27,10 @@ demo-memlink: deps
 	@$(CMAKE) --build build -j$(JOBS) --target tcpcore-demo >/dev/null
 	@./build/tools/tcpcore-demo
 
-# Every test under ASan + UBSan (gcc), then a warnings-as-errors clang build.
-check: deps check-gcc check-clang
+# Every test under ASan + UBSan (gcc), then a warnings-as-errors clang build,
+# then the threaded packetdrill adapter's test under ThreadSanitizer. The gcc
+# run includes the FreeBSD conformance suite (CTest test conformance_freebsd).
+check: deps check-gcc check-clang check-tsan
 
 check-gcc:
 	$(CMAKE) -S . -B build/check -DTCPC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -37,6 +41,21 @@ check-clang:
 	$(CMAKE) -S . -B build/clang -DCMAKE_C_COMPILER=clang -DTCPC_SANITIZE=ON \
 	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	$(CMAKE) --build build/clang -j$(JOBS)
+
+check-tsan:
+	$(CMAKE) -S . -B build/tsan -DTCPC_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	$(CMAKE) --build build/tsan -j$(JOBS) --target test_packetdrill_so
+	cd build/tsan && ctest --output-on-failure -R test_packetdrill_so
+
+# FreeBSD's TCP test suite through packetdrill and libtcpcore_packetdrill.so
+# (docs/packetdrill.md); the material is ../shared/conformance unless
+# CONFORMANCE says otherwise. conformance-update rewrites the expected
+# results (tests/conformance/expected.txt) from a run.
+conformance: deps
+	@scripts/conformance.sh --check
+
+conformance-update: deps
+	@scripts/conformance.sh --update
 
 # Benchmarks: optimized, no sanitizers, into build/bench/.
 bench: deps
@@ -61,7 +80,7 @@ fuzz: deps
 valgrind: deps
 	$(CMAKE) -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	$(CMAKE) --build build/valgrind -j$(JOBS)
-	cd build/valgrind && ctest -T memcheck -E "interop|sans_io|clang_format" -j$(JOBS) --output-on-failure
+	cd build/valgrind && ctest -T memcheck -E "interop|sans_io|clang_format|conformance" -j$(JOBS) --output-on-failure
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

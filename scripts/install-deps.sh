@@ -9,6 +9,7 @@ packages=(
   libsodium-dev libcmocka-dev libpcap-dev
   libjson-c-dev libconfig-dev # tcpcored's control answers and configuration file
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
+  bison flex         # make conformance: building packetdrill
   iproute2           # interop tests and the demo: ip netns, ip tuntap
   curl netcat-openbsd tcpdump # the demo's and the interop tests' kernel clients
   valgrind
