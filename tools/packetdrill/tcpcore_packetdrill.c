@@ -222,6 +222,14 @@ static int pd_from_sockaddr(const struct pd_sock *s, const struct sockaddr *sa, 
     return s->family == AF_INET6 && sa->sa_family == AF_INET ? -EAFNOSUPPORT : -EINVAL;
 }
 
+/* The address a call names for socket fd: 0, -EBADF or the address's error. */
+static int pd_sock_addr(struct pd *pd, int fd, const struct sockaddr *sa, socklen_t len,
+                        struct tcpc_addr *addr, uint16_t *port)
+{
+    const struct pd_sock *s = pd_sock(pd, fd);
+    return s ? pd_from_sockaddr(s, sa, len, addr, port) : -EBADF;
+}
+
 static void pd_to_sockaddr(int family, const struct tcpc_addr *addr, uint16_t port,
                            struct sockaddr *sa, socklen_t *len)
 {
@@ -448,10 +456,9 @@ static int pd_bind(void *ud, int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct pd *pd = ud;
     pd_lock(pd);
-    struct pd_sock *s = pd_sock(pd, fd);
     struct tcpc_addr a;
     uint16_t port;
-    long r = !s ? -EBADF : pd_from_sockaddr(s, sa, len, &a, &port);
+    long r = pd_sock_addr(pd, fd, sa, len, &a, &port);
     if (r == 0)
         r = tcpc_bind(pd->stack, fd, &a, port);
     return (int)pd_result(pd, r);
@@ -487,9 +494,9 @@ static int pd_accept(void *ud, int fd, struct sockaddr *sa, socklen_t *len)
     long r = pd_blocking(pd, fd, s->nonblock, pd_accept_op, &a);
     if (r >= 0) {
         s = pd_sock(pd, fd); /* the table may have moved */
-        int family = s->family;
+        int family = s ? s->family : AF_INET6;
         /* FreeBSD's accept() hands on the listener's O_NONBLOCK. */
-        long k = pd_sock_add(pd, (int)r, family, s->nonblock);
+        long k = s ? pd_sock_add(pd, (int)r, family, s->nonblock) : -EBADF;
         if (k < 0) {
             tcpc_close(pd->stack, (int)r);
             r = k;
@@ -522,13 +529,12 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *sa, socklen_t len
 {
     struct pd *pd = ud;
     pd_lock(pd);
-    struct pd_sock *s = pd_sock(pd, fd);
     struct tcpc_addr a;
     uint16_t port;
-    long r = !s ? -EBADF : pd_from_sockaddr(s, sa, len, &a, &port);
+    long r = pd_sock_addr(pd, fd, sa, len, &a, &port);
     if (r == 0)
         r = tcpc_connect(pd->stack, fd, &a, port);
-    if (r == -EINPROGRESS && !s->nonblock)
+    if (r == -EINPROGRESS && !pd_sock(pd, fd)->nonblock)
         r = pd_blocking(pd, fd, false, pd_connect_op, NULL);
     return (int)pd_result(pd, r);
 }
