@@ -246,7 +246,11 @@ static void test_opts_emit_layout(void **state)
     static const uint8_t syn[] = {2, 4,  0x05, 0xb4, 1, 3, 3, 10, 4, 2,
                                   8, 10, 0,    0,    0, 1, 0, 0,  0, 2};
     static const uint8_t ts[] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
-    static const uint8_t sp[] = {1, 1, 4, 2};
+    /* FreeBSD's layout: SACK-permitted unpadded, EOL to the word. */
+    static const uint8_t sp[] = {4, 2, 0, 0};
+    static const uint8_t synack[] = {2, 4, 0x05, 0xb4, 4, 2, 0, 0};
+    static const uint8_t synack_ws[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 10, 4, 2, 0, 0};
+    static const uint8_t mss_ts[] = {2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
     struct tcp_opts o = {
         .present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS,
         .mss = 1460,
@@ -267,6 +271,16 @@ static void test_opts_emit_layout(void **state)
     o.present = TOF_SACKPERM;
     assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 4);
     assert_memory_equal(b, sp, sizeof(sp));
+    o.present = TOF_MSS | TOF_SACKPERM;
+    assert_int_equal(tcp_opts_len(&o), 8);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 8);
+    assert_memory_equal(b, synack, sizeof(synack));
+    o.present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM;
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 12);
+    assert_memory_equal(b, synack_ws, sizeof(synack_ws));
+    o.present = TOF_MSS | TOF_TS;
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 16);
+    assert_memory_equal(b, mss_ts, sizeof(mss_ts));
     o.present = 0;
     assert_int_equal(tcp_opts_len(&o), 0);
     assert_int_equal(tcp_opts_emit(&o, b, 0), 0);

@@ -29,7 +29,6 @@
 #define TCPOLEN_TS       10
 #define TCPOLEN_SACKBLK  8
 /* NOP NOP kind len: the aligned lead-in of a SACK option. */
-#define TCPOLEN_SACK_LEAD 4
 
 #define TCP_IP_MAXLEN 0xffff
 
@@ -148,105 +147,109 @@ bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
     return cksum_finish(cksum_add(sum, seg, seglen)) == 0;
 }
 
-/* Bytes before the SACK option: everything but SACK, in emit order. */
-static size_t tcp_opts_fixed_len(const struct tcp_opts *opts)
-{
-    size_t len = 0;
+/*
+ * The option layout, FreeBSD's (its tcp_addoptions), which the RFCs leave
+ * open: MSS, window scale, SACK-permitted, timestamps, SACK blocks, in that
+ * order, each preceded by the NOPs that align it (window scale at an odd
+ * offset, SACK-permitted at an even one, timestamps and SACK at 2 mod 4),
+ * the whole padded to a multiple of 4 with EOL. A SYN-ACK with MSS and
+ * SACK-permitted is thus <mss,sackOK,eol,eol>, and a full SYN
+ * <mss,nop,wscale,sackOK,TS>. One walk both counts (out NULL) and writes,
+ * so the length and the bytes cannot disagree.
+ */
+struct tcp_opt_writer {
+    uint8_t *out; /* NULL: count only */
+    size_t len;
+};
 
-    if (opts->present & TOF_MSS)
-        len += TCPOLEN_MSS;
-    if (opts->present & TOF_WSCALE)
-        len += 1 + TCPOLEN_WSCALE;
-    if (opts->present & TOF_TS)
-        len += 2 + TCPOLEN_TS; /* SACKPERM rides in the two lead-in bytes */
-    else if (opts->present & TOF_SACKPERM)
-        len += 2 + TCPOLEN_SACKPERM;
-    return len;
+static void tcp_ow_put(struct tcp_opt_writer *w, uint8_t b)
+{
+    if (w->out)
+        w->out[w->len] = b;
+    w->len++;
 }
 
-/* SACK blocks that fit after the fixed options. */
-static size_t tcp_opts_nsack(const struct tcp_opts *opts)
+static void tcp_ow_align(struct tcp_opt_writer *w, size_t mod, size_t rem)
 {
-    size_t room = TCP_MAXOLEN - tcp_opts_fixed_len(opts);
-    size_t n = opts->nsack;
+    while (w->len % mod != rem)
+        tcp_ow_put(w, TCPOPT_NOP);
+}
 
-    if (!(opts->present & TOF_SACK) || room < TCPOLEN_SACK_LEAD)
-        return 0;
-    if (n > TCP_SACK_MAX)
-        n = TCP_SACK_MAX;
-    if (n > (room - TCPOLEN_SACK_LEAD) / TCPOLEN_SACKBLK)
-        n = (room - TCPOLEN_SACK_LEAD) / TCPOLEN_SACKBLK;
-    return n;
+static void tcp_ow_be32(struct tcp_opt_writer *w, uint32_t v)
+{
+    for (int shift = 24; shift >= 0; shift -= 8)
+        tcp_ow_put(w, (uint8_t)(v >> shift));
+}
+
+static void tcp_ow_sack(struct tcp_opt_writer *w, const struct tcp_opts *opts)
+{
+    size_t n = opts->nsack > TCP_SACK_MAX ? TCP_SACK_MAX : opts->nsack;
+
+    if (!(opts->present & TOF_SACK) || n == 0)
+        return;
+    /* As many blocks as the 40 option bytes hold once the option is
+     * aligned (kind and length at 2 mod 4); none: no option. */
+    size_t at = w->len + (6 - w->len % 4) % 4 + 2;
+    size_t room = at < TCP_MAXOLEN ? (TCP_MAXOLEN - at) / TCPOLEN_SACKBLK : 0;
+    if (n > room)
+        n = room;
+    if (n == 0)
+        return;
+    tcp_ow_align(w, 4, 2);
+    tcp_ow_put(w, TCPOPT_SACK);
+    tcp_ow_put(w, (uint8_t)(2 + n * TCPOLEN_SACKBLK));
+    for (size_t i = 0; i < n; i++) {
+        tcp_ow_be32(w, opts->sack[i].start);
+        tcp_ow_be32(w, opts->sack[i].end);
+    }
+}
+
+static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out)
+{
+    struct tcp_opt_writer w = {.out = out, .len = 0};
+
+    if (opts->present & TOF_MSS) {
+        tcp_ow_put(&w, TCPOPT_MSS);
+        tcp_ow_put(&w, TCPOLEN_MSS);
+        tcp_ow_put(&w, (uint8_t)(opts->mss >> 8));
+        tcp_ow_put(&w, (uint8_t)opts->mss);
+    }
+    if (opts->present & TOF_WSCALE) {
+        tcp_ow_align(&w, 2, 1);
+        tcp_ow_put(&w, TCPOPT_WSCALE);
+        tcp_ow_put(&w, TCPOLEN_WSCALE);
+        tcp_ow_put(&w, opts->wscale);
+    }
+    if (opts->present & TOF_SACKPERM) {
+        tcp_ow_align(&w, 2, 0);
+        tcp_ow_put(&w, TCPOPT_SACKPERM);
+        tcp_ow_put(&w, TCPOLEN_SACKPERM);
+    }
+    if (opts->present & TOF_TS) {
+        tcp_ow_align(&w, 4, 2);
+        tcp_ow_put(&w, TCPOPT_TS);
+        tcp_ow_put(&w, TCPOLEN_TS);
+        tcp_ow_be32(&w, opts->tsval);
+        tcp_ow_be32(&w, opts->tsecr);
+    }
+    tcp_ow_sack(&w, opts);
+    while (w.len % 4)
+        tcp_ow_put(&w, TCPOPT_EOL);
+    return w.len;
 }
 
 size_t tcp_opts_len(const struct tcp_opts *opts)
 {
-    size_t n = tcp_opts_nsack(opts);
-
-    return tcp_opts_fixed_len(opts) + (n ? TCPOLEN_SACK_LEAD + n * TCPOLEN_SACKBLK : 0);
-}
-
-static uint8_t *tcp_emit_ts_sackperm(const struct tcp_opts *opts, uint8_t *p)
-{
-    bool sackperm = opts->present & TOF_SACKPERM;
-
-    if (!(opts->present & TOF_TS)) {
-        if (!sackperm)
-            return p;
-        *p++ = TCPOPT_NOP;
-        *p++ = TCPOPT_NOP;
-        *p++ = TCPOPT_SACKPERM;
-        *p++ = TCPOLEN_SACKPERM;
-        return p;
-    }
-    *p++ = sackperm ? TCPOPT_SACKPERM : TCPOPT_NOP;
-    *p++ = sackperm ? TCPOLEN_SACKPERM : TCPOPT_NOP;
-    *p++ = TCPOPT_TS;
-    *p++ = TCPOLEN_TS;
-    put_be32(p, opts->tsval);
-    put_be32(p + 4, opts->tsecr);
-    return p + 8;
-}
-
-static uint8_t *tcp_emit_sack(const struct tcp_opts *opts, uint8_t *p)
-{
-    size_t n = tcp_opts_nsack(opts);
-
-    if (n == 0)
-        return p;
-    *p++ = TCPOPT_NOP;
-    *p++ = TCPOPT_NOP;
-    *p++ = TCPOPT_SACK;
-    *p++ = (uint8_t)(2 + n * TCPOLEN_SACKBLK);
-    for (size_t i = 0; i < n; i++) {
-        put_be32(p, opts->sack[i].start);
-        put_be32(p + 4, opts->sack[i].end);
-        p += TCPOLEN_SACKBLK;
-    }
-    return p;
+    return tcp_opts_layout(opts, NULL);
 }
 
 int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen)
 {
-    uint8_t *p = buf;
+    size_t len = tcp_opts_len(opts);
 
-    if (buflen < tcp_opts_len(opts))
+    if (buflen < len)
         return -WIRE_NOSPACE;
-    if (opts->present & TOF_MSS) {
-        *p++ = TCPOPT_MSS;
-        *p++ = TCPOLEN_MSS;
-        put_be16(p, opts->mss);
-        p += 2;
-    }
-    if (opts->present & TOF_WSCALE) {
-        *p++ = TCPOPT_NOP;
-        *p++ = TCPOPT_WSCALE;
-        *p++ = TCPOLEN_WSCALE;
-        *p++ = opts->wscale;
-    }
-    p = tcp_emit_ts_sackperm(opts, p);
-    p = tcp_emit_sack(opts, p);
-    return (int)(p - buf);
+    return (int)tcp_opts_layout(opts, buf);
 }
 
 static void tcp_emit_header(const struct tcp_repr *tcp, size_t hdrlen, uint8_t *p)
