@@ -755,6 +755,8 @@ static int pd_sockopt(int level, int name)
         {IPPROTO_TCP, TCP_MAXSEG, TCPC_TCP_MAXSEG},
         {IPPROTO_IPV6, IPV6_V6ONLY, TCPC_IPV6_V6ONLY},
         {IPPROTO_IP, IP_FREEBIND, TCPC_IP_BINDANY},
+        {IPPROTO_TCP, PD_TCP_NOOPT, TCPC_TCP_NOOPT},
+        {IPPROTO_TCP, PD_TCP_KEEPINIT, TCPC_TCP_KEEPINIT},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].level == level && map[i].name == name)
@@ -875,7 +877,7 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
     if (!s)
         r = -EBADF;
     else if (opt == 0)
-        r = -ENOPROTOOPT; /* TCP_NOOPT, TCP_KEEPINIT, TCP_FASTOPEN...: not in tcpcore */
+        r = -ENOPROTOOPT; /* TCP_FASTOPEN, TCP_MD5SIG...: not in tcpcore */
     else if (opt == TCPC_SO_LINGER && len >= (socklen_t)sizeof(struct linger)) {
         const struct linger *l = val;
         v = l->l_onoff ? l->l_linger : -1;
