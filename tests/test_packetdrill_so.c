@@ -350,6 +350,15 @@ static void test_commands(void **state)
     assert_int_equal(t.run_command(ud, "true"), -1); /* not ours: the host runs it */
 
     int lfd = ifc->socket(ud, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    /* FreeBSD's TCP_KEEPINIT, as the patched packetdrill numbers it. */
+    int keepinit = 15, got = 0;
+    socklen_t glen = sizeof(got);
+    assert_int_equal(
+        ifc->setsockopt(ud, lfd, IPPROTO_TCP, 0x10000 + 128, &keepinit, sizeof(keepinit)), 0);
+    assert_int_equal(ifc->getsockopt(ud, lfd, IPPROTO_TCP, 0x10000 + 128, &got, &glen), 0);
+    assert_int_equal(got, 15);
+    assert_int_equal(ifc->getsockopt(ud, lfd, IPPROTO_TCP, TCP_FASTOPEN, &got, &glen), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
     struct sockaddr_in sin = pdt_sin("198.18.0.1", 8080);
     assert_int_equal(ifc->bind(ud, lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
     assert_int_equal(ifc->listen(ud, lfd, 4), 0);
