@@ -3,6 +3,7 @@
  * header. Each input is also parsed with its checksum repaired, so that
  * mutations reach the type and quote checks behind the checksum.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint8_t v6a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t v6b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
+/* The kinds an accepted error may have, and the types each comes from. */
+static bool kind_ok(const struct ip_repr *ip, const struct icmp_repr *ic)
+{
+    bool v4 = ip->version == 4;
+    switch (ic->kind) {
+    case ICMP_KIND_UNREACH:
+        return ic->type == (v4 ? ICMP4_UNREACH : ICMP6_UNREACH) ||
+               (!v4 && ic->type == ICMP6_PARAM_PROB && ic->code == ICMP6_PARAMPROB_NEXTHDR);
+    case ICMP_KIND_NEEDFRAG:
+        return ic->type == (v4 ? ICMP4_UNREACH : ICMP6_PACKET_TOO_BIG);
+    case ICMP_KIND_TIMXCEED:
+        return ic->type == (v4 ? ICMP4_TIMXCEED : ICMP6_TIME_EXCEEDED) && ic->code == 0;
+    default:
+        return false;
+    }
+}
+
 static int check(const struct ip_repr *ip, const uint8_t *buf, size_t len)
 {
     struct icmp_repr ic;
@@ -23,10 +41,9 @@ static int check(const struct ip_repr *ip, const uint8_t *buf, size_t len)
 
     if (r > 0 || (r < 0 && -r >= WIRE_ERROR_COUNT))
         abort();
-    if (r == 0 &&
-        ((ic.kind != ICMP_KIND_UNREACH && ic.kind != ICMP_KIND_NEEDFRAG) || ic.type != buf[0] ||
-         ic.code != buf[1] || (ic.kind == ICMP_KIND_UNREACH && ic.mtu != 0) ||
-         tcpc_addr_is_v4(&ic.quoted_src) != (ip->version == 4)))
+    if (r == 0 && (!kind_ok(ip, &ic) || ic.type != buf[0] || ic.code != buf[1] ||
+                   (ic.kind != ICMP_KIND_NEEDFRAG && ic.mtu != 0) ||
+                   tcpc_addr_is_v4(&ic.quoted_src) != (ip->version == 4)))
         abort();
     return r;
 }

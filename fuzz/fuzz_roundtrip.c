@@ -13,6 +13,7 @@
 #include "wire/cksum.h"
 #include "wire/ip.h"
 #include "wire/tcp.h"
+#include "tcp_opts_model.h"
 #include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,17 +37,6 @@ static void fix_ip4_sum(uint8_t *p, size_t len)
     put_be16(p + 10, cksum_finish(cksum_add(0, p, ihl)));
 }
 
-static unsigned expect_nsack(const struct tcp_opts *o)
-{
-    unsigned fixed = 0, room;
-
-    fixed += (o->present & TOF_MSS) ? 4 : 0;
-    fixed += (o->present & TOF_WSCALE) ? 4 : 0;
-    fixed += (o->present & TOF_TS) ? 12 : (o->present & TOF_SACKPERM) ? 4 : 0;
-    room = (TCP_MAXOLEN - fixed - 4) / 8;
-    return o->nsack < room ? o->nsack : room;
-}
-
 static void compare_ip(const struct ip_repr *a, const struct ip_repr *b)
 {
     CHECK(a->version == b->version);
@@ -62,7 +52,7 @@ static void compare_ip(const struct ip_repr *a, const struct ip_repr *b)
 
 static void compare_tcp(const struct tcp_repr *a, const struct tcp_repr *b)
 {
-    unsigned n = expect_nsack(&a->opts);
+    unsigned n = model_nsack(&a->opts);
     uint8_t present = a->opts.present;
 
     CHECK(a->sport == b->sport && a->dport == b->dport);

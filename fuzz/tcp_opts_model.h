@@ -1,0 +1,40 @@
+/*
+ * How many SACK blocks the option emitter has room for, worked out apart
+ * from the emitter (src/wire/tcp.c) so that the fuzzers check it against a
+ * second reading of the layout rather than against itself: MSS first; the
+ * window scale at an odd offset; SACK-permitted at an even one; timestamps
+ * and the SACK option at 2 mod 4 (FreeBSD's layout, docs/conformance.md);
+ * all within 40 bytes once padded to a multiple of 4.
+ */
+#ifndef TCPCORE_FUZZ_TCP_OPTS_MODEL_H
+#define TCPCORE_FUZZ_TCP_OPTS_MODEL_H
+
+#include "wire/tcp.h"
+
+static inline unsigned model_align(unsigned len, unsigned mod, unsigned rem)
+{
+    while (len % mod != rem)
+        len++;
+    return len;
+}
+
+static inline unsigned model_nsack(const struct tcp_opts *o)
+{
+    unsigned len = 0;
+    if (o->present & TOF_MSS)
+        len = 4;
+    if (o->present & TOF_WSCALE)
+        len = model_align(len, 2, 1) + 3;
+    if (o->present & TOF_SACKPERM)
+        len = model_align(len, 2, 0) + 2;
+    if (o->present & TOF_TS)
+        len = model_align(len, 4, 2) + 10;
+    unsigned want = o->nsack > TCP_SACK_MAX ? TCP_SACK_MAX : o->nsack;
+    if (!(o->present & TOF_SACK))
+        return 0;
+    unsigned at = model_align(len, 4, 2) + 2; /* past the kind and length */
+    unsigned room = at < 40 ? (40 - at) / 8 : 0;
+    return want < room ? want : room;
+}
+
+#endif
