@@ -1,6 +1,6 @@
 /*
- * Fuzzes ICMP error parsing under a fixed IPv4 and a fixed IPv6 outer
- * header. Each input is also parsed with its checksum repaired, so that
+ * Fuzzes ICMP error and echo parsing under a fixed IPv4 and a fixed IPv6
+ * outer header. Each input is also parsed with its checksum repaired, so that
  * mutations reach the type and quote checks behind the checksum.
  */
 #include <stdbool.h>
@@ -34,11 +34,26 @@ static bool kind_ok(const struct ip_repr *ip, const struct icmp_repr *ic)
     }
 }
 
+/* Echo parsing: an accepted message is an echo of the family whose data
+ * is the rest of the input. */
+static void check_echo(const struct ip_repr *ip, const uint8_t *buf, size_t len)
+{
+    struct icmp_echo_repr e;
+    int r = icmp_echo_parse(ip, buf, len, &e);
+
+    if (r > 0 || (r < 0 && -r >= WIRE_ERROR_COUNT))
+        abort();
+    if (r == 0 && (e.type != buf[0] || e.data != buf + ICMP_HDR_LEN ||
+                   e.datalen != len - ICMP_HDR_LEN || e.id != get_be16(buf + 4)))
+        abort();
+}
+
 static int check(const struct ip_repr *ip, const uint8_t *buf, size_t len)
 {
     struct icmp_repr ic;
     int r = icmp_parse(ip, buf, len, &ic);
 
+    check_echo(ip, buf, len);
     if (r > 0 || (r < 0 && -r >= WIRE_ERROR_COUNT))
         abort();
     if (r == 0 && (!kind_ok(ip, &ic) || ic.type != buf[0] || ic.code != buf[1] ||

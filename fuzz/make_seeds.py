@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed inputs under fuzz/regress/<target>/.
 
-The seeds are packets the Linux kernel sent (captured off a tun device, so
-their checksums are real, not offloaded) plus a few built here around them:
+The seeds are packets the Linux kernel sent (captured off a tun device or,
+for the Ethernet frames, a veth pair, so their checksums are real, not
+offloaded; scripts/capture-link-vectors.sh) plus a few built here around them:
 a data segment with timestamps and SACK, an IPv6 SYN behind a destination
 options header, and ICMP errors quoting the SYNs. Run from anywhere; it
 only (re)writes the seed-*.bin files, never the regression inputs found
@@ -28,6 +29,24 @@ UNREACH6 = bytes.fromhex(
     "0000000000000002010431db00000000600000000010114020010db800010000"
     "000000000000000220010db80001000000000000000000019c41000900104eb2"
     "746370636f726521")
+
+# Frames from Linux on a veth pair (tests/harness/vectors.h has the same).
+ARP_REQUEST = bytes.fromhex(
+    "ffffffffffff52540012340108060001080006040001525400123401c6120001000000000000c6120002")
+ARP_REPLY = bytes.fromhex(
+    "52540012340252540012340108060001080006040002525400123401c6120001525400123402c6120002")
+ECHO4 = bytes.fromhex(
+    "525400123402525400123401080045000028f22740004001bc85c6120001c6120002080075c7ea0c0001"
+    "746370636f72652070696e67")
+NS6 = bytes.fromhex(
+    "3333ff00000252540012340186dd6000000000203aff20010db8000000000000000000000001ff02000000"
+    "00000000000001ff000002870097c00000000020010db80000000000000000000000020101525400123401")
+NA6 = bytes.fromhex(
+    "52540012340252540012340186dd6000000000203aff20010db800000000000000000000000120010db800"
+    "000000000000000000028800060d6000000020010db80000000000000000000000010201525400123401")
+ECHO6 = bytes.fromhex(
+    "52540012340252540012340186dd6009b7fa00143a4020010db800000000000000000000000120010db800"
+    "000000000000000000028000a202ea0d0001746370636f72652070696e67")
 
 
 def cksum(b):
@@ -98,8 +117,28 @@ def icmp6(typ, code, rest, quote, src=R6, dst=A6):
     return with_sum(msg, 2, pseudo6(src, dst, 58, len(msg)))
 
 
+def vlan(frame, tpid=0x8100, tci=(5 << 13) | 100):
+    """The frame with an 802.1Q (or 802.1ad) tag after its addresses."""
+    return frame[:12] + struct.pack("!HH", tpid, tci) + frame[12:]
+
+
+def nd_for_fuzz(msg, src, dst):
+    """An ND message re-checksummed for the fixed header fuzz_nd uses."""
+    return with_sum(msg, 2, pseudo6(src, dst, 58, len(msg)))
+
+
+def ra():
+    """A router advertisement with source link-layer and MTU options."""
+    msg = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0x40, 1800, 30000, 1000)
+    msg += bytes([1, 1]) + ARP_REQUEST[6:12] + struct.pack("!BBHI", 5, 1, 0, 1500)
+    return msg
+
+
 def seeds():
     seg4 = data_segment()
+    lla = bytes.fromhex("fe800000000000000000000000000001")
+    glb = bytes.fromhex("20010db8000000000000000000000002")
+    snm = bytes.fromhex("ff0200000000000000000001ff000002")
     pkt4 = ip4(A4, B4, 6, seg4)
     needfrag = icmp4(3, 4, 1400, SYN4[:28])
     ptb = icmp6(2, 0, 1280, SYN6)
@@ -110,7 +149,14 @@ def seeds():
                 "ptb": ip6(R6, A6, 58, ptb)},
         "tcp": {"syn4": SYN4[20:], "syn6": SYN6[40:], "data": seg4},
         "icmp": {"unreach4": UNREACH4[20:], "unreach6": UNREACH6[40:],
-                 "needfrag4": needfrag, "ptb6": ptb},
+                 "needfrag4": needfrag, "ptb6": ptb, "echo4": ECHO4[34:], "echo6": ECHO6[54:]},
+        "eth": {"arp-request": ARP_REQUEST, "ns6": NS6, "echo4": ECHO4,
+                "vlan": vlan(ECHO4), "qinq": vlan(ECHO4, 0x88a8)},
+        "arp": {"request": ARP_REQUEST[14:], "reply": ARP_REPLY[14:],
+                "probe": ARP_REQUEST[14:28] + bytes(4) + ARP_REQUEST[32:]},
+        "nd": {"ns": nd_for_fuzz(NS6[54:], lla, glb), "na": nd_for_fuzz(NA6[54:], lla, glb),
+               "dad-ns": nd_for_fuzz(NS6[54:78], bytes(16), snm),
+               "ra": nd_for_fuzz(ra(), lla, glb)},
         "roundtrip": {"syn4": SYN4, "syn6": SYN6, "data4": pkt4,
                       "syn6-dstopts": syn6_dstopts()},
     }

@@ -2,7 +2,9 @@
  * Unit tests for ICMP error parsing and emission. Known answers are errors
  * the Linux kernel sent (port unreachable for UDP to a closed port, and a
  * router solicitation, captured off a tun device); the rest are built with
- * icmp_emit_packet around crafted quotes, one per refusal reason.
+ * icmp_emit_packet around crafted quotes, one per refusal reason. Echo
+ * requests and replies are the kernel's too (captured on a veth pair,
+ * vectors.h), and our replies must match its bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,6 +305,113 @@ static void test_short_and_badsum(void **state)
     assert_int_equal(icmp_parse(&ip, p + 40, ip.payload_len, &ic), -WIRE_ICMP_BADSUM);
 }
 
+/* The IP packet of a captured Ethernet frame, parsed. */
+static size_t ip_of_frame(const char *hex, uint8_t *p, size_t cap, struct ip_repr *ip)
+{
+    uint8_t f[256];
+    size_t n = unhex(hex, f, sizeof(f));
+
+    assert_true(n > 14 && n - 14 <= cap);
+    memcpy(p, f + 14, n - 14);
+    assert_true(ip_parse(p, n - 14, ip) > 0);
+    return n - 14;
+}
+
+static void test_captured_echo_requests(void **state)
+{
+    uint8_t p[128];
+    struct ip_repr ip;
+    struct icmp_echo_repr e;
+    struct icmp_repr ic;
+
+    (void)state;
+    ip_of_frame(linux_echo4_request_hex, p, sizeof(p), &ip);
+    assert_int_equal(ip.proto, IPPROTO_ICMP_);
+    assert_int_equal(icmp_echo_parse(&ip, p + 20, ip.payload_len, &e), 0);
+    assert_int_equal(e.type, ICMP4_ECHO);
+    assert_int_equal(e.id, 0xea0c);
+    assert_int_equal(e.seq, 1);
+    assert_int_equal(e.datalen, 12);
+    assert_memory_equal(e.data, "tcpcore ping", 12);
+    assert_int_equal(icmp_parse(&ip, p + 20, ip.payload_len, &ic), -WIRE_ICMP_NOTERROR);
+
+    ip_of_frame(linux_echo6_request_hex, p, sizeof(p), &ip);
+    assert_int_equal(ip.proto, IPPROTO_ICMP6_);
+    assert_int_equal(icmp_echo_parse(&ip, p + 40, ip.payload_len, &e), 0);
+    assert_int_equal(e.type, ICMP6_ECHO_REQUEST);
+    assert_int_equal(e.id, 0xea0d);
+    assert_int_equal(e.seq, 1);
+    assert_int_equal(e.datalen, 12);
+    assert_memory_equal(e.data, "tcpcore ping", 12);
+}
+
+/* Linux's replies, re-emitted from their parsed form, byte for byte. */
+static void test_echo_reply_known_answers(void **state)
+{
+    const char *hex[] = {linux_echo4_reply_hex, linux_echo6_reply_hex};
+    uint8_t p[128], out[128];
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        struct ip_repr ip;
+        struct icmp_echo_repr e;
+        size_t n = ip_of_frame(hex[i], p, sizeof(p), &ip);
+
+        assert_int_equal(icmp_echo_parse(&ip, p + ip.hdrlen, ip.payload_len, &e), 0);
+        assert_int_equal(e.type, i == 0 ? ICMP4_ECHOREPLY : ICMP6_ECHO_REPLY);
+        assert_int_equal(e.id, 0x1234);
+        assert_int_equal(e.seq, 1);
+        assert_int_equal(icmp_echo_emit_packet(&ip, &e, out, sizeof(out)), (int)n);
+        assert_memory_equal(out, p, n);
+        assert_int_equal(icmp_echo_emit_packet(&ip, &e, out, n - 1), -WIRE_NOSPACE);
+    }
+}
+
+static void test_echo_in_place(void **state)
+{
+    uint8_t p[128];
+    struct ip_repr ip, back;
+    struct icmp_echo_repr e;
+
+    (void)state;
+    /* The reply may be built over the request it answers. */
+    size_t n = ip_of_frame(linux_echo4_request_hex, p, sizeof(p), &ip);
+    assert_int_equal(icmp_echo_parse(&ip, p + 20, ip.payload_len, &e), 0);
+    struct tcpc_addr t = ip.src;
+    ip.src = ip.dst;
+    ip.dst = t;
+    e.type = ICMP4_ECHOREPLY;
+    assert_int_equal(icmp_echo_emit_packet(&ip, &e, p, sizeof(p)), (int)n);
+    assert_int_equal(ip_parse(p, n, &back), 20);
+    assert_int_equal(icmp_echo_parse(&back, p + 20, back.payload_len, &e), 0);
+    assert_int_equal(e.type, ICMP4_ECHOREPLY);
+    assert_int_equal(e.id, 0xea0c);
+    assert_memory_equal(e.data, "tcpcore ping", 12);
+    assert_int_equal(tcpc_addr_v4_host(&back.dst), 0xc6120001);
+}
+
+static void test_echo_refusals(void **state)
+{
+    uint8_t p[128];
+    struct ip_repr ip;
+    struct icmp_echo_repr e;
+
+    (void)state;
+    ip_of_frame(linux_echo4_request_hex, p, sizeof(p), &ip);
+    assert_int_equal(icmp_echo_parse(&ip, p + 20, 7, &e), -WIRE_ICMP_SHORT);
+    p[30] ^= 1;
+    assert_int_equal(icmp_echo_parse(&ip, p + 20, ip.payload_len, &e), -WIRE_ICMP_BADSUM);
+    /* The other family's echo numbers are not echo here. */
+    p[20] = ICMP6_ECHO_REQUEST;
+    assert_int_equal(icmp_echo_parse(&ip, p + 20, ip.payload_len, &e), -WIRE_ICMP_NOTECHO);
+    size_t n = unhex(unreach4_hex, p, sizeof(p));
+    assert_int_equal(ip_parse(p, n, &ip), 20);
+    assert_int_equal(icmp_echo_parse(&ip, p + 20, ip.payload_len, &e), -WIRE_ICMP_NOTECHO);
+    ip_of_frame(linux_echo6_request_hex, p, sizeof(p), &ip);
+    p[40] = ICMP4_ECHO;
+    assert_int_equal(icmp_echo_parse(&ip, p + 40, ip.payload_len, &e), -WIRE_ICMP_NOTECHO);
+}
+
 static void test_emit_limits(void **state)
 {
     static uint8_t big[2000];
@@ -321,11 +430,20 @@ static void test_emit_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_captured_unreach4), cmocka_unit_test(test_captured_unreach6),
-        cmocka_unit_test(test_not_errors),        cmocka_unit_test(test_needfrag4_roundtrip),
-        cmocka_unit_test(test_v6_roundtrip),      cmocka_unit_test(test_v6_quote_with_ext_header),
-        cmocka_unit_test(test_lenient_quote),     cmocka_unit_test(test_bad_quotes),
-        cmocka_unit_test(test_short_and_badsum),  cmocka_unit_test(test_emit_limits),
+        cmocka_unit_test(test_captured_unreach4),
+        cmocka_unit_test(test_captured_unreach6),
+        cmocka_unit_test(test_not_errors),
+        cmocka_unit_test(test_needfrag4_roundtrip),
+        cmocka_unit_test(test_v6_roundtrip),
+        cmocka_unit_test(test_v6_quote_with_ext_header),
+        cmocka_unit_test(test_lenient_quote),
+        cmocka_unit_test(test_bad_quotes),
+        cmocka_unit_test(test_short_and_badsum),
+        cmocka_unit_test(test_emit_limits),
+        cmocka_unit_test(test_captured_echo_requests),
+        cmocka_unit_test(test_echo_reply_known_answers),
+        cmocka_unit_test(test_echo_in_place),
+        cmocka_unit_test(test_echo_refusals),
     };
     return cmocka_run_group_tests_name("wire_icmp", tests, NULL, NULL);
 }

@@ -8,6 +8,9 @@
  * with them. Compact records (TIME_WAIT, SYN cache) store IPv4 in four bytes
  * and convert at their edge.
  *
+ * The link layer's address (a MAC) has its own small type; only stacks
+ * configured for Ethernet use it.
+ *
  * Time is a plain count of microseconds handed in by the embedder. The core
  * never reads a clock: whatever the caller says "now" is, is now. It must not
  * go backwards between calls on one stack.
@@ -34,6 +37,11 @@ typedef uint64_t tcpc_time_t;
 
 struct tcpc_addr {
     uint8_t bytes[16]; /* network byte order; IPv4 as ::ffff:a.b.c.d */
+};
+
+/* An Ethernet (IEEE 802 MAC-48) address, as on the wire. */
+struct tcpc_ether_addr {
+    uint8_t bytes[6];
 };
 
 /* The mapped prefix: ten zero bytes then two 0xff. */

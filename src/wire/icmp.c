@@ -18,7 +18,6 @@
 #include "cksum.h"
 #include "wire.h"
 
-#define ICMP_HDR_LEN   8
 #define ICMP_QUOTE_MIN 8 /* bytes of transport header RFC 792 guarantees */
 #define ICMP4_OFFMASK  0x1fff
 /* RFC 1812 4.3.2.3 and RFC 4443 2.4(c): the size an error may grow to. */
@@ -109,13 +108,23 @@ static int icmp_quote6(const uint8_t *q, size_t qlen, struct icmp_repr *out)
     return (int)off;
 }
 
-static bool icmp_sum_ok(const struct ip_repr *ip, const uint8_t *buf, size_t buflen)
+/* ICMPv4 sums the message alone; ICMPv6 adds the pseudo-header. */
+static uint32_t icmp_cksum_start(const struct ip_repr *ip, size_t msglen)
 {
-    uint32_t sum = 0;
+    if (ip->version != 6)
+        return 0;
+    return cksum_pseudo(&ip->src, &ip->dst, IPPROTO_ICMP6_, (uint32_t)msglen);
+}
 
-    if (ip->version == 6)
-        sum = cksum_pseudo(&ip->src, &ip->dst, IPPROTO_ICMP6_, (uint32_t)buflen);
-    return cksum_finish(cksum_add(sum, buf, buflen)) == 0;
+bool icmp_cksum_ok(const struct ip_repr *ip, const uint8_t *msg, size_t msglen)
+{
+    return cksum_finish(cksum_add(icmp_cksum_start(ip, msglen), msg, msglen)) == 0;
+}
+
+void icmp_cksum_set(const struct ip_repr *ip, uint8_t *msg, size_t msglen)
+{
+    put_be16(msg + 2, 0);
+    put_be16(msg + 2, cksum_finish(cksum_add(icmp_cksum_start(ip, msglen), msg, msglen)));
 }
 
 int icmp_parse(const struct ip_repr *ip, const uint8_t *buf, size_t buflen, struct icmp_repr *out)
@@ -127,7 +136,7 @@ int icmp_parse(const struct ip_repr *ip, const uint8_t *buf, size_t buflen, stru
     memset(out, 0, sizeof(*out));
     if (buflen < ICMP_HDR_LEN)
         return -WIRE_ICMP_SHORT;
-    if (!icmp_sum_ok(ip, buf, buflen))
+    if (!icmp_cksum_ok(ip, buf, buflen))
         return -WIRE_ICMP_BADSUM;
     err = icmp_classify(ip->version, buf, out);
     if (err < 0)
@@ -152,7 +161,6 @@ int icmp_emit_packet(const struct ip_repr *ip, uint8_t type, uint8_t code, uint3
     size_t max = ip->version == 6 ? ICMP6_MAX_PACKET : ICMP4_MAX_PACKET;
     size_t msglen;
     uint8_t *msg = buf + iplen;
-    uint32_t sum = 0;
     int err;
 
     if (quotelen > max - iplen - ICMP_HDR_LEN)
@@ -169,11 +177,58 @@ int icmp_emit_packet(const struct ip_repr *ip, uint8_t type, uint8_t code, uint3
         return err;
     msg[0] = type;
     msg[1] = code;
-    put_be16(msg + 2, 0);
     /* v4 keeps the MTU in the low half of the word (RFC 1191), v6 in all of it. */
     put_be32(msg + 4, ip->version == 6 ? mtu : (mtu & 0xffff));
-    if (ip->version == 6)
-        sum = cksum_pseudo(&iph.src, &iph.dst, IPPROTO_ICMP6_, (uint32_t)msglen);
-    put_be16(msg + 2, cksum_finish(cksum_add(sum, msg, msglen)));
+    icmp_cksum_set(&iph, msg, msglen);
+    return (int)(iplen + msglen);
+}
+
+static bool icmp_is_echo(uint8_t version, uint8_t type)
+{
+    if (version == 6)
+        return type == ICMP6_ECHO_REQUEST || type == ICMP6_ECHO_REPLY;
+    return type == ICMP4_ECHO || type == ICMP4_ECHOREPLY;
+}
+
+int icmp_echo_parse(const struct ip_repr *ip, const uint8_t *buf, size_t buflen,
+                    struct icmp_echo_repr *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (buflen < ICMP_HDR_LEN)
+        return -WIRE_ICMP_SHORT;
+    if (!icmp_is_echo(ip->version, buf[0]))
+        return -WIRE_ICMP_NOTECHO;
+    if (!icmp_cksum_ok(ip, buf, buflen))
+        return -WIRE_ICMP_BADSUM;
+    out->type = buf[0];
+    out->id = get_be16(buf + 4);
+    out->seq = get_be16(buf + 6);
+    out->data = buf + ICMP_HDR_LEN;
+    out->datalen = buflen - ICMP_HDR_LEN;
+    return 0;
+}
+
+int icmp_echo_emit_packet(const struct ip_repr *ip, const struct icmp_echo_repr *echo, uint8_t *buf,
+                          size_t buflen)
+{
+    struct ip_repr iph = *ip;
+    size_t iplen = ip_header_len(ip);
+    size_t msglen = ICMP_HDR_LEN + echo->datalen;
+    uint8_t *msg = buf + iplen;
+
+    if (buflen < iplen || buflen - iplen < msglen || msglen > UINT16_MAX - IP4_HDR_LEN)
+        return -WIRE_NOSPACE;
+    iph.proto = ip->version == 6 ? IPPROTO_ICMP6_ : IPPROTO_ICMP_;
+    iph.payload_len = (uint16_t)msglen;
+    if (echo->datalen)
+        memmove(msg + ICMP_HDR_LEN, echo->data, echo->datalen);
+    int err = ip_emit(&iph, buf, buflen);
+    if (err < 0)
+        return err;
+    msg[0] = echo->type;
+    msg[1] = 0;
+    put_be16(msg + 4, echo->id);
+    put_be16(msg + 6, echo->seq);
+    icmp_cksum_set(&iph, msg, msglen);
     return (int)(iplen + msglen);
 }

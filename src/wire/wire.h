@@ -28,6 +28,18 @@
     X(WIRE_ICMP_BADSUM, "ICMP checksum")                                                           \
     X(WIRE_ICMP_BADQUOTE, "ICMP error quotes too little of the original packet")                   \
     X(WIRE_ICMP_NOTERROR, "ICMP type is not an error tcpcore acts on")                             \
+    X(WIRE_ICMP_NOTECHO, "ICMP type is not an echo request or reply")                              \
+    X(WIRE_ETH_SHORT, "shorter than an Ethernet header (with its VLAN tag)")                       \
+    X(WIRE_ETH_BADSRC, "Ethernet source is a group (multicast or broadcast) address")              \
+    X(WIRE_ARP_SHORT, "shorter than an ARP packet for IPv4 over Ethernet")                         \
+    X(WIRE_ARP_BADFORMAT, "ARP for a hardware or protocol other than Ethernet and IPv4")           \
+    X(WIRE_ARP_BADOP, "ARP operation is neither request nor reply")                                \
+    X(WIRE_ARP_BADADDR, "ARP sender is a group MAC or a multicast/broadcast IPv4 address")         \
+    X(WIRE_ND_SHORT, "neighbour discovery message shorter than its type's fixed part")             \
+    X(WIRE_ND_HOPLIMIT, "neighbour discovery with a hop limit other than 255 (not from the link)") \
+    X(WIRE_ND_INVALID, "neighbour discovery breaking RFC 4861's validity rules")                   \
+    X(WIRE_ND_BADOPT, "neighbour discovery option of length 0 or running past the message")        \
+    X(WIRE_ND_NOTND, "ICMPv6 type is not router/neighbour solicitation or advertisement")          \
     X(WIRE_NOSPACE, "output buffer too small")
 
 enum wire_error {
