@@ -22,6 +22,7 @@
 #include "tcp/syncache.h"
 #include "tcp/tcp_var.h"
 #include "tcp/timewait.h"
+#include "tcpcore/link.h"
 #include "tcpcore/listing.h"
 
 #define TWO_MSL (2 * SEC)
@@ -393,7 +394,7 @@ static void test_nolocaltimewait(void **state)
     (void)state;
     struct harness *h = tw_h(false, "net.inet.tcp.nolocaltimewait=1", NULL);
     /* Make the peer's address one of the stack's own. */
-    h->stack->cfg.local_addrs[h->stack->cfg.nlocal_addrs++] = h->peer;
+    assert_int_equal(tcpc_addr_add(h->stack, &h->peer, 0), 0);
     int l = h_listen(h);
     assert_int_equal(l, 0);
     struct twc t = server_tw_port(h, 40000);

@@ -2,7 +2,8 @@
  * Counters: one block per stack instance, declared once here.
  *
  * Names are FreeBSD's (netstat -s -p tcp / ip / icmp, struct tcpstat,
- * struct ipstat) wherever FreeBSD has one, so a FreeBSD user reads them
+ * struct ipstat, struct arpstat, struct icmp6stat, if_data's ifi_*)
+ * wherever FreeBSD has one, so a FreeBSD user reads them
  * without a glossary; counters FreeBSD lacks follow its naming pattern. Every
  * place the stack drops a packet bumps one of these. The X-macro below is the
  * single source: the struct, the name table and the descriptions are all
@@ -30,11 +31,47 @@
     X(ip6s_exthdrtooshort, "IPv6 extension headers running past the packet")                       \
     X(ips_localout, "IP packets sent")                                                             \
     X(ips_odropped, "output packets dropped: the link refused them (full ring)")                   \
+    X(ips_noroute, "output packets dropped for want of a route (no prefix, no gateway)")           \
     /* ICMP input (icmpstat / icmp6stat) */                                                        \
     X(icps_tooshort, "ICMP messages too short or quoting too little")                              \
     X(icps_checksum, "ICMP checksum errors")                                                       \
     X(icps_ignored, "ICMP messages of a type TCP does not act on")                                 \
     X(icps_unreach, "ICMP unreachable / too-big errors delivered to TCP")                          \
+    X(icps_reflect, "ICMP echo replies sent")                                                      \
+    X(icps_toofreq, "ICMP echo replies not sent because of net.inet.icmp.icmplim")                 \
+    X(icp6s_reflect, "ICMPv6 echo replies sent")                                                   \
+    X(icp6s_toofreq, "ICMPv6 echo replies not sent because of net.inet.icmp.icmplim")              \
+    /* IPv6 neighbour discovery (icmp6stat) */                                                     \
+    X(icp6s_in_ns, "neighbour solicitations received")                                             \
+    X(icp6s_in_na, "neighbour advertisements received")                                            \
+    X(icp6s_out_ns, "neighbour solicitations sent")                                                \
+    X(icp6s_out_na, "neighbour advertisements sent")                                               \
+    X(icp6s_badns, "neighbour solicitations dropped as invalid or not for us")                     \
+    X(icp6s_badna, "neighbour advertisements dropped as invalid")                                  \
+    X(icp6s_dupaddr, "ND messages from another node claiming one of our addresses")                \
+    X(icp6s_dropped, "IPv6 packets dropped while their neighbour was being resolved")              \
+    X(icp6s_nd_timeouts, "IPv6 neighbour entries removed by a timer (failed or unused)")           \
+    /* ARP (arpstat) */                                                                            \
+    X(arps_received, "ARP packets received")                                                       \
+    X(arps_rxrequests, "ARP requests received")                                                    \
+    X(arps_rxreplies, "ARP replies received")                                                      \
+    X(arps_txrequests, "ARP requests sent")                                                        \
+    X(arps_txreplies, "ARP replies sent")                                                          \
+    X(arps_rxbad, "ARP packets dropped as malformed (short, not Ethernet/IPv4, bad sender)")       \
+    X(arps_dropped, "IPv4 packets dropped while their neighbour was being resolved")               \
+    X(arps_timeouts, "ARP entries removed by a timer (failed or expired)")                         \
+    X(arps_dupips, "ARP packets from another station claiming one of our addresses")               \
+    /* The neighbour cache and the Ethernet interface (if_data) */                                 \
+    X(lle_evicted, "neighbour entries evicted to make room (net.link.lle.maxentries)")             \
+    X(ifi_ipackets, "Ethernet frames received")                                                    \
+    X(ifi_ierrors, "frames dropped as malformed (short, group source address)")                    \
+    X(ifi_imcasts, "broadcast and multicast frames received")                                      \
+    X(ifi_noproto, "frames of an EtherType other than IPv4, IPv6 and ARP")                         \
+    X(ifi_notours, "frames for another station or a group we have not joined")                     \
+    X(ifi_vlandrops, "802.1Q-tagged frames dropped (net.link.ether.vlan_skip is 0)")               \
+    X(ifi_opackets, "Ethernet frames sent")                                                        \
+    X(ifi_omcasts, "broadcast and multicast frames sent")                                          \
+    X(ifi_oqdrops, "ARP and ND frames the output refused (full ring)")                             \
     /* TCP input (tcpstat) */                                                                      \
     X(tcps_rcvtotal, "TCP segments received")                                                      \
     X(tcps_rcvshort, "segments shorter than a TCP header")                                         \

@@ -87,7 +87,31 @@
     X(maxsockets, "kern.ipc.maxsockets", 65536, 64, 1 << 26, TCPC_TUN_BOOT,                        \
       "sockets (full connections and listeners) the stack can hold")                               \
     X(sockbuf_reserve, "kern.ipc.sockbuf_reserve", 256, 1, 1 << 20, TCPC_TUN_RW,                   \
-      "spare socket buffers a listener keeps ready for handshake completions, at most (1..2^20)")
+      "spare socket buffers a listener keeps ready for handshake completions, at most (1..2^20)")  \
+    X(icmplim, "net.inet.icmp.icmplim", 200, 0, 1000000, TCPC_TUN_RW,                              \
+      "ICMP echo replies per second and family (0..1000000; 0: no limit)")                         \
+    X(arp_max_age, "net.link.ether.inet.max_age", 1200, 1, 86400, TCPC_TUN_RW,                     \
+      "seconds an ARP entry is used before it must be confirmed again (1..86400)")                 \
+    X(arp_maxtries, "net.link.ether.inet.maxtries", 5, 1, 100, TCPC_TUN_RW,                        \
+      "ARP requests, one a second, before a neighbour counts as unreachable (1..100)")             \
+    X(arp_maxhold, "net.link.ether.inet.maxhold", 16, 1, 1024, TCPC_TUN_RW,                        \
+      "IPv4 packets held per unresolved neighbour; beyond, the oldest is dropped (1..1024)")       \
+    X(nd6_maxqueuelen, "net.inet6.icmp6.nd6_maxqueuelen", 16, 1, 1024, TCPC_TUN_RW,                \
+      "IPv6 packets held per unresolved neighbour; beyond, the oldest is dropped (1..1024)")       \
+    X(nd6_mmaxtries, "net.inet6.icmp6.nd6_mmaxtries", 3, 1, 100, TCPC_TUN_RW,                      \
+      "multicast solicitations, one a second, before a neighbour counts as unreachable (1..100)")  \
+    X(nd6_umaxtries, "net.inet6.icmp6.nd6_umaxtries", 3, 1, 100, TCPC_TUN_RW,                      \
+      "unicast probes, one a second, before a known neighbour is dropped (1..100)")                \
+    X(nd6_delay, "net.inet6.icmp6.nd6_delay", 5, 1, 3600, TCPC_TUN_RW,                             \
+      "seconds a stale neighbour in use waits before it is probed (1..3600)")                      \
+    X(nd6_gctimer, "net.inet6.icmp6.nd6_gctimer", 86400, 1, 31536000, TCPC_TUN_RW,                 \
+      "seconds a stale IPv6 neighbour is kept unused before it is removed (1..31536000)")          \
+    X(lle_maxentries, "net.link.lle.maxentries", 1024, 8, 1 << 20, TCPC_TUN_BOOT,                  \
+      "neighbour cache entries of both families (8..1048576); the oldest is evicted beyond")       \
+    X(lle_maxheld, "net.link.lle.maxheld", 64, 1, 1 << 16, TCPC_TUN_BOOT,                          \
+      "packets all unresolved neighbours hold together, in buffers allocated up front (1..65536)") \
+    X(vlan_skip, "net.link.ether.vlan_skip", 0, 0, 1, TCPC_TUN_RW,                                 \
+      "take 802.1Q-tagged frames by skipping the tag (1) or drop them (0); VID 0 always passes")
 
 /* One field per tunable, in the table's units. */
 struct tcpc_tunables {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ip_input.h"
 #include "core/stack.h"
 #include "core/sysctl.h"
 
@@ -38,6 +39,27 @@ static bool stack_has_v6_addr(const struct tcpc_config *cfg)
     return false;
 }
 
+static bool stack_mac_ok(const struct tcpc_ether_addr *mac)
+{
+    static const uint8_t zero[6];
+    return (mac->bytes[0] & 1) == 0 && memcmp(mac->bytes, zero, sizeof(zero)) != 0;
+}
+
+/* The link mode and, for Ethernet, the MAC. */
+static int stack_link_check(const struct tcpc_config *cfg, const char **why)
+{
+    if (cfg->link != TCPC_LINK_IP && cfg->link != TCPC_LINK_ETHER) {
+        *why = "link must be TCPC_LINK_IP or TCPC_LINK_ETHER";
+        return -EINVAL;
+    }
+    if (cfg->link == TCPC_LINK_ETHER && !stack_mac_ok(&cfg->ether_addr)) {
+        *why = "an Ethernet link needs the stack's own unicast MAC in ether_addr (not all zeros, "
+               "no group bit)";
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int tcpc_config_check(const struct tcpc_config *cfg, const char **why)
 {
     const char *dummy;
@@ -60,7 +82,10 @@ int tcpc_config_check(const struct tcpc_config *cfg, const char **why)
                "below that the stack is IPv4-only";
         return -EINVAL;
     }
-    return sysctl_validate(&cfg->tun, why);
+    int err = route_config_check(cfg, why);
+    if (!err)
+        err = stack_link_check(cfg, why);
+    return err ? err : sysctl_validate(&cfg->tun, why);
 }
 
 int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out)
@@ -72,6 +97,10 @@ int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_sta
     if (!stack)
         return -ENOMEM;
     stack->cfg = *cfg;
+    route_init(&stack->rt, cfg);
+    /* The route table owns the addresses from here on (tcpc_addr_add). */
+    stack->cfg.nlocal_addrs = 0;
+    stack->if_output = ip_if_output_raw;
     stack->now = now > TCPC_TIME_MAX ? TCPC_TIME_MAX : now;
     rand_init(&stack->rand, cfg->use_seed ? cfg->seed : NULL);
     timer_wheel_init(&stack->wheel, stack->now, STACK_TICK_USEC);
@@ -102,14 +131,6 @@ void stack_tunables_changed(struct tcpc_stack *stack)
 tcpc_time_t tcpc_now(const struct tcpc_stack *stack)
 {
     return stack->now;
-}
-
-bool tcpc_addr_is_local(const struct tcpc_stack *stack, const struct tcpc_addr *addr)
-{
-    for (unsigned i = 0; i < stack->cfg.nlocal_addrs; i++)
-        if (tcpc_addr_eq(&stack->cfg.local_addrs[i], addr))
-            return true;
-    return false;
 }
 
 void stack_trace(struct tcpc_stack *stack, const char *fmt, ...)

@@ -14,13 +14,19 @@
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
 #include "core/rand.h"
+#include "core/route.h"
 #include "util/timer.h"
 
 /* Largest packet the stack builds: an IPv6 header plus a TCP segment that
  * fits a 64 KiB link MTU. */
 #define STACK_OUTBUF_LEN 65536
+/* Room the IP layer leaves in front of every packet it builds, so that the
+ * link layer can prepend its header in place (an Ethernet header, with a
+ * VLAN tag, is 18 bytes). */
+#define STACK_LINK_HEADROOM 32
 
-struct tcp_state; /* src/tcp: connections, listeners and their tables */
+struct tcp_state;  /* src/tcp: connections, listeners and their tables */
+struct link_state; /* src/link: Ethernet, ARP, ND and the neighbour cache */
 struct ip_repr;
 struct icmp_repr;
 
@@ -42,6 +48,26 @@ struct ip_protosw {
 
 #define STACK_NPROTO 256 /* one slot per IP protocol number */
 
+/*
+ * The interface output hook: hands an IP packet of len bytes at pkt to the
+ * link, toward nexthop (the destination itself or a gateway, route.h).
+ * STACK_LINK_HEADROOM writable bytes precede pkt. Returns 0 when the packet
+ * was sent, or taken over by the link (held while its neighbour resolves,
+ * or dropped and counted by the link), and -ENOBUFS when the embedder's
+ * output refused it. stack_create installs the IP-level one (the packet as
+ * is to cfg.output); src/stack installs the Ethernet one for
+ * TCPC_LINK_ETHER.
+ */
+typedef int (*stack_if_output_fn)(struct tcpc_stack *stack, const struct tcpc_addr *nexthop,
+                                  uint8_t *pkt, size_t len);
+
+/* net.inet.icmp.icmplim's budget: replies sent in the current second, per
+ * family (FreeBSD's badport_bandlim). */
+struct icmp_limit {
+    tcpc_time_t start[2];
+    uint32_t count[2];
+};
+
 struct tcpc_stack {
     struct tcpc_config cfg; /* cfg.tun holds the tunables in force */
     union {
@@ -51,10 +77,22 @@ struct tcpc_stack {
     tcpc_time_t now;
     struct rand_state rand;
     struct timer_wheel wheel;
+    struct route_table rt; /* addresses, connected prefixes, gateways */
+    struct icmp_limit icmplim;
     struct tcp_state *tcp;
+    struct link_state *link; /* NULL on an IP-level link */
     const struct ip_protosw *protosw[STACK_NPROTO];
-    uint8_t outbuf[STACK_OUTBUF_LEN];
+    stack_if_output_fn if_output;
+    /* Where the IP layer builds what it sends: the packet starts at
+     * outbuf + STACK_LINK_HEADROOM (stack_outbuf). */
+    uint8_t outbuf[STACK_LINK_HEADROOM + STACK_OUTBUF_LEN];
 };
+
+/* The start of the output buffer's packet area (STACK_OUTBUF_LEN bytes). */
+static inline uint8_t *stack_outbuf(struct tcpc_stack *stack)
+{
+    return stack->outbuf + STACK_LINK_HEADROOM;
+}
 
 /*
  * The layer-independent half of creating an instance: checks cfg, allocates

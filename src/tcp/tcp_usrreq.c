@@ -133,21 +133,6 @@ int tcpc_accept(struct tcpc_stack *stack, int sd, struct tcpc_addr *peer, uint16
     return nsd;
 }
 
-/* Source address for a connection to faddr: the first local address of
- * the same family. */
-static int usr_pick_source(const struct tcpc_stack *stack, const struct tcpc_addr *faddr,
-                           struct tcpc_addr *out)
-{
-    bool v4 = tcpc_addr_is_v4(faddr);
-    for (unsigned i = 0; i < stack->cfg.nlocal_addrs; i++) {
-        if (tcpc_addr_is_v4(&stack->cfg.local_addrs[i]) == v4) {
-            *out = stack->cfg.local_addrs[i];
-            return 0;
-        }
-    }
-    return -EADDRNOTAVAIL;
-}
-
 static int usr_connect_check(const struct tcpcb *tp, const struct tcpc_addr *addr, uint16_t port)
 {
     if (tp->state == TCPS_SYN_SENT)
@@ -179,7 +164,8 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
         return err;
     struct tcpc_addr src = tp->inp->laddr;
     if (!tp->inp->lport || tcpc_addr_is_any(&src)) {
-        err = usr_pick_source(stack, addr, &src);
+        /* RFC 6724 source selection (core/route.c). */
+        err = route_source(stack, addr, &src);
         if (err)
             return err;
     }

@@ -70,7 +70,7 @@ struct tw_core {
     uint32_t prev;      /* toward the head (older) */
     uint16_t last_win;  /* the window field of our last ACK (scaled down) */
     uint8_t flags;      /* TWF_* */
-    uint8_t lid;        /* compact layout: laddr = stack's local_addrs[lid] */
+    uint8_t lid;        /* compact layout: laddr = the route table's slot lid */
 };
 
 /* IPv4 with a listed local address. Ports in host order. */
@@ -154,7 +154,7 @@ static void tw_tuple(const struct tw_layout *l, uint32_t idx, struct pcb_tuple *
     t->faddr.bytes[10] = 0xff;
     t->faddr.bytes[11] = 0xff;
     memcpy(&t->faddr.bytes[12], e->faddr, 4);
-    t->laddr = l->tw->stack->cfg.local_addrs[e->c.lid];
+    t->laddr = *route_addr_at(&l->tw->stack->rt, e->c.lid);
     t->fport = e->fport;
     t->lport = e->lport;
 }
@@ -167,7 +167,7 @@ static bool tw4_match(void *ctx, uint32_t idx, const struct pcb_tuple *t)
     const struct tw4 *e = pool_at(&l->pool, idx);
     return e->fport == t->fport && e->lport == t->lport &&
            memcmp(e->faddr, &t->faddr.bytes[12], 4) == 0 && tcpc_addr_is_v4(&t->faddr) &&
-           tcpc_addr_eq(&l->tw->stack->cfg.local_addrs[e->c.lid], &t->laddr);
+           tcpc_addr_eq(route_addr_at(&l->tw->stack->rt, e->c.lid), &t->laddr);
 }
 
 static bool tw6_match(void *ctx, uint32_t idx, const struct pcb_tuple *t)
@@ -261,6 +261,8 @@ static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
     (void)demux_ref_remove(stack, &t, PCB_REF(l->kind, idx));
     tw->port_count[t.lport]--;
     tw_queue_unlink(l, c);
+    if (!l->wide)
+        route_addr_release(&stack->rt, c->lid);
     pool_put(&l->pool, idx);
     switch (why) {
     case TW_EXPIRED:
@@ -357,20 +359,19 @@ static void tw_respond(struct tw_layout *l, uint32_t idx)
 
 /* --- entering TIME_WAIT (tcp_twstart) ------------------------------------ */
 
-/* Where a 4-tuple's record goes: compact when its local address is listed
- * and both ends are IPv4. */
+/* Where a 4-tuple's record goes: compact when its local address has a
+ * slot in the route table (even a removed address's, still held) and both
+ * ends are IPv4. */
 static unsigned tw_layout_for(const struct tcpc_stack *stack, const struct pcb_tuple *t,
                               uint8_t *lid)
 {
     if (!tcpc_addr_is_v4(&t->faddr) || !tcpc_addr_is_v4(&t->laddr))
         return TW_WIDE;
-    for (unsigned i = 0; i < stack->cfg.nlocal_addrs; i++) {
-        if (tcpc_addr_eq(&stack->cfg.local_addrs[i], &t->laddr)) {
-            *lid = (uint8_t)i;
-            return TW_COMPACT;
-        }
-    }
-    return TW_WIDE;
+    int slot = route_addr_slot(&stack->rt, &t->laddr);
+    if (slot < 0)
+        return TW_WIDE;
+    *lid = (uint8_t)slot;
+    return TW_COMPACT;
 }
 
 /* A connection that enters no TIME_WAIT still gets the ACK it owed. */
@@ -444,6 +445,10 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
         tw_none(stack, &t, &rec, acknow);
         return;
     }
+    /* The slot keeps its address while the record names it, even if the
+     * address is removed meanwhile. */
+    if (!l->wide)
+        route_addr_hold(&stack->rt, c->lid);
     tw->port_count[t.lport]++;
     tw_arm(l, idx, c, false);
     STAT_INC(stack, tcps_tw_added);
