@@ -6,13 +6,31 @@
  * a lower layer must reach an upper one (IP handing a segment to TCP), it
  * goes through the function pointers installed here.
  *
+ * On an Ethernet link (TCPC_LINK_ETHER) it also attaches src/link: frames
+ * enter through ether_input, the IP layer's interface output hook becomes
+ * ether_output, and neighbour discovery takes the ICMPv6 slot of the switch.
+ *
  * tcpc_stack_new sizes every pool from the tunables; after that, the packet
  * path allocates nothing.
  */
 #include "core/ip_input.h"
 #include "core/stack.h"
+#include "link/ether.h"
+#include "link/nd6.h"
 #include "tcp/tcp.h"
 #include "wire/ip.h"
+
+static int stack_attach_link(struct tcpc_stack *stack)
+{
+    if (stack->cfg.link != TCPC_LINK_ETHER)
+        return 0;
+    int err = link_init(stack);
+    if (err)
+        return err;
+    stack->protosw[IPPROTO_ICMP6_] = &nd6_protosw;
+    stack->if_output = ether_output;
+    return 0;
+}
 
 int tcpc_stack_new(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out)
 {
@@ -26,6 +44,12 @@ int tcpc_stack_new(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_s
         stack_free(stack);
         return err;
     }
+    err = stack_attach_link(stack);
+    if (err) {
+        tcp_destroy(stack);
+        stack_free(stack);
+        return err;
+    }
     *out = stack;
     return 0;
 }
@@ -34,30 +58,43 @@ void tcpc_stack_del(struct tcpc_stack *stack)
 {
     if (!stack)
         return;
+    link_destroy(stack);
     tcp_destroy(stack);
     stack_free(stack);
+}
+
+static void stack_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len,
+                        const uint32_t *flow)
+{
+    if (stack->link)
+        ether_input(stack, pkt, len, flow);
+    else
+        ip_input(stack, pkt, len, flow);
 }
 
 void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len)
 {
     stack_set_now(stack, now);
-    ip_input(stack, pkt, len, NULL);
+    stack_input(stack, pkt, len, NULL);
 }
 
 void tcpc_input_hash(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len,
                      uint32_t flow_hash)
 {
     stack_set_now(stack, now);
-    ip_input(stack, pkt, len, stack->cfg.flow_hash ? &flow_hash : NULL);
+    stack_input(stack, pkt, len, stack->cfg.flow_hash ? &flow_hash : NULL);
 }
 
 void tcpc_advance(struct tcpc_stack *stack, tcpc_time_t now)
 {
     stack_set_now(stack, now);
+    link_advance(stack);
     tcp_advance(stack);
 }
 
 tcpc_time_t tcpc_next_deadline(const struct tcpc_stack *stack)
 {
-    return tcp_next_deadline(stack);
+    tcpc_time_t t = tcp_next_deadline(stack);
+    tcpc_time_t l = link_next_deadline(stack);
+    return l < t ? l : t;
 }

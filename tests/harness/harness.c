@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hlink.h"
 #include "vectors.h"
 #include "wire/ip.h"
 
@@ -90,6 +91,11 @@ struct harness *h_new(const struct h_opts *opts)
     h->v6 = opts->v6;
     assert_int_equal(tcpc_addr_parse(h->v6 ? "2001:db8::1" : "198.18.0.1", &h->local), 0);
     assert_int_equal(tcpc_addr_parse(h->v6 ? "2001:db8::2" : "198.18.0.2", &h->peer), 0);
+    if (opts->swap) {
+        struct tcpc_addr t = h->local;
+        h->local = h->peer;
+        h->peer = t;
+    }
     h->lport = 80;
     h->pport = 40000;
     h->now = 1 * SEC;
@@ -99,6 +105,8 @@ struct harness *h_new(const struct h_opts *opts)
     cfg.output_ctx = h;
     cfg.local_addrs[0] = h->local;
     cfg.nlocal_addrs = 1;
+    if (opts->ether)
+        h_ether_config(h, &cfg, opts->swap);
     cfg.use_seed = true;
     memset(cfg.seed, opts->seed ? opts->seed : 0x5a, sizeof(cfg.seed));
     if (opts->mtu)
@@ -189,23 +197,53 @@ size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen)
     return (size_t)len;
 }
 
+/* Room in front of a built packet for the frame header. */
+#define H_FRAME_ROOM 14
+
+/* The packet at buf + H_FRAME_ROOM as tcpc_input should get it: framed
+ * from the peer on an Ethernet link. */
+static const uint8_t *h_wrap(struct harness *h, uint8_t *buf, size_t *len)
+{
+    if (!h->ether)
+        return buf + H_FRAME_ROOM;
+    h_ether_frame(h, buf, &h->mac, buf[H_FRAME_ROOM] >> 4 == 6 ? 0x86dd : 0x0800);
+    *len += H_FRAME_ROOM;
+    return buf;
+}
+
 void h_inject(struct harness *h, struct seg s)
 {
-    uint8_t buf[9216 + 120];
-    size_t len = h_build(h, s, buf, sizeof(buf));
-    tcpc_input(h->stack, h->now, buf, len);
+    uint8_t buf[H_FRAME_ROOM + 9216 + 120];
+    size_t len = h_build(h, s, buf + H_FRAME_ROOM, sizeof(buf) - H_FRAME_ROOM);
+    const uint8_t *p = h_wrap(h, buf, &len);
+    tcpc_input(h->stack, h->now, p, len);
 }
 
 void h_inject_hash(struct harness *h, struct seg s, uint32_t flow)
 {
-    uint8_t buf[9216 + 120];
-    size_t len = h_build(h, s, buf, sizeof(buf));
-    tcpc_input_hash(h->stack, h->now, buf, len, flow);
+    uint8_t buf[H_FRAME_ROOM + 9216 + 120];
+    size_t len = h_build(h, s, buf + H_FRAME_ROOM, sizeof(buf) - H_FRAME_ROOM);
+    const uint8_t *p = h_wrap(h, buf, &len);
+    tcpc_input_hash(h->stack, h->now, p, len, flow);
 }
 
 void h_inject_raw(struct harness *h, const uint8_t *pkt, size_t len)
 {
-    tcpc_input(h->stack, h->now, pkt, len);
+    if (!h->ether) {
+        tcpc_input(h->stack, h->now, pkt, len);
+        return;
+    }
+    uint8_t *buf = malloc(H_FRAME_ROOM + len);
+    assert_non_null(buf);
+    memcpy(buf + H_FRAME_ROOM, pkt, len);
+    const uint8_t *p = h_wrap(h, buf, &len);
+    tcpc_input(h->stack, h->now, p, len);
+    free(buf);
+}
+
+void h_inject_frame(struct harness *h, const uint8_t *frame, size_t len)
+{
+    tcpc_input(h->stack, h->now, frame, len);
 }
 
 static struct h_pkt *h_pop(struct harness *h)
@@ -265,6 +303,30 @@ static bool h_mismatch(const struct harness *h, const struct seg *w, const struc
     return false;
 }
 
+size_t h_take(struct harness *h, uint8_t *buf, size_t cap)
+{
+    struct h_pkt *p = h_pop(h);
+    if (!p)
+        fail_msg("expected a packet, the stack sent nothing");
+    assert_true(p->len <= cap);
+    size_t n = p->len;
+    memcpy(buf, p->data, n);
+    free(p);
+    return n;
+}
+
+/* The IP packet in an emitted packet: past the frame header, which must go
+ * from the stack to next_mac, on an Ethernet link. */
+static const uint8_t *h_unwrap(struct harness *h, const struct h_pkt *p, size_t *len)
+{
+    *len = p->len;
+    if (!h->ether)
+        return p->data;
+    h_ether_check(h, p->data, p->len, &h->next_mac);
+    *len -= H_FRAME_ROOM;
+    return p->data + H_FRAME_ROOM;
+}
+
 struct h_seg h_expect(struct harness *h, struct seg s)
 {
     struct h_seg g;
@@ -272,11 +334,13 @@ struct h_seg h_expect(struct harness *h, struct seg s)
     struct h_pkt *p = h_pop(h);
     if (!p)
         fail_msg("expected a segment, the stack sent nothing");
-    int hdrlen = ip_parse(p->data, p->len, &g.ip);
+    size_t plen;
+    const uint8_t *pkt = h_unwrap(h, p, &plen);
+    int hdrlen = ip_parse(pkt, plen, &g.ip);
     assert_true(hdrlen > 0);
     assert_int_equal(g.ip.proto, IPPROTO_TCP_);
-    assert_true(tcp_cksum_ok(&g.ip, p->data + hdrlen, g.ip.payload_len));
-    assert_true(tcp_parse(p->data + hdrlen, g.ip.payload_len, &g.th) >= 0);
+    assert_true(tcp_cksum_ok(&g.ip, pkt + hdrlen, g.ip.payload_len));
+    assert_true(tcp_parse(pkt + hdrlen, g.ip.payload_len, &g.th) >= 0);
     assert_true(g.th.payload_len <= sizeof(g.payload));
     if (g.th.payload_len)
         memcpy(g.payload, g.th.payload, g.th.payload_len);
@@ -284,7 +348,7 @@ struct h_seg h_expect(struct harness *h, struct seg s)
     g.len = p->len;
     char why[128], got[512];
     if (h_mismatch(h, &s, &g, why, sizeof(why))) {
-        tcpc_format_packet(p->data, p->len, got, sizeof(got));
+        tcpc_format_packet(pkt, plen, got, sizeof(got));
         free(p);
         fail_msg("segment mismatch: %s\n  got: %s", why, got);
     }
@@ -298,7 +362,10 @@ void h_expect_nothing(struct harness *h)
     if (!p)
         return;
     char got[512];
-    tcpc_format_packet(p->data, p->len, got, sizeof(got));
+    if (h->ether)
+        h_ether_format(p->data, p->len, got, sizeof(got));
+    else
+        tcpc_format_packet(p->data, p->len, got, sizeof(got));
     free(p);
     fail_msg("expected nothing, the stack sent: %s", got);
 }

@@ -78,6 +78,9 @@ struct h_seg {
 
 struct h_opts {
     bool v6;                     /* IPv6 addresses (2001:db8::/32) instead of 198.18.0.0/15 */
+    bool ether;                  /* an Ethernet link (frames, ARP/ND): see hlink.h */
+    bool swap;                   /* the stack is .2 / ::2 (and MAC :02), the test .1 / ::1:
+                                    the roles the Linux kernel had in vectors.h */
     const char **sysctls;        /* "name=value" strings, NULL-terminated */
     uint32_t mtu;                /* 0: 1500 */
     uint8_t seed;                /* every seed byte; 0: the default seed */
@@ -93,6 +96,11 @@ struct harness {
     struct tcpc_addr local, peer; /* the stack's address and the test's */
     uint16_t lport, pport;        /* default ports: stack side, test side */
     bool v6;
+    /* Ethernet link: packets travel in frames between mac (the stack's)
+     * and peer_mac; h_expect wants the stack's frames sent to next_mac
+     * (peer_mac unless a test routes through a gateway). */
+    bool ether;
+    struct tcpc_ether_addr mac, peer_mac, next_mac;
     /* Emitted packets not yet expected. */
     struct h_pkt *out_head, *out_tail;
     size_t out_count;
@@ -114,13 +122,20 @@ void h_free(struct harness *h);
 void h_inject(struct harness *h, struct seg s);
 /* Injects a segment with the NIC flow hash `flow` (tcpc_input_hash). */
 void h_inject_hash(struct harness *h, struct seg s, uint32_t flow);
-/* Injects raw bytes as an IP packet. */
+/* Injects raw bytes as an IP packet (in a frame from peer_mac on an
+ * Ethernet link). */
 void h_inject_raw(struct harness *h, const uint8_t *pkt, size_t len);
+/* Injects raw bytes as they are: a frame on an Ethernet link. */
+void h_inject_frame(struct harness *h, const uint8_t *frame, size_t len);
+/* Takes the next emitted packet (a frame on an Ethernet link) as raw bytes
+ * into buf; returns its length. Fails the test when nothing was sent. */
+size_t h_take(struct harness *h, uint8_t *buf, size_t cap);
 /* Builds the packet h_inject would send, into buf; returns its length. */
 size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen);
 
 /* Takes the next emitted segment and checks it against s (ports default to
- * stack->peer); fails the test with both segments printed on a mismatch. */
+ * stack->peer; on an Ethernet link, the frame from mac to next_mac); fails
+ * the test with both segments printed on a mismatch. */
 struct h_seg h_expect(struct harness *h, struct seg s);
 /* Fails the test if anything was emitted. */
 void h_expect_nothing(struct harness *h);
