@@ -67,8 +67,15 @@ static void test_source_selection_v4(void **state)
     add(h, "10.1.2.3", 8);
     add(h, "198.18.0.1", 24);
     add(h, "198.19.7.1", 16);
-    expect_source(h, "198.19.7.1", "198.19.7.1");   /* rule 1: the destination itself */
+    add(h, "10.1.2.4", 24);
+    expect_source(h, "198.19.7.1", "198.19.7.1"); /* rule 1: the destination itself */
+    /* Rule 1 over rule 8: 10.1.2.4/24 shares 24 bits of its prefix with
+     * 10.1.2.3, which shares only its own 8. */
+    expect_source(h, "10.1.2.3", "10.1.2.3");
     expect_source(h, "169.254.9.9", "169.254.1.1"); /* rule 2: link-local scope */
+    /* Rule 2 over rule 8: 169.255.0.1 is global, so 169.254.1.1 (sharing 15
+     * bits with it) is too narrow; among the global ones 198.x shares 1. */
+    expect_source(h, "169.255.0.1", "198.18.0.1");
     expect_source(h, "8.8.8.8", "10.1.2.3");        /* rule 2 then rule 8 */
     expect_source(h, "198.19.200.5", "198.19.7.1"); /* rule 8: longest common prefix */
     expect_source(h, "198.18.0.77", "198.18.0.1");  /* rule 8 */
@@ -87,8 +94,11 @@ static void test_source_selection_v6(void **state)
     add(h, "fe80::1", 64);
     add(h, "2001:db8:1::1", 64);
     add(h, "fd00::1", 64);
-    add(h, "2001:0:1::1", 64);                          /* a Teredo address, label 5 */
-    expect_source(h, "fe80::99", "fe80::1");            /* rule 2 */
+    add(h, "2001:0:1::1", 64);               /* a Teredo address, label 5 */
+    expect_source(h, "fe80::99", "fe80::1"); /* rule 2 */
+    /* Rule 2 over rule 8: fe80::1 shares 9 bits with the site-local
+     * fec0::1 but is too narrow; fd00::1 shares 6. */
+    expect_source(h, "fec0::1", "fd00::1");
     expect_source(h, "2001:db8:1::5", "2001:db8:1::1"); /* rule 8 */
     expect_source(h, "fd12::1", "fd00::1");             /* rule 6 (and 8) */
     expect_source(h, "2001:db8::7", "2001:db8::1");

@@ -173,24 +173,26 @@ void route_init(struct route_table *rt, const struct tcpc_config *cfg)
     }
 }
 
-/* The live address whose connected prefix holds dst most specifically. */
-static const struct route_ifaddr *rt_connected(const struct route_table *rt,
-                                               const struct tcpc_addr *dst)
+/*
+ * Whether a connected prefix holds dst. The table's routes are the
+ * connected prefixes and one /0 per family, so the longest match is a
+ * connected prefix whenever any holds dst, and with one interface every
+ * connected prefix has the same next hop: dst itself.
+ */
+static bool rt_connected(const struct route_table *rt, const struct tcpc_addr *dst)
 {
-    const struct route_ifaddr *best = NULL;
     for (unsigned i = 0; i < TCPC_MAX_LOCAL_ADDRS; i++) {
         const struct route_ifaddr *s = &rt->slot[i];
-        if (!s->live || rt_family(&s->addr) != rt_family(dst))
-            continue;
-        if (common_prefix(&s->addr, dst, s->plen) == s->plen && (!best || s->plen > best->plen))
-            best = s;
+        if (s->live && rt_family(&s->addr) == rt_family(dst) &&
+            common_prefix(&s->addr, dst, s->plen) == s->plen)
+            return true;
     }
-    return best;
+    return false;
 }
 
 static bool rt_on_link(const struct route_table *rt, const struct tcpc_addr *dst)
 {
-    return addr_is_ll6(dst) || route_is_local(rt, dst) || rt_connected(rt, dst) != NULL;
+    return addr_is_ll6(dst) || route_is_local(rt, dst) || rt_connected(rt, dst);
 }
 
 int route_nexthop(const struct tcpc_stack *stack, const struct tcpc_addr *dst,
