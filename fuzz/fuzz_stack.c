@@ -16,6 +16,7 @@
 
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
+#include "wire/icmp.h"
 #include "wire/tcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,8 +37,16 @@ static int fz_output(void *ctx, const uint8_t *pkt, size_t len)
     struct ip_repr ip;
     struct tcp_repr th;
     int hdrlen = ip_parse(pkt, len, &ip);
+    if (hdrlen >= 0 && ip.proto == (ip.version == 6 ? IPPROTO_ICMP6_ : IPPROTO_ICMP_)) {
+        /* The only ICMP the stack sends: a well-formed echo reply. */
+        struct icmp_echo_repr e;
+        if (icmp_echo_parse(&ip, pkt + hdrlen, ip.payload_len, &e) < 0 ||
+            e.type != (ip.version == 6 ? ICMP6_ECHO_REPLY : ICMP4_ECHOREPLY))
+            abort();
+        return 0;
+    }
     if (hdrlen < 0 || ip.proto != IPPROTO_TCP_)
-        abort(); /* the stack must only ever emit well-formed TCP */
+        abort(); /* the stack must only ever emit well-formed TCP and echo replies */
     if (!tcp_cksum_ok(&ip, pkt + hdrlen, ip.payload_len))
         abort();
     if (tcp_parse(pkt + hdrlen, ip.payload_len, &th) < 0)

@@ -134,6 +134,24 @@ def ra():
     return msg
 
 
+def link_scripts():
+    """Scripts for fuzz_link: kind byte, then that step's fixed-size body.
+    Address indices are fuzz_link.c's fz_addr_text (0 = 198.18.0.1, ours)."""
+    raw, arp, nd, tcp, echo, time, connect, config = range(8)
+    sec = [time, 0x03, 0xe8]  # 1000 ms
+    meet4 = [arp, 0x00, 2, 1, 0]  # 198.18.0.2 asks who has 198.18.0.1
+    syn4 = [tcp, 0x82, 1, 0, 1, 0, 1, 0, 2]  # SYN from .2 to .1:80
+    ns6 = [nd, 0x82, 0x21, 7, 8, 2]  # NS for ::1 from ::2, source option
+    na6 = [nd, 0x7b, 0x61, 8, 8, 2]  # NA for ::2 to ::1, solicited + override
+    return {
+        "meet-syn4": bytes(meet4 + syn4 + sec + [echo, 1, 0, 2]),
+        "gateway": bytes([config, 2, 3, connect, 4, 80, arp, 0x03, 3, 3, 0] + sec * 3),
+        "fail4": bytes([connect, 2, 81] + sec * 7),
+        "nd6": bytes(ns6 + [connect, 8, 81] + na6 + sec * 40 + [connect, 8, 83] + sec * 8),
+        "addr-churn": bytes([config, 1, 0, connect, 1, 1, config, 0x60, 0, connect, 1, 3] + sec),
+    }
+
+
 def seeds():
     seg4 = data_segment()
     lla = bytes.fromhex("fe800000000000000000000000000001")
@@ -157,6 +175,7 @@ def seeds():
         "nd": {"ns": nd_for_fuzz(NS6[54:], lla, glb), "na": nd_for_fuzz(NA6[54:], lla, glb),
                "dad-ns": nd_for_fuzz(NS6[54:78], bytes(16), snm),
                "ra": nd_for_fuzz(ra(), lla, glb)},
+        "link": link_scripts(),
         "roundtrip": {"syn4": SYN4, "syn6": SYN6, "data4": pkt4,
                       "syn6-dstopts": syn6_dstopts()},
     }
