@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_script.h"
 #include "tcpcore/link.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
@@ -27,12 +28,6 @@
 #include "wire/tcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 #define FZ_MAXENTRIES 8
 #define FZ_MAXHOLD    3
@@ -107,16 +102,6 @@ static int fz_output(void *ctx, const uint8_t *frame, size_t len)
     return 0;
 }
 
-static bool fz_take(const uint8_t **p, size_t *n, void *out, size_t len)
-{
-    if (*n < len)
-        return false;
-    memcpy(out, *p, len);
-    *p += len;
-    *n -= len;
-    return true;
-}
-
 static const struct tcpc_addr *fz_a(struct fz *f, uint8_t i)
 {
     return &f->addr[i % FZ_NADDR];
@@ -135,16 +120,7 @@ static void fz_frame_in(struct fz *f, uint8_t *buf, size_t iplen, uint8_t macsel
 /* Raw bytes as a frame: 2-byte length, then the bytes. */
 static bool fz_raw(struct fz *f, const uint8_t **p, size_t *n)
 {
-    uint8_t lenb[2];
-    if (!fz_take(p, n, lenb, 2))
-        return false;
-    size_t len = (size_t)(lenb[0] << 8 | lenb[1]) % 1600;
-    if (len > *n)
-        len = *n;
-    tcpc_input(f->stack, f->now, *p, len);
-    *p += len;
-    *n -= len;
-    return true;
+    return fz_step_raw(f->stack, f->now, p, n, 1600);
 }
 
 static bool fz_arp(struct fz *f, const uint8_t **p, size_t *n)
@@ -248,15 +224,10 @@ static bool fz_echo(struct fz *f, const uint8_t **p, size_t *n)
     return true;
 }
 
+/* Up to about 65 s, past every ND timer of the fuzz configuration. */
 static bool fz_time(struct fz *f, const uint8_t **p, size_t *n)
 {
-    uint8_t step[2];
-    if (!fz_take(p, n, step, 2))
-        return false;
-    /* Up to about 65 s, past every ND timer of the fuzz configuration. */
-    f->now += (tcpc_time_t)(step[0] << 8 | step[1]) * 1000;
-    tcpc_advance(f->stack, f->now);
-    return true;
+    return fz_step_time(f->stack, &f->now, p, n);
 }
 
 /* A connect to one of the addresses from a fresh socket (the oldest of

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_script.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
 #include "wire/ip.h"
@@ -16,12 +17,6 @@
 #include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 static const uint8_t lla[16] = {0xfe, 0x80, [15] = 1};
 static const uint8_t glb[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};

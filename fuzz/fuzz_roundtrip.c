@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_script.h"
 #include "wire/bytes.h"
 #include "wire/cksum.h"
 #include "wire/ip.h"
@@ -17,12 +18,6 @@
 #include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 static void fix_ip4_sum(uint8_t *p, size_t len)
 {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_script.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "wire/icmp.h"
@@ -58,29 +59,10 @@ static int fz_output(void *ctx, const uint8_t *pkt, size_t len)
     return 0;
 }
 
-static bool fz_take(const uint8_t **p, size_t *n, void *out, size_t len)
-{
-    if (*n < len)
-        return false;
-    memcpy(out, *p, len);
-    *p += len;
-    *n -= len;
-    return true;
-}
-
 /* Raw bytes as an IP packet: 2-byte length, then the bytes. */
 static bool fz_raw(struct fz *f, const uint8_t **p, size_t *n)
 {
-    uint8_t lenb[2];
-    if (!fz_take(p, n, lenb, 2))
-        return false;
-    size_t len = (size_t)(lenb[0] << 8 | lenb[1]) % 2048;
-    if (len > *n)
-        len = *n;
-    tcpc_input(f->stack, f->now, *p, len);
-    *p += len;
-    *n -= len;
-    return true;
+    return fz_step_raw(f->stack, f->now, p, n, 2048);
 }
 
 struct fz_tmpl {
@@ -140,12 +122,7 @@ static bool fz_templated(struct fz *f, const uint8_t **p, size_t *n)
 
 static bool fz_time(struct fz *f, const uint8_t **p, size_t *n)
 {
-    uint8_t step[2];
-    if (!fz_take(p, n, step, 2))
-        return false;
-    f->now += (tcpc_time_t)(step[0] << 8 | step[1]) * 1000;
-    tcpc_advance(f->stack, f->now);
-    return true;
+    return fz_step_time(f->stack, &f->now, p, n);
 }
 
 static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)

@@ -121,23 +121,11 @@ static void inject_na(struct harness *h, const struct tcpc_ether_addr *mac, uint
     h_inject_nd(h, &h->peer_mac, &h->mac, &h->peer, &h->local, &na);
 }
 
-static int start_connect(struct harness *h)
-{
-    int sd = tcpc_socket(h->stack, TCPC_AF_INET6);
-    assert_true(sd >= 0);
-    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
-    struct tcpc_addr a;
-    uint16_t port;
-    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
-    h->lport = port;
-    return sd;
-}
-
 static void test_connect_resolves_by_ns(void **state)
 {
     (void)state;
     struct harness *h = nd_h(NULL);
-    start_connect(h);
+    h_connect(h);
     expect_ns(h, &h->peer);
     h_expect_nothing(h);
     assert_int_equal(h_stat(h, "icp6s_out_ns"), 1);
@@ -159,7 +147,7 @@ static void test_resolution_fails(void **state)
     (void)state;
     struct harness *h = nd_h(NULL);
     h->peer = v6("2001:db8::9");
-    start_connect(h);
+    h_connect(h);
     for (int i = 0; i < 3; i++) {
         expect_ns(h, &h->peer);
         h_expect_nothing(h);
@@ -248,7 +236,7 @@ static void test_advert_override_rules(void **state)
 {
     (void)state;
     struct harness *h = nd_h(NULL);
-    start_connect(h);
+    h_connect(h);
     expect_ns(h, &h->peer);
     inject_na(h, &h->peer_mac, ND_NA_SOLICITED);
     h_expect(h, SEG(.flags = TH_SYN));

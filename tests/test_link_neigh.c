@@ -24,20 +24,6 @@ static struct tcpc_addr v4(const char *text)
     return a;
 }
 
-/* Starts a connect to h->peer:h->pport and returns the descriptor; the
- * harness's local port becomes the one chosen. */
-static int start_connect(struct harness *h)
-{
-    int sd = tcpc_socket(h->stack, TCPC_AF_INET);
-    assert_true(sd >= 0);
-    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
-    struct tcpc_addr a;
-    uint16_t port;
-    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
-    h->lport = port;
-    return sd;
-}
-
 /* Takes a broadcast request for target from our address. */
 static void expect_request(struct harness *h, const struct tcpc_addr *target)
 {
@@ -66,7 +52,7 @@ static void test_offlink_connect_resolves_gateway(void **state)
     struct tcpc_ether_addr gwmac = {{0x52, 0x54, 0x00, 0x00, 0x00, 0xfe}};
     assert_int_equal(tcpc_route_set_gateway(h->stack, TCPC_AF_INET, &gw), 0);
     h->peer = v4("203.0.113.5");
-    start_connect(h);
+    h_connect(h);
     /* The SYN waits; the gateway is asked for. */
     expect_request(h, &gw);
     h_expect_nothing(h);
@@ -110,7 +96,7 @@ static void test_failure_then_retransmit_retries(void **state)
     (void)state;
     struct harness *h = neigh_h(NULL);
     h->peer = v4("198.18.0.9");
-    start_connect(h);
+    h_connect(h);
     expect_request(h, &h->peer);
     for (int i = 1; i < 5; i++) {
         h_advance(h, 1 * SEC);
@@ -148,7 +134,7 @@ static void test_maxhold_drops_oldest(void **state)
     h->peer = v4("198.18.0.9");
     uint16_t port[3];
     for (int i = 0; i < 3; i++) {
-        start_connect(h);
+        h_connect(h);
         port[i] = h->lport;
     }
     expect_request(h, &h->peer);
@@ -171,10 +157,10 @@ static void test_hold_pool_exhausted(void **state)
     struct harness *h = neigh_h(sys);
     struct tcpc_addr a = v4("198.18.0.9"), b = v4("198.18.0.10");
     h->peer = a;
-    start_connect(h);
+    h_connect(h);
     expect_request(h, &a);
     h->peer = b;
-    start_connect(h);
+    h_connect(h);
     expect_request(h, &b);
     assert_int_equal(h_stat(h, "arps_dropped"), 1);
     struct tcpc_neigh_info ni;

@@ -3,6 +3,7 @@
  */
 #include "hlink.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,19 +79,28 @@ void h_inject_arp(struct harness *h, const struct tcpc_ether_addr *src_mac,
     h_inject_frame(h, f, sizeof(f));
 }
 
+/* Takes the next frame into f: from the stack to eth_dst, of EtherType
+ * type. Returns its length. */
+static size_t h_take_frame(struct harness *h, uint8_t *f, size_t cap,
+                           const struct tcpc_ether_addr *eth_dst, uint16_t type)
+{
+    size_t n = h_take(h, f, cap);
+    struct eth_repr eth;
+    h_ether_check(h, f, n, eth_dst);
+    assert_int_equal(eth_parse(f, n, &eth), ETH_HDR_LEN);
+    if (eth.type != type) {
+        char got[512];
+        h_ether_format(f, n, got, sizeof(got));
+        fail_msg("expected EtherType 0x%04x, the stack sent: %s", type, got);
+    }
+    return n;
+}
+
 struct arp_repr h_expect_arp(struct harness *h, const struct tcpc_ether_addr *eth_dst)
 {
     uint8_t f[1600];
-    size_t n = h_take(h, f, sizeof(f));
-    struct eth_repr eth;
+    size_t n = h_take_frame(h, f, sizeof(f), eth_dst, ETHERTYPE_ARP);
     struct arp_repr arp;
-    h_ether_check(h, f, n, eth_dst);
-    assert_int_equal(eth_parse(f, n, &eth), ETH_HDR_LEN);
-    if (eth.type != ETHERTYPE_ARP) {
-        char got[512];
-        h_ether_format(f, n, got, sizeof(got));
-        fail_msg("expected ARP, the stack sent: %s", got);
-    }
     /* No padding: exactly the header and the packet. */
     assert_int_equal(n, ETH_HDR_LEN + ARP_LEN);
     assert_int_equal(arp_parse(f + ETH_HDR_LEN, n - ETH_HDR_LEN, &arp), ARP_LEN);
@@ -115,12 +125,8 @@ struct nd_repr h_expect_nd(struct harness *h, const struct tcpc_ether_addr *eth_
                            struct ip_repr *ip)
 {
     uint8_t f[1600];
-    size_t n = h_take(h, f, sizeof(f));
-    struct eth_repr eth;
+    size_t n = h_take_frame(h, f, sizeof(f), eth_dst, ETHERTYPE_IPV6);
     struct nd_repr nd;
-    h_ether_check(h, f, n, eth_dst);
-    assert_int_equal(eth_parse(f, n, &eth), ETH_HDR_LEN);
-    assert_int_equal(eth.type, ETHERTYPE_IPV6);
     assert_int_equal(ip_parse(f + ETH_HDR_LEN, n - ETH_HDR_LEN, ip), IP6_HDR_LEN);
     assert_int_equal(ip->proto, IPPROTO_ICMP6_);
     assert_int_equal(ip->ttl, ND_HOPLIMIT);
@@ -164,6 +170,18 @@ struct icmp_echo_repr h_expect_echo(struct harness *h, struct ip_repr *ip, uint8
     memcpy(data, e.data, e.datalen);
     e.data = data;
     return e;
+}
+
+int h_connect(struct harness *h)
+{
+    int sd = tcpc_socket(h->stack, tcpc_addr_is_v4(&h->peer) ? TCPC_AF_INET : TCPC_AF_INET6);
+    assert_true(sd >= 0);
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
+    struct tcpc_addr a;
+    uint16_t port;
+    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
+    h->lport = port;
+    return sd;
 }
 
 struct h_neigh_find {

@@ -68,6 +68,11 @@ void h_inject_echo(struct harness *h, const struct tcpc_addr *dst, uint16_t id, 
 struct icmp_echo_repr h_expect_echo(struct harness *h, struct ip_repr *ip, uint8_t *data,
                                     size_t cap);
 
+/* Starts a connect to h->peer:h->pport from a new socket of the peer's
+ * family and returns its descriptor; the harness's local port becomes the
+ * one the stack chose. What the stack sends is left to the test. */
+int h_connect(struct harness *h);
+
 /* The neighbour entry for a, when there is one. */
 bool h_neigh(struct harness *h, const struct tcpc_addr *a, struct tcpc_neigh_info *out);
 
