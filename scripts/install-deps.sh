@@ -12,6 +12,7 @@ packages=(
   bison flex         # make conformance: building packetdrill
   iproute2           # interop tests and the demo: ip netns, ip tuntap
   curl netcat-openbsd tcpdump # the demo's and the interop tests' kernel clients
+  iputils-ping ethtool # interop: ping the stack; veth offloads off for AF_PACKET
   valgrind
 )
 

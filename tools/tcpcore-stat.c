@@ -7,6 +7,8 @@
  *   tcpcore-stat -s         the counters, in `netstat -s -p tcp` wording
  *   tcpcore-stat -d         the daemon: device, addresses, services
  *   tcpcore-stat -t         the tunables by sysctl name
+ *   tcpcore-stat -N         the neighbour cache, like `arp -an` / `ndp -an`
+ *   tcpcore-stat -r         the routing table, like `netstat -rn`
  *   tcpcore-stat --json     the daemon's JSON answer, for scripts
  *   tcpcore-stat -w SECS    one line of rates every SECS seconds
  *
@@ -40,12 +42,15 @@ struct opts {
 static void usage(FILE *out, int status)
 {
     fprintf(out,
-            "usage: tcpcore-stat [-S PATH] [-a] [-s] [-d] [-t] [--json] [-w SECONDS [-c COUNT]]\n"
+            "usage: tcpcore-stat [-S PATH] [-a] [-s] [-d] [-t] [-N] [-r] [--json]\n"
+            "                    [-w SECONDS [-c COUNT]]\n"
             "  (no option)       the connection listing, like netstat -an\n"
             "  -a                everything: daemon, listing, counters, tunables\n"
             "  -s                the counters, like netstat -s -p tcp\n"
             "  -d                the daemon: device, addresses, services\n"
             "  -t                the tunables by their sysctl names\n"
+            "  -N                the neighbour cache (ARP, ND), like arp -an / ndp -an\n"
+            "  -r                the routing table, like netstat -rn\n"
             "  --json            print the daemon's answer as JSON\n"
             "  -w SECONDS        every SECONDS, one line of rates (per second)\n"
             "  -c COUNT          with -w: stop after COUNT lines\n"
@@ -64,7 +69,7 @@ static void parse(int argc, char **argv, struct opts *o)
     *o = (struct opts){.path = DEFAULT_SOCKET, .count = -1};
     int opt;
     char *end;
-    while ((opt = getopt_long(argc, argv, "S:asdtw:c:h", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "S:asdtNrw:c:h", longs, NULL)) != -1) {
         switch (opt) {
         case 'S':
             o->path = optarg;
@@ -80,6 +85,12 @@ static void parse(int argc, char **argv, struct opts *o)
             break;
         case 't':
             o->show |= CTL_TUNABLES;
+            break;
+        case 'N':
+            o->show |= CTL_NEIGHBOURS;
+            break;
+        case 'r':
+            o->show |= CTL_ROUTES;
             break;
         case 'j':
             o->json = true;
@@ -182,6 +193,43 @@ static void print_daemon(json_object *d)
            stat_u64(d, "connections_served"), stat_u64(d, "connections_accepted"));
 }
 
+/* FreeBSD's ndp -an columns; ARP entries share them, their Expire counting
+ * to the next ARP check. */
+static void print_neighbours(json_object *list)
+{
+    printf("Neighbours (ARP and ND)\n");
+    printf("%-5s %-29s %-17s %-10s %7s %5s %4s\n", "Proto", "Neighbor", "Linklayer Address",
+           "State", "Expire", "Asked", "Held");
+    for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+        json_object *n = json_object_array_get_idx(list, i);
+        char expire[32] = "-";
+        if (stat_get(n, "expires_ms"))
+            snprintf(expire, sizeof(expire), "%.1fs", (double)stat_u64(n, "expires_ms") / 1e3);
+        const char *ll = json_object_get_type(stat_get(n, "lladdr")) == json_type_string
+                             ? str(n, "lladdr")
+                             : "(incomplete)";
+        printf("%-5s %-29s %-17s %-10s %7s %5" PRIu64 " %4" PRIu64 "\n", str(n, "proto"),
+               str(n, "address"), ll, str(n, "state"), expire, stat_u64(n, "asked"),
+               stat_u64(n, "held"));
+    }
+}
+
+static void print_routes(json_object *list)
+{
+    printf("Routing tables\n");
+    printf("%-5s %-33s %-29s %s\n", "Proto", "Destination", "Gateway", "Flags");
+    for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+        json_object *r = json_object_array_get_idx(list, i);
+        bool gw = stat_get(r, "gateway") != NULL;
+        char dst[64], via[64];
+        const char *d = str(r, "destination");
+        snprintf(dst, sizeof(dst), "%s",
+                 !strcmp(d, "0.0.0.0/0") || !strcmp(d, "::/0") ? "default" : d);
+        snprintf(via, sizeof(via), gw ? "%s" : "link#1 (%s)", str(r, gw ? "gateway" : "ifaddr"));
+        printf("%-5s %-33s %-29s %s\n", str(r, "family"), dst, via, str(r, "flags"));
+    }
+}
+
 static void print_tunables(json_object *t)
 {
     json_object_object_foreach(t, name, value)
@@ -221,6 +269,16 @@ static int show_once(const struct opts *o)
     if (o->show & CTL_COUNTERS) {
         printf("%s", sep);
         stat_print_counters(stdout, stat_get(a, "counters"), stat_get(a, "connections"));
+        sep = "\n";
+    }
+    if (o->show & CTL_ROUTES) {
+        printf("%s", sep);
+        print_routes(stat_get(a, "routes"));
+        sep = "\n";
+    }
+    if (o->show & CTL_NEIGHBOURS) {
+        printf("%s", sep);
+        print_neighbours(stat_get(a, "neighbours"));
         sep = "\n";
     }
     if (o->show & CTL_TUNABLES) {

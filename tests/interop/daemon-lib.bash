@@ -6,6 +6,15 @@
 # clients and servers (curl, nc, kpeer, kconns) run in the same namespace.
 # The EXIT trap kills only the processes started here and deletes the
 # namespace. Without root, ip or /dev/net/tun: exit 77 (skipped).
+#
+# With DMN_LINK=afp (set by the daemon_afp_*.sh scripts before sourcing a
+# TUN script or this file) the namespace holds a veth pair instead: k0, the
+# kernel's end, addressed as tun0 is, and t0, left without kernel addresses
+# (IPv6 off) for tcpcored to own through AF_PACKET (--af-packet t0). The
+# stack then resolves the kernel by ARP and ND and the kernel resolves it:
+# the same cases run over an Ethernet link. Checksum and segmentation
+# offloads are off on k0 so that the kernel hands whole, checksummed frames
+# to the packet socket, as a NIC would.
 
 source "$(dirname "$0")/interop-lib.bash"
 
@@ -18,6 +27,13 @@ for prog in "$DMN" "$DMN_STAT" "$DMN_KCONNS"; do
     exit 1
   fi
 done
+DMN_LINK=${DMN_LINK:-tun}
+if [ "$DMN_LINK" = afp ]; then
+  command -v ethtool >/dev/null 2>&1 || interop_skip "needs ethtool (veth offloads)"
+  DMN_DEVICE=(--af-packet t0)
+else
+  DMN_DEVICE=(--tun tun0)
+fi
 K4=198.18.0.1
 T4=198.18.0.2
 K6=2001:db8::1
@@ -27,7 +43,11 @@ T6=2001:db8::2
 dmn_setup() {
   DMN_NAME=$1
   DMN_NS="tcpc-$$-$1"
-  interop_netns "$DMN_NS"
+  if [ "$DMN_LINK" = afp ]; then
+    dmn_veth_netns "$DMN_NS"
+  else
+    interop_netns "$DMN_NS"
+  fi
   local rc=$?
   [ $rc -eq 77 ] && interop_skip "cannot create a network namespace"
   [ $rc -eq 0 ] || {
@@ -38,11 +58,36 @@ dmn_setup() {
   DMN_LOG=$interop_tmp/$1.tcpcored
 }
 
+# dmn_veth_netns NAME: the namespace with the veth pair; 77 when namespaces
+# cannot be made at all.
+dmn_veth_netns() {
+  local ns=$1
+  ip netns add "$ns" 2>/dev/null || return 77
+  interop_namespaces+=("$ns")
+  ip -n "$ns" link set lo up &&
+    ip -n "$ns" link add k0 type veth peer name t0 &&
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.t0.disable_ipv6=1 &&
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.k0.accept_dad=0 &&
+    ip netns exec "$ns" ethtool -K k0 tx off tso off gso off >/dev/null &&
+    ip -n "$ns" addr add $K4/24 dev k0 &&
+    ip -n "$ns" -6 addr add $K6/64 dev k0 nodad &&
+    ip -n "$ns" link set t0 up &&
+    ip -n "$ns" link set k0 up || {
+    echo "cannot set up the veth pair in $ns"
+    return 1
+  }
+}
+
+# The kernel's MAC on the veth (what tcpcore's neighbour cache must hold).
+dmn_kernel_mac() {
+  ip -n "$DMN_NS" -br link show k0 | awk '{print $3}'
+}
+
 # dmn_start ARGS...: tcpcored with both addresses, the control socket and
 # ARGS; returns once it says it is ready (60 s at most, by the clock: on a
 # loaded machine under ASan each poll costs more than its nap).
 dmn_start() {
-  interop_start "$DMN_NS" "$DMN_LOG" "$DMN" --tun tun0 --addr "$T4/24" --addr "$T6/64" \
+  interop_start "$DMN_NS" "$DMN_LOG" "$DMN" "${DMN_DEVICE[@]}" --addr "$T4/24" --addr "$T6/64" \
     --control "$DMN_CTL" "$@"
   DMN_PID=$interop_last_pid
   local until=$((SECONDS + 60))
@@ -82,6 +127,7 @@ kexec() {
 dmn_case() {
   local title=$1 out rc
   shift
+  [ "$DMN_LINK" = afp ] && title="afp $title"
   interop_cases=$((interop_cases + 1))
   out=$("$@" 2>&1)
   rc=$?

@@ -30,13 +30,16 @@ void dmn_config_defaults(struct dmn_config *c)
 void dmn_config_usage(FILE *out)
 {
     fputs("usage: tcpcored [options]\n"
-          "Runs a tcpcore stack on a TUN device with the services asked for.\n"
+          "Runs a tcpcore stack on a TUN device or an Ethernet interface with the services\n"
+          "asked for.\n"
           "  -c, --config FILE     read settings from FILE first (libconfig syntax)\n"
           "  --tun NAME            TUN device to attach to; it must exist (default tun0)\n"
           "  --tun-multiqueue      attach as one queue of a multiqueue TUN device\n"
+          "  --af-packet IFNAME    run on Ethernet interface IFNAME instead (AF_PACKET\n"
+          "                        rings; ARP and ND by the stack); not with --tun\n"
           "  --addr ADDR[/LEN]     an address of the stack, IPv4 or IPv6 (repeatable)\n"
           "  --gateway ADDR        default gateway, one per family (repeatable)\n"
-          "  --mtu N               link MTU (default 1500)\n"
+          "  --mtu N               link MTU (default 1500; on AF_PACKET the interface's)\n"
           "  --sysctl NAME=VALUE   set a tunable by its FreeBSD name (repeatable)\n"
           "  --service SPEC        run a service (repeatable):\n"
           "                          echo:PORT  discard:PORT  http:PORT\n"
@@ -52,7 +55,7 @@ void dmn_config_usage(FILE *out)
           "  -h, --help            this text\n"
           "Exit status:\n"
           "   0 stopped by SIGTERM or SIGINT      6 unknown tunable or refused value\n"
-          "   1 failed while running              7 device missing or not a TUN device\n"
+          "   1 failed while running              7 device missing or of the wrong kind\n"
           "   2 command line not understood       8 not permitted (device, user switch)\n"
           "   3 configuration file unreadable     9 port, control socket or device in use\n"
           "     or with a syntax error           10 the --user account does not exist\n"
@@ -64,6 +67,7 @@ void dmn_config_usage(FILE *out)
 enum {
     OPT_TUN = 256,
     OPT_MQ,
+    OPT_AFP,
     OPT_ADDR,
     OPT_GATEWAY,
     OPT_MTU,
@@ -80,6 +84,7 @@ static const struct option long_opts[] = {
     {"config", required_argument, NULL, 'c'},
     {"tun", required_argument, NULL, OPT_TUN},
     {"tun-multiqueue", no_argument, NULL, OPT_MQ},
+    {"af-packet", required_argument, NULL, OPT_AFP},
     {"addr", required_argument, NULL, OPT_ADDR},
     {"gateway", required_argument, NULL, OPT_GATEWAY},
     {"mtu", required_argument, NULL, OPT_MTU},
@@ -101,6 +106,7 @@ int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why)
         return DMN_EXIT_BAD_SETTING;
     }
     c->mtu = (uint32_t)mtu;
+    c->mtu_given = true;
     return DMN_EXIT_OK;
 }
 
@@ -111,6 +117,8 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
     int rc;
     switch (opt) {
     case OPT_TUN:
+    case OPT_AFP:
+        c->af_packet = opt == OPT_AFP;
         return dmn_set_string(c->device, 16, arg, "device name", why);
     case OPT_MQ:
         c->multi_queue = true;
@@ -176,9 +184,17 @@ int dmn_config_parse(struct dmn_config *c, int argc, char **argv, bool *help, ch
         return DMN_EXIT_USAGE;
     }
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
+    bool tun = false, afp = false;
+    while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
+        tun |= opt == OPT_TUN;
+        afp |= opt == OPT_AFP;
+        if (tun && afp) {
+            WHY("--tun and --af-packet exclude each other: the stack runs on one device");
+            return DMN_EXIT_USAGE;
+        }
         if (opt != 'c' && (rc = apply_opt(c, opt, optarg, why)))
             return rc;
+    }
     return dmn_config_check(c, why);
 }
 
@@ -194,8 +210,10 @@ static int no_output(void *ctx, const uint8_t *pkt, size_t len)
 
 int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *why)
 {
-    for (unsigned i = 0; i < c->naddrs; i++)
+    for (unsigned i = 0; i < c->naddrs; i++) {
         cfg->local_addrs[i] = c->addrs[i].addr;
+        cfg->local_prefixlens[i] = (uint8_t)c->addrs[i].len;
+    }
     cfg->nlocal_addrs = c->naddrs;
     cfg->mtu = c->mtu;
     for (unsigned i = 0; i < c->nsysctls; i++) {

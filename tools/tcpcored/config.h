@@ -52,13 +52,15 @@ struct dmn_sysctl {
 };
 
 struct dmn_config {
-    char device[32]; /* TUN device */
+    char device[32]; /* the TUN device or, with af_packet, the Ethernet interface */
+    bool af_packet;  /* the device is an interface for an AF_PACKET socket */
     bool multi_queue;
     struct dmn_prefix addrs[TCPC_MAX_LOCAL_ADDRS];
     unsigned naddrs;
     struct tcpc_addr gateways[DMN_MAX_GATEWAYS]; /* at most one per family */
     unsigned ngateways;
     uint32_t mtu;
+    bool mtu_given; /* by --mtu or the file: on AF_PACKET, else the interface's */
     struct dmn_sysctl sysctls[DMN_MAX_SYSCTLS];
     unsigned nsysctls;
     struct dmn_service_conf services[DMN_MAX_SERVICES];

@@ -19,6 +19,7 @@ struct file_ctx {
     const char *path;
     struct dmn_config *c;
     char *why;
+    bool tun, afp; /* which device settings the file has */
 };
 
 /* Prefixes a value error with where it is; keeps its exit status. */
@@ -165,14 +166,29 @@ static int flag(const struct file_ctx *f, const config_setting_t *s, bool *dst)
     return DMN_EXIT_OK;
 }
 
-static int setting(const struct file_ctx *f, const config_setting_t *s)
+/* device = "tun0" or af_packet = "veth1": one of them. */
+static int device(struct file_ctx *f, const config_setting_t *s, bool afp)
+{
+    *(afp ? &f->afp : &f->tun) = true;
+    if (f->tun && f->afp) {
+        snprintf(f->why, DMN_WHY_LEN,
+                 "%s line %d: device and af_packet exclude each other: the stack runs on one "
+                 "device",
+                 f->path, config_setting_source_line(s));
+        return DMN_EXIT_BAD_SETTING;
+    }
+    f->c->af_packet = afp;
+    return field(f, s, f->c->device, 16);
+}
+
+static int setting(struct file_ctx *f, const config_setting_t *s)
 {
     struct dmn_config *c = f->c;
     const char *name = config_setting_name(s);
     long long v = 0;
     int rc;
-    if (!strcmp(name, "device"))
-        return field(f, s, c->device, 16);
+    if (!strcmp(name, "device") || !strcmp(name, "af_packet"))
+        return device(f, s, name[0] == 'a');
     if (!strcmp(name, "multi_queue"))
         return flag(f, s, &c->multi_queue);
     if (!strcmp(name, "addresses"))

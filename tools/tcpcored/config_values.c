@@ -308,6 +308,10 @@ int dmn_config_check(const struct dmn_config *c, char *why)
             return DMN_EXIT_BAD_ADDRESS;
         }
     }
+    if (c->af_packet && c->multi_queue) {
+        WHY("--tun-multiqueue is for a TUN device, not for --af-packet %s", c->device);
+        return DMN_EXIT_BAD_SETTING;
+    }
     if (c->nservices == 0) {
         WHY("no service to run: give one with --service (http:80)");
         return DMN_EXIT_BAD_SETTING;

@@ -11,7 +11,8 @@
 /* Deep enough for {"get": [...]}; anything deeper is refused early. */
 #define CTL_MAX_DEPTH 4
 
-static const char *const section_names[] = {"daemon", "connections", "counters", "tunables"};
+static const char *const section_names[] = {"daemon",   "connections", "counters",
+                                            "tunables", "neighbours",  "routes"};
 
 const char *ctl_section_name(unsigned section)
 {
@@ -44,7 +45,7 @@ static int parse_get(json_object *list, char *why, size_t whylen)
         if (!s) {
             snprintf(why, whylen,
                      "unknown section in \"get\" (known: daemon, connections, counters, "
-                     "tunables)");
+                     "tunables, neighbours, routes)");
             return -EINVAL;
         }
         mask |= s;

@@ -27,8 +27,10 @@ enum ctl_section {
     CTL_CONNECTIONS = 0x02, /* the listing: sockets, SYN cache, TIME_WAIT */
     CTL_COUNTERS = 0x04,    /* every counter by its FreeBSD name */
     CTL_TUNABLES = 0x08,    /* every tunable by its sysctl name */
+    CTL_NEIGHBOURS = 0x10,  /* the neighbour cache (ARP and ND), empty on TUN */
+    CTL_ROUTES = 0x20,      /* the routing table: connected prefixes, default routes */
 };
-#define CTL_ALL 0x0f
+#define CTL_ALL 0x3f
 
 /* The section's name in requests and answers ("connections"), or NULL. */
 const char *ctl_section_name(unsigned section);

@@ -3,11 +3,13 @@
  * per object that reacts to stack events: a listener or a connection),
  * watches (one per descriptor in the epoll set), and the connection base.
  *
- * Flow of one loop turn (loop.c): epoll wakes for the TUN device, the timer
+ * Flow of one loop turn (loop.c): epoll wakes for the device (TUN or
+ * AF_PACKET, device.h), the timer
  * (armed at the stack's next deadline), a signal, the control socket or a
  * kernel socket of a forward; the stack runs; stack events and kernel
  * socket readiness queue tasks; the queued tasks run; finished connections
- * are freed last, so nothing queued ever points to freed memory.
+ * are freed last, so nothing queued ever points to freed memory; what the
+ * turn queued on the device is sent.
  */
 #ifndef TCPCORED_DAEMON_H
 #define TCPCORED_DAEMON_H
@@ -16,7 +18,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "af_packet.h"
 #include "config.h"
+#include "device.h"
 #include "pcap_tap.h"
 #include "tcpcore/stack.h"
 #include "tun.h"
@@ -63,7 +67,7 @@ struct dmn {
     struct tcpc_pcap *pcap;
     int epfd, timerfd, sigfd;
     tcpc_time_t armed, started, last_flush;
-    struct dmn_watch tun_watch, timer_watch, sig_watch;
+    struct dmn_watch dev_watch, timer_watch, sig_watch;
     struct dmn_task **tasks; /* by tcpcore descriptor */
     unsigned ntasks;
     struct dmn_task *ready_head, *ready_tail;
@@ -79,7 +83,8 @@ struct dmn {
     tcpc_time_t stop_deadline;
     int exit_code;
     uint8_t scratch[65536]; /* bytes read to be dropped, bytes of a stream to send */
-    struct tcpc_tun tun;    /* last: it holds a 64 KB receive buffer */
+    struct tcpc_afp afp;    /* the device when conf.af_packet */
+    struct tcpc_tun tun;    /* otherwise; last: it holds a 64 KB receive buffer */
 };
 
 /* task.c: stack events to tasks, the ready queue, connection lifetime. */

@@ -1,5 +1,5 @@
 /*
- * The event loop: one epoll set holding the TUN device, a timerfd armed at
+ * The event loop: one epoll set holding the device, a timerfd armed at
  * the stack's next deadline (so the daemon sleeps exactly until a timer is
  * due, with microsecond precision), a signalfd for SIGTERM/SIGINT, the
  * control socket and the kernel sockets of forward connections.
@@ -37,17 +37,17 @@ void dmn_watch_del(struct dmn *d, struct dmn_watch *w)
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
-static void on_tun(struct dmn_watch *w, uint32_t events)
+static void on_device(struct dmn_watch *w, uint32_t events)
 {
-    struct dmn *d = (struct dmn *)((char *)w - offsetof(struct dmn, tun_watch));
+    struct dmn *d = (struct dmn *)((char *)w - offsetof(struct dmn, dev_watch));
     if (events & (EPOLLERR | EPOLLHUP)) {
-        fprintf(stderr, "tcpcored: the TUN device %s failed\n", d->conf.device);
+        fprintf(stderr, "tcpcored: the device %s failed\n", d->conf.device);
         d->exit_code = 1;
         d->stopping = true;
         return;
     }
     /* More may be waiting past the batch: level-triggered epoll says so. */
-    if (tcpc_tun_drain(&d->tun) < 0) {
+    if (dmn_device_input(d) < 0) {
         d->exit_code = 1;
         d->stopping = true;
     }
@@ -87,10 +87,10 @@ int dmn_loop_init(struct dmn *d, char *why)
         snprintf(why, DMN_WHY_LEN, "cannot set up the event loop: %s", strerror(errno));
         return -errno;
     }
-    d->tun_watch = (struct dmn_watch){.fd = d->tun.fd, .fn = on_tun};
+    d->dev_watch = (struct dmn_watch){.fd = dmn_device_fd(d), .fn = on_device};
     d->timer_watch = (struct dmn_watch){.fd = d->timerfd, .fn = on_timer};
     d->sig_watch = (struct dmn_watch){.fd = d->sigfd, .fn = on_signal};
-    int err = dmn_watch_add(d, &d->tun_watch, EPOLLIN);
+    int err = dmn_watch_add(d, &d->dev_watch, EPOLLIN);
     if (!err)
         err = dmn_watch_add(d, &d->timer_watch, EPOLLIN);
     if (!err)
@@ -186,6 +186,8 @@ int dmn_loop_run(struct dmn *d)
         tcpc_advance(d->stack, now);
         dmn_run_ready(d);
         dmn_free_released(d);
+        /* One kick for everything this turn queued on an AF_PACKET ring. */
+        dmn_device_flush(d);
         if (d->pcap && now >= d->last_flush + FLUSH_EVERY) {
             tcpc_pcap_flush(d->pcap);
             d->last_flush = now;
@@ -195,6 +197,7 @@ int dmn_loop_run(struct dmn *d)
         if (d->stopping && stop_done(d)) {
             dmn_run_ready(d);
             dmn_free_released(d);
+            dmn_device_flush(d);
             return d->exit_code;
         }
     }

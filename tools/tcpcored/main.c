@@ -1,6 +1,7 @@
 /*
- * tcpcored: a tcpcore stack on a TUN device serving echo, discard, source,
- * http and forward, with a control socket for tcpcore-stat.
+ * tcpcored: a tcpcore stack on a TUN device or an Ethernet interface
+ * (AF_PACKET) serving echo, discard, source, http and forward, with a
+ * control socket for tcpcore-stat.
  *
  * Start-up does every check that can fail before anything is changed, in
  * an order that gives each kind of mistake its own sentence and exit
@@ -23,6 +24,8 @@
 #include "daemon.h"
 #include "exitcodes.h"
 #include "privdrop.h"
+#include "tcpcore/link.h"
+#include "tcpcore/socket.h"
 #include "tcpcore/stats.h"
 
 static void trace_line(void *ctx, const char *line)
@@ -31,43 +34,20 @@ static void trace_line(void *ctx, const char *line)
     fprintf(stderr, "tcpcored: trace: %s\n", line);
 }
 
-/* The exit status for a failure to open the device. */
-static int device_status(int err)
+/* The default routes: next hops on Ethernet, and on either link what
+ * source-address selection compares against. */
+static int set_gateways(struct dmn *d, char *why)
 {
-    switch (-err) {
-    case EPERM:
-    case EACCES:
-        return DMN_EXIT_NO_PRIVILEGE;
-    case EBUSY:
-        return DMN_EXIT_IN_USE;
-    case ENODEV:
-    case EINVAL:
-        return DMN_EXIT_NO_DEVICE;
-    default:
-        return DMN_EXIT_RUNTIME;
-    }
-}
-
-static int open_device(struct dmn *d, struct tcpc_config *cfg, char *why)
-{
-    int fd;
-    unsigned flags = TCPC_TUN_EXISTING | (d->conf.multi_queue ? TCPC_TUN_MULTI_QUEUE : 0);
-    char reason[DMN_WHY_LEN - 64];
-    int err = tcpc_tun_open_flags(d->conf.device, flags, &fd, reason, sizeof(reason));
-    if (err) {
-        snprintf(why, DMN_WHY_LEN, "%s", reason);
-        return device_status(err);
-    }
-    tcpc_tun_init_fd(&d->tun, fd);
-    tcpc_tun_configure(&d->tun, cfg);
-    if (d->conf.pcap[0]) {
-        err = tcpc_pcap_open(d->conf.pcap, TCPC_PCAP_RAW_IP, 0, &d->pcap, reason, sizeof(reason));
+    for (unsigned i = 0; i < d->conf.ngateways; i++) {
+        const struct tcpc_addr *gw = &d->conf.gateways[i];
+        int err = tcpc_route_set_gateway(d->stack,
+                                         tcpc_addr_is_v4(gw) ? TCPC_AF_INET : TCPC_AF_INET6, gw);
         if (err) {
-            snprintf(why, DMN_WHY_LEN, "%s", reason);
-            return err == -EACCES || err == -EPERM ? DMN_EXIT_NO_PRIVILEGE : DMN_EXIT_BAD_SETTING;
+            char a[TCPC_ADDRSTRLEN];
+            snprintf(why, DMN_WHY_LEN, "the stack refuses gateway %s: %s",
+                     tcpc_addr_format(gw, a, sizeof(a)), strerror(-err));
+            return DMN_EXIT_BAD_ADDRESS;
         }
-        d->tun.tap = tcpc_pcap_tap;
-        d->tun.tap_ctx = d->pcap;
     }
     return DMN_EXIT_OK;
 }
@@ -85,7 +65,10 @@ static int start_stack(struct dmn *d, struct tcpc_config *cfg, char *why)
                  err == -EINVAL ? " (the tunables disagree with each other)" : "");
         return err == -EINVAL ? DMN_EXIT_BAD_TUNABLE : DMN_EXIT_RUNTIME;
     }
-    tcpc_tun_attach(&d->tun, d->stack);
+    dmn_device_attach(d);
+    int rc = set_gateways(d, why);
+    if (rc)
+        return rc;
     if (dmn_tasks_init(d) < 0) {
         snprintf(why, DMN_WHY_LEN, "no memory for the socket table");
         return DMN_EXIT_RUNTIME;
@@ -96,7 +79,8 @@ static int start_stack(struct dmn *d, struct tcpc_config *cfg, char *why)
 static void print_ready(const struct dmn *d)
 {
     char a[TCPC_ADDRSTRLEN];
-    printf("tcpcored: ready on %s:", d->conf.device);
+    printf("tcpcored: ready on %s (%s, MTU %u):", d->conf.device, dmn_device_backend(d),
+           d->conf.mtu);
     for (unsigned i = 0; i < d->conf.naddrs; i++)
         printf(" %s/%u", tcpc_addr_format(&d->conf.addrs[i].addr, a, sizeof(a)),
                d->conf.addrs[i].len);
@@ -117,8 +101,10 @@ static void print_counters(const struct dmn *d)
         if (v)
             printf("  %-28s %" PRIu64 "\n", tcpc_stat_name(i), v);
     }
+    struct dmn_dev_counters dc;
+    dmn_device_counters(d, &dc);
     printf("  device rx %" PRIu64 " packets, tx %" PRIu64 " packets, tx dropped %" PRIu64 "\n",
-           d->tun.rx_packets, d->tun.tx_packets, d->tun.tx_dropped);
+           dc.rx_packets, dc.tx_packets, dc.tx_dropped);
     fflush(stdout);
 }
 
@@ -130,7 +116,7 @@ static int start(struct dmn *d, struct tcpc_config *cfg, char *why)
     if (!rc)
         rc = dmn_user_lookup(d->conf.user, &u, why);
     if (!rc)
-        rc = open_device(d, cfg, why);
+        rc = dmn_device_open(d, cfg, why);
     if (!rc)
         rc = start_stack(d, cfg, why);
     if (!rc)
@@ -141,10 +127,7 @@ static int start(struct dmn *d, struct tcpc_config *cfg, char *why)
         rc = dmn_control_open(d, u.uid, u.gid, why);
     if (rc)
         return rc;
-    /* Attaching raised the carrier; the kernel sends on the device only
-     * once it has seen that. An interface still down is not an error. */
-    if (tcpc_tun_wait_running(d->conf.device, 2 * TCPC_USEC_PER_SEC) < 0)
-        fprintf(stderr, "tcpcored: warning: %s is not up yet; serving anyway\n", d->conf.device);
+    dmn_device_wait_running(d);
     return dmn_drop_privileges(&u, d->conf.user, why);
 }
 
@@ -156,7 +139,7 @@ static void cleanup(struct dmn *d)
     dmn_loop_free(d);
     tcpc_stack_del(d->stack);
     dmn_tasks_free(d);
-    tcpc_tun_close(&d->tun);
+    dmn_device_close(d);
     tcpc_pcap_close(d->pcap);
 }
 
@@ -168,7 +151,7 @@ int main(int argc, char **argv)
         return DMN_EXIT_RUNTIME;
     }
     d->epfd = d->timerfd = d->sigfd = -1;
-    d->tun.fd = -1;
+    d->tun.fd = d->afp.fd = -1;
     char why[DMN_WHY_LEN] = "";
     bool help;
     dmn_config_defaults(&d->conf);

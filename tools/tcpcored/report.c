@@ -8,6 +8,7 @@
 
 #include "config_values.h"
 #include "ctl_proto.h"
+#include "tcpcore/link.h"
 #include "tcpcore/listing.h"
 #include "tcpcore/stats.h"
 #include "tcpcore/sysctl.h"
@@ -48,14 +49,16 @@ static json_object *device_json(const struct dmn *d)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "name", json_object_new_string(d->conf.device));
-    json_object_object_add(o, "backend", json_object_new_string("tun"));
-    json_object_object_add(o, "mode", json_object_new_string("ip"));
+    struct dmn_dev_counters dc;
+    dmn_device_counters(d, &dc);
+    json_object_object_add(o, "backend", json_object_new_string(dmn_device_backend(d)));
+    json_object_object_add(o, "mode", json_object_new_string(dmn_device_mode(d)));
     add_u64(o, "mtu", d->conf.mtu);
-    add_u64(o, "rx_packets", d->tun.rx_packets);
-    add_u64(o, "rx_bytes", d->tun.rx_bytes);
-    add_u64(o, "tx_packets", d->tun.tx_packets);
-    add_u64(o, "tx_bytes", d->tun.tx_bytes);
-    add_u64(o, "tx_dropped", d->tun.tx_dropped);
+    add_u64(o, "rx_packets", dc.rx_packets);
+    add_u64(o, "rx_bytes", dc.rx_bytes);
+    add_u64(o, "tx_packets", dc.tx_packets);
+    add_u64(o, "tx_bytes", dc.tx_bytes);
+    add_u64(o, "tx_dropped", dc.tx_dropped);
     return o;
 }
 
@@ -139,6 +142,69 @@ static json_object *tunables_json(const struct tcpc_stack *stack)
     return o;
 }
 
+struct neigh_ctx {
+    json_object *list;
+    tcpc_time_t now; /* the stack's: entries' timers run on it */
+};
+
+static int neigh_json(void *ctx, const struct tcpc_neigh_info *ni)
+{
+    struct neigh_ctx *nc = ctx;
+    const uint8_t *m = ni->lladdr.bytes;
+    char mac[18];
+    snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "proto",
+                           json_object_new_string(tcpc_addr_is_v4(&ni->addr) ? "arp" : "nd6"));
+    json_object_object_add(o, "address", addr_string(&ni->addr));
+    json_object_object_add(o, "lladdr",
+                           ni->state == TCPC_NEIGH_INCOMPLETE ? json_object_new_null()
+                                                              : json_object_new_string(mac));
+    json_object_object_add(o, "state", json_object_new_string(tcpc_neigh_state_name(ni->state)));
+    if (ni->expires != TCPC_TIME_NEVER)
+        add_u64(o, "expires_ms",
+                ni->expires > nc->now ? (ni->expires - nc->now) / TCPC_USEC_PER_MSEC : 0);
+    add_u64(o, "asked", ni->asked);
+    add_u64(o, "held", ni->held);
+    json_object_array_add(nc->list, o);
+    return 0;
+}
+
+static json_object *neighbours_json(const struct tcpc_stack *stack)
+{
+    struct neigh_ctx nc = {json_object_new_array(), tcpc_now(stack)};
+    tcpc_neigh_list(stack, neigh_json, &nc);
+    return nc.list;
+}
+
+/* netstat -rn's flags: U up, G gateway, H host. */
+static int route_json(void *ctx, const struct tcpc_route_info *ri)
+{
+    json_object *o = json_object_new_object();
+    char dst[TCPC_ADDRSTRLEN + 8], a[TCPC_ADDRSTRLEN];
+    snprintf(dst, sizeof(dst), "%s/%u", tcpc_addr_format(&ri->dst, a, sizeof(a)), ri->prefixlen);
+    json_object_object_add(o, "family",
+                           json_object_new_string(tcpc_addr_is_v4(&ri->dst) ? "inet" : "inet6"));
+    json_object_object_add(o, "destination", json_object_new_string(dst));
+    json_object_object_add(o, "flags",
+                           json_object_new_string(ri->flags & TCPC_RTF_GATEWAY ? "UG"
+                                                  : ri->flags & TCPC_RTF_HOST  ? "UH"
+                                                                               : "U"));
+    if (ri->flags & TCPC_RTF_GATEWAY)
+        json_object_object_add(o, "gateway", addr_string(&ri->gateway));
+    else
+        json_object_object_add(o, "ifaddr", addr_string(&ri->ifaddr));
+    json_object_array_add(ctx, o);
+    return 0;
+}
+
+static json_object *routes_json(const struct tcpc_stack *stack)
+{
+    json_object *list = json_object_new_array();
+    tcpc_route_list(stack, route_json, list);
+    return list;
+}
+
 json_object *dmn_report(struct dmn *d, unsigned mask)
 {
     json_object *o = json_object_new_object();
@@ -155,6 +221,10 @@ json_object *dmn_report(struct dmn *d, unsigned mask)
         json_object_object_add(o, "counters", counters_json(d->stack));
     if (mask & CTL_TUNABLES)
         json_object_object_add(o, "tunables", tunables_json(d->stack));
+    if (mask & CTL_NEIGHBOURS)
+        json_object_object_add(o, "neighbours", neighbours_json(d->stack));
+    if (mask & CTL_ROUTES)
+        json_object_object_add(o, "routes", routes_json(d->stack));
     return o;
 }
 
