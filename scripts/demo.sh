@@ -71,6 +71,9 @@ echo "received sha256 $got"
 echo "expected sha256 $want"
 [ "$got" = "$want" ]
 
+step "ping -c 3 198.18.0.2   (tcpcore answers ICMP echo)"
+in_ns ping -c 3 -i 0.2 198.18.0.2
+
 step "echo ... | nc 198.18.0.2 7   (the echo service)"
 echo "hello from the kernel's nc" | in_ns nc -N 198.18.0.2 7
 

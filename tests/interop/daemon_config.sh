@@ -3,7 +3,8 @@
 # stderr and the exit status of its kind (tools/tcpcored/exitcodes.h):
 # command line, configuration file, settings, addresses, tunables, user;
 # then, as root in a namespace of its own: a missing device, a device of
-# the wrong kind, no privilege, a port, control socket or device in use.
+# the wrong kind, no privilege, a port, control socket or device in use;
+# the same for --af-packet on a veth pair.
 # The first group needs nothing; without root the second is skipped (and
 # said so). Usage: bash $0 BUILD_DIR (CTest passes it).
 set -u
@@ -90,6 +91,14 @@ expect 10 'there is no user named tcpc-nosuch-user' "an unknown user" -- \
 expect 10 'user root has uid 0' "root as the user" -- "$DMN" "${ok[@]}" --user root
 expect 7 'there is no network interface named tcpcnodev9' "a missing device" -- \
   "$DMN" "${ok[@]}" --tun tcpcnodev9
+expect 2 '--tun and --af-packet exclude each other' "both --tun and --af-packet" -- \
+  "$DMN" "${ok[@]}" --tun tun0 --af-packet veth0
+expect 4 'line 2: device and af_packet exclude each other' "both devices in the file" -- \
+  "$DMN" -c "$(conf 'device = "tun0";' 'af_packet = "veth0";')"
+expect 4 '--tun-multiqueue is for a TUN device, not for --af-packet' \
+  "--tun-multiqueue with --af-packet" -- "$DMN" "${ok[@]}" --af-packet veth0 --tun-multiqueue
+expect 7 'there is no network interface named tcpcnodev9' "a missing AF_PACKET interface" -- \
+  "$DMN" "${ok[@]}" --af-packet tcpcnodev9
 
 root_cases() {
   ns="tcpc-$$-config"
@@ -97,12 +106,20 @@ root_cases() {
   ip -n "$ns" link set lo up && ip -n "$ns" tuntap add dev tun0 mode tun &&
     ip -n "$ns" tuntap add dev tun1 mode tun && ip -n "$ns" link set tun0 up &&
     ip -n "$ns" link set tun1 up && ip -n "$ns" tuntap add dev mq0 mode tun multi_queue &&
-    ip -n "$ns" link set mq0 up || return 1
+    ip -n "$ns" link set mq0 up && ip -n "$ns" link add va type veth peer name vb &&
+    ip -n "$ns" link set va up && ip -n "$ns" link set vb up || return 1
   local in=(ip netns exec "$ns")
   expect 7 'cannot attach to TUN device lo' "a device that is not a TUN device" -- \
     "${in[@]}" "$DMN" "${ok[@]}" --tun lo
   expect 8 'Permission denied' "no privilege to open the device" -- \
     "${in[@]}" setpriv --reuid nobody --regid nogroup --clear-groups "$DMN" "${ok[@]}"
+  expect 7 'interface lo has no Ethernet address' "--af-packet on an interface without a MAC" -- \
+    "${in[@]}" "$DMN" "${ok[@]}" --af-packet lo
+  expect 8 'AF_PACKET needs CAP_NET_RAW' "no privilege to open a packet socket" -- \
+    "${in[@]}" setpriv --reuid nobody --regid nogroup --clear-groups "$DMN" "${ok[@]}" \
+    --af-packet va
+  expect 4 "MTU 9000 is larger than interface va's MTU of 1500" "--mtu above the interface's" -- \
+    "${in[@]}" "$DMN" "${ok[@]}" --af-packet va --mtu 9000
   expect 9 'cannot listen on IPv4 port 7 for http: Address already in use' \
     "two services on one port" -- "${in[@]}" "$DMN" "${ok[@]}" --service http:7
   timeout 120 "${in[@]}" "$DMN" "${ok[@]}" --control "$tmp/run/ctl.sock" >"$tmp/first.out" \
@@ -125,6 +142,8 @@ root_cases() {
   example=$(dirname "$0")/../../tools/tcpcored/tcpcored.conf.example
   starts "the example configuration file starts the daemon" "${in[@]}" "$DMN" -c "$example" \
     --tun tun1 --control "$tmp/run/example.sock"
+  starts "on AF_PACKET, with the interface's MTU" "${in[@]}" "$DMN" "${ok[@]}" --af-packet va \
+    --control "$tmp/run/afp.sock"
   starts "a multiqueue device, attached as one queue" "${in[@]}" "$DMN" "${ok[@]}" --tun mq0 \
     --tun-multiqueue --control "$tmp/run/mq.sock"
 }
