@@ -151,6 +151,27 @@ stream_sha() {
   "$INTEROP_KPEER" --stream-sha256 "$1" --seed 1
 }
 
+# dmn_unprivileged: the daemon runs as nobody (every uid), its control
+# socket is 0600 and nobody's: root was dropped after the device opened.
+dmn_unprivileged() {
+  local pid uid want
+  pid=$(dmn_pid) || {
+    echo "no tcpcored process"
+    return 1
+  }
+  want=$(id -u nobody)
+  uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")
+  [ "$uid" = "$want $want $want $want" ] || {
+    echo "uids (real effective saved fs): $uid, want $want"
+    return 1
+  }
+  [ "$(stat -c '%a %U' "$DMN_CTL")" = "600 nobody" ] || {
+    echo "control socket: $(stat -c '%a %U' "$DMN_CTL")"
+    return 1
+  }
+  echo "uid $uid; control socket 600 nobody"
+}
+
 # dmn_stop_case: stops the daemon, as one case: exit 0 and counters printed.
 dmn_stop_case() {
   dmn_stop

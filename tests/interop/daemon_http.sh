@@ -87,25 +87,6 @@ no_host() {
   printf 'GET / HTTP/1.1\r\n\r\n' | bad_request "$1" "HTTP/1.1 400 Bad Request"
 }
 
-unprivileged() {
-  local pid uid want
-  pid=$(dmn_pid) || {
-    echo "no tcpcored process"
-    return 1
-  }
-  want=$(id -u nobody)
-  uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")
-  [ "$uid" = "$want $want $want $want" ] || {
-    echo "uids (real effective saved fs): $uid, want $want"
-    return 1
-  }
-  [ "$(stat -c '%a %U' "$DMN_CTL")" = "600 nobody" ] || {
-    echo "control socket: $(stat -c '%a %U' "$DMN_CTL")"
-    return 1
-  }
-  echo "uid $uid; control socket 600 nobody"
-}
-
 pcap_reads() {
   local text
   text=$(tcpdump -n -r "$PCAP" 2>&1) || {
@@ -133,7 +114,7 @@ done
 dmn_case "v4 a malformed request gets 400 and a close" malformed $T4
 dmn_case "v6 an HTTP/1.1 request without Host gets 400" no_host $T6
 dmn_case "v4 an oversized head gets 431 and a close" oversized $T4
-dmn_case "tcpcored runs as nobody; its control socket is 0600" unprivileged
+dmn_case "tcpcored runs as nobody; its control socket is 0600" dmn_unprivileged
 dmn_stop_case
 dmn_case "the pcap capture reads back with tcpdump" pcap_reads
 dmn_finish

@@ -122,6 +122,7 @@ dmn_case "v6 ping -6 -c 3 is answered" ping_answered -6 $T6
 dmn_case "v4 curl fetches the page and /bytes" fetch $T4
 dmn_case "v6 curl fetches the page and /bytes" fetch "[$T6]"
 dmn_case "tcpcore-stat -r lists prefixes and gateways" routes_listed
+dmn_case "tcpcored runs as nobody after opening its device" dmn_unprivileged
 if [ "$DMN_LINK" = afp ]; then
   dmn_case "v4 tcpcore-stat -N: the kernel's MAC, REACHABLE" neighbour_reachable $K4
   dmn_case "v6 tcpcore-stat -N: the kernel's MAC, REACHABLE" neighbour_reachable $K6
