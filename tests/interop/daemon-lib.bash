@@ -151,6 +151,29 @@ stream_sha() {
   "$INTEROP_KPEER" --stream-sha256 "$1" --seed 1
 }
 
+# dmn_page ADDR, dmn_bytes ADDR: curl fetches the page; /bytes/1000000 has
+# the stream's SHA-256. ADDR as in a URL ([v6]).
+dmn_page() {
+  local body
+  body=$(kexec curl -sS -m 10 "http://$1/") || return 1
+  grep -q "Hello from tcpcore" <<<"$body" || {
+    echo "unexpected page: $body"
+    return 1
+  }
+  echo "$(wc -c <<<"$body") bytes"
+}
+
+dmn_bytes() {
+  local want got
+  want=$(stream_sha 1000000)
+  got=$(kexec curl -sS -m 30 "http://$1/bytes/1000000" | sha256sum | cut -d' ' -f1)
+  [ "$got" = "$want" ] || {
+    echo "sha256 $got, want $want"
+    return 1
+  }
+  echo "sha256 $got"
+}
+
 # dmn_unprivileged: the daemon runs as nobody (every uid), its control
 # socket is 0600 and nobody's: root was dropped after the device opened.
 dmn_unprivileged() {

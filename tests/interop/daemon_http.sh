@@ -13,27 +13,6 @@ dmn_setup http
 PCAP=$interop_tmp/http.pcap
 dmn_start --service http:80 --pcap "$PCAP"
 
-page() {
-  local body
-  body=$(kexec curl -sS -m 10 "http://$1/") || return 1
-  grep -q "Hello from tcpcore" <<<"$body" || {
-    echo "unexpected page: $body"
-    return 1
-  }
-  echo "$(wc -c <<<"$body") bytes"
-}
-
-bytes() {
-  local want got
-  want=$(stream_sha 1000000)
-  got=$(kexec curl -sS -m 30 "http://$1/bytes/1000000" | sha256sum | cut -d' ' -f1)
-  [ "$got" = "$want" ] || {
-    echo "sha256 $got, want $want"
-    return 1
-  }
-  echo "sha256 $got"
-}
-
 head_request() {
   local out
   out=$(kexec curl -sS -m 10 -I "http://$1/bytes/12345") || return 1
@@ -106,8 +85,8 @@ pcap_reads() {
 for fam in 4 6; do
   addr=$T4
   [ $fam = 6 ] && addr="[$T6]"
-  dmn_case "v$fam curl fetches the page" page "$addr"
-  dmn_case "v$fam curl /bytes/1000000 matches its sha256" bytes "$addr"
+  dmn_case "v$fam curl fetches the page" dmn_page "$addr"
+  dmn_case "v$fam curl /bytes/1000000 matches its sha256" dmn_bytes "$addr"
   dmn_case "v$fam HEAD gives the length and no body" head_request "$addr"
   dmn_case "v$fam keep-alive: two requests on one connection" keep_alive "$addr"
 done
