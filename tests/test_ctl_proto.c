@@ -29,6 +29,7 @@ static void test_valid(void **state)
     assert_int_equal(parse("{\"get\":[\"counters\",\"daemon\",\"counters\"]}"),
                      CTL_COUNTERS | CTL_DAEMON);
     assert_int_equal(parse(" {\"get\": [\"tunables\"]} \r\n"), CTL_TUNABLES);
+    assert_int_equal(parse("{\"get\": [\"neighbours\", \"routes\"]}"), CTL_NEIGHBOURS | CTL_ROUTES);
 }
 
 static void test_refused(void **state)
@@ -39,7 +40,7 @@ static void test_refused(void **state)
     assert_int_equal(parse("[\"connections\"]"), -EINVAL);
     assert_int_equal(parse("{\"get\": \"connections\"}"), -EINVAL);
     assert_int_equal(parse("{\"get\": []}"), -EINVAL);
-    assert_int_equal(parse("{\"get\": [\"routes\"]}"), -EINVAL);
+    assert_int_equal(parse("{\"get\": [\"arp\"]}"), -EINVAL);
     assert_int_equal(parse("{\"get\": [1]}"), -EINVAL);
     assert_int_equal(parse("{\"get\": [\"daemon\"], \"set\": 1}"), -EINVAL);
     assert_int_equal(parse("{}"), -EINVAL);
