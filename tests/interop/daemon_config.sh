@@ -154,6 +154,9 @@ starts() {
   local title=$1
   shift
   cases=$((cases + 1))
+  # The previous start's "ready" must not be read before the background
+  # shell truncates the file.
+  rm -f "$tmp/start.out" "$tmp/start.err"
   timeout 90 "$@" >"$tmp/start.out" 2>"$tmp/start.err" &
   local pid=$! until=$((SECONDS + 60))
   pids+=("$pid")
