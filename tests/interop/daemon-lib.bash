@@ -174,6 +174,25 @@ dmn_bytes() {
   echo "sha256 $got"
 }
 
+# dmn_capture_has FILE WHAT PATTERN...: tcpdump reads FILE back and every
+# PATTERN (grep) is in what it prints; else which one WHAT lacks.
+dmn_capture_has() {
+  local file=$1 what=$2 text p
+  shift 2
+  text=$(tcpdump -n -r "$file" 2>&1) || {
+    echo "$text" | head
+    return 1
+  }
+  for p in "$@"; do
+    grep -q -- "$p" <<<"$text" || {
+      echo "the capture lacks $what ($p):"
+      head -n 20 <<<"$text"
+      return 1
+    }
+  done
+  echo "$(wc -l <<<"$text") packets read back by tcpdump"
+}
+
 # dmn_unprivileged: the daemon runs as nobody (every uid), its control
 # socket is 0600 and nobody's: root was dropped after the device opened.
 dmn_unprivileged() {

@@ -67,19 +67,8 @@ no_host() {
 }
 
 pcap_reads() {
-  local text
-  text=$(tcpdump -n -r "$PCAP" 2>&1) || {
-    echo "$text" | head
-    return 1
-  }
-  grep -q "IP $T4.80 > $K4.[0-9]*: Flags \[S.\]" <<<"$text" &&
-    grep -q "IP6 $T6.80 > $K6.[0-9]*: Flags \[S.\]" <<<"$text" &&
-    grep -q "IP $K4.[0-9]* > $T4.80: Flags \[S\]" <<<"$text" || {
-    echo "the capture lacks the handshakes:"
-    head -n 5 <<<"$text"
-    return 1
-  }
-  echo "$(wc -l <<<"$text") packets read back by tcpdump"
+  dmn_capture_has "$PCAP" "the handshakes" "IP $T4.80 > $K4.[0-9]*: Flags \[S.\]" \
+    "IP6 $T6.80 > $K6.[0-9]*: Flags \[S.\]" "IP $K4.[0-9]* > $T4.80: Flags \[S\]"
 }
 
 for fam in 4 6; do

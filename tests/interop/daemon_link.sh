@@ -78,27 +78,21 @@ no_neighbours() {
 }
 
 pcap_shows_link() {
-  local text head
+  local head out
   head=$(od -An -tu4 -j20 -N4 "$PCAP" | tr -d ' ')
   [ "$head" = 1 ] || {
     echo "link type $head in the capture, want 1 (DLT_EN10MB)"
     return 1
   }
-  text=$(tcpdump -n -r "$PCAP" 2>&1) || {
-    echo "$text" | head
+  out=$(dmn_capture_has "$PCAP" "ARP, ND, echo or the handshake" \
+    "ARP, Request who-has $T4 tell $K4" "ARP, Reply $T4 is-at" \
+    "IP6 .* > ff02::1:ff00:2: ICMP6, neighbor solicitation, who has $T6" \
+    "IP6 $T6 > .*: ICMP6, neighbor advertisement, tgt is $T6" "IP $T4 > $K4: ICMP echo reply" \
+    "IP $T4.80 > $K4.[0-9]*: Flags \[S.\]") || {
+    echo "$out"
     return 1
   }
-  grep -q "ARP, Request who-has $T4 tell $K4" <<<"$text" &&
-    grep -q "ARP, Reply $T4 is-at" <<<"$text" &&
-    grep -q "IP6 .* > ff02::1:ff00:2: ICMP6, neighbor solicitation, who has $T6" <<<"$text" &&
-    grep -q "IP6 $T6 > .*: ICMP6, neighbor advertisement, tgt is $T6" <<<"$text" &&
-    grep -q "IP $T4 > $K4: ICMP echo reply" <<<"$text" &&
-    grep -q "IP $T4.80 > $K4.[0-9]*: Flags \[S.\]" <<<"$text" || {
-    echo "the capture lacks ARP, ND, echo or the handshake:"
-    head -n 20 <<<"$text"
-    return 1
-  }
-  echo "DLT_EN10MB, $(wc -l <<<"$text") frames read back, ARP and ND among them"
+  echo "DLT_EN10MB, $out, ARP and ND among them"
 }
 
 dmn_case "v4 ping -c 3 is answered" ping_answered -4 $T4
