@@ -257,6 +257,47 @@ static void test_lookup_prefers_listener(void **state)
     fx_del(fx);
 }
 
+/*
+ * A small pool has fewer port-chain heads than ports (16 for 16 PCBs), so
+ * ports 80, 96, 112 and 128 share one chain: each bind, lookup, conflict
+ * check and load-balance group still sees only its own port.
+ */
+static void test_ports_sharing_a_chain_head(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new_sized(16, 49152, 65535, 7);
+    struct inpcb *l80 = listener(fx, F4, "192.0.2.1", 80, 0);
+    struct inpcb *l96 = listener(fx, F4, "0.0.0.0", 96, 0);
+    assert_ptr_equal(fx_lookup(fx, "198.51.100.1", 5000, "192.0.2.1", 80), l80);
+    assert_ptr_equal(fx_lookup(fx, "198.51.100.1", 5000, "192.0.2.1", 96), l96);
+    assert_null(fx_lookup(fx, "198.51.100.1", 5000, "192.0.2.1", 112));
+    /* A connection on 112 shares the connection chain's head with nothing
+     * bound there, and blocks neither 80's nor 96's binders. */
+    struct inpcb *conn = fx_sock(fx, F4);
+    struct pcb_tuple t = T("198.51.100.1", 5000, "192.0.2.2", 112);
+    assert_int_equal(pcb_insert_connected(&fx->info, conn, &t), 0);
+    struct tcpc_addr a = A("192.0.2.2");
+    assert_int_equal(pcb_bind(&fx->info, fx_sock(fx, F4), &a, 80), 0);
+    assert_int_equal(pcb_bind(&fx->info, fx_sock(fx, F4), &a, 112), -EADDRINUSE);
+    assert_int_equal(pcb_bind(&fx->info, fx_sock(fx, F4), &a, 96), -EADDRINUSE);
+    /* Removing one port's PCB leaves the others on the shared chain. */
+    pcb_free(&fx->info, l80);
+    assert_null(fx_lookup(fx, "198.51.100.1", 5000, "192.0.2.1", 80));
+    assert_ptr_equal(fx_lookup(fx, "198.51.100.1", 5000, "192.0.2.1", 96), l96);
+    assert_ptr_equal(fx_lookup(fx, "198.51.100.1", 5000, "192.0.2.2", 112), conn);
+    /* SO_REUSEPORT_LB groups are found on the shared chain too: a listener
+     * on 128 starts its own group rather than joining 112's. */
+    struct inpcb *g112a = listener(fx, F4, "192.0.2.1", 112, INP_REUSEPORT_LB);
+    struct inpcb *g112b = listener(fx, F4, "192.0.2.1", 112, INP_REUSEPORT_LB);
+    struct inpcb *g128 = listener(fx, F4, "192.0.2.1", 128, INP_REUSEPORT_LB);
+    for (uint16_t fport = 1; fport < 64; fport++) {
+        assert_ptr_equal(fx_lookup(fx, "198.51.100.1", fport, "192.0.2.1", 128), g128);
+        struct inpcb *got = fx_lookup(fx, "198.51.100.1", fport, "192.0.2.1", 112);
+        assert_true(got == g112a || got == g112b);
+    }
+    fx_del(fx);
+}
+
 static void test_lbgroup(void **state)
 {
     (void)state;
@@ -611,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_lookup_v4_precedence),
         cmocka_unit_test(test_lookup_v6_and_mapped),
         cmocka_unit_test(test_lookup_prefers_listener),
+        cmocka_unit_test(test_ports_sharing_a_chain_head),
         cmocka_unit_test(test_lbgroup),
         cmocka_unit_test(test_lbgroup_reached_from_member),
         cmocka_unit_test(test_freed_with_references),

@@ -25,15 +25,25 @@
 #include "pcb/pcb_internal.h"
 #include "pcb/pcb_table.h"
 
-static int pcbinfo_alloc_ports(struct pcbinfo *info)
+/*
+ * As many port-chain heads as the pool has PCBs (a power of two, at most one
+ * per port), as FreeBSD sizes its port hash from the socket limit: a chain
+ * then holds about one bound port, and a small stack does not pay for 65,536
+ * heads it cannot fill. From 65,536 sockets on, each port has its own head.
+ */
+static int pcbinfo_alloc_ports(struct pcbinfo *info, uint32_t max_pcbs)
 {
-    info->wild_head = malloc(PCB_NPORTS * sizeof(uint32_t));
-    info->conn_head = malloc(PCB_NPORTS * sizeof(uint32_t));
+    uint32_t n = 16;
+    while (n < max_pcbs && n < PCB_NPORTS)
+        n <<= 1;
+    info->port_mask = n - 1;
+    info->wild_head = malloc(n * sizeof(uint32_t));
+    info->conn_head = malloc(n * sizeof(uint32_t));
     if (!info->wild_head || !info->conn_head)
         return -ENOMEM;
     /* PCB_NIL is all ones in every byte. */
-    memset(info->wild_head, 0xff, PCB_NPORTS * sizeof(uint32_t));
-    memset(info->conn_head, 0xff, PCB_NPORTS * sizeof(uint32_t));
+    memset(info->wild_head, 0xff, n * sizeof(uint32_t));
+    memset(info->conn_head, 0xff, n * sizeof(uint32_t));
     return 0;
 }
 
@@ -67,7 +77,7 @@ int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_s
     if (!err)
         err = pcbinfo_alloc_pool(info, p->max_pcbs);
     if (!err)
-        err = pcbinfo_alloc_ports(info);
+        err = pcbinfo_alloc_ports(info, p->max_pcbs);
     if (!err)
         err = pcb_port_init(info, p->port_first, p->port_last);
     if (err)
@@ -166,12 +176,12 @@ void pcb_free(struct pcbinfo *info, struct inpcb *inp)
 void pcb_chain_add(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp)
 {
     uint32_t idx = pcb_index(info, inp);
-    uint32_t head = heads[inp->lport];
+    uint32_t head = pcb_port_head(info, heads, inp->lport);
     inp->port_prev = PCB_NIL;
     inp->port_next = head;
     if (head != PCB_NIL)
         info->pcbs[head].port_prev = idx;
-    heads[inp->lport] = idx;
+    heads[inp->lport & info->port_mask] = idx;
 }
 
 void pcb_chain_del(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp)
@@ -179,7 +189,7 @@ void pcb_chain_del(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp)
     if (inp->port_prev != PCB_NIL)
         info->pcbs[inp->port_prev].port_next = inp->port_next;
     else
-        heads[inp->lport] = inp->port_next;
+        heads[inp->lport & info->port_mask] = inp->port_next;
     if (inp->port_next != PCB_NIL)
         info->pcbs[inp->port_next].port_prev = inp->port_prev;
     inp->port_next = inp->port_prev = PCB_NIL;

@@ -174,8 +174,8 @@ struct pcb_lbgroup {
     uint32_t *members; /* pool indices */
 };
 
-#define PCB_NPORTS       65536u
-#define PCB_PERTURB_BITS 16 /* RFC 6056 algorithm 4 table: 2^16 counters */
+#define PCB_NPORTS       65536u /* local ports, and the most port-chain heads */
+#define PCB_PERTURB_BITS 16     /* RFC 6056 algorithm 4 table: 2^16 counters */
 
 /* Sizes and limits handed to pcbinfo_init. */
 struct pcb_params {
@@ -212,9 +212,10 @@ struct pcbinfo {
     uint32_t free_head;
 
     /* Port chains: unconnected binds (listeners found here) and
-     * connections, by local port. */
+     * connections, by local port & port_mask (pcb_port_head). */
     uint32_t *wild_head;
     uint32_t *conn_head;
+    uint32_t port_mask;
 
     struct pcb_lbgroup *lbgroups;
     uint32_t nlbgroups;

@@ -77,8 +77,11 @@ static const struct inpcb *pcb_local_best(const struct pcbinfo *info, bool v4,
     int best_cost = 1 << 30;
     const uint32_t *heads[2] = {info->wild_head, info->conn_head};
     for (unsigned h = 0; h < (wild ? 2u : 1u); h++) {
-        for (uint32_t i = heads[h][lport]; i != PCB_NIL; i = info->pcbs[i].port_next) {
+        for (uint32_t i = pcb_port_head(info, heads[h], lport); i != PCB_NIL;
+             i = info->pcbs[i].port_next) {
             const struct inpcb *t = &info->pcbs[i];
+            if (t->lport != lport)
+                continue;
             int cost = pcb_local_cost(t, v4, a);
             if (cost < 0 || (!wild && cost != 0))
                 continue;
@@ -242,9 +245,10 @@ int pcb_bind(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *la
 static uint32_t pcb_lbgroup_of_port(const struct pcbinfo *info, const struct tcpc_addr *laddr,
                                     uint16_t lport)
 {
-    for (uint32_t i = info->wild_head[lport]; i != PCB_NIL; i = info->pcbs[i].port_next) {
+    for (uint32_t i = pcb_port_head(info, info->wild_head, lport); i != PCB_NIL;
+         i = info->pcbs[i].port_next) {
         const struct inpcb *m = &info->pcbs[i];
-        if ((m->flags & INP_INLBGROUP) && tcpc_addr_eq(&m->laddr, laddr))
+        if ((m->flags & INP_INLBGROUP) && m->lport == lport && tcpc_addr_eq(&m->laddr, laddr))
             return m->lbgroup;
     }
     return PCB_NIL;

@@ -46,7 +46,16 @@ static inline bool pcb_is_dual(const struct inpcb *inp)
     return pcb_dual_at(inp->flags, &inp->laddr);
 }
 
-/* Port chains: head arrays indexed by local port. */
+/*
+ * Port chains: head arrays indexed by local port & port_mask. A chain may
+ * hold PCBs of several ports when the stack has fewer heads than ports, so
+ * every walk compares lport (pcb_port_head gives the chain's first index).
+ */
+static inline uint32_t pcb_port_head(const struct pcbinfo *info, const uint32_t *heads,
+                                     uint16_t lport)
+{
+    return heads[lport & info->port_mask];
+}
 void pcb_chain_add(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp);
 void pcb_chain_del(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp);
 

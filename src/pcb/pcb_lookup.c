@@ -66,8 +66,11 @@ struct inpcb *pcb_lookup_wild(const struct pcbinfo *info, const struct pcb_tuple
     bool v4 = tcpc_addr_is_v4(&t->laddr);
     struct inpcb *best = NULL;
     int best_rank = 1 << 30;
-    for (uint32_t i = info->wild_head[t->lport]; i != PCB_NIL; i = info->pcbs[i].port_next) {
+    for (uint32_t i = pcb_port_head(info, info->wild_head, t->lport); i != PCB_NIL;
+         i = info->pcbs[i].port_next) {
         struct inpcb *inp = &info->pcbs[i];
+        if (inp->lport != t->lport)
+            continue;
         int r = pcb_wild_rank(inp, &t->laddr, v4);
         if (r >= 0 && r < best_rank) {
             best = inp;

@@ -164,7 +164,7 @@ int pcb_foreach_exact(const struct pcbinfo *info, int (*cb)(void *ctx, uint32_t 
 size_t pcb_table_bytes(const struct pcbinfo *info)
 {
     size_t bytes = ((size_t)info->bucket_mask + 1) * sizeof(struct pcb_bucket);
-    bytes += 2 * PCB_NPORTS * sizeof(uint32_t); /* wild_head, conn_head */
+    bytes += 2 * ((size_t)info->port_mask + 1) * sizeof(uint32_t); /* wild_head, conn_head */
     bytes += info->lbgroups_cap * sizeof(struct pcb_lbgroup);
     for (uint32_t g = 0; g < info->nlbgroups; g++)
         bytes += info->lbgroups[g].cap * sizeof(uint32_t);
