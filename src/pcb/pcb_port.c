@@ -34,10 +34,14 @@ int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last)
     int err = pcb_set_portrange(info, first, last);
     if (err)
         return err;
-    info->perturb = malloc(sizeof(uint16_t) << PCB_PERTURB_BITS);
+    /* The counters start at zero, as Linux's do: where a destination's walk
+     * starts is already unpredictable through the keyed offset, so random
+     * starting values would hide nothing more, while drawing 128 KiB of
+     * keystream was most of the cost of creating a stack. calloc also leaves
+     * the pages of counters never used unfaulted. */
+    info->perturb = calloc(1, sizeof(uint16_t) << PCB_PERTURB_BITS);
     if (!info->perturb)
         return -ENOMEM;
-    rand_bytes(info->rnd, info->perturb, sizeof(uint16_t) << PCB_PERTURB_BITS);
     rand_bytes(info->rnd, info->port_key, sizeof(info->port_key));
     return 0;
 }
