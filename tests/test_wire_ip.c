@@ -96,6 +96,43 @@ static void test_cksum_odd_and_carry(void **state)
     assert_int_equal(cksum_finish(0), 0xffff);
 }
 
+/* 16-bit words one by one, folding every carry at once: RFC 1071's
+ * definition, against which the wide summation is checked. */
+static uint16_t cksum_reference(uint32_t start, const uint8_t *p, size_t len)
+{
+    uint32_t sum = start;
+    for (size_t i = 0; i < len; i += 2) {
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum += (uint32_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
+    }
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Every length and start offset the eight-byte loop and its tails can
+ * meet, after any running sum, equals the word-by-word definition. */
+static void test_cksum_wide_matches_words(void **state)
+{
+    static const uint32_t starts[] = {0, 1, 0xffff, 0x1fffe, 0x7fffffffu, 0xfffffff0u};
+    uint8_t buf[80];
+    uint32_t x = 12345;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++)
+        for (size_t off = 0; off < 8; off++)
+            for (size_t len = 0; off + len <= sizeof(buf); len++)
+                assert_int_equal(cksum_finish(cksum_add(starts[s], buf + off, len)),
+                                 cksum_reference(starts[s], buf + off, len));
+    memset(buf, 0xff, sizeof(buf));
+    for (size_t len = 0; len <= sizeof(buf); len++)
+        assert_int_equal(cksum_finish(cksum_add(0, buf, len)), cksum_reference(0, buf, len));
+}
+
 static void test_cksum_known_ip4_header(void **state)
 {
     uint8_t p[64];
@@ -449,6 +486,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cksum_rfc1071),
         cmocka_unit_test(test_cksum_odd_and_carry),
+        cmocka_unit_test(test_cksum_wide_matches_words),
         cmocka_unit_test(test_cksum_known_ip4_header),
         cmocka_unit_test(test_cksum_pseudo),
         cmocka_unit_test(test_ip4_parse_captured_syn),

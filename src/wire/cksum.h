@@ -2,7 +2,7 @@
  * The Internet checksum (RFC 1071) and the TCP/UDP pseudo-headers of IPv4
  * (RFC 9293 section 3.1) and IPv6 (RFC 8200 section 8.1).
  *
- * Sums are carried unfolded in 32 bits so that pieces (pseudo-header, header,
+ * Sums are carried in 32 bits so that pieces (pseudo-header, header,
  * payload) can be added in any order; cksum_finish folds and complements.
  */
 #ifndef TCPCORE_WIRE_CKSUM_H
