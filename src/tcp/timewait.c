@@ -42,6 +42,7 @@
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
 #include "util/pool.h"
+#include "util/portcount.h"
 #include "util/seq.h"
 
 #define TW_NIL UINT32_MAX
@@ -124,9 +125,9 @@ struct tw_handoff {
 struct tw_state {
     struct tcpc_stack *stack;
     struct tw_layout lay[TW_NLAYOUTS];
-    uint32_t capacity;    /* of each pool; also the bound on both together */
-    uint32_t *port_count; /* records per local port, for bind (port_busy) */
-    tcpc_time_t last_arm; /* the latest (re)arm, for tw_due */
+    uint32_t capacity;      /* of each pool; also the bound on both together */
+    struct portcount ports; /* records per local port, for bind (port_busy) */
+    tcpc_time_t last_arm;   /* the latest (re)arm, for tw_due */
     struct tw_handoff handoff;
 };
 
@@ -194,7 +195,7 @@ static bool tw_port_busy(void *ctx, const struct tcpc_addr *laddr, uint16_t lpor
 {
     const struct tw_layout *l = ctx;
     (void)laddr;
-    return l->tw->port_count[lport] != 0;
+    return portcount_get(&l->tw->ports, lport) != 0;
 }
 
 /* --- the 2 MSL queue ----------------------------------------------------- */
@@ -259,7 +260,7 @@ static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
      * counted); -ENOENT would mean it was never indexed, which tw_start
      * does not allow. Either way nothing of it is left in the table. */
     (void)demux_ref_remove(stack, &t, PCB_REF(l->kind, idx));
-    tw->port_count[t.lport]--;
+    portcount_dec(&tw->ports, t.lport);
     tw_queue_unlink(l, c);
     if (!l->wide)
         route_addr_release(&stack->rt, c->lid);
@@ -449,7 +450,7 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
      * address is removed meanwhile. */
     if (!l->wide)
         route_addr_hold(&stack->rt, c->lid);
-    tw->port_count[t.lport]++;
+    portcount_inc(&tw->ports, t.lport);
     tw_arm(l, idx, c, false);
     STAT_INC(stack, tcps_tw_added);
     if (acknow)
@@ -704,9 +705,9 @@ int tw_init(struct tcpc_stack *stack)
         return -ENOMEM;
     tw->stack = stack;
     tw->capacity = tw_capacity(&stack->cfg.tun);
-    /* calloc: pages become resident only for the ports that see records. */
-    tw->port_count = calloc(PCB_NPORTS, sizeof(*tw->port_count));
-    int err = tw->port_count ? 0 : -ENOMEM;
+    /* Sized for as many ports as there can be records, not for every
+     * port: a small stack's counts take a few hundred bytes. */
+    int err = portcount_init(&tw->ports, tw->capacity);
     static const struct {
         unsigned kind;
         bool wide;
@@ -752,7 +753,7 @@ void tw_destroy(struct tcpc_stack *stack)
             demux_register_kind(stack, l->kind, &(struct pcb_kind_ops){0});
         pool_free(&l->pool);
     }
-    free(tw->port_count);
+    portcount_free(&tw->ports);
     free(tw);
     stack->tcp->tw = NULL;
 }
