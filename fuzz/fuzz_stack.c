@@ -1,20 +1,53 @@
 /*
  * Fuzzes a whole stack: the input is a script of packets, time steps and
- * socket calls played against one stack with a listener and a client.
+ * socket calls played against one stack with a listener and a client, the
+ * fuzzer playing every peer.
  *
- * Raw packets exercise the parsers on the way in; "templated" segments are
+ * Raw packets exercise the parsers on the way in. "Templated" segments are
  * built valid (checksums right) with seq/ack taken relative to the last
- * segment the stack sent, so the fuzzer reaches deep into the state machine
- * instead of dying at the checksum. Time moves only when the script says,
- * so every crash replays exactly.
+ * segment the stack sent, and "edge" segments with SEQ and ACK drawn
+ * around one connection's current state (RCV.NXT, the right edge of the
+ * receive window, SND.UNA, SND.NXT, SND.MAX, ... plus or minus 1, 2^31 and
+ * other distances), read through tcpc_getinfo or, for a connection that has
+ * no descriptor any more, from the segments it sent. So the fuzzer reaches
+ * deep into the state machine and sits on the acceptability edges instead of
+ * dying at the checksum. Time moves only when the script says, so every
+ * crash replays from its input alone.
+ *
+ * The first byte configures the stack: the family, RFC 7323 and delayed
+ * ACKs, the link MTU (among the edges either family accepts; a refused
+ * configuration skips the input) and the flow hash (none, a real one, a
+ * constant, or one that ignores addresses), with which edge segments may
+ * arrive through tcpc_input_hash carrying the right hash or a wrong one.
+ * The script may also make the link refuse the next few packets the stack
+ * sends (-ENOBUFS), which it must treat as lost. Every table is as small
+ * as its tunable allows, so that a stack costs microseconds to create and
+ * its limits are within the fuzzer's reach.
+ *
+ * Checked throughout, besides what the sanitizers check:
+ *  - every packet the stack emits is well-formed TCP from a local address,
+ *    no larger than the MTU;
+ *  - a segment that starts beyond a connection's receive window changes
+ *    nothing but may draw an ACK (checked where the connection has a
+ *    descriptor, so its state can be read before and after);
+ *  - at the end of the script, each connection the listing shows is found
+ *    by the tables under its own 4-tuple, no 4-tuple is held twice, and a
+ *    connection that has something to retransmit, or must time out, has a
+ *    deadline (tcpc_next_deadline is not NEVER).
  *
  * Record format, repeated: kind (1 byte) then a body whose length depends
- * on the kind (see the step functions).
+ * on the kind (see the step functions and fz_step).
  */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_script.h"
+#include "tcp/tcp_demux.h"
+#include "tcp/tcp_var.h"
+#include "tcpcore/listing.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "wire/icmp.h"
@@ -22,15 +55,150 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define FZ_NFLOWS     8
+#define FZ_LPORT      80   /* the listener */
+#define FZ_PPORT      8080 /* where the client connects */
+#define FZ_MAXPAYLOAD 1024 /* per injected segment */
+
+/* One connection as the fuzzer (its peer) sees it, keyed by ports. */
+struct fz_flow {
+    uint16_t lport, pport; /* the stack's port, the peer's port */
+    /* From here to peer_tsval, reset by the stack's SYN on these ports. */
+    uint32_t seq, ack, end, max_end; /* of the last segment the stack sent on it */
+    uint32_t iss;                    /* seq of the stack's SYN */
+    uint16_t win;                    /* unscaled window it advertised */
+    uint32_t wack;                   /* ACK and window of its last segment */
+    uint16_t wwin;                   /* that is neither SYN nor RST */
+    bool have_w;
+    uint32_t tsval;    /* its last timestamp, 0: none */
+    uint32_t peer_ack; /* the last ACK we sent on it */
+    bool have_peer_ack;
+    struct tcpc_info info; /* last tcpc_getinfo while it had a descriptor */
+    bool have_info;
+    uint32_t peer_tsval; /* the last timestamp we sent on it (kept across SYNs) */
+};
+
 struct fz {
     struct tcpc_stack *stack;
     tcpc_time_t now;
     struct tcpc_addr local, peer;
+    uint32_t mtu;
+    tcpc_flow_hash_fn hash; /* the configuration's, NULL: none */
     int lsd, csd, asd;
+    uint16_t cport;              /* the client's last local port */
+    unsigned refuse;             /* the link refuses this many packets to come */
     uint32_t last_seq, last_ack; /* of the last segment the stack sent */
     uint16_t last_sport, last_dport;
     bool v6;
+    struct fz_flow flows[FZ_NFLOWS];
+    unsigned nflows, next_flow;
 };
+
+/* --- flow hashes the configuration may install ------------------------- */
+
+static uint32_t fz_hash_fnv(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                            const struct tcpc_addr *laddr, uint16_t lport)
+{
+    (void)ctx;
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ faddr->bytes[i] ^ (uint32_t)laddr->bytes[i] << 8) * 16777619u;
+    return h ^ ((uint32_t)fport << 16 | lport);
+}
+
+/* Every flow in one bucket: the tables' overflow paths. */
+static uint32_t fz_hash_const(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                              const struct tcpc_addr *laddr, uint16_t lport)
+{
+    (void)ctx, (void)faddr, (void)fport, (void)laddr, (void)lport;
+    return 0x5bd1e995u;
+}
+
+/* Blind to addresses: flows that differ only in them collide. */
+static uint32_t fz_hash_ports(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                              const struct tcpc_addr *laddr, uint16_t lport)
+{
+    (void)ctx, (void)faddr, (void)laddr;
+    return (uint32_t)fport * 0x10001u ^ lport;
+}
+
+static const tcpc_flow_hash_fn fz_hashes[4] = {NULL, fz_hash_fnv, fz_hash_const, fz_hash_ports};
+
+/* --- watching what the stack sends -------------------------------------- */
+
+/* FUZZ_STACK_TRACE=1 prints every segment both ways and the final listing,
+ * to read what a saved input does. Read once: it does not vary by input. */
+static bool fz_tracing(void)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("FUZZ_STACK_TRACE") != NULL;
+    return on;
+}
+
+static void fz_trace_seg(const char *dir, const struct tcp_repr *th, const char *note)
+{
+    static const char names[] = "FSRPAUEC";
+    char fl[9];
+    unsigned k = 0;
+    for (unsigned i = 0; i < 8; i++)
+        if (th->flags & (1u << i))
+            fl[k++] = names[i];
+    fl[k] = 0;
+    fprintf(stderr, "%s %u>%u [%s] seq %u ack %u win %u len %zu%s\n", dir, th->sport, th->dport, fl,
+            th->seq, th->ack, th->win, th->payload_len, note);
+}
+
+static struct fz_flow *fz_flow_find(struct fz *f, uint16_t lport, uint16_t pport)
+{
+    for (unsigned i = 0; i < f->nflows; i++)
+        if (f->flows[i].lport == lport && f->flows[i].pport == pport)
+            return &f->flows[i];
+    return NULL;
+}
+
+static struct fz_flow *fz_flow_get(struct fz *f, uint16_t lport, uint16_t pport)
+{
+    struct fz_flow *fl = fz_flow_find(f, lport, pport);
+    if (fl)
+        return fl;
+    if (f->nflows < FZ_NFLOWS)
+        fl = &f->flows[f->nflows++];
+    else
+        fl = &f->flows[f->next_flow++ % FZ_NFLOWS];
+    memset(fl, 0, sizeof(*fl));
+    fl->lport = lport;
+    fl->pport = pport;
+    return fl;
+}
+
+static void fz_watch(struct fz *f, const struct tcp_repr *th)
+{
+    /* A RST answering a stray segment opens no flow to aim at. */
+    struct fz_flow *fl = (th->flags & TH_RST) ? fz_flow_find(f, th->sport, th->dport)
+                                              : fz_flow_get(f, th->sport, th->dport);
+    if (!fl)
+        return;
+    if (th->flags & TH_SYN) {
+        memset(&fl->seq, 0, offsetof(struct fz_flow, peer_tsval) - offsetof(struct fz_flow, seq));
+        fl->iss = th->seq;
+        fl->max_end = th->seq;
+    }
+    fl->seq = th->seq;
+    if (th->flags & TH_ACK)
+        fl->ack = th->ack;
+    fl->win = th->win;
+    if ((th->flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK) {
+        fl->wack = th->ack;
+        fl->wwin = th->win;
+        fl->have_w = true;
+    }
+    fl->end = th->seq + (uint32_t)th->payload_len + !!(th->flags & TH_SYN) + !!(th->flags & TH_FIN);
+    if ((int32_t)(fl->end - fl->max_end) > 0)
+        fl->max_end = fl->end;
+    if (th->opts.present & TOF_TS)
+        fl->tsval = th->opts.tsval;
+}
 
 static int fz_output(void *ctx, const uint8_t *pkt, size_t len)
 {
@@ -38,31 +206,174 @@ static int fz_output(void *ctx, const uint8_t *pkt, size_t len)
     struct ip_repr ip;
     struct tcp_repr th;
     int hdrlen = ip_parse(pkt, len, &ip);
-    if (hdrlen >= 0 && ip.proto == (ip.version == 6 ? IPPROTO_ICMP6_ : IPPROTO_ICMP_)) {
-        /* The only ICMP the stack sends: a well-formed echo reply. */
+    /* The stack must only ever emit well-formed TCP and echo replies, from
+     * itself, that fit its link. */
+    CHECK(hdrlen >= 0 && tcpc_addr_is_local(f->stack, &ip.src) && len <= f->mtu);
+    if (ip.proto == (ip.version == 6 ? IPPROTO_ICMP6_ : IPPROTO_ICMP_)) {
         struct icmp_echo_repr e;
-        if (icmp_echo_parse(&ip, pkt + hdrlen, ip.payload_len, &e) < 0 ||
-            e.type != (ip.version == 6 ? ICMP6_ECHO_REPLY : ICMP4_ECHOREPLY))
-            abort();
+        CHECK(icmp_echo_parse(&ip, pkt + hdrlen, ip.payload_len, &e) >= 0 &&
+              e.type == (ip.version == 6 ? ICMP6_ECHO_REPLY : ICMP4_ECHOREPLY));
         return 0;
     }
-    if (hdrlen < 0 || ip.proto != IPPROTO_TCP_)
-        abort(); /* the stack must only ever emit well-formed TCP and echo replies */
+    if (ip.proto != IPPROTO_TCP_)
+        abort();
     if (!tcp_cksum_ok(&ip, pkt + hdrlen, ip.payload_len))
         abort();
     if (tcp_parse(pkt + hdrlen, ip.payload_len, &th) < 0)
         abort();
+    if (fz_tracing())
+        fz_trace_seg("out", &th, "");
     f->last_seq = th.seq;
     f->last_ack = th.ack;
     f->last_sport = th.sport;
     f->last_dport = th.dport;
+    fz_watch(f, &th);
+    if (f->refuse > 0) {
+        f->refuse--;
+        return -ENOBUFS; /* a full ring: the stack must treat it as lost */
+    }
     return 0;
 }
+
+/* --- invariants --------------------------------------------------------- */
+
+struct fz_check {
+    struct fz *f;
+    unsigned nseen;
+    bool needs_timer;
+    struct tcpc_conninfo seen[128]; /* the first nseen are set */
+};
+
+static bool fz_same_tuple(const struct tcpc_conninfo *a, const struct tcpc_conninfo *b)
+{
+    return a->lport == b->lport && a->fport == b->fport && tcpc_addr_eq(&a->laddr, &b->laddr) &&
+           tcpc_addr_eq(&a->faddr, &b->faddr);
+}
+
+/* A connection in this state has a SYN or FIN unacknowledged, or data
+ * queued, or must give up after a while: some timer must be armed. */
+static bool fz_needs_timer(const struct tcpc_conninfo *ci)
+{
+    if (ci->kind != TCPC_CONN_PCB)
+        return true; /* half-open entries retransmit, TIME_WAIT expires */
+    switch (ci->state) {
+    case TCPS_SYN_SENT:
+    case TCPS_SYN_RECEIVED:
+    case TCPS_FIN_WAIT_1:
+    case TCPS_CLOSING:
+    case TCPS_LAST_ACK:
+        return true;
+    case TCPS_ESTABLISHED:
+    case TCPS_CLOSE_WAIT:
+        return ci->snd_queue > 0;
+    case TCPS_FIN_WAIT_2:
+        return ci->sd < 0; /* an orphan waits a bounded time for the FIN */
+    default:
+        return false;
+    }
+}
+
+/* A PCB state in which the connection is in the exact table. */
+static bool fz_in_table(const struct tcpc_conninfo *ci)
+{
+    return ci->kind == TCPC_CONN_PCB && ci->state >= TCPS_SYN_SENT && ci->state < TCPS_TIME_WAIT;
+}
+
+static void fz_fail(const char *what, const struct tcpc_conninfo *ci)
+{
+    fprintf(stderr, "fuzz_stack: %s: %s %u -> %u (kind %u, sd %d)\n", what,
+            tcpc_state_name(ci->state), ci->lport, ci->fport, ci->kind, ci->sd);
+    abort();
+}
+
+static int fz_check_one(void *ctx, const struct tcpc_conninfo *ci)
+{
+    struct fz_check *c = ctx;
+    struct tcpc_stack *stack = c->f->stack;
+    if (fz_tracing())
+        fprintf(stderr, "list kind %u %s %u -> %u sd %d queued %u/%u\n", ci->kind,
+                tcpc_state_name(ci->state), ci->lport, ci->fport, ci->sd, ci->snd_queue,
+                ci->rcv_queue);
+    if (fz_needs_timer(ci))
+        c->needs_timer = true;
+    if (fz_in_table(ci)) {
+        const struct tcpcb *tp =
+            demux_lookup_exact(stack, &ci->faddr, ci->fport, &ci->laddr, ci->lport);
+        if (!tp || tp->sd != ci->sd || tp->state != ci->state)
+            fz_fail("a connection is not found under its own 4-tuple", ci);
+    } else if (ci->kind == TCPC_CONN_TIMEWAIT) {
+        uint32_t ref = DEMUX_REF_NONE;
+        const struct tcpcb *tp =
+            demux_lookup_tw(stack, &ci->faddr, ci->fport, &ci->laddr, ci->lport, NULL, &ref);
+        if (tp || ref == DEMUX_REF_NONE)
+            fz_fail("a TIME_WAIT record is not found under its 4-tuple", ci);
+    } else {
+        return 0;
+    }
+    for (unsigned i = 0; i < c->nseen; i++)
+        if (fz_same_tuple(&c->seen[i], ci))
+            fz_fail("two table entries hold one 4-tuple", ci);
+    if (c->nseen < sizeof(c->seen) / sizeof(c->seen[0]))
+        c->seen[c->nseen++] = *ci;
+    return 0;
+}
+
+static void fz_check(struct fz *f)
+{
+    struct fz_check c;
+    c.f = f;
+    c.nseen = 0;
+    c.needs_timer = false;
+    tcpc_list_connections(f->stack, fz_check_one, &c);
+    if (c.needs_timer && tcpc_next_deadline(f->stack) == TCPC_TIME_NEVER) {
+        fprintf(stderr, "fuzz_stack: a connection waits with no timer armed\n");
+        abort();
+    }
+}
+
+/* --- the script --------------------------------------------------------- */
 
 /* Raw bytes as an IP packet: 2-byte length, then the bytes. */
 static bool fz_raw(struct fz *f, const uint8_t **p, size_t *n)
 {
     return fz_step_raw(f->stack, f->now, p, n, 2048);
+}
+
+static const uint8_t fz_payload[65536]; /* what the peer and the application send */
+
+/*
+ * Builds a segment from the peer (checksums right) and hands it in:
+ * delivery 0 through tcpc_input, 1 and 3 through tcpc_input_hash with the
+ * flow's right hash, 2 with that hash xor `wrong` (which must only make the
+ * segment miss its connection).
+ */
+static void fz_inject(struct fz *f, struct tcp_repr *th, unsigned delivery, uint32_t wrong)
+{
+    struct ip_repr ip = {.src = f->peer, .dst = f->local, .ttl = 64, .version = f->v6 ? 6 : 4};
+    uint8_t buf[40 + TCP_HDR_LEN + TCP_MAXOLEN + FZ_MAXPAYLOAD];
+    if (th->payload_len > FZ_MAXPAYLOAD)
+        th->payload_len = FZ_MAXPAYLOAD;
+    th->payload = fz_payload;
+    int len = tcp_emit_packet(&ip, th, buf, sizeof(buf));
+    if (len <= 0)
+        return;
+    struct fz_flow *fl = fz_flow_find(f, th->dport, th->sport);
+    if (fl && (th->opts.present & TOF_TS))
+        fl->peer_tsval = th->opts.tsval;
+    if (fl && (th->flags & TH_ACK)) {
+        fl->peer_ack = th->ack;
+        fl->have_peer_ack = true;
+    }
+    if (fz_tracing())
+        fz_trace_seg(" in", th, delivery == 2 ? " (wrong hash)" : delivery ? " (hash)" : "");
+    if (delivery == 0) {
+        tcpc_input(f->stack, f->now, buf, (size_t)len);
+        return;
+    }
+    /* Without a configured hash any value is ignored; FNV stands in. */
+    tcpc_flow_hash_fn fn = f->hash ? f->hash : fz_hash_fnv;
+    uint32_t right = fn(NULL, &f->peer, th->sport, &f->local, th->dport);
+    tcpc_input_hash(f->stack, f->now, buf, (size_t)len, delivery == 2 ? right ^ wrong : right);
 }
 
 struct fz_tmpl {
@@ -78,12 +389,10 @@ static bool fz_templated(struct fz *f, const uint8_t **p, size_t *n)
     struct fz_tmpl t;
     if (!fz_take(p, n, &t, sizeof(t)))
         return false;
-    static const uint8_t payload[256] = {'x'};
-    struct ip_repr ip = {.src = f->peer, .dst = f->local, .ttl = 64, .version = f->v6 ? 6 : 4};
     struct tcp_repr th = {.flags = t.flags, .win = t.win};
     bool to_listener = t.port_sel & 1;
     th.sport = to_listener ? (uint16_t)(40000 + (t.port_sel >> 4)) : f->last_dport;
-    th.dport = to_listener ? 80 : f->last_sport;
+    th.dport = to_listener ? FZ_LPORT : f->last_sport;
     th.seq = f->last_ack + (uint32_t)(int32_t)t.dseq;
     th.ack = f->last_seq + (uint32_t)(int32_t)t.dack;
     if (t.optbits & 1) {
@@ -111,18 +420,327 @@ static bool fz_templated(struct fz *f, const uint8_t **p, size_t *n)
         th.opts.present |= TOF_TS;
         th.opts.tsval = t.tsval;
     }
-    th.payload = payload;
     th.payload_len = t.datalen;
-    uint8_t buf[512];
-    int len = tcp_emit_packet(&ip, &th, buf, sizeof(buf));
-    if (len > 0)
-        tcpc_input(f->stack, f->now, buf, (size_t)len);
+    fz_inject(f, &th, 0, 0);
+    return true;
+}
+
+/* One connection's sequence spaces, as its peer would reckon them. */
+struct fz_view {
+    uint32_t rcv_nxt, rcv_wnd, rcv_adv, irs;
+    uint32_t snd_una, snd_nxt, snd_max, iss, snd_wnd;
+};
+
+/* The descriptor (client or accepted) that has fl's ports, or -1. */
+static int fz_flow_sd(struct fz *f, const struct fz_flow *fl)
+{
+    int sds[2] = {f->csd, f->asd};
+    for (unsigned i = 0; i < 2; i++) {
+        struct tcpc_addr a;
+        uint16_t lport, pport;
+        if (sds[i] >= 0 && tcpc_getsockname(f->stack, sds[i], &a, &lport) == 0 &&
+            tcpc_getpeername(f->stack, sds[i], &a, &pport) == 0 && lport == fl->lport &&
+            pport == fl->pport)
+            return sds[i];
+    }
+    return -1;
+}
+
+/* Exact through tcpc_getinfo while the connection has a descriptor (which
+ * is returned, fl->info then being current); from its last segment (and
+ * the last snapshot) once it has none (-1). */
+static int fz_view_of(struct fz *f, struct fz_flow *fl, struct fz_view *v)
+{
+    int sd = fz_flow_sd(f, fl);
+    bool fresh = sd >= 0 && tcpc_getinfo(f->stack, sd, &fl->info) == 0;
+    if (fresh)
+        fl->have_info = true;
+    const struct tcpc_info *in = &fl->info;
+    unsigned rscale = fl->have_info ? in->rcv_wscale : 0;
+    v->rcv_adv = fl->ack + ((uint32_t)fl->win << rscale);
+    if (fresh) {
+        v->rcv_nxt = in->rcv_nxt;
+        v->rcv_wnd = in->rcv_wnd;
+        v->irs = in->irs;
+        v->snd_una = in->snd_una;
+        v->snd_nxt = in->snd_nxt;
+        v->snd_max = in->snd_max;
+        v->iss = in->iss;
+        v->snd_wnd = in->snd_wnd;
+        return sd;
+    }
+    v->rcv_nxt = fl->ack;
+    v->rcv_wnd = (uint32_t)fl->win << rscale;
+    v->irs = fl->have_info ? in->irs : fl->ack - 1;
+    v->snd_una = fl->have_peer_ack ? fl->peer_ack : fl->have_info ? in->snd_una : fl->iss;
+    v->snd_nxt = fl->end;
+    v->snd_max = fl->max_end;
+    v->iss = fl->iss;
+    v->snd_wnd = fl->have_info ? in->snd_wnd : 65535;
+    return -1;
+}
+
+/*
+ * Does th start beyond the right edge of in's receive window (RFC 9293
+ * 3.10.7.4: unacceptable whatever its length, ACK field included)? Only
+ * for synchronized states, and not for SYN or RST, whose rules differ. The
+ * window is taken as generously as the stack may (its free space or what
+ * it last advertised, whichever is larger), so a segment flagged here is
+ * beyond every window the stack could be using.
+ */
+static bool fz_beyond_window(const struct fz_flow *fl, const struct tcpc_info *in,
+                             const struct tcp_repr *th)
+{
+    if (in->state < TCPS_ESTABLISHED || in->state >= TCPS_TIME_WAIT ||
+        (th->flags & (TH_SYN | TH_RST)))
+        return false;
+    uint32_t wnd = in->rcv_wnd;
+    if (fl->have_w) {
+        uint32_t right = fl->wack + ((uint32_t)fl->wwin << in->rcv_wscale);
+        if ((int32_t)(right - in->rcv_nxt) > (int32_t)wnd)
+            wnd = right - in->rcv_nxt;
+    }
+    int32_t d = (int32_t)(th->seq - in->rcv_nxt);
+    /* A zero window still takes a segment at RCV.NXT for its ACK. */
+    return wnd == 0 ? d > 0 : d >= (int32_t)wnd;
+}
+
+/* After a segment beyond the window: an ACK may have gone out, nothing
+ * else may have changed. */
+static void fz_check_unchanged(struct fz *f, int sd, const struct tcpc_info *b,
+                               const struct tcp_repr *th)
+{
+    struct tcpc_info a;
+    if (tcpc_getinfo(f->stack, sd, &a) != 0)
+        return;
+    if (a.state != b->state || a.snd_una != b->snd_una || a.snd_wnd != b->snd_wnd ||
+        a.rcv_nxt != b->rcv_nxt) {
+        fprintf(stderr,
+                "fuzz_stack: a segment beyond the window (seq %u, rcv_nxt %u, rcv_wnd %u) "
+                "was processed: %s -> %s, snd_una %u -> %u, snd_wnd %u -> %u\n",
+                th->seq, b->rcv_nxt, b->rcv_wnd, tcpc_state_name(b->state),
+                tcpc_state_name(a.state), b->snd_una, a.snd_una, b->snd_wnd, a.snd_wnd);
+        abort();
+    }
+}
+
+/* A distance from a base: small, half the sequence space away, or in
+ * steps of a window scale. */
+static uint32_t fz_dist(unsigned cls, int8_t d)
+{
+    uint32_t sd = (uint32_t)(int32_t)d;
+    switch (cls & 3) {
+    case 0:
+        return sd;
+    case 1:
+        return 0x80000000u + sd;
+    case 2:
+        return sd << 8;
+    default:
+        return sd << 16;
+    }
+}
+
+static uint32_t fz_seq_base(const struct fz *f, const struct fz_view *v, unsigned sel, uint32_t len)
+{
+    switch (sel & 7) {
+    case 0:
+        return v->rcv_nxt;
+    case 1:
+        return v->rcv_nxt + v->rcv_wnd; /* the right edge of the window */
+    case 2:
+        return v->rcv_adv; /* the right edge last advertised */
+    case 3:
+        return v->rcv_nxt - len; /* ends at RCV.NXT: an old duplicate */
+    case 4:
+        return v->rcv_nxt + v->rcv_wnd - len; /* ends at the right edge */
+    case 5:
+        return v->irs;
+    case 6:
+        return v->rcv_nxt - v->rcv_wnd;
+    default:
+        return f->last_ack; /* whatever connection spoke last */
+    }
+}
+
+static uint32_t fz_ack_base(const struct fz *f, const struct fz_flow *fl, const struct fz_view *v,
+                            unsigned sel)
+{
+    switch (sel & 7) {
+    case 0:
+        return v->snd_una;
+    case 1:
+        return v->snd_nxt;
+    case 2:
+        return v->snd_max;
+    case 3:
+        return v->iss;
+    case 4:
+        return v->snd_una - (v->snd_wnd > 65535 ? v->snd_wnd : 65535); /* RFC 5961 5.2 edge */
+    case 5:
+        return fl->seq;
+    case 6:
+        return fl->end;
+    default:
+        return f->last_seq;
+    }
+}
+
+struct fz_edge {
+    uint8_t ctl;    /* bits 0-2 flow, 3-4 delivery (fz_inject), 5-7 all set: sent 4 times */
+    uint8_t flags;  /* TH_* */
+    uint8_t seqsel; /* bits 0-2 base (fz_seq_base), 3-4 distance class */
+    uint8_t acksel; /* bits 0-2 base (fz_ack_base), 3-4 distance class */
+    int8_t dseq, dack;
+    uint8_t datalen;
+    uint8_t optbits; /* 0 MSS, 1 WS, 2 SACKPERM, 3 TS, 4 SACK; 5-7 window shift / 2 */
+    uint16_t win;
+    uint16_t mss;
+    int8_t dts;    /* TSval: the last one we sent on the flow plus a distance */
+    uint8_t tssel; /* bits 0-1 TSval distance class, 2 TSecr 0; 3-7 SACK block length / 64 - 1 */
+    int8_t dsack;  /* SACK block start: SND.UNA + 64 * dsack */
+    uint8_t wrong; /* spread over the hash xor of delivery 2 */
+};
+_Static_assert(sizeof(struct fz_edge) == 16, "no padding in a record");
+
+/* A segment on a connection the stack already has, SEQ and ACK drawn near
+ * the edges of its state. */
+static bool fz_edge(struct fz *f, const uint8_t **p, size_t *n)
+{
+    struct fz_edge e;
+    if (!fz_take(p, n, &e, sizeof(e)))
+        return false;
+    if (f->nflows == 0)
+        return true;
+    struct fz_flow *fl = &f->flows[(e.ctl & 7) % f->nflows];
+    struct fz_view v;
+    int sd = fz_view_of(f, fl, &v);
+    struct tcp_repr th = {.sport = fl->pport, .dport = fl->lport, .flags = e.flags, .win = e.win};
+    th.payload_len = e.datalen;
+    th.seq = fz_seq_base(f, &v, e.seqsel, e.datalen) + fz_dist(e.seqsel >> 3, e.dseq);
+    th.ack = fz_ack_base(f, fl, &v, e.acksel) + fz_dist(e.acksel >> 3, e.dack);
+    if (e.optbits & 1) {
+        th.opts.present |= TOF_MSS;
+        th.opts.mss = e.mss;
+    }
+    if (e.optbits & 2) {
+        th.opts.present |= TOF_WSCALE;
+        th.opts.wscale = (uint8_t)((e.optbits >> 5) * 2);
+    }
+    if (e.optbits & 4)
+        th.opts.present |= TOF_SACKPERM;
+    if (e.optbits & 8) {
+        th.opts.present |= TOF_TS;
+        th.opts.tsval = fl->peer_tsval + fz_dist(e.tssel, e.dts);
+        th.opts.tsecr = (e.tssel & 4) ? 0 : fl->tsval;
+    }
+    if (e.optbits & 16) {
+        th.opts.present |= TOF_SACK;
+        th.opts.nsack = 1;
+        th.opts.sack[0].start = v.snd_una + (uint32_t)(64 * (int32_t)e.dsack);
+        th.opts.sack[0].end = th.opts.sack[0].start + 64u * ((e.tssel >> 3) + 1u);
+    }
+    unsigned delivery = (e.ctl >> 3) & 3;
+    uint32_t wrong = 0x01010101u * (uint32_t)(e.wrong | 1);
+    /* Repeats (duplicate ACKs, challenge-ACK limits) are the exception. */
+    unsigned sends = (e.ctl >> 5) == 7 ? 4 : 1;
+    struct tcpc_info before = fl->info;
+    bool beyond = sd >= 0 && fz_beyond_window(fl, &before, &th);
+    for (unsigned i = 0; i < sends; i++)
+        fz_inject(f, &th, delivery, wrong);
+    if (beyond)
+        fz_check_unchanged(f, sd, &before, &th);
     return true;
 }
 
 static bool fz_time(struct fz *f, const uint8_t **p, size_t *n)
 {
-    return fz_step_time(f->stack, &f->now, p, n);
+    tcpc_time_t before = f->now;
+    if (!fz_step_time(f->stack, &f->now, p, n))
+        return false;
+    if (fz_tracing())
+        fprintf(stderr, "time +%llu ms\n", (unsigned long long)(f->now - before) / 1000);
+    return true;
+}
+
+/* Time to just before, at or just after the next deadline (steps of
+ * 100 us), where timers and segments race. */
+static bool fz_deadline(struct fz *f, const uint8_t **p, size_t *n)
+{
+    int8_t d;
+    if (!fz_take(p, n, &d, 1))
+        return false;
+    tcpc_time_t at = tcpc_next_deadline(f->stack);
+    if (at == TCPC_TIME_NEVER)
+        return true;
+    at += (tcpc_time_t)(int64_t)d * 100;
+    if (at > f->now)
+        f->now = at;
+    if (fz_tracing())
+        fprintf(stderr, "time to the deadline %+d00 us\n", d);
+    tcpc_advance(f->stack, f->now);
+    return true;
+}
+
+/* Live tunables worth flipping mid-connection, four values each. */
+static const struct {
+    const char *name;
+    int64_t v[4];
+} fz_live[] = {
+    {"net.inet.tcp.syncookies", {0, 1, 1, 1}},
+    {"net.inet.tcp.syncookies_only", {0, 1, 0, 1}},
+    {"net.inet.tcp.tw_reuse", {0, 1, 0, 1}},
+    {"net.inet.tcp.nolocaltimewait", {0, 1, 0, 1}},
+    {"net.inet.tcp.delayed_ack", {0, 1, 0, 1}},
+    {"net.inet.tcp.sack.enable", {0, 1, 0, 1}},
+    {"net.inet.tcp.rfc1323", {0, 1, 0, 1}},
+    {"net.inet.tcp.msl", {1, 100, 1000, 30000}},
+    {"net.inet.tcp.syncache.rexmtlimit", {0, 1, 3, 12}},
+    {"net.inet.tcp.ack_limit", {1, 2, 100, 100000}},
+    {"net.inet.tcp.rexmit_min", {1, 30, 200, 1000}},
+    {"net.inet.tcp.keepinit", {1000, 5000, 75000, 3600000}},
+};
+
+static void fz_reconnect(struct fz *f, uint8_t arg)
+{
+    int family = f->v6 ? TCPC_AF_INET6 : TCPC_AF_INET;
+    if (f->csd < 0)
+        f->csd = tcpc_socket(f->stack, family);
+    if (f->csd < 0)
+        return;
+    if ((arg & 0x80) && f->cport) {
+        /* The old connection's port again: a TIME_WAIT reopen. */
+        tcpc_setsockopt(f->stack, f->csd, TCPC_SO_REUSEADDR, 1);
+        tcpc_bind(f->stack, f->csd, NULL, f->cport);
+    }
+    tcpc_connect(f->stack, f->csd, &f->peer, (uint16_t)(FZ_PPORT + ((arg >> 4) & 1)));
+    struct tcpc_addr a;
+    uint16_t port;
+    if (tcpc_getsockname(f->stack, f->csd, &a, &port) == 0 && port)
+        f->cport = port;
+}
+
+static void fz_relisten(struct fz *f, uint8_t arg)
+{
+    if (f->lsd >= 0) {
+        tcpc_close(f->stack, f->lsd); /* drops its unaccepted children */
+        f->lsd = -1;
+        return;
+    }
+    f->lsd = tcpc_socket(f->stack, f->v6 ? TCPC_AF_INET6 : TCPC_AF_INET);
+    if (f->lsd < 0)
+        return;
+    tcpc_setsockopt(f->stack, f->lsd, TCPC_SO_REUSEADDR, 1);
+    tcpc_bind(f->stack, f->lsd, NULL, FZ_LPORT);
+    tcpc_listen(f->stack, f->lsd, arg % 8);
+}
+
+static void fz_forget_sd(struct fz *f, int sd)
+{
+    if (sd == f->asd)
+        f->asd = -1;
+    else
+        f->csd = -1;
 }
 
 static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)
@@ -130,33 +748,59 @@ static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)
     uint8_t op[2];
     if (!fz_take(p, n, op, 2))
         return false;
-    static const uint8_t bytes[1024];
     char sink[1024];
     int sd = (op[0] & 0x10) ? f->asd : f->csd;
+    if (fz_tracing())
+        fprintf(stderr, "api op %u sd %d arg %u\n", op[0] & 0x0f, sd, op[1]);
+    /* Mostly small; one value in sixteen moves 4 to 64 KiB (big segments
+     * need big buffers, set through op 6). */
+    size_t len = op[1] >= 0xf0 ? ((size_t)(op[1] & 0x0f) + 1) * 4096 : (size_t)op[1] * 4;
     switch (op[0] & 0x0f) {
     case 0:
-        tcpc_send(f->stack, sd, bytes, (size_t)op[1] * 4);
+        tcpc_send(f->stack, sd, fz_payload, len);
         break;
     case 1:
-        tcpc_recv(f->stack, sd, sink, op[1]);
+        while (len > 0 &&
+               tcpc_recv(f->stack, sd, sink, len < sizeof(sink) ? len : sizeof(sink)) > 0)
+            len = len > sizeof(sink) ? len - sizeof(sink) : 0;
         break;
     case 2:
         tcpc_shutdown(f->stack, sd, op[1] % 3);
         break;
     case 3:
-        if (tcpc_close(f->stack, sd) == 0) {
-            if (sd == f->asd)
-                f->asd = -1;
-            else
-                f->csd = -1;
-        }
+        if (tcpc_close(f->stack, sd) == 0)
+            fz_forget_sd(f, sd);
         break;
     case 4:
-        if (f->asd < 0)
+        if (f->asd < 0 && f->lsd >= 0)
             f->asd = tcpc_accept(f->stack, f->lsd, NULL, NULL);
         break;
     case 5:
         tcpc_setsockopt(f->stack, sd, TCPC_SO_LINGER, op[1] & 1 ? 0 : -1);
+        break;
+    case 6:
+        tcpc_setsockopt(f->stack, sd, (op[1] & 0x80) ? TCPC_SO_RCVBUF : TCPC_SO_SNDBUF,
+                        512 << (op[1] % 9));
+        break;
+    case 7:
+        tcpc_setsockopt(f->stack, sd, TCPC_TCP_NODELAY, op[1] & 1);
+        break;
+    case 8:
+        tcpc_setsockopt(f->stack, sd, TCPC_TCP_MAXSEG, op[1] * 8);
+        break;
+    case 9:
+        fz_reconnect(f, op[1]);
+        break;
+    case 10: {
+        unsigned i = (op[1] & 0x0f) % (sizeof(fz_live) / sizeof(fz_live[0]));
+        tcpc_sysctl_set(f->stack, fz_live[i].name, fz_live[i].v[(op[1] >> 4) & 3], NULL);
+        break;
+    }
+    case 11:
+        fz_relisten(f, op[1]);
+        break;
+    case 12:
+        f->refuse = op[1] % 8;
         break;
     default:
         tcpc_poll(f->stack, sd);
@@ -165,33 +809,110 @@ static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)
     return true;
 }
 
+/* Link MTUs by family: the usual ones and the edges of what the stack
+ * accepts (tcpcore/stack.h), up to 65535 and 65536 where the IP header's
+ * length field, not the MTU, bounds a segment. */
+static const uint32_t fz_mtu4[8] = {1500, TCPC_MTU_MIN, 1280,  1492,
+                                    9000, 16384,        65535, TCPC_MTU_MAX};
+static const uint32_t fz_mtu6[8] = {1500,  TCPC_MTU_MIN_IPV6, 1281, 1492, 9000, 16384,
+                                    65535, TCPC_MTU_MAX};
+
+/* Tables about as small as their tunables allow, so that creating a stack
+ * is cheap and its limits (SYN cache overflow; TIME_WAIT, socket, spare
+ * buffer and SACK scoreboard exhaustion) are a few segments away. */
+static const struct {
+    const char *name;
+    int64_t value;
+} fz_small[] = {
+    {"kern.ipc.maxsockets", 64},
+    {"net.inet.tcp.syncache.hashsize", 4},
+    {"net.inet.tcp.syncache.bucketlimit", 3},
+    {"net.inet.tcp.syncache.cachelimit", 8},
+    {"net.inet.tcp.maxtcptw", 32},
+    {"net.inet.tcp.sendspace", 4096},
+    {"net.inet.tcp.recvspace", 4096},
+    {"kern.ipc.sockbuf_reserve", 2},
+    {"net.inet.tcp.sack.globalmaxholes", 64},
+};
+
+static void fz_sysctl(struct tcpc_config *cfg, const char *name, int64_t value)
+{
+    const char *why;
+    if (tcpc_config_sysctl(cfg, name, value, &why) != 0) {
+        fprintf(stderr, "fuzz_stack: %s=%lld refused: %s\n", name, (long long)value, why);
+        abort(); /* the harness is out of date with the tunables */
+    }
+}
+
+/*
+ * The configuration every input with these mode bits starts from, built by
+ * name once per process: constant after that, so inputs stay independent,
+ * and the per-input cost is a copy rather than a dozen name lookups.
+ */
+static const struct tcpc_config *fz_base(uint8_t mode)
+{
+    static struct tcpc_config base[8];
+    static bool ready[8];
+    unsigned k = mode & 7;
+    struct tcpc_config *cfg = &base[k];
+    if (ready[k])
+        return cfg;
+    tcpc_config_init(cfg);
+    tcpc_addr_parse((k & 1) ? "2001:db8::1" : "198.18.0.1", &cfg->local_addrs[0]);
+    cfg->nlocal_addrs = 1;
+    cfg->use_seed = true;
+    for (size_t i = 0; i < sizeof(fz_small) / sizeof(fz_small[0]); i++)
+        fz_sysctl(cfg, fz_small[i].name, fz_small[i].value);
+    fz_sysctl(cfg, "net.inet.tcp.rfc1323", (k >> 1) & 1);
+    fz_sysctl(cfg, "net.inet.tcp.delayed_ack", (k >> 2) & 1);
+    ready[k] = true;
+    return cfg;
+}
+
+/*
+ * Config byte: bit 0 IPv6, 1 RFC 7323, 2 delayed ACKs, 3-5 MTU (fz_mtu4/6),
+ * 6-7 flow hash (fz_hashes).
+ */
 static bool fz_setup(struct fz *f, uint8_t mode)
 {
     memset(f, 0, sizeof(*f));
     f->v6 = mode & 1;
-    tcpc_addr_parse(f->v6 ? "2001:db8::1" : "198.18.0.1", &f->local);
-    tcpc_addr_parse(f->v6 ? "2001:db8::2" : "198.18.0.2", &f->peer);
-    struct tcpc_config cfg;
-    tcpc_config_init(&cfg);
+    struct tcpc_config cfg = *fz_base(mode);
+    f->local = cfg.local_addrs[0];
+    f->peer = f->local;
+    f->peer.bytes[15] = 2; /* 198.18.0.2 or 2001:db8::2 */
     cfg.output = fz_output;
     cfg.output_ctx = f;
-    cfg.local_addrs[0] = f->local;
-    cfg.nlocal_addrs = 1;
-    cfg.use_seed = true;
-    cfg.tun.maxsockets = 64;
-    cfg.tun.rfc1323 = (mode >> 1) & 1;
-    cfg.tun.delayed_ack = (mode >> 2) & 1;
-    cfg.tun.sendspace = cfg.tun.recvspace = 4096;
+    cfg.mtu = f->mtu = (f->v6 ? fz_mtu6 : fz_mtu4)[(mode >> 3) & 7];
+    cfg.flow_hash = f->hash = fz_hashes[mode >> 6];
     f->now = 1000000;
     if (tcpc_stack_new(&cfg, f->now, &f->stack) != 0)
-        return false;
+        return false; /* an MTU this family refuses: nothing to run */
     f->lsd = tcpc_socket(f->stack, f->v6 ? TCPC_AF_INET6 : TCPC_AF_INET);
-    tcpc_bind(f->stack, f->lsd, NULL, 80);
+    tcpc_bind(f->stack, f->lsd, NULL, FZ_LPORT);
     tcpc_listen(f->stack, f->lsd, 4);
-    f->csd = tcpc_socket(f->stack, f->v6 ? TCPC_AF_INET6 : TCPC_AF_INET);
-    f->asd = -1;
-    tcpc_connect(f->stack, f->csd, &f->peer, 8080); /* last_* now describe our SYN */
+    f->csd = f->asd = -1;
+    fz_reconnect(f, 0); /* last_* now describe our SYN */
     return true;
+}
+
+static bool fz_step(struct fz *f, uint8_t kind, const uint8_t **p, size_t *n)
+{
+    switch (kind % 8) {
+    case 0:
+        return fz_raw(f, p, n);
+    case 1:
+        return fz_templated(f, p, n);
+    case 2:
+        return fz_time(f, p, n);
+    case 4:
+    case 5:
+        return fz_edge(f, p, n);
+    case 6:
+        return fz_deadline(f, p, n);
+    default:
+        return fz_api(f, p, n);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -205,21 +926,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (more && n > 0) {
         uint8_t kind = *p++;
         n--;
-        switch (kind % 4) {
-        case 0:
-            more = fz_raw(&f, &p, &n);
-            break;
-        case 1:
-            more = fz_templated(&f, &p, &n);
-            break;
-        case 2:
-            more = fz_time(&f, &p, &n);
-            break;
-        default:
-            more = fz_api(&f, &p, &n);
-            break;
-        }
+        more = fz_step(&f, kind, &p, &n);
     }
+    /* Once, at the end: a state that breaks an invariant mid-script is also
+     * the end of a shorter input, which the fuzzer tries too. */
+    fz_check(&f);
     tcpc_stack_del(f.stack);
     return 0;
 }

@@ -152,6 +152,100 @@ def link_scripts():
     }
 
 
+# --- fuzz_stack scripts (see fuzz/fuzz_stack.c for the record formats) ---
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+# Edge bases: SEQ 0 RCV.NXT, 1 RCV.NXT+RCV.WND, 2 last advertised right edge,
+# 3 RCV.NXT-len, 4 right edge-len, 5 IRS, 6 RCV.NXT-RCV.WND, 7 last ACK sent;
+# ACK 0 SND.UNA, 1 SND.NXT, 2 SND.MAX, 3 ISS, 4 SND.UNA-window, 5/6 seq/end
+# of the flow's last segment, 7 the last seq sent.  Distance classes: 0 d,
+# 1 2^31+d, 2 d<<8, 3 d<<16.
+O_MSS, O_WS, O_SACKOK, O_TS, O_SACK = 1, 2, 4, 8, 16
+
+
+def edge(flow=0, flags=ACK, seq=(0, 0, 0), ack=(0, 0, 0), data=0, opts=O_TS, wshift=0,
+         win=65535, mss=1460, dts=1, tscls=0, delivery=0, repeat=False, wrong=0):
+    ctl = flow | delivery << 3 | (0xE0 if repeat else 0)
+    seqsel = seq[0] | seq[1] << 3
+    acksel = ack[0] | ack[1] << 3
+    optbits = opts | (wshift // 2) << 5
+    return bytes([4, ctl, flags, seqsel, acksel]) + struct.pack(
+        "<bbBBHHbBbB", seq[2], ack[2], data, optbits, win, mss, dts, tscls, 0, wrong)
+
+
+def tmpl_syn(port_sel=1, tsval=1000):
+    # SYN to the listener from port 40000 + (port_sel >> 4), every option.
+    return bytes([1]) + struct.pack("<BBBBbbHI", SYN, 0x7F, port_sel, 0, 0, 0, 65535, tsval)
+
+
+def api(op, arg=0):
+    return bytes([3, op, arg])
+
+
+def deadline(d=0):
+    return bytes([6, d & 0xFF])
+
+
+def step_ms(ms):
+    return bytes([2]) + struct.pack(">H", ms)
+
+
+def active_open(flow=0, opts=O_MSS | O_WS | O_SACKOK | O_TS, mss=1460, wshift=6):
+    return edge(flow, SYN | ACK, seq=(0, 3, 64), ack=(1, 0, 0), opts=opts, mss=mss,
+                wshift=wshift)
+
+
+def stack_seeds():
+    established = active_open() + api(0x00, 25) + edge(ack=(2, 0, 0))
+    # Both lengths at and around each edge of the receive window (the
+    # acceptability table of RFC 9293 3.10.7.4).
+    window_edges = b"".join(
+        edge(flow=1, seq=(base, cls, d), ack=(2, 0, 0), data=n)
+        for base, cls, d in [(1, 0, 0), (1, 0, 1), (1, 0, -1), (1, 1, 0), (1, 1, -1),
+                             (4, 0, 0), (4, 0, 1), (3, 0, 0), (6, 0, 0), (0, 1, 0)]
+        for n in ([0, 100] if base not in (3, 4) else [100]))
+    return {
+        # Active open, data both ways, half close, TIME_WAIT, reopen on the
+        # old port (RFC 6191 takeover).
+        "handshake": bytes([0x02]) + established
+        + edge(flags=ACK | PSH, ack=(2, 0, 0), data=200) + api(0x01, 255) + api(0x02, 1)
+        + edge(flags=FIN | ACK, ack=(2, 0, 0)) + step_ms(100) + api(0x03) + api(0x09, 0x80)
+        + active_open() + deadline() + deadline(),
+        # Passive open through the SYN cache, accept, then segments on and
+        # around every edge of the window, then an orphaned close.
+        "passive-edges": bytes([0x02]) + tmpl_syn() + edge(flow=1, ack=(1, 0, 0))
+        + api(0x04) + api(0x10, 50) + edge(flow=1, ack=(2, 0, 0))
+        + window_edges
+        + api(0x13) + edge(flow=1, seq=(1, 1, 0), ack=(2, 0, 0)) + deadline() + deadline(),
+        # IPv6 at MTU 1280: the SYN retransmits until a RST refuses it.
+        "synsent-v6": bytes([0x09]) + deadline() + deadline() + deadline(10)
+        + edge(flags=RST | ACK, ack=(1, 0, 0), opts=0),
+        # A NIC flow hash: the right hash reaches the connection, a wrong
+        # one falls through to the listener.
+        "flowhash": bytes([0x42]) + tmpl_syn() + edge(flow=1, ack=(1, 0, 0), delivery=1)
+        + api(0x04) + edge(flow=1, flags=ACK | PSH, ack=(2, 0, 0), data=10, delivery=1)
+        + edge(flow=1, flags=ACK | PSH, ack=(2, 0, 0), data=10, delivery=2, wrong=0x5A)
+        + edge(flow=1, flags=ACK | PSH, ack=(2, 0, 0), data=10, delivery=0),
+        # Issue 14, defect 1: a pure ACK at exactly RCV.NXT+RCV.WND, with a
+        # zero window, moved SND.UNA and closed the send window (caught by
+        # the harness's beyond-the-window check).
+        "ack-at-right-edge": bytes([0x02]) + tmpl_syn() + edge(flow=1, ack=(1, 0, 0))
+        + api(0x04) + api(0x10, 50) + edge(flow=1, seq=(1, 0, 0), ack=(2, 0, 0), win=0),
+        # Issue 14, defect 7: a SYN and an ACK carrying a wrong NIC hash miss
+        # the established connection, complete a second one on its 4-tuple
+        # through the SYN cache, and the failed insert left it unindexed
+        # (caught by the harness's table check).
+        "wrong-hash-second-connection": bytes([0x42]) + tmpl_syn()
+        + edge(flow=1, ack=(1, 0, 0), delivery=1) + api(0x04)
+        + edge(flow=1, flags=SYN, seq=(0, 1, 0), opts=O_MSS, delivery=2, wrong=0x33)
+        + edge(flow=1, seq=(7, 0, 0), ack=(6, 0, 0), opts=0, delivery=2, wrong=0x33),
+        # IPv4 at MTU 65535 with a 128 KiB send buffer: the largest segments.
+        "jumbo": bytes([0x32]) + active_open(mss=65535, wshift=14) + api(0x06, 8)
+        + api(0x00, 0xFF) + edge(ack=(1, 0, 0), win=65535) + edge(ack=(2, 0, 0))
+        + deadline() + edge(ack=(2, 0, 0)),
+    }
+
+
 def seeds():
     seg4 = data_segment()
     lla = bytes.fromhex("fe800000000000000000000000000001")
@@ -178,6 +272,7 @@ def seeds():
         "link": link_scripts(),
         "roundtrip": {"syn4": SYN4, "syn6": SYN6, "data4": pkt4,
                       "syn6-dstopts": syn6_dstopts()},
+        "stack": stack_seeds(),
     }
 
 
