@@ -213,6 +213,52 @@ static void test_refused_syn_is_retransmitted(void **state)
     h_free(h);
 }
 
+/*
+ * The first SYN got through, its retransmission was refused, and then the
+ * SYN-ACK answering the first arrives. The refused retransmission left the
+ * send point at the ISS; the ACK of ISS+1 must bring it up to SND.UNA, or
+ * data queued afterwards is never sent and no timer is armed (found by
+ * fuzz_stack). Both with the peer's window open and shut.
+ */
+static void synack_after_refused_syn_retransmission(uint16_t win)
+{
+    struct harness *h = new_h(NULL, NULL);
+    int sd = tcpc_socket(h->stack, TCPC_AF_INET);
+    assert_true(sd >= 0);
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
+    struct tcpc_addr a;
+    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &h->lport), 0);
+    struct h_seg syn = h_expect(h, SEG(.flags = TH_SYN, .ack = 0, .len = 0));
+    h_refuse(h, 1, is_syn);
+    advance_until_refused(h, 1, RTO_MAX_FIRST);
+    h_inject(h, SEG(.flags = TH_SYN | TH_ACK, .seq = 5000, .ack = syn.th.seq + 1, .win = win,
+                    .mss = 1460));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = syn.th.seq + 1, .ack = 5001, .len = 0));
+    struct tcpc_info info;
+    assert_int_equal(tcpc_getinfo(h->stack, sd, &info), 0);
+    assert_int_equal(info.snd_nxt, info.snd_una);
+    static uint8_t data[100];
+    fill_stream(data, sizeof(data));
+    assert_int_equal(tcpc_send(h->stack, sd, data, sizeof(data)), (ssize_t)sizeof(data));
+    if (win == 0) {
+        /* Behind the shut window the persist timer probes with one byte. */
+        h_expect_nothing(h);
+        expect_deadline_within(h, 2 * RTO_MAX_FIRST);
+        fx_advance_until_output(h, 2 * RTO_MAX_FIRST);
+        h_expect(h, SEG(.flags = TH_ACK, .seq = syn.th.seq + 1, .ack = 5001, .len = 1));
+        h_inject(h, SEG(.flags = TH_ACK, .seq = 5001, .ack = syn.th.seq + 1, .win = 1000));
+    }
+    take_stream(h, -1, data, sizeof(data), syn.th.seq + 1, 5001, false, SIZE_MAX, 1460);
+    h_free(h);
+}
+
+static void test_synack_after_refused_syn_retransmission(void **state)
+{
+    (void)state;
+    synack_after_refused_syn_retransmission(65535);
+    synack_after_refused_syn_retransmission(0);
+}
+
 /* A refused FIN is retransmitted; the close completes. */
 static void test_refused_fin_is_retransmitted(void **state)
 {
@@ -375,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_mss_fits_ipv6_payload_length),
         cmocka_unit_test(test_refused_data_is_retransmitted),
         cmocka_unit_test(test_refused_syn_is_retransmitted),
+        cmocka_unit_test(test_synack_after_refused_syn_retransmission),
         cmocka_unit_test(test_refused_fin_is_retransmitted),
         cmocka_unit_test(test_refused_data_and_fin_are_retransmitted),
         cmocka_unit_test(test_refused_sws_override_is_retransmitted),

@@ -171,6 +171,19 @@ static void tcp_syn_queue_text(struct tcpc_stack *stack, struct tcpcb *tp, struc
         stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "no room for the text of a crossing SYN");
 }
 
+/*
+ * SND.UNA moves up to an acceptable ACK. The send point never stays below
+ * it: after a timeout or a refused send (tcp_output) snd_nxt can lag behind
+ * what the peer has acknowledged, and output counting from snd_una would
+ * then see nothing to send and arm no timer.
+ */
+static void tcp_snd_una_advance(struct tcpcb *tp, uint32_t ack)
+{
+    tp->snd_una = ack;
+    if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+        tp->snd_nxt = tp->snd_una;
+}
+
 /* RFC 9293 3.10.7.3: a segment for a connection in SYN_SENT. */
 static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
@@ -201,7 +214,7 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
     s->flags &= (uint8_t)~TH_SYN;
     s->seq++;
     if (ack_ok) {
-        tp->snd_una = s->th.ack;
+        tcp_snd_una_advance(tp, s->th.ack); /* the SYN's retransmission may have been refused */
         tp->snd_wl2 = s->th.ack;
         if (tp->t_rtttime) {
             tcp_xmit_timer(stack, tp, stack->now - tp->t_rtttime);
@@ -509,9 +522,7 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     bool fin_acked = (tp->t_flags & TF_SENTFIN) && s->th.ack == tp->snd_max;
     uint32_t data = acked > tp->snd.len ? tp->snd.len : acked;
     sb_drop(&tp->snd, data);
-    tp->snd_una = s->th.ack;
-    if (SEQ_LT(tp->snd_nxt, tp->snd_una))
-        tp->snd_nxt = tp->snd_una;
+    tcp_snd_una_advance(tp, s->th.ack);
     tcp_notify(stack, tp);
     return fin_acked;
 }
