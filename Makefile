@@ -70,8 +70,14 @@ bench-instructions: bench
 
 # libFuzzer over every parser for FUZZ_SECONDS each. New corpus entries stay
 # under build/; a crash fails the run and leaves its input in build/fuzz/crashes.
+# libFuzzer from clang 19 where installed (scripts/install-deps.sh does):
+# clang 14's searches its list of rare features linearly for every feature
+# of every run, which grew to most of the whole-stack target's time as its
+# corpus grew (LLVM 18 replaced the search with a bitmap).
+FUZZ_CC ?= $(shell command -v clang-19 >/dev/null 2>&1 && echo clang-19 || echo clang)
+
 fuzz: deps
-	$(CMAKE) -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DTCPC_FUZZ=ON \
+	$(CMAKE) -S . -B build/fuzz -DCMAKE_C_COMPILER=$(FUZZ_CC) -DTCPC_FUZZ=ON \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	$(CMAKE) --build build/fuzz -j$(JOBS)
 	@scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)

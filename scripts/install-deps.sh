@@ -10,6 +10,7 @@ packages=(
   libjson-c-dev libconfig-dev # tcpcored's control answers and configuration file
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
   bison flex         # make conformance: building packetdrill
+  clang-19 libclang-rt-19-dev # make fuzz: a libFuzzer whose bookkeeping stays fast
   iproute2           # interop tests and the demo: ip netns, ip tuntap
   curl netcat-openbsd tcpdump # the demo's and the interop tests' kernel clients
   iputils-ping ethtool # interop: ping the stack; veth offloads off for AF_PACKET

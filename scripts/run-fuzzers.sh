@@ -8,6 +8,11 @@ dir=$1
 seconds=$2
 status=0
 mkdir -p "$dir/corpus" "$dir/crashes"
+# clang-19 ships no llvm-symbolizer of its own; any version reads the
+# binaries' debug info, so crash reports get file and line.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; then
+  export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
+fi
 for bin in "$dir"/fuzz/fuzz_*; do
   [ -x "$bin" ] || continue
   target=$(basename "$bin"); target=${target#fuzz_}
