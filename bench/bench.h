@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire/tcp.h"
+
 /* gcc would otherwise make specialised copies (name.constprop.0) or fold
  * two identical bodies into one symbol, either of which callgrind reports
  * under another name; noipa forbids both. clang does neither by itself
@@ -189,6 +191,26 @@ static inline bool bench_parse(int argc, char **argv, const struct bench_opt *op
         }
     }
     return true;
+}
+
+/*
+ * The IPv4 packet carrying segment th from src to dst (host-order
+ * addresses), as a client on a LAN would send it, built into buf; returns
+ * its length. A packet that does not fit is a bug in the benchmark: it
+ * says so and exits.
+ */
+static inline size_t bench_packet_v4(uint8_t *buf, size_t buflen, uint32_t src, uint32_t dst,
+                                     const struct tcp_repr *th)
+{
+    struct ip_repr ip = {.src = tcpc_addr_v4(src), .dst = tcpc_addr_v4(dst), .ttl = 64};
+    ip.version = 4;
+    ip.df = true;
+    int n = tcp_emit_packet(&ip, th, buf, buflen);
+    if (n < 0) {
+        fprintf(stderr, "bench: cannot build a packet\n");
+        exit(1);
+    }
+    return (size_t)n;
 }
 
 #endif

@@ -95,21 +95,13 @@ static int on_output(void *ctx, const uint8_t *pkt, size_t len)
 static size_t build(uint8_t *buf, size_t buflen, uint32_t src, uint16_t sport, uint32_t seq,
                     uint32_t ack, uint8_t flags)
 {
-    struct ip_repr ip = {.src = tcpc_addr_v4(src), .dst = tcpc_addr_v4(LOCAL), .ttl = 64};
-    ip.version = 4;
-    ip.df = true;
     struct tcp_repr th = {
         .sport = sport, .dport = LPORT, .seq = seq, .ack = ack, .flags = flags, .win = 64240};
     if (flags & TH_SYN) {
         th.opts.present = TOF_MSS;
         th.opts.mss = 1460;
     }
-    int n = tcp_emit_packet(&ip, &th, buf, buflen);
-    if (n < 0) {
-        fprintf(stderr, "sockets: cannot build a packet\n");
-        exit(1);
-    }
-    return (size_t)n;
+    return bench_packet_v4(buf, buflen, src, LOCAL, &th);
 }
 
 /* Child i: a handshake from its own source address and port. */

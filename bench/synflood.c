@@ -112,9 +112,6 @@ static int on_output(void *ctx, const uint8_t *pkt, size_t len)
 static size_t build(uint8_t *buf, size_t buflen, uint32_t src, uint16_t sport, uint32_t seq,
                     uint32_t ack, uint8_t flags, uint32_t tsval, uint32_t tsecr)
 {
-    struct ip_repr ip = {.src = tcpc_addr_v4(src), .dst = tcpc_addr_v4(0xc6120001), .ttl = 64};
-    ip.version = 4;
-    ip.df = true;
     struct tcp_repr th = {
         .sport = sport, .dport = LPORT, .seq = seq, .ack = ack, .flags = flags, .win = 64240};
     th.opts.present = TOF_TS;
@@ -125,12 +122,7 @@ static size_t build(uint8_t *buf, size_t buflen, uint32_t src, uint16_t sport, u
         th.opts.mss = 1460;
         th.opts.wscale = 7;
     }
-    int n = tcp_emit_packet(&ip, &th, buf, buflen);
-    if (n < 0) {
-        fprintf(stderr, "synflood: cannot build a packet\n");
-        exit(1);
-    }
-    return (size_t)n;
+    return bench_packet_v4(buf, buflen, src, 0xc6120001, &th);
 }
 
 /* Offset of the TSval inside a TCP header built by build(). */
