@@ -69,7 +69,7 @@ bench-instructions: bench
 	@scripts/bench-instructions.sh build/bench
 
 # libFuzzer over every parser for FUZZ_SECONDS each. New corpus entries stay
-# under build/; a crash fails the run and leaves its input in build/fuzz/crashes.
+# under build/; a crash fails the run and leaves its input in build/libfuzzer/crashes.
 # libFuzzer from clang 19 where installed (scripts/install-deps.sh does):
 # clang 14's searches its list of rare features linearly for every feature
 # of every run, which grew to most of the whole-stack target's time as its
@@ -77,10 +77,10 @@ bench-instructions: bench
 FUZZ_CC ?= $(shell command -v clang-19 >/dev/null 2>&1 && echo clang-19 || echo clang)
 
 fuzz: deps
-	$(CMAKE) -S . -B build/fuzz -DCMAKE_C_COMPILER=$(FUZZ_CC) -DTCPC_FUZZ=ON \
+	$(CMAKE) -S . -B build/libfuzzer -DCMAKE_C_COMPILER=$(FUZZ_CC) -DTCPC_FUZZ=ON \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	$(CMAKE) --build build/fuzz -j$(JOBS)
-	@scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+	$(CMAKE) --build build/libfuzzer -j$(JOBS)
+	@scripts/run-fuzzers.sh build/libfuzzer $(FUZZ_SECONDS)
 
 # The unit tests under valgrind, on a build without sanitizers.
 valgrind: deps
