@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
 .PHONY: all deps demo demo-memlink check check-gcc check-clang check-tsan bench bench-instructions \
-	fuzz valgrind format clean conformance conformance-update
+	fuzz valgrind format clean conformance conformance-update vs-linux
 
 all: demo
 
@@ -61,6 +61,13 @@ conformance-update: deps
 bench: deps
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(CMAKE) --build build -j$(JOBS) --target bench
+
+# tcpcored and the kernel side by side as HTTP fronts, with and without a
+# bounded SYN flood, in namespaces the script creates (root; bench/vs_linux.sh).
+vs-linux: deps
+	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@$(CMAKE) --build build -j$(JOBS) --target tcpcored khttpd >/dev/null
+	@bench/vs_linux.sh build
 
 # Instructions per operation of every benchmark, counted by callgrind at a
 # small size: the figure beside each time in the README, the same on any

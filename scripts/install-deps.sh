@@ -14,6 +14,7 @@ packages=(
   iproute2           # interop tests and the demo: ip netns, ip tuntap
   curl netcat-openbsd tcpdump # the demo's and the interop tests' kernel clients
   iputils-ping ethtool # interop: ping the stack; veth offloads off for AF_PACKET
+  wrk hping3         # bench/vs_linux.sh: HTTP load and a bounded SYN flood
   valgrind
 )
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -41,7 +42,11 @@ static void on_device(struct dmn_watch *w, uint32_t events)
 {
     struct dmn *d = (struct dmn *)((char *)w - offsetof(struct dmn, dev_watch));
     if (events & (EPOLLERR | EPOLLHUP)) {
-        fprintf(stderr, "tcpcored: the device %s failed\n", d->conf.device);
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        fprintf(stderr, "tcpcored: the device %s failed (events %#x): %s\n", d->conf.device, events,
+                strerror(err));
         d->exit_code = 1;
         d->stopping = true;
         return;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_page.h"
 #include "http_parse.h"
 #include "peer_stream.h"
 #include "services.h"
@@ -22,13 +23,6 @@
 
 #define HTTP_MAX_BYTES (1ULL << 40) /* /bytes/N: at most 1 TiB */
 #define HTTP_CHUNK     16384
-
-static const char http_page[] =
-    "<!DOCTYPE html>\n"
-    "<html><head><title>tcpcore</title></head>\n"
-    "<body><h1>Hello from tcpcore</h1>\n"
-    "<p>This page came over TCP from tcpcored, a userspace TCP/IP stack.</p>\n"
-    "<p>Try /bytes/1000000 for a million bytes.</p></body></html>\n";
 
 enum body_kind { BODY_TEXT, BODY_PAGE, BODY_STREAM };
 
