@@ -21,13 +21,16 @@
 
 #include "clock.h"
 
-/* Blocks handed to the stack per receive call before timers get a turn. */
-#define AFP_RX_BATCH_BLOCKS 8
+/* Frames handed to the stack per receive call before timers get a turn. */
+#define AFP_RX_BATCH 256
 /* A frame's Ethernet header and an optional VLAN tag, beyond the MTU. */
 #define AFP_L2_OVERHEAD 18
 /* Where a TX slot's frame starts: after the ring header, aligned, as the
  * kernel expects when the socket does not set PACKET_TX_HAS_OFF. */
-#define AFP_TX_DATA_OFF TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+#define AFP_TX_DATA_OFF (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+/* Room before a received frame in its slot: the header, the link-layer
+ * address the kernel puts after it, and alignment of the network header. */
+#define AFP_RX_FRAME_OFF (TPACKET_ALIGN(TPACKET2_HDRLEN) + 16)
 
 static int afp_fail(const char *ifname, const char *what, int err)
 {
@@ -73,23 +76,25 @@ static uint32_t round_pow2(uint32_t v)
     return p;
 }
 
-/* The RX ring: nblocks blocks of block bytes, each filled by the kernel
- * with frames of any size and handed to us whole (TPACKET_V3). */
+/* The RX ring: nblocks blocks of block bytes, cut into slots of `slot`
+ * bytes (a power of two that divides the block), one frame each. Each slot
+ * has its own status word, so a frame is ours as soon as the kernel has
+ * written it and poll() wakes for it: a TPACKET_V3 block is handed over only
+ * when it is full or its retire timer (a millisecond at the least) fires,
+ * which put a millisecond or more on every received segment of a handshake. */
 static int afp_rx_ring(struct tcpc_afp *afp, const char *ifname, uint32_t block, uint32_t nblocks,
-                       uint32_t retire_ms)
+                       uint32_t slot)
 {
-    /* Frame size and count only have to be consistent in V3's RX ring. */
-    struct tpacket_req3 req = {
+    struct tpacket_req req = {
         .tp_block_size = block,
         .tp_block_nr = nblocks,
-        .tp_frame_size = TPACKET_ALIGNMENT << 7,
-        .tp_frame_nr = block / (TPACKET_ALIGNMENT << 7) * nblocks,
-        .tp_retire_blk_tov = retire_ms,
+        .tp_frame_size = slot,
+        .tp_frame_nr = block / slot * nblocks,
     };
     if (setsockopt(afp->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
         return afp_fail(ifname, "RX ring", errno);
     afp->rx = (struct tcpc_afp_ring){
-        .block_size = block, .nslots = nblocks, .map_len = (size_t)block * nblocks};
+        .block_size = slot, .nslots = req.tp_frame_nr, .map_len = (size_t)block * nblocks};
     return 0;
 }
 
@@ -101,7 +106,7 @@ static int afp_tx_ring(struct tcpc_afp *afp, const char *ifname, uint32_t slot, 
     uint32_t block = slot > page ? slot : page;
     uint32_t per_block = block / slot;
     nslots = (nslots + per_block - 1) / per_block * per_block;
-    struct tpacket_req3 req = {
+    struct tpacket_req req = {
         .tp_block_size = block,
         .tp_block_nr = nslots / per_block,
         .tp_frame_size = slot,
@@ -119,15 +124,15 @@ static int afp_socket(struct tcpc_afp *afp, const char *ifname, const struct tcp
     afp->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (afp->fd < 0)
         return afp_fail(ifname, "AF_PACKET socket", errno);
-    int v3 = TPACKET_V3, one = 1;
-    if (setsockopt(afp->fd, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)) < 0)
-        return afp_fail(ifname, "TPACKET_V3", errno);
+    int v2 = TPACKET_V2, one = 1;
+    if (setsockopt(afp->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) < 0)
+        return afp_fail(ifname, "TPACKET_V2", errno);
     if (o->sndbuf && setsockopt(afp->fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof(o->sndbuf)) < 0)
         return afp_fail(ifname, "SO_SNDBUF", errno);
     /* Our own frames must not come back to us as received ones. */
     if (setsockopt(afp->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
         return afp_fail(ifname, "PACKET_IGNORE_OUTGOING", errno);
-    uint32_t largest = round_pow2(afp->mtu + AFP_L2_OVERHEAD + TPACKET3_HDRLEN);
+    uint32_t largest = round_pow2(afp->mtu + AFP_L2_OVERHEAD + AFP_RX_FRAME_OFF);
     uint32_t rx_block = o->rx_block_size ? o->rx_block_size : 256 * 1024;
     if (rx_block < largest || rx_block % (uint32_t)getpagesize()) {
         fprintf(stderr,
@@ -136,8 +141,7 @@ static int afp_socket(struct tcpc_afp *afp, const char *ifname, const struct tcp
                 rx_block, largest);
         return -EINVAL;
     }
-    int err = afp_rx_ring(afp, ifname, rx_block, o->rx_blocks ? o->rx_blocks : 16,
-                          o->rx_retire_ms ? o->rx_retire_ms : 1);
+    int err = afp_rx_ring(afp, ifname, rx_block, o->rx_blocks ? o->rx_blocks : 16, largest);
     if (!err)
         err = afp_tx_ring(afp, ifname, largest, o->tx_slots ? o->tx_slots : 512);
     return err;
@@ -192,15 +196,17 @@ void tcpc_afp_attach(struct tcpc_afp *afp, struct tcpc_stack *stack)
     afp->stack = stack;
 }
 
-static struct tpacket3_hdr *afp_tx_slot(struct tcpc_afp *afp, uint32_t i)
+/* Slot i of a ring: slots are a power of two that divides the block, so
+ * they sit back to back across blocks. */
+static struct tpacket2_hdr *afp_slot(const struct tcpc_afp_ring *r, uint32_t i)
 {
-    return (struct tpacket3_hdr *)(afp->tx.map + (size_t)i * afp->tx.block_size);
+    return (struct tpacket2_hdr *)(r->map + (size_t)i * r->block_size);
 }
 
 /* True when slot h may be filled. A frame the kernel refused as malformed
  * (TP_STATUS_WRONG_FORMAT) is counted and its slot taken back, or the
  * ring would stay blocked behind it. */
-static bool afp_slot_free(struct tcpc_afp *afp, struct tpacket3_hdr *h)
+static bool afp_slot_free(struct tcpc_afp *afp, struct tpacket2_hdr *h)
 {
     uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
     if (status == TP_STATUS_WRONG_FORMAT) {
@@ -217,7 +223,7 @@ int tcpc_afp_output(void *ctx, const uint8_t *frame, size_t len)
         afp->tx_too_big++;
         return -EMSGSIZE;
     }
-    struct tpacket3_hdr *h = afp_tx_slot(afp, afp->tx.next);
+    struct tpacket2_hdr *h = afp_slot(&afp->tx, afp->tx.next);
     if (!afp_slot_free(afp, h)) {
         /* The kernel has not sent the oldest slot yet: kick and look again. */
         tcpc_afp_flush(afp);
@@ -228,7 +234,6 @@ int tcpc_afp_output(void *ctx, const uint8_t *frame, size_t len)
     }
     memcpy((uint8_t *)h + AFP_TX_DATA_OFF, frame, len);
     h->tp_len = (uint32_t)len;
-    h->tp_next_offset = 0;
     __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     afp->tx.next = (afp->tx.next + 1) % afp->tx.nslots;
     afp->tx_packets++;
@@ -254,7 +259,7 @@ int tcpc_afp_flush(struct tcpc_afp *afp)
     return 0;
 }
 
-static void afp_deliver(struct tcpc_afp *afp, const struct tpacket3_hdr *h)
+static void afp_deliver(struct tcpc_afp *afp, const struct tpacket2_hdr *h)
 {
     const uint8_t *frame = (const uint8_t *)h + h->tp_mac;
     tcpc_time_t now = tcpc_io_now();
@@ -269,19 +274,13 @@ static void afp_deliver(struct tcpc_afp *afp, const struct tpacket3_hdr *h)
 int tcpc_afp_receive(struct tcpc_afp *afp)
 {
     int count = 0;
-    for (unsigned b = 0; b < AFP_RX_BATCH_BLOCKS; b++) {
-        struct tpacket_block_desc *bd =
-            (struct tpacket_block_desc *)(afp->rx.map + (size_t)afp->rx.next * afp->rx.block_size);
-        if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+    while (count < AFP_RX_BATCH) {
+        struct tpacket2_hdr *h = afp_slot(&afp->rx, afp->rx.next);
+        if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
             break;
-        const uint8_t *p = (const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
-        for (uint32_t i = 0; i < bd->hdr.bh1.num_pkts; i++) {
-            const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)p;
-            afp_deliver(afp, h);
-            count++;
-            p += h->tp_next_offset;
-        }
-        __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+        afp_deliver(afp, h);
+        count++;
+        __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
         afp->rx.next = (afp->rx.next + 1) % afp->rx.nslots;
     }
     return count;

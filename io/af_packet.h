@@ -2,9 +2,11 @@
  * The AF_PACKET backend: one stack on a Linux network interface (one end of
  * a veth pair, a physical port), Ethernet frames in and out.
  *
- * Receive uses a TPACKET_V3 ring shared with the kernel: frames land in
- * blocks of the mmap'ed ring, and one wakeup hands a whole block to the
- * stack without a system call per frame. Transmit uses a mmap'ed TX ring:
+ * Receive uses a TPACKET_V2 ring shared with the kernel: frames land in
+ * slots of the mmap'ed ring, each with its own status word, and one wakeup
+ * hands every frame that has arrived to the stack without a system call
+ * per frame (a slot is ours as soon as it is written, so a lone segment
+ * waits for no block timer). Transmit uses a mmap'ed TX ring:
  * the output callback copies a frame into the next free slot and marks it
  * for sending; one send() per loop turn (or when the ring fills) kicks the
  * kernel for the whole batch. When every slot is still owned by the kernel
@@ -32,9 +34,9 @@ typedef void (*tcpc_afp_tap_fn)(void *ctx, char dir, tcpc_time_t now, const uint
 struct tcpc_afp_ring {
     uint8_t *map; /* the ring's mmap'ed memory */
     size_t map_len;
-    uint32_t block_size; /* RX: bytes per block; TX: bytes per frame slot */
-    uint32_t nslots;     /* RX: blocks; TX: frame slots */
-    uint32_t next;       /* the next block or slot to look at */
+    uint32_t block_size; /* bytes per frame slot */
+    uint32_t nslots;     /* frame slots */
+    uint32_t next;       /* the next slot to look at */
 };
 
 struct tcpc_afp {
@@ -57,10 +59,9 @@ struct tcpc_afp {
 
 /* Ring sizes; zeroes take the defaults. */
 struct tcpc_afp_opts {
-    uint32_t rx_block_size; /* default 256 KiB; at least one largest frame */
+    uint32_t rx_block_size; /* default 256 KiB; a page multiple, at least one largest frame */
     uint32_t rx_blocks;     /* default 16 */
     uint32_t tx_slots;      /* default 512 */
-    uint32_t rx_retire_ms;  /* a partly filled block goes to us after this; default 1 */
     int sndbuf; /* SO_SNDBUF: bytes of sent frames the qdisc may hold; 0 keeps the default */
 };
 
@@ -69,7 +70,7 @@ struct tcpc_afp_opts {
  * rings mapped, non-blocking and close-on-exec. Frames this socket sends
  * are not looped back into its own RX ring. Returns 0, or a negative errno
  * with a one-line reason on stderr (no such interface, not permitted,
- * kernel without TPACKET_V3).
+ * kernel without TPACKET_V2).
  */
 int tcpc_afp_open(struct tcpc_afp *afp, const char *ifname, const struct tcpc_afp_opts *opts);
 

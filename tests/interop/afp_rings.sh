@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The AF_PACKET backend's TPACKET_V3 RX ring and mmap'ed TX ring against the
+# The AF_PACKET backend's TPACKET_V2 RX ring and mmap'ed TX ring against the
 # kernel, on a veth pair inside a namespace this script creates and always
 # deletes: frames go both ways whole and in order, and a TX ring the kernel
 # cannot drain (a 4 KiB send buffer behind a 100 kbit/s qdisc) refuses
