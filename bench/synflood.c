@@ -243,8 +243,12 @@ static void print_first(struct bench *b, const struct tcpc_config *cfg, const st
     const struct tcpc_stats *st = tcpc_stack_stats(b->stack);
     uint64_t cachelimit = (uint64_t)sysctl_sc_cachelimit(&cfg->tun);
     size_t entry = syncache_entry_size(false);
-    double computed =
-        (double)entry + (double)cfg->tun.sc_hashsize * 48.0 / (double)(cachelimit ? cachelimit : 1);
+    /* Each bucket: 48 bytes, and a 6-byte slot (index and tag) per place. */
+    uint64_t depth = (uint64_t)cfg->tun.sc_bucketlimit < cachelimit
+                         ? (uint64_t)cfg->tun.sc_bucketlimit
+                         : cachelimit;
+    double computed = (double)entry + (double)cfg->tun.sc_hashsize * (48.0 + 6.0 * (double)depth) /
+                                          (double)(cachelimit ? cachelimit : 1);
     printf("first repetition: synacks_emitted=%" PRIu64 " packets_out=%" PRIu64
            " anon_growth_during_flood=%ld\n",
            b->synacks, b->out_pkts, r->growth);

@@ -93,7 +93,6 @@
 
 /* The family-independent part of a half-open connection. */
 struct sc_entry {
-    uint32_t next;       /* bucket chain (pool index, SC_V6 for IPv6), SC_NIL at the end */
     uint32_t rxt_ms;     /* next SYN-ACK retransmission, on the 32-bit ms clock */
     uint32_t irs, iss;   /* the peer's ISN and ours */
     uint32_t ts_reflect; /* the peer's TSval, echoed in our TSecr */
@@ -120,8 +119,15 @@ struct sc_entry6 {
 _Static_assert(sizeof(struct sc_entry4) <= 64, "an IPv4 half-open entry fits 64 bytes");
 _Static_assert(sizeof(struct sc_entry6) <= 96, "an IPv6 half-open entry fits 96 bytes");
 
+/*
+ * A bucket's entries are listed in two arrays of the cache, oldest first:
+ * their pool indexes and a 16-bit tag of each one's hash. A lookup compares
+ * tags, one or two cache lines for a whole bucket, and reads an entry only
+ * when its tag matches; a chain through the entries cost a cache miss per
+ * entry, and a flood keeps every bucket full, so each spoofed SYN walked
+ * bucketlimit entries for nothing.
+ */
 struct sc_bucket {
-    uint32_t head; /* newest entry, SC_NIL when empty */
     uint32_t len;
     tcpc_time_t last_overflow; /* when the bucket last overflowed; 0: never */
     struct timer timer;        /* earliest retransmission among its entries */
@@ -129,6 +135,9 @@ struct sc_bucket {
 
 struct syncache {
     struct sc_bucket *buckets;
+    uint32_t *slots; /* per bucket, `depth` pool indexes (SC_V6 for IPv6) */
+    uint16_t *tags;  /* beside them, each entry's tag */
+    uint32_t depth;  /* entries a bucket can hold: min(bucketlimit, cachelimit) */
     uint32_t hashmask;
     uint32_t bucketlimit, cachelimit;
     uint32_t count;
@@ -147,6 +156,7 @@ struct sc_key {
     const struct tcpc_addr *laddr, *faddr;
     uint16_t lport, fport;
     bool v6;
+    uint16_t tag; /* set by sc_bucket_of */
 };
 
 static struct syncache *sc_of(const struct tcpc_stack *stack)
@@ -169,18 +179,23 @@ int syncache_init(struct tcpc_stack *stack)
     sc->hashmask = hashsize - 1;
     sc->bucketlimit = (uint32_t)tun->sc_bucketlimit;
     sc->cachelimit = (uint32_t)sysctl_sc_cachelimit(tun);
+    sc->depth = sc->bucketlimit < sc->cachelimit ? sc->bucketlimit : sc->cachelimit;
+    size_t nslots = (size_t)hashsize * sc->depth;
     sc->buckets = calloc(hashsize, sizeof(*sc->buckets));
-    if (!sc->buckets || pool_init(&sc->pool4, sizeof(struct sc_entry4), sc->cachelimit) ||
+    sc->slots = calloc(nslots, sizeof(*sc->slots));
+    sc->tags = calloc(nslots, sizeof(*sc->tags));
+    if (!sc->buckets || !sc->slots || !sc->tags ||
+        pool_init(&sc->pool4, sizeof(struct sc_entry4), sc->cachelimit) ||
         pool_init(&sc->pool6, sizeof(struct sc_entry6), sc->cachelimit)) {
         pool_free(&sc->pool4);
+        free(sc->tags);
+        free(sc->slots);
         free(sc->buckets);
         free(sc);
         return -ENOMEM;
     }
-    for (uint32_t i = 0; i < hashsize; i++) {
-        sc->buckets[i].head = SC_NIL;
+    for (uint32_t i = 0; i < hashsize; i++)
         timer_init(&sc->buckets[i].timer);
-    }
     rand_bytes(&stack->rand, sc->key.k, sizeof(sc->key.k));
     syncookie_init(&sc->cookies, &stack->rand, stack->now);
     timer_wheel_init(&sc->wheel, stack->now, TCPC_USEC_PER_MSEC);
@@ -195,6 +210,8 @@ void syncache_destroy(struct tcpc_stack *stack)
         return;
     pool_free(&sc->pool4);
     pool_free(&sc->pool6);
+    free(sc->tags);
+    free(sc->slots);
     free(sc->buckets);
     free(sc);
     stack->tcp->syncache = NULL;
@@ -219,7 +236,8 @@ static void sc_key_of(struct sc_key *k, const struct tcpc_addr *laddr,
     k->v6 = !tcpc_addr_is_v4(laddr);
 }
 
-static struct sc_bucket *sc_bucket_of(const struct syncache *sc, const struct sc_key *k)
+/* The bucket of k; also sets k->tag from the same hash. */
+static struct sc_bucket *sc_bucket_of(const struct syncache *sc, struct sc_key *k)
 {
     uint8_t in[36];
     size_t n;
@@ -236,7 +254,19 @@ static struct sc_bucket *sc_bucket_of(const struct syncache *sc, const struct sc
     in[n + 1] = (uint8_t)k->fport;
     in[n + 2] = (uint8_t)(k->lport >> 8);
     in[n + 3] = (uint8_t)k->lport;
-    return &sc->buckets[hash_siphash(&sc->key, in, n + 4) & sc->hashmask];
+    uint64_t h = hash_siphash(&sc->key, in, n + 4);
+    k->tag = (uint16_t)(h >> 48); /* bits the mask (below 2^24) never uses */
+    return &sc->buckets[h & sc->hashmask];
+}
+
+static uint32_t *sc_slots(const struct syncache *sc, const struct sc_bucket *b)
+{
+    return sc->slots + (size_t)(b - sc->buckets) * sc->depth;
+}
+
+static uint16_t *sc_tags(const struct syncache *sc, const struct sc_bucket *b)
+{
+    return sc->tags + (size_t)(b - sc->buckets) * sc->depth;
 }
 
 static bool sc_match(const struct sc_entry *e, uint32_t idx, const struct sc_key *k)
@@ -253,21 +283,22 @@ static bool sc_match(const struct sc_entry *e, uint32_t idx, const struct sc_key
            memcmp(e4->laddr, k->laddr->bytes + 12, 4) == 0;
 }
 
-/* The entry for k in b, with its index and its predecessor's (SC_NIL when
- * it is the head), or NULL. */
+/* The entry for k in b, with its index and its position in the bucket, or
+ * NULL. k's tag must come from sc_bucket_of. */
 static struct sc_entry *sc_lookup(const struct syncache *sc, const struct sc_bucket *b,
-                                  const struct sc_key *k, uint32_t *idxp, uint32_t *prevp)
+                                  const struct sc_key *k, uint32_t *idxp, uint32_t *posp)
 {
-    uint32_t prev = SC_NIL;
-    for (uint32_t idx = b->head; idx != SC_NIL;) {
+    const uint16_t *tags = sc_tags(sc, b);
+    for (uint32_t pos = 0; pos < b->len; pos++) {
+        if (tags[pos] != k->tag)
+            continue;
+        uint32_t idx = sc_slots(sc, b)[pos];
         struct sc_entry *e = sc_at(sc, idx);
         if (sc_match(e, idx, k)) {
             *idxp = idx;
-            *prevp = prev;
+            *posp = pos;
             return e;
         }
-        prev = idx;
-        idx = e->next;
     }
     return NULL;
 }
@@ -288,37 +319,29 @@ static void sc_addrs(uint32_t idx, const struct sc_entry *e, struct tcpc_addr *l
     memcpy(faddr->bytes + 12, e4->faddr, 4);
 }
 
-static void sc_remove(struct syncache *sc, struct sc_bucket *b, uint32_t idx, uint32_t prev)
+/* Removes the entry idx at position pos of bucket b. */
+static void sc_remove(struct syncache *sc, struct sc_bucket *b, uint32_t idx, uint32_t pos)
 {
-    struct sc_entry *e = sc_at(sc, idx);
-    if (prev == SC_NIL)
-        b->head = e->next;
-    else
-        sc_at(sc, prev)->next = e->next;
+    uint32_t *slots = sc_slots(sc, b);
+    uint16_t *tags = sc_tags(sc, b);
+    uint32_t after = b->len - pos - 1;
+    memmove(slots + pos, slots + pos + 1, after * sizeof(*slots));
+    memmove(tags + pos, tags + pos + 1, after * sizeof(*tags));
     b->len--;
     sc->count--;
     if (idx & SC_V6)
         pool_put(&sc->pool6, idx & ~SC_V6);
     else
         pool_put(&sc->pool4, idx);
-    if (b->head == SC_NIL)
+    if (b->len == 0)
         timer_cancel(&sc->wheel, &b->timer);
 }
 
-/* Drops the bucket's oldest entry (its tail). */
+/* Drops the bucket's oldest entry. */
 static void sc_drop_oldest(struct syncache *sc, struct sc_bucket *b)
 {
-    uint32_t prev = SC_NIL, idx = b->head;
-    if (idx == SC_NIL)
-        return;
-    for (;;) {
-        uint32_t next = sc_at(sc, idx)->next;
-        if (next == SC_NIL)
-            break;
-        prev = idx;
-        idx = next;
-    }
-    sc_remove(sc, b, idx, prev);
+    if (b->len > 0)
+        sc_remove(sc, b, sc_slots(sc, b)[0], 0);
 }
 
 /* ---- Time --------------------------------------------------------------- */
@@ -564,11 +587,8 @@ static void sc_dupsyn(struct tcpc_stack *stack, struct syncache *sc, struct sc_b
     e->rxmits = 0;
     e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
     timer_cancel(&sc->wheel, &b->timer); /* the new deadline may be later */
-    for (uint32_t i = b->head; i != SC_NIL;) {
-        struct sc_entry *x = sc_at(sc, i);
-        sc_bucket_arm(sc, b, stack->now, x->rxt_ms);
-        i = x->next;
-    }
+    for (uint32_t pos = 0; pos < b->len; pos++)
+        sc_bucket_arm(sc, b, stack->now, sc_at(sc, sc_slots(sc, b)[pos])->rxt_ms);
 }
 
 /* Makes room in bucket b for one more entry, or says there is none. */
@@ -634,10 +654,10 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     bool stateless = !reopen && syncache_cookies_only(stack);
     struct sc_bucket *b = NULL;
     struct sc_entry *e = NULL;
-    uint32_t idx, prev;
+    uint32_t idx, pos;
     if (!stateless || sc->count > 0) {
         b = sc_bucket_of(sc, &k);
-        e = sc_lookup(sc, b, &k, &idx, &prev);
+        e = sc_lookup(sc, b, &k, &idx, &pos);
     }
     if (e) {
         sc_dupsyn(stack, sc, b, idx, e, th);
@@ -671,8 +691,8 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     else
         sc_choose_iss(stack, sc, e, laddr, faddr);
     e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
-    e->next = b->head;
-    b->head = idx;
+    sc_slots(sc, b)[b->len] = idx;
+    sc_tags(sc, b)[b->len] = k.tag;
     b->len++;
     sc->count++;
     STAT_INC(stack, tcps_sc_added);
@@ -688,8 +708,8 @@ bool syncache_reopen_wants(struct tcpc_stack *stack, const struct ip_repr *ip,
         return false;
     struct sc_key k;
     sc_key_of(&k, &ip->dst, &ip->src, th->dport, th->sport);
-    uint32_t idx, prev;
-    const struct sc_entry *e = sc_lookup(sc, sc_bucket_of(sc, &k), &k, &idx, &prev);
+    uint32_t idx, pos;
+    const struct sc_entry *e = sc_lookup(sc, sc_bucket_of(sc, &k), &k, &idx, &pos);
     if (!e || !(e->flags & SCF_REOPEN))
         return false;
     return (th->flags & TH_RST) || ((th->flags & TH_ACK) && th->ack == e->iss + 1);
@@ -703,15 +723,13 @@ static void sc_bucket_timer(struct tcpc_stack *stack, struct syncache *sc, struc
     uint32_t limit = (uint32_t)stack->cfg.tun.sc_rexmtlimit;
     bool any = false;
     uint32_t next = 0;
-    uint32_t prev = SC_NIL;
-    for (uint32_t idx = b->head; idx != SC_NIL;) {
+    for (uint32_t pos = 0; pos < b->len;) {
+        uint32_t idx = sc_slots(sc, b)[pos];
         struct sc_entry *e = sc_at(sc, idx);
-        uint32_t nidx = e->next;
         if ((int32_t)(e->rxt_ms - now_ms) <= 0) {
             if (e->rxmits >= limit) {
-                sc_remove(sc, b, idx, prev);
+                sc_remove(sc, b, idx, pos); /* the next entry moves to pos */
                 STAT_INC(stack, tcps_sc_stale);
-                idx = nidx;
                 continue;
             }
             e->rxmits++;
@@ -722,8 +740,7 @@ static void sc_bucket_timer(struct tcpc_stack *stack, struct syncache *sc, struc
         if (!any || (int32_t)(e->rxt_ms - next) < 0)
             next = e->rxt_ms;
         any = true;
-        prev = idx;
-        idx = nidx;
+        pos++;
     }
     if (any)
         timer_arm(&sc->wheel, &b->timer, sc_deadline(stack->now, next));
@@ -932,12 +949,12 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     struct sc_entry e;
     struct sc_bucket *b = NULL;
     struct sc_entry *found = NULL;
-    uint32_t idx = SC_NIL, prev = SC_NIL;
+    uint32_t idx = SC_NIL, pos = 0;
     /* During an attack the table is empty or nearly: skip the hash when
      * there is nothing to find and the answer does not depend on it. */
     if (sc->count > 0 || !syncache_cookies_only(stack)) {
         b = sc_bucket_of(sc, &k);
-        found = sc_lookup(sc, b, &k, &idx, &prev);
+        found = sc_lookup(sc, b, &k, &idx, &pos);
     }
     bool cached = found != NULL;
     if (found) {
@@ -952,7 +969,7 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
             stack_drop(stack, TCPC_STAT_tcps_sc_badack, why);
             return err; /* the entry stays: a blind forger cannot remove it */
         }
-        sc_remove(sc, b, idx, prev);
+        sc_remove(sc, b, idx, pos);
     } else {
         if (!sc_cookie_honoured(stack, sc, b)) {
             stack_drop(stack, TCPC_STAT_tcps_sc_spurcookie, "ACK to a listener, no entry");
@@ -1035,11 +1052,11 @@ void syncache_chkrst(struct tcpc_stack *stack, const struct ip_repr *ip, const s
     struct sc_key k;
     sc_key_of(&k, &ip->dst, &ip->src, th->dport, th->sport);
     struct sc_entry *e = NULL;
-    uint32_t idx, prev;
+    uint32_t idx, pos;
     struct sc_bucket *b = NULL;
     if (sc->count > 0) {
         b = sc_bucket_of(sc, &k);
-        e = sc_lookup(sc, b, &k, &idx, &prev);
+        e = sc_lookup(sc, b, &k, &idx, &pos);
     }
     if (!e) {
         stack_drop(stack, TCPC_STAT_tcps_badrst, "RST to a listener, no SYN cache entry");
@@ -1050,7 +1067,7 @@ void syncache_chkrst(struct tcpc_stack *stack, const struct ip_repr *ip, const s
     uint32_t rcv_nxt = e->irs + 1;
     bool in_window = SEQ_GEQ(th->seq, rcv_nxt) && SEQ_LT(th->seq, rcv_nxt + e->wnd);
     if (th->seq == rcv_nxt || (in_window && stack->cfg.tun.insecure_rst)) {
-        sc_remove(sc, b, idx, prev);
+        sc_remove(sc, b, idx, pos);
         STAT_INC(stack, tcps_sc_reset);
     } else if (in_window) {
         sc_challenge_ack(stack, sc, idx, e);
@@ -1067,8 +1084,8 @@ bool syncache_unreach(struct tcpc_stack *stack, const struct icmp_repr *icmp)
     struct sc_key k;
     sc_key_of(&k, &icmp->quoted_src, &icmp->quoted_dst, icmp->quoted_sport, icmp->quoted_dport);
     struct sc_bucket *b = sc_bucket_of(sc, &k);
-    uint32_t idx, prev;
-    struct sc_entry *e = sc_lookup(sc, b, &k, &idx, &prev);
+    uint32_t idx, pos;
+    struct sc_entry *e = sc_lookup(sc, b, &k, &idx, &pos);
     /* RFC 5927: an error must quote what we sent, the SYN-ACK's ISS. */
     if (!e || icmp->quoted_seq != e->iss)
         return false;
@@ -1076,7 +1093,7 @@ bool syncache_unreach(struct tcpc_stack *stack, const struct icmp_repr *icmp)
         e->flags |= SCF_UNREACH; /* also stops DF on later SYN-ACKs */
         return true;
     }
-    sc_remove(sc, b, idx, prev);
+    sc_remove(sc, b, idx, pos);
     STAT_INC(stack, tcps_sc_unreach);
     return true;
 }
@@ -1089,7 +1106,9 @@ int syncache_pcblist(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
     if (!sc || sc->count == 0)
         return 0;
     for (uint32_t i = 0; i <= sc->hashmask; i++) {
-        for (uint32_t idx = sc->buckets[i].head; idx != SC_NIL;) {
+        const struct sc_bucket *b = &sc->buckets[i];
+        for (uint32_t pos = b->len; pos-- > 0;) { /* newest first */
+            uint32_t idx = sc_slots(sc, b)[pos];
             const struct sc_entry *e = sc_at(sc, idx);
             struct tcpc_conninfo ci = {
                 .kind = TCPC_CONN_SYNCACHE,
@@ -1102,7 +1121,6 @@ int syncache_pcblist(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
             int stop = fn(ctx, &ci);
             if (stop)
                 return stop;
-            idx = e->next;
         }
     }
     return 0;
