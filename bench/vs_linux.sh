@@ -331,7 +331,7 @@ forward_case
 cps1=$(median "${fig[cps_t1.tcpcore]}")
 lcps1=$(median "${fig[cps_t1.linux]}")
 echo "vs_linux rounds=$ROUNDS cps_t1=$cps1 linux_cps_t1=$lcps1" \
-  "ratio_cps_t1=$(awk -v a="$cps1" -v b="$lcps1" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')" \
+  "ratio_cps_t1=$(awk -v a="$cps1" -v b="$lcps1" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
   "flood_ok_share=$(median "${fig[flood_default_ok_share.tcpcore]}")" \
   "flood_cookies_ok_share=$(median "${fig[flood_cookies_ok_share.tcpcore]}")" \
   "linux_flood_ok_share=$(median "${fig[flood_default_ok_share.linux]}")" \

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# bench/vs_linux.sh at the smallest size, as a test of what it claims rather
+# than of its figures: it runs to the end on this build, prints every one of
+# its summary lines, every request a client completed through tcpcored's
+# forward during the flood reached the kernel backend, and the backend's
+# kernel opened exactly the connections its responder accepted. Times and
+# rates are not checked (they belong to the benchmark). Skips (77) without
+# root, namespaces, wrk or hping3.
+# Usage: bash $0 BUILD_DIR (CTest passes it).
+set -u
+build=${1:?usage: vs_linux_smoke.sh BUILD_DIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+for tool in ip wrk hping3 ethtool nstat; do
+  command -v $tool >/dev/null 2>&1 || { echo "SKIP: needs $tool"; exit 77; }
+done
+out=$(ROUNDS=1 DUR=1 FLOOD_SECS=2 FLOOD_PKTS=50000 CONNS=4 timeout 240 \
+  bash "$root/bench/vs_linux.sh" "$build" 2>&1)
+rc=$?
+echo "$out"
+[ $rc -eq 77 ] && exit 77
+[ $rc -eq 0 ] || { echo "FAIL: bench/vs_linux.sh exited $rc"; exit 1; }
+fail=0
+for t in cps_t1 cps_t2 p99_ms_t1 flood_default_ok_share flood_cookies_ok_share \
+  flood_default_mem_after flood_cookies_mem_after; do
+  grep -q "^vs_linux test=$t tcpcore=[0-9.]* linux=[0-9./]* ratio=" <<<"$out" ||
+    { echo "FAIL: no figure $t"; fail=1; }
+done
+grep -q '^vs_linux test=forward_flood requests=[1-9]' <<<"$out" ||
+  { echo "FAIL: no request completed through forward during the flood"; fail=1; }
+tail -n 1 <<<"$out" | grep -q 'forward_all_reached_backend=1$' ||
+  { echo "FAIL: a request completed through forward did not reach the backend"; fail=1; }
+[ $fail -eq 0 ] && echo "vs_linux_smoke: passed"
+exit $fail
