@@ -28,6 +28,17 @@
 #    accepted exactly those connections (no flood SYN got through).
 #
 # Prints one line per figure, medians over the rounds:
+#  - connect rate once the ephemeral ports sit in TIME_WAIT: tcpcore as the
+#    client against the kernel as the client, both against the same kernel
+#    server (khttpd --peer-closes in the client's namespace, so that the
+#    connecting side closes first and keeps the TIME_WAIT). tcpcored's
+#    forward service relays each wrk request to that server, through
+#    tcpcore (forward:...,stack, from 198.18.1.2) or through a kernel socket
+#    (from 198.18.1.3); both sides use the kernel's default ephemeral range,
+#    32768-60999, which CONNECT_SECS of connections overrun. The downstream
+#    half (wrk to tcpcored) is the same in both.
+#
+# Prints one line per figure, medians over the rounds:
 #   vs_linux test=NAME tcpcore=.. linux=.. ratio=..   (tcpcore / linux)
 # then a last line `vs_linux rounds=.. ...` with the headline figures.
 #
@@ -42,6 +53,7 @@ DUR=${DUR:-5}                  # seconds per measurement
 CONNS=${CONNS:-16}             # wrk connections per thread
 FLOOD_PKTS=${FLOOD_PKTS:-2000000}
 FLOOD_SECS=${FLOOD_SECS:-10}
+CONNECT_SECS=${CONNECT_SECS:-20}
 
 C_IP=198.18.1.1
 T_IP=198.18.1.2 # tcpcored
@@ -119,10 +131,11 @@ start_tcpcored() {
   wait_line "$tmp/dmn.out" '^tcpcored: ready' "$srv_pid" tcpcored
 }
 
-# start_khttpd ADDR PORT: the kernel's responder; sets srv_pid.
+# start_khttpd ADDR PORT [NAMESPACE [OPTION]]: the kernel's responder, in
+# the server's namespace unless told; sets srv_pid.
 start_khttpd() {
   rm -f "$tmp/kh.out"
-  ip netns exec "$NSS" timeout -k 5 900 "$KHTTPD" "$1" "$2" >"$tmp/kh.out" 2>&1 &
+  ip netns exec "${3:-$NSS}" timeout -k 5 900 "$KHTTPD" ${4:-} "$1" "$2" >"$tmp/kh.out" 2>&1 &
   srv_pid=$!
   pids+=($srv_pid)
   wait_line "$tmp/kh.out" '^khttpd: ready' "$srv_pid" khttpd
@@ -299,6 +312,41 @@ forward_case() {
     forward_ok=1
 }
 
+# connect_case: one round of the connect-rate comparison.
+connect_case() {
+  local via r tw
+  next_port
+  local server=$port
+  start_khttpd $C_IP $server "$NSC" --peer-closes
+  local kh_pid=$srv_pid
+  for via in tcpcore linux; do
+    next_port
+    if [ $via = tcpcore ]; then
+      start_tcpcored --service forward:$port:$C_IP:$server,stack \
+        --sysctl net.inet.ip.portrange.first=32768 --sysctl net.inet.ip.portrange.last=60999
+    else
+      start_tcpcored --service forward:$port:$C_IP:$server
+    fi
+    local saved=$DUR
+    DUR=$CONNECT_SECS
+    r=$(wrk_run 1 "http://$T_IP:$port/")
+    DUR=$saved
+    if [ $via = tcpcore ]; then
+      tw=$(ip netns exec "$NSS" "$BUILD/tools/tcpcore-stat" -S "$tmp/ctl.sock" 2>/dev/null |
+        awk -v s="$C_IP.$server" '$5 == s && $6 == "TIME_WAIT"' | wc -l)
+    else
+      tw=$(ins ss -Htn state time-wait dst $C_IP | wc -l)
+    fi
+    stop_server
+    set -- $r
+    record connect_tw_cps "$via" "$1"
+    record connect_tw_ok_share "$via" "$2"
+    record connect_tw_client_timewait "$via" "$tw"
+  done
+  srv_pid=$kh_pid
+  stop_server
+}
+
 # median of numbers; "a/b" pairs (memory/half-open) by their first part.
 median() {
   tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -t/ -k1,1g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
@@ -313,7 +361,8 @@ report() {
     flood_default_ok_share flood_default_cps flood_default_p50_ms flood_default_p99_ms \
     flood_default_mem_before flood_default_mem_after flood_default_pkts \
     flood_cookies_ok_share flood_cookies_cps flood_cookies_p50_ms flood_cookies_p99_ms \
-    flood_cookies_mem_before flood_cookies_mem_after flood_cookies_pkts; do
+    flood_cookies_mem_before flood_cookies_mem_after flood_cookies_pkts \
+    connect_tw_cps connect_tw_ok_share connect_tw_client_timewait; do
     tc=$(median "${fig[$t.tcpcore]}")
     lx=$(median "${fig[$t.linux]}")
     ratio=$(awk -v a="${tc%%/*}" -v b="${lx%%/*}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
@@ -325,6 +374,7 @@ report() {
 setup
 for ((i = 1; i <= ROUNDS; i++)); do
   round
+  connect_case
 done
 report
 forward_case

@@ -6,7 +6,10 @@
  * the TCP stack underneath: the same event-loop shape (one thread, one
  * readiness loop), the same bytes on the wire.
  *
- * Usage: khttpd ADDR PORT
+ * Usage: khttpd [--peer-closes] ADDR PORT
+ * With --peer-closes, an answer that says "Connection: close" is not
+ * followed by our close: the client closes first, so that its side, not
+ * ours, holds the connection's TIME_WAIT (the connect-rate case).
  * Serves until SIGTERM or SIGINT, then prints one line
  *   khttpd accepted=N requests=M
  * which the forward-under-attack run compares with what the clients sent.
@@ -44,6 +47,7 @@ struct kh_conn {
 };
 
 static volatile sig_atomic_t kh_stop;
+static bool kh_peer_closes;
 
 static void kh_on_signal(int sig)
 {
@@ -138,8 +142,8 @@ static bool kh_flush(struct kh_conn *c, unsigned long *requests)
 {
     for (;;) {
         kh_answer_held(c, requests);
-        if (c->outoff == c->outlen)
-            return !c->close_after;
+        if (c->outoff == c->outlen) /* all sent; with --peer-closes, wait for its FIN */
+            return !c->close_after || kh_peer_closes;
         while (c->outoff < c->outlen) {
             ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
             if (w < 0 && errno == EAGAIN)
@@ -197,8 +201,12 @@ static void kh_accept(int ep, int lfd, unsigned long *accepted)
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--peer-closes") == 0) {
+        kh_peer_closes = true;
+        argv++, argc--;
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: khttpd ADDR PORT\n");
+        fprintf(stderr, "usage: khttpd [--peer-closes] ADDR PORT\n");
         return 2;
     }
     int lfd = kh_listen(argv[1], argv[2]);
@@ -211,7 +219,8 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = kh_on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    printf("khttpd: ready on %s port %s\n", argv[1], argv[2]);
+    printf("khttpd: ready on %s port %s%s\n", argv[1], argv[2],
+           kh_peer_closes ? " (the peer closes first)" : "");
     fflush(stdout);
     unsigned long accepted = 0, requests = 0;
     struct epoll_event evs[KH_EVENTS];
