@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 for tool in ip wrk hping3 ethtool nstat; do
   command -v $tool >/dev/null 2>&1 || { echo "SKIP: needs $tool"; exit 77; }
 done
-out=$(ROUNDS=1 DUR=1 FLOOD_SECS=2 FLOOD_PKTS=50000 CONNS=4 timeout 240 \
+out=$(ROUNDS=1 DUR=1 FLOOD_SECS=2 FLOOD_PKTS=50000 CONNECT_SECS=2 CONNS=4 timeout 240 \
   bash "$root/bench/vs_linux.sh" "$build" 2>&1)
 rc=$?
 echo "$out"
@@ -22,7 +22,7 @@ echo "$out"
 [ $rc -eq 0 ] || { echo "FAIL: bench/vs_linux.sh exited $rc"; exit 1; }
 fail=0
 for t in cps_t1 cps_t2 p99_ms_t1 flood_default_ok_share flood_cookies_ok_share \
-  flood_default_mem_after flood_cookies_mem_after; do
+  flood_default_mem_after flood_cookies_mem_after connect_tw_cps connect_tw_client_timewait; do
   grep -q "^vs_linux test=$t tcpcore=[0-9.]* linux=[0-9./]* ratio=" <<<"$out" ||
     { echo "FAIL: no figure $t"; fail=1; }
 done
