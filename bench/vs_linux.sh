@@ -11,7 +11,10 @@
 # the server being measured runs: tcpcored's packet socket would otherwise
 # copy every frame meant for the kernel.
 #
-# Measured for each server, in turns (ROUNDS rounds, tcpcore then Linux):
+# Measured for each server, in turns (ROUNDS rounds, tcpcore then Linux;
+# tcpcore on AF_PACKET, and with its defaults also on a TUN device, tun0 in
+# the server's namespace at 198.18.2.2, reached through the namespace's
+# kernel routing between s0 and tun0, reported as tcpcore_tun=):
 #  - new connections per second without keep-alive (wrk, Connection: close),
 #    one and two client threads, with latency p50/p99;
 #  - the same with one thread while hping3 floods the server's port with
@@ -58,6 +61,8 @@ CONNECT_SECS=${CONNECT_SECS:-20}
 C_IP=198.18.1.1
 T_IP=198.18.1.2 # tcpcored
 K_IP=198.18.1.3 # the kernel
+TUN_K=198.18.2.1 # the server namespace's end of tun0
+TUN_T=198.18.2.2 # tcpcored on tun0
 
 DMN=$BUILD/tools/tcpcored
 KHTTPD=$BUILD/bench/vs_linux/khttpd
@@ -110,7 +115,13 @@ setup() {
     ip -n "$NSC" addr add $C_IP/24 dev c0 &&
     ip -n "$NSS" addr add $K_IP/24 dev s0 &&
     ip -n "$NSC" link set c0 up && ip -n "$NSS" link set s0 up &&
-    ip -n "$NSS" route add default via $C_IP || { echo "vs_linux: namespace setup failed" >&2; exit 1; }
+    ip -n "$NSS" route add default via $C_IP &&
+    ip -n "$NSS" tuntap add dev tun0 mode tun &&
+    ip -n "$NSS" addr add $TUN_K/24 dev tun0 && ip -n "$NSS" link set tun0 up &&
+    ins sysctl -qw net.ipv4.ip_forward=1 &&
+    ip -n "$NSC" route add 198.18.2.0/24 via $K_IP || { echo "vs_linux: namespace setup failed" >&2; exit 1; }
+  # tcpcored on TUN sits behind the server namespace's kernel, which routes
+  # between s0 and tun0: the TUN figures include that forwarding.
   if [ -n "${KEEP_TMP:-}" ]; then
     ip netns exec "$NSS" ip monitor link address >"$tmp/monitor.txt" 2>&1 &
     pids+=($!)
@@ -121,10 +132,13 @@ setup() {
   # them (it does not forward).
 }
 
-# start_tcpcored EXTRA_ARGS...: the daemon on s0; sets srv_pid.
+# start_tcpcored EXTRA_ARGS...: the daemon on s0 (on tun0 with DEV=tun);
+# sets srv_pid.
 start_tcpcored() {
   rm -f "$tmp/ctl.sock" "$tmp/dmn.out"
-  ip netns exec "$NSS" timeout -k 5 900 "$DMN" --af-packet s0 --addr $T_IP/24 --gateway $C_IP \
+  local dev=(--af-packet s0 --addr $T_IP/24 --gateway $C_IP)
+  [ "${DEV:-afp}" = tun ] && dev=(--tun tun0 --addr $TUN_T/24 --gateway $TUN_K)
+  ip netns exec "$NSS" timeout -k 5 900 "$DMN" "${dev[@]}" \
     --control "$tmp/ctl.sock" --user nobody "$@" >"$tmp/dmn.out" 2>&1 &
   srv_pid=$!
   pids+=($srv_pid)
@@ -247,6 +261,15 @@ measure_flood() {
   record "flood_${mode}_mem_before" "$stack" "$before"
   record "flood_${mode}_mem_after" "$stack" "$after"
   record "flood_${mode}_pkts" "$stack" "$((tx1 - tx0))"
+  if [ "$memfn" = mem_tcpcore ]; then
+    record "flood_${mode}_rx_ring_drops" "$stack" "$(tcpcore_rx_dropped)"
+  fi
+}
+
+# Frames the kernel dropped because tcpcored's receive ring was full.
+tcpcore_rx_dropped() {
+  ip netns exec "$NSS" "$BUILD/tools/tcpcore-stat" -S "$tmp/ctl.sock" -d --json 2>/dev/null |
+    grep -o '"rx_dropped": *[0-9]*' | grep -o '[0-9]*$' || echo 0
 }
 
 # Each server start listens on a port of its own, so that nothing a run
@@ -261,6 +284,11 @@ round() {
   measure_plain tcpcore "http://$T_IP:$port/"
   measure_plain2 tcpcore "http://$T_IP:$port/"
   measure_flood tcpcore default "http://$T_IP:$port/" mem_tcpcore
+  stop_server
+  next_port
+  DEV=tun start_tcpcored --service http:$port
+  measure_plain tcpcore_tun "http://$TUN_T:$port/"
+  measure_flood tcpcore_tun default "http://$TUN_T:$port/" mem_tcpcore
   stop_server
   next_port
   start_tcpcored --service http:$port --sysctl net.inet.tcp.syncookies_only=1
@@ -356,18 +384,21 @@ range() {
 }
 
 report() {
-  local t tc lx ratio
+  local t tc lx ratio tn
   for t in cps_t1 cps_t2 p50_ms_t1 p99_ms_t1 p99_ms_t2 \
     flood_default_ok_share flood_default_cps flood_default_p50_ms flood_default_p99_ms \
-    flood_default_mem_before flood_default_mem_after flood_default_pkts \
+    flood_default_mem_before flood_default_mem_after flood_default_pkts flood_default_rx_ring_drops \
     flood_cookies_ok_share flood_cookies_cps flood_cookies_p50_ms flood_cookies_p99_ms \
-    flood_cookies_mem_before flood_cookies_mem_after flood_cookies_pkts \
+    flood_cookies_mem_before flood_cookies_mem_after flood_cookies_pkts flood_cookies_rx_ring_drops \
     connect_tw_cps connect_tw_ok_share connect_tw_client_timewait; do
     tc=$(median "${fig[$t.tcpcore]}")
     lx=$(median "${fig[$t.linux]}")
     ratio=$(awk -v a="${tc%%/*}" -v b="${lx%%/*}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    tn=""
+    [ -n "${fig[$t.tcpcore_tun]:-}" ] &&
+      tn=" tcpcore_tun=$(median "${fig[$t.tcpcore_tun]}") tcpcore_tun_range=$(range "${fig[$t.tcpcore_tun]}")"
     echo "vs_linux test=$t tcpcore=$tc linux=$lx ratio=$ratio" \
-      "tcpcore_range=$(range "${fig[$t.tcpcore]}") linux_range=$(range "${fig[$t.linux]}")"
+      "tcpcore_range=$(range "${fig[$t.tcpcore]}") linux_range=$(range "${fig[$t.linux]}")$tn"
   done
 }
 

@@ -141,7 +141,7 @@ static int afp_socket(struct tcpc_afp *afp, const char *ifname, const struct tcp
                 rx_block, largest);
         return -EINVAL;
     }
-    int err = afp_rx_ring(afp, ifname, rx_block, o->rx_blocks ? o->rx_blocks : 16, largest);
+    int err = afp_rx_ring(afp, ifname, rx_block, o->rx_blocks ? o->rx_blocks : 64, largest);
     if (!err)
         err = afp_tx_ring(afp, ifname, largest, o->tx_slots ? o->tx_slots : 512);
     return err;
@@ -183,6 +183,15 @@ int tcpc_afp_open(struct tcpc_afp *afp, const char *ifname, const struct tcpc_af
     if (err)
         tcpc_afp_close(afp);
     return err;
+}
+
+uint64_t tcpc_afp_sync_drops(struct tcpc_afp *afp)
+{
+    struct tpacket_stats st;
+    socklen_t len = sizeof(st);
+    if (afp->fd >= 0 && getsockopt(afp->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+        afp->rx_dropped += st.tp_drops;
+    return afp->rx_dropped;
 }
 
 void tcpc_afp_configure(struct tcpc_afp *afp, struct tcpc_config *cfg)

@@ -52,7 +52,8 @@ struct tcpc_afp {
     uint64_t tx_too_big;    /* frames longer than a slot */
     uint64_t tx_bad_format; /* frames the kernel refused as malformed */
     uint64_t tx_kick_errors;
-    int tx_errno; /* the last kick error, positive errno; 0: none */
+    uint64_t rx_dropped; /* frames the kernel dropped because the RX ring was full */
+    int tx_errno;        /* the last kick error, positive errno; 0: none */
     tcpc_afp_tap_fn tap;
     void *tap_ctx;
 };
@@ -60,7 +61,7 @@ struct tcpc_afp {
 /* Ring sizes; zeroes take the defaults. */
 struct tcpc_afp_opts {
     uint32_t rx_block_size; /* default 256 KiB; a page multiple, at least one largest frame */
-    uint32_t rx_blocks;     /* default 16 */
+    uint32_t rx_blocks;     /* default 64: 8192 frames of up to 2 KiB at MTU 1500 */
     uint32_t tx_slots;      /* default 512 */
     int sndbuf; /* SO_SNDBUF: bytes of sent frames the qdisc may hold; 0 keeps the default */
 };
@@ -77,6 +78,11 @@ int tcpc_afp_open(struct tcpc_afp *afp, const char *ifname, const struct tcpc_af
 /* The interface's MAC address (6 bytes), for the stack's configuration.
  * 0 or a negative errno. */
 int tcpc_afp_hwaddr(const char *ifname, uint8_t mac[6]);
+
+/* Adds the frames the kernel dropped for a full RX ring since the last call
+ * (PACKET_STATISTICS, which the kernel resets on reading) to rx_dropped and
+ * returns the total. A system call: for reports, not the packet path. */
+uint64_t tcpc_afp_sync_drops(struct tcpc_afp *afp);
 
 /* Puts the backend's output callback into cfg: call before tcpc_stack_new. */
 void tcpc_afp_configure(struct tcpc_afp *afp, struct tcpc_config *cfg);

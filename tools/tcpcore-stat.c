@@ -169,10 +169,11 @@ static void print_daemon(json_object *d)
     printf("tcpcored pid %" PRIu64 ", up %.1f s, user %s\n", stat_u64(d, "pid"),
            json_object_get_double(stat_get(d, "uptime_s")), str(d, "user"));
     printf("device %s (%s, %s mode, MTU %" PRIu64 "): rx %" PRIu64 " packets %" PRIu64
-           " bytes, tx %" PRIu64 " packets %" PRIu64 " bytes, %" PRIu64 " not sent\n",
+           " bytes, %" PRIu64 " lost in the receive ring, tx %" PRIu64 " packets %" PRIu64
+           " bytes, %" PRIu64 " not sent\n",
            str(dev, "name"), str(dev, "backend"), str(dev, "mode"), stat_u64(dev, "mtu"),
-           stat_u64(dev, "rx_packets"), stat_u64(dev, "rx_bytes"), stat_u64(dev, "tx_packets"),
-           stat_u64(dev, "tx_bytes"), stat_u64(dev, "tx_dropped"));
+           stat_u64(dev, "rx_packets"), stat_u64(dev, "rx_bytes"), stat_u64(dev, "rx_dropped"),
+           stat_u64(dev, "tx_packets"), stat_u64(dev, "tx_bytes"), stat_u64(dev, "tx_dropped"));
     json_object *addrs = stat_get(d, "addresses");
     printf("addresses:");
     for (size_t i = 0; addrs && i < json_object_array_length(addrs); i++)

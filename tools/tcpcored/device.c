@@ -186,16 +186,27 @@ const char *dmn_device_mode(const struct dmn *d)
     return on_afp(d) ? "ether" : "ip";
 }
 
+void dmn_device_sync(struct dmn *d)
+{
+    if (on_afp(d))
+        tcpc_afp_sync_drops(&d->afp);
+}
+
 void dmn_device_counters(const struct dmn *d, struct dmn_dev_counters *out)
 {
     if (on_afp(d)) {
         const struct tcpc_afp *a = &d->afp;
-        *out = (struct dmn_dev_counters){a->rx_packets, a->rx_bytes, a->tx_packets, a->tx_bytes,
-                                         a->tx_ring_full + a->tx_too_big + a->tx_bad_format};
+        *out = (struct dmn_dev_counters){a->rx_packets,
+                                         a->rx_bytes,
+                                         a->tx_packets,
+                                         a->tx_bytes,
+                                         a->tx_ring_full + a->tx_too_big + a->tx_bad_format,
+                                         a->rx_dropped};
     } else {
         const struct tcpc_tun *t = &d->tun;
-        *out = (struct dmn_dev_counters){t->rx_packets, t->rx_bytes, t->tx_packets, t->tx_bytes,
-                                         t->tx_dropped};
+        *out = (struct dmn_dev_counters){
+            t->rx_packets, t->rx_bytes,   t->tx_packets,
+            t->tx_bytes,   t->tx_dropped, 0 /* the kernel's tun queue counts its own */};
     }
 }
 

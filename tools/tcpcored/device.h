@@ -21,6 +21,7 @@ struct dmn;
 struct dmn_dev_counters {
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
     uint64_t tx_dropped; /* not sent: TUN write failures, AF_PACKET ring full or too long */
+    uint64_t rx_dropped; /* lost before we read them: AF_PACKET RX ring full */
 };
 
 /* Opens the device (and the capture file), puts the link settings and the
@@ -48,6 +49,10 @@ const char *dmn_device_backend(const struct dmn *d);
 const char *dmn_device_mode(const struct dmn *d);
 
 void dmn_device_counters(const struct dmn *d, struct dmn_dev_counters *out);
+
+/* Brings the counters the kernel keeps for us (AF_PACKET receive drops) up
+ * to date: before a report, not on the packet path. */
+void dmn_device_sync(struct dmn *d);
 
 void dmn_device_close(struct dmn *d);
 

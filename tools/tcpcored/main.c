@@ -103,8 +103,9 @@ static void print_counters(const struct dmn *d)
     }
     struct dmn_dev_counters dc;
     dmn_device_counters(d, &dc);
-    printf("  device rx %" PRIu64 " packets, tx %" PRIu64 " packets, tx dropped %" PRIu64 "\n",
-           dc.rx_packets, dc.tx_packets, dc.tx_dropped);
+    printf("  device rx %" PRIu64 " packets, rx dropped %" PRIu64 ", tx %" PRIu64
+           " packets, tx dropped %" PRIu64 "\n",
+           dc.rx_packets, dc.rx_dropped, dc.tx_packets, dc.tx_dropped);
     fflush(stdout);
 }
 
@@ -170,6 +171,7 @@ int main(int argc, char **argv)
     } else {
         print_ready(d);
         rc = dmn_loop_run(d);
+        dmn_device_sync(d);
         print_counters(d);
     }
     cleanup(d);

@@ -59,6 +59,7 @@ static json_object *device_json(const struct dmn *d)
     add_u64(o, "tx_packets", dc.tx_packets);
     add_u64(o, "tx_bytes", dc.tx_bytes);
     add_u64(o, "tx_dropped", dc.tx_dropped);
+    add_u64(o, "rx_dropped", dc.rx_dropped);
     return o;
 }
 
@@ -207,6 +208,7 @@ static json_object *routes_json(const struct tcpc_stack *stack)
 
 json_object *dmn_report(struct dmn *d, unsigned mask)
 {
+    dmn_device_sync(d);
     json_object *o = json_object_new_object();
     add_u64(o, "protocol", CTL_PROTOCOL);
     add_u64(o, "time_us", tcpc_tun_now());
