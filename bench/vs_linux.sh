@@ -392,13 +392,13 @@ report() {
     flood_cookies_mem_before flood_cookies_mem_after flood_cookies_pkts flood_cookies_rx_ring_drops \
     connect_tw_cps connect_tw_ok_share connect_tw_client_timewait; do
     tc=$(median "${fig[$t.tcpcore]}")
-    lx=$(median "${fig[$t.linux]}")
+    lx=$(median "${fig[$t.linux]:-}")
     ratio=$(awk -v a="${tc%%/*}" -v b="${lx%%/*}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
     tn=""
     [ -n "${fig[$t.tcpcore_tun]:-}" ] &&
       tn=" tcpcore_tun=$(median "${fig[$t.tcpcore_tun]}") tcpcore_tun_range=$(range "${fig[$t.tcpcore_tun]}")"
     echo "vs_linux test=$t tcpcore=$tc linux=$lx ratio=$ratio" \
-      "tcpcore_range=$(range "${fig[$t.tcpcore]}") linux_range=$(range "${fig[$t.linux]}")$tn"
+      "tcpcore_range=$(range "${fig[$t.tcpcore]}") linux_range=$(range "${fig[$t.linux]:-}")$tn"
   done
 }
 
