@@ -37,9 +37,11 @@
 #    connecting side closes first and keeps the TIME_WAIT). tcpcored's
 #    forward service relays each wrk request to that server, through
 #    tcpcore (forward:...,stack, from 198.18.1.2) or through a kernel socket
-#    (from 198.18.1.3); both sides use the kernel's default ephemeral range,
-#    32768-60999, which CONNECT_SECS of connections overrun. The downstream
-#    half (wrk to tcpcored) is the same in both.
+#    (from 198.18.1.3); both sides get the same ephemeral range of
+#    EPHEMERAL ports (default 4,096: 32768-36863), small enough for
+#    CONNECT_SECS of connections to overrun it many times, so that most of the
+#    run connects with every port of the range already in TIME_WAIT. The
+#    downstream half (wrk to tcpcored) is the same in both.
 #
 # Prints one line per figure, medians over the rounds:
 #   vs_linux test=NAME tcpcore=.. linux=.. ratio=..   (tcpcore / linux)
@@ -57,6 +59,7 @@ CONNS=${CONNS:-16}             # wrk connections per thread
 FLOOD_PKTS=${FLOOD_PKTS:-2000000}
 FLOOD_SECS=${FLOOD_SECS:-10}
 CONNECT_SECS=${CONNECT_SECS:-20}
+EPHEMERAL=${EPHEMERAL:-4096}
 
 C_IP=198.18.1.1
 T_IP=198.18.1.2 # tcpcored
@@ -349,10 +352,12 @@ connect_case() {
   local kh_pid=$srv_pid
   for via in tcpcore linux; do
     next_port
+    local last=$((32768 + EPHEMERAL - 1))
     if [ $via = tcpcore ]; then
       start_tcpcored --service forward:$port:$C_IP:$server,stack \
-        --sysctl net.inet.ip.portrange.first=32768 --sysctl net.inet.ip.portrange.last=60999
+        --sysctl net.inet.ip.portrange.first=32768 --sysctl net.inet.ip.portrange.last=$last
     else
+      ins sysctl -qw net.ipv4.ip_local_port_range="32768 $last"
       start_tcpcored --service forward:$port:$C_IP:$server
     fi
     local saved=$DUR
@@ -363,9 +368,10 @@ connect_case() {
       tw=$(ip netns exec "$NSS" "$BUILD/tools/tcpcore-stat" -S "$tmp/ctl.sock" 2>/dev/null |
         awk -v s="$C_IP.$server" '$5 == s && $6 == "TIME_WAIT"' | wc -l)
     else
-      tw=$(ins ss -Htn state time-wait dst $C_IP | wc -l)
+      tw=$(ins ss -Htn state time-wait dst $C_IP:$server | wc -l)
     fi
     stop_server
+    ins sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
     set -- $r
     record connect_tw_cps "$via" "$1"
     record connect_tw_ok_share "$via" "$2"
