@@ -33,6 +33,7 @@
 
 #include "bench.h"
 
+#include "core/config.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"

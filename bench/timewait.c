@@ -31,6 +31,7 @@
 #include <errno.h>
 
 #include "memlink.h"
+#include "core/config.h"
 #include "tcp/timewait.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stats.h"

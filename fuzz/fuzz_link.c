@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fuzz_script.h"
+#include "core/config.h"
 #include "tcpcore/link.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"

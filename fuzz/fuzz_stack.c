@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "fuzz_script.h"
+#include "core/config.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_var.h"
 #include "tcpcore/listing.h"

@@ -196,8 +196,7 @@ uint64_t tcpc_afp_sync_drops(struct tcpc_afp *afp)
 
 void tcpc_afp_configure(struct tcpc_afp *afp, struct tcpc_config *cfg)
 {
-    cfg->output = tcpc_afp_output;
-    cfg->output_ctx = afp;
+    tcpc_config_set_output(cfg, tcpc_afp_output, afp);
 }
 
 void tcpc_afp_attach(struct tcpc_afp *afp, struct tcpc_stack *stack)

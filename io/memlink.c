@@ -90,8 +90,7 @@ static int memlink_output(void *ctx, const uint8_t *pkt, size_t len)
 
 void tcpc_memlink_configure(struct tcpc_memlink *link, int side, struct tcpc_config *cfg)
 {
-    cfg->output = memlink_output;
-    cfg->output_ctx = &link->ports[side & 1];
+    tcpc_config_set_output(cfg, memlink_output, &link->ports[side & 1]);
 }
 
 void tcpc_memlink_attach(struct tcpc_memlink *link, int side, struct tcpc_stack *stack)

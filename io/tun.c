@@ -152,8 +152,7 @@ void tcpc_tun_init_fd(struct tcpc_tun *tun, int fd)
 
 void tcpc_tun_configure(struct tcpc_tun *tun, struct tcpc_config *cfg)
 {
-    cfg->output = tcpc_tun_output;
-    cfg->output_ctx = tun;
+    tcpc_config_set_output(cfg, tcpc_tun_output, tun);
 }
 
 void tcpc_tun_attach(struct tcpc_tun *tun, struct tcpc_stack *stack)

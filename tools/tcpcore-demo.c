@@ -34,20 +34,23 @@ static void demo_die(const char *what, long err)
 
 static struct tcpc_stack *demo_stack(struct tcpc_memlink *link, int side, const char *addr)
 {
-    struct tcpc_config cfg;
-    tcpc_config_init(&cfg);
-    tcpc_memlink_configure(link, side, &cfg);
-    if (tcpc_addr_parse(addr, &cfg.local_addrs[0]) != 0)
+    struct tcpc_config *cfg;
+    if (tcpc_config_new(&cfg) != 0)
+        demo_die("tcpc_config_new", -ENOMEM);
+    tcpc_memlink_configure(link, side, cfg);
+    struct tcpc_addr a;
+    if (tcpc_addr_parse(addr, &a) != 0 || tcpc_config_add_addr(cfg, &a, 0) != 0)
         demo_die("address", 0);
-    cfg.nlocal_addrs = 1;
-    cfg.use_seed = true; /* same run every time */
-    memset(cfg.seed, side + 1, sizeof(cfg.seed));
+    uint8_t seed[32];
+    memset(seed, side + 1, sizeof(seed));
+    tcpc_config_set_seed(cfg, seed); /* same run every time */
     const char *why = NULL;
     /* A short MSL keeps the demo's TIME_WAIT brief (2 x 1 s). */
-    if (tcpc_config_sysctl(&cfg, "net.inet.tcp.msl", 1000, &why) != 0)
+    if (tcpc_config_sysctl(cfg, "net.inet.tcp.msl", 1000, &why) != 0)
         demo_die(why, 0);
     struct tcpc_stack *stack;
-    int err = tcpc_stack_new(&cfg, 0, &stack);
+    int err = tcpc_stack_new(cfg, 0, &stack);
+    tcpc_config_del(cfg);
     if (err)
         demo_die("tcpc_stack_new", err);
     tcpc_memlink_attach(link, side, stack);

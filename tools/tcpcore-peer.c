@@ -186,18 +186,22 @@ static void peer_fail(struct peer *p, const char *what, long err)
 
 static void peer_setup(struct peer *p)
 {
-    struct tcpc_config cfg;
-    tcpc_config_init(&cfg);
-    if (tcpc_addr_parse(p->o.addr, &cfg.local_addrs[0]) != 0) {
+    struct tcpc_config *cfg;
+    struct tcpc_addr addr;
+    if (tcpc_config_new(&cfg) != 0) {
+        fprintf(stderr, "tcpcore-peer: out of memory\n");
+        exit(1);
+    }
+    if (tcpc_addr_parse(p->o.addr, &addr) != 0 || tcpc_config_add_addr(cfg, &addr, 0) != 0) {
         fprintf(stderr, "tcpcore-peer: bad address \"%s\"\n", p->o.addr);
         exit(2);
     }
-    cfg.nlocal_addrs = 1;
-    cfg.mtu = (uint32_t)p->o.mtu;
-    if (p->o.trace) {
-        cfg.trace = peer_trace;
-        cfg.trace_ctx = p;
+    if (tcpc_config_set_mtu(cfg, (uint32_t)p->o.mtu) != 0) {
+        fprintf(stderr, "tcpcore-peer: the MTU must be %d..%d\n", TCPC_MTU_MIN, TCPC_MTU_MAX);
+        exit(2);
     }
+    if (p->o.trace)
+        tcpc_config_set_trace(cfg, peer_trace, p);
     int err = tcpc_tun_init(&p->tun, p->o.tun);
     if (err) {
         fprintf(stderr, "tcpcore-peer: cannot use TUN device %s: %s\n", p->o.tun, err_name(err));
@@ -209,15 +213,16 @@ static void peer_setup(struct peer *p)
     }
     p->tun.loss_ppm = p->o.loss_ppm;
     p->tun.loss_seed = p->o.seed;
-    tcpc_tun_configure(&p->tun, &cfg);
+    tcpc_tun_configure(&p->tun, cfg);
     p->start = tcpc_tun_now();
     p->deadline = p->start + (tcpc_time_t)p->o.timeout_sec * TCPC_USEC_PER_SEC;
     const char *why = NULL;
-    if (tcpc_config_check(&cfg, &why) != 0) {
+    if (tcpc_config_check(cfg, &why) != 0) {
         fprintf(stderr, "tcpcore-peer: %s\n", why);
         exit(2);
     }
-    err = tcpc_stack_new(&cfg, p->start, &p->stack);
+    err = tcpc_stack_new(cfg, p->start, &p->stack);
+    tcpc_config_del(cfg);
     if (err) {
         fprintf(stderr, "tcpcore-peer: tcpc_stack_new: %s\n", err_name(err));
         exit(1);

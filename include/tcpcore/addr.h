@@ -1,9 +1,11 @@
-/*
- * Addresses and time, the two value types every tcpcore interface speaks.
+/**
+ * @file
+ * @brief Addresses and time, the two value types every tcpcore interface speaks.
+ *
  *
  * One address type serves IPv4 and IPv6 so that tables, lookups and the state
  * machine have a single code path. An IPv4 address is held in its IPv4-mapped
- * IPv6 form (::ffff:a.b.c.d, RFC 4291 section 2.5.5.2); whether an address is
+ * IPv6 form (\::ffff:a.b.c.d, RFC 4291 section 2.5.5.2); whether an address is
  * IPv4 is a property of its bytes, not a separate tag that could disagree
  * with them. Compact records (TIME_WAIT, SYN cache) store IPv4 in four bytes
  * and convert at their edge.
@@ -23,35 +25,39 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Microseconds on the embedder's monotonic clock. */
+/** Microseconds on the embedder's monotonic clock. */
 typedef uint64_t tcpc_time_t;
 
-#define TCPC_USEC_PER_MSEC 1000ULL
-#define TCPC_USEC_PER_SEC  1000000ULL
-/* A deadline that never arrives (nothing is scheduled). */
+#define TCPC_USEC_PER_MSEC 1000ULL    /**< microseconds in a millisecond */
+#define TCPC_USEC_PER_SEC  1000000ULL /**< microseconds in a second */
+/** A deadline that never arrives (nothing is scheduled). */
 #define TCPC_TIME_NEVER UINT64_MAX
-/* The latest time a stack runs at (about 146,000 years): a later `now` is
+/** The latest time a stack runs at (about 146,000 years): a later `now` is
  * taken as this, so that every deadline the stack computes from it still
  * fits, and none can collide with TCPC_TIME_NEVER. */
 #define TCPC_TIME_MAX (1ULL << 62)
 
+/** An IPv4 or IPv6 address: a value type of 16 bytes, fixed for good (it
+ * carries no size or version: programs embed and copy it freely). */
 struct tcpc_addr {
-    uint8_t bytes[16]; /* network byte order; IPv4 as ::ffff:a.b.c.d */
+    uint8_t bytes[16]; /**< network byte order; IPv4 as \::ffff:a.b.c.d */
 };
 
-/* An Ethernet (IEEE 802 MAC-48) address, as on the wire. */
+/** An Ethernet (IEEE 802 MAC-48) address, as on the wire: a value type of
+ * 6 bytes, fixed for good. */
 struct tcpc_ether_addr {
-    uint8_t bytes[6];
+    uint8_t bytes[6]; /**< the address, first byte first */
 };
 
-/* The mapped prefix: ten zero bytes then two 0xff. */
+/** True when a is IPv4, held in its mapped form (ten zero bytes then two
+ * 0xff). Pure. */
 static inline bool tcpc_addr_is_v4(const struct tcpc_addr *a)
 {
     static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     return memcmp(a->bytes, prefix, sizeof(prefix)) == 0;
 }
 
-/* Builds the mapped form of an IPv4 address given in host byte order. */
+/** Builds the mapped form of an IPv4 address given in host byte order. Pure. */
 static inline struct tcpc_addr tcpc_addr_v4(uint32_t host_order)
 {
     struct tcpc_addr a = {{0}};
@@ -64,13 +70,15 @@ static inline struct tcpc_addr tcpc_addr_v4(uint32_t host_order)
     return a;
 }
 
-/* The IPv4 address in host byte order; only meaningful when is_v4. */
+/** The IPv4 address in host byte order; only meaningful when
+ * tcpc_addr_is_v4. Pure. */
 static inline uint32_t tcpc_addr_v4_host(const struct tcpc_addr *a)
 {
     return (uint32_t)a->bytes[12] << 24 | (uint32_t)a->bytes[13] << 16 |
            (uint32_t)a->bytes[14] << 8 | a->bytes[15];
 }
 
+/** Builds an address from its 16 bytes in network byte order. Pure. */
 static inline struct tcpc_addr tcpc_addr_v6(const uint8_t bytes[16])
 {
     struct tcpc_addr a;
@@ -78,12 +86,14 @@ static inline struct tcpc_addr tcpc_addr_v6(const uint8_t bytes[16])
     return a;
 }
 
+/** True when a and b are the same address. Pure. */
 static inline bool tcpc_addr_eq(const struct tcpc_addr *a, const struct tcpc_addr *b)
 {
     return memcmp(a->bytes, b->bytes, 16) == 0;
 }
 
-/* The unspecified address of a family: :: for IPv6, ::ffff:0.0.0.0 for IPv4. */
+/** True for the unspecified address of either family: :: for IPv6,
+ * \::ffff:0.0.0.0 for IPv4. Pure. */
 static inline bool tcpc_addr_is_any(const struct tcpc_addr *a)
 {
     static const uint8_t zero[16];
@@ -92,17 +102,19 @@ static inline bool tcpc_addr_is_any(const struct tcpc_addr *a)
     return memcmp(a->bytes, zero, 16) == 0;
 }
 
-/*
+/**
  * Parses "198.18.0.1" or "2001:db8::1" into *out. Returns 0, or -EINVAL when
  * the text is neither form. Pure; callable at any time.
  */
 int tcpc_addr_parse(const char *text, struct tcpc_addr *out);
 
-/*
- * Writes the address as text ("198.18.0.1", "2001:db8::1") into buf of
- * buflen bytes (TCPC_ADDRSTRLEN suffices) and returns buf.
- */
+/** Room for the longest address text and its NUL (tcpc_addr_format). */
 #define TCPC_ADDRSTRLEN 46
+/**
+ * Writes the address as text ("198.18.0.1", "2001:db8::1") into buf of
+ * buflen bytes (TCPC_ADDRSTRLEN suffices; shorter output is truncated and
+ * still NUL-terminated) and returns buf. Pure; callable at any time.
+ */
 const char *tcpc_addr_format(const struct tcpc_addr *a, char *buf, size_t buflen);
 
 #endif

@@ -1,5 +1,6 @@
-/*
- * One-line, tcpdump-like descriptions of packets, for demos, traces and
+/**
+ * @file
+ * @brief One-line, tcpdump-like descriptions of packets, for demos, traces and
  * test failure messages. Uses the stack's own parsers, so what it prints is
  * what the stack would see.
  */
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
+/**
  * Writes a description of the IP packet pkt[0..len) into buf (always
  * NUL-terminated, truncated to buflen) and returns buf, e.g.
  *   198.18.0.1.40000 > 198.18.0.2.80: Flags [S], seq 1, win 65535,

@@ -1,5 +1,6 @@
-/*
- * Counters: one block per stack instance, declared once here.
+/**
+ * @file
+ * @brief Counters: one block per stack instance, declared once here.
  *
  * Names are FreeBSD's (netstat -s -p tcp / ip / icmp, struct tcpstat,
  * struct ipstat, struct arpstat, struct icmp6stat, if_data's ifi_*)
@@ -15,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The counters: X(name, description), in the order of struct tcpc_stats
+ * and of their ids. New counters go at the end, so that the offsets and ids
+ * of the others stay (tests/abi checks it). */
 #define TCPC_STATS(X)                                                                              \
     /* IP input (ipstat / ip6stat) */                                                              \
     X(ips_total, "IP packets received")                                                            \
@@ -177,33 +181,45 @@
     X(tcps_tw_finrearm, "retransmitted FINs that restarted TIME_WAIT")                             \
     X(tcps_tw_dupack, "duplicate ACKs dropped silently in TIME_WAIT")
 
+/** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
+ * named as the entry is. The library allocates it (tcpc_stack_stats); it
+ * only ever grows at its end. */
 struct tcpc_stats {
+/** @cond */
 #define TCPC_STATS_FIELD_(name, desc) uint64_t name;
     TCPC_STATS(TCPC_STATS_FIELD_)
 #undef TCPC_STATS_FIELD_
+    /** @endcond */
 };
 
+/** The id of each counter, TCPC_STAT_ followed by its name, for
+ * tcpc_stat_value, tcpc_stat_name and tcpc_stat_desc. */
 enum tcpc_stat_id {
+/** @cond */
 #define TCPC_STATS_ID_(name, desc) TCPC_STAT_##name,
     TCPC_STATS(TCPC_STATS_ID_)
 #undef TCPC_STATS_ID_
-        TCPC_STAT_COUNT
+    /** @endcond */
+    TCPC_STAT_COUNT /**< the number of counters this header knows */
 };
 
 struct tcpc_stack;
 
-/* The stack's counters; valid until tcpc_stack_del. Read-only for callers. */
+/** The stack's counters; valid until tcpc_stack_del. Read-only for
+ * callers, callable at any time. */
 const struct tcpc_stats *tcpc_stack_stats(const struct tcpc_stack *stack);
 
-/* Name ("tcps_sc_added") and one-line description of counter id, or NULL
- * when id is out of range. Static strings. */
+/** The name ("tcps_sc_added") of counter id, or NULL when id is out of
+ * range. A static string; pure. */
 const char *tcpc_stat_name(unsigned id);
+/** The one-line description of counter id, or NULL when id is out of
+ * range. A static string; pure. */
 const char *tcpc_stat_desc(unsigned id);
 
-/* The value of counter id in stats (0 when id is out of range). */
+/** The value of counter id in stats (0 when id is out of range). */
 uint64_t tcpc_stat_value(const struct tcpc_stats *stats, unsigned id);
 
-/* The id of the counter with this name, or -ENOENT. */
+/** The id of the counter with this name, or -ENOENT. Pure. */
 int tcpc_stat_lookup(const char *name);
 
 #endif

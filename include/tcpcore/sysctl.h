@@ -1,5 +1,6 @@
-/*
- * Tunables, addressed by FreeBSD's sysctl names (net.inet.tcp.msl, ...).
+/**
+ * @file
+ * @brief Tunables, addressed by FreeBSD's sysctl names (net.inet.tcp.msl, ...).
  *
  * Every tunable has one entry in a table (src/core/sysctl.c) giving its name,
  * default, bounds and a validator; the same validation runs whether a value
@@ -15,13 +16,14 @@
 
 #include <stdint.h>
 
-/* Flags of a tunable. */
-#define TCPC_TUN_RW    0x0 /* settable on a live stack */
-#define TCPC_TUN_BOOT  0x1 /* sizes memory: configuration only */
-#define TCPC_TUN_POW2  0x2 /* must be a power of two */
-#define TCPC_TUN_AUTO0 0x4 /* 0 means "size it automatically" */
+#include "config.h"
 
-/*
+#define TCPC_TUN_RW    0x0 /**< tunable flag: settable on a live stack */
+#define TCPC_TUN_BOOT  0x1 /**< tunable flag: sizes memory, configuration only */
+#define TCPC_TUN_POW2  0x2 /**< tunable flag: must be a power of two */
+#define TCPC_TUN_AUTO0 0x4 /**< tunable flag: 0 means "size it automatically" */
+
+/**
  * The tunables: X(field, sysctl name, default, min, max, flags, description).
  * min/max bound every value except an AUTO0 tunable's 0.
  */
@@ -113,37 +115,21 @@
     X(vlan_skip, "net.link.ether.vlan_skip", 0, 0, 1, TCPC_TUN_RW,                                 \
       "take 802.1Q-tagged frames by skipping the tag (1) or drop them (0); VID 0 always passes")
 
-/* One field per tunable, in the table's units. */
-struct tcpc_tunables {
-#define TCPC_TUNABLES_FIELD_(field, name, def, min, max, flags, desc) int64_t field;
-    TCPC_TUNABLES(TCPC_TUNABLES_FIELD_)
-#undef TCPC_TUNABLES_FIELD_
-};
-
-struct tcpc_config;
 struct tcpc_stack;
 
-/*
- * Sets the tunable `name` on a configuration (before tcpc_stack_new).
- * Returns 0, -ENOENT for an unknown name, or -EINVAL for a value the tunable
- * refuses; in either error case *why (when why is non-NULL) points to a
- * static sentence saying what is accepted.
- */
-int tcpc_config_sysctl(struct tcpc_config *cfg, const char *name, int64_t value, const char **why);
-
-/*
+/**
  * Sets a tunable on a live stack. As tcpc_config_sysctl, plus -EPERM for a
  * tunable that sizes memory and so is fixed once the stack exists.
  */
 int tcpc_sysctl_set(struct tcpc_stack *stack, const char *name, int64_t value, const char **why);
 
-/*
+/**
  * Reads a tunable's effective value into *value: auto-sized tunables
  * (maxtcptw 0, cachelimit 0) read as the size in force. 0 or -ENOENT.
  */
 int tcpc_sysctl_get(const struct tcpc_stack *stack, const char *name, int64_t *value);
 
-/* Enumerates the tunables: name and description of entry i, or -ENOENT past
+/** Enumerates the tunables: name and description of entry i, or -ENOENT past
  * the last. For tools that print them all. */
 int tcpc_sysctl_describe(unsigned i, const char **name, const char **desc);
 

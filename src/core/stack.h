@@ -13,6 +13,7 @@
 
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
+#include "core/config.h"
 #include "core/rand.h"
 #include "core/route.h"
 #include "util/timer.h"

@@ -128,6 +128,15 @@ int tcpc_config_sysctl(struct tcpc_config *cfg, const char *name, int64_t value,
     return sysctl_apply(&cfg->tun, name, value, false, why);
 }
 
+int tcpc_config_sysctl_get(const struct tcpc_config *cfg, const char *name, int64_t *value)
+{
+    const struct tunable *t = tunable_find(name);
+    if (!t)
+        return -ENOENT;
+    *value = *tunable_field((struct tcpc_tunables *)&cfg->tun, t);
+    return 0;
+}
+
 int tcpc_sysctl_set(struct tcpc_stack *stack, const char *name, int64_t value, const char **why)
 {
     int err = sysctl_apply(&stack->cfg.tun, name, value, true, why);

@@ -6,6 +6,7 @@
 #define TCPCORE_CORE_SYSCTL_H
 
 #include "tcpcore/sysctl.h"
+#include "core/config.h"
 
 void sysctl_defaults(struct tcpc_tunables *tun);
 

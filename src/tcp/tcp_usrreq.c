@@ -7,6 +7,7 @@
  * socket whenever its callback runs.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "core/stack.h"
 #include "tcp/tcp_demux.h"
@@ -453,7 +454,7 @@ static uint8_t usr_info_options(const struct tcpcb *tp)
     return o;
 }
 
-int tcpc_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
+static int usr_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
 {
     const struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
@@ -482,6 +483,20 @@ int tcpc_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
         .backoff = tp->t_rxtshift,
         .retransmits = tp->t_rxtcount,
     };
+    return 0;
+}
+
+/* The caller's struct may be shorter (an older program) or longer (a newer
+ * header than this library) than ours: copy what both know, zero the rest. */
+int tcpc_getinfo_sized(struct tcpc_stack *stack, int sd, struct tcpc_info *info, size_t infolen)
+{
+    struct tcpc_info full;
+    int err = usr_getinfo(stack, sd, &full);
+    if (err)
+        return err;
+    size_t n = infolen < sizeof(full) ? infolen : sizeof(full);
+    memcpy(info, &full, n);
+    memset((char *)info + n, 0, infolen - n);
     return 0;
 }
 

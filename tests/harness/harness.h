@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "core/config.h" /* the tests set configuration fields directly */
 #include "tcpcore/format.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"

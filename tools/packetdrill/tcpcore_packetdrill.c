@@ -985,7 +985,7 @@ static void pd_free(void *ud)
 }
 
 /* Reads "local_ip=A,remote_ip=B,mtu=N[,...]" into cfg. */
-static int pd_parse_flags(const char *flags, struct tcpc_config *cfg)
+static int pd_parse_flags(const char *flags, struct tcpc_config *cfg, const char **why)
 {
     char *copy = strdup(flags ? flags : "");
     if (!copy)
@@ -999,10 +999,14 @@ static int pd_parse_flags(const char *flags, struct tcpc_config *cfg)
         *eq = '\0';
         const char *v = eq + 1;
         if (strcmp(kv, "local_ip") == 0) {
-            err = tcpc_addr_parse(v, &cfg->local_addrs[0]);
-            cfg->nlocal_addrs = 1;
+            struct tcpc_addr a;
+            err = tcpc_addr_parse(v, &a);
+            if (!err)
+                err = tcpc_config_add_addr(cfg, &a, 0);
         } else if (strcmp(kv, "mtu") == 0) {
-            cfg->mtu = (uint32_t)strtoul(v, NULL, 10);
+            err = tcpc_config_set_mtu(cfg, (uint32_t)strtoul(v, NULL, 10));
+            if (err)
+                *why = "mtu must be 576..65536";
         }
     }
     free(copy);
@@ -1024,16 +1028,18 @@ PD_EXPORT void packetdrill_interface_init(const char *flags, struct packetdrill_
     pd->now = PD_EPOCH;
     pd->main_thread = pthread_self();
 
-    struct tcpc_config cfg;
-    tcpc_config_init(&cfg);
-    cfg.output = pd_output;
-    cfg.output_ctx = pd;
+    struct tcpc_config *cfg = NULL;
     const char *why = NULL;
-    int err = pd_parse_flags(flags, &cfg);
+    int err = tcpc_config_new(&cfg);
+    if (err == 0) {
+        tcpc_config_set_output(cfg, pd_output, pd);
+        err = pd_parse_flags(flags, cfg, &why);
+    }
     if (err == 0)
-        err = tcpc_config_check(&cfg, &why);
+        err = tcpc_config_check(cfg, &why);
     if (err == 0)
-        err = tcpc_stack_new(&cfg, pd->now, &pd->stack);
+        err = tcpc_stack_new(cfg, pd->now, &pd->stack);
+    tcpc_config_del(cfg);
     if (err) {
         fprintf(stderr, "tcpcore-packetdrill: cannot start a stack from '%s': %s\n",
                 flags ? flags : "", why ? why : strerror(-err));

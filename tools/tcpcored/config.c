@@ -211,11 +211,16 @@ static int no_output(void *ctx, const uint8_t *pkt, size_t len)
 int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *why)
 {
     for (unsigned i = 0; i < c->naddrs; i++) {
-        cfg->local_addrs[i] = c->addrs[i].addr;
-        cfg->local_prefixlens[i] = (uint8_t)c->addrs[i].len;
+        if (tcpc_config_add_addr(cfg, &c->addrs[i].addr, c->addrs[i].len) != 0) {
+            WHY("the stack refuses address %u of %u (at most %d, prefixes within the family)",
+                i + 1, c->naddrs, TCPC_MAX_LOCAL_ADDRS);
+            return DMN_EXIT_BAD_ADDRESS;
+        }
     }
-    cfg->nlocal_addrs = c->naddrs;
-    cfg->mtu = c->mtu;
+    if (tcpc_config_set_mtu(cfg, c->mtu) != 0) {
+        WHY("MTU %u is out of range (%d..%d)", c->mtu, TCPC_MTU_MIN, TCPC_MTU_MAX);
+        return DMN_EXIT_BAD_SETTING;
+    }
     for (unsigned i = 0; i < c->nsysctls; i++) {
         const char *reason = NULL;
         int err = tcpc_config_sysctl(cfg, c->sysctls[i].name, c->sysctls[i].value, &reason);
@@ -229,10 +234,9 @@ int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *
             return DMN_EXIT_BAD_TUNABLE;
         }
     }
-    struct tcpc_config probe = *cfg;
-    probe.output = no_output;
+    tcpc_config_set_output(cfg, no_output, NULL); /* the device's replaces it */
     const char *reason = NULL;
-    if (tcpc_config_check(&probe, &reason) != 0) {
+    if (tcpc_config_check(cfg, &reason) != 0) {
         WHY("the stack refuses this configuration: %s", reason ? reason : "invalid");
         return DMN_EXIT_BAD_SETTING;
     }

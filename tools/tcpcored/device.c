@@ -85,10 +85,17 @@ static int ether_link(struct dmn *d, struct tcpc_config *cfg, const uint8_t mac[
         WHY("MTU %u is larger than interface %s's MTU of %u", d->conf.mtu, name, d->afp.mtu);
         return DMN_EXIT_BAD_SETTING;
     }
-    cfg->link = TCPC_LINK_ETHER;
-    memcpy(cfg->ether_addr.bytes, mac, 6);
-    if (!d->conf.mtu_given)
-        cfg->mtu = d->conf.mtu = d->afp.mtu;
+    struct tcpc_ether_addr ea;
+    memcpy(ea.bytes, mac, 6);
+    tcpc_config_set_link(cfg, TCPC_LINK_ETHER, &ea); /* a unicast MAC: checked above */
+    if (!d->conf.mtu_given) {
+        if (tcpc_config_set_mtu(cfg, d->afp.mtu) != 0) {
+            WHY("the stack refuses interface %s: its MTU of %u is not in %d..%d", name, d->afp.mtu,
+                TCPC_MTU_MIN, TCPC_MTU_MAX);
+            return DMN_EXIT_BAD_SETTING;
+        }
+        d->conf.mtu = d->afp.mtu;
+    }
     tcpc_afp_configure(&d->afp, cfg);
     const char *reason = NULL;
     if (tcpc_config_check(cfg, &reason)) {

@@ -54,10 +54,8 @@ static int set_gateways(struct dmn *d, char *why)
 
 static int start_stack(struct dmn *d, struct tcpc_config *cfg, char *why)
 {
-    if (d->conf.trace) {
-        cfg->trace = trace_line;
-        cfg->trace_ctx = d;
-    }
+    if (d->conf.trace)
+        tcpc_config_set_trace(cfg, trace_line, d);
     d->started = tcpc_tun_now();
     int err = tcpc_stack_new(cfg, d->started, &d->stack);
     if (err) {
@@ -162,10 +160,14 @@ int main(int argc, char **argv)
         free(d);
         return DMN_EXIT_OK;
     }
-    struct tcpc_config cfg;
-    tcpc_config_init(&cfg);
+    struct tcpc_config *cfg = NULL;
+    if (!rc && tcpc_config_new(&cfg) != 0) {
+        snprintf(why, sizeof(why), "out of memory");
+        rc = DMN_EXIT_RUNTIME;
+    }
     if (!rc)
-        rc = start(d, &cfg, why);
+        rc = start(d, cfg, why);
+    tcpc_config_del(cfg); /* the stack has its own copy */
     if (rc) {
         fprintf(stderr, "tcpcored: %s\n", why);
     } else {
