@@ -5,8 +5,10 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
+PREFIX ?= /usr/local
+
 .PHONY: all deps demo demo-memlink check check-gcc check-clang check-tsan bench bench-instructions \
-	fuzz valgrind format clean conformance conformance-update vs-linux
+	fuzz valgrind format clean conformance conformance-update vs-linux install docs
 
 all: demo
 
@@ -57,6 +59,23 @@ conformance: deps
 conformance-update: deps
 	@scripts/conformance.sh --update
 
+# The library (static and shared), its headers, tcpcore.pc, the CMake
+# package, tcpcored and tcpcore-stat with their manual pages, under PREFIX
+# (DESTDIR is honoured, for packaging).
+install: deps
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	$(CMAKE) --build build -j$(JOBS) --target tcpcore tcpcore_shared tcpcored tcpcore-stat
+	$(CMAKE) --install build --prefix $(PREFIX)
+
+# The API reference: Doxygen's HTML from the public headers into
+# build/docs/html (index.html); any warning, such as an undocumented public
+# symbol, fails it.
+docs: deps
+	@mkdir -p build/docs
+	(cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = build/docs"; \
+	  sed -n 's/^#define TCPC_VERSION_STRING "\(.*\)"/PROJECT_NUMBER = \1/p' include/tcpcore/version.h) | doxygen -
+	@echo "API reference: build/docs/html/index.html"
+
 # Benchmarks: optimized, no sanitizers, into build/bench/.
 bench: deps
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -93,7 +112,7 @@ fuzz: deps
 valgrind: deps
 	$(CMAKE) -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	$(CMAKE) --build build/valgrind -j$(JOBS)
-	cd build/valgrind && ctest -T memcheck -E "interop|sans_io|clang_format|conformance" -j$(JOBS) --output-on-failure
+	cd build/valgrind && ctest -T memcheck -E "interop|sans_io|clang_format|conformance|examples_|abi_|api_docs|man_pages" -j$(JOBS) --output-on-failure
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -16,6 +16,8 @@ packages=(
   iputils-ping ethtool # interop: ping the stack; veth offloads off for AF_PACKET
   wrk hping3         # bench/vs_linux.sh: HTTP load and a bounded SYN flood
   valgrind
+  doxygen # make docs: the API reference, also checked by make check (api_docs)
+  binutils groff-base # the ABI tests read the shared library; the manual pages are checked
 )
 
 missing=()

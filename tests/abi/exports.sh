@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The shared library's face: its SONAME is libtcpcore.so.MAJOR, and the
+# only symbols it defines for others are the public API's tcpc_ names
+# (src/libtcpcore.map). An internal function (syncache_expand, pcb_lookup)
+# or a stray global that leaves the library fails this test, because a
+# program that came to depend on it would break when the internals change.
+# Usage: exports.sh LIBTCPCORE_SO MAJOR
+set -euo pipefail
+lib=$1 major=$2
+
+soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
+if [ "$soname" != "libtcpcore.so.$major" ]; then
+  echo "FAIL: $lib has SONAME '$soname', expected libtcpcore.so.$major"
+  exit 1
+fi
+
+# Defined dynamic symbols, without their version suffix; the version node
+# itself (TCPCORE_0) is listed as an absolute symbol and is not code.
+mapfile -t syms < <(nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }')
+bad=()
+for s in "${syms[@]}"; do
+  [[ $s == tcpc_* ]] || bad+=("$s")
+done
+if [ ${#bad[@]} -ne 0 ]; then
+  echo "FAIL: $lib exports symbols outside the public tcpc_ API:"
+  printf '  %s\n' "${bad[@]}"
+  exit 1
+fi
+if [ ${#syms[@]} -eq 0 ]; then
+  echo "FAIL: $lib exports nothing"
+  exit 1
+fi
+echo "ok: $soname exports ${#syms[@]} symbols, all tcpc_"
