@@ -4,9 +4,12 @@
 # (src/libtcpcore.map). An internal function (syncache_expand, pcb_lookup)
 # or a stray global that leaves the library fails this test, because a
 # program that came to depend on it would break when the internals change.
-# Usage: exports.sh LIBTCPCORE_SO MAJOR
+# And the other way round: every function the public headers declare is
+# exported (a declaration without a definition, or a definition the
+# version script hides, fails here rather than in a user's link).
+# Usage: exports.sh LIBTCPCORE_SO MAJOR PUBLIC_INCLUDE_DIR
 set -euo pipefail
-lib=$1 major=$2
+lib=$1 major=$2 include=$3
 
 soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
 if [ "$soname" != "libtcpcore.so.$major" ]; then
@@ -30,4 +33,17 @@ if [ ${#syms[@]} -eq 0 ]; then
   echo "FAIL: $lib exports nothing"
   exit 1
 fi
-echo "ok: $soname exports ${#syms[@]} symbols, all tcpc_"
+# Declarations start a line with their return type (static inline helpers,
+# typedefs and macros aside), as clang-format lays them out.
+mapfile -t declared < <(grep -hE '^[a-z]' "$include"/tcpcore/*.h |
+  grep -vE '^(static|typedef|struct|enum)' | grep -oE 'tcpc_[a-z0-9_]+\(' | tr -d '(' | sort -u)
+missing=()
+for d in "${declared[@]}"; do
+  printf '%s\n' "${syms[@]}" | grep -qx "$d" || missing+=("$d")
+done
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "FAIL: functions the public headers declare that $lib does not export:"
+  printf '  %s\n' "${missing[@]}"
+  exit 1
+fi
+echo "ok: $soname exports ${#syms[@]} symbols, all tcpc_, and all ${#declared[@]} functions the headers declare"
