@@ -427,6 +427,24 @@ static void test_emit_packet_in_place_and_limits(void **state)
     assert_int_equal(tcp_parse(p + 20, ip2.payload_len, &t2), 20);
     assert_memory_equal(t2.payload, "abcdef", 6);
     assert_true(tcp_cksum_ok(&ip2, p + 20, 26));
+    /* tcp_payload_offset says where that place is (the output path copies
+     * a payload there first), with options and for IPv6 too. */
+    assert_int_equal(tcp_payload_offset(&ip, &t.opts), 40);
+    t.opts.present = TOF_TS;
+    t.opts.tsval = 7;
+    assert_int_equal(tcp_payload_offset(&ip, &t.opts), 52);
+    memcpy(p + 52, "ghijk", 5);
+    t.payload = p + 52;
+    t.payload_len = 5;
+    assert_int_equal(tcp_emit_packet(&ip, &t, p, sizeof(p)), 57);
+    assert_int_equal(ip_parse(p, 57, &ip2), 20);
+    assert_int_equal(tcp_parse(p + 20, ip2.payload_len, &t2), 32);
+    assert_memory_equal(t2.payload, "ghijk", 5);
+    assert_true(tcp_cksum_ok(&ip2, p + 20, 37));
+    struct ip_repr ip6 = ip;
+    ip6.version = 6;
+    assert_int_equal(tcp_payload_offset(&ip6, &t.opts), 72);
+    t.opts.present = 0;
     /* The largest IPv4 packet, and one byte more. */
     t.payload = p + 40;
     t.payload_len = 65535 - 40;

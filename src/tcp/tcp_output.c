@@ -7,6 +7,7 @@
  * is nothing more worth sending: RFC 9293 3.8.6 for silly-window avoidance
  * and Nagle, RFC 7323 for options, RFC 6298 for the retransmission timer.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "core/ip_input.h"
@@ -305,6 +306,23 @@ static void tcp_fit_options(const struct tcpcb *tp, struct tcp_plan *p, const st
     p->flags &= (uint8_t)~TH_FIN;
 }
 
+/* The payload goes from the send buffer straight to its place in the
+ * output packet, where tcp_emit_packet finds it and leaves it: one copy,
+ * no staging buffer. */
+static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
+                             const struct tcp_plan *p, const struct ip_repr *ip,
+                             struct tcp_repr *th)
+{
+    uint8_t *pkt = stack_outbuf(stack);
+    size_t at = tcp_payload_offset(ip, &th->opts);
+    if (at + p->len > STACK_OUTBUF_LEN)
+        return -EMSGSIZE; /* as ip_output_tcp says of a packet it cannot build */
+    sb_copy_out(&tp->snd, p->off, pkt + at, p->len);
+    th->payload = pkt + at;
+    th->payload_len = p->len;
+    return 0;
+}
+
 /* Builds and emits one segment from the plan (which a SACK option may
  * shorten). */
 static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
@@ -321,14 +339,14 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     tcp_fill_options(stack, tp, p->flags, &th.opts);
     tcp_fit_options(tp, p, &th.opts);
     th.flags = p->flags;
+    int err = 0;
     if (p->len) {
-        sb_copy_out(&tp->snd, p->off, stack->tcp->segbuf, p->len);
-        th.payload = stack->tcp->segbuf;
-        th.payload_len = p->len;
+        err = tcp_place_payload(stack, tp, p, &ip, &th);
         if (p->off + p->len == tp->snd.len)
             th.flags |= TH_PSH;
     }
-    int err = ip_output_tcp(stack, &ip, &th);
+    if (!err)
+        err = ip_output_tcp(stack, &ip, &th);
     if (err) {
         /* Refused by the link (ips_odropped counted it), or not buildable:
          * in flight all the same, so the retransmission timer resends it.

@@ -34,7 +34,6 @@ static void tcp_state_free(struct tcp_state *ts)
     sack_pool_free(ts);
     pool_free(&ts->tcbs);
     free(ts->sd_free);
-    free(ts->segbuf);
     free(ts->sockets);
     free(ts);
 }
@@ -51,8 +50,7 @@ static struct tcp_state *tcp_state_new(uint32_t maxsockets, int64_t sackholes)
     sbpool_init(&ts->sbpool);
     ts->sockets = calloc(maxsockets, sizeof(*ts->sockets));
     ts->sd_free = calloc(maxsockets, sizeof(*ts->sd_free));
-    ts->segbuf = malloc(STACK_OUTBUF_LEN);
-    if (!ts->sockets || !ts->sd_free || !ts->segbuf ||
+    if (!ts->sockets || !ts->sd_free ||
         pool_init(&ts->tcbs, sizeof(struct tcpcb), maxsockets) != 0 ||
         sack_pool_init(ts, sackholes) != 0) {
         tcp_state_free(ts);

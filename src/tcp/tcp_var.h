@@ -167,7 +167,6 @@ struct tcp_state {
     uint8_t isn_key[16];       /* RFC 6528 secret */
     struct pcbinfo *pcb;       /* connection tables */
     struct tcpcb *all;         /* every control block (all_next list) */
-    uint8_t *segbuf;           /* payload staging for output (ring may wrap) */
     uint32_t nconns;           /* control blocks alive, with or without sd */
     struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
     struct tw_state *tw;       /* compressed TIME_WAIT (src/tcp/timewait.c) */

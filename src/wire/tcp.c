@@ -265,12 +265,18 @@ static void tcp_emit_header(const struct tcp_repr *tcp, size_t hdrlen, uint8_t *
     put_be16(p + 18, tcp->urp);
 }
 
+size_t tcp_payload_offset(const struct ip_repr *ip, const struct tcp_opts *opts)
+{
+    return ip_header_len(ip) + TCP_HDR_LEN + tcp_opts_len(opts);
+}
+
 int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_t *buf,
                     size_t buflen)
 {
     struct ip_repr iph = *ip;
     size_t iplen = ip_header_len(ip);
-    size_t hdrlen = TCP_HDR_LEN + tcp_opts_len(&tcp->opts);
+    size_t payoff = tcp_payload_offset(ip, &tcp->opts);
+    size_t hdrlen = payoff - iplen;
     uint8_t *seg = buf + iplen;
     size_t seglen;
     uint32_t sum;
@@ -288,8 +294,8 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
     iph.proto = IPPROTO_TCP_;
     iph.payload_len = (uint16_t)seglen;
     /* Payload first: the caller may hand a payload that sits inside buf. */
-    if (tcp->payload_len)
-        memmove(seg + hdrlen, tcp->payload, tcp->payload_len);
+    if (tcp->payload_len && tcp->payload != buf + payoff)
+        memmove(buf + payoff, tcp->payload, tcp->payload_len);
     err = ip_emit(&iph, buf, buflen);
     if (err < 0)
         return err;

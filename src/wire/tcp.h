@@ -95,10 +95,15 @@ int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen);
  * payload_len computed here), the TCP header and options from tcp, then
  * tcp->payload_len bytes from tcp->payload, with both checksums filled in.
  * tcp->hdrlen is ignored (it follows from the options). The payload may lie
- * inside buf. Returns the packet length, -WIRE_NOSPACE, or -WIRE_IP_BADLEN
- * when the packet would not fit the IP length field.
+ * inside buf; when it already sits at its place (buf +
+ * tcp_payload_offset), it is not moved. Returns the packet length, -WIRE_NOSPACE, or
+ * -WIRE_IP_BADLEN when the packet would not fit the IP length field.
  */
 int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_t *buf,
                     size_t buflen);
+
+/* Where tcp_emit_packet puts the payload of a segment with options opts
+ * behind ip's header: the IP header, the TCP header and the options. */
+size_t tcp_payload_offset(const struct ip_repr *ip, const struct tcp_opts *opts);
 
 #endif
