@@ -518,16 +518,25 @@ uint32_t tcp_ts_now(const struct tcpc_stack *stack, const struct tcpcb *tp)
     return (uint32_t)(stack->now / TCPC_USEC_PER_MSEC) + tp->ts_offset;
 }
 
+/*
+ * The wheel entry must fire no later than the first deadline. An entry
+ * already filed at or before it stays: most moves are the retransmission
+ * timer pushed later by each ACK, and moving the entry every time costs a
+ * wheel unlink and insert per segment. An entry that fires early finds
+ * nothing due and is filed again for what remains (tcp_timer_fire), which
+ * tcpc_next_deadline allows (early, never late). With no deadline left the
+ * entry goes, so an idle connection has none.
+ */
 void tcp_timer_rearm(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     tcpc_time_t first = 0;
     for (int k = 0; k < TT_COUNT; k++)
         if (tp->t_deadline[k] && (!first || tp->t_deadline[k] < first))
             first = tp->t_deadline[k];
-    if (first)
-        timer_arm(&stack->wheel, &tp->t_timer, first);
-    else
+    if (!first)
         timer_cancel(&stack->wheel, &tp->t_timer);
+    else if (!timer_armed(&tp->t_timer) || timer_deadline(&tp->t_timer) > first)
+        timer_arm(&stack->wheel, &tp->t_timer, first);
 }
 
 void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind,

@@ -340,6 +340,14 @@ struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
     assert(now != TCPC_TIME_NEVER);
     w->now = now;
     uint64_t limit = now / w->tick_us + 1;
+    if (w->count == 0) {
+        /* Nothing filed: what timer_advance would find after scanning
+         * every level's map, without the scan (an idle wheel is asked on
+         * every turn of the embedder's loop). */
+        if (limit > w->cur)
+            w->cur = limit;
+        return NULL;
+    }
     if (limit > w->cur)
         timer_advance(w, limit);
     struct timer *t = w->ready.head;
@@ -352,6 +360,8 @@ struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
 
 tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w)
 {
+    if (w->count == 0)
+        return TCPC_TIME_NEVER;
     if (w->ready.head)
         return w->ready.head->deadline;
     uint64_t tick = 0;
