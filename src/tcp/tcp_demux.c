@@ -73,6 +73,8 @@ int demux_attach(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void demux_detach(struct tcpc_stack *stack, struct tcpcb *tp)
 {
+    if (stack->tcp->demux_last == tp)
+        stack->tcp->demux_last = NULL;
     if (tp->inp)
         pcb_free(demux_info(stack), tp->inp);
     tp->inp = NULL;
@@ -153,10 +155,45 @@ struct tcpcb *demux_lookup(struct tcpc_stack *stack, const struct tcpc_addr *fad
 
 static_assert(DEMUX_REF_NONE == PCB_REF_NONE, "the engine's name for no reference");
 
+/*
+ * The last connection a segment was for. Segments come in trains (a bulk
+ * transfer, a request and its answer), and the lookup hashes the 4-tuple
+ * with a keyed hash (SipHash) before it reads a bucket: a train's segments
+ * skip both when the one before was for the same connection. The entry is
+ * only a hint, checked against the inpcb on every use: the connection is
+ * still in the exact table (hashed, connected, not freed) under this very
+ * 4-tuple, so the table would answer with it too (a 4-tuple is there
+ * once). demux_detach forgets a control block whose inpcb it frees, so
+ * the hint never points at a freed one. Only for stacks that hash for
+ * themselves: with the embedder's flow hash (cfg.flow_hash) the hash decides
+ * what a lookup finds (a wrong one misses the connection, as FreeBSD trusts
+ * a flowid), and the hint would overrule it.
+ */
+static struct tcpcb *demux_last_hit(const struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                                    uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport)
+{
+    struct tcpcb *tp = stack->tcp->demux_last;
+    if (!tp || !tp->inp || stack->cfg.flow_hash)
+        return NULL;
+    const struct inpcb *inp = tp->inp;
+    uint32_t want = INP_INHASHLIST | INP_CONNECTED;
+    if ((inp->flags & (want | INP_FREED)) != want || inp->ppcb != tp)
+        return NULL;
+    if (inp->fport != fport || inp->lport != lport || !tcpc_addr_eq(&inp->faddr, faddr) ||
+        !tcpc_addr_eq(&inp->laddr, laddr))
+        return NULL;
+    return tp;
+}
+
 struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *faddr,
                               uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport,
                               const uint32_t *flow, uint32_t *twref)
 {
+    struct tcpcb *last = demux_last_hit(stack, faddr, fport, laddr, lport);
+    if (last) {
+        *twref = PCB_REF_NONE;
+        return last;
+    }
     struct pcbinfo *info = demux_info(stack);
     struct pcb_tuple t = {.faddr = *faddr, .laddr = *laddr, .fport = fport, .lport = lport};
     unsigned flags = PCB_LOOKUP_WILDCARD | (flow ? PCB_LOOKUP_HASH : 0);
@@ -164,7 +201,11 @@ struct tcpcb *demux_lookup_tw(struct tcpc_stack *stack, const struct tcpc_addr *
     unsigned kind = PCB_REF_KIND(ref);
     *twref = kind == PCB_KIND_TIMEWAIT || kind == PCB_KIND_TIMEWAIT_WIDE ? ref : PCB_REF_NONE;
     struct inpcb *inp = pcb_from_ref(info, ref);
-    return inp ? inp->ppcb : NULL;
+    if (!inp)
+        return NULL;
+    if ((inp->flags & INP_CONNECTED) && inp->ppcb && !stack->cfg.flow_hash)
+        stack->tcp->demux_last = inp->ppcb;
+    return inp->ppcb;
 }
 
 struct tcpcb *demux_lookup_exact(struct tcpc_stack *stack, const struct tcpc_addr *faddr,

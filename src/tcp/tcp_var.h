@@ -166,6 +166,7 @@ struct tcp_state {
     void *event_ctx;
     uint8_t isn_key[16];       /* RFC 6528 secret */
     struct pcbinfo *pcb;       /* connection tables */
+    struct tcpcb *demux_last;  /* the connection the last segment was for (tcp_demux.c) */
     struct tcpcb *all;         /* every control block (all_next list) */
     uint32_t nconns;           /* control blocks alive, with or without sd */
     struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
