@@ -300,7 +300,7 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
     if (err < 0)
         return err;
     tcp_emit_header(tcp, hdrlen, seg);
-    tcp_opts_emit(&tcp->opts, seg + TCP_HDR_LEN, hdrlen - TCP_HDR_LEN);
+    tcp_opts_layout(&tcp->opts, seg + TCP_HDR_LEN); /* hdrlen has room for it */
     sum = cksum_pseudo(&iph.src, &iph.dst, IPPROTO_TCP_, (uint32_t)seglen);
     put_be16(seg + 16, cksum_finish(cksum_add(sum, seg, seglen)));
     return (int)(iplen + seglen);
