@@ -155,7 +155,8 @@ bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
  * the whole padded to a multiple of 4 with EOL. A SYN-ACK with MSS and
  * SACK-permitted is thus <mss,sackOK,eol,eol>, and a full SYN
  * <mss,nop,wscale,sackOK,TS>. One walk both counts (out NULL) and writes,
- * so the length and the bytes cannot disagree.
+ * so the length and the bytes cannot disagree. It never exceeds
+ * TCP_MAXOLEN (SACK blocks stop there).
  */
 struct tcp_opt_writer {
     uint8_t *out; /* NULL: count only */
@@ -275,8 +276,12 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
 {
     struct ip_repr iph = *ip;
     size_t iplen = ip_header_len(ip);
-    size_t payoff = tcp_payload_offset(ip, &tcp->opts);
-    size_t hdrlen = payoff - iplen;
+    /* Laid out once, here, and copied into place below: the length is
+     * needed before the payload is placed, the bytes after. */
+    uint8_t optbuf[TCP_MAXOLEN];
+    size_t optlen = tcp_opts_layout(&tcp->opts, optbuf);
+    size_t hdrlen = TCP_HDR_LEN + optlen;
+    size_t payoff = iplen + hdrlen;
     uint8_t *seg = buf + iplen;
     size_t seglen;
     uint32_t sum;
@@ -300,7 +305,7 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
     if (err < 0)
         return err;
     tcp_emit_header(tcp, hdrlen, seg);
-    tcp_opts_layout(&tcp->opts, seg + TCP_HDR_LEN); /* hdrlen has room for it */
+    memcpy(seg + TCP_HDR_LEN, optbuf, optlen);
     sum = cksum_pseudo(&iph.src, &iph.dst, IPPROTO_TCP_, (uint32_t)seglen);
     put_be16(seg + 16, cksum_finish(cksum_add(sum, seg, seglen)));
     return (int)(iplen + seglen);
