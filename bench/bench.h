@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcpcore/stack.h"
+#include "tcpcore/sysctl.h"
 #include "wire/tcp.h"
 
 /* gcc would otherwise make specialised copies (name.constprop.0) or fold
@@ -191,6 +193,24 @@ static inline bool bench_parse(int argc, char **argv, const struct bench_opt *op
         }
     }
     return true;
+}
+
+/* A benchmark that cannot set itself up says what failed, as prog: what:
+ * strerror(err) (err negative or positive), and exits 1. */
+static inline void bench_die(const char *prog, const char *what, long err)
+{
+    fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(err < 0 ? (int)-err : (int)err));
+    exit(1);
+}
+
+/* Sets a tunable in cfg, or dies saying which. */
+static inline void bench_sysctl(const char *prog, struct tcpc_config *cfg, const char *name,
+                                int64_t v)
+{
+    const char *why = NULL;
+    int err = tcpc_config_sysctl(cfg, name, v, &why);
+    if (err)
+        bench_die(prog, name, err);
 }
 
 /*

@@ -39,18 +39,14 @@
 #define SERVER_PORTS 32
 #define SERVER_PORT0 10000
 
-static void die(const char *what, int err)
+static void die(const char *what, long err)
 {
-    fprintf(stderr, "timewait: %s: %s\n", what, strerror(err < 0 ? -err : err));
-    exit(1);
+    bench_die("timewait", what, err);
 }
 
 static void set(struct tcpc_config *cfg, const char *name, int64_t v)
 {
-    const char *why = NULL;
-    int err = tcpc_config_sysctl(cfg, name, v, &why);
-    if (err)
-        die(name, err);
+    bench_sysctl("timewait", cfg, name, v);
 }
 
 static struct tcpc_stack *make_stack(struct tcpc_memlink *link, int side, const char *addr,

@@ -61,16 +61,12 @@
 
 static void die(const char *what, long err)
 {
-    fprintf(stderr, "transfer: %s: %s\n", what, strerror(err < 0 ? (int)-err : (int)err));
-    exit(1);
+    bench_die("transfer", what, err);
 }
 
 static void set(struct tcpc_config *cfg, const char *name, int64_t v)
 {
-    const char *why = NULL;
-    int err = tcpc_config_sysctl(cfg, name, v, &why);
-    if (err)
-        die(name, err);
+    bench_sysctl("transfer", cfg, name, v);
 }
 
 /* One connection between two stacks on one link. */

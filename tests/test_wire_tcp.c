@@ -408,39 +408,43 @@ static void test_emit_packet_roundtrip(void **state)
     check_roundtrip(&ip, &t);
 }
 
+/* Emits t with a payload of n bytes (text) already at its place, at
+ * offset `at` of p, and checks that the packet parses back with the payload
+ * intact behind a TCP header of hdrlen bytes and a good checksum. */
+static void emit_in_place(const struct ip_repr *ip, struct tcp_repr *t, uint8_t *p, size_t plen,
+                          size_t at, const char *text, size_t hdrlen)
+{
+    size_t n = strlen(text);
+    struct ip_repr ip2;
+    struct tcp_repr t2;
+
+    memcpy(p + at, text, n);
+    t->payload = p + at;
+    t->payload_len = n;
+    assert_int_equal(tcp_emit_packet(ip, t, p, plen), (int)(at + n));
+    assert_int_equal(ip_parse(p, at + n, &ip2), 20);
+    assert_int_equal(tcp_parse(p + 20, ip2.payload_len, &t2), (int)hdrlen);
+    assert_memory_equal(t2.payload, text, n);
+    assert_true(tcp_cksum_ok(&ip2, p + 20, hdrlen + n));
+}
+
 static void test_emit_packet_in_place_and_limits(void **state)
 {
     static uint8_t p[70000];
     struct ip_repr ip = {
         .src = tcpc_addr_v4(0x0a000001), .dst = tcpc_addr_v4(0x0a000002), .version = 4, .ttl = 64};
     struct tcp_repr t = {.sport = 1, .dport = 2, .flags = TH_ACK};
-    struct ip_repr ip2;
-    struct tcp_repr t2;
 
     (void)state;
     /* A payload already sitting where it goes is left intact. */
-    memcpy(p + 40, "abcdef", 6);
-    t.payload = p + 40;
-    t.payload_len = 6;
-    assert_int_equal(tcp_emit_packet(&ip, &t, p, sizeof(p)), 46);
-    assert_int_equal(ip_parse(p, 46, &ip2), 20);
-    assert_int_equal(tcp_parse(p + 20, ip2.payload_len, &t2), 20);
-    assert_memory_equal(t2.payload, "abcdef", 6);
-    assert_true(tcp_cksum_ok(&ip2, p + 20, 26));
+    emit_in_place(&ip, &t, p, sizeof(p), 40, "abcdef", 20);
     /* tcp_payload_offset says where that place is (the output path copies
      * a payload there first), with options and for IPv6 too. */
     assert_int_equal(tcp_payload_offset(&ip, &t.opts), 40);
     t.opts.present = TOF_TS;
     t.opts.tsval = 7;
     assert_int_equal(tcp_payload_offset(&ip, &t.opts), 52);
-    memcpy(p + 52, "ghijk", 5);
-    t.payload = p + 52;
-    t.payload_len = 5;
-    assert_int_equal(tcp_emit_packet(&ip, &t, p, sizeof(p)), 57);
-    assert_int_equal(ip_parse(p, 57, &ip2), 20);
-    assert_int_equal(tcp_parse(p + 20, ip2.payload_len, &t2), 32);
-    assert_memory_equal(t2.payload, "ghijk", 5);
-    assert_true(tcp_cksum_ok(&ip2, p + 20, 37));
+    emit_in_place(&ip, &t, p, sizeof(p), 52, "ghijk", 32);
     struct ip_repr ip6 = ip;
     ip6.version = 6;
     assert_int_equal(tcp_payload_offset(&ip6, &t.opts), 72);
