@@ -28,7 +28,7 @@ for t in cps_t1 cps_t2 p99_ms_t1 flood_default_ok_share flood_cookies_ok_share \
 done
 grep -q '^vs_linux test=forward_flood requests=[1-9]' <<<"$out" ||
   { echo "FAIL: no request completed through forward during the flood"; fail=1; }
-tail -n 1 <<<"$out" | grep -q 'forward_all_reached_backend=1$' ||
+tail -n 1 <<<"$out" | grep -q 'forward_all_reached_backend=1 ' ||
   { echo "FAIL: a request completed through forward did not reach the backend"; fail=1; }
 [ $fail -eq 0 ] && echo "vs_linux_smoke: passed"
 exit $fail
