@@ -158,6 +158,11 @@ void tcpc_config_set_seed(struct tcpc_config *cfg, const uint8_t *seed);
  */
 int tcpc_config_sysctl(struct tcpc_config *cfg, const char *name, int64_t value, const char **why);
 
+/** tcpc_config_sysctl for a tunable whose value is a name
+ * (net.inet.tcp.cc.algorithm=cubic: tcpcore/sysctl.h). */
+int tcpc_config_sysctl_str(struct tcpc_config *cfg, const char *name, const char *value,
+                           const char **why);
+
 /** Reads the tunable `name` as set on the configuration into *value (an
  * auto-sized tunable reads as its 0). Returns 0 or -ENOENT. */
 int tcpc_config_sysctl_get(const struct tcpc_config *cfg, const char *name, int64_t *value);

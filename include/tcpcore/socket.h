@@ -60,6 +60,10 @@ enum tcpc_sockopt {
     TCPC_IP_BINDANY,       /**< bind to and accept for an address that is not ours */
     TCPC_TCP_NOOPT,        /**< no TCP options on our SYN or SYN-ACK, none negotiated */
     TCPC_TCP_KEEPINIT,     /**< connect() timeout, 0..3600 s; 0: net.inet.tcp.keepinit */
+    TCPC_TCP_CONGESTION,   /**< the congestion-control algorithm: by name with
+                              tcpc_setsockopt_str ("newreno", "cubic"), or by its index in
+                              net.inet.tcp.cc.algorithm's numbering; any time; a listener's
+                              children inherit it */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */
@@ -121,6 +125,14 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
 /** Reads option opt of socket sd into *value. Returns 0, -EBADF or
  * -ENOPROTOOPT. Reading TCPC_SO_ERROR clears the pending error. */
 int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int *value);
+/** Sets an option whose value is a name (TCPC_TCP_CONGESTION). Returns 0,
+ * -EBADF, -ESRCH for an algorithm there is none of (FreeBSD's answer) or
+ * -ENOPROTOOPT for an option that takes a number. */
+int tcpc_setsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const char *value);
+/** Reads an option whose value is a name into buf, NUL-terminated and
+ * truncated to len. Returns 0, -EBADF, -EINVAL (len 0) or -ENOPROTOOPT. */
+int tcpc_getsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, char *buf,
+                        size_t len);
 
 /** The socket's current readiness (TCPC_EV_* bits); -EBADF for a bad sd. */
 int tcpc_poll(struct tcpc_stack *stack, int sd);
@@ -162,6 +174,7 @@ struct tcpc_info {
 #define TCPC_INFO_TIMESTAMPS 0x01 /**< tcpc_info.options: RFC 7323 timestamps */
 #define TCPC_INFO_WSCALE     0x02 /**< tcpc_info.options: RFC 7323 window scaling */
 #define TCPC_INFO_SACK       0x04 /**< tcpc_info.options: selective acknowledgments */
+#define TCPC_INFO_ECN        0x08 /**< tcpc_info.options: ECN (RFC 3168) negotiated */
 
 /**
  * Fills the first infolen bytes of *info for sd (zeroing any part past the

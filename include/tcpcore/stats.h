@@ -179,7 +179,14 @@
     X(tcps_tw_badsyn, "SYNs in TIME_WAIT not starting a new connection (ACKed)")                   \
     X(tcps_tw_noack, "segments without ACK dropped in TIME_WAIT")                                  \
     X(tcps_tw_finrearm, "retransmitted FINs that restarted TIME_WAIT")                             \
-    X(tcps_tw_dupack, "duplicate ACKs dropped silently in TIME_WAIT")
+    X(tcps_tw_dupack, "duplicate ACKs dropped silently in TIME_WAIT")                              \
+    /* ECN (tcpstat tcps_ecn_*, RFC 3168) */                                                       \
+    X(tcps_ecn_ce, "segments received with the CE mark (Congestion Experienced)")                  \
+    X(tcps_ecn_ect0, "segments received marked ECT(0)")                                            \
+    X(tcps_ecn_ect1, "segments received marked ECT(1)")                                            \
+    X(tcps_ecn_sndect0, "segments sent marked ECT(0)")                                             \
+    X(tcps_ecn_shs, "handshakes that negotiated ECN")                                              \
+    X(tcps_ecn_rcwnd, "times an ECN echo (ECE) reduced the congestion window")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

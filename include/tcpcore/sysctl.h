@@ -14,6 +14,7 @@
 #ifndef TCPCORE_SYSCTL_H
 #define TCPCORE_SYSCTL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -67,6 +68,15 @@
     X(sack_enable, "net.inet.tcp.sack.enable", 1, 0, 1, TCPC_TUN_RW, "negotiate SACK (0 or 1)")    \
     X(sack_globalmaxholes, "net.inet.tcp.sack.globalmaxholes", 65536, 16, 1 << 26, TCPC_TUN_BOOT,  \
       "SACK scoreboard ranges of all connections (16 per connection in recovery, 16..2^26)")       \
+    X(cc_algorithm, "net.inet.tcp.cc.algorithm", 0, 0, 1, TCPC_TUN_RW,                             \
+      "congestion control of new connections: newreno (0) or cubic (1); tcpc_sysctl_set_str "      \
+      "takes the names")                                                                           \
+    X(abc_l_var, "net.inet.tcp.abc_l_var", 1, 1, 16, TCPC_TUN_RW,                                  \
+      "segments one ACK may add to the window in slow start (RFC 3465's L, 1..16)")                \
+    X(ecn_enable, "net.inet.tcp.ecn.enable", 2, 0, 2, TCPC_TUN_RW,                                 \
+      "ECN (RFC 3168): 0 off, 1 asked for and accepted, 2 accepted when the peer asks")            \
+    X(ecn_maxretries, "net.inet.tcp.ecn.maxretries", 1, 0, 12, TCPC_TUN_RW,                        \
+      "SYN retransmissions still asking for ECN before it is given up (0..12)")                    \
     X(delayed_ack, "net.inet.tcp.delayed_ack", 1, 0, 1, TCPC_TUN_RW, "delay ACKs (0 or 1)")        \
     X(delacktime, "net.inet.tcp.delacktime", 40, 1, 1000, TCPC_TUN_RW,                             \
       "delayed ACK timeout in milliseconds")                                                       \
@@ -128,6 +138,19 @@ int tcpc_sysctl_set(struct tcpc_stack *stack, const char *name, int64_t value, c
  * (maxtcptw 0, cachelimit 0) read as the size in force. 0 or -ENOENT.
  */
 int tcpc_sysctl_get(const struct tcpc_stack *stack, const char *name, int64_t *value);
+
+/**
+ * Tunables whose values are names, as FreeBSD's string sysctls:
+ * net.inet.tcp.cc.algorithm takes "newreno" or "cubic" (its integer form
+ * takes their index), and net.inet.tcp.cc.available reads as the names,
+ * comma-separated (read-only: a set answers -EPERM). Errors as for the
+ * integer forms; -ENOENT for a name with no string form.
+ */
+int tcpc_sysctl_set_str(struct tcpc_stack *stack, const char *name, const char *value,
+                        const char **why);
+/** Writes a name-valued tunable, NUL-terminated, into buf (truncated to
+ * len); 0 or -ENOENT. */
+int tcpc_sysctl_get_str(const struct tcpc_stack *stack, const char *name, char *buf, size_t len);
 
 /** Enumerates the tunables: name and description of entry i, or -ENOENT past
  * the last. For tools that print them all. */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/stack.h"
@@ -188,5 +189,91 @@ int tcpc_sysctl_describe(unsigned i, const char **name, const char **desc)
         *name = tunables[i].name;
     if (desc)
         *desc = tunables[i].desc;
+    return 0;
+}
+
+/* ---- Tunables whose values are names ------------------------------------ */
+
+static const char *const cc_names[] = {
+#define SYSCTL_CC_NAME_(id, name) name,
+    SYSCTL_CC_ALGOS(SYSCTL_CC_NAME_)
+#undef SYSCTL_CC_NAME_
+};
+
+const char *sysctl_cc_name(unsigned id)
+{
+    return id < SYSCTL_CC_COUNT ? cc_names[id] : NULL;
+}
+
+int sysctl_cc_find(const char *name)
+{
+    for (unsigned i = 0; i < SYSCTL_CC_COUNT; i++)
+        if (strcmp(cc_names[i], name) == 0)
+            return (int)i;
+    return -ENOENT;
+}
+
+#define SYSCTL_CC_ALGORITHM "net.inet.tcp.cc.algorithm"
+#define SYSCTL_CC_AVAILABLE "net.inet.tcp.cc.available"
+
+/* The integer a name stands for, for the tunable called `name`. */
+static int sysctl_str_value(const char *name, const char *value, int64_t *out, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    if (strcmp(name, SYSCTL_CC_AVAILABLE) == 0) {
+        *why = "net.inet.tcp.cc.available is read-only: it lists the algorithms there are";
+        return -EPERM;
+    }
+    if (strcmp(name, SYSCTL_CC_ALGORITHM) != 0) {
+        *why = "no tunable by that name takes a name (tcpc_sysctl_set takes numbers)";
+        return -ENOENT;
+    }
+    int id = sysctl_cc_find(value);
+    if (id < 0) {
+        *why = "no such congestion-control algorithm (net.inet.tcp.cc.available lists them: "
+               "newreno, cubic)";
+        return -EINVAL;
+    }
+    *out = id;
+    return 0;
+}
+
+int tcpc_config_sysctl_str(struct tcpc_config *cfg, const char *name, const char *value,
+                           const char **why)
+{
+    int64_t v;
+    int err = sysctl_str_value(name, value, &v, why);
+    return err ? err : tcpc_config_sysctl(cfg, name, v, why);
+}
+
+int tcpc_sysctl_set_str(struct tcpc_stack *stack, const char *name, const char *value,
+                        const char **why)
+{
+    int64_t v;
+    int err = sysctl_str_value(name, value, &v, why);
+    return err ? err : tcpc_sysctl_set(stack, name, v, why);
+}
+
+int tcpc_sysctl_get_str(const struct tcpc_stack *stack, const char *name, char *buf, size_t len)
+{
+    if (len == 0)
+        return -EINVAL;
+    buf[0] = '\0';
+    if (strcmp(name, SYSCTL_CC_ALGORITHM) == 0) {
+        const char *n = sysctl_cc_name((unsigned)stack->cfg.tun.cc_algorithm);
+        snprintf(buf, len, "%s", n ? n : "");
+        return 0;
+    }
+    if (strcmp(name, SYSCTL_CC_AVAILABLE) != 0)
+        return -ENOENT;
+    size_t used = 0;
+    for (unsigned i = 0; i < SYSCTL_CC_COUNT && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", cc_names[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
     return 0;
 }

@@ -8,6 +8,21 @@
 #include "tcpcore/sysctl.h"
 #include "core/config.h"
 
+/* The congestion-control algorithms by their net.inet.tcp.cc.algorithm
+ * value: tcp_cc.c has one module per entry, in this order. */
+#define SYSCTL_CC_ALGOS(X) X(NEWRENO, "newreno") X(CUBIC, "cubic")
+enum sysctl_cc_algo {
+#define SYSCTL_CC_ENUM_(id, name) SYSCTL_CC_##id,
+    SYSCTL_CC_ALGOS(SYSCTL_CC_ENUM_)
+#undef SYSCTL_CC_ENUM_
+        SYSCTL_CC_COUNT
+};
+
+/* The algorithm's name, or NULL past the last. */
+const char *sysctl_cc_name(unsigned id);
+/* The index of the algorithm called name, or -ENOENT. */
+int sysctl_cc_find(const char *name);
+
 void sysctl_defaults(struct tcpc_tunables *tun);
 
 /* 0, or -EINVAL with *why naming the first tunable that is out of bounds or

@@ -62,7 +62,9 @@
 #include "core/stack.h"
 #include "core/sysctl.h"
 #include "tcp/syncookie.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_ecn.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
@@ -81,6 +83,7 @@
 #define SCF_UNREACH   0x08 /* an ICMP unreachable quoted our SYN-ACK */
 #define SCF_REOPEN    0x10 /* reopens a TIME_WAIT 4-tuple: ISS above the old space */
 #define SCF_NOOPT     0x20 /* the listener has TCP_NOOPT: a SYN-ACK without options */
+#define SCF_ECN       0x40 /* ECN negotiated (RFC 3168): the SYN asked, ecn.enable allows */
 
 /* Pauses last SC_PAUSE_BASE << backoff; backoff grows while attacks go on. */
 #define SC_PAUSE_BASE       SYNCOOKIE_PERIOD
@@ -448,6 +451,9 @@ static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
     th.dport = e->fport;
     th.flags = flags;
     th.ack = e->irs + 1; /* never beyond the SYN: data on a SYN is not acknowledged */
+    /* An ECN-setup SYN-ACK: ECE without CWR (RFC 3168 6.1.1). */
+    if ((flags & TH_SYN) && (e->flags & SCF_ECN))
+        th.flags |= TH_ECE;
     if (flags & TH_SYN) {
         th.seq = e->iss;
         th.win = e->wnd; /* RFC 7323 2.2: a SYN's window is never scaled */
@@ -516,6 +522,9 @@ static void sc_fill(struct tcpc_stack *stack, const struct tcpcb *l, const struc
     e->wnd = sc_window(l);
     e->our_mss = tcp_mss_offer(stack, v6, l->t_usermss);
     e->peer_mss = (o->present & TOF_MSS) ? o->mss : 0;
+    /* net.inet.tcp.ecn.enable 1 and 2 both accept a peer's request. */
+    if (tun->ecn_enable && ecn_syn_asks(th->flags))
+        e->flags |= SCF_ECN;
     if (l->t_flags & TF_NOOPT) {
         /* TCP_NOOPT: nothing offered, so nothing negotiated; the peer's
          * MSS still bounds what we send. */
@@ -543,6 +552,7 @@ static void sc_cookie_params(const struct sc_entry *e, struct syncookie_params *
     p->our_wscale = e->wscale >> 4;
     p->sack = e->flags & SCF_SACK;
     p->ts = e->flags & SCF_TIMESTAMP;
+    p->ecn = e->flags & SCF_ECN;
 }
 
 /* ISS and our TSval: a cookie whenever cookies are on, so that the SYN-ACK
@@ -632,6 +642,11 @@ static void sc_store_addrs(struct sc_entry *e, uint32_t idx, const struct tcpc_a
 static void sc_send_cookie(struct tcpc_stack *stack, struct syncache *sc, struct sc_entry *tmp,
                            const struct tcpc_addr *laddr, const struct tcpc_addr *faddr)
 {
+    /* Only the timestamp has room for the ECN bit: without one, the
+     * connection the cookie makes could not know that ECN was agreed, so
+     * it is not offered. */
+    if (!(tmp->flags & SCF_TIMESTAMP))
+        tmp->flags &= (uint8_t)~SCF_ECN;
     sc_choose_iss(stack, sc, tmp, laddr, faddr);
     sc_emit(stack, tmp, laddr, faddr, TH_SYN | TH_ACK);
     STAT_INC(stack, tcps_sc_sendcookie);
@@ -786,6 +801,8 @@ static void sc_from_cookie(struct tcpc_stack *stack, const struct tcpcb *l,
     }
     if (p->sack)
         e->flags |= SCF_SACK;
+    if (p->ecn)
+        e->flags |= SCF_ECN;
 }
 
 /*
@@ -810,6 +827,8 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT);
     tp->t_usermss = l->t_usermss;
     tp->t_keepinit = l->t_keepinit; /* as FreeBSD's syncache_socket copies it */
+    /* The listener's congestion-control algorithm (TCP_CONGESTION). */
+    (void)cc_attach(stack, tp, l->t_cc);
     tp->snd_bufsize = l->snd_bufsize;
     tp->rcv_bufsize = l->rcv_bufsize;
     tp->linger = l->linger;
@@ -868,7 +887,11 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     }
 
     tp->iss = e->iss;
-    tp->snd_una = tp->snd_recover = e->iss;
+    tp->snd_una = tp->snd_recover = tp->t_ecn_recover = e->iss;
+    if (e->flags & SCF_ECN) {
+        tp->t_flags2 |= TF2_ECN_PERMIT;
+        STAT_INC(stack, tcps_ecn_shs);
+    }
     tp->snd_nxt = tp->snd_max = e->iss + 1;
     tp->irs = e->irs;
     tp->rcv_nxt = e->irs + 1;

@@ -57,7 +57,9 @@
  *
  *     peer WS  the peer's exact shift, 0..14, or 15 for "not offered"
  *     our WS   the exact shift we offered
- *     E        ECN negotiated (reserved: always 0 until tcpcore does ECN)
+ *     E        ECN negotiated (RFC 3168). The sequence number has no bit to
+ *              spare, so a peer without timestamps gets no ECN from a
+ *              SYN-ACK that only a cookie remembers (syncache.c)
  *
  * The peer echoes this TSval in the ACK's TSecr, which returns what did not
  * fit the sequence number. The value is not a clock; the connection built

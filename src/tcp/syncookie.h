@@ -48,7 +48,7 @@ struct syncookie_params {
     uint8_t our_wscale;  /* the shift we offered (meaningful with peer_wscale) */
     bool sack;           /* SACK-permitted offered and enabled */
     bool ts;             /* timestamps negotiated */
-    bool ecn;            /* reserved: tcpcore does not negotiate ECN yet */
+    bool ecn;            /* ECN negotiated (RFC 3168); carried only with ts */
 };
 
 /* The MSS and window-scale tables (for tests and tools). */

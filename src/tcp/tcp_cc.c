@@ -1,41 +1,171 @@
 /*
- * NewReno congestion control (RFC 5681); see tcp_cc.h.
+ * The congestion-control interface: which algorithm a connection runs, the
+ * calls the engine makes, and the rules the algorithms share; see
+ * tcp_cc.h.
  */
 #include "tcp/tcp_cc.h"
 
-void cc_ack_received(struct tcpcb *tp, uint32_t acked)
+#include <errno.h>
+#include <string.h>
+
+#include "core/stack.h"
+#include "core/sysctl.h"
+#include "util/seq.h"
+
+static const struct cc_algo *const cc_algos[SYSCTL_CC_COUNT] = {
+    [SYSCTL_CC_NEWRENO] = &cc_newreno,
+    [SYSCTL_CC_CUBIC] = &cc_cubic,
+};
+
+const struct cc_algo *cc_algo_of(unsigned id)
 {
+    return id < SYSCTL_CC_COUNT ? cc_algos[id] : NULL;
+}
+
+static const struct cc_algo *cc_of(const struct tcpcb *tp)
+{
+    return cc_algos[tp->t_cc < SYSCTL_CC_COUNT ? tp->t_cc : SYSCTL_CC_NEWRENO];
+}
+
+static struct cc_var cc_var_of(const struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    return (struct cc_var){
+        .tp = tp,
+        .now = stack->now,
+        .abc_l_var = (uint32_t)stack->cfg.tun.abc_l_var,
+    };
+}
+
+int cc_attach(struct tcpc_stack *stack, struct tcpcb *tp, unsigned id)
+{
+    const struct cc_algo *algo = cc_algo_of(id);
+    if (!algo)
+        return -ENOENT;
+    tp->t_cc = (uint8_t)id;
+    memset(&tp->t_ccs, 0, sizeof(tp->t_ccs));
+    tp->t_pacing_rate = 0;
+    if (algo->conn_init) {
+        struct cc_var ccv = cc_var_of(stack, tp);
+        algo->conn_init(&ccv);
+    }
+    return 0;
+}
+
+void cc_ack_received(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked)
+{
+    /* The window an ECE reduced does not grow again until the data in
+     * flight at the reduction is acknowledged (FreeBSD's congestion
+     * recovery state): what arrives meanwhile was sent too fast. */
+    if (tp->t_flags2 & TF2_ECN_PERMIT) {
+        if (SEQ_LT(tp->snd_una, tp->t_ecn_recover))
+            return;
+        /* Past it: kept just below snd_una, so that it never falls half the
+         * sequence space behind and reads as ahead. */
+        tp->t_ecn_recover = tp->snd_una - 1;
+    }
+    const struct cc_algo *algo = cc_of(tp);
+    struct cc_var ccv = cc_var_of(stack, tp);
+    ccv.bytes_this_ack = acked;
+    if (algo->ack_received)
+        algo->ack_received(&ccv);
+}
+
+void cc_cong_signal(struct tcpc_stack *stack, struct tcpcb *tp, enum cc_signal sig)
+{
+    const struct cc_algo *algo = cc_of(tp);
+    struct cc_var ccv = cc_var_of(stack, tp);
+    if (!algo->cong_signal)
+        algo = &cc_newreno;
+    /* RFC 3168 6.1.2: one reduction per window, for loss or ECE alike. A
+     * loss in a window an ECE already reduced is repaired by fast recovery
+     * without a second reduction; an ECE during or just after recovery is
+     * ignored (tcp_ecn.c) for the same reason. */
+    bool ecn_reduced = (tp->t_flags2 & TF2_ECN_PERMIT) && SEQ_LT(tp->snd_una, tp->t_ecn_recover);
+    if (sig != CC_NDUPACK || !ecn_reduced)
+        algo->cong_signal(&ccv, sig);
+    if (sig == CC_NDUPACK)
+        tp->t_ecn_recover = tp->snd_max;
+}
+
+void cc_post_recovery(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t flight)
+{
+    const struct cc_algo *algo = cc_of(tp);
+    struct cc_var ccv = cc_var_of(stack, tp);
+    if (!algo->post_recovery)
+        algo = &cc_newreno;
+    algo->post_recovery(&ccv, flight);
+}
+
+void cc_output_idle_check(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    /* RFC 5681 4.1: "when TCP has not received a segment for more than one
+     * retransmission timeout". Only with nothing in flight (else the ACK
+     * clock is running) and only once established (the initial window is
+     * already the restart window before). */
+    if (tp->snd_una != tp->snd_max || !TCPS_HAVEESTABLISHED(tp->state))
+        return;
+    if ((tcpc_time_t)(cc_clock_ms(stack->now) - tp->t_rcvtime) * TCPC_USEC_PER_MSEC <= tp->t_rxtcur)
+        return;
+    const struct cc_algo *algo = cc_of(tp);
+    if (algo->after_idle) {
+        struct cc_var ccv = cc_var_of(stack, tp);
+        algo->after_idle(&ccv);
+    }
+}
+
+void cc_ack_delivered(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t delivered)
+{
+    const struct cc_algo *algo = cc_of(tp);
+    if (!algo->rate_sample || delivered == 0)
+        return;
+    struct cc_var ccv = cc_var_of(stack, tp);
+    struct cc_rate_sample rs = {
+        .delivered = delivered,
+        .in_flight = tp->snd_max - tp->snd_una,
+        .rtt = tp->t_srtt,
+        .now = stack->now,
+    };
+    algo->rate_sample(&ccv, &rs);
+}
+
+/* ---- Shared rules ------------------------------------------------------- */
+
+void cc_slow_start(struct cc_var *ccv)
+{
+    struct tcpcb *tp = ccv->tp;
     uint32_t mss = tp->t_maxseg;
-    uint32_t inc;
-    if (tp->snd_cwnd < tp->snd_ssthresh)
-        inc = acked < mss ? acked : mss; /* slow start, RFC 5681 3.1 */
-    else
-        inc = (mss * mss) / tp->snd_cwnd ? (mss * mss) / tp->snd_cwnd : 1;
+    /* RFC 3465 2.2: at most L segments per ACK; 2.3: one while the data
+     * acknowledged may be a timeout's resending, which says nothing about
+     * what the path can take. */
+    uint32_t l = tp->snd_nxt == tp->snd_max ? ccv->abc_l_var : 1;
+    uint64_t limit = (uint64_t)l * mss;
+    uint32_t inc = ccv->bytes_this_ack < limit ? ccv->bytes_this_ack : (uint32_t)limit;
     if (tp->snd_cwnd + inc > tp->snd_cwnd)
         tp->snd_cwnd += inc;
 }
 
-void cc_cong_signal(struct tcpcb *tp, enum cc_signal sig)
+uint32_t cc_ssthresh_of_flight(const struct tcpcb *tp, uint32_t beta_pct)
 {
-    if (sig == CC_RTO_ERR) {
-        tp->snd_cwnd = tp->snd_cwnd_prev;
-        tp->snd_ssthresh = tp->snd_ssthresh_prev;
-        return;
-    }
-    if (sig == CC_RTO) {
-        tp->snd_cwnd_prev = tp->snd_cwnd;
-        tp->snd_ssthresh_prev = tp->snd_ssthresh;
-    }
     uint32_t mss = tp->t_maxseg;
-    uint32_t half = (tp->snd_max - tp->snd_una) / 2;
-    tp->snd_ssthresh = half > 2 * mss ? half : 2 * mss;
-    if (sig == CC_RTO)
-        tp->snd_cwnd = mss;
+    uint32_t w = (uint32_t)((uint64_t)(tp->snd_max - tp->snd_una) * beta_pct / 100);
+    return w > 2 * mss ? w : 2 * mss;
 }
 
-void cc_post_recovery(struct tcpcb *tp, uint32_t flight)
+uint32_t cc_initial_window(uint32_t mss)
 {
-    uint32_t mss = tp->t_maxseg;
-    uint32_t w = (flight > mss ? flight : mss) + mss;
-    tp->snd_cwnd = w < tp->snd_ssthresh ? w : tp->snd_ssthresh;
+    uint32_t cap = 2 * mss > 14600 ? 2 * mss : 14600;
+    return TCP_INITIAL_WINDOW * mss < cap ? TCP_INITIAL_WINDOW * mss : cap;
+}
+
+void cc_restart_window(struct cc_var *ccv)
+{
+    struct tcpcb *tp = ccv->tp;
+    uint32_t rw = cc_initial_window(tp->t_maxseg);
+    /* RFC 2861 2 (as FreeBSD does): ssthresh keeps three quarters of the
+     * window given up, so slow start brings it back before probing on. */
+    uint32_t keep = tp->snd_cwnd - (tp->snd_cwnd >> 2);
+    if (tp->snd_ssthresh < keep)
+        tp->snd_ssthresh = keep;
+    if (tp->snd_cwnd > rw)
+        tp->snd_cwnd = rw;
 }

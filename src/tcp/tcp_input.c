@@ -13,7 +13,9 @@
 #include "core/ip_input.h"
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_ecn.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_subr.h"
@@ -83,11 +85,8 @@ void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
     if (tun->sack_enable && (o->present & TOF_SACKPERM) && !(tp->t_flags & TF_NOOPT))
         tp->t_flags |= TF_SACK_PERMIT;
     tcp_mss_update(stack, tp, (o->present & TOF_MSS) ? o->mss : 0);
-    /* RFC 6928 initial window, now that the MSS is known:
-     * min(10 * MSS, max(2 * MSS, 14600)). */
-    uint32_t mss = tp->t_maxseg;
-    uint32_t cap = 2 * mss > 14600 ? 2 * mss : 14600;
-    tp->snd_cwnd = TCP_INITIAL_WINDOW * mss < cap ? TCP_INITIAL_WINDOW * mss : cap;
+    /* RFC 6928 initial window, now that the MSS is known. */
+    tp->snd_cwnd = cc_initial_window(tp->t_maxseg);
 }
 
 /* What every new connection offers, before hearing from the peer. */
@@ -115,7 +114,7 @@ void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     tp->iss = tcp_new_isn(stack, tp);
     tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
-    tp->snd_recover = tp->iss;
+    tp->snd_recover = tp->t_ecn_recover = tp->iss;
 }
 
 static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s);
@@ -206,6 +205,8 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
         stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "neither SYN nor RST in SYN_SENT");
         return;
     }
+    tp->t_rcvtime = cc_clock_ms(stack->now);
+    ecn_syn_input(stack, tp, s->flags);
     tcp_syn_negotiate(stack, tp, &s->th.opts);
     tcp_seq_init_rcv(tp, s->seq);
     tp->snd_wnd = s->th.win;
@@ -564,6 +565,7 @@ static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp
         return false;
     if (!tcp_ack_acceptable(stack, tp, s))
         return false;
+    ecn_input(stack, tp, s->ip->tos, s->flags, s->th.ack);
     bool fin_acked = false, dupack = false;
     uint32_t acked = 0;
     int32_t sacked = 0;
@@ -738,6 +740,7 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     }
     if (!tcp_paws_ok(stack, tp, s))
         return;
+    tp->t_rcvtime = cc_clock_ms(stack->now);
     if ((s->flags & TH_SYN) && tcp_syn_in_window(stack, tp, s))
         return;
     if (!tcp_trim_to_window(stack, tp, s))

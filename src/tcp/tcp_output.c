@@ -12,6 +12,8 @@
 
 #include "core/ip_input.h"
 #include "core/stack.h"
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_ecn.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_subr.h"
@@ -130,6 +132,7 @@ struct tcp_plan {
     uint8_t flags;
     bool more;   /* more data remains after this segment */
     bool rexmit; /* a retransmission chosen by loss recovery: snd_nxt stays */
+    bool probe;  /* a zero-window probe */
 };
 
 uint32_t tcp_seg_payload(const struct tcpcb *tp)
@@ -155,8 +158,10 @@ static void tcp_plan_data(const struct tcpc_stack *stack, const struct tcpcb *tp
     if (off > tp->snd.len)
         off = tp->snd.len; /* only the FIN lies beyond the data */
     uint32_t wnd = tp->snd_wnd;
-    if (force && wnd == 0)
+    if (force && wnd == 0) {
         wnd = 1; /* a zero-window probe carries one byte past the window */
+        p->probe = true;
+    }
     uint32_t inflight = tp->snd_nxt - tp->snd_una;
     uint32_t len = tp->snd.len - off;
     uint32_t room = wnd > inflight ? wnd - inflight : 0;
@@ -340,6 +345,8 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     tcp_fit_options(tp, p, &th.opts);
     th.flags = p->flags;
     int err = 0;
+    bool new_data = !p->rexmit && !p->probe && SEQ_GEQ(th.seq, tp->snd_max);
+    ip.tos = ecn_output(stack, tp, &th.flags, p->len, new_data);
     if (p->len) {
         err = tcp_place_payload(stack, tp, p, &ip, &th);
         if (p->off + p->len == tp->snd.len)
@@ -408,6 +415,7 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
 {
     struct tcp_plan plan;
     int err = 0;
+    cc_output_idle_check(stack, tp);
     for (int budget = 0; budget < 1024; budget++) {
         if (tp->t_flags & TF_SACKRECOV) {
             err = recovery_rexmit(stack, tp);

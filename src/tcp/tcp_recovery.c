@@ -48,7 +48,7 @@ static void recovery_prr(struct tcpcb *tp, struct tcp_sack *sk, uint32_t deliver
 static void recovery_enter(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_sack *sk,
                            uint32_t delivered)
 {
-    cc_cong_signal(tp, CC_NDUPACK);
+    cc_cong_signal(stack, tp, CC_NDUPACK);
     tp->snd_recover = tp->snd_max;
     tp->t_flags |= TF_FASTRECOV;
     uint32_t seg = tcp_seg_payload(tp);
@@ -76,7 +76,7 @@ static void recovery_exit(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     tp->t_flags &= ~(TF_FASTRECOV | TF_SACKRECOV);
     tp->t_dupacks = 0;
-    cc_post_recovery(tp, tp->snd_max - tp->snd_una);
+    cc_post_recovery(stack, tp, tp->snd_max - tp->snd_una);
     sack_release(stack, tp, false);
 }
 
@@ -103,6 +103,7 @@ void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, in
                   bool dupack)
 {
     uint32_t delivered = (int64_t)acked + sacked > 0 ? (uint32_t)((int64_t)acked + sacked) : 0;
+    cc_ack_delivered(stack, tp, delivered);
     if (tp->t_flags & TF_FASTRECOV) {
         if (SEQ_GEQ(tp->snd_una, tp->snd_recover)) {
             recovery_exit(stack, tp);
@@ -117,7 +118,7 @@ void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, in
     }
     if (acked) {
         tp->t_dupacks = 0;
-        cc_ack_received(tp, acked);
+        cc_ack_received(stack, tp, acked);
         return;
     }
     if (!dupack)
@@ -224,7 +225,7 @@ void recovery_timeout(struct tcpc_stack *stack, struct tcpcb *tp)
         sack_clear(sk);
         sack_release(stack, tp, false);
     }
-    cc_cong_signal(tp, CC_RTO);
+    cc_cong_signal(stack, tp, CC_RTO);
     tp->snd_recover = tp->snd_max;
     /* Only a first timeout can be told spurious: later ones resend what
      * the first already did. */
@@ -245,7 +246,7 @@ void recovery_check_spurious(struct tcpc_stack *stack, struct tcpcb *tp, const s
     if (!(o->present & TOF_TS) || !o->tsecr || !TSTMP_LT(o->tsecr, tp->t_rxt_tsval))
         return;
     STAT_INC(stack, tcps_sndrexmitbad);
-    cc_cong_signal(tp, CC_RTO_ERR);
+    cc_cong_signal(stack, tp, CC_RTO_ERR);
     tp->snd_nxt = tp->snd_max;
     tp->snd_recover = ack; /* a loss in what follows is a loss again */
 }

@@ -13,6 +13,7 @@
 #include "core/ip_input.h"
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/timewait.h"
@@ -156,6 +157,7 @@ struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err)
     tp->rcv_bufsize = (uint32_t)stack->cfg.tun.recvspace;
     tp->t_maxseg = (uint16_t)stack->cfg.tun.mssdflt;
     tp->t_rxtcur = (tcpc_time_t)stack->cfg.tun.rexmit_initial * TCPC_USEC_PER_MSEC;
+    (void)cc_attach(stack, tp, (unsigned)stack->cfg.tun.cc_algorithm); /* validated: in range */
     timer_init(&tp->t_timer);
     tp->all_next = ts->all;
     if (ts->all)

@@ -7,9 +7,12 @@
  * socket whenever its callback runs.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/stack.h"
+#include "core/sysctl.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
@@ -386,6 +389,8 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
             return -EINVAL;
         tp->t_keepinit = (uint32_t)value;
         return 0;
+    case TCPC_TCP_CONGESTION:
+        return value < 0 || cc_attach(stack, tp, (unsigned)value) ? -ESRCH : 0;
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
@@ -426,12 +431,42 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         *value = tp->t_keepinit ? (int)tp->t_keepinit
                                 : (int)(stack->cfg.tun.keepinit / 1000); /* ms to s */
         return 0;
+    case TCPC_TCP_CONGESTION:
+        *value = tp->t_cc;
+        return 0;
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
         *value = !!(tp->inp->flags & usr_inp_opt(opt));
         return 0;
     }
+}
+
+int tcpc_setsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const char *value)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (opt != TCPC_TCP_CONGESTION)
+        return -ENOPROTOOPT;
+    int id = value ? sysctl_cc_find(value) : -ENOENT;
+    /* Switching mid-connection starts the new algorithm from the window in
+     * force, with fresh state (as FreeBSD does). */
+    return id < 0 ? -ESRCH : cc_attach(stack, tp, (unsigned)id);
+}
+
+int tcpc_getsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, char *buf,
+                        size_t len)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (opt != TCPC_TCP_CONGESTION)
+        return -ENOPROTOOPT;
+    if (len == 0)
+        return -EINVAL;
+    snprintf(buf, len, "%s", cc_algo_of(tp->t_cc)->name);
+    return 0;
 }
 
 int tcpc_poll(struct tcpc_stack *stack, int sd)
@@ -451,6 +486,8 @@ static uint8_t usr_info_options(const struct tcpcb *tp)
         o |= TCPC_INFO_WSCALE;
     if (tp->t_flags & TF_SACK_PERMIT)
         o |= TCPC_INFO_SACK;
+    if (tp->t_flags2 & TF2_ECN_PERMIT)
+        o |= TCPC_INFO_ECN;
     return o;
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "pcb/pcb.h"
+#include "tcp/cc_state.h"
 #include "tcp/sbpool.h"
 #include "tcp/sockbuf.h"
 #include "tcp/tcp.h"
@@ -62,11 +63,19 @@ enum tcp_timer_kind {
 #define TF_SACKRECOV   0x100000 /* that recovery follows the SACK scoreboard (else NewReno) */
 #define TF_PREVVALID   0x200000 /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
 
+/* t_flags2: ECN (RFC 3168), FreeBSD's TF2_ECN_* */
+#define TF2_ECN_SYN     0x01 /* our SYN asked for ECN */
+#define TF2_ECN_PERMIT  0x02 /* ECN negotiated: new data goes out ECT(0) */
+#define TF2_ECN_SND_ECE 0x04 /* a CE mark arrived: ECE on what we send until the peer's CWR */
+#define TF2_ECN_SND_CWR 0x08 /* we reduced for an ECE: CWR on the next new data */
+
 struct tcpcb {
     /* Identity */
     int sd;           /* descriptor, or -1 once closed */
     uint8_t state;    /* enum tcp_fsm_state */
     uint8_t family;   /* TCPC_AF_INET or TCPC_AF_INET6 */
+    uint8_t t_cc;     /* congestion-control algorithm (tcp_cc.h), an index */
+    uint8_t t_flags2; /* TF2_* */
     uint32_t t_flags; /* TF_* */
     /* Addresses and ports live in tp->inp (the PCB layer's record), the one
      * copy the lookup tables, the listing and the engine all read. */
@@ -81,6 +90,9 @@ struct tcpcb {
     /* Before the last timeout, for its undo if it proves spurious (RFC 3522) */
     uint32_t snd_cwnd_prev, snd_ssthresh_prev;
     uint32_t t_rxt_tsval; /* our TSval when it fired */
+
+    /* Congestion control (tcp_cc.h) */
+    union cc_state t_ccs; /* the algorithm's own state */
 
     /* Receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd;
@@ -98,6 +110,10 @@ struct tcpcb {
     uint32_t ts_recent;           /* peer's last TSval worth echoing */
     tcpc_time_t ts_recent_age;
     uint32_t ts_offset; /* per-connection random TSval offset */
+    /* snd_max at the last ECN reduction: one per window (RFC 3168 6.1.2).
+     * Here, and t_rcvtime and t_pacing_rate below, where they fill what
+     * would be alignment padding. */
+    uint32_t t_ecn_recover;
 
     /* Round-trip timing (RFC 6298), microseconds */
     tcpc_time_t t_srtt, t_rttvar, t_rxtcur;
@@ -109,6 +125,11 @@ struct tcpcb {
     tcpc_time_t t_challenge_start;
     uint32_t t_challenge_count;
 
+    /* The stack's clock in milliseconds when the last segment arrived (RFC
+     * 5681 4.1's idle test; 32 bits: only differences are taken, and an idle
+     * time past 49 days may read as short). */
+    uint32_t t_rcvtime;
+
     /* Timers */
     tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
     struct timer t_timer;
@@ -118,6 +139,9 @@ struct tcpcb {
     struct sockbuf snd, rcv;
     struct sb_reass rcv_reass; /* out-of-order data held in rcv */
     uint32_t snd_bufsize, rcv_bufsize;
+    /* Bytes per second a model-based congestion-control algorithm asks the
+     * output path to pace at (tcp_cc.h); 0: no pacing. */
+    uint32_t t_pacing_rate;
     int so_error;              /* positive errno, reported once */
     int t_softerror;           /* ICMP error remembered (RFC 1122 4.2.3.9) */
     int linger;                /* SO_LINGER seconds, -1: off */

@@ -32,6 +32,13 @@
  * to burn cycles; Linux and FreeBSD bound the same walk). */
 #define IP6_EXT_MAX 8
 
+/* The ECN field: the low two bits of the TOS / traffic class (RFC 3168 5). */
+#define IPTOS_ECN_MASK   0x03
+#define IPTOS_ECN_NOTECT 0x00
+#define IPTOS_ECN_ECT1   0x01
+#define IPTOS_ECN_ECT0   0x02
+#define IPTOS_ECN_CE     0x03
+
 struct ip_repr {
     struct tcpc_addr src, dst;
     uint8_t version;      /* 4 or 6 */

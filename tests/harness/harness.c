@@ -75,7 +75,11 @@ static void h_apply_sysctls(struct tcpc_config *cfg, const char **sysctls)
         memcpy(name, *sysctls, n);
         name[n] = '\0';
         const char *why = NULL;
-        int err = tcpc_config_sysctl(cfg, name, strtoll(eq + 1, NULL, 10), &why);
+        char *end;
+        long long v = strtoll(eq + 1, &end, 10);
+        /* A value that is not a number is a name (net.inet.tcp.cc.algorithm=cubic). */
+        int err = end == eq + 1 || *end ? tcpc_config_sysctl_str(cfg, name, eq + 1, &why)
+                                        : tcpc_config_sysctl(cfg, name, v, &why);
         if (err)
             fail_msg("sysctl %s: %s", *sysctls, why);
     }
@@ -180,6 +184,7 @@ size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen)
     assert_true(seg_set(s.flags));
     struct ip_repr ip = {.src = h->peer, .dst = h->local, .ttl = 64};
     ip.version = h->v6 ? 6 : 4;
+    ip.tos = seg_set(s.ecn) ? (uint8_t)s.ecn : 0;
     struct tcp_repr th = {0};
     th.sport = seg_set(s.sport) ? (uint16_t)s.sport : h->pport;
     th.dport = seg_set(s.dport) ? (uint16_t)s.dport : h->lport;
@@ -299,6 +304,8 @@ static bool h_mismatch(const struct harness *h, const struct seg *w, const struc
     H_CHECK(!w->data || memcmp(g->payload, w->data, wlen) == 0, "payload bytes differ");
     H_CHECK(!seg_set(w->ttl) || g->ip.ttl == w->ttl, "ttl %u", g->ip.ttl);
     H_CHECK(!seg_set(w->df) || g->ip.version == 6 || g->ip.df == !!w->df, "DF %d", g->ip.df);
+    H_CHECK(!seg_set(w->ecn) || (g->ip.tos & 3) == w->ecn, "ECN field %u, want %u", g->ip.tos & 3u,
+            (unsigned)w->ecn);
 #undef H_CHECK
     return false;
 }

@@ -45,6 +45,7 @@ struct seg {
     int64_t sport, dport;                        /* ports, when not the harness's */
     int64_t ttl;                                 /* hop limit of the emitted packet */
     int64_t df;                                  /* IPv4 DF bit */
+    int64_t ecn;                                 /* IP ECN field (IPTOS_ECN_*) */
     int64_t nsack;                               /* SACK blocks (RFC 2018) in sack[] */
     uint32_t sack[2 * TCP_SACK_MAX];             /* start, end of each block, in order */
 };
@@ -66,6 +67,7 @@ struct seg {
                   .dport = SEG_ANY,                                                                \
                   .ttl = SEG_ANY,                                                                  \
                   .df = SEG_ANY,                                                                   \
+                  .ecn = SEG_ANY,                                                                  \
                   .nsack = SEG_ANY,                                                                \
                   __VA_ARGS__})
 

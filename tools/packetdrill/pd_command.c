@@ -1,9 +1,10 @@
 /*
  * `sysctl` and `sockstat` for packetdrill scripts, answered by tcpcore.
  *
- * sysctl -w NAME=VALUE goes to tcpc_sysctl_set under FreeBSD's name. A few
- * FreeBSD tunables switch on features tcpcore does not have (ECN, TCP Fast
- * Open, the host cache, blackholing, UDP tunnelling): for those, the values
+ * sysctl -w NAME=VALUE goes to tcpc_sysctl_set under FreeBSD's name, or to
+ * tcpc_sysctl_set_str when VALUE is a name (net.inet.tcp.cc.algorithm=cubic).
+ * A few FreeBSD tunables switch on features tcpcore does not have (TCP Fast
+ * Open, the host cache, blackholing, UDP tunnelling, RFC 7661): for those, the values
  * that describe what tcpcore does anyway are accepted, and any other value
  * is refused with a sentence, as an unknown name is. A script that needs
  * the feature then fails where the feature shows, not silently.
@@ -42,9 +43,7 @@ struct pd_absent {
 static const struct pd_absent pd_absent[] = {
     {"net.inet.tcp.hostcache.purgenow", {0}, 0, "tcpcore keeps no host cache"},
     {"net.inet.tcp.blackhole", {0}, 1, "tcpcore always answers closed ports (RST)"},
-    /* 2 is FreeBSD's default: ECN only when the peer asks. tcpcore never
-     * negotiates it; a script whose peer asks fails at the packet. */
-    {"net.inet.tcp.ecn.enable", {0, 2}, 2, "tcpcore has no ECN (issue 15)"},
+    {"net.inet.tcp.newcwv", {0}, 1, "tcpcore restarts idle connections by RFC 5681, not RFC 7661"},
     {"net.inet.tcp.fastopen.client_enable", {0}, 1, "tcpcore has no TCP Fast Open (issue 16)"},
     {"net.inet.tcp.fastopen.server_enable", {0}, 1, "tcpcore has no TCP Fast Open (issue 16)"},
     {"net.inet.tcp.udp_tunneling_port", {0}, 1, "tcpcore has no TCP over UDP tunnelling"},
@@ -84,8 +83,13 @@ static int pd_sysctl_one(struct tcpc_stack *stack, char *arg, bool write)
     char *eq = strchr(arg, '=');
     if (!write || !eq) {
         int64_t v;
+        char text[PD_LINE_SIZE];
         if (eq)
             *eq = '\0';
+        if (tcpc_sysctl_get_str(stack, arg, text, sizeof(text)) == 0) {
+            printf("%s: %s\n", arg, text);
+            return 0;
+        }
         if (tcpc_sysctl_get(stack, arg, &v) != 0) {
             fprintf(stderr, "sysctl: unknown oid '%s': tcpcore has no such tunable\n", arg);
             return 1;
@@ -97,11 +101,17 @@ static int pd_sysctl_one(struct tcpc_stack *stack, char *arg, bool write)
     char *end;
     errno = 0;
     long long v = strtoll(eq + 1, &end, 0);
-    if (errno || end == eq + 1 || *end) {
-        fprintf(stderr, "sysctl: %s: '%s' is not an integer\n", arg, eq + 1);
-        return 1;
-    }
     const char *why = NULL;
+    if (errno || end == eq + 1 || *end) {
+        int err = tcpc_sysctl_set_str(stack, arg, eq + 1, &why);
+        if (err == -ENOENT && why == NULL)
+            why = "not an integer";
+        if (err) {
+            fprintf(stderr, "sysctl: %s=%s refused: %s\n", arg, eq + 1, why ? why : strerror(-err));
+            return 1;
+        }
+        return 0;
+    }
     int err = tcpc_sysctl_set(stack, arg, v, &why);
     if (err == -ENOENT)
         return pd_set_absent(arg, v);

@@ -43,6 +43,8 @@
 /* packetdrill's FreeBSD-only options, as its patched symbol table numbers them. */
 #define PD_TCP_KEEPINIT (0x10000 + 128)
 #define PD_TCP_NOOPT    (0x10000 + 8)
+/* TCP_CONGESTION names, terminator included (Linux's TCP_CA_NAME_MAX). */
+#define PD_CC_NAME_MAX 16
 /* How long packetdrill's main thread lets the system-call thread settle
  * (real time) before moving virtual time on. */
 /* What one gettimeofday moves the clock by, in µs. */
@@ -779,7 +781,8 @@ static void pd_tcp_info(const struct tcpc_info *in, struct tcp_info *out)
     out->tcpi_backoff = (uint8_t)in->backoff;
     out->tcpi_options = (in->options & TCPC_INFO_TIMESTAMPS ? TCPI_OPT_TIMESTAMPS : 0) |
                         (in->options & TCPC_INFO_SACK ? TCPI_OPT_SACK : 0) |
-                        (in->options & TCPC_INFO_WSCALE ? TCPI_OPT_WSCALE : 0);
+                        (in->options & TCPC_INFO_WSCALE ? TCPI_OPT_WSCALE : 0) |
+                        (in->options & TCPC_INFO_ECN ? TCPI_OPT_ECN : 0);
     out->tcpi_snd_wscale = in->snd_wscale & 0xf;
     out->tcpi_rcv_wscale = in->rcv_wscale & 0xf;
     out->tcpi_rto = (uint32_t)in->rto;
@@ -839,9 +842,20 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
             memset(val, 0, *len);
             memcpy(val, &out, *len < sizeof(out) ? *len : sizeof(out));
         }
+    } else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+        /* The algorithm's name, NUL-padded to the length asked, as Linux
+         * answers. */
+        char cc[PD_CC_NAME_MAX] = {0};
+        r = tcpc_getsockopt_str(pd->stack, fd, TCPC_TCP_CONGESTION, cc, sizeof(cc));
+        if (r == 0) {
+            *len = *len < sizeof(cc) ? *len : (socklen_t)sizeof(cc);
+            memcpy(val, cc, *len);
+        }
+        opt = -1;
     } else if (level == IPPROTO_TCP && name == TCP_CC_INFO) {
-        /* No pluggable congestion control to describe: all zero, as Linux
-         * reports for reno. packetdrill's %{ }% reads it with TCP_INFO. */
+        /* Neither NewReno nor CUBIC has algorithm-specific information to
+         * report: all zero, as Linux reports for them. packetdrill's %{ }%
+         * reads it with TCP_INFO. */
         memset(val, 0, *len);
         opt = -1;
     } else if (level == SOL_SOCKET && name == SO_MEMINFO) {
@@ -867,6 +881,17 @@ static int pd_getsockopt(void *ud, int fd, int level, int name, void *val, sockl
     return (int)pd_result(pd, r);
 }
 
+/* TCP_CONGESTION: a name of up to len bytes, not necessarily terminated. */
+static long pd_set_congestion(struct pd *pd, int fd, const void *val, socklen_t len)
+{
+    char cc[PD_CC_NAME_MAX];
+    if (len == 0 || len >= (socklen_t)sizeof(cc))
+        return -EINVAL;
+    memcpy(cc, val, len);
+    cc[len] = '\0';
+    return tcpc_setsockopt_str(pd->stack, fd, TCPC_TCP_CONGESTION, cc);
+}
+
 static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val, socklen_t len)
 {
     struct pd *pd = ud;
@@ -876,6 +901,8 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
     long r = 0;
     if (!s)
         r = -EBADF;
+    else if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+        return (int)pd_result(pd, pd_set_congestion(pd, fd, val, len));
     else if (opt == 0)
         r = -ENOPROTOOPT; /* TCP_FASTOPEN, TCP_MD5SIG...: not in tcpcore */
     else if (opt == TCPC_SO_LINGER && len >= (socklen_t)sizeof(struct linger)) {

@@ -94,6 +94,12 @@ static const struct line tcp_lines[] = {
     {2, "{tcps_tw_badsyn} SYN{s} not starting a new connection"},
     {2, "{tcps_tw_noack} segment{s} without ACK dropped"},
     {2, "{tcps_tw_dupack} duplicate ack{s} dropped"},
+    {1, "{tcps_ecn_ce} packet{s} with ECN CE bit set"},
+    {1, "{tcps_ecn_ect0} packet{s} with ECN ECT(0) bit set"},
+    {1, "{tcps_ecn_ect1} packet{s} with ECN ECT(1) bit set"},
+    {1, "{tcps_ecn_sndect0} packet{s} sent with ECN ECT(0) bit set"},
+    {1, "{tcps_ecn_shs} successful ECN handshake{s}"},
+    {1, "{tcps_ecn_rcwnd} time{s} ECN reduced the congestion window"},
     {0, NULL},
 };
 
