@@ -202,6 +202,31 @@ static void test_syn_retries_give_up_ecn(void **state)
     h_free(h);
 }
 
+/* Simultaneous open: a crossing SYN that asks is answered as a listener
+ * answers it (ECE on our SYN-ACK), in mode 2 too, where our SYN did not ask;
+ * in mode 1 a crossing SYN that does not ask leaves ECN off. */
+static void test_simultaneous_open(void **state)
+{
+    (void)state;
+    for (int mode1 = 0; mode1 < 2; mode1++) {
+        struct harness *h = h_ecn(mode1 ? "net.inet.tcp.ecn.enable=1" : NULL, NULL);
+        struct h_seg syn;
+        struct fx_conn c = {.lsd = -1, .irs = 9000};
+        c.sd = fx_connect_ecn(h, mode1 ? ECEC : 0, &syn);
+        c.iss = syn.th.seq;
+        uint8_t peer = mode1 ? 0 : ECEC; /* mode 1: the peer does not ask */
+        h_inject(h, SEG(.flags = TH_SYN | peer, .seq = c.irs, .mss = MSS));
+        h_expect(h, SEG(.flags = TH_SYN | TH_ACK | (mode1 ? 0 : TH_ECE), .seq = c.iss,
+                        .ack = c.irs + 1, .ecn = NOECT));
+        h_inject(h, SEG(.flags = TH_ACK, .seq = c.irs + 1, .ack = c.iss + 1));
+        c.snd = c.irs + 1;
+        c.rcv = c.iss + 1;
+        h_flush(h);
+        expect_data_ecn(h, &c, mode1 ? NOECT : ECT0);
+        h_free(h);
+    }
+}
+
 /* ---- The receiver: CE -> ECE until CWR ------------------------------------ */
 
 static void data_in(struct harness *h, struct fx_conn *c, uint8_t flags, uint8_t ecn)
@@ -349,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_passive_cookie_carries_ecn),
         cmocka_unit_test(test_passive_cookie_without_ts_declines),
         cmocka_unit_test(test_syn_retries_give_up_ecn),
+        cmocka_unit_test(test_simultaneous_open),
         cmocka_unit_test(test_ce_echoed_until_cwr),
         cmocka_unit_test(test_ce_ignored_without_ecn),
         cmocka_unit_test(test_ece_reduces_once_per_window),

@@ -23,11 +23,13 @@ uint8_t ecn_syn_flags(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void ecn_syn_input(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t flags)
 {
-    if (!(tp->t_flags2 & TF2_ECN_SYN))
-        return;
-    /* A SYN-ACK with both bits is a peer reflecting what it does not
-     * understand, not an agreement (RFC 3168 6.1.1). */
-    bool agrees = (flags & TH_ACK) ? (flags & (TH_ECE | TH_CWR)) == TH_ECE : ecn_syn_asks(flags);
+    /* A SYN-ACK agrees to what our SYN asked; one with both bits is a peer
+     * reflecting what it does not understand (RFC 3168 6.1.1). A crossing
+     * SYN that asks is answered as a listener answers it, in modes 1 and 2
+     * alike, whether or not our own SYN asked (as FreeBSD does). */
+    bool agrees = (flags & TH_ACK)
+                      ? (tp->t_flags2 & TF2_ECN_SYN) && (flags & (TH_ECE | TH_CWR)) == TH_ECE
+                      : stack->cfg.tun.ecn_enable && ecn_syn_asks(flags);
     if (!agrees)
         return;
     tp->t_flags2 |= TF2_ECN_PERMIT;

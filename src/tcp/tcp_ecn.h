@@ -32,8 +32,8 @@ static inline bool ecn_syn_asks(uint8_t flags)
 uint8_t ecn_syn_flags(struct tcpc_stack *stack, struct tcpcb *tp);
 
 /* The peer's SYN-ACK (flags) answered our SYN, or its SYN crossed ours:
- * ECN is on when we asked and it agrees (ECE alone on a SYN-ACK, ECE and
- * CWR on a SYN). */
+ * ECN is on when we asked and the SYN-ACK agrees (ECE alone), or when the
+ * crossing SYN asks (ECE and CWR) and ecn.enable accepts. */
 void ecn_syn_input(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t flags);
 
 /* Every segment of a synchronized connection, before its ACK is
