@@ -44,6 +44,7 @@ int cc_attach(struct tcpc_stack *stack, struct tcpcb *tp, unsigned id)
     tp->t_cc = (uint8_t)id;
     memset(&tp->t_ccs, 0, sizeof(tp->t_ccs));
     tp->t_pacing_rate = 0;
+    tp->t_flags2 = (uint8_t)((tp->t_flags2 & ~TF2_CC_RATE) | (algo->rate_sample ? TF2_CC_RATE : 0));
     if (algo->conn_init) {
         struct cc_var ccv = cc_var_of(stack, tp);
         algo->conn_init(&ccv);
@@ -100,9 +101,9 @@ void cc_output_idle_check(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     /* RFC 5681 4.1: "when TCP has not received a segment for more than one
      * retransmission timeout". Only with nothing in flight (else the ACK
-     * clock is running) and only once established (the initial window is
-     * already the restart window before). */
-    if (tp->snd_una != tp->snd_max || !TCPS_HAVEESTABLISHED(tp->state))
+     * clock is running), data to send (a pure ACK sends no burst), and
+     * once established (the initial window is the restart window before). */
+    if (tp->snd_una != tp->snd_max || tp->snd.len == 0 || !TCPS_HAVEESTABLISHED(tp->state))
         return;
     if ((tcpc_time_t)(cc_clock_ms(stack->now) - tp->t_rcvtime) * TCPC_USEC_PER_MSEC <= tp->t_rxtcur)
         return;
@@ -113,10 +114,10 @@ void cc_output_idle_check(struct tcpc_stack *stack, struct tcpcb *tp)
     }
 }
 
-void cc_ack_delivered(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t delivered)
+void cc_rate_sample(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t delivered)
 {
     const struct cc_algo *algo = cc_of(tp);
-    if (!algo->rate_sample || delivered == 0)
+    if (!algo->rate_sample)
         return;
     struct cc_var ccv = cc_var_of(stack, tp);
     struct cc_rate_sample rs = {

@@ -90,8 +90,15 @@ void cc_post_recovery(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t fligh
  * 5681 4.1) applies first. */
 void cc_output_idle_check(struct tcpc_stack *stack, struct tcpcb *tp);
 
-/* An ACK delivered `delivered` bytes (acknowledged plus SACKed). */
-void cc_ack_delivered(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t delivered);
+/* An ACK delivered `delivered` bytes (acknowledged plus SACKed): a sample
+ * for an algorithm that takes them. Inline: every ACK asks, and neither
+ * NewReno nor CUBIC takes them. */
+void cc_rate_sample(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t delivered);
+static inline void cc_ack_delivered(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t delivered)
+{
+    if ((tp->t_flags2 & TF2_CC_RATE) && delivered)
+        cc_rate_sample(stack, tp, delivered);
+}
 
 /* floor(cbrt(x)), for CUBIC's K (exposed for its test). */
 uint32_t cc_cbrt(uint64_t x);

@@ -50,10 +50,9 @@ static void ecn_congestion(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t 
     tp->t_flags2 |= TF2_ECN_SND_CWR;
 }
 
-void ecn_input(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t tos, uint8_t flags, uint32_t ack)
+void ecn_input_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t tos, uint8_t flags,
+                       uint32_t ack)
 {
-    if (!(tp->t_flags2 & TF2_ECN_PERMIT))
-        return;
     /* CWR first: a segment carrying CWR and itself marked CE starts a
      * new echo (RFC 3168 6.1.3). */
     if (flags & TH_CWR)

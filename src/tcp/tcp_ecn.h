@@ -40,13 +40,24 @@ void ecn_syn_input(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t flags);
  * processed: CWR ends our echo; the IP header's ECN field is counted and a
  * CE mark starts the echo; an ECE on an acceptable ACK is the peer's
  * congestion report. */
-void ecn_input(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t tos, uint8_t flags,
-               uint32_t ack);
+void ecn_input_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t tos, uint8_t flags,
+                       uint32_t ack);
+static inline void ecn_input(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t tos, uint8_t flags,
+                             uint32_t ack)
+{
+    if (tp->t_flags2 & TF2_ECN_PERMIT)
+        ecn_input_segment(stack, tp, tos, flags, ack);
+}
 
 /* What a segment we send carries: ECE / CWR added to *flags, and the IP
  * ECN field (returned): ECT(0) on new data, never on retransmissions,
  * window probes, SYNs or pure ACKs (RFC 3168 6.1.1, 6.1.5). */
 uint8_t ecn_output(struct tcpc_stack *stack, struct tcpcb *tp, uint8_t *flags, uint32_t len,
                    bool new_data);
+/* Whether ecn_output has anything to add: a SYN, or ECN negotiated. */
+static inline bool ecn_output_due(const struct tcpcb *tp, uint8_t flags)
+{
+    return (flags & TH_SYN) || (tp->t_flags2 & TF2_ECN_PERMIT);
+}
 
 #endif

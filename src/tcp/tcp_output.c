@@ -345,8 +345,10 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     tcp_fit_options(tp, p, &th.opts);
     th.flags = p->flags;
     int err = 0;
-    bool new_data = !p->rexmit && !p->probe && SEQ_GEQ(th.seq, tp->snd_max);
-    ip.tos = ecn_output(stack, tp, &th.flags, p->len, new_data);
+    if (ecn_output_due(tp, th.flags)) {
+        bool new_data = !p->rexmit && !p->probe && SEQ_GEQ(th.seq, tp->snd_max);
+        ip.tos = ecn_output(stack, tp, &th.flags, p->len, new_data);
+    }
     if (p->len) {
         err = tcp_place_payload(stack, tp, p, &ip, &th);
         if (p->off + p->len == tp->snd.len)

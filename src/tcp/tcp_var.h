@@ -68,6 +68,7 @@ enum tcp_timer_kind {
 #define TF2_ECN_PERMIT  0x02 /* ECN negotiated: new data goes out ECT(0) */
 #define TF2_ECN_SND_ECE 0x04 /* a CE mark arrived: ECE on what we send until the peer's CWR */
 #define TF2_ECN_SND_CWR 0x08 /* we reduced for an ECE: CWR on the next new data */
+#define TF2_CC_RATE     0x10 /* the algorithm takes delivery-rate samples (tcp_cc.h) */
 
 struct tcpcb {
     /* Identity */
