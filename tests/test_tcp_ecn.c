@@ -22,16 +22,11 @@ static struct harness *h_ecn(const char *s1, const char *s2)
     return h_new(&o);
 }
 
-/* Starts an active open; the SYN must carry syn_ecn. */
+/* Starts an active open; the SYN must carry syn_ecn, and never ECT. */
 static int fx_connect_ecn(struct harness *h, uint8_t syn_ecn, struct h_seg *syn)
 {
-    int sd = fx_socket(h);
-    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
-    struct tcpc_addr a;
-    uint16_t port;
-    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
-    h->lport = port;
-    *syn = h_expect(h, SEG(.flags = TH_SYN | syn_ecn, .ecn = NOECT));
+    int sd = fx_connect_flags(h, TH_SYN | syn_ecn, syn);
+    assert_int_equal(syn->ip.tos & IPTOS_ECN_MASK, NOECT);
     return sd;
 }
 

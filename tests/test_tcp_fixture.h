@@ -30,9 +30,10 @@ static inline int fx_socket(struct harness *h)
     return sd;
 }
 
-/* Starts an active open to the peer and takes the SYN; the harness's local
- * port becomes the ephemeral port the stack chose. */
-static inline int fx_connect(struct harness *h, struct h_seg *syn)
+/* Starts an active open to the peer and takes the SYN, whose flags must be
+ * `flags` (TH_SYN, with ECE and CWR when it asks for ECN); the harness's
+ * local port becomes the ephemeral port the stack chose. */
+static inline int fx_connect_flags(struct harness *h, uint8_t flags, struct h_seg *syn)
 {
     int sd = fx_socket(h);
     assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
@@ -40,10 +41,15 @@ static inline int fx_connect(struct harness *h, struct h_seg *syn)
     uint16_t port;
     assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
     h->lport = port;
-    struct h_seg s = h_expect(h, SEG(.flags = TH_SYN, .ack = 0, .len = 0));
+    struct h_seg s = h_expect(h, SEG(.flags = flags, .ack = 0, .len = 0));
     if (syn)
         *syn = s;
     return sd;
+}
+
+static inline int fx_connect(struct harness *h, struct h_seg *syn)
+{
+    return fx_connect_flags(h, TH_SYN, syn);
 }
 
 /* Active open completed with a SYN-ACK carrying synack's options (its
