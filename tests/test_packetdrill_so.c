@@ -377,12 +377,43 @@ static void test_commands(void **state)
     pdt_close(&t);
 }
 
+/* Congestion control through the adapter: the algorithm by name in a
+ * sysctl, TCP_CONGESTION by name on a socket (Linux's NUL-padded form),
+ * ECN's tunable now real. */
+static void test_congestion_control(void **state)
+{
+    (void)state;
+    struct pdt t;
+    pdt_open(&t, false);
+    struct packetdrill_interface *ifc = &t.ifc;
+    void *ud = ifc->userdata;
+    assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.cc.algorithm=cubic"), 0);
+    assert_int_not_equal(t.run_command(ud, "sysctl -w net.inet.tcp.cc.algorithm=bbr"), 0);
+    assert_int_not_equal(t.run_command(ud, "sysctl -w net.inet.tcp.cc.available=newreno"), 0);
+    assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.ecn.enable=1"), 0);
+    assert_int_not_equal(t.run_command(ud, "sysctl -w net.inet.tcp.ecn.enable=3"), 0);
+    int fd = ifc->socket(ud, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    char name[16];
+    socklen_t len = sizeof(name);
+    assert_int_equal(ifc->getsockopt(ud, fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+    assert_string_equal(name, "cubic"); /* the tunable's */
+    assert_int_equal(ifc->setsockopt(ud, fd, IPPROTO_TCP, TCP_CONGESTION, "newreno", 7), 0);
+    len = sizeof(name);
+    assert_int_equal(ifc->getsockopt(ud, fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+    assert_string_equal(name, "newreno");
+    assert_int_equal(ifc->setsockopt(ud, fd, IPPROTO_TCP, TCP_CONGESTION, "vegas", 5), -1);
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(ifc->close(ud, fd), 0);
+    pdt_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passive_v4_blocking),
         cmocka_unit_test(test_active_v6_blocking_connect),
         cmocka_unit_test(test_mapped_accept_and_poll),
+        cmocka_unit_test(test_congestion_control),
         cmocka_unit_test(test_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
