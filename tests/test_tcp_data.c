@@ -27,7 +27,8 @@ static void test_delayed_ack_single(void **state)
     h_advance(h, 40 * MSEC - 1);
     h_expect_nothing(h);
     h_advance(h, 1);
-    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 5, .win = 65531, .len = 0));
+    /* 65,536 rounded to 65,700 (MSS 1,460) less 5: the largest unscaled window. */
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 5, .win = 65535, .len = 0));
     h_expect_nothing(h);
     assert_int_equal(h_stat(h, "tcps_delack"), 1);
     assert_int_equal(h_stat(h, "tcps_rcvpack"), 1);
@@ -120,25 +121,26 @@ static void test_duplicate_and_overlap(void **state)
 static void test_data_beyond_window_trimmed(void **state)
 {
     (void)state;
-    const char *sys[] = {"net.inet.tcp.recvspace=4096", NULL};
+    /* Three segments of 1,460: the MSS rounding keeps the limit as it is. */
+    const char *sys[] = {"net.inet.tcp.recvspace=4380", NULL};
     struct h_opts o = {.sysctls = sys};
     struct harness *h = h_new(&o);
     struct fx_conn c = open_plain(h);
     const char *p = fx_pattern(5000, 'a');
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .data = p));
-    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4096, .win = 0, .len = 0));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4380, .win = 0, .len = 0));
     h_expect_nothing(h);
-    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 4096, .ack = c.rcv, .data = "zz"));
-    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4096, .win = 0, .len = 0));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 4380, .ack = c.rcv, .data = "zz"));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4380, .win = 0, .len = 0));
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 5000, .ack = c.rcv, .data = "zz"));
-    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4096, .win = 0, .len = 0));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4380, .win = 0, .len = 0));
     h_expect_nothing(h);
     assert_int_equal(h_stat(h, "tcps_rcvpackafterwin"), 1);
     assert_int_equal(h_stat(h, "tcps_rcvwinprobe"), 1);
     /* Reading opens the window, and the stack says so at once. */
     p = fx_pattern(5000, 'a');
-    fx_recv_exact(h, c.sd, p, 4096);
-    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4096, .win = 4096, .len = 0));
+    fx_recv_exact(h, c.sd, p, 4380);
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd + 4380, .win = 4380, .len = 0));
     h_expect_nothing(h);
     assert_int_equal(h_stat(h, "tcps_sndwinup"), 1);
     h_free(h);
@@ -149,19 +151,20 @@ static void test_data_beyond_window_trimmed(void **state)
 static void test_no_tiny_window_update(void **state)
 {
     (void)state;
-    const char *sys[] = {"net.inet.tcp.recvspace=8192", NULL};
+    /* Six segments of 1,460: the MSS rounding keeps the limit as it is. */
+    const char *sys[] = {"net.inet.tcp.recvspace=8760", NULL};
     struct h_opts o = {.sysctls = sys};
     struct harness *h = h_new(&o);
     struct fx_conn c = open_plain(h);
-    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .data = fx_pattern(8192, 'a')));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .data = fx_pattern(8760, 'a')));
     h_advance(h, 40 * MSEC);
-    h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 8192, .win = 0));
+    h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 8760, .win = 0));
     char b[100];
     assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), 100);
     h_expect_nothing(h);
-    static char rest[8192];
-    assert_int_equal(tcpc_recv(h->stack, c.sd, rest, sizeof(rest)), 8092);
-    h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 8192, .win = 8192));
+    static char rest[8760];
+    assert_int_equal(tcpc_recv(h->stack, c.sd, rest, sizeof(rest)), 8660);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 8760, .win = 8760));
     h_free(h);
 }
 
@@ -284,12 +287,14 @@ static void test_send_acked(void **state)
     struct h_opts o = {.sysctls = sys};
     struct harness *h = h_new(&o);
     struct fx_conn c = open_plain(h);
-    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(5000, 'a'), 5000), 4096);
+    /* The limit is 4,096 rounded up to three segments of 1,460. */
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(5000, 'a'), 5000), 4380);
     assert_int_equal(tcpc_send(h->stack, c.sd, "x", 1), -EAGAIN);
     assert_int_equal(tcpc_poll(h->stack, c.sd) & TCPC_EV_WRITABLE, 0);
     h_expect(h, SEG(.flags = TH_ACK, .len = 1460));
     h_expect(h, SEG(.flags = TH_ACK, .len = 1460));
-    h_expect_nothing(h); /* Nagle holds the 1176-byte tail */
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .len = 1460));
+    h_expect_nothing(h);
     h_events(h, c.sd);
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 2920));
     assert_true(h_events(h, c.sd) & TCPC_EV_WRITABLE);

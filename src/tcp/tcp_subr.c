@@ -167,14 +167,24 @@ struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err)
     return tp;
 }
 
+/* Storage for a buffer whose limit is `limit`: room for the limit after
+ * tcp_sb_fit_mss, which raises it by less than one segment of the largest
+ * MSS the link allows. Storage is set up before the MSS is known and must
+ * not be reallocated on the packet path, where the handshake completes. */
+static uint32_t tcb_sb_storage(const struct tcpc_stack *stack, uint32_t limit)
+{
+    uint32_t mss = tcp_mss_for_mtu(false, stack->cfg.mtu); /* IPv4's is the larger */
+    return limit + (mss ? mss - 1 : 0);
+}
+
 /* Buffers are sized when a connection starts, so that SO_SNDBUF/SO_RCVBUF
  * set before connect or listen take effect. */
 int tcb_alloc_buffers(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct sbpool *p = &stack->tcp->sbpool;
-    if (!tp->snd.buf && sbpool_alloc(p, tp->snd_bufsize, &tp->snd))
+    if (!tp->snd.buf && sbpool_alloc(p, tcb_sb_storage(stack, tp->snd_bufsize), &tp->snd))
         return -ENOMEM;
-    if (!tp->rcv.buf && sbpool_alloc(p, tp->rcv_bufsize, &tp->rcv)) {
+    if (!tp->rcv.buf && sbpool_alloc(p, tcb_sb_storage(stack, tp->rcv_bufsize), &tp->rcv)) {
         sbpool_put(p, &tp->snd);
         return -ENOMEM;
     }
@@ -246,11 +256,11 @@ int tcb_listen_buffers(struct tcpc_stack *stack, struct tcpcb *l)
     uint32_t share = tcb_listen_share(stack, l);
     /* Each class is claimed before the next is looked up, so the second
      * lookup cannot recycle the first as idle. */
-    uint32_t snd = sbpool_class(p, l->snd_bufsize);
+    uint32_t snd = sbpool_class(p, tcb_sb_storage(stack, l->snd_bufsize));
     if (snd == SBPOOL_NONE)
         return -ENOMEM;
     sbpool_want(p, snd, share);
-    uint32_t rcv = sbpool_class(p, l->rcv_bufsize);
+    uint32_t rcv = sbpool_class(p, tcb_sb_storage(stack, l->rcv_bufsize));
     if (rcv == SBPOOL_NONE) {
         sbpool_want(p, snd, -(int64_t)share);
         return -ENOMEM;
@@ -515,6 +525,36 @@ void tcp_mss_update(struct tcpc_stack *stack, struct tcpcb *tp, uint16_t peer_ms
     tp->t_maxseg = (uint16_t)mss;
 }
 
+uint8_t tcp_rcv_wscale(const struct tcpc_stack *stack)
+{
+    uint8_t s = 0;
+    while (s < TCP_MAX_WINSHIFT &&
+           ((uint64_t)TCP_MAXWIN << s) < (uint64_t)stack->cfg.tun.sockbuf_max)
+        s++;
+    return s;
+}
+
+/* A limit raised to a whole number of mss-byte segments, never past max
+ * (and never lowered). */
+static uint32_t tcp_sb_roundup(uint32_t limit, uint32_t mss, uint32_t max)
+{
+    uint64_t r = ((uint64_t)limit + mss - 1) / mss * mss;
+    if (r > max)
+        r = max;
+    return r > limit ? (uint32_t)r : limit;
+}
+
+void tcp_sb_fit_mss(const struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    uint32_t max = (uint32_t)stack->cfg.tun.sockbuf_max;
+    if (tp->snd_bufsize < tp->t_maxseg)
+        tp->t_maxseg = (uint16_t)tp->snd_bufsize; /* a segment never outgrows the buffer */
+    else
+        tp->snd_bufsize = tcp_sb_roundup(tp->snd_bufsize, tp->t_maxseg, max);
+    if (tp->rcv_bufsize > tp->t_maxseg)
+        tp->rcv_bufsize = tcp_sb_roundup(tp->rcv_bufsize, tp->t_maxseg, max);
+}
+
 uint32_t tcp_ts_now(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     return (uint32_t)(stack->now / TCPC_USEC_PER_MSEC) + tp->ts_offset;
@@ -597,7 +637,7 @@ uint32_t tcp_readiness(const struct tcpcb *tp)
         ev |= TCPC_EV_ERROR | TCPC_EV_READABLE;
     if (tp->rcv.len > 0 || (tp->t_flags & TF_RCVDFIN) || (closed && tp->so_error))
         ev |= TCPC_EV_READABLE;
-    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && sb_space(&tp->snd) > 0)
+    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_space(tp) > 0)
         ev |= TCPC_EV_WRITABLE;
     bool rd_done = (tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || closed;
     bool wr_done = (tp->t_flags & TF_NEEDFIN) || closed;
@@ -630,9 +670,27 @@ void tcp_deliver_events(struct tcpc_stack *stack)
     }
 }
 
+uint32_t tcp_snd_space(const struct tcpcb *tp)
+{
+    uint32_t space = tp->snd_bufsize > tp->snd.len ? tp->snd_bufsize - tp->snd.len : 0;
+    uint32_t room = sb_space(&tp->snd);
+    return space < room ? space : room;
+}
+
+uint32_t tcp_rcv_room(const struct tcpcb *tp)
+{
+    /* The limit (SO_RCVBUF, FreeBSD's sb_hiwat) less the in-order bytes
+     * held: out-of-order data does not close the window, as in FreeBSD,
+     * whose reassembly queue lies outside the socket buffer. Never more
+     * than the storage has room for. */
+    uint32_t space = tp->rcv_bufsize > tp->rcv.len ? tp->rcv_bufsize - tp->rcv.len : 0;
+    uint32_t room = sb_space(&tp->rcv);
+    return space < room ? space : room;
+}
+
 uint32_t tcp_rcv_space(const struct tcpcb *tp)
 {
-    uint32_t space = sb_space(&tp->rcv);
+    uint32_t space = tcp_rcv_room(tp);
     uint32_t max = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
     return space < max ? space : max;
 }

@@ -97,6 +97,25 @@ uint16_t tcp_mss_local(const struct tcpc_stack *stack, const struct tcpcb *tp);
 /* Sets t_maxseg from the peer's MSS option (0: absent). */
 void tcp_mss_update(struct tcpc_stack *stack, struct tcpcb *tp, uint16_t peer_mss);
 
+/*
+ * The window scale we offer, on a SYN and a SYN-ACK alike: FreeBSD's, the
+ * smallest shift whose window covers the largest buffer a socket may have
+ * (kern.ipc.maxsockbuf: 6 for its 2 MiB default, 14 at 4 GiB, 1 at 72 KiB),
+ * not this socket's buffer, which may grow. Larger shifts than needed make
+ * the unscaled window tiny, and some middleboxes rewrite or strip the
+ * option: a peer that then believes the window unscaled stalls.
+ */
+uint8_t tcp_rcv_wscale(const struct tcpc_stack *stack);
+
+/*
+ * FreeBSD's tcp_mss rounding, once t_maxseg is known: each buffer's limit
+ * (SO_SNDBUF, SO_RCVBUF) grows to a whole number of segments, at most
+ * kern.ipc.maxsockbuf (65,536 becomes 65,700 at MSS 1,460), so the window
+ * is offered in whole segments; a send limit below one segment lowers the
+ * MSS to it instead.
+ */
+void tcp_sb_fit_mss(const struct tcpc_stack *stack, struct tcpcb *tp);
+
 /* Our timestamp clock (milliseconds) as tp sends it. */
 uint32_t tcp_ts_now(const struct tcpc_stack *stack, const struct tcpcb *tp);
 
@@ -127,8 +146,14 @@ void tcp_notify(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_deliver_events(struct tcpc_stack *stack);
 uint32_t tcp_readiness(const struct tcpcb *tp);
 
-/* Free room in the receive buffer, as a window we may advertise. */
+/* Free room in the receive buffer: the limit less the in-order bytes
+ * held, within the storage. */
+uint32_t tcp_rcv_room(const struct tcpcb *tp);
+/* tcp_rcv_room as a window we may advertise (what the window field and
+ * scale can say). */
 uint32_t tcp_rcv_space(const struct tcpcb *tp);
+/* Bytes the application may still queue: the send limit less what is held. */
+uint32_t tcp_snd_space(const struct tcpcb *tp);
 
 /* tcp_input.c: option negotiation and initial sequence state */
 void tcp_syn_offer(struct tcpc_stack *stack, struct tcpcb *tp);

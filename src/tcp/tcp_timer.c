@@ -33,6 +33,11 @@ tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb
     if (base < lo)
         base = lo;
     tcpc_time_t rto = base << (tp->t_rxtshift < 20 ? tp->t_rxtshift : 20);
+    /* FreeBSD's slop (TCPT_RANGESET) goes on top of the backed-off value,
+     * for a timer set from an RTT sample or a timeout; the first SYN's
+     * rexmit_initial, set before either, goes without. */
+    if (tp->t_srtt || tp->t_rxtshift)
+        rto += (tcpc_time_t)tun->rexmit_slop * TCPC_USEC_PER_MSEC;
     if (rto > hi)
         rto = hi;
     return rto;

@@ -217,7 +217,8 @@ ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
         return -EAGAIN;
     if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT)
         return tp->state == TCPS_CLOSED && tp->snd.buf ? -EPIPE : -ENOTCONN;
-    uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    uint32_t room = tcp_snd_space(tp);
+    uint32_t n = len > room ? room : (uint32_t)len;
     n = sb_append(&tp->snd, buf, n);
     if (n == 0)
         return -EAGAIN;
@@ -228,18 +229,37 @@ ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
 
 ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len)
 {
+    return tcpc_recv_flags(stack, sd, buf, len, 0);
+}
+
+ssize_t tcpc_recv_flags(struct tcpc_stack *stack, int sd, void *buf, size_t len, int flags)
+{
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
+    if (flags & ~TCPC_MSG_PEEK)
+        return -EINVAL;
     uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-    n = sb_read(&tp->rcv, buf, n);
-    if (n > 0) {
-        tcp_output(stack, tp); /* the window may have opened enough to say so */
-        usr_done(stack, tp);
-        return (ssize_t)n;
+    if (flags & TCPC_MSG_PEEK) {
+        /* Nothing leaves the buffer: no window to announce, nothing to
+         * deliver; a peek past the data falls through to the answers a
+         * read would give (0 at end of stream, the error, -EAGAIN). */
+        if (n > tp->rcv.len)
+            n = tp->rcv.len;
+        if (n > 0) {
+            sb_copy_out(&tp->rcv, 0, buf, n);
+            return (ssize_t)n;
+        }
+    } else {
+        n = sb_read(&tp->rcv, buf, n);
+        if (n > 0) {
+            tcp_output(stack, tp); /* the window may have opened enough to say so */
+            usr_done(stack, tp);
+            return (ssize_t)n;
+        }
     }
-    if (tp->so_error)
-        return usr_take_error(tp);
+    if (tp->so_error) /* a peek reports it and leaves it pending, as FreeBSD's soreceive */
+        return (flags & TCPC_MSG_PEEK) ? -tp->so_error : usr_take_error(tp);
     if ((tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || (tp->state == TCPS_CLOSED && tp->rcv.buf))
         return 0;
     if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)

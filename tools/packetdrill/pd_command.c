@@ -48,6 +48,9 @@ static const struct pd_absent pd_absent[] = {
     {"net.inet.tcp.fastopen.server_enable", {0}, 1, "tcpcore has no TCP Fast Open (issue 16)"},
     {"net.inet.tcp.udp_tunneling_port", {0}, 1, "tcpcore has no TCP over UDP tunnelling"},
     {"net.inet.tcp.rexmit_drop_options", {0}, 1, "tcpcore keeps its options on retransmitted SYNs"},
+    /* FreeBSD's default 1: ICMP unreachables may abort a connection in
+     * SYN_SENT, as tcpcore's always may (docs/conformance.md). */
+    {"net.inet.tcp.icmp_may_rst", {1}, 1, "tcpcore's ICMP errors always act as FreeBSD's default"},
 };
 
 /* Splits s (modified in place) at blanks into at most max words. */

@@ -546,7 +546,9 @@ struct pd_io_arg {
     int iovcnt;
     size_t done; /* bytes moved so far (a blocking write moves them all) */
     bool write;
-    bool all;
+    bool all;  /* a blocking write, or a read with MSG_WAITALL: move them all */
+    bool peek; /* MSG_PEEK: the bytes stay queued */
+    bool eof;  /* the read met the end of the stream */
 };
 
 static size_t pd_iov_total(const struct iovec *iov, int iovcnt)
@@ -569,16 +571,19 @@ static long pd_io_op(struct pd *pd, int fd, void *arg)
         }
         char *base = (char *)a->iov[i].iov_base + skip;
         size_t len = a->iov[i].iov_len - skip;
-        ssize_t r =
-            a->write ? tcpc_send(pd->stack, fd, base, len) : tcpc_recv(pd->stack, fd, base, len);
+        ssize_t r = a->write
+                        ? tcpc_send(pd->stack, fd, base, len)
+                        : tcpc_recv_flags(pd->stack, fd, base, len, a->peek ? TCPC_MSG_PEEK : 0);
         if (r < 0)
             return a->done > 0 && r != -EAGAIN ? (long)a->done : (long)r;
         a->done += (size_t)r;
-        if ((size_t)r < len || !a->write)
+        if (r == 0 && !a->write)
+            a->eof = true;
+        if ((size_t)r < len || (!a->write && !a->all))
             break;
         skip = 0;
     }
-    if (a->write && a->all && a->done < total)
+    if (a->all && a->done < total && !a->eof)
         return -EAGAIN;
     return (long)a->done;
 }
@@ -590,10 +595,14 @@ static ssize_t pd_io(struct pd *pd, int fd, const struct iovec *iov, int iovcnt,
     struct pd_sock *s = pd_sock(pd, fd);
     if (!s)
         return pd_result(pd, -EBADF);
-    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL))
+    int known = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL | (write ? 0 : MSG_PEEK);
+    if (flags & ~known)
         return pd_result(pd, -EOPNOTSUPP);
     bool nonblock = s->nonblock || (flags & MSG_DONTWAIT);
-    struct pd_io_arg a = {.iov = iov, .iovcnt = iovcnt, .write = write, .all = !nonblock};
+    bool peek = flags & MSG_PEEK;
+    /* A peek cannot wait for all: each try sees the same bytes again. */
+    bool all = !nonblock && (write || ((flags & MSG_WAITALL) && !peek));
+    struct pd_io_arg a = {.iov = iov, .iovcnt = iovcnt, .write = write, .all = all, .peek = peek};
     if (pd_iov_total(iov, iovcnt) == 0 && !write)
         return pd_result(pd, 0);
     long r = pd_blocking(pd, fd, nonblock, pd_io_op, &a);
