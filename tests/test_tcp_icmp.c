@@ -57,7 +57,7 @@ static void test_packet_too_big_v6(void **state)
     h_free(h);
 }
 
-/* RFC 5927: an error quoting a sequence number outside [snd_una, snd_max]
+/* RFC 5927: an error quoting a sequence number outside [snd_una, snd_max)
  * is not about anything we sent: ignored, nothing resent. */
 static void test_icmp_wrong_seq_ignored(void **state)
 {
@@ -73,6 +73,27 @@ static void test_icmp_wrong_seq_ignored(void **state)
     struct tcpc_info i;
     assert_int_equal(tcpc_getinfo(h->stack, c.sd, &i), 0);
     assert_int_equal(i.snd_mss, 1460);
+    h_free(h);
+}
+
+/* The sequence number quoted must be in flight, [snd_una, snd_max) as in
+ * FreeBSD's tcp_ctlinput: in SYN_SENT only the ISS. A port unreachable
+ * quoting ISS + 1 (SND.MAX, where nothing was sent) is ignored; quoting the
+ * ISS it refuses the attempt. */
+static void test_icmp_quoting_snd_max_ignored(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct h_seg syn;
+    int sd = fx_connect(h, &syn);
+    struct h_seg beyond = syn;
+    beyond.th.seq += 1;
+    inject_icmp(h, &beyond, ICMP4_UNREACH, 3 /* port */, 0);
+    assert_int_equal(tcpc_poll(h->stack, sd) & TCPC_EV_ERROR, 0);
+    assert_int_equal(h_stat(h, "icps_ignored"), 1);
+    inject_icmp(h, &syn, ICMP4_UNREACH, 3 /* port */, 0);
+    assert_true(tcpc_poll(h->stack, sd) & TCPC_EV_ERROR);
+    assert_int_equal(fx_so_error(h, sd), ECONNREFUSED);
     h_free(h);
 }
 
@@ -219,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_needfrag_shrinks_and_resends),
         cmocka_unit_test(test_packet_too_big_v6),
         cmocka_unit_test(test_icmp_wrong_seq_ignored),
+        cmocka_unit_test(test_icmp_quoting_snd_max_ignored),
         cmocka_unit_test(test_unreach_aborts_attempt_after_retries),
         cmocka_unit_test(test_port_unreach_aborts_syn_sent),
         cmocka_unit_test(test_admin_prohibited_aborts_syn_sent),

@@ -932,7 +932,7 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
     if ((!tp || tp->state == TCPS_LISTEN) && syncache_unreach(stack, icmp))
         return; /* it concerned a half-open connection */
     if (!tp || tp->state == TCPS_LISTEN || tp->inp->fport != icmp->quoted_dport ||
-        SEQ_LT(icmp->quoted_seq, tp->snd_una) || SEQ_GT(icmp->quoted_seq, tp->snd_max)) {
+        SEQ_LT(icmp->quoted_seq, tp->snd_una) || SEQ_GEQ(icmp->quoted_seq, tp->snd_max)) {
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP error for no segment in flight");
         return;
     }
