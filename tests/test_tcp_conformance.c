@@ -14,14 +14,6 @@
 #include "tcpcore/listing.h"
 #include "tcpcore/sysctl.h"
 
-static void set_tunable(struct harness *h, const char *name, int64_t v)
-{
-    const char *why = NULL;
-    int err = tcpc_sysctl_set(h->stack, name, v, &why);
-    if (err)
-        fail_msg("%s: %s", name, why ? why : "refused");
-}
-
 static const char *state_of(struct harness *h, int sd)
 {
     struct tcpc_info i;
@@ -192,7 +184,7 @@ static void test_insecure_rst_in_window_resets(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.insecure_rst", 1);
+    fx_set_tunable(h, "net.inet.tcp.insecure_rst", 1);
     struct fx_conn c = fx_passive(h, 1000, SEG());
     h_inject(h, SEG(.flags = TH_RST, .seq = c.snd + 100));
     h_expect_nothing(h);
@@ -205,7 +197,7 @@ static void test_insecure_rst_syncache_in_window_removes(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.insecure_rst", 1);
+    fx_set_tunable(h, "net.inet.tcp.insecure_rst", 1);
     uint32_t iss = synrcvd(h, 1000);
     h_inject(h, SEG(.flags = TH_RST | TH_ACK, .seq = 1500, .ack = iss + 1));
     h_expect_nothing(h);
@@ -217,7 +209,7 @@ static void test_insecure_rst_outside_window_ignored(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.insecure_rst", 1);
+    fx_set_tunable(h, "net.inet.tcp.insecure_rst", 1);
     struct fx_conn c = fx_passive(h, 1000, SEG());
     h_inject(h, SEG(.flags = TH_RST, .seq = c.snd + 1000000));
     h_expect_nothing(h);
@@ -232,7 +224,7 @@ static void test_insecure_syn_in_window_resets(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.insecure_syn", 1);
+    fx_set_tunable(h, "net.inet.tcp.insecure_syn", 1);
     struct fx_conn c = fx_passive(h, 1000, SEG());
     h_inject(h, SEG(.flags = TH_SYN, .seq = c.snd + 10));
     h_expect(h, SEG(.flags = TH_RST, .seq = c.rcv, .len = 0));
@@ -246,7 +238,7 @@ static void test_secure_syn_challenged(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.insecure_syn", 0);
+    fx_set_tunable(h, "net.inet.tcp.insecure_syn", 0);
     struct fx_conn c = fx_passive(h, 1000, SEG());
     h_inject(h, SEG(.flags = TH_SYN, .seq = c.snd + 10));
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd, .len = 0));
@@ -282,7 +274,7 @@ static void test_drop_synfin_listen(void **state)
     h_listen(h);
     h_inject(h, SEG(.flags = TH_SYN | TH_FIN, .seq = 1000));
     h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
-    set_tunable(h, "net.inet.tcp.drop_synfin", 1);
+    fx_set_tunable(h, "net.inet.tcp.drop_synfin", 1);
     h_inject(h, SEG(.flags = TH_SYN | TH_FIN, .seq = 5000, .sport = 40001));
     h_expect_nothing(h);
     assert_int_equal(h_stat(h, "tcps_badsyn"), 1);

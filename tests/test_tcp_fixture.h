@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "tcpcore/sysctl.h"
 
 /* A connection as the test (the peer) sees it. */
 struct fx_conn {
@@ -117,6 +118,16 @@ static inline void fx_advance_until_output(struct harness *h, tcpc_time_t limit)
             fail_msg("nothing sent and no timer due within %llu us", (unsigned long long)limit);
         h_advance(h, d > h->now ? d - h->now : 1);
     }
+}
+
+/* Sets a tunable on the live stack; fails the test with the refusal's
+ * sentence. */
+static inline void fx_set_tunable(struct harness *h, const char *name, int64_t v)
+{
+    const char *why = NULL;
+    int err = tcpc_sysctl_set(h->stack, name, v, &why);
+    if (err)
+        fail_msg("%s: %s", name, why ? why : "refused");
 }
 
 static inline int fx_so_error(struct harness *h, int sd)

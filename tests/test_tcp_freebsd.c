@@ -11,14 +11,6 @@
 #include "test_tcp_fixture.h"
 #include "tcpcore/sysctl.h"
 
-static void set_tunable(struct harness *h, const char *name, int64_t v)
-{
-    const char *why = NULL;
-    int err = tcpc_sysctl_set(h->stack, name, v, &why);
-    if (err)
-        fail_msg("%s: %s", name, why ? why : "refused");
-}
-
 static int sockopt(struct harness *h, int sd, enum tcpc_sockopt opt)
 {
     int v = -1;
@@ -180,7 +172,7 @@ static void test_wscale_from_maxsockbuf(void **state)
     } cases[] = {{73728, 1}, {2097152, 6}, {4294967295, 14}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct harness *h = h_new(NULL);
-        set_tunable(h, "kern.ipc.maxsockbuf", cases[i].maxsockbuf);
+        fx_set_tunable(h, "kern.ipc.maxsockbuf", cases[i].maxsockbuf);
         struct h_seg syn;
         fx_connect(h, &syn);
         assert_int_equal(syn.th.opts.wscale, cases[i].wscale);
@@ -199,8 +191,8 @@ static void test_rexmit_slop_syn(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.rexmit_initial", 1000);
-    set_tunable(h, "net.inet.tcp.rexmit_slop", 200);
+    fx_set_tunable(h, "net.inet.tcp.rexmit_initial", 1000);
+    fx_set_tunable(h, "net.inet.tcp.rexmit_slop", 200);
     fx_connect(h, NULL);
     tcpc_time_t gaps[] = {1000 * MSEC, 2200 * MSEC, 4200 * MSEC};
     for (size_t i = 0; i < sizeof(gaps) / sizeof(gaps[0]); i++) {
@@ -218,7 +210,7 @@ static void test_rexmit_slop_synack(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.rexmit_slop", 200);
+    fx_set_tunable(h, "net.inet.tcp.rexmit_slop", 200);
     h_listen(h);
     h_inject(h, SEG(.flags = TH_SYN, .seq = 100, .mss = 1460));
     h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 101));
@@ -239,8 +231,8 @@ static void test_rexmit_slop_established(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    set_tunable(h, "net.inet.tcp.rexmit_min", 30);
-    set_tunable(h, "net.inet.tcp.rexmit_slop", 200);
+    fx_set_tunable(h, "net.inet.tcp.rexmit_min", 30);
+    fx_set_tunable(h, "net.inet.tcp.rexmit_slop", 200);
     struct h_seg syn;
     int sd = fx_connect(h, &syn);
     h_advance(h, 100 * MSEC);
@@ -268,7 +260,7 @@ static void test_tolerate_missing_ts(void **state)
     h_expect_nothing(h);
     char b[8];
     assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), -EAGAIN);
-    set_tunable(h, "net.inet.tcp.tolerate_missing_ts", 1);
+    fx_set_tunable(h, "net.inet.tcp.tolerate_missing_ts", 1);
     h_inject(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.snd, .ack = c.rcv, .data = "abc"));
     h_advance(h, 500 * MSEC);
     h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 3));
