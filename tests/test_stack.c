@@ -277,6 +277,59 @@ static void inject_corrupted(struct harness *h, size_t offset, uint8_t xor_with,
     h_inject_raw(h, buf, len);
 }
 
+/* Builds s, changes one byte of it at offset and, with fix_tcpsum, makes
+ * the TCP checksum right again, so that only that byte is wrong. */
+static void inject_damaged_seg(struct harness *h, struct seg s, size_t offset, uint8_t xor_with,
+                               bool fix_tcpsum)
+{
+    uint8_t buf[256];
+    size_t len = h_build(h, s, buf, sizeof(buf));
+    assert_true(offset < len);
+    buf[offset] ^= xor_with;
+    if (fix_tcpsum) {
+        uint8_t *th = buf + IP4_HDR_LEN;
+        size_t tlen = len - IP4_HDR_LEN;
+        th[16] = th[17] = 0;
+        uint32_t sum = cksum_pseudo(&h->peer, &h->local, 6, (uint32_t)tlen);
+        uint16_t c = cksum_finish(cksum_add(sum, th, tlen));
+        th[16] = (uint8_t)(c >> 8);
+        th[17] = (uint8_t)c;
+    }
+    h_inject_raw(h, buf, len);
+}
+
+/*
+ * The checksum is verified before any field it covers is believed, as in
+ * FreeBSD's tcp_input (tcps_rcvshort, then tcps_rcvbadsum, then
+ * tcps_rcvbadoff and the options): a segment damaged on the way counts as a
+ * checksum error wherever the damage fell, so that tcps_rcvbadsum measures
+ * corruption on the path. Only with the checksum right is a bad data offset
+ * or option length what is counted.
+ */
+static void test_checksum_before_header_fields(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    /* Data offset 60 (past the segment) and the sum left as it was. */
+    inject_damaged_seg(h, SEG(.flags = TH_SYN, .seq = 1), IP4_HDR_LEN + 12, 0xa0, false);
+    assert_int_equal(h_stat(h, "tcps_rcvbadsum"), 1);
+    assert_int_equal(h_stat(h, "tcps_rcvbadoff"), 0);
+    /* The MSS option's length 0. */
+    struct seg syn = SEG(.flags = TH_SYN, .seq = 1, .mss = 1460);
+    inject_damaged_seg(h, syn, IP4_HDR_LEN + 21, 0x04, false);
+    assert_int_equal(h_stat(h, "tcps_rcvbadsum"), 2);
+    assert_int_equal(h_stat(h, "tcps_rcvbadopt"), 0);
+    /* The same damage under a right checksum. */
+    inject_damaged_seg(h, SEG(.flags = TH_SYN, .seq = 1), IP4_HDR_LEN + 12, 0xa0, true);
+    assert_int_equal(h_stat(h, "tcps_rcvbadoff"), 1);
+    inject_damaged_seg(h, syn, IP4_HDR_LEN + 21, 0x04, true);
+    assert_int_equal(h_stat(h, "tcps_rcvbadopt"), 1);
+    assert_int_equal(h_stat(h, "tcps_rcvbadsum"), 2);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rcvtotal"), 0);
+    h_free(h);
+}
+
 static void test_drops_are_counted(void **state)
 {
     (void)state;
@@ -289,8 +342,6 @@ static void test_drops_are_counted(void **state)
     assert_int_equal(h_stat(h, "ips_badvers"), 1);
     inject_corrupted(h, 6, 0x20, true); /* more fragments */
     assert_int_equal(h_stat(h, "ips_fragments"), 1);
-    inject_corrupted(h, IP4_HDR_LEN + 12, 0x30, false); /* data offset past the segment */
-    assert_int_equal(h_stat(h, "tcps_rcvbadoff"), 1);
     uint8_t tiny[10] = {0x45};
     h_inject_raw(h, tiny, sizeof(tiny));
     assert_int_equal(h_stat(h, "ips_toosmall"), 1);
@@ -404,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_closed_port_rst_is_silent),
         cmocka_unit_test(test_closed_port_v6),
         cmocka_unit_test(test_drops_are_counted),
+        cmocka_unit_test(test_checksum_before_header_fields),
         cmocka_unit_test(test_foreign_destination_dropped),
         cmocka_unit_test(test_v6_mapped_destination_dropped),
         cmocka_unit_test(test_instances_are_deterministic_and_isolated),

@@ -761,14 +761,17 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
 static int tcp_parse_segment(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t *seg,
                              size_t seglen, struct tcp_seg *s)
 {
+    /* The checksum first, as FreeBSD's tcp_input does: a segment damaged on
+     * the way is a checksum error wherever the damage fell, not a bad data
+     * offset or option that it only happens to look like. */
+    if (seglen >= TCP_HDR_LEN && !tcp_cksum_ok(ip, seg, seglen)) {
+        stack_drop(stack, TCPC_STAT_tcps_rcvbadsum, wire_strerror(-WIRE_TCP_BADSUM));
+        return -WIRE_TCP_BADSUM;
+    }
     int err = tcp_parse(seg, seglen, &s->th);
     if (err < 0) {
         stack_drop(stack, ip_input_error_stat(err), wire_strerror(err));
         return err;
-    }
-    if (!tcp_cksum_ok(ip, seg, seglen)) {
-        stack_drop(stack, TCPC_STAT_tcps_rcvbadsum, wire_strerror(-WIRE_TCP_BADSUM));
-        return -WIRE_TCP_BADSUM;
     }
     s->ip = ip;
     s->seq = s->th.seq;
