@@ -64,7 +64,7 @@ static void h_event(void *ctx, int sd, uint32_t events)
         h->events[sd] |= events;
 }
 
-static void h_apply_sysctls(struct tcpc_config *cfg, const char **sysctls)
+void h_apply_sysctls(struct tcpc_config *cfg, const char *const *sysctls)
 {
     for (; sysctls && *sysctls; sysctls++) {
         char name[128];

@@ -157,6 +157,10 @@ void h_flush(struct harness *h);
 #define H_REFUSE_ALL UINT_MAX
 void h_refuse(struct harness *h, unsigned count, h_refuse_fn match);
 
+/* Applies "name=value" tunables (NULL-terminated) to cfg; fails the test
+ * with the stack's sentence on a refused one. */
+void h_apply_sysctls(struct tcpc_config *cfg, const char *const *sysctls);
+
 /* Moves virtual time forward by delta microseconds and runs due timers. */
 void h_advance(struct harness *h, tcpc_time_t delta);
 
