@@ -905,9 +905,13 @@ static int sc_validate(const struct sc_entry *e, const struct tcp_repr *th, bool
         *why = "ACK is not ISS+1";
         return -ECONNREFUSED;
     }
-    /* We acknowledged the SYN alone, never data that came with it. */
-    if (th->seq != e->irs + 1) {
-        *why = "SEQ is not IRS+1";
+    /* RFC 9293's acceptability test, as FreeBSD's syncache_expand applies
+     * it: SEQ within the window our SYN-ACK offered, after the SYN. The
+     * completing segment may be data whose predecessors were lost or
+     * overtaken; it then waits out of order. At or before IRS it would be
+     * data on the SYN, which we never acknowledged. */
+    if (SEQ_LEQ(th->seq, e->irs) || SEQ_GT(th->seq, e->irs + e->wnd)) {
+        *why = "SEQ outside the window after IRS";
         return -ECONNREFUSED;
     }
     if (!(e->flags & SCF_TIMESTAMP) && has_ts) {
