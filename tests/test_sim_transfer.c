@@ -68,6 +68,8 @@ static void report(const char *what, const struct hsim_opts *o, const struct hsi
                       st->tcps_sndrexmitpack, st->tcps_rexmttimeo, st->tcps_sack_recovery_episode,
                       r->stats[1 - i].tcps_rcvbadsum);
     }
+    if (getenv("TCPC_SIM_STATS"))
+        hsim_print_stats(r);
 }
 
 /* The clean run's goodput, per direction; run once for all the tests. */

@@ -155,6 +155,16 @@ static void hsim_event(void *ctx, int sd, uint32_t events)
         hsim_pump(e);
 }
 
+/* TCPC_SIM_TRACE=1: every packet delivered, for reading a replay. */
+static void hsim_trace(void *ctx, int from_side, tcpc_time_t now, const uint8_t *pkt, size_t len)
+{
+    (void)ctx;
+    char line[512];
+    print_message("%llu.%06llu %s %s\n", (unsigned long long)(now / SEC),
+                  (unsigned long long)(now % SEC), from_side ? "B>" : "A>",
+                  tcpc_format_packet(pkt, len, line, sizeof(line)));
+}
+
 static void hsim_stack(struct hsim *s, const struct hsim_opts *o, int side)
 {
     struct hsim_ep *e = &s->ep[side];
@@ -203,6 +213,8 @@ void hsim_run(const struct hsim_opts *o, struct hsim_result *r)
     }
     if (o->tap)
         tcpc_memlink_set_tap(s->link, o->tap, o->tap_ctx);
+    else if (getenv("TCPC_SIM_TRACE"))
+        tcpc_memlink_set_tap(s->link, hsim_trace, NULL);
     hsim_stack(s, o, 0);
     hsim_stack(s, o, 1);
     struct hsim_ep *cl = &s->ep[0], *sv = &s->ep[1];
@@ -270,5 +282,14 @@ void hsim_check_intact(const struct hsim_opts *o, const struct hsim_result *r)
                  " read, FIN %s, hash %s, error %d (replay with TCPC_SIM_SEED=0x%016" PRIx64 ")",
                  o->seed, i, o->bytes[i], r->rcvd[i], r->eof[i] ? "read" : "not read",
                  r->intact[i] ? "equal" : "differs", r->err[i], o->seed);
+    }
+}
+
+void hsim_print_stats(const struct hsim_result *r)
+{
+    for (unsigned id = 0; id < TCPC_STAT_COUNT; id++) {
+        uint64_t a = tcpc_stat_value(&r->stats[0], id), b = tcpc_stat_value(&r->stats[1], id);
+        if (a || b)
+            print_message("  %-28s %12" PRIu64 " %12" PRIu64 "\n", tcpc_stat_name(id), a, b);
     }
 }

@@ -40,7 +40,8 @@ struct hsim_result {
 };
 
 /* The test's seed: TCPC_SIM_SEED (any strtoull base) or dflt. Prints it
- * and how to replay `test` (a cmocka test name) from it. */
+ * and how to replay `test` (a cmocka test name) from it. With
+ * TCPC_SIM_TRACE set, hsim_run prints every packet delivered. */
 uint64_t hsim_seed(uint64_t dflt, const char *test);
 
 /* Fills o with defaults: IPv4, no faults, nothing to send. */
@@ -55,6 +56,9 @@ void hsim_run(const struct hsim_opts *o, struct hsim_result *r);
 
 /* Payload bytes per second of virtual time for side's direction. */
 double hsim_goodput(const struct hsim_opts *o, const struct hsim_result *r, int side);
+
+/* Prints every counter that is not zero, of both stacks. */
+void hsim_print_stats(const struct hsim_result *r);
 
 /* Fails the test unless both directions arrived whole and intact, with
  * what went wrong and the seed. */
