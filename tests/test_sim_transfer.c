@@ -5,7 +5,7 @@
  * than one BDP, less than BDP plus queue, so a clean run is limited by the
  * rate and drops nothing). Then the same under 1%, 5% and 10% random loss
  * each way, combined with reordering (1% of packets held back 2 ms, enough
- * for a dozen later ones to pass), duplication (1%) and corruption (1%,
+ * for some sixteen later ones to pass), duplication (1%) and corruption (1%,
  * caught by the receiver's checksum). Every byte is checked by hash, and
  * each run replays exactly from its seed (TCPC_SIM_SEED; test_memlink
  * shows the replay packet for packet).
@@ -13,8 +13,9 @@
  * Goodput is payload bytes per second of virtual time, per direction. The
  * floors below are shares of the clean run's goodput, set from what the
  * engine measured (docs/simulator.md has the figures) with room for the
- * spread between seeds: they fail when recovery regresses to timeouts, not
- * when a seed is unlucky.
+ * spread between seeds: they fail when recovery regresses (say, to a
+ * timeout for every loss), not when a seed is unlucky. test_sim_short_many_seeds
+ * puts heavier faults on the handshake and the close, over many seeds.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -27,6 +28,9 @@
 #define RATE  12500000ull /* bytes per second: 100 Mbit/s */
 #define DELAY 5000ull     /* one way, us */
 #define BDP   (RATE * 2 * DELAY / SEC)
+
+/* The clean run's goodput, at least this share of the path's payload rate. */
+#define CLEAN_FLOOR 0.85
 
 static const char *const bufs[] = {
     "net.inet.tcp.sendspace=262144",
@@ -98,11 +102,12 @@ static void test_sim_clean_100mb(void **state)
 {
     (void)state;
     run_clean();
-    /* The path carries 1,448 payload bytes in every 1,500-byte packet (with
-     * timestamps), and the ACKs of the other direction share it: the
-     * engine keeps the pipe at least nine-tenths full. */
+    /* The path carries at most 1,448 payload bytes in every 1,500-byte
+     * packet (MSS 1460 less timestamps), and the other direction's ACKs
+     * share it; slow start and the close take their part of 9 s too. The
+     * engine measured 0.90 of that payload rate each way. */
     for (int i = 0; i < 2; i++)
-        assert_true(clean_goodput[i] >= 0.9 * RATE * 1448 / 1500 * 0.97);
+        assert_true(clean_goodput[i] >= CLEAN_FLOOR * RATE * 1448 / 1500);
 }
 
 static void run_lossy(const char *name, uint64_t seed, uint32_t loss_ppm, double floor)
@@ -129,10 +134,19 @@ static void run_lossy(const char *name, uint64_t seed, uint32_t loss_ppm, double
     }
 }
 
-/* Floors: shares of the clean run's goodput (see the top of the file). */
-#define FLOOR_L1  0.0
-#define FLOOR_L5  0.0
-#define FLOOR_L10 0.0
+/*
+ * Floors: shares of the clean run's goodput (see the top of the file).
+ * Measured each way over four seeds, with SACK, PRR and NewReno-style
+ * congestion control and no RACK yet: 0.071-0.076 at 1% loss, 0.022-0.024
+ * at 5%, 0.0079-0.0084 at 10% (the loss floors are about 60% of the
+ * lowest, factors of 22, 77 and 200 below the clean run). At 10%, losses
+ * of retransmissions leave timeouts (200 ms at least) to dominate; still
+ * better than the Padhye et al. model of Reno with timeouts predicts for
+ * this path (about 0.004).
+ */
+#define FLOOR_L1  0.045
+#define FLOOR_L5  0.013
+#define FLOOR_L10 0.005
 
 static void test_sim_loss1_100mb(void **state)
 {
@@ -152,13 +166,55 @@ static void test_sim_loss10_100mb(void **state)
     run_lossy("test_sim_loss10_100mb", 0x5157000000000010ull, 100000, FLOOR_L10);
 }
 
+/*
+ * Short transfers under heavy faults, over many seeds: where the 100 MB runs
+ * spend their faults on the bulk of the data, these put them on the
+ * handshake and the close, one seed after another, over IPv4 and IPv6,
+ * with SACK and without (NewReno).
+ */
+#define SHORT_SEEDS 60
+#define SHORT_BYTES (64u * 1024)
+
+static const char *const bufs_nosack[] = {
+    "net.inet.tcp.sendspace=262144",
+    "net.inet.tcp.recvspace=262144",
+    "net.inet.tcp.msl=1000",
+    "net.inet.tcp.sack.enable=0",
+    NULL,
+};
+
+static void test_sim_short_many_seeds(void **state)
+{
+    (void)state;
+    uint64_t base = hsim_seed(0x5157000000010000ull, "test_sim_short_many_seeds");
+    for (uint64_t k = 0; k < SHORT_SEEDS; k++) {
+        struct hsim_opts o;
+        hsim_opts_init(&o, base + k);
+        path_opts(&o, 100000);
+        o.bytes[0] = SHORT_BYTES;
+        o.bytes[1] = SHORT_BYTES / 2 + k; /* different sizes, different last segments */
+        o.v6 = k & 2;
+        if (k & 1)
+            o.sysctls = bufs_nosack;
+        for (int i = 0; i < 2; i++) {
+            o.path[i].reorder_ppm = 50000;
+            o.path[i].dup_ppm = 50000;
+            o.path[i].corrupt_ppm = 20000;
+        }
+        struct hsim_result r;
+        hsim_run(&o, &r);
+        hsim_check_intact(&o, &r);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(r.stats[1 - i].tcps_rcvbadsum, r.link[i].corrupted);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sim_clean_100mb),
-        cmocka_unit_test(test_sim_loss1_100mb),
-        cmocka_unit_test(test_sim_loss5_100mb),
-        cmocka_unit_test(test_sim_loss10_100mb),
+        cmocka_unit_test(test_sim_clean_100mb),      cmocka_unit_test(test_sim_loss1_100mb),
+        cmocka_unit_test(test_sim_loss5_100mb),      cmocka_unit_test(test_sim_loss10_100mb),
+        cmocka_unit_test(test_sim_short_many_seeds),
     };
     const char *only = getenv("TCPC_TEST_FILTER");
     if (only)
