@@ -183,10 +183,11 @@ static const char *const bufs_nosack[] = {
     NULL,
 };
 
-static void test_sim_short_many_seeds(void **state)
+enum short_mix { MIX_RANDOM, MIX_BURSTY };
+
+static void short_runs(uint64_t base, enum short_mix mix)
 {
-    (void)state;
-    uint64_t base = hsim_seed(0x5157000000010000ull, "test_sim_short_many_seeds");
+    uint64_t queue_drops = 0, lost = 0;
     for (uint64_t k = 0; k < SHORT_SEEDS; k++) {
         struct hsim_opts o;
         hsim_opts_init(&o, base + k);
@@ -197,16 +198,48 @@ static void test_sim_short_many_seeds(void **state)
         if (k & 1)
             o.sysctls = bufs_nosack;
         for (int i = 0; i < 2; i++) {
-            o.path[i].reorder_ppm = 50000;
-            o.path[i].dup_ppm = 50000;
-            o.path[i].corrupt_ppm = 20000;
+            struct tcpc_memlink_faults *f = &o.path[i];
+            f->reorder_ppm = 50000;
+            f->dup_ppm = 50000;
+            f->corrupt_ppm = 20000;
+            if (mix == MIX_BURSTY) {
+                /* Bursts of four on average, 7.4% lost in all, and a queue
+                 * short enough for a window to overflow it. */
+                f->loss_ppm = 0;
+                f->ge_p_ppm = 20000;
+                f->ge_r_ppm = 250000;
+                f->ge_loss_bad_ppm = 1000000;
+                f->queue_bytes = 0;
+                f->queue_pkts = 12;
+            }
         }
         struct hsim_result r;
         hsim_run(&o, &r);
         hsim_check_intact(&o, &r);
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 2; i++) {
             assert_int_equal(r.stats[1 - i].tcps_rcvbadsum, r.link[i].corrupted);
+            queue_drops += r.link[i].queue_drops;
+            lost += r.link[i].lost;
+        }
     }
+    print_message("%d seeds: %" PRIu64 " lost, %" PRIu64 " queue drops\n", SHORT_SEEDS, lost,
+                  queue_drops);
+    assert_true(lost > 0);
+    if (mix == MIX_BURSTY)
+        assert_true(queue_drops > 0);
+}
+
+static void test_sim_short_many_seeds(void **state)
+{
+    (void)state;
+    short_runs(hsim_seed(0x5157000000010000ull, "test_sim_short_many_seeds"), MIX_RANDOM);
+}
+
+/* The same with Gilbert-Elliott bursts and tail drops from a short queue. */
+static void test_sim_short_bursty(void **state)
+{
+    (void)state;
+    short_runs(hsim_seed(0x5157000000020000ull, "test_sim_short_bursty"), MIX_BURSTY);
 }
 
 int main(void)
@@ -214,7 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sim_clean_100mb),      cmocka_unit_test(test_sim_loss1_100mb),
         cmocka_unit_test(test_sim_loss5_100mb),      cmocka_unit_test(test_sim_loss10_100mb),
-        cmocka_unit_test(test_sim_short_many_seeds),
+        cmocka_unit_test(test_sim_short_many_seeds), cmocka_unit_test(test_sim_short_bursty),
     };
     const char *only = getenv("TCPC_TEST_FILTER");
     if (only)
