@@ -64,7 +64,9 @@ struct tcpc_memlink_faults {
      * a packet with ge_loss_good_ppm or ge_loss_bad_ppm in its state. It
      * starts good; with ge_loss_good_ppm 0 and ge_loss_bad_ppm 1000000 it
      * is the simple Gilbert model: bursts of mean length 1/r, mean loss
-     * p / (p + r). */
+     * p / (p + r). Bursts are counted in packets, not time: a flow down to
+     * one packet per retransmission timeout stays in the bad state for as
+     * many timeouts. */
     uint32_t ge_p_ppm, ge_r_ppm;
     uint32_t ge_loss_good_ppm, ge_loss_bad_ppm;
     /* Reordering: a share of packets is held back reorder_delay more than

@@ -278,6 +278,12 @@ void hsim_check_intact(const struct hsim_opts *o, const struct hsim_result *r)
     for (int i = 0; i < 2; i++) {
         if (r->intact[i] && !r->err[i])
             continue;
+        const struct tcpc_memlink_counters *k = &r->link[i];
+        print_message("side %d's path: sent %" PRIu64 " delivered %" PRIu64 " queue drops %" PRIu64
+                      " lost %" PRIu64 "; its stack: timeouts %" PRIu64
+                      ", dropped on timeout %" PRIu64 "\n",
+                      i, k->sent, k->delivered, k->queue_drops, k->lost,
+                      r->stats[i].tcps_rexmttimeo, r->stats[i].tcps_timeoutdrop);
         fail_msg("seed 0x%016" PRIx64 ": side %d's %" PRIu64 " bytes: %" PRIu64
                  " read, FIN %s, hash %s, error %d (replay with TCPC_SIM_SEED=0x%016" PRIx64 ")",
                  o->seed, i, o->bytes[i], r->rcvd[i], r->eof[i] ? "read" : "not read",
