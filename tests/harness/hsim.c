@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,11 +22,7 @@
 #define HSIM_CHUNK 65536u
 #define HSIM_GEN   (4 * HSIM_CHUNK) /* keystream generated at a time */
 
-struct hsim;
-
 struct hsim_ep {
-    struct hsim *sim;
-    int side;
     struct tcpc_stack *stack;
     int sd, lsd; /* lsd: the server's listener, else -1 */
     uint64_t total, sent, rcvd;
@@ -186,8 +181,6 @@ static void hsim_stack(struct hsim *s, const struct hsim_opts *o, int side)
     h_apply_sysctls(&cfg, o->sysctls);
     assert_int_equal(tcpc_stack_new(&cfg, 0, &e->stack), 0);
     tcpc_memlink_attach(s->link, side, e->stack);
-    e->sim = s;
-    e->side = side;
     e->sd = e->lsd = -1;
     e->total = o->bytes[side];
     crypto_generichash_init(&e->hs_sent, NULL, 0, 32);
