@@ -13,8 +13,11 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tcpcore/format.h"
 
 /* One independent random stream per direction and per kind of choice. */
 enum memlink_stream {
@@ -403,6 +406,16 @@ void tcpc_memlink_set_tap(struct tcpc_memlink *link, tcpc_memlink_tap_fn fn, voi
 {
     link->tap = fn;
     link->tap_ctx = ctx;
+}
+
+void tcpc_memlink_tap_print(void *ctx, int from_side, tcpc_time_t now, const uint8_t *pkt,
+                            size_t len)
+{
+    char line[512];
+    fprintf(ctx ? ctx : stdout, "%4llu.%06llu %s %s\n",
+            (unsigned long long)(now / TCPC_USEC_PER_SEC),
+            (unsigned long long)(now % TCPC_USEC_PER_SEC), from_side ? "B>" : "A>",
+            tcpc_format_packet(pkt, len, line, sizeof(line)));
 }
 
 int tcpc_memlink_set_path(struct tcpc_memlink *link, int from_side,

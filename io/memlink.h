@@ -111,6 +111,12 @@ void tcpc_memlink_attach(struct tcpc_memlink *link, int side, struct tcpc_stack 
 
 void tcpc_memlink_set_tap(struct tcpc_memlink *link, tcpc_memlink_tap_fn fn, void *ctx);
 
+/* A tap that prints each packet on one line, tcpdump-like, with its time
+ * and "A>" or "B>" for the side that sent it, to ctx (a FILE *; NULL:
+ * stdout). */
+void tcpc_memlink_tap_print(void *ctx, int from_side, tcpc_time_t now, const uint8_t *pkt,
+                            size_t len);
+
 /* No faults, and f->size set. */
 void tcpc_memlink_faults_init(struct tcpc_memlink_faults *f);
 

@@ -10,21 +10,11 @@
 #include <string.h>
 
 #include "memlink.h"
-#include "tcpcore/format.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
 
 #define DEMO_PORT 80
-
-static void demo_tap(void *ctx, int from_side, tcpc_time_t now, const uint8_t *pkt, size_t len)
-{
-    (void)ctx;
-    char line[512];
-    printf("%4llu.%06llu %s %s\n", (unsigned long long)(now / TCPC_USEC_PER_SEC),
-           (unsigned long long)(now % TCPC_USEC_PER_SEC), from_side ? "B>" : "A>",
-           tcpc_format_packet(pkt, len, line, sizeof(line)));
-}
 
 static void demo_die(const char *what, long err)
 {
@@ -74,7 +64,7 @@ int main(void)
     struct tcpc_memlink *link = tcpc_memlink_new(1);
     if (!link)
         demo_die("tcpc_memlink_new", 0);
-    tcpc_memlink_set_tap(link, demo_tap, NULL);
+    tcpc_memlink_set_tap(link, tcpc_memlink_tap_print, stdout);
     tcpc_memlink_set_faults(link, 500, 0); /* 0.5 ms each way */
     struct tcpc_stack *a = demo_stack(link, 0, "198.18.0.1");
     struct tcpc_stack *b = demo_stack(link, 1, "198.18.0.2");

@@ -150,16 +150,6 @@ static void hsim_event(void *ctx, int sd, uint32_t events)
         hsim_pump(e);
 }
 
-/* TCPC_SIM_TRACE=1: every packet delivered, for reading a replay. */
-static void hsim_trace(void *ctx, int from_side, tcpc_time_t now, const uint8_t *pkt, size_t len)
-{
-    (void)ctx;
-    char line[512];
-    print_message("%llu.%06llu %s %s\n", (unsigned long long)(now / SEC),
-                  (unsigned long long)(now % SEC), from_side ? "B>" : "A>",
-                  tcpc_format_packet(pkt, len, line, sizeof(line)));
-}
-
 static void hsim_stack(struct hsim *s, const struct hsim_opts *o, int side)
 {
     struct hsim_ep *e = &s->ep[side];
@@ -207,7 +197,7 @@ void hsim_run(const struct hsim_opts *o, struct hsim_result *r)
     if (o->tap)
         tcpc_memlink_set_tap(s->link, o->tap, o->tap_ctx);
     else if (getenv("TCPC_SIM_TRACE"))
-        tcpc_memlink_set_tap(s->link, hsim_trace, NULL);
+        tcpc_memlink_set_tap(s->link, tcpc_memlink_tap_print, stdout); /* every packet */
     hsim_stack(s, o, 0);
     hsim_stack(s, o, 1);
     struct hsim_ep *cl = &s->ep[0], *sv = &s->ep[1];
