@@ -39,7 +39,9 @@ mapfile -t declared < <(grep -hE '^[a-z]' "$include"/tcpcore/*.h |
   grep -vE '^(static|typedef|struct|enum)' | grep -oE 'tcpc_[a-z0-9_]+\(' | tr -d '(' | sort -u)
 missing=()
 for d in "${declared[@]}"; do
-  printf '%s\n' "${syms[@]}" | grep -qx "$d" || missing+=("$d")
+  # Not grep -q: it may exit before printf is done, and the SIGPIPE that
+  # printf then takes fails the pipeline under pipefail.
+  printf '%s\n' "${syms[@]}" | grep -x "$d" >/dev/null || missing+=("$d")
 done
 if [ ${#missing[@]} -ne 0 ]; then
   echo "FAIL: functions the public headers declare that $lib does not export:"
