@@ -111,7 +111,7 @@ setup() {
     ip link add c0 netns "$NSC" type veth peer name s0 netns "$NSS" &&
     inc sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
     ins sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-    inc sysctl -qw net.ipv4.ip_local_port_range="1024 65535" &&
+    inc sysctl -qw net.ipv4.ip_local_port_range="16384 65535" &&
     inc sysctl -qw net.ipv4.tcp_tw_reuse=1 &&
     inc ethtool -K c0 tx off tso off gso off >/dev/null &&
     ins ethtool -K s0 tx off tso off gso off >/dev/null &&
@@ -129,6 +129,9 @@ setup() {
     ip netns exec "$NSS" ip monitor link address >"$tmp/monitor.txt" 2>&1 &
     pids+=($!)
   fi
+  # The client's ephemeral ports start above the servers' ports (8001 and
+  # up, one per start): the connect case runs a server in the client's
+  # namespace, and its bind must not meet a wrk connection's local port.
   # The veth's offloads are off so that the packet socket gets whole,
   # checksummed frames, as from a NIC; the kernel server gets the same.
   # Replies to spoofed sources go to the client's namespace, which drops
