@@ -891,7 +891,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->snd_wl1 = e->irs;
     tp->snd_wl2 = e->iss;
 
-    tcb_child_attach(l, tp);
+    tcb_child_attach(stack->tcp, l, tp);
     return tp;
 }
 

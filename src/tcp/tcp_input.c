@@ -438,8 +438,8 @@ static void tcp_ack_policy(struct tcpc_stack *stack, struct tcpcb *tp, bool in_o
 
 static void tcp_queue_on_listener(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    struct tcpcb *l = tp->parent;
-    tcb_child_complete(tp);
+    struct tcpcb *l = tcb_deref(stack->tcp, tp->parent);
+    tcb_child_complete(stack->tcp, tp);
     STAT_INC(stack, tcps_accepts);
     tcp_notify(stack, l);
 }

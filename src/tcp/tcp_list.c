@@ -16,7 +16,8 @@ const char *tcpc_state_name(unsigned state)
 
 static int tcp_list_pcbs(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
 {
-    for (struct tcpcb *tp = stack->tcp->all; tp; tp = tp->all_next) {
+    struct tcp_state *ts = stack->tcp;
+    for (struct tcpcb *tp = tcb_deref(ts, ts->all); tp; tp = tcb_deref(ts, tp->all_next)) {
         struct tcpc_conninfo ci = {
             .kind = TCPC_CONN_PCB,
             .state = tcp_user_state(stack, tp),

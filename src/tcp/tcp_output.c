@@ -527,13 +527,16 @@ void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt)
     STAT_INC(stack, tcps_rttupdated);
     if (rtt == 0)
         rtt = 1;
+    if (rtt > TCP_RTT_MAX)
+        rtt = TCP_RTT_MAX; /* keeps 7 * srtt + rtt within 32 bits */
+    uint32_t sample = (uint32_t)rtt;
     if (tp->t_srtt == 0) {
-        tp->t_srtt = rtt;
-        tp->t_rttvar = rtt / 2;
+        tp->t_srtt = sample;
+        tp->t_rttvar = sample / 2;
     } else {
-        tcpc_time_t delta = tp->t_srtt > rtt ? tp->t_srtt - rtt : rtt - tp->t_srtt;
+        uint32_t delta = tp->t_srtt > sample ? tp->t_srtt - sample : sample - tp->t_srtt;
         tp->t_rttvar = (3 * tp->t_rttvar + delta) / 4;
-        tp->t_srtt = (7 * tp->t_srtt + rtt) / 8;
+        tp->t_srtt = (7 * tp->t_srtt + sample) / 8;
     }
     tp->t_rxtshift = 0;
     tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);

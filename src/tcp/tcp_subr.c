@@ -94,7 +94,7 @@ void tcp_destroy(struct tcpc_stack *stack)
     if (!ts)
         return;
     while (ts->all)
-        tcb_free(stack, ts->all);
+        tcb_free(stack, tcb_deref(ts, ts->all));
     tw_destroy(stack);
     syncache_destroy(stack);
     demux_destroy(stack);
@@ -156,13 +156,13 @@ struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err)
     tp->snd_bufsize = (uint32_t)stack->cfg.tun.sendspace;
     tp->rcv_bufsize = (uint32_t)stack->cfg.tun.recvspace;
     tp->t_maxseg = (uint16_t)stack->cfg.tun.mssdflt;
-    tp->t_rxtcur = (tcpc_time_t)stack->cfg.tun.rexmit_initial * TCPC_USEC_PER_MSEC;
+    tp->t_rxtcur = (uint32_t)stack->cfg.tun.rexmit_initial * TCPC_USEC_PER_MSEC;
     (void)cc_attach(stack, tp, (unsigned)stack->cfg.tun.cc_algorithm); /* validated: in range */
     timer_init(&tp->t_timer);
     tp->all_next = ts->all;
     if (ts->all)
-        ts->all->all_prev = tp;
-    ts->all = tp;
+        tcb_deref(ts, ts->all)->all_prev = idx + 1;
+    ts->all = idx + 1;
     ts->nconns++;
     return tp;
 }
@@ -277,8 +277,9 @@ static void tcb_unlink_notify(struct tcp_state *ts, struct tcpcb *tp)
 {
     if (!(tp->t_flags & TF_NOTIFY))
         return;
-    for (struct tcpcb **pp = &ts->notify_head; *pp; pp = &(*pp)->notify_next) {
-        if (*pp == tp) {
+    tcb_ref self = tcb_ref_of(ts, tp);
+    for (tcb_ref *pp = &ts->notify_head; *pp; pp = &tcb_deref(ts, *pp)->notify_next) {
+        if (*pp == self) {
             *pp = tp->notify_next;
             break;
         }
@@ -286,81 +287,85 @@ static void tcb_unlink_notify(struct tcp_state *ts, struct tcpcb *tp)
     tp->t_flags &= ~TF_NOTIFY;
 }
 
-static struct tcpcb **tcb_child_list(struct tcpcb *l, const struct tcpcb *tp)
+static tcb_ref *tcb_child_list(struct tcpcb *l, const struct tcpcb *tp)
 {
     return (tp->t_flags & TF_QCOMPLETE) ? &l->q_head : &l->q_incomp;
 }
 
-void tcb_child_attach(struct tcpcb *l, struct tcpcb *tp)
+void tcb_child_attach(struct tcp_state *ts, struct tcpcb *l, struct tcpcb *tp)
 {
-    tp->parent = l;
+    tcb_ref self = tcb_ref_of(ts, tp);
+    tp->parent = tcb_ref_of(ts, l);
     tp->t_flags &= ~TF_QCOMPLETE;
-    tp->q_prev = NULL;
+    tp->q_prev = 0;
     tp->q_next = l->q_incomp;
     if (l->q_incomp)
-        l->q_incomp->q_prev = tp;
-    l->q_incomp = tp;
+        tcb_deref(ts, l->q_incomp)->q_prev = self;
+    l->q_incomp = self;
 }
 
 /* Out of whichever list of its parent tp is on; the parent is kept. */
-static void tcb_child_unlink(struct tcpcb *tp)
+static void tcb_child_unlink(struct tcp_state *ts, struct tcpcb *tp)
 {
-    struct tcpcb *l = tp->parent;
-    struct tcpcb **head = tcb_child_list(l, tp);
+    struct tcpcb *l = tcb_deref(ts, tp->parent);
+    tcb_ref *head = tcb_child_list(l, tp);
     if (tp->q_prev)
-        tp->q_prev->q_next = tp->q_next;
+        tcb_deref(ts, tp->q_prev)->q_next = tp->q_next;
     else
         *head = tp->q_next;
     if (tp->q_next)
-        tp->q_next->q_prev = tp->q_prev;
+        tcb_deref(ts, tp->q_next)->q_prev = tp->q_prev;
     else if (tp->t_flags & TF_QCOMPLETE)
         l->q_tail = tp->q_prev;
     if (tp->t_flags & TF_QCOMPLETE)
         l->q_len--;
-    tp->q_next = tp->q_prev = NULL;
+    tp->q_next = tp->q_prev = 0;
     tp->t_flags &= ~TF_QCOMPLETE;
 }
 
-void tcb_child_complete(struct tcpcb *tp)
+void tcb_child_complete(struct tcp_state *ts, struct tcpcb *tp)
 {
-    struct tcpcb *l = tp->parent;
-    tcb_child_unlink(tp);
+    struct tcpcb *l = tcb_deref(ts, tp->parent);
+    tcb_ref self = tcb_ref_of(ts, tp);
+    tcb_child_unlink(ts, tp);
     tp->t_flags |= TF_QCOMPLETE;
     tp->q_prev = l->q_tail;
     if (l->q_tail)
-        l->q_tail->q_next = tp;
+        tcb_deref(ts, l->q_tail)->q_next = self;
     else
-        l->q_head = tp;
-    l->q_tail = tp;
+        l->q_head = self;
+    l->q_tail = self;
     l->q_len++;
 }
 
-struct tcpcb *tcb_child_accept(struct tcpcb *l)
+struct tcpcb *tcb_child_accept(struct tcp_state *ts, struct tcpcb *l)
 {
-    struct tcpcb *tp = l->q_head;
+    struct tcpcb *tp = tcb_deref(ts, l->q_head);
     if (!tp)
         return NULL;
-    tcb_child_unlink(tp);
-    tp->parent = NULL;
+    tcb_child_unlink(ts, tp);
+    tp->parent = 0;
     return tp;
 }
 
-static void tcb_unlink_parent(struct tcpcb *tp)
+static void tcb_unlink_parent(struct tcp_state *ts, struct tcpcb *tp)
 {
     if (!tp->parent)
         return;
-    tcb_child_unlink(tp);
-    tp->parent = NULL;
+    tcb_child_unlink(ts, tp);
+    tp->parent = 0;
 }
 
 /* A listener going away takes its unaccepted children with it: each list
  * is emptied from its head, so the cost is the number of children. */
 static void tcb_abort_children(struct tcpc_stack *stack, struct tcpcb *listener)
 {
-    struct tcpcb *c;
-    while ((c = listener->q_incomp) != NULL || (c = listener->q_head) != NULL) {
-        tcb_unlink_parent(c);
-        tcp_drop(stack, c, ECONNABORTED);
+    struct tcp_state *ts = stack->tcp;
+    tcb_ref c;
+    while ((c = listener->q_incomp) != 0 || (c = listener->q_head) != 0) {
+        struct tcpcb *child = tcb_deref(ts, c);
+        tcb_unlink_parent(ts, child);
+        tcp_drop(stack, child, ECONNABORTED);
     }
 }
 
@@ -370,17 +375,17 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
     if (tp->state == TCPS_LISTEN)
         tcb_abort_children(stack, tp);
     tcb_listen_unshare(stack, tp);
-    tcb_unlink_parent(tp);
+    tcb_unlink_parent(ts, tp);
     demux_detach(stack, tp);
     timer_cancel(&stack->wheel, &tp->t_timer);
     tcb_unlink_notify(ts, tp);
     tcb_sd_release(ts, tp);
     if (tp->all_prev)
-        tp->all_prev->all_next = tp->all_next;
+        tcb_deref(ts, tp->all_prev)->all_next = tp->all_next;
     else
         ts->all = tp->all_next;
     if (tp->all_next)
-        tp->all_next->all_prev = tp->all_prev;
+        tcb_deref(ts, tp->all_next)->all_prev = tp->all_prev;
     sack_release(stack, tp, true);
     sbpool_put(&ts->sbpool, &tp->snd);
     sbpool_put(&ts->sbpool, &tp->rcv);
@@ -652,14 +657,14 @@ void tcp_notify(struct tcpc_stack *stack, struct tcpcb *tp)
         return;
     tp->t_flags |= TF_NOTIFY;
     tp->notify_next = stack->tcp->notify_head;
-    stack->tcp->notify_head = tp;
+    stack->tcp->notify_head = tcb_ref_of(stack->tcp, tp);
 }
 
 void tcp_deliver_events(struct tcpc_stack *stack)
 {
     struct tcp_state *ts = stack->tcp;
     while (ts->notify_head) {
-        struct tcpcb *tp = ts->notify_head;
+        struct tcpcb *tp = tcb_deref(ts, ts->notify_head);
         ts->notify_head = tp->notify_next;
         tp->t_flags &= ~TF_NOTIFY;
         uint32_t now_ev = tcp_readiness(tp);

@@ -44,9 +44,9 @@ bool tcp_sb_pending(const struct tcpc_stack *stack);
 /* A listener's children: attach a fresh one (incomplete), move it to the
  * completed queue when its handshake is done, take the oldest completed one
  * off for accept (NULL when none). Each O(1). */
-void tcb_child_attach(struct tcpcb *l, struct tcpcb *tp);
-void tcb_child_complete(struct tcpcb *tp);
-struct tcpcb *tcb_child_accept(struct tcpcb *l);
+void tcb_child_attach(struct tcp_state *ts, struct tcpcb *l, struct tcpcb *tp);
+void tcb_child_complete(struct tcp_state *ts, struct tcpcb *tp);
+struct tcpcb *tcb_child_accept(struct tcp_state *ts, struct tcpcb *l);
 
 /* Frees tp: out of the tables, timers cancelled, buffers released,
  * descriptor (if any) released. */
@@ -178,6 +178,6 @@ int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq,
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp);
-tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp);
+uint32_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp);
 
 #endif

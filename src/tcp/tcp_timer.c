@@ -14,7 +14,7 @@
 #include "tcp/timewait.h"
 #include "util/container.h"
 
-tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp)
+uint32_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
     tcpc_time_t base;
@@ -40,7 +40,7 @@ tcpc_time_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb
         rto += (tcpc_time_t)tun->rexmit_slop * TCPC_USEC_PER_MSEC;
     if (rto > hi)
         rto = hi;
-    return rto;
+    return (uint32_t)rto; /* rexmit_max is at most 600 s */
 }
 
 static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)

@@ -119,7 +119,7 @@ int tcpc_accept(struct tcpc_stack *stack, int sd, struct tcpc_addr *peer, uint16
         return -EBADF;
     if (l->state != TCPS_LISTEN)
         return -EINVAL;
-    struct tcpcb *tp = tcb_child_accept(l);
+    struct tcpcb *tp = tcb_child_accept(stack->tcp, l);
     if (!tp)
         return -EAGAIN;
     tcp_sb_refill(stack); /* the spares this child took */

@@ -70,6 +70,11 @@ enum tcp_timer_kind {
 #define TF2_ECN_SND_CWR 0x08 /* we reduced for an ECE: CWR on the next new data */
 #define TF2_CC_RATE     0x10 /* the algorithm takes delivery-rate samples (tcp_cc.h) */
 
+/* A link between control blocks: the pool index plus one, 0 for none (so a
+ * zeroed tcpcb links nowhere). Half the size of a pointer, and there are
+ * nine links in every tcpcb; tcb_deref and tcb_ref_of (below) convert. */
+typedef uint32_t tcb_ref;
+
 struct tcpcb {
     /* Identity */
     int sd;           /* descriptor, or -1 once closed */
@@ -116,8 +121,10 @@ struct tcpcb {
      * would be alignment padding. */
     uint32_t t_ecn_recover;
 
-    /* Round-trip timing (RFC 6298), microseconds */
-    tcpc_time_t t_srtt, t_rttvar, t_rxtcur;
+    /* Round-trip timing (RFC 6298), microseconds; 32 bits hold a 71-minute
+     * value, where RTT samples are capped at TCP_RTT_MAX and the RTO at
+     * net.inet.tcp.rexmit_max (at most 600 s). */
+    uint32_t t_srtt, t_rttvar, t_rxtcur;
     tcpc_time_t t_rtttime;   /* when the timed segment was sent, 0: none */
     uint32_t t_rtseq;        /* its sequence number */
     uint32_t t_segs_unacked; /* full segments received since the last ACK */
@@ -143,24 +150,24 @@ struct tcpcb {
     /* Bytes per second a model-based congestion-control algorithm asks the
      * output path to pace at (tcp_cc.h); 0: no pacing. */
     uint32_t t_pacing_rate;
-    int so_error;              /* positive errno, reported once */
-    int t_softerror;           /* ICMP error remembered (RFC 1122 4.2.3.9) */
-    int linger;                /* SO_LINGER seconds, -1: off */
-    uint32_t ev_reported;      /* readiness bits already delivered */
-    struct tcpcb *notify_next; /* pending-notification list */
+    int so_error;         /* positive errno, reported once */
+    int t_softerror;      /* ICMP error remembered (RFC 1122 4.2.3.9) */
+    int linger;           /* SO_LINGER seconds, -1: off */
+    uint32_t ev_reported; /* readiness bits already delivered */
+    tcb_ref notify_next;  /* pending-notification list */
 
     /* Listener side. Every child is on one of its listener's two lists, so
      * closing a listener visits its children only, and a child leaves in
      * O(1) (FreeBSD's so_incomp and so_comp). */
-    struct tcpcb *parent;          /* listener that spawned us, until accepted */
-    struct tcpcb *q_next, *q_prev; /* link on the parent's incomplete or completed list */
-    struct tcpcb *q_head, *q_tail; /* listener: completed, awaiting accept (FIFO) */
-    struct tcpcb *q_incomp;        /* listener: children still in SYN_RECEIVED */
-    uint32_t q_len, q_limit;       /* completed children; backlog */
-    uint32_t sb_share;             /* listener: spares asked of the buffer pool */
+    tcb_ref parent;          /* listener that spawned us, until accepted */
+    tcb_ref q_next, q_prev;  /* link on the parent's incomplete or completed list */
+    tcb_ref q_head, q_tail;  /* listener: completed, awaiting accept (FIFO) */
+    tcb_ref q_incomp;        /* listener: children still in SYN_RECEIVED */
+    uint32_t q_len, q_limit; /* completed children; backlog */
+    uint32_t sb_share;       /* listener: spares asked of the buffer pool */
 
     /* Every control block of the stack, for teardown and listing */
-    struct tcpcb *all_next, *all_prev;
+    tcb_ref all_next, all_prev;
 
     /* Addressing in the PCB tables (src/pcb), owned by this tcpcb */
     struct inpcb *inp;
@@ -182,21 +189,31 @@ struct tcp_state {
     uint32_t sd_fresh; /* descriptors [sd_fresh, maxsockets) never used */
     uint32_t *sd_free; /* ring of freed descriptors */
     uint32_t sd_free_head, sd_nfree;
-    struct pool tcbs;          /* control blocks, kern.ipc.maxsockets of them */
-    struct sbpool sbpool;      /* connections' ring buffers */
-    struct pool sackpool;      /* SACK records (tcp_sack.h), net.inet.tcp.sack.globalmaxholes */
-    tcpc_time_t sb_retry_at;   /* after a failed refill: when to try again */
-    struct tcpcb *notify_head; /* sockets whose readiness may have changed */
+    struct pool tcbs;        /* control blocks, kern.ipc.maxsockets of them */
+    struct sbpool sbpool;    /* connections' ring buffers */
+    struct pool sackpool;    /* SACK records (tcp_sack.h), net.inet.tcp.sack.globalmaxholes */
+    tcpc_time_t sb_retry_at; /* after a failed refill: when to try again */
+    tcb_ref notify_head;     /* sockets whose readiness may have changed */
     tcpc_event_fn event_cb;
     void *event_ctx;
     uint8_t isn_key[16];       /* RFC 6528 secret */
     struct pcbinfo *pcb;       /* connection tables */
     struct tcpcb *demux_last;  /* the connection the last segment was for (tcp_demux.c) */
-    struct tcpcb *all;         /* every control block (all_next list) */
+    tcb_ref all;               /* every control block (all_next list) */
     uint32_t nconns;           /* control blocks alive, with or without sd */
     struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
     struct tw_state *tw;       /* compressed TIME_WAIT (src/tcp/timewait.c) */
 };
+
+static inline struct tcpcb *tcb_deref(const struct tcp_state *ts, tcb_ref r)
+{
+    return r ? (struct tcpcb *)pool_at(&ts->tcbs, r - 1) : NULL;
+}
+
+static inline tcb_ref tcb_ref_of(const struct tcp_state *ts, const struct tcpcb *tp)
+{
+    return tp ? pool_index(&ts->tcbs, tp) + 1 : 0;
+}
 
 #define TCPS_HAVEESTABLISHED(s) ((s) >= TCPS_ESTABLISHED)
 #define TCPS_HAVERCVDFIN(s)                                                                        \
@@ -204,6 +221,9 @@ struct tcp_state {
 
 /* Retransmissions before a connection is dropped (FreeBSD's TCP_MAXRXTSHIFT). */
 #define TCP_MAXRXTSHIFT 12
+/* The largest RTT sample taken, microseconds (about 9 minutes): smoothing
+ * multiplies it by 8 in 32 bits. */
+#define TCP_RTT_MAX (UINT32_MAX / 8)
 /* Largest TCP_KEEPINIT in seconds: net.inet.tcp.keepinit's bound, an hour. */
 #define TCP_KEEPINIT_MAX 3600
 /* Largest unscaled window. */
