@@ -3,7 +3,9 @@
 # kernel, on a veth pair inside a namespace this script creates and always
 # deletes: frames go both ways whole and in order, and a TX ring the kernel
 # cannot drain (a 4 KiB send buffer behind a 100 kbit/s qdisc) refuses
-# frames with ENOBUFS instead of losing them. Skips (77) without root or ip.
+# frames with ENOBUFS instead of losing them; frames sent while nothing reads
+# overrun the RX ring and are each either received or counted as dropped.
+# Skips (77) without root or ip.
 set -u
 build=${1:?usage: afp_rings.sh BUILD_DIR}
 prog=$build/tests/interop/afp_selftest
