@@ -191,9 +191,9 @@ static void test_exhausted_buffers_refuse_with_rst(void **state)
     /* Closing the listener drops its three children; every buffer is back
      * in the pool, and the spares are given back at the next refill. */
     assert_int_equal(tcpc_close(h->stack, lsd), 0);
-    h_expect(h, SEG(.flags = TH_RST, .sport = 1)); /* oldest first */
-    h_expect(h, SEG(.flags = TH_RST, .sport = 2));
-    h_expect(h, SEG(.flags = TH_RST, .sport = 4));
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .sport = 1)); /* oldest first */
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .sport = 2));
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .sport = 4));
     assert_int_equal(pool_used(&h->stack->tcp->tcbs), 0);
     assert_int_equal(h->stack->tcp->pcb->count, 0);
     while (tcpc_next_deadline(h->stack) <= h->now)

@@ -277,7 +277,7 @@ static void test_close_listener_drops_every_child(void **state)
 
     assert_int_equal(tcpc_close(h->stack, l), 0);
     for (uint16_t i = 0; i < CHILDREN; i++) /* in the order they completed */
-        h_expect(h, SEG(.flags = TH_RST, .sport = 41000 + i, .dport = 80));
+        h_expect(h, SEG(.flags = TH_RST | TH_ACK, .sport = 41000 + i, .dport = 80));
     h_expect_nothing(h);
     memset(&c, 0, sizeof(c));
     tcpc_list_connections(h->stack, count_states, &c);

@@ -272,7 +272,7 @@ static void test_close_with_unread_data_resets(void **state)
     struct fx_conn c = open_plain(h);
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .data = "unread"));
     assert_int_equal(tcpc_close(h->stack, c.sd), 0);
-    h_expect(h, SEG(.flags = TH_RST, .seq = c.rcv, .len = 0));
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .seq = c.rcv, .ack = c.snd + 6, .len = 0));
     h_expect_nothing(h);
     assert_int_equal(h_stat(h, "tcps_drops"), 1);
     expect_gone(h, c.snd + 6, c.rcv);
@@ -292,7 +292,7 @@ static void test_linger_zero_resets(void **state)
     assert_int_equal(tcpc_getsockopt(h->stack, c.sd, TCPC_SO_LINGER, &v), 0);
     assert_int_equal(v, 0);
     assert_int_equal(tcpc_close(h->stack, c.sd), 0);
-    h_expect(h, SEG(.flags = TH_RST, .seq = c.rcv, .len = 0));
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .seq = c.rcv, .ack = c.snd, .len = 0));
     h_expect_nothing(h);
     h_advance(h, 10 * SEC);
     h_expect_nothing(h);

@@ -452,8 +452,11 @@ uint8_t tcp_user_state(struct tcpc_stack *stack, const struct tcpcb *tp)
 void tcp_drop(struct tcpc_stack *stack, struct tcpcb *tp, int err)
 {
     if (TCPS_HAVEESTABLISHED(tp->state) || tp->state == TCPS_SYN_RECEIVED) {
+        /* The connection's own last word: its next sequence number and an
+         * ACK of everything received, as FreeBSD's tcp_drop sends it (its
+         * output in CLOSED is RST|ACK). */
         tcp_respond(stack, &tp->inp->laddr, tp->inp->lport, &tp->inp->faddr, tp->inp->fport,
-                    tp->snd_nxt, 0, TH_RST);
+                    tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK);
         STAT_INC(stack, tcps_drops);
     } else if (tp->state == TCPS_SYN_SENT) {
         STAT_INC(stack, tcps_conndrops);
