@@ -14,6 +14,9 @@
  *   ip tuntap add dev tun0 mode tun
  *   ip addr add 198.18.0.1/24 dev tun0 && ip link set tun0 up
  *   tcpcore-peer --tun tun0 --addr 198.18.0.2 --listen 5001 --send-bytes 10485760
+ * With --send-secs S the sending stops S seconds after the connection
+ * opened, whatever is left of --send-bytes (bench/vs_linux_transfer.sh
+ * bounds its transfers in time so).
  * Used by the interop tests in tests/interop/, with the Linux kernel as the
  * peer. Exit status: 0 success, 1 failure (with a reason on stderr), 2 usage.
  */
@@ -48,6 +51,7 @@ struct peer_opts {
     bool close_first;
     bool trace;
     int timeout_sec;
+    int send_secs;
     int bufsize;
     int mtu;
     uint32_t loss_ppm;
@@ -57,7 +61,7 @@ struct peer {
     struct peer_opts o;
     struct tcpc_tun tun;
     struct tcpc_stack *stack;
-    tcpc_time_t start, deadline;
+    tcpc_time_t start, deadline, opened;
     int lsd, sd;
     bool connected, shut_wr, eof, closed;
     struct tcpc_addr faddr, laddr;
@@ -86,6 +90,7 @@ static void usage(void)
             "  --close-first      shut down our side as soon as everything is queued\n"
             "                     (default: wait for the peer's end of stream first)\n"
             "  --timeout SEC      give up after SEC seconds (default 60)\n"
+            "  --send-secs S      stop sending S seconds after the connection opened\n"
             "  --bufsize N        SO_SNDBUF and SO_RCVBUF in bytes (default: the stack's)\n"
             "  --mtu N            link MTU (default 1500)\n"
             "  --loss PPM         lose packets in both directions, PPM per million (tests)\n"
@@ -118,6 +123,8 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
             o->trace = true;
         else if (!strcmp(a, "--timeout") && has1)
             o->timeout_sec = (int)peer_parse_num("tcpcore-peer", "timeout", argv[++i], 86400);
+        else if (!strcmp(a, "--send-secs") && has1)
+            o->send_secs = (int)peer_parse_num("tcpcore-peer", "seconds", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
             o->bufsize = (int)peer_parse_num("tcpcore-peer", "buffer size", argv[++i], 1 << 30);
         else if (!strcmp(a, "--loss") && has1)
@@ -317,6 +324,9 @@ static void peer_receive(struct peer *p)
 static void peer_send(struct peer *p)
 {
     static uint8_t buf[PEER_CHUNK];
+    if (p->o.send_secs &&
+        tcpc_tun_now() - p->opened >= (tcpc_time_t)p->o.send_secs * TCPC_USEC_PER_SEC)
+        p->o.send_bytes = p->sent; /* the time is up: end the stream here */
     while (p->sent < p->o.send_bytes) {
         uint64_t left = p->o.send_bytes - p->sent;
         size_t len = left < sizeof(buf) ? (size_t)left : sizeof(buf);
@@ -357,6 +367,7 @@ static bool peer_step(struct peer *p)
         if (!(ev & TCPC_EV_WRITABLE))
             return false;
         p->connected = true;
+        p->opened = tcpc_tun_now();
         tcpc_getsockname(p->stack, p->sd, &p->laddr, &p->lport);
         tcpc_getpeername(p->stack, p->sd, &p->faddr, &p->fport);
         char l[TCPC_ADDRSTRLEN], f[TCPC_ADDRSTRLEN];
