@@ -68,21 +68,11 @@ NSS=tcpc-vt-$$-s
 NSR=tcpc-vt-$$-r
 tmp=$(mktemp -d /tmp/tcpc-vt.XXXXXX)
 pids=()
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  ip netns del "$NSS" 2>/dev/null
-  ip netns del "$NSR" 2>/dev/null
-  [ -n "${KEEP_TMP:-}" ] && echo "vs_linux_transfer: kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
+vs_prog=vs_linux_transfer
+vs_namespaces=("$NSS" "$NSR")
+. "$(dirname "$0")/vs_linux_lib.bash"
+trap vs_cleanup EXIT
 trap 'exit 1' INT TERM
-
-ins() { ip netns exec "$NSS" "$@"; }
-inr() { ip netns exec "$NSR" "$@"; }
 
 setup() {
   ip netns add "$NSS" 2>/dev/null || { echo "vs_linux_transfer: cannot create a namespace; skipped"; exit 77; }
@@ -107,20 +97,8 @@ setup() {
     ip -n "$NSS" route add $R_K/32 dev ra src $S_K &&
     ip -n "$NSR" route add $S_K/32 dev rb src $R_K &&
     ip -n "$NSR" route add 198.18.7.0/24 dev rb src $R_K &&
-    ins sysctl -qw net.ipv4.ip_forward=1 ||
+    ip netns exec "$NSS" sysctl -qw net.ipv4.ip_forward=1 ||
     { echo "vs_linux_transfer: namespace setup failed" >&2; exit 1; }
-}
-
-wait_line() {
-  local i
-  for ((i = 0; i < 1000; i++)); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || break
-    sleep 0.01
-  done
-  echo "vs_linux_transfer: $4 did not start:" >&2
-  cat "$1" >&2
-  exit 1
 }
 
 # relay_start LOSS: the relay for one loss rate; sets relay_pid.
@@ -202,11 +180,10 @@ transfer() {
   [ -z "${KEEP_TMP:-}" ] && rm -f "$rcv" "$rcv.err" "$snd" "$snd.err"
 }
 
-median() {
-  tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{ v[NR] = $0 } END { print (NR ? v[int((NR + 1) / 2)] : "na") }'
-}
-range() {
-  tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk 'NR == 1 { lo = $0 } { hi = $0 } END { print (NR ? lo "-" hi : "na") }'
+# fig_of FN LOSS STACK: median or range of a figure's rounds, "na" for none.
+fig_of() {
+  local v=${fig[$2.$3]:-}
+  [ -n "${v// /}" ] && $1 "$v" || echo na
 }
 
 setup
@@ -234,12 +211,12 @@ for loss in $LOSSES; do
     done
   done
   relay_stop "$loss"
-  tc=$(median "${fig[$loss.tcpcore]:-}")
-  cu=$(median "${fig[$loss.cubic]:-}")
-  bb=$(median "${fig[$loss.bbr]:-}")
+  tc=$(fig_of median "$loss" tcpcore)
+  cu=$(fig_of median "$loss" cubic)
+  bb=$(fig_of median "$loss" bbr)
   ratio=$(awk -v a="$tc" -v b="$cu" 'BEGIN { if (a != "na" && b > 0) printf "%.2f", a / b; else print "na" }')
   echo "vs_linux loss=$loss% tcpcore_mbps=$tc cubic_mbps=$cu bbr_mbps=$bb ratio_cubic=$ratio" \
-    "tcpcore_range=$(range "${fig[$loss.tcpcore]:-}") cubic_range=$(range "${fig[$loss.cubic]:-}")" \
-    "bbr_range=$(range "${fig[$loss.bbr]:-}")"
+    "tcpcore_range=$(fig_of range "$loss" tcpcore) cubic_range=$(fig_of range "$loss" cubic)" \
+    "bbr_range=$(fig_of range "$loss" bbr)"
 done
 exit $failed
