@@ -36,6 +36,7 @@
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
+#include "tcpcore/sysctl.h"
 #include "tun.h"
 #include "peer_stream.h"
 
@@ -52,6 +53,7 @@ struct peer_opts {
     bool trace;
     int timeout_sec;
     int send_secs;
+    const char *congestion; /* --congestion: net.inet.tcp.cc.algorithm, or NULL */
     int bufsize;
     int mtu;
     uint32_t loss_ppm;
@@ -91,6 +93,7 @@ static void usage(void)
             "                     (default: wait for the peer's end of stream first)\n"
             "  --timeout SEC      give up after SEC seconds (default 60)\n"
             "  --send-secs S      stop sending S seconds after the connection opened\n"
+            "  --congestion NAME  congestion control (net.inet.tcp.cc.algorithm)\n"
             "  --bufsize N        SO_SNDBUF and SO_RCVBUF in bytes (default: the stack's)\n"
             "  --mtu N            link MTU (default 1500)\n"
             "  --loss PPM         lose packets in both directions, PPM per million (tests)\n"
@@ -123,6 +126,8 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
             o->trace = true;
         else if (!strcmp(a, "--timeout") && has1)
             o->timeout_sec = (int)peer_parse_num("tcpcore-peer", "timeout", argv[++i], 86400);
+        else if (!strcmp(a, "--congestion") && has1)
+            o->congestion = argv[++i];
         else if (!strcmp(a, "--send-secs") && has1)
             o->send_secs = (int)peer_parse_num("tcpcore-peer", "seconds", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
@@ -233,6 +238,12 @@ static void peer_setup(struct peer *p)
     if (err) {
         fprintf(stderr, "tcpcore-peer: tcpc_stack_new: %s\n", err_name(err));
         exit(1);
+    }
+    if (p->o.congestion &&
+        tcpc_sysctl_set_str(p->stack, "net.inet.tcp.cc.algorithm", p->o.congestion, &why) != 0) {
+        fprintf(stderr, "tcpcore-peer: --congestion %s: %s\n", p->o.congestion,
+                why ? why : "refused");
+        exit(2);
     }
     tcpc_tun_attach(&p->tun, p->stack);
     /* Until the kernel has seen the carrier that attaching raised, it drops
