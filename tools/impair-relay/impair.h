@@ -67,10 +67,11 @@ void impair_free(struct impair_dir *d);
 
 /* Where the next arriving packet is to be read: IMPAIR_SLOT bytes, or NULL
  * when every slot is taken (the packet is then read elsewhere and offered
- * with data NULL, which counts it as a queue drop). */
+ * with in_slot false, which counts it as a queue drop). */
 uint8_t *impair_slot(struct impair_dir *d);
 
-/* A packet of len bytes read into impair_slot()'s buffer at time now. */
+/* A packet of len bytes that arrived at time now, read into impair_slot()'s
+ * buffer when in_slot: lost, dropped, or queued. */
 enum impair_verdict impair_offer(struct impair_dir *d, size_t len, bool in_slot, uint64_t now);
 
 /* The oldest packet whose delay is over at now (moving what the token
