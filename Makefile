@@ -8,7 +8,8 @@ CMAKE ?= cmake
 PREFIX ?= /usr/local
 
 .PHONY: all deps demo demo-memlink check check-gcc check-clang check-tsan bench bench-instructions \
-	fuzz valgrind format clean conformance conformance-update vs-linux install docs
+	fuzz valgrind format clean conformance conformance-update vs-linux vs-linux-transfer \
+	install docs
 
 all: demo
 
@@ -87,6 +88,15 @@ vs-linux: deps
 	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@$(CMAKE) --build build -j$(JOBS) --target tcpcored khttpd >/dev/null
 	@bench/vs_linux.sh build
+
+# Bulk transfer over one impaired path (20 ms RTT, 100 Mbit/s, loss 0 to 5%,
+# through tools/impair-relay, since this kernel has no netem): tcpcore
+# against the kernel's CUBIC and BBR as senders, the kernel receiving (root;
+# bench/vs_linux_transfer.sh, under 10 minutes).
+vs-linux-transfer: deps
+	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@$(CMAKE) --build build -j$(JOBS) --target tcpcore-peer kpeer impair-relay >/dev/null
+	@bench/vs_linux_transfer.sh build
 
 # Instructions per operation of every benchmark, counted by callgrind at a
 # small size: the figure beside each time in the README, the same on any

@@ -85,17 +85,10 @@ NSS=tcpc-vs-$$-s
 tmp=$(mktemp -d /tmp/tcpc-vs.XXXXXX)
 chmod 755 "$tmp"
 pids=()
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  ip netns del "$NSC" 2>/dev/null
-  ip netns del "$NSS" 2>/dev/null
-  [ -n "${KEEP_TMP:-}" ] && echo "vs_linux: kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
+vs_prog=vs_linux
+vs_namespaces=("$NSC" "$NSS")
+. "$(dirname "$0")/vs_linux_lib.bash"
+trap vs_cleanup EXIT
 trap 'exit 1' INT TERM
 
 # In the client's or the server's namespace. Background processes are
@@ -159,18 +152,6 @@ start_khttpd() {
   srv_pid=$!
   pids+=($srv_pid)
   wait_line "$tmp/kh.out" '^khttpd: ready' "$srv_pid" khttpd
-}
-
-wait_line() {
-  local i
-  for ((i = 0; i < 1000; i++)); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || break
-    sleep 0.01
-  done
-  echo "vs_linux: $4 did not start:" >&2
-  cat "$1" >&2
-  exit 1
 }
 
 stop_server() {
@@ -390,14 +371,6 @@ connect_case() {
   done
   srv_pid=$kh_pid
   stop_server
-}
-
-# median of numbers; "a/b" pairs (memory/half-open) by their first part.
-median() {
-  tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -t/ -k1,1g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
-}
-range() {
-  tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -t/ -k1,1g | awk 'NR == 1 { lo = $0 } { hi = $0 } END { print lo "-" hi }'
 }
 
 report() {

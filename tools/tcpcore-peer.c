@@ -14,6 +14,9 @@
  *   ip tuntap add dev tun0 mode tun
  *   ip addr add 198.18.0.1/24 dev tun0 && ip link set tun0 up
  *   tcpcore-peer --tun tun0 --addr 198.18.0.2 --listen 5001 --send-bytes 10485760
+ * With --send-secs S the sending stops S seconds after the connection
+ * opened, whatever is left of --send-bytes (bench/vs_linux_transfer.sh
+ * bounds its transfers in time so).
  * Used by the interop tests in tests/interop/, with the Linux kernel as the
  * peer. Exit status: 0 success, 1 failure (with a reason on stderr), 2 usage.
  */
@@ -33,6 +36,7 @@
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
+#include "tcpcore/sysctl.h"
 #include "tun.h"
 #include "peer_stream.h"
 
@@ -48,6 +52,8 @@ struct peer_opts {
     bool close_first;
     bool trace;
     int timeout_sec;
+    int send_secs;
+    const char *congestion; /* --congestion: net.inet.tcp.cc.algorithm, or NULL */
     int bufsize;
     int mtu;
     uint32_t loss_ppm;
@@ -57,7 +63,7 @@ struct peer {
     struct peer_opts o;
     struct tcpc_tun tun;
     struct tcpc_stack *stack;
-    tcpc_time_t start, deadline;
+    tcpc_time_t start, deadline, opened;
     int lsd, sd;
     bool connected, shut_wr, eof, closed;
     struct tcpc_addr faddr, laddr;
@@ -86,6 +92,8 @@ static void usage(void)
             "  --close-first      shut down our side as soon as everything is queued\n"
             "                     (default: wait for the peer's end of stream first)\n"
             "  --timeout SEC      give up after SEC seconds (default 60)\n"
+            "  --send-secs S      stop sending S seconds after the connection opened\n"
+            "  --congestion NAME  congestion control (net.inet.tcp.cc.algorithm)\n"
             "  --bufsize N        SO_SNDBUF and SO_RCVBUF in bytes (default: the stack's)\n"
             "  --mtu N            link MTU (default 1500)\n"
             "  --loss PPM         lose packets in both directions, PPM per million (tests)\n"
@@ -118,6 +126,10 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
             o->trace = true;
         else if (!strcmp(a, "--timeout") && has1)
             o->timeout_sec = (int)peer_parse_num("tcpcore-peer", "timeout", argv[++i], 86400);
+        else if (!strcmp(a, "--congestion") && has1)
+            o->congestion = argv[++i];
+        else if (!strcmp(a, "--send-secs") && has1)
+            o->send_secs = (int)peer_parse_num("tcpcore-peer", "seconds", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
             o->bufsize = (int)peer_parse_num("tcpcore-peer", "buffer size", argv[++i], 1 << 30);
         else if (!strcmp(a, "--loss") && has1)
@@ -227,6 +239,12 @@ static void peer_setup(struct peer *p)
         fprintf(stderr, "tcpcore-peer: tcpc_stack_new: %s\n", err_name(err));
         exit(1);
     }
+    if (p->o.congestion &&
+        tcpc_sysctl_set_str(p->stack, "net.inet.tcp.cc.algorithm", p->o.congestion, &why) != 0) {
+        fprintf(stderr, "tcpcore-peer: --congestion %s: %s\n", p->o.congestion,
+                why ? why : "refused");
+        exit(2);
+    }
     tcpc_tun_attach(&p->tun, p->stack);
     /* Until the kernel has seen the carrier that attaching raised, it drops
      * what it sends on the device: a first SYN-ACK would be lost. */
@@ -317,6 +335,9 @@ static void peer_receive(struct peer *p)
 static void peer_send(struct peer *p)
 {
     static uint8_t buf[PEER_CHUNK];
+    if (p->o.send_secs &&
+        tcpc_tun_now() - p->opened >= (tcpc_time_t)p->o.send_secs * TCPC_USEC_PER_SEC)
+        p->o.send_bytes = p->sent; /* the time is up: end the stream here */
     while (p->sent < p->o.send_bytes) {
         uint64_t left = p->o.send_bytes - p->sent;
         size_t len = left < sizeof(buf) ? (size_t)left : sizeof(buf);
@@ -357,6 +378,7 @@ static bool peer_step(struct peer *p)
         if (!(ev & TCPC_EV_WRITABLE))
             return false;
         p->connected = true;
+        p->opened = tcpc_tun_now();
         tcpc_getsockname(p->stack, p->sd, &p->laddr, &p->lport);
         tcpc_getpeername(p->stack, p->sd, &p->faddr, &p->fport);
         char l[TCPC_ADDRSTRLEN], f[TCPC_ADDRSTRLEN];

@@ -6,6 +6,11 @@
  * --send-bytes bytes of the same deterministic stream while reading to end
  * of stream, close in the requested order, and print
  *   sent=N received=M sha256=<of what was received> sent_sha256=<of what was sent>
+ * With --send-secs S the sending stops S seconds after the connection
+ * opened, whatever is left of --send-bytes (a transfer bounded in time);
+ * data_secs= on the line is the time from the connection's opening to the
+ * end of the transfer (everything sent, the peer's end of stream read),
+ * without the close. --congestion NAME sets TCP_CONGESTION on the socket.
  * The socket is kept until the kernel reports it closed (TCP_INFO state
  * CLOSE: our FIN acknowledged, TIME_WAIT handed to the kernel), so a
  * success means the connection closed cleanly, not just that the bytes
@@ -41,12 +46,14 @@ struct kp {
     bool close_first;
     int timeout_sec;
     int bufsize;
-    uint64_t stream_sha; /* --stream-sha256 N: print the stream's hash; else UINT64_MAX */
+    const char *congestion; /* --congestion: TCP_CONGESTION, or NULL */
+    double send_secs;       /* --send-secs: stop sending after; 0 never */
+    uint64_t stream_sha;    /* --stream-sha256 N: print the stream's hash; else UINT64_MAX */
 
     int fd;
     uint64_t sent, received;
     bool eof, shut_wr;
-    double start, deadline;
+    double start, deadline, opened;
     crypto_hash_sha256_state rx_hash, tx_hash;
 };
 
@@ -72,7 +79,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: kpeer --addr ADDR (--listen PORT | --connect ADDR PORT)\n"
                     "             [--send-bytes N] [--seed N] [--close-first] [--timeout SEC]\n"
-                    "             [--bufsize N]\n"
+                    "             [--bufsize N] [--congestion NAME] [--send-secs S]\n"
                     "       kpeer --stream-sha256 N [--seed N]   the hash of the first N bytes\n"
                     "             of the stream (what tcpcored's /bytes/N sends, seed 1)\n");
     exit(2);
@@ -103,6 +110,10 @@ static void parse_args(int argc, char **argv, struct kp *k)
             k->timeout_sec = (int)peer_parse_num("kpeer", "timeout", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
             k->bufsize = (int)peer_parse_num("kpeer", "buffer size", argv[++i], 1 << 30);
+        else if (!strcmp(a, "--congestion") && has1)
+            k->congestion = argv[++i];
+        else if (!strcmp(a, "--send-secs") && has1)
+            k->send_secs = (double)peer_parse_num("kpeer", "seconds", argv[++i], 86400);
         else if (!strcmp(a, "--stream-sha256") && has1)
             k->stream_sha = peer_parse_num("kpeer", "byte count", argv[++i], UINT64_MAX);
         else
@@ -127,6 +138,9 @@ static int kp_socket(const struct kp *k, int family)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &k->bufsize, sizeof(k->bufsize)) < 0)
             kp_fail(k, "setting the buffer size", errno);
     }
+    if (k->congestion && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, k->congestion,
+                                    (socklen_t)strlen(k->congestion)) < 0)
+        kp_fail(k, "setting the congestion control", errno);
     return fd;
 }
 
@@ -197,6 +211,7 @@ static void kp_open(struct kp *k)
     }
     if (kp_nonblock(k->fd) < 0)
         kp_fail(k, "non-blocking mode", errno);
+    k->opened = kp_now();
 }
 
 static void kp_receive(struct kp *k)
@@ -220,6 +235,8 @@ static void kp_receive(struct kp *k)
 static void kp_send(struct kp *k)
 {
     static uint8_t buf[KP_CHUNK];
+    if (k->send_secs > 0 && kp_now() - k->opened >= k->send_secs)
+        k->send_bytes = k->sent; /* the time is up: end the stream here */
     while (k->sent < k->send_bytes) {
         uint64_t left = k->send_bytes - k->sent;
         size_t len = left < sizeof(buf) ? (size_t)left : sizeof(buf);
@@ -339,6 +356,7 @@ int main(int argc, char **argv)
     k.deadline = k.start + k.timeout_sec;
     kp_open(&k);
     kp_transfer(&k);
+    double data_secs = kp_now() - k.opened;
     struct tcp_info ti;
     socklen_t tlen = sizeof(ti);
     memset(&ti, 0, sizeof(ti));
@@ -351,8 +369,9 @@ int main(int argc, char **argv)
     char rxh[2 * sizeof(rx) + 1], txh[2 * sizeof(tx) + 1];
     peer_hex(rx, sizeof(rx), rxh);
     peer_hex(tx, sizeof(tx), txh);
-    printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f\n",
-           k.sent, k.received, rxh, txh, k.close_first ? "first" : "second", secs);
+    printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f"
+           " data_secs=%.3f\n",
+           k.sent, k.received, rxh, txh, k.close_first ? "first" : "second", secs, data_secs);
     fflush(stdout);
     kp_report_info(&ti);
     return 0;
