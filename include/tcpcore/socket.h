@@ -64,6 +64,25 @@ enum tcpc_sockopt {
                               tcpc_setsockopt_str ("newreno", "cubic"), or by its index in
                               net.inet.tcp.cc.algorithm's numbering; any time; a listener's
                               children inherit it */
+    TCPC_TCP_NOPUSH,       /**< 1: send full segments only; the tail of the data waits until
+                              the option is cleared (which sends it, Nagle permitting), the
+                              FIN, or the persist timer (FreeBSD's TCP_NOPUSH); any time; a
+                              listener's children inherit it */
+    TCPC_TCP_CORK = TCPC_TCP_NOPUSH, /**< Linux's name for TCPC_TCP_NOPUSH (the same option) */
+    TCPC_IP_TTL,            /**< hop limit of the socket's segments, 1..255, -1: the default
+                               (net.inet.ip.ttl, or net.inet6.ip6.hlim over IPv6); any time;
+                               the same setting as TCPC_IPV6_UNICAST_HOPS; a listener's SYN-ACKs
+                               carry it and its children inherit it */
+    TCPC_IP_TOS,            /**< TOS / traffic class byte, 0..255 (-1: 0); the ECN bits are
+                               the stack's and read 0; any time; the same setting as
+                               TCPC_IPV6_TCLASS; inherited as TCPC_IP_TTL */
+    TCPC_IPV6_UNICAST_HOPS, /**< the IPv6 spelling of TCPC_IP_TTL */
+    TCPC_IPV6_TCLASS,       /**< the IPv6 spelling of TCPC_IP_TOS */
+    TCPC_IP_DONTFRAG,       /**< 1: DF on every IPv4 segment even with
+                               net.inet.tcp.path_mtu_discovery 0 or after an ICMP
+                               needs-fragmentation without a usable MTU; IPv6 is never
+                               fragmented by tcpcore or routers, so it changes nothing there;
+                               inherited as TCPC_IP_TTL */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */

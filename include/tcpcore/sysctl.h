@@ -127,7 +127,15 @@
     X(lle_maxheld, "net.link.lle.maxheld", 64, 1, 1 << 16, TCPC_TUN_BOOT,                          \
       "packets all unresolved neighbours hold together, in buffers allocated up front (1..65536)") \
     X(vlan_skip, "net.link.ether.vlan_skip", 0, 0, 1, TCPC_TUN_RW,                                 \
-      "take 802.1Q-tagged frames by skipping the tag (1) or drop them (0); VID 0 always passes")
+      "take 802.1Q-tagged frames by skipping the tag (1) or drop them (0); VID 0 always passes")   \
+    X(path_mtu_discovery, "net.inet.tcp.path_mtu_discovery", 1, 0, 1, TCPC_TUN_RW,                 \
+      "set DF on IPv4 segments for path MTU discovery (0 or 1; IP_DONTFRAG sets it anyway)")       \
+    X(ip_ttl, "net.inet.ip.ttl", 64, 1, 255, TCPC_TUN_RW,                                          \
+      "TTL of IPv4 segments from sockets without IP_TTL (1..255)")                                 \
+    X(ip6_hlim, "net.inet6.ip6.hlim", 64, 1, 255, TCPC_TUN_RW,                                     \
+      "hop limit of IPv6 segments from sockets without IPV6_UNICAST_HOPS (1..255)")                \
+    X(auto_flowlabel, "net.inet6.ip6.auto_flowlabel", 1, 0, 1, TCPC_TUN_RW,                        \
+      "give each IPv6 connection a flow label hashed from its addresses and ports (0 or 1)")
 
 struct tcpc_stack;
 

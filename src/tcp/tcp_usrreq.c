@@ -16,6 +16,7 @@
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
+#include "wire/ip.h"
 #include "tcpcore/socket.h"
 
 static struct tcpcb *usr_tcb(struct tcpc_stack *stack, int sd)
@@ -365,12 +366,67 @@ static int usr_set_bufsize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t 
     return 0;
 }
 
+static void usr_set_flag(struct tcpcb *tp, uint32_t flag, int value)
+{
+    if (value)
+        tp->t_flags |= flag;
+    else
+        tp->t_flags &= ~flag;
+}
+
+/* TCP_NOPUSH: clearing it sends what it held (FreeBSD's tcp_ctloutput). */
+static int usr_set_nopush(struct tcpc_stack *stack, struct tcpcb *tp, int value)
+{
+    bool was = (tp->t_flags & TF_NOPUSH) != 0;
+    usr_set_flag(tp, TF_NOPUSH, value);
+    if (was && !value && TCPS_HAVEESTABLISHED(tp->state))
+        tcp_output(stack, tp);
+    return 0;
+}
+
+/* IP_TTL and IPV6_UNICAST_HOPS: -1 is the default, kept as 0. */
+static int usr_set_ttl(struct tcpcb *tp, int value)
+{
+    if (value != -1 && (value < 1 || value > 255))
+        return -EINVAL;
+    tp->t_ip_ttl = value < 0 ? 0 : (uint8_t)value;
+    return 0;
+}
+
+/* IP_TOS and IPV6_TCLASS: the ECN field is the engine's (RFC 3168). */
+static int usr_set_tos(struct tcpcb *tp, int value)
+{
+    if (value < -1 || value > 255)
+        return -EINVAL;
+    tp->t_ip_tos = value < 0 ? 0 : (uint8_t)(value & ~IPTOS_ECN_MASK);
+    return 0;
+}
+
+static int usr_get_ttl(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (tp->t_ip_ttl)
+        return tp->t_ip_ttl;
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    return (int)(tp->family == TCPC_AF_INET ? tun->ip_ttl : tun->ip6_hlim);
+}
+
 int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int value)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
     switch (opt) {
+    case TCPC_TCP_NOPUSH:
+        return usr_set_nopush(stack, tp, value);
+    case TCPC_IP_TTL:
+    case TCPC_IPV6_UNICAST_HOPS:
+        return usr_set_ttl(tp, value);
+    case TCPC_IP_TOS:
+    case TCPC_IPV6_TCLASS:
+        return usr_set_tos(tp, value);
+    case TCPC_IP_DONTFRAG:
+        usr_set_flag(tp, TF_DONTFRAG, value);
+        return 0;
     case TCPC_SO_LINGER:
         tp->linger = value < 0 ? -1 : value;
         if (value == 0)
@@ -385,10 +441,7 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_SO_ERROR:
         return -ENOPROTOOPT;
     case TCPC_TCP_NODELAY:
-        if (value)
-            tp->t_flags |= TF_NODELAY;
-        else
-            tp->t_flags &= ~TF_NODELAY;
+        usr_set_flag(tp, TF_NODELAY, value);
         tcp_output(stack, tp);
         return 0;
     case TCPC_TCP_MAXSEG:
@@ -399,10 +452,7 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_TCP_NOOPT:
         /* Read when the SYN or SYN-ACK is built: set it before connect or
          * listen, as on FreeBSD. */
-        if (value)
-            tp->t_flags |= TF_NOOPT;
-        else
-            tp->t_flags &= ~TF_NOOPT;
+        usr_set_flag(tp, TF_NOOPT, value);
         return 0;
     case TCPC_TCP_KEEPINIT:
         if (value < 0 || value > TCP_KEEPINIT_MAX)
@@ -424,6 +474,20 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     if (!tp)
         return -EBADF;
     switch (opt) {
+    case TCPC_TCP_NOPUSH:
+        *value = !!(tp->t_flags & TF_NOPUSH);
+        return 0;
+    case TCPC_IP_TTL:
+    case TCPC_IPV6_UNICAST_HOPS:
+        *value = usr_get_ttl(stack, tp);
+        return 0;
+    case TCPC_IP_TOS:
+    case TCPC_IPV6_TCLASS:
+        *value = tp->t_ip_tos;
+        return 0;
+    case TCPC_IP_DONTFRAG:
+        *value = !!(tp->t_flags & TF_DONTFRAG);
+        return 0;
     case TCPC_SO_LINGER:
         *value = tp->linger;
         return 0;
