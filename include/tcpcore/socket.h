@@ -51,7 +51,8 @@ enum tcpc_sockopt {
     TCPC_SO_REUSEADDR = 1, /**< bind beside connections and TIME_WAIT on the port (docs/pcb.md) */
     TCPC_SO_REUSEPORT,     /**< several sockets on the very same address and port */
     TCPC_SO_REUSEPORT_LB,  /**< a listening port shared, connections spread by hash */
-    TCPC_SO_LINGER,        /**< linger seconds on close; 0 resets, -1 off */
+    TCPC_SO_LINGER,        /**< linger seconds on close; 0 resets, -1 off; above 0 as off:
+                              tcpc_close never waits (FreeBSD's non-blocking close) */
     TCPC_SO_RCVBUF,        /**< receive buffer in bytes */
     TCPC_SO_SNDBUF,        /**< send buffer in bytes */
     TCPC_SO_ERROR,         /**< the pending error; read-only, reading clears it */
