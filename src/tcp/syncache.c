@@ -973,6 +973,14 @@ static int sc_cookie_ack(struct tcpc_stack *stack, struct syncache *sc, const st
     return 0;
 }
 
+/* A handshake that cannot have its connection: -ECONNREFUSED (the caller
+ * resets) or, with net.inet.tcp.syncache.rst_on_sock_fail 0, -EAGAIN
+ * (dropped). */
+static int sc_sock_fail(const struct tcpc_stack *stack)
+{
+    return stack->cfg.tun.sc_rst_on_sock_fail ? -ECONNREFUSED : -EAGAIN;
+}
+
 /*
  * May an ACK that failed entry e's check be tried as a cookie? Only for the
  * entry's own SYN (SEQ = IRS + 1, so a forger must know the client's ISN
@@ -1028,7 +1036,8 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     /*
      * A full accept queue: FreeBSD's sonewconn refuses once the completed
      * queue passes 3/2 of the backlog, the entry is gone, and the peer gets
-     * a RST (net.inet.tcp.sc_rst_sock_fail, on by default). The peer thinks
+     * a RST (net.inet.tcp.syncache.rst_on_sock_fail, on by default; off,
+     * the ACK is dropped and the peer finds out by its timeouts). The peer thinks
      * the connection is established; a silent drop would leave it sending
      * into a void until it times out, while the RST tells it at once that
      * the server is overloaded. Same for a control block we cannot have
@@ -1040,7 +1049,7 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     if (!tp) {
         STAT_INC(stack, tcps_sc_aborted);
         stack_drop(stack, TCPC_STAT_tcps_listendrop, "accept queue full or no control block");
-        return -ECONNREFUSED;
+        return sc_sock_fail(stack);
     }
     /* Past every other way to fail: the TIME_WAIT record a reopen kept
      * gives its 4-tuple to the new connection now, and not before. */
@@ -1054,7 +1063,7 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     if (demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport) != 0) {
         tcb_free(stack, tp);
         stack_drop(stack, TCPC_STAT_tcps_inshash_fail, "4-tuple already in the connection table");
-        return -ECONNREFUSED;
+        return sc_sock_fail(stack);
     }
     STAT_INC(stack, tcps_sc_completed);
     *out = tp;

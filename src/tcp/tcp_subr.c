@@ -398,10 +398,19 @@ void tcp_tunables_changed(struct tcpc_stack *stack)
     demux_set_portrange(stack);
 }
 
+static bool tcp_sysctl_state(const struct tcpc_stack *stack, const char *name, int64_t *value)
+{
+    if (strcmp(name, "net.inet.tcp.syncache.count") != 0)
+        return false;
+    *value = syncache_pcbcount(stack);
+    return true;
+}
+
 const struct ip_protosw tcp_protosw = {
     .input = tcp_input,
     .ctlinput = tcp_ctlinput,
     .tunables_changed = tcp_tunables_changed,
+    .sysctl_state = tcp_sysctl_state,
 };
 
 void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_state state)

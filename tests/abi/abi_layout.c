@@ -156,6 +156,7 @@ static void constants(void)
     VALUE(TCPC_TUN_BOOT);
     VALUE(TCPC_TUN_POW2);
     VALUE(TCPC_TUN_AUTO0);
+    VALUE(TCPC_TUN_RDONLY);
 }
 
 int main(void)
