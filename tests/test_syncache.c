@@ -527,6 +527,52 @@ static void test_accept_queue_full(void **state)
     h_free(h);
 }
 
+/* net.inet.tcp.syncache.rst_on_sock_fail 0: the same refusal, counted,
+ * but silent; the peer finds out by its own timeouts. */
+static void test_accept_queue_full_no_rst(void **state)
+{
+    (void)state;
+    static const char *sys[] = {"net.inet.tcp.syncache.rst_on_sock_fail=0", NULL};
+    struct harness *h = fx_new(sys);
+    int l = tcpc_socket(h->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_bind(h->stack, l, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, l, 1), 0);
+    for (uint16_t p = 1; p <= 3; p++) {
+        struct h_seg sa = syn(h, p, IRS);
+        ack(h, p, IRS, &sa);
+    }
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_listendrop"), 1);
+    assert_int_equal(h_stat(h, "tcps_sc_aborted"), 1);
+    assert_int_equal(h_stat(h, "tcps_sc_completed"), 2);
+    h_free(h);
+}
+
+/* net.inet.tcp.syncache.count reads the entries there are; it is
+ * read-only, on a live stack and in a configuration alike. */
+static void test_count_tunable(void **state)
+{
+    (void)state;
+    struct harness *h = fx_new(NULL);
+    h_listen(h);
+    int64_t v = -1;
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.tcp.syncache.count", &v), 0);
+    assert_int_equal(v, 0);
+    syn(h, 1, IRS);
+    syn(h, 2, IRS);
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.tcp.syncache.count", &v), 0);
+    assert_int_equal(v, 2);
+    assert_int_equal(v, count(h));
+    const char *why = NULL;
+    assert_int_equal(tcpc_sysctl_set(h->stack, "net.inet.tcp.syncache.count", 0, &why), -EPERM);
+    assert_non_null(strstr(why, "read-only"));
+    struct tcpc_config *cfg = NULL;
+    assert_int_equal(tcpc_config_new(&cfg), 0);
+    assert_int_equal(tcpc_config_sysctl(cfg, "net.inet.tcp.syncache.count", 0, NULL), -EPERM);
+    tcpc_config_del(cfg);
+    h_free(h);
+}
+
 /* ---- Pauses and cookies-only: every SYN-ACK the client saw completes ---- */
 
 /* The SYN a client retransmits (same ISN and options, a newer TSval). */
@@ -758,6 +804,8 @@ int main(void)
         cmocka_unit_test(test_cookies_only_v6),
         cmocka_unit_test(test_cookie_not_honoured_without_overflow),
         cmocka_unit_test(test_accept_queue_full),
+        cmocka_unit_test(test_accept_queue_full_no_rst),
+        cmocka_unit_test(test_count_tunable),
         cmocka_unit_test(test_paused_dupsyn_answered_from_entry),
         cmocka_unit_test(test_paused_ack_of_second_synack_completes),
         cmocka_unit_test(test_paused_cookie_then_entry_either_ack_completes),

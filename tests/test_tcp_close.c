@@ -300,6 +300,35 @@ static void test_linger_zero_resets(void **state)
     h_free(h);
 }
 
+/* SO_LINGER above 0: every call is non-blocking, so close never waits,
+ * as FreeBSD's soclose does not for a non-blocking socket; the close is
+ * the graceful one, the queued data and the FIN go, and no RST follows
+ * when the linger time has passed. */
+static void test_linger_positive_closes_gracefully(void **state)
+{
+    (void)state;
+    struct harness *h = new_h();
+    struct fx_conn c = open_plain(h);
+    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_LINGER, 5), 0);
+    int v = -1;
+    assert_int_equal(tcpc_getsockopt(h->stack, c.sd, TCPC_SO_LINGER, &v), 0);
+    assert_int_equal(v, 5);
+    /* Unsent data behind a shut window when close is called. */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .win = 0));
+    assert_int_equal(tcpc_send(h->stack, c.sd, "queued", 6), 6);
+    h_expect_nothing(h);
+    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
+    h_expect_nothing(h);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv));
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH | TH_FIN, .seq = c.rcv, .data = "queued"));
+    h_expect_nothing(h);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 7));
+    h_advance(h, 6 * SEC); /* past the linger time: no RST, FIN_WAIT_2 goes on */
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_drops"), 0);
+    h_free(h);
+}
+
 /* Brings c into TIME_WAIT through an active close. */
 static void to_time_wait(struct harness *h, struct fx_conn *c)
 {
@@ -422,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_shutdown_rd),
         cmocka_unit_test(test_close_with_unread_data_resets),
         cmocka_unit_test(test_linger_zero_resets),
+        cmocka_unit_test(test_linger_positive_closes_gracefully),
         cmocka_unit_test(test_time_wait_fin_reacked_and_restarted),
         cmocka_unit_test(test_time_wait_ignores_rst),
         cmocka_unit_test(test_data_to_orphan_resets),

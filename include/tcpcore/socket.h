@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h> /* ssize_t */
+#include <sys/uio.h>   /* struct iovec */
 
 #include "addr.h"
 
@@ -50,7 +51,8 @@ enum tcpc_sockopt {
     TCPC_SO_REUSEADDR = 1, /**< bind beside connections and TIME_WAIT on the port (docs/pcb.md) */
     TCPC_SO_REUSEPORT,     /**< several sockets on the very same address and port */
     TCPC_SO_REUSEPORT_LB,  /**< a listening port shared, connections spread by hash */
-    TCPC_SO_LINGER,        /**< linger seconds on close; 0 resets, -1 off */
+    TCPC_SO_LINGER,        /**< linger seconds on close; 0 resets, -1 off; above 0 as off:
+                              tcpc_close never waits (FreeBSD's non-blocking close) */
     TCPC_SO_RCVBUF,        /**< receive buffer in bytes */
     TCPC_SO_SNDBUF,        /**< send buffer in bytes */
     TCPC_SO_ERROR,         /**< the pending error; read-only, reading clears it */
@@ -64,6 +66,25 @@ enum tcpc_sockopt {
                               tcpc_setsockopt_str ("newreno", "cubic"), or by its index in
                               net.inet.tcp.cc.algorithm's numbering; any time; a listener's
                               children inherit it */
+    TCPC_TCP_NOPUSH,       /**< 1: send full segments only; the tail of the data waits until
+                              the option is cleared (which sends it, Nagle permitting), the
+                              FIN, or the persist timer (FreeBSD's TCP_NOPUSH); any time; a
+                              listener's children inherit it */
+    TCPC_TCP_CORK = TCPC_TCP_NOPUSH, /**< Linux's name for TCPC_TCP_NOPUSH (the same option) */
+    TCPC_IP_TTL,            /**< hop limit of the socket's segments, 1..255, -1: the default
+                               (net.inet.ip.ttl, or net.inet6.ip6.hlim over IPv6); any time;
+                               the same setting as TCPC_IPV6_UNICAST_HOPS; a listener's SYN-ACKs
+                               carry it and its children inherit it */
+    TCPC_IP_TOS,            /**< TOS / traffic class byte, 0..255 (-1: 0); the ECN bits are
+                               the stack's and read 0; any time; the same setting as
+                               TCPC_IPV6_TCLASS; inherited as TCPC_IP_TTL */
+    TCPC_IPV6_UNICAST_HOPS, /**< the IPv6 spelling of TCPC_IP_TTL */
+    TCPC_IPV6_TCLASS,       /**< the IPv6 spelling of TCPC_IP_TOS */
+    TCPC_IP_DONTFRAG,       /**< 1: DF on every IPv4 segment even with
+                               net.inet.tcp.path_mtu_discovery 0 or after an ICMP
+                               needs-fragmentation without a usable MTU; IPv6 is never
+                               fragmented by tcpcore or routers, so it changes nothing there;
+                               inherited as TCPC_IP_TTL */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */
@@ -103,12 +124,42 @@ ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
 ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len);
 
 #define TCPC_MSG_PEEK 0x1 /**< tcpc_recv_flags: copy the bytes out but leave them queued */
-/** tcpc_recv with flags: TCPC_MSG_PEEK returns what tcpc_recv would without
+#define TCPC_MSG_DONTWAIT                                                                          \
+    0x2 /**< tcpc_recv_flags: accepted and ignored, every call is non-blocking (BSD's name) */
+#define TCPC_MSG_WAITALL                                                                           \
+    0x4 /**< tcpc_recv_flags: all len bytes or -EAGAIN, unless no more can arrive first */
+/**
+ * tcpc_recv with flags. TCPC_MSG_PEEK returns what tcpc_recv would without
  * consuming it (the window does not open, the next read sees the same
- * bytes, a pending error stays pending). -EINVAL for an unknown flag. The
- * core never blocks, so there is no MSG_DONTWAIT; MSG_WAITALL is the
- * caller's loop. */
+ * bytes, a pending error stays pending). TCPC_MSG_WAITALL, which a
+ * blocking call would wait with, makes the read all or nothing: -EAGAIN
+ * while fewer than len bytes are queued and more may come, and then
+ * TCPC_EV_READABLE fires again at the next arrival; the bytes there are
+ * are returned once none can follow before a read (the peer's FIN, an
+ * error, a full receive buffer: len larger than SO_RCVBUF never waits for
+ * ever). TCPC_MSG_DONTWAIT changes nothing. -EINVAL for an unknown flag.
+ */
 ssize_t tcpc_recv_flags(struct tcpc_stack *stack, int sd, void *buf, size_t len, int flags);
+
+/** The most iovec entries tcpc_sendv and tcpc_recvv take (POSIX's IOV_MAX). */
+#define TCPC_IOV_MAX 1024
+
+/**
+ * tcpc_send of the iovcnt buffers of iov, in order, as writev: as many
+ * bytes as fit are queued before anything is sent, so the pieces leave
+ * together in full segments. Returns the bytes queued, or tcpc_send's
+ * errors; -EINVAL for iovcnt outside 0..TCPC_IOV_MAX.
+ */
+ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt);
+
+/**
+ * tcpc_recv_flags into the iovcnt buffers of iov, filled in order, as
+ * readv. Returns the bytes read (a WAITALL read counts the buffers' total)
+ * or tcpc_recv_flags's answers; -EINVAL for iovcnt outside
+ * 0..TCPC_IOV_MAX.
+ */
+ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt,
+                   int flags);
 
 #define TCPC_SHUT_RD   0 /**< tcpc_shutdown: the receive side */
 #define TCPC_SHUT_WR   1 /**< tcpc_shutdown: the send side (FIN after queued data) */

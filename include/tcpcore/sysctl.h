@@ -23,6 +23,8 @@
 #define TCPC_TUN_BOOT  0x1 /**< tunable flag: sizes memory, configuration only */
 #define TCPC_TUN_POW2  0x2 /**< tunable flag: must be a power of two */
 #define TCPC_TUN_AUTO0 0x4 /**< tunable flag: 0 means "size it automatically" */
+#define TCPC_TUN_RDONLY                                                                            \
+    0x8 /**< tunable flag: reports the stack's state; tcpc_sysctl_get reads it, a set is -EPERM */
 
 /**
  * The tunables: X(field, sysctl name, default, min, max, flags, description).
@@ -127,7 +129,20 @@
     X(lle_maxheld, "net.link.lle.maxheld", 64, 1, 1 << 16, TCPC_TUN_BOOT,                          \
       "packets all unresolved neighbours hold together, in buffers allocated up front (1..65536)") \
     X(vlan_skip, "net.link.ether.vlan_skip", 0, 0, 1, TCPC_TUN_RW,                                 \
-      "take 802.1Q-tagged frames by skipping the tag (1) or drop them (0); VID 0 always passes")
+      "take 802.1Q-tagged frames by skipping the tag (1) or drop them (0); VID 0 always passes")   \
+    X(path_mtu_discovery, "net.inet.tcp.path_mtu_discovery", 1, 0, 1, TCPC_TUN_RW,                 \
+      "set DF on IPv4 segments for path MTU discovery (0 or 1; IP_DONTFRAG sets it anyway)")       \
+    X(ip_ttl, "net.inet.ip.ttl", 64, 1, 255, TCPC_TUN_RW,                                          \
+      "TTL of IPv4 segments from sockets without IP_TTL (1..255)")                                 \
+    X(ip6_hlim, "net.inet6.ip6.hlim", 64, 1, 255, TCPC_TUN_RW,                                     \
+      "hop limit of IPv6 segments from sockets without IPV6_UNICAST_HOPS (1..255)")                \
+    X(auto_flowlabel, "net.inet6.ip6.auto_flowlabel", 1, 0, 1, TCPC_TUN_RW,                        \
+      "give each IPv6 connection a flow label hashed from its addresses and ports (0 or 1)")       \
+    X(sc_rst_on_sock_fail, "net.inet.tcp.syncache.rst_on_sock_fail", 1, 0, 1, TCPC_TUN_RW,         \
+      "answer a completing ACK with RST when its connection cannot be had: accept queue full, "    \
+      "no control block (0 or 1; 0 drops it silently)")                                            \
+    X(sc_count, "net.inet.tcp.syncache.count", 0, 0, 0, TCPC_TUN_RDONLY,                           \
+      "SYN cache entries now (read-only)")
 
 struct tcpc_stack;
 

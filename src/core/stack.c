@@ -128,6 +128,16 @@ void stack_tunables_changed(struct tcpc_stack *stack)
             stack->protosw[p]->tunables_changed(stack);
 }
 
+int64_t stack_sysctl_state(const struct tcpc_stack *stack, const char *name)
+{
+    int64_t v = 0;
+    for (unsigned p = 0; p < STACK_NPROTO; p++)
+        if (stack->protosw[p] && stack->protosw[p]->sysctl_state &&
+            stack->protosw[p]->sysctl_state(stack, name, &v))
+            return v;
+    return 0;
+}
+
 tcpc_time_t tcpc_now(const struct tcpc_stack *stack)
 {
     return stack->now;

@@ -45,6 +45,10 @@ struct ip_protosw {
     void (*ctlinput)(struct tcpc_stack *stack, const struct icmp_repr *icmp);
     /* A live tunable changed: push what the protocol caches from it. */
     void (*tunables_changed)(struct tcpc_stack *stack);
+    /* A read-only tunable that reports the protocol's state
+     * (net.inet.tcp.syncache.count): its value, or false when it is not
+     * this protocol's. */
+    bool (*sysctl_state)(const struct tcpc_stack *stack, const char *name, int64_t *value);
 };
 
 #define STACK_NPROTO 256 /* one slot per IP protocol number */
@@ -110,6 +114,9 @@ void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now);
 
 /* Tells every protocol in the switch that a live tunable changed. */
 void stack_tunables_changed(struct tcpc_stack *stack);
+/* The value of read-only tunable `name`, from the protocol it reports on
+ * (0 when none does). */
+int64_t stack_sysctl_state(const struct tcpc_stack *stack, const char *name);
 
 /* Bumps a counter by name: STAT_INC(stack, tcps_rcvtotal). */
 #define STAT_INC(stack, name)    ((stack)->stats.s.name++)

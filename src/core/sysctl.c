@@ -107,6 +107,10 @@ static int sysctl_apply(struct tcpc_tunables *tun, const char *name, int64_t val
         *why = "no tunable by that name (tcpc_sysctl_describe lists them)";
         return -ENOENT;
     }
+    if (t->flags & TCPC_TUN_RDONLY) {
+        *why = "this tunable is read-only: it reports the stack's state";
+        return -EPERM;
+    }
     if (live && (t->flags & TCPC_TUN_BOOT)) {
         *why = "this tunable sizes memory and is fixed once the stack exists; set it in the "
                "configuration";
@@ -176,6 +180,8 @@ int tcpc_sysctl_get(const struct tcpc_stack *stack, const char *name, int64_t *v
         *value = sysctl_maxtcptw(tun);
     else if (strcmp(name, "net.inet.tcp.syncache.cachelimit") == 0)
         *value = sysctl_sc_cachelimit(tun);
+    else if (t->flags & TCPC_TUN_RDONLY)
+        *value = stack_sysctl_state(stack, name);
     else
         *value = *tunable_field((struct tcpc_tunables *)tun, t);
     return 0;

@@ -7,7 +7,7 @@
  * by SipHash of the 4-tuple under a per-stack secret so that a peer cannot
  * aim its SYNs at one bucket. Each bucket holds a singly linked list of
  * entries, newest first, linked by 32-bit pool indices (bit 31 says which
- * pool: IPv4 entries are 48 bytes, IPv6 entries 72). A bucket never holds
+ * pool: IPv4 entries are 44 bytes, IPv6 entries 68). A bucket never holds
  * more than bucketlimit entries and the cache never more than cachelimit;
  * both pools are sized by cachelimit, so memory is bounded by it and the
  * packet path never allocates.
@@ -84,6 +84,7 @@
 #define SCF_REOPEN    0x10 /* reopens a TIME_WAIT 4-tuple: ISS above the old space */
 #define SCF_NOOPT     0x20 /* the listener has TCP_NOOPT: a SYN-ACK without options */
 #define SCF_ECN       0x40 /* ECN negotiated (RFC 3168): the SYN asked, ecn.enable allows */
+#define SCF_DONTFRAG  0x80 /* the listener has IP_DONTFRAG: DF whatever path MTU discovery says */
 
 /* Pauses last SC_PAUSE_BASE << backoff; backoff grows while attacks go on. */
 #define SC_PAUSE_BASE       SYNCOOKIE_PERIOD
@@ -107,6 +108,10 @@ struct sc_entry {
     uint8_t wscale;    /* the peer's shift in the low nibble, ours in the high */
     uint8_t flags;     /* SCF_* */
     uint8_t rxmits;    /* SYN-ACK retransmissions so far */
+    /* The listener's IP_TTL and IP_TOS (or IPv6 spellings) when the SYN
+     * came, as FreeBSD's sc_ip_ttl and sc_ip_tos: what the SYN-ACK carries
+     * and the connection inherits. In what was alignment padding. */
+    uint8_t ip_ttl, ip_tos;
 };
 
 struct sc_entry4 {
@@ -119,6 +124,7 @@ struct sc_entry6 {
     uint8_t laddr[16], faddr[16];
 };
 
+_Static_assert(sizeof(struct sc_entry) == 36, "the common part of an entry is 36 bytes");
 _Static_assert(sizeof(struct sc_entry4) <= 64, "an IPv4 half-open entry fits 64 bytes");
 _Static_assert(sizeof(struct sc_entry6) <= 96, "an IPv6 half-open entry fits 96 bytes");
 
@@ -441,13 +447,13 @@ static bool sc_cookie_honoured(const struct tcpc_stack *stack, const struct sync
 static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
                     const struct tcpc_addr *laddr, const struct tcpc_addr *faddr, uint8_t flags)
 {
+    /* PMTU discovery, unless the path said no. */
+    struct tcp_ipopt o = {.ttl = e->ip_ttl,
+                          .tos = e->ip_tos,
+                          .dontfrag = (e->flags & SCF_DONTFRAG) != 0,
+                          .no_pmtud = (e->flags & SCF_UNREACH) != 0};
     struct ip_repr ip;
-    memset(&ip, 0, sizeof(ip));
-    ip.src = *laddr;
-    ip.dst = *faddr;
-    ip.version = tcpc_addr_is_v4(laddr) ? 4 : 6;
-    ip.ttl = 64;
-    ip.df = !(e->flags & SCF_UNREACH); /* PMTU discovery, unless the path said no */
+    tcp_ip_fill(stack, laddr, e->lport, faddr, e->fport, &o, &ip);
     struct tcp_repr th;
     memset(&th, 0, sizeof(th));
     th.sport = e->lport;
@@ -499,6 +505,16 @@ static uint16_t sc_window(const struct tcpcb *l)
     return (uint16_t)(l->rcv_bufsize < TCP_MAXWIN ? l->rcv_bufsize : TCP_MAXWIN);
 }
 
+/* The listener's IP-level options, for the SYN-ACK and the connection. */
+static void sc_ip_from(const struct tcpcb *l, struct sc_entry *e)
+{
+    struct tcp_ipopt o = tcp_ipopt_of(l);
+    e->ip_ttl = o.ttl;
+    e->ip_tos = o.tos;
+    if (o.dontfrag)
+        e->flags |= SCF_DONTFRAG;
+}
+
 /* The entry a SYN describes (everything but linkage, ISS and our TSval). */
 static void sc_fill(struct tcpc_stack *stack, const struct tcpcb *l, const struct tcp_repr *th,
                     bool v6, struct sc_entry *e)
@@ -512,6 +528,7 @@ static void sc_fill(struct tcpc_stack *stack, const struct tcpcb *l, const struc
     e->wnd = sc_window(l);
     e->our_mss = tcp_mss_offer(stack, v6, l->t_usermss);
     e->peer_mss = (o->present & TOF_MSS) ? o->mss : 0;
+    sc_ip_from(l, e);
     /* net.inet.tcp.ecn.enable 1 and 2 both accept a peer's request. */
     if (tun->ecn_enable && ecn_syn_asks(th->flags))
         e->flags |= SCF_ECN;
@@ -779,6 +796,7 @@ static void sc_from_cookie(struct tcpc_stack *stack, const struct tcpcb *l,
     e->wnd = sc_window(l);
     e->our_mss = tcp_mss_offer(stack, v6, l->t_usermss);
     e->peer_mss = p->mss;
+    sc_ip_from(l, e);
     if (p->peer_wscale != SYNCOOKIE_NO_WSCALE) {
         uint8_t ours = p->our_wscale != SYNCOOKIE_NO_WSCALE ? p->our_wscale : tcp_rcv_wscale(stack);
         e->wscale = (uint8_t)(ours << 4 | p->peer_wscale);
@@ -814,7 +832,13 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     if (!tp)
         return NULL;
     demux_inherit_opts(tp, l);
-    tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT);
+    /* TCP_NOPUSH as FreeBSD's syncache_socket takes it, with TCP_NODELAY;
+     * the IP-level options as the SYN-ACK carried them. */
+    tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT | TF_NOPUSH);
+    if (e->flags & SCF_DONTFRAG)
+        tp->t_flags |= TF_DONTFRAG;
+    tp->t_ip_ttl = e->ip_ttl;
+    tp->t_ip_tos = e->ip_tos;
     tp->t_usermss = l->t_usermss;
     tp->t_keepinit = l->t_keepinit; /* as FreeBSD's syncache_socket copies it */
     /* The listener's congestion-control algorithm (TCP_CONGESTION). */
@@ -949,6 +973,14 @@ static int sc_cookie_ack(struct tcpc_stack *stack, struct syncache *sc, const st
     return 0;
 }
 
+/* A handshake that cannot have its connection: -ECONNREFUSED (the caller
+ * resets) or, with net.inet.tcp.syncache.rst_on_sock_fail 0, -EAGAIN
+ * (dropped). */
+static int sc_sock_fail(const struct tcpc_stack *stack)
+{
+    return stack->cfg.tun.sc_rst_on_sock_fail ? -ECONNREFUSED : -EAGAIN;
+}
+
 /*
  * May an ACK that failed entry e's check be tried as a cookie? Only for the
  * entry's own SYN (SEQ = IRS + 1, so a forger must know the client's ISN
@@ -1004,7 +1036,8 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     /*
      * A full accept queue: FreeBSD's sonewconn refuses once the completed
      * queue passes 3/2 of the backlog, the entry is gone, and the peer gets
-     * a RST (net.inet.tcp.sc_rst_sock_fail, on by default). The peer thinks
+     * a RST (net.inet.tcp.syncache.rst_on_sock_fail, on by default; off,
+     * the ACK is dropped and the peer finds out by its timeouts). The peer thinks
      * the connection is established; a silent drop would leave it sending
      * into a void until it times out, while the RST tells it at once that
      * the server is overloaded. Same for a control block we cannot have
@@ -1016,7 +1049,7 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     if (!tp) {
         STAT_INC(stack, tcps_sc_aborted);
         stack_drop(stack, TCPC_STAT_tcps_listendrop, "accept queue full or no control block");
-        return -ECONNREFUSED;
+        return sc_sock_fail(stack);
     }
     /* Past every other way to fail: the TIME_WAIT record a reopen kept
      * gives its 4-tuple to the new connection now, and not before. */
@@ -1030,7 +1063,7 @@ int syncache_expand(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_r
     if (demux_insert(stack, tp, &ip->dst, th->dport, &ip->src, th->sport) != 0) {
         tcb_free(stack, tp);
         stack_drop(stack, TCPC_STAT_tcps_inshash_fail, "4-tuple already in the connection table");
-        return -ECONNREFUSED;
+        return sc_sock_fail(stack);
     }
     STAT_INC(stack, tcps_sc_completed);
     *out = tp;

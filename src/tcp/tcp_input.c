@@ -718,8 +718,7 @@ static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const st
      * the peer may not have our FIN yet, and an RFC 5961 peer only acts on
      * an RST at exactly its RCV.NXT. */
     uint32_t seq = (s->flags & TH_ACK) ? s->th.ack : tp->snd_nxt;
-    tcp_respond(stack, &tp->inp->laddr, tp->inp->lport, &tp->inp->faddr, tp->inp->fport, seq, 0,
-                TH_RST);
+    tcp_respond_tp(stack, tp, seq, 0, TH_RST);
     tcp_close(stack, tp);
     return true;
 }

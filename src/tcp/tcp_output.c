@@ -46,16 +46,6 @@ static uint32_t tcp_sb_seq0(const struct tcpcb *tp)
     return tcp_syn_unacked(tp) ? tp->iss + 1 : tp->snd_una;
 }
 
-void tcp_fill_ip(const struct tcpcb *tp, struct ip_repr *ip)
-{
-    memset(ip, 0, sizeof(*ip));
-    ip->src = tp->inp->laddr;
-    ip->dst = tp->inp->faddr;
-    ip->version = tp->family == TCPC_AF_INET ? 4 : 6;
-    ip->ttl = 64;
-    ip->df = true; /* path MTU discovery, RFC 1191 */
-}
-
 static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *tp,
                             struct tcp_opts *o)
 {
@@ -184,6 +174,17 @@ static void tcp_plan_data(const struct tcpc_stack *stack, const struct tcpcb *tp
     p->len = len;
 }
 
+/*
+ * TCP_NOPUSH (FreeBSD's TF_NOPUSH, Linux's TCP_CORK): the tail of the send
+ * buffer, short of a full segment, waits for more data, for the option to
+ * be cleared or for the FIN (the application will add nothing more), and
+ * at the latest for the persist timer, which FreeBSD lets push it too.
+ */
+static bool tcp_tail_held(const struct tcpcb *tp)
+{
+    return (tp->t_flags & (TF_NOPUSH | TF_NEEDFIN)) == TF_NOPUSH;
+}
+
 /* Sender SWS avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896). */
 static bool tcp_data_worth_sending(const struct tcpcb *tp, const struct tcp_plan *p, bool force)
 {
@@ -193,7 +194,7 @@ static bool tcp_data_worth_sending(const struct tcpcb *tp, const struct tcp_plan
         return true;
     bool idle = tp->snd_una == tp->snd_max;
     bool drains = p->off + p->len >= tp->snd.len;
-    if ((idle || (tp->t_flags & TF_NODELAY)) && drains)
+    if ((idle || (tp->t_flags & TF_NODELAY)) && drains && !tcp_tail_held(tp))
         return true;
     return p->len >= tp->max_sndwnd / 2 && tp->max_sndwnd > 0;
 }
@@ -339,7 +340,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
 {
     struct ip_repr ip;
     struct tcp_repr th = {.sport = tp->inp->lport, .dport = tp->inp->fport, .flags = p->flags};
-    tcp_fill_ip(tp, &ip);
+    tcp_fill_ip(stack, tp, &ip);
     th.seq = (p->flags & TH_SYN) ? tp->iss : tcp_sb_seq0(tp) + p->off;
     if (!(p->flags & TH_SYN) && p->len == 0 && !(p->flags & TH_FIN))
         th.seq = tcp_ack_seq(tp);
@@ -352,7 +353,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     int err = 0;
     if (ecn_output_due(tp, th.flags)) {
         bool new_data = !p->rexmit && !p->probe && SEQ_GEQ(th.seq, tp->snd_max);
-        ip.tos = ecn_output(stack, tp, &th.flags, p->len, new_data);
+        ip.tos |= ecn_output(stack, tp, &th.flags, p->len, new_data);
     }
     if (p->len) {
         err = tcp_place_payload(stack, tp, p, &ip, &th);

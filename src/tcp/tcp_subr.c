@@ -398,10 +398,19 @@ void tcp_tunables_changed(struct tcpc_stack *stack)
     demux_set_portrange(stack);
 }
 
+static bool tcp_sysctl_state(const struct tcpc_stack *stack, const char *name, int64_t *value)
+{
+    if (strcmp(name, "net.inet.tcp.syncache.count") != 0)
+        return false;
+    *value = syncache_pcbcount(stack);
+    return true;
+}
+
 const struct ip_protosw tcp_protosw = {
     .input = tcp_input,
     .ctlinput = tcp_ctlinput,
     .tunables_changed = tcp_tunables_changed,
+    .sysctl_state = tcp_sysctl_state,
 };
 
 void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_state state)
@@ -455,8 +464,7 @@ void tcp_drop(struct tcpc_stack *stack, struct tcpcb *tp, int err)
         /* The connection's own last word: its next sequence number and an
          * ACK of everything received, as FreeBSD's tcp_drop sends it (its
          * output in CLOSED is RST|ACK). */
-        tcp_respond(stack, &tp->inp->laddr, tp->inp->lport, &tp->inp->faddr, tp->inp->fport,
-                    tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK);
+        tcp_respond_tp(stack, tp, tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK);
         STAT_INC(stack, tcps_drops);
     } else if (tp->state == TCPS_SYN_SENT) {
         STAT_INC(stack, tcps_conndrops);
@@ -476,8 +484,8 @@ uint32_t tcp_new_isn(struct tcpc_stack *stack, const struct tcpcb *tp)
     return tcp_isn_for(stack, &tp->inp->laddr, tp->inp->lport, &tp->inp->faddr, tp->inp->fport);
 }
 
-uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
-                     const struct tcpc_addr *faddr, uint16_t fport)
+uint64_t tcp_tuple_hash(const struct tcpc_stack *stack, const struct tcpc_addr *laddr,
+                        uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport)
 {
     uint8_t in[36];
     memcpy(in, laddr->bytes, 16);
@@ -488,9 +496,18 @@ uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, ui
     in[35] = (uint8_t)fport;
     uint8_t h[crypto_shorthash_BYTES];
     crypto_shorthash(h, in, sizeof(in), stack->tcp->isn_key);
-    uint32_t f;
-    memcpy(&f, h, sizeof(f));
-    /* RFC 6528's M: a timer ticking every 4 microseconds. */
+    uint64_t v;
+    memcpy(&v, h, sizeof(v));
+    return v;
+}
+
+uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                     const struct tcpc_addr *faddr, uint16_t fport)
+{
+    /* RFC 6528's F: the hash's low half (the flow label takes bits of the
+     * high half, so neither reveals the other); M: a timer ticking every 4
+     * microseconds. */
+    uint32_t f = (uint32_t)tcp_tuple_hash(stack, laddr, lport, faddr, fport);
     return f + (uint32_t)(stack->now / 4);
 }
 
@@ -604,20 +621,65 @@ void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_k
     tcp_timer_rearm(stack, tp);
 }
 
+struct tcp_ipopt tcp_ipopt_of(const struct tcpcb *tp)
+{
+    return (struct tcp_ipopt){
+        .ttl = tp->t_ip_ttl, .tos = tp->t_ip_tos, .dontfrag = (tp->t_flags & TF_DONTFRAG) != 0};
+}
+
+void tcp_ip_fill(const struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                 const struct tcpc_addr *faddr, uint16_t fport, const struct tcp_ipopt *o,
+                 struct ip_repr *ip)
+{
+    static const struct tcp_ipopt defaults;
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    if (!o)
+        o = &defaults;
+    bool v4 = tcpc_addr_is_v4(laddr);
+    memset(ip, 0, sizeof(*ip));
+    ip->src = *laddr;
+    ip->dst = *faddr;
+    ip->version = v4 ? 4 : 6;
+    ip->ttl = o->ttl ? o->ttl : (uint8_t)(v4 ? tun->ip_ttl : tun->ip6_hlim);
+    ip->tos = o->tos & (uint8_t)~IPTOS_ECN_MASK;
+    /* RFC 1191: DF for path MTU discovery. IPv6 routers never fragment
+     * and tcpcore sends no fragments, so there is nothing to say there. */
+    ip->df = o->dontfrag || (tun->path_mtu_discovery && !o->no_pmtud);
+    if (!v4 && tun->auto_flowlabel)
+        ip->flowlabel = (uint32_t)(tcp_tuple_hash(stack, laddr, lport, faddr, fport) >> 32) &
+                        IP6_FLOWLABEL_MASK;
+}
+
+void tcp_fill_ip(const struct tcpc_stack *stack, const struct tcpcb *tp, struct ip_repr *ip)
+{
+    struct tcp_ipopt o = tcp_ipopt_of(tp);
+    const struct inpcb *inp = tp->inp;
+    tcp_ip_fill(stack, &inp->laddr, inp->lport, &inp->faddr, inp->fport, &o, ip);
+}
+
 void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                  const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                  uint8_t flags)
 {
-    tcp_respond_opts(stack, laddr, lport, faddr, fport, seq, ack, flags, 0, NULL);
+    tcp_respond_opts(stack, laddr, lport, faddr, fport, seq, ack, flags, 0, NULL, NULL);
+}
+
+void tcp_respond_tp(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t seq, uint32_t ack,
+                    uint8_t flags)
+{
+    struct tcp_ipopt o = tcp_ipopt_of(tp);
+    const struct inpcb *inp = tp->inp;
+    tcp_respond_opts(stack, &inp->laddr, inp->lport, &inp->faddr, inp->fport, seq, ack, flags, 0,
+                     NULL, &o);
 }
 
 int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                      const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
-                     uint8_t flags, uint16_t win, const struct tcp_opts *opts)
+                     uint8_t flags, uint16_t win, const struct tcp_opts *opts,
+                     const struct tcp_ipopt *ipo)
 {
-    struct ip_repr ip = {.src = *laddr, .dst = *faddr, .ttl = 64};
-    ip.version = tcpc_addr_is_v4(laddr) ? 4 : 6;
-    ip.df = true;
+    struct ip_repr ip;
+    tcp_ip_fill(stack, laddr, lport, faddr, fport, ipo, &ip);
     struct tcp_repr th = {
         .sport = lport, .dport = fport, .seq = seq, .ack = ack, .flags = flags, .win = win};
     if (opts)

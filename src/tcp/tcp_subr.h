@@ -74,6 +74,10 @@ void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_stat
 
 /* RFC 6528: keyed hash of the 4-tuple plus a 4-microsecond clock. */
 uint32_t tcp_new_isn(struct tcpc_stack *stack, const struct tcpcb *tp);
+/* The keyed hash (under the RFC 6528 secret) of a 4-tuple: the ISN's F and
+ * the IPv6 flow label take different bits of it. */
+uint64_t tcp_tuple_hash(const struct tcpc_stack *stack, const struct tcpc_addr *laddr,
+                        uint16_t lport, const struct tcpc_addr *faddr, uint16_t fport);
 /* The same for a 4-tuple without a control block (TIME_WAIT reuse). */
 uint32_t tcp_isn_for(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                      const struct tcpc_addr *faddr, uint16_t fport);
@@ -130,6 +134,39 @@ static inline bool tcp_timer_active(const struct tcpcb *tp, enum tcp_timer_kind 
     return tp->t_deadline[kind] != 0;
 }
 
+/*
+ * What a segment's IP header carries besides its addresses, as a socket's
+ * IP-level options set it: the hop limit (0: the family's default,
+ * net.inet.ip.ttl or net.inet6.ip6.hlim), the TOS or traffic class (its
+ * ECN bits are the engine's, tcp_ecn.c), DF forced by IP_DONTFRAG, and DF
+ * withheld because an ICMP error said the path needs fragments.
+ */
+struct tcp_ipopt {
+    uint8_t ttl;
+    uint8_t tos;
+    bool dontfrag;
+    bool no_pmtud;
+};
+
+/* A connection's (or listener's) IP-level options. */
+struct tcp_ipopt tcp_ipopt_of(const struct tcpcb *tp);
+
+/*
+ * The one place TCP chooses its IP header fields, for connections, SYN
+ * cache entries and segments that belong to no connection alike: version
+ * and addresses, hop limit, TOS, DF (IPv4: net.inet.tcp.path_mtu_discovery
+ * or IP_DONTFRAG, unless no_pmtud) and the IPv6 flow label (RFC 6437: a
+ * keyed hash of the 4-tuple, so that every segment of a connection, its
+ * SYN-ACK and its TIME_WAIT answers carry the same label without storing
+ * it; 0 with net.inet6.ip6.auto_flowlabel 0). o NULL: the defaults.
+ */
+void tcp_ip_fill(const struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                 const struct tcpc_addr *faddr, uint16_t fport, const struct tcp_ipopt *o,
+                 struct ip_repr *ip);
+
+/* tcp_ip_fill for a segment of tp. */
+void tcp_fill_ip(const struct tcpc_stack *stack, const struct tcpcb *tp, struct ip_repr *ip);
+
 /* Sends a segment that belongs to no connection (RST, or an ACK from a
  * compact state): addresses are ours (laddr) and the peer's (faddr). */
 void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
@@ -139,7 +176,11 @@ void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16
  * record's ACK with its timestamps. 0 when sent, or a negative errno. */
 int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                      const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
-                     uint8_t flags, uint16_t win, const struct tcp_opts *opts);
+                     uint8_t flags, uint16_t win, const struct tcp_opts *opts,
+                     const struct tcp_ipopt *ipo);
+/* A RST (or other bare segment) for connection tp, with its IP options. */
+void tcp_respond_tp(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t seq, uint32_t ack,
+                    uint8_t flags);
 
 /* Readiness: mark tp for event delivery; deliver everything marked. */
 void tcp_notify(struct tcpc_stack *stack, struct tcpcb *tp);
@@ -165,7 +206,6 @@ int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp);
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt);
-void tcp_fill_ip(const struct tcpcb *tp, struct ip_repr *ip);
 /* Payload bytes a full segment of tp carries (the MSS less options). */
 uint32_t tcp_seg_payload(const struct tcpcb *tp);
 /* Bytes in the send buffer not yet sent. */

@@ -7,6 +7,7 @@
  * socket whenever its callback runs.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
+#include "wire/ip.h"
 #include "tcpcore/socket.h"
 
 static struct tcpcb *usr_tcb(struct tcpc_stack *stack, int sd)
@@ -204,11 +206,24 @@ static int usr_take_error(struct tcpcb *tp)
     return -err;
 }
 
-ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
+/* The bytes iov describes, at most UINT32_MAX (a socket buffer never
+ * holds more); -EINVAL for a count outside 0..TCPC_IOV_MAX. */
+static int usr_iov_total(const struct iovec *iov, int iovcnt, uint32_t *total)
 {
-    struct tcpcb *tp = usr_tcb(stack, sd);
-    if (!tp)
-        return -EBADF;
+    if (iovcnt < 0 || iovcnt > TCPC_IOV_MAX || (iovcnt > 0 && !iov))
+        return -EINVAL;
+    uint32_t sum = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        size_t room = UINT32_MAX - sum;
+        sum += iov[i].iov_len > room ? (uint32_t)room : (uint32_t)iov[i].iov_len;
+    }
+    *total = sum;
+    return 0;
+}
+
+/* Whether tp may send now: 0, or the answer tcpc_send gives instead. */
+static int usr_send_check(struct tcpcb *tp)
+{
     if (tp->so_error)
         return usr_take_error(tp);
     if (tp->t_flags & TF_NEEDFIN)
@@ -217,14 +232,41 @@ ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
         return -EAGAIN;
     if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT)
         return tp->state == TCPS_CLOSED && tp->snd.buf ? -EPIPE : -ENOTCONN;
-    uint32_t room = tcp_snd_space(tp);
-    uint32_t n = len > room ? room : (uint32_t)len;
-    n = sb_append(&tp->snd, buf, n);
+    return 0;
+}
+
+ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    uint32_t total;
+    int err = usr_iov_total(iov, iovcnt, &total);
+    if (!err)
+        err = usr_send_check(tp);
+    if (err)
+        return err;
+    /* Everything is queued before output runs, so the pieces leave
+     * together in full segments, as writev's do. */
+    uint32_t room = tcp_snd_space(tp), n = 0;
+    for (int i = 0; i < iovcnt && n < room; i++) {
+        uint32_t want = iov[i].iov_len > room - n ? room - n : (uint32_t)iov[i].iov_len;
+        uint32_t got = sb_append(&tp->snd, iov[i].iov_base, want);
+        n += got;
+        if (got < want)
+            break;
+    }
     if (n == 0)
         return -EAGAIN;
     tcp_output(stack, tp);
     usr_done(stack, tp);
     return (ssize_t)n;
+}
+
+ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
+{
+    struct iovec v = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+    return tcpc_sendv(stack, sd, &v, 1);
 }
 
 ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len)
@@ -234,32 +276,69 @@ ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len)
 
 ssize_t tcpc_recv_flags(struct tcpc_stack *stack, int sd, void *buf, size_t len, int flags)
 {
+    struct iovec v = {.iov_base = buf, .iov_len = len};
+    return tcpc_recvv(stack, sd, &v, 1, flags);
+}
+
+/* Can more bytes still arrive for tp to read without a read first? */
+static bool usr_more_may_come(const struct tcpcb *tp)
+{
+    if (tp->so_error || (tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)))
+        return false;
+    if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
+        return false;
+    return tcp_rcv_room(tp) > 0;
+}
+
+/* Copies n queued bytes out into iov, consuming them unless peek. */
+static void usr_copy_out(struct tcpcb *tp, const struct iovec *iov, uint32_t n, bool peek)
+{
+    uint32_t off = 0;
+    for (int i = 0; off < n; i++) {
+        uint32_t k = iov[i].iov_len < n - off ? (uint32_t)iov[i].iov_len : n - off;
+        if (peek)
+            sb_copy_out(&tp->rcv, off, iov[i].iov_base, k);
+        else
+            sb_read(&tp->rcv, iov[i].iov_base, k);
+        off += k;
+    }
+}
+
+ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt, int flags)
+{
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    if (flags & ~TCPC_MSG_PEEK)
+    if (flags & ~(TCPC_MSG_PEEK | TCPC_MSG_DONTWAIT | TCPC_MSG_WAITALL))
         return -EINVAL;
-    uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-    if (flags & TCPC_MSG_PEEK) {
-        /* Nothing leaves the buffer: no window to announce, nothing to
-         * deliver; a peek past the data falls through to the answers a
-         * read would give (0 at end of stream, the error, -EAGAIN). */
-        if (n > tp->rcv.len)
-            n = tp->rcv.len;
-        if (n > 0) {
-            sb_copy_out(&tp->rcv, 0, buf, n);
-            return (ssize_t)n;
-        }
-    } else {
-        n = sb_read(&tp->rcv, buf, n);
-        if (n > 0) {
-            tcp_output(stack, tp); /* the window may have opened enough to say so */
-            usr_done(stack, tp);
-            return (ssize_t)n;
+    uint32_t n;
+    int err = usr_iov_total(iov, iovcnt, &n);
+    if (err)
+        return err;
+    bool peek = (flags & TCPC_MSG_PEEK) != 0;
+    if (n > tp->rcv.len) {
+        n = tp->rcv.len;
+        if ((flags & TCPC_MSG_WAITALL) && usr_more_may_come(tp)) {
+            /* All or nothing: the next bytes to arrive fire READABLE
+             * again, although some were there already. */
+            tp->ev_reported &= ~(uint32_t)TCPC_EV_READABLE;
+            return -EAGAIN;
         }
     }
-    if (tp->so_error) /* a peek reports it and leaves it pending, as FreeBSD's soreceive */
-        return (flags & TCPC_MSG_PEEK) ? -tp->so_error : usr_take_error(tp);
+    if (n > 0) {
+        usr_copy_out(tp, iov, n, peek);
+        if (!peek) {
+            /* A peek takes nothing out: no window to announce, nothing to
+             * deliver. A read may have opened the window enough to say so. */
+            tcp_output(stack, tp);
+            usr_done(stack, tp);
+        }
+        return (ssize_t)n;
+    }
+    /* Past the data: 0 at end of stream, the error (a peek leaves it
+     * pending, as FreeBSD's soreceive), or -EAGAIN. */
+    if (tp->so_error)
+        return peek ? -tp->so_error : usr_take_error(tp);
     if ((tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || (tp->state == TCPS_CLOSED && tp->rcv.buf))
         return 0;
     if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
@@ -365,12 +444,67 @@ static int usr_set_bufsize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t 
     return 0;
 }
 
+static void usr_set_flag(struct tcpcb *tp, uint32_t flag, int value)
+{
+    if (value)
+        tp->t_flags |= flag;
+    else
+        tp->t_flags &= ~flag;
+}
+
+/* TCP_NOPUSH: clearing it sends what it held (FreeBSD's tcp_ctloutput). */
+static int usr_set_nopush(struct tcpc_stack *stack, struct tcpcb *tp, int value)
+{
+    bool was = (tp->t_flags & TF_NOPUSH) != 0;
+    usr_set_flag(tp, TF_NOPUSH, value);
+    if (was && !value && TCPS_HAVEESTABLISHED(tp->state))
+        tcp_output(stack, tp);
+    return 0;
+}
+
+/* IP_TTL and IPV6_UNICAST_HOPS: -1 is the default, kept as 0. */
+static int usr_set_ttl(struct tcpcb *tp, int value)
+{
+    if (value != -1 && (value < 1 || value > 255))
+        return -EINVAL;
+    tp->t_ip_ttl = value < 0 ? 0 : (uint8_t)value;
+    return 0;
+}
+
+/* IP_TOS and IPV6_TCLASS: the ECN field is the engine's (RFC 3168). */
+static int usr_set_tos(struct tcpcb *tp, int value)
+{
+    if (value < -1 || value > 255)
+        return -EINVAL;
+    tp->t_ip_tos = value < 0 ? 0 : (uint8_t)(value & ~IPTOS_ECN_MASK);
+    return 0;
+}
+
+static int usr_get_ttl(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (tp->t_ip_ttl)
+        return tp->t_ip_ttl;
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    return (int)(tp->family == TCPC_AF_INET ? tun->ip_ttl : tun->ip6_hlim);
+}
+
 int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int value)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
     switch (opt) {
+    case TCPC_TCP_NOPUSH:
+        return usr_set_nopush(stack, tp, value);
+    case TCPC_IP_TTL:
+    case TCPC_IPV6_UNICAST_HOPS:
+        return usr_set_ttl(tp, value);
+    case TCPC_IP_TOS:
+    case TCPC_IPV6_TCLASS:
+        return usr_set_tos(tp, value);
+    case TCPC_IP_DONTFRAG:
+        usr_set_flag(tp, TF_DONTFRAG, value);
+        return 0;
     case TCPC_SO_LINGER:
         tp->linger = value < 0 ? -1 : value;
         if (value == 0)
@@ -385,10 +519,7 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_SO_ERROR:
         return -ENOPROTOOPT;
     case TCPC_TCP_NODELAY:
-        if (value)
-            tp->t_flags |= TF_NODELAY;
-        else
-            tp->t_flags &= ~TF_NODELAY;
+        usr_set_flag(tp, TF_NODELAY, value);
         tcp_output(stack, tp);
         return 0;
     case TCPC_TCP_MAXSEG:
@@ -399,10 +530,7 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_TCP_NOOPT:
         /* Read when the SYN or SYN-ACK is built: set it before connect or
          * listen, as on FreeBSD. */
-        if (value)
-            tp->t_flags |= TF_NOOPT;
-        else
-            tp->t_flags &= ~TF_NOOPT;
+        usr_set_flag(tp, TF_NOOPT, value);
         return 0;
     case TCPC_TCP_KEEPINIT:
         if (value < 0 || value > TCP_KEEPINIT_MAX)
@@ -424,6 +552,20 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     if (!tp)
         return -EBADF;
     switch (opt) {
+    case TCPC_TCP_NOPUSH:
+        *value = !!(tp->t_flags & TF_NOPUSH);
+        return 0;
+    case TCPC_IP_TTL:
+    case TCPC_IPV6_UNICAST_HOPS:
+        *value = usr_get_ttl(stack, tp);
+        return 0;
+    case TCPC_IP_TOS:
+    case TCPC_IPV6_TCLASS:
+        *value = tp->t_ip_tos;
+        return 0;
+    case TCPC_IP_DONTFRAG:
+        *value = !!(tp->t_flags & TF_DONTFRAG);
+        return 0;
     case TCPC_SO_LINGER:
         *value = tp->linger;
         return 0;

@@ -62,6 +62,8 @@ enum tcp_timer_kind {
 #define TF_FASTRECOV   0x80000  /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
 #define TF_SACKRECOV   0x100000 /* that recovery follows the SACK scoreboard (else NewReno) */
 #define TF_PREVVALID   0x200000 /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
+#define TF_NOPUSH      0x400000 /* TCP_NOPUSH / TCP_CORK: only full segments until cleared */
+#define TF_DONTFRAG    0x800000 /* IP_DONTFRAG: DF even with net.inet.tcp.path_mtu_discovery 0 */
 
 /* t_flags2: ECN (RFC 3168), FreeBSD's TF2_ECN_* */
 #define TF2_ECN_SYN     0x01 /* our SYN asked for ECN */
@@ -111,6 +113,7 @@ struct tcpcb {
     uint8_t request_r_scale;      /* the shift we offer */
     uint8_t t_rxtshift;           /* RTO backoff shift; cleared by a new RTT sample */
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
+    uint8_t t_ip_ttl;             /* IP_TTL / IPV6_UNICAST_HOPS, 0: the family's default */
     uint16_t t_dupacks;           /* consecutive duplicate ACKs */
     uint32_t t_keepinit;          /* TCP_KEEPINIT seconds, 0: net.inet.tcp.keepinit */
     uint32_t ts_recent;           /* peer's last TSval worth echoing */
@@ -125,6 +128,10 @@ struct tcpcb {
      * value, where RTT samples are capped at TCP_RTT_MAX and the RTO at
      * net.inet.tcp.rexmit_max (at most 600 s). */
     uint32_t t_srtt, t_rttvar, t_rxtcur;
+    /* IP_TOS / IPV6_TCLASS, ECN bits clear (the engine owns them); here,
+     * where it fills what would be alignment padding (t_ip_ttl beside
+     * t_rxtcount does the same). */
+    uint8_t t_ip_tos;
     tcpc_time_t t_rtttime;   /* when the timed segment was sent, 0: none */
     uint32_t t_rtseq;        /* its sequence number */
     uint32_t t_segs_unacked; /* full segments received since the last ACK */

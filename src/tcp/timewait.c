@@ -354,7 +354,7 @@ static void tw_respond(struct tw_layout *l, uint32_t idx)
         o.tsecr = c->ts_recent;
     }
     if (tcp_respond_opts(stack, &t.laddr, t.lport, &t.faddr, t.fport, c->snd_nxt, c->rcv_nxt,
-                         TH_ACK, c->last_win, &o) == 0)
+                         TH_ACK, c->last_win, &o, NULL) == 0)
         STAT_INC(stack, tcps_tw_responds);
 }
 
@@ -381,7 +381,7 @@ static void tw_none(struct tcpc_stack *stack, const struct pcb_tuple *t, const s
 {
     if (acknow)
         tcp_respond_opts(stack, &t->laddr, t->lport, &t->faddr, t->fport, rec->snd_nxt,
-                         rec->rcv_nxt, TH_ACK, rec->last_win, NULL);
+                         rec->rcv_nxt, TH_ACK, rec->last_win, NULL, NULL);
 }
 
 void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)

@@ -148,7 +148,7 @@ int ip6_parse(const uint8_t *buf, size_t buflen, struct ip_repr *out)
         .proto = nh,
         .ttl = buf[7],
         .tos = (uint8_t)(vtf >> 20),
-        .flowlabel = vtf & 0xfffff,
+        .flowlabel = vtf & IP6_FLOWLABEL_MASK,
         .hdrlen = (uint16_t)off,
         .payload_len = (uint16_t)(end - off),
     };
@@ -197,7 +197,7 @@ static int ip4_emit(const struct ip_repr *ip, uint8_t *buf)
 
 static int ip6_emit(const struct ip_repr *ip, uint8_t *buf)
 {
-    put_be32(buf, 6u << 28 | (uint32_t)ip->tos << 20 | (ip->flowlabel & 0xfffff));
+    put_be32(buf, 6u << 28 | (uint32_t)ip->tos << 20 | (ip->flowlabel & IP6_FLOWLABEL_MASK));
     put_be16(buf + 4, ip->payload_len);
     buf[6] = ip->proto;
     buf[7] = ip->ttl;

@@ -39,6 +39,9 @@
 #define IPTOS_ECN_ECT0   0x02
 #define IPTOS_ECN_CE     0x03
 
+/* The IPv6 flow label's bits (RFC 8200 3, RFC 6437). */
+#define IP6_FLOWLABEL_MASK 0xfffffu
+
 struct ip_repr {
     struct tcpc_addr src, dst;
     uint8_t version;      /* 4 or 6 */

@@ -66,6 +66,27 @@ no_host() {
   printf 'GET / HTTP/1.1\r\n\r\n' | bad_request "$1" "HTTP/1.1 400 Bad Request"
 }
 
+# A short response leaves in one segment: tcpcored corks the head and the
+# body (TCP_NOPUSH) and uncorks once both are queued. From a known client
+# port, so that the capture shows this connection alone.
+SHORT_PORT=40123
+short_fetch() {
+  kexec curl -sS -m 10 --local-port $SHORT_PORT -o /dev/null "http://$1/bytes/10" || return 1
+  echo "fetched /bytes/10 from port $SHORT_PORT"
+}
+
+short_one_segment() {
+  local text segs
+  text=$(tcpdump -n -r "$PCAP" 2>&1) || return 1
+  segs=$(grep -- "IP $T4.80 > $K4.$SHORT_PORT: .* length [1-9]" <<<"$text") || true
+  [ "$(grep -c . <<<"$segs")" -eq 1 ] || {
+    echo "want one data segment for the response, got:"
+    echo "${segs:-none}"
+    return 1
+  }
+  echo "one segment: ${segs##*length }"
+}
+
 pcap_reads() {
   dmn_capture_has "$PCAP" "the handshakes" "IP $T4.80 > $K4.[0-9]*: Flags \[S.\]" \
     "IP6 $T6.80 > $K6.[0-9]*: Flags \[S.\]" "IP $K4.[0-9]* > $T4.80: Flags \[S\]"
@@ -79,10 +100,12 @@ for fam in 4 6; do
   dmn_case "v$fam HEAD gives the length and no body" head_request "$addr"
   dmn_case "v$fam keep-alive: two requests on one connection" keep_alive "$addr"
 done
+dmn_case "v4 a short response (curl from port $SHORT_PORT)" short_fetch $T4
 dmn_case "v4 a malformed request gets 400 and a close" malformed $T4
 dmn_case "v6 an HTTP/1.1 request without Host gets 400" no_host $T6
 dmn_case "v4 an oversized head gets 431 and a close" oversized $T4
 dmn_case "tcpcored runs as nobody; its control socket is 0600" dmn_unprivileged
 dmn_stop_case
 dmn_case "the pcap capture reads back with tcpdump" pcap_reads
+dmn_case "v4 the short response is one segment (head and body corked)" short_one_segment
 dmn_finish

@@ -768,6 +768,11 @@ static int pd_sockopt(int level, int name)
         {IPPROTO_IP, IP_FREEBIND, TCPC_IP_BINDANY},
         {IPPROTO_TCP, PD_TCP_NOOPT, TCPC_TCP_NOOPT},
         {IPPROTO_TCP, PD_TCP_KEEPINIT, TCPC_TCP_KEEPINIT},
+        {IPPROTO_TCP, TCP_CORK, TCPC_TCP_CORK},
+        {IPPROTO_IP, IP_TTL, TCPC_IP_TTL},
+        {IPPROTO_IP, IP_TOS, TCPC_IP_TOS},
+        {IPPROTO_IPV6, IPV6_UNICAST_HOPS, TCPC_IPV6_UNICAST_HOPS},
+        {IPPROTO_IPV6, IPV6_TCLASS, TCPC_IPV6_TCLASS},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].level == level && map[i].name == name)

@@ -115,38 +115,19 @@ static const void *body_piece(struct http_conn *h, size_t *len)
 }
 
 /*
- * Sends the head and the first piece of the body in one call. Sent apart,
- * the body, shorter than a segment, waited behind the head for the
- * client's ACK (Nagle's rule, RFC 9293 3.7.4): a round trip added to every
- * response, which under a flood meant the time it took that ACK to get
- * through the receive ring. Returns false on an error.
+ * Sends what is pending of the response; false on an error. The response
+ * is corked (TCP_NOPUSH) while it is queued and uncorked once all of it
+ * is: head and body then leave in full segments, and a short response in
+ * one. Sent uncorked, a body shorter than a segment waited behind the head
+ * for the client's ACK (Nagle's rule, RFC 9293 3.7.4): a round trip added
+ * to every response, which under a flood meant the time it took that ACK
+ * to get through the receive ring.
  */
-static bool send_head_and_body(struct http_conn *h)
-{
-    uint8_t *buf = h->c.d->scratch;
-    size_t len;
-    const void *piece = body_piece(h, &len); /* may itself be in scratch */
-    if (len > sizeof(h->c.d->scratch) - h->head_len)
-        len = sizeof(h->c.d->scratch) - h->head_len;
-    memmove(buf + h->head_len, piece, len);
-    memcpy(buf, h->head, h->head_len);
-    ssize_t n = tcpc_send(h->c.d->stack, h->c.sd, buf, h->head_len + len);
-    if (n == -EAGAIN)
-        return true;
-    if (n < 0)
-        return false;
-    size_t sent = (size_t)n;
-    h->head_off = sent < h->head_len ? sent : h->head_len;
-    h->body_off += sent - h->head_off;
-    return true;
-}
-
-/* Sends what is pending of the response; false on an error. */
 static bool send_response(struct http_conn *h)
 {
     struct tcpc_stack *st = h->c.d->stack;
-    if (h->head_off == 0 && h->body_off < h->body_len && !send_head_and_body(h))
-        return false;
+    if (h->head_off == 0)
+        tcpc_setsockopt(st, h->c.sd, TCPC_TCP_NOPUSH, 1);
     while (h->head_off < h->head_len) {
         ssize_t n = tcpc_send(st, h->c.sd, h->head + h->head_off, h->head_len - h->head_off);
         if (n == -EAGAIN)
@@ -166,7 +147,7 @@ static bool send_response(struct http_conn *h)
         h->body_off += (uint64_t)n;
     }
     h->responding = false;
-    return true;
+    return tcpc_setsockopt(st, h->c.sd, TCPC_TCP_NOPUSH, 0) == 0;
 }
 
 /* Drops request-body bytes, first from the buffer, then from the socket.
