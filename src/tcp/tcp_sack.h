@@ -6,8 +6,8 @@
  * 512-byte control block; records come from a per-stack pool sized by
  * net.inet.tcp.sack.globalmaxholes (each record holds TCP_SACK_HOLES
  * ranges), are taken when a connection first needs one (out-of-order data
- * held, a SACK block received, a duplicate to report) and given back when
- * it no longer does. Taking one is O(1) and allocates nothing. Without a
+ * held, a SACK block received, a duplicate to report, data sent with
+ * RACK-TLP on: tcp_rack.h) and given back when it no longer does. Taking one is O(1) and allocates nothing. Without a
  * record (the pool is empty: tcps_sack_sboverflow) a receiver still reports
  * its ranges, highest first, and a sender recovers as NewReno does.
  */
