@@ -161,6 +161,39 @@ static void test_rack_dsack_widens_window(void **state)
 }
 
 /*
+ * RFC 8985's gain over RFC 6675: a retransmission lost too. Segment 0 is
+ * resent at the first SACKs (three segments above it) and lost again; a
+ * round trip later the SACK of new data sent after the retransmission
+ * shows it overdue, and it goes a third time, without waiting for the
+ * timeout (HighRxt is past it, so NextSeg alone would not resend it).
+ */
+static void test_rack_lost_retransmission(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 4 * MSS});
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    h_advance(h, 10 * MSEC);
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(10 * MSS, 'k'), 10 * MSS),
+                     (ssize_t)(10 * MSS));
+    data_end += 10 * MSS;
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 8 * MSS});
+    assert_true(h_pending(h) > 0); /* new data, after the retransmission */
+    h_flush(h);
+    h_advance(h, RTT);
+    uint32_t sent = info_of(h, c.sd).snd_max - c.rcv;
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, sent});
+    expect_data(h, c.rcv);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    assert_true(h_stat(h, "tcps_rack_loss") >= 1);
+    h_free(h);
+}
+
+/*
  * RFC 8985 7: the last two segments are lost. Two round trips after the
  * last ACK (before the 212 ms timeout) the probe resends the last segment;
  * its SACK shows segment 8 sent before a delivered one, so RACK marks it
@@ -271,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_rack_lost_after_reorder_window),
         cmocka_unit_test(test_rack_reordering_within_window),
         cmocka_unit_test(test_rack_dsack_widens_window),
+        cmocka_unit_test(test_rack_lost_retransmission),
         cmocka_unit_test(test_tlp_repairs_tail_loss),
         cmocka_unit_test(test_tlp_loss_detected),
         cmocka_unit_test(test_tlp_dsack_no_loss),

@@ -7,9 +7,9 @@
  * net.inet.tcp.sack.globalmaxholes (each record holds TCP_SACK_HOLES
  * ranges), are taken when a connection first needs one (out-of-order data
  * held, a SACK block received, a duplicate to report, data sent with
- * RACK-TLP on: tcp_rack.h) and given back when it no longer does. Taking one is O(1) and allocates nothing. Without a
- * record (the pool is empty: tcps_sack_sboverflow) a receiver still reports
- * its ranges, highest first, and a sender recovers as NewReno does.
+ * RACK-TLP on: tcp_rack.h) and given back when it no longer does. Taking one is O(1) and allocates
+ * nothing. Without a record (the pool is empty: tcps_sack_sboverflow) a receiver still reports its
+ * ranges, highest first, and a sender recovers as NewReno does.
  */
 #ifndef TCPCORE_TCP_TCP_SACK_H
 #define TCPCORE_TCP_TCP_SACK_H
