@@ -276,10 +276,14 @@ static void rack_tlp_ack(struct tcpc_stack *stack, struct tcpcb *tp, struct rack
 
 void rack_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o, uint32_t ack)
 {
-    struct rack *r = rack_of(stack, tp);
-    if (!r)
-        return;
     struct tcp_sack *sk = sack_of(stack, tp);
+    if (!sk || !sk->rack.nspan)
+        return;
+    struct rack *r = &sk->rack;
+    if (!rack_enabled(stack, tp)) {
+        r->nspan = 0; /* turned off meanwhile: the record need not stay */
+        return;
+    }
     bool dsack = sack_has_dsack(o, ack);
     uint32_t fack0 = r->fack;
     if (SEQ_GT(ack, tp->snd_una))
