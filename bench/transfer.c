@@ -32,8 +32,11 @@
  * no timer is due within a step, the clock jumps to the next deadline.
  * Every received byte is checked against the pattern it was sent with.
  *
+ * --rack 0 runs both stacks with net.inet.tcp.rack.enable 0 (RACK-TLP
+ * off, RFC 6675's counting rules and the timeout alone), for comparison.
+ *
  * Usage: transfer [--bytes N] [--loss-bytes N] [--rr N] [--segments N]
- *                 [--sim-bytes N] [--reps R]
+ *                 [--sim-bytes N] [--reps R] [--rack 0|1]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -64,6 +67,9 @@ static void die(const char *what, long err)
     bench_die("transfer", what, err);
 }
 
+/* --rack: net.inet.tcp.rack.enable of both stacks. */
+static uint64_t rack_enable = 1;
+
 static void set(struct tcpc_config *cfg, const char *name, int64_t v)
 {
     bench_sysctl("transfer", cfg, name, v);
@@ -89,6 +95,7 @@ static struct tcpc_stack *make_stack(struct pair *p, int side, const char *addr,
     cfg.use_seed = true;
     memset(cfg.seed, side ? 0x22 : 0x11, sizeof(cfg.seed));
     set(&cfg, "kern.ipc.maxsockets", 1024);
+    set(&cfg, "net.inet.tcp.rack.enable", (int64_t)rack_enable);
     if (!delack)
         set(&cfg, "net.inet.tcp.delayed_ack", 0);
     struct tcpc_stack *stack;
@@ -415,10 +422,11 @@ int main(int argc, char **argv)
         {"--segments", &z.segments, 1, 1ull << 32, NULL},
         {"--sim-bytes", &z.sim_bytes, SEG_LEN, 1ull << 32, NULL},
         {"--reps", &reps, 1, BENCH_REPS_MAX, NULL},
+        {"--rack", &rack_enable, 0, 1, NULL},
     };
     if (!bench_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
                      "transfer [--bytes N] [--loss-bytes N] [--rr N] [--segments N] "
-                     "[--sim-bytes N] [--reps R]"))
+                     "[--sim-bytes N] [--reps R] [--rack 0|1]"))
         return 2;
     double gbps[BENCH_REPS_MAX], gbps_loss[BENCH_REPS_MAX], rr[BENCH_REPS_MAX];
     double seg[BENCH_REPS_MAX], sim[3][BENCH_REPS_MAX];
@@ -442,7 +450,7 @@ int main(int argc, char **argv)
     bench_print_spread("sim_mbps_l5", bench_spread(sim[2], reps), 2);
     bench_print_spread("seg_ns", bench_spread(seg, reps), 1);
     printf(" bytes=%" PRIu64 " loss_bytes=%" PRIu64 " rr=%" PRIu64 " segments=%" PRIu64
-           " sim_bytes=%" PRIu64 " reps=%" PRIu64 "\n",
-           z.bytes, z.loss_bytes, z.rr, z.segments, z.sim_bytes, reps);
+           " sim_bytes=%" PRIu64 " reps=%" PRIu64 " rack=%" PRIu64 "\n",
+           z.bytes, z.loss_bytes, z.rr, z.segments, z.sim_bytes, reps, rack_enable);
     return 0;
 }

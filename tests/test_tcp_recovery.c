@@ -382,9 +382,12 @@ static void test_sack_record_pool_exhausted(void **state)
 
 /* A connection with timestamps whose ten-segment window (988 bytes each
  * beside the option) timed out once; returns the first segment's TSval
- * and the retransmission's in *orig and *rexmit. */
+ * and the retransmission's in *orig and *rexmit. RACK-TLP is off: a tail
+ * probe would come first (test_tcp_rack.c has it), and these tests are
+ * about the timeout itself. */
 static struct fx_conn timed_out_with_timestamps(struct harness *h, uint32_t *orig, uint32_t *rexmit)
 {
+    fx_set_tunable(h, "net.inet.tcp.rack.enable", 0);
     struct fx_conn c = fx_passive(h, 1000, SEG(.mss = MSS, .sackperm = 1, .tsval = 100));
     assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(30 * MSS, 'a'), 30 * MSS),
                      (ssize_t)(30 * MSS));

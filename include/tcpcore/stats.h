@@ -186,7 +186,13 @@
     X(tcps_ecn_ect1, "segments received marked ECT(1)")                                            \
     X(tcps_ecn_sndect0, "segments sent marked ECT(0)")                                             \
     X(tcps_ecn_shs, "handshakes that negotiated ECN")                                              \
-    X(tcps_ecn_rcwnd, "times an ECN echo (ECE) reduced the congestion window")
+    X(tcps_ecn_rcwnd, "times an ECN echo (ECE) reduced the congestion window")                     \
+    /* RACK-TLP (RFC 8985) */                                                                      \
+    X(tcps_rack_loss, "ranges RACK marked lost by their send time")                                \
+    X(tcps_rack_reordertimeo, "RACK reorder timer expirations")                                    \
+    X(tcps_rack_reowin, "times a D-SACK widened RACK's reordering window")                         \
+    X(tcps_tlp_probe, "tail-loss probes sent")                                                     \
+    X(tcps_tlp_loss, "losses a tail-loss probe repaired (the window came down)")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

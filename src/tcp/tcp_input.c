@@ -16,6 +16,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_subr.h"
@@ -574,6 +575,7 @@ static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp
     bool fin_acked = false, dupack = false;
     uint32_t acked = 0;
     int32_t sacked = 0;
+    rack_ack(stack, tp, &s->th.opts, s->th.ack); /* before the scoreboard takes it */
     if ((s->th.opts.present & TOF_SACK) || tp->t_sack)
         sacked = sack_input(stack, tp, &s->th.opts, s->th.ack);
     if (SEQ_GT(s->th.ack, tp->snd_una)) {
@@ -585,7 +587,10 @@ static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp
         dupack = true;
     }
     tcp_update_window(stack, tp, s);
+    rack_detect(stack, tp);
     recovery_ack(stack, tp, acked, sacked, dupack);
+    if (acked)
+        rack_tlp_schedule(stack, tp);
     if (!fin_acked)
         return true;
     switch (tp->state) {

@@ -14,6 +14,7 @@
 #include "core/stack.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_subr.h"
@@ -244,9 +245,11 @@ static void tcp_seq_in_flight(struct tcpc_stack *stack, struct tcpcb *tp, const 
     if (seqlen == 0)
         return;
     uint32_t end = th->seq + seqlen;
+    rack_sent(stack, tp, th->seq, end);
     if (th->flags & TH_FIN)
         tp->t_flags |= TF_SENTFIN;
-    if (SEQ_GT(end, tp->snd_max)) {
+    bool fresh = SEQ_GT(end, tp->snd_max);
+    if (fresh) {
         if (left && SEQ_GEQ(th->seq, tp->snd_max) && !tp->t_rtttime) {
             tp->t_rtttime = stack->now;
             tp->t_rtseq = th->seq;
@@ -258,6 +261,8 @@ static void tcp_seq_in_flight(struct tcpc_stack *stack, struct tcpcb *tp, const 
         tcp_timer_stop(stack, tp, TT_PERSIST);
         tcp_timer_set(stack, tp, TT_REXMT, tp->t_rxtcur);
     }
+    if (fresh && left)
+        rack_tlp_schedule(stack, tp); /* RFC 8985 7.2: from the last new data */
 }
 
 /* Bookkeeping after a segment left: the send point moves past it, and any
@@ -470,12 +475,16 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
     return err;
 }
 
-int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t maxlen)
+/* One segment of at most maxlen bytes from seq: a retransmission (below
+ * snd_max, snd_nxt stays) or, when !rexmit, new data at snd_max. */
+static int tcp_send_range(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t maxlen,
+                          bool rexmit)
 {
     uint32_t seq0 = tcp_sb_seq0(tp);
-    if (tcp_syn_unacked(tp) || SEQ_LT(seq, seq0) || !SEQ_LT(seq, tp->snd_max))
+    bool where = rexmit ? SEQ_LT(seq, tp->snd_max) : seq == tp->snd_max && seq == tp->snd_nxt;
+    if (tcp_syn_unacked(tp) || SEQ_LT(seq, seq0) || !where)
         return 0;
-    struct tcp_plan p = {.off = seq - seq0, .segmax = tcp_seg_payload(tp), .rexmit = true};
+    struct tcp_plan p = {.off = seq - seq0, .segmax = tcp_seg_payload(tp), .rexmit = rexmit};
     p.flags = tcp_state_flags(tp->state);
     if (!(p.flags & TH_ACK) || p.off > tp->snd.len)
         return 0;
@@ -492,6 +501,31 @@ int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq,
         return 0;
     int err = tcp_send_segment(stack, tp, &p);
     return err ? err : (int)(p.len + !!(p.flags & TH_FIN));
+}
+
+int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t maxlen)
+{
+    return tcp_send_range(stack, tp, seq, maxlen, true);
+}
+
+int tcp_probe_new_data(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    uint32_t unsent = tcp_sb_unsent(tp);
+    uint32_t inflight = tp->snd_max - tp->snd_una;
+    uint32_t room = tp->snd_wnd > inflight ? tp->snd_wnd - inflight : 0;
+    uint32_t len = unsent < tcp_seg_payload(tp) ? unsent : tcp_seg_payload(tp);
+    if (len == 0 || room < len)
+        return 0;
+    return tcp_send_range(stack, tp, tp->snd_max, len, false);
+}
+
+uint32_t tcp_tail_seq(const struct tcpcb *tp, uint32_t floor, uint32_t *len)
+{
+    uint32_t data_end = tp->snd_max - !!(tp->t_flags & TF_SENTFIN);
+    uint32_t seg = tcp_seg_payload(tp);
+    uint32_t seq = SEQ_GT(data_end - seg, floor) ? data_end - seg : floor;
+    *len = data_end - seq;
+    return seq;
 }
 
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)

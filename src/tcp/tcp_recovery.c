@@ -5,6 +5,7 @@
 
 #include "core/stack.h"
 #include "tcp/tcp_cc.h"
+#include "tcp/tcp_rack.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_subr.h"
 #include "util/seq.h"
@@ -52,7 +53,7 @@ static void recovery_enter(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     tp->snd_recover = tp->snd_max;
     tp->t_flags |= TF_FASTRECOV;
     uint32_t seg = tcp_seg_payload(tp);
-    uint32_t len = seg;
+    uint32_t seq = tp->snd_una, len = seg;
     if (sk) {
         STAT_INC(stack, tcps_sack_recovery_episode);
         tp->t_flags |= TF_SACKRECOV;
@@ -60,14 +61,19 @@ static void recovery_enter(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         sk->recover_fs = tp->snd_max - tp->snd_una;
         sk->prr_delivered = sk->prr_out = 0;
         sk->rescued = 0;
-        if (sk->nsb && SEQ_LT(sk->sb[0].start - tp->snd_una, len))
-            len = sk->sb[0].start - tp->snd_una;
+        /* The first lost range (RACK's mark may lie above snd_una), else
+         * the first hole. */
+        if (!sack_next_rexmit(tp, sk, seg, true, &seq, &len)) {
+            seq = tp->snd_una;
+            if (sk->nsb && SEQ_LT(sk->sb[0].start - tp->snd_una, len))
+                len = sk->sb[0].start - tp->snd_una;
+        }
     } else {
         /* NewReno: the three segments the duplicates stand for have left
          * the network (RFC 6582 3.2 (3)). */
         tp->snd_cwnd = tp->snd_ssthresh + TCP_DUPTHRESH * (uint32_t)tp->t_maxseg;
     }
-    (void)tcp_rexmit_segment(stack, tp, tp->snd_una, len);
+    (void)tcp_rexmit_segment(stack, tp, seq, len);
     if (sk)
         recovery_prr(tp, sk, delivered);
 }
@@ -77,6 +83,9 @@ static void recovery_exit(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_flags &= ~(TF_FASTRECOV | TF_SACKRECOV);
     tp->t_dupacks = 0;
     cc_post_recovery(stack, tp, tp->snd_max - tp->snd_una);
+    struct tcp_sack *sk = sack_of(stack, tp);
+    if (sk)
+        rack_recovery_done(sk);
     sack_release(stack, tp, false);
 }
 
@@ -99,6 +108,14 @@ static void recovery_newreno(struct tcpc_stack *stack, struct tcpcb *tp, uint32_
     }
 }
 
+/* RFC 6582 3.2 (2): duplicates of data sent before the last timeout or
+ * recovery are no new loss; nor is recovery entered while a timeout's
+ * resending from snd_una is still under way. */
+static bool recovery_may_enter(const struct tcpcb *tp)
+{
+    return !SEQ_LT(tp->snd_una, tp->snd_recover) && !SEQ_LT(tp->snd_nxt, tp->snd_max);
+}
+
 void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, int32_t sacked,
                   bool dupack)
 {
@@ -119,24 +136,30 @@ void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, in
     if (acked) {
         tp->t_dupacks = 0;
         cc_ack_received(stack, tp, acked);
-        return;
-    }
-    if (!dupack)
-        return;
-    if (tp->t_dupacks < UINT16_MAX)
+    } else if (dupack && tp->t_dupacks < UINT16_MAX) {
         tp->t_dupacks++;
-    /* SACK recovery needs blocks to go by; duplicates without any (the
-     * record may be the receiving side's) recover as NewReno. */
+    }
     struct tcp_sack *sk = (tp->t_flags & TF_SACK_PERMIT) ? sack_of(stack, tp) : NULL;
-    if (sk && sk->nsb == 0)
-        sk = NULL;
-    bool lost = tp->t_dupacks >= TCP_DUPTHRESH || (sk && sack_una_lost(tp, sk));
-    /* RFC 6582 3.2 (2): duplicates of data sent before the last timeout
-     * or recovery are no new loss; nor is recovery entered while a
-     * timeout's resending from snd_una is still under way. */
-    if (!lost || SEQ_LT(tp->snd_una, tp->snd_recover) || SEQ_LT(tp->snd_nxt, tp->snd_max))
+    /* RACK (RFC 8985) finds losses on any ACK; the counting rules need a
+     * duplicate. */
+    bool rack = sk && rack_has_lost(tp, sk);
+    if (!dupack && !rack)
         return;
-    recovery_enter(stack, tp, sk, delivered);
+    /* SACK recovery needs blocks (or RACK's marks) to go by; duplicates
+     * without any (the record may be the receiving side's) recover as
+     * NewReno. */
+    if (sk && sk->nsb == 0 && !rack)
+        sk = NULL;
+    bool lost = rack || tp->t_dupacks >= TCP_DUPTHRESH || (sk && sack_una_lost(tp, sk));
+    if (lost && recovery_may_enter(tp))
+        recovery_enter(stack, tp, sk, delivered);
+}
+
+void recovery_rack_loss(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    struct tcp_sack *sk = sack_of(stack, tp);
+    if (sk && !(tp->t_flags & TF_FASTRECOV) && recovery_may_enter(tp))
+        recovery_enter(stack, tp, sk, 0);
 }
 
 uint32_t recovery_sack_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
@@ -165,14 +188,14 @@ static bool recovery_new_segment_due(const struct tcpcb *tp, uint32_t seg)
 static int recovery_rescue(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_sack *sk,
                            uint32_t seg, uint32_t room)
 {
-    uint32_t data_end = tp->snd_max - !!(tp->t_flags & TF_SENTFIN);
     uint32_t sacked_end = sk->nsb ? sk->sb[sk->nsb - 1].end : tp->snd_una;
     if (!SEQ_LT(sacked_end, tp->snd_max) || room < seg)
         return 0; /* the peer has the tail */
-    uint32_t seq = SEQ_GT(data_end - seg, sacked_end) ? data_end - seg : sacked_end;
+    uint32_t len;
+    uint32_t seq = tcp_tail_seq(tp, sacked_end, &len);
     sk->rescued = 1;
     uint32_t high_rxt = sk->high_rxt;
-    int r = tcp_rexmit_segment(stack, tp, seq, data_end - seq);
+    int r = tcp_rexmit_segment(stack, tp, seq, len);
     sk->high_rxt = high_rxt;
     return r > 0 ? 1 : r;
 }
@@ -223,6 +246,7 @@ void recovery_timeout(struct tcpc_stack *stack, struct tcpcb *tp)
     struct tcp_sack *sk = sack_of(stack, tp);
     if (sk) {
         sack_clear(sk);
+        rack_timeout(sk);
         sack_release(stack, tp, false);
     }
     cc_cong_signal(stack, tp, CC_RTO);

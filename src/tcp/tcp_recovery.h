@@ -30,6 +30,10 @@ struct tcp_opts;
 void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, int32_t sacked,
                   bool dupack);
 
+/* RACK marked a loss outside an ACK (its reorder timer): recovery begins
+ * if it may. */
+void recovery_rack_loss(struct tcpc_stack *stack, struct tcpcb *tp);
+
 /* SACK recovery's window room: cwnd less RFC 6675's pipe. */
 uint32_t recovery_sack_room(const struct tcpc_stack *stack, const struct tcpcb *tp);
 

@@ -26,15 +26,14 @@ struct tcp_sack *sack_of(const struct tcpc_stack *stack, const struct tcpcb *tp)
     return tp->t_sack ? pool_at(&stack->tcp->sackpool, tp->t_sack - 1) : NULL;
 }
 
-/* tp's record, taken from the pool if it has none; NULL when the pool is
- * empty. */
-static struct tcp_sack *sack_get(struct tcpc_stack *stack, struct tcpcb *tp)
+struct tcp_sack *sack_take(struct tcpc_stack *stack, struct tcpcb *tp, bool count)
 {
     if (tp->t_sack)
         return pool_at(&stack->tcp->sackpool, tp->t_sack - 1);
     uint32_t idx = pool_get(&stack->tcp->sackpool);
     if (idx == POOL_NONE) {
-        STAT_INC(stack, tcps_sack_sboverflow);
+        if (count)
+            STAT_INC(stack, tcps_sack_sboverflow);
         return NULL;
     }
     struct tcp_sack *sk = pool_at(&stack->tcp->sackpool, idx);
@@ -49,8 +48,9 @@ void sack_release(struct tcpc_stack *stack, struct tcpcb *tp, bool force)
     struct tcp_sack *sk = sack_of(stack, tp);
     if (!sk)
         return;
-    bool needed =
-        sk->nsb || sk->dsack_owed || tp->rcv_reass.nranges || (tp->t_flags & TF_SACKRECOV);
+    /* RACK's send times are kept while a flight is out. */
+    bool needed = sk->nsb || sk->dsack_owed || tp->rcv_reass.nranges ||
+                  (tp->t_flags & TF_SACKRECOV) || sk->rack.nspan;
     if (needed && !force)
         return;
     pool_put(&stack->tcp->sackpool, tp->t_sack - 1);
@@ -65,7 +65,7 @@ static struct tcp_sack *sack_rcv_record(struct tcpc_stack *stack, struct tcpcb *
 {
     if (!(tp->t_flags & TF_SACK_PERMIT) || len == 0)
         return NULL;
-    return sack_get(stack, tp);
+    return sack_take(stack, tp, true);
 }
 
 void sack_rcv_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len)
@@ -262,6 +262,19 @@ static bool sack_is_dsack(const struct tcp_opts *o, unsigned i, uint32_t ack)
     return o->nsack > 1 && SEQ_GEQ(b->start, o->sack[1].start) && SEQ_LEQ(b->end, o->sack[1].end);
 }
 
+bool sack_has_dsack(const struct tcp_opts *o, uint32_t ack)
+{
+    return (o->present & TOF_SACK) && o->nsack && sack_is_dsack(o, 0, ack);
+}
+
+bool sack_covers(const struct tcp_sack *sk, uint32_t start, uint32_t end)
+{
+    for (unsigned i = 0; i < sk->nsb; i++)
+        if (SEQ_LEQ(sk->sb[i].start, start) && SEQ_GEQ(sk->sb[i].end, end))
+            return true;
+    return false;
+}
+
 int32_t sack_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
                    uint32_t ack)
 {
@@ -270,7 +283,7 @@ int32_t sack_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_
     if (news) {
         STAT_INC(stack, tcps_sack_rcv_blocks);
         if (!sk)
-            sk = sack_get(stack, tp);
+            sk = sack_take(stack, tp, true);
     }
     if (!sk)
         return 0;
@@ -353,50 +366,77 @@ static void sack_holes(const struct tcpcb *tp, const struct tcp_sack *sk, bool w
 }
 
 struct pipe_ctx {
+    const struct tcp_sack *sk;
     uint32_t pipe, high_rxt;
+    bool lost; /* the hole, by RFC 6675's IsLost */
 };
 
-static bool pipe_hole(void *ctx, uint32_t start, uint32_t end, bool lost)
+/* A piece of a hole: what RACK has marked lost is out of the network. */
+static bool pipe_piece(void *ctx, uint32_t start, uint32_t end, bool rack_lost)
 {
     struct pipe_ctx *c = ctx;
-    if (!lost)
+    if (rack_lost)
+        return false;
+    if (!c->lost)
         c->pipe += end - start;
     c->pipe += seq_overlap(start, end, start, c->high_rxt); /* retransmitted, still out */
     return false;
 }
 
+static bool pipe_hole(void *ctx, uint32_t start, uint32_t end, bool lost)
+{
+    struct pipe_ctx *c = ctx;
+    c->lost = lost;
+    return rack_pieces(c->sk, start, end, pipe_piece, c);
+}
+
 uint32_t sack_pipe(const struct tcpcb *tp, const struct tcp_sack *sk)
 {
-    struct pipe_ctx c = {0, sk->high_rxt};
+    struct pipe_ctx c = {sk, 0, sk->high_rxt, false};
     sack_holes(tp, sk, true, pipe_hole, &c);
     return c.pipe;
 }
 
 struct next_ctx {
+    const struct tcp_sack *sk;
     uint32_t high_rxt, maxlen;
     bool lost_only;
+    bool hole_lost; /* the hole, by RFC 6675's IsLost */
     uint32_t seq, len;
     bool found;
 };
 
-static bool next_hole(void *ctx, uint32_t start, uint32_t end, bool lost)
+/* A piece of a hole: RACK's marks go first wherever they lie (below
+ * HighRxt, a retransmission was lost); the rest as RFC 6675 says. */
+static bool next_piece(void *ctx, uint32_t start, uint32_t end, bool rack_lost)
 {
     struct next_ctx *c = ctx;
-    if (c->lost_only && !lost)
-        return false;
-    uint32_t s = SEQ_GT(c->high_rxt, start) ? c->high_rxt : start;
-    if (!SEQ_LT(s, end))
-        return false;
+    uint32_t s = start;
+    if (!rack_lost) {
+        if (c->lost_only && !c->hole_lost)
+            return false;
+        s = SEQ_GT(c->high_rxt, start) ? c->high_rxt : start;
+        if (!SEQ_LT(s, end))
+            return false;
+    }
     c->seq = s;
     c->len = end - s < c->maxlen ? end - s : c->maxlen;
     c->found = true;
     return true;
 }
 
+static bool next_hole(void *ctx, uint32_t start, uint32_t end, bool lost)
+{
+    struct next_ctx *c = ctx;
+    c->hole_lost = lost;
+    return rack_pieces(c->sk, start, end, next_piece, c);
+}
+
 bool sack_next_rexmit(const struct tcpcb *tp, const struct tcp_sack *sk, uint32_t maxlen,
                       bool lost_only, uint32_t *seq, uint32_t *len)
 {
-    struct next_ctx c = {.high_rxt = sk->high_rxt, .maxlen = maxlen, .lost_only = lost_only};
+    struct next_ctx c = {
+        .sk = sk, .high_rxt = sk->high_rxt, .maxlen = maxlen, .lost_only = lost_only};
     sack_holes(tp, sk, false, next_hole, &c); /* rule 3: below a SACKed byte */
     *seq = c.seq;
     *len = c.len;

@@ -6,10 +6,10 @@
  * 512-byte control block; records come from a per-stack pool sized by
  * net.inet.tcp.sack.globalmaxholes (each record holds TCP_SACK_HOLES
  * ranges), are taken when a connection first needs one (out-of-order data
- * held, a SACK block received, a duplicate to report) and given back when
- * it no longer does. Taking one is O(1) and allocates nothing. Without a
- * record (the pool is empty: tcps_sack_sboverflow) a receiver still reports
- * its ranges, highest first, and a sender recovers as NewReno does.
+ * held, a SACK block received, a duplicate to report, data sent with
+ * RACK-TLP on: tcp_rack.h) and given back when it no longer does. Taking one is O(1) and allocates
+ * nothing. Without a record (the pool is empty: tcps_sack_sboverflow) a receiver still reports its
+ * ranges, highest first, and a sender recovers as NewReno does.
  */
 #ifndef TCPCORE_TCP_TCP_SACK_H
 #define TCPCORE_TCP_TCP_SACK_H
@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcp/tcp_rack.h"
 #include "tcp/tcp_var.h"
 #include "wire/tcp.h"
 
@@ -45,6 +46,8 @@ struct tcp_sack {
      * the newest, the next ones repeat the most recently reported). */
     uint32_t rcv_recent[TCP_SACK_MAX];
     struct tcp_sack_block dsack;
+    /* Sender: RACK-TLP's send times and state (tcp_rack.h). */
+    struct rack rack;
 };
 
 /* Pool setup and teardown (tcp_init / tcp_state_free). */
@@ -53,6 +56,9 @@ void sack_pool_free(struct tcp_state *ts);
 
 /* tp's record, or NULL. */
 struct tcp_sack *sack_of(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/* tp's record, taken from the pool if it has none; NULL when the pool is
+ * empty (counted in tcps_sack_sboverflow when count). */
+struct tcp_sack *sack_take(struct tcpc_stack *stack, struct tcpcb *tp, bool count);
 /* Gives tp's record back when nothing in it is needed any more, or at once
  * when force (the connection goes away). */
 void sack_release(struct tcpc_stack *stack, struct tcpcb *tp, bool force);
@@ -72,6 +78,11 @@ void sack_options_sent(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
  * moved); returns the bytes newly SACKed. */
 int32_t sack_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
                    uint32_t ack);
+/* Whether an ACK of `ack` with options o reports a duplicate (RFC 2883):
+ * its first block. */
+bool sack_has_dsack(const struct tcp_opts *o, uint32_t ack);
+/* Whether [start, end) lies wholly in one SACKed range. */
+bool sack_covers(const struct tcp_sack *sk, uint32_t start, uint32_t end);
 /* Forgets every SACKed range (after a timeout: RFC 2018 8, the receiver
  * may have reneged). */
 void sack_clear(struct tcp_sack *sk);

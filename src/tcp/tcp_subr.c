@@ -610,11 +610,15 @@ void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_ki
                    tcpc_time_t delay)
 {
     tp->t_deadline[kind] = stack->now + (delay ? delay : 1);
+    if (kind == TT_REXMT)
+        tp->t_flags2 &= (uint8_t) ~(TF2_RACK_TIMER | TF2_TLP_TIMER);
     tcp_timer_rearm(stack, tp);
 }
 
 void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind)
 {
+    if (kind == TT_REXMT)
+        tp->t_flags2 &= (uint8_t) ~(TF2_RACK_TIMER | TF2_TLP_TIMER);
     if (!tp->t_deadline[kind])
         return;
     tp->t_deadline[kind] = 0;

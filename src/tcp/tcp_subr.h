@@ -215,6 +215,13 @@ uint32_t tcp_sb_unsent(const struct tcpcb *tp);
  * the sequence space sent, 0 when there was nothing there, or the link's
  * error. */
 int tcp_rexmit_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t maxlen);
+/* One segment of new data past snd_max (nothing being resent), whatever
+ * the congestion window says, if the peer's window takes it: the
+ * tail-loss probe's first choice. Returns as tcp_rexmit_segment. */
+int tcp_probe_new_data(struct tcpc_stack *stack, struct tcpcb *tp);
+/* Where the last segment of data sent starts, not below floor; *len: its
+ * bytes (0 when only the FIN is there). */
+uint32_t tcp_tail_seq(const struct tcpcb *tp, uint32_t floor, uint32_t *len);
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp);

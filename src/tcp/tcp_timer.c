@@ -9,6 +9,7 @@
 
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
@@ -45,6 +46,10 @@ uint32_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *t
 
 static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
 {
+    if (tp->t_flags2 & (TF2_RACK_TIMER | TF2_TLP_TIMER)) {
+        rack_timer_fire(stack, tp); /* a reorder deadline or a probe, not a timeout */
+        return true;
+    }
     STAT_INC(stack, tcps_rexmttimeo);
     /* Give up after TCP_MAXRXTSHIFT timeouts without progress. The backoff
      * itself only collapses on a valid RTT sample (RFC 6298 5.7), so an

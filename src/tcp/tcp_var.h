@@ -71,6 +71,11 @@ enum tcp_timer_kind {
 #define TF2_ECN_SND_ECE 0x04 /* a CE mark arrived: ECE on what we send until the peer's CWR */
 #define TF2_ECN_SND_CWR 0x08 /* we reduced for an ECE: CWR on the next new data */
 #define TF2_CC_RATE     0x10 /* the algorithm takes delivery-rate samples (tcp_cc.h) */
+/* The retransmission timer's slot holds RACK's reorder timer or the
+ * tail-loss probe's instead (tcp_rack.h); setting or stopping TT_REXMT
+ * clears both. */
+#define TF2_RACK_TIMER 0x20
+#define TF2_TLP_TIMER  0x40
 
 /* A link between control blocks: the pool index plus one, 0 for none (so a
  * zeroed tcpcb links nowhere). Half the size of a pointer, and there are

@@ -37,6 +37,7 @@
 #include "pd_command.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
+#include "tcpcore/sysctl.h"
 
 /* The virtual clock starts here (a plausible wall-clock time, in µs). */
 #define PD_EPOCH ((tcpc_time_t)1700000000 * TCPC_USEC_PER_SEC)
@@ -1086,6 +1087,11 @@ PD_EXPORT void packetdrill_interface_init(const char *flags, struct packetdrill_
                 flags ? flags : "", why ? why : strerror(-err));
         exit(1);
     }
+    /* The scripts are FreeBSD's and expect its base stack, which has no
+     * RACK-TLP: a tail loss there waits for the retransmission timeout,
+     * not a probe two round trips after the last segment. A script may
+     * still turn it on with sysctl -w. */
+    (void)tcpc_sysctl_set(pd->stack, "net.inet.tcp.rack.enable", 0, &why);
 
     *ifc = (struct packetdrill_interface){
         .userdata = pd,

@@ -1,0 +1,314 @@
+/*
+ * RACK-TLP (RFC 8985) on the sending side, segment by segment: a loss
+ * found by time (a reordering window after the last delivery) rather than
+ * by three duplicates; reordering inside the window left alone; the
+ * window widened by D-SACK; a tail loss repaired by a probe before the
+ * retransmission timeout; and the probe's outcome (a loss it repaired
+ * brings the window down, a D-SACK of it does not).
+ *
+ * Connections are opened actively with MSS 1000, SACK and no timestamps,
+ * a SYN-ACK 100 ms after the SYN, and first carry one segment acknowledged
+ * after 100 ms too: SRTT and RACK's
+ * minimum RTT are 100 ms, so the reordering window is 25 ms, the probe
+ * timeout two round trips (200 ms), and the retransmission timeout, once
+ * three samples of 100 ms are in, 212 ms.
+ */
+#include "test_tcp_fixture.h"
+
+#define MSS 1000u
+#define RTT (100 * MSEC)
+
+/* Where the data queued ends: the segment ending there carries PSH. */
+static uint32_t data_end;
+
+static void expect_data(struct harness *h, uint32_t seq)
+{
+    uint8_t flags = seq + MSS == data_end ? TH_ACK | TH_PSH : TH_ACK;
+    h_expect(h, SEG(.flags = flags, .seq = seq, .len = MSS));
+}
+
+static struct tcpc_info info_of(struct harness *h, int sd)
+{
+    struct tcpc_info in;
+    assert_int_equal(tcpc_getinfo(h->stack, sd, &in), 0);
+    return in;
+}
+
+/* A connection with a 100 ms round trip measured; c.rcv is past the
+ * segment that measured it. */
+static struct fx_conn open_conn(struct harness *h)
+{
+    struct fx_conn c = {.lsd = -1, .irs = 1000};
+    struct h_seg syn;
+    c.sd = fx_connect(h, &syn);
+    c.iss = syn.th.seq;
+    h_advance(h, RTT); /* the handshake measures it first */
+    h_inject(h, SEG(.flags = TH_SYN | TH_ACK, .seq = c.irs, .ack = c.iss + 1, .mss = MSS,
+                    .sackperm = 1));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.iss + 1, .ack = c.irs + 1, .len = 0));
+    c.snd = c.irs + 1;
+    c.rcv = c.iss + 1;
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(MSS, 'z'), MSS), (ssize_t)MSS);
+    data_end = c.rcv + MSS;
+    expect_data(h, c.rcv);
+    h_advance(h, RTT);
+    c.rcv += MSS;
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv));
+    h_expect_nothing(h);
+    assert_int_equal(info_of(h, c.sd).srtt, RTT);
+    return c;
+}
+
+/* Queues ten segments, all of which the window lets out at once. */
+static void send_ten(struct harness *h, const struct fx_conn *c)
+{
+    assert_int_equal(tcpc_send(h->stack, c->sd, fx_pattern(10 * MSS, 'a'), 10 * MSS),
+                     (ssize_t)(10 * MSS));
+    data_end = c->rcv + 10 * MSS;
+    for (uint32_t i = 0; i < 10; i++)
+        expect_data(h, c->rcv + i * MSS);
+    h_expect_nothing(h);
+}
+
+/* An ACK of offset `ack` from c->rcv with blocks [b[2i], b[2i+1]), also
+ * offsets (a D-SACK block is simply first). */
+static void ack_sack(struct harness *h, const struct fx_conn *c, uint32_t ack, unsigned nblocks,
+                     const uint32_t *b)
+{
+    struct seg s = SEG(.flags = TH_ACK, .seq = c->snd, .ack = c->rcv + ack, .len = 0);
+    s.nsack = nblocks;
+    for (unsigned i = 0; i < 2 * nblocks; i++)
+        s.sack[i] = c->rcv + b[i];
+    h_inject(h, s);
+}
+
+/*
+ * RFC 8985 6.2: one duplicate ACK shows segments 1 and 2 delivered and 0
+ * not. Too few for RFC 6675's IsLost or three duplicates, but segment 0
+ * was sent before them: once a round trip plus the reordering window (25
+ * ms) has passed since it went, it is lost, and the reorder timer
+ * retransmits it then, starting recovery.
+ */
+static void test_rack_lost_after_reorder_window(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 3 * MSS});
+    h_expect_nothing(h);
+    h_advance(h, 24 * MSEC);
+    h_expect_nothing(h);
+    h_advance(h, 2 * MSEC);
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rcvdupack"), 1);
+    assert_int_equal(h_stat(h, "tcps_rack_reordertimeo"), 1);
+    assert_int_equal(h_stat(h, "tcps_rack_loss"), 1);
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 1);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    h_free(h);
+}
+
+/* Segment 0 arrives after segment 1, inside the window: nothing is
+ * retransmitted, neither at the SACK nor when the window would have run
+ * out. */
+static void test_rack_reordering_within_window(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 2 * MSS});
+    h_expect_nothing(h);
+    h_advance(h, 10 * MSEC);
+    ack_sack(h, &c, 2 * MSS, 0, NULL);
+    h_advance(h, 40 * MSEC);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitpack"), 0);
+    assert_int_equal(h_stat(h, "tcps_rack_loss"), 0);
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 0);
+    h_free(h);
+}
+
+/*
+ * RFC 8985 6.2 step 4: a D-SACK says a retransmission was needless, so the
+ * window grows by a quarter of the minimum RTT per round trip that
+ * reports one: the loss test above, after one, waits 50 ms, not 25.
+ */
+static void test_rack_dsack_widens_window(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    /* Segment 0 delivered, with a D-SACK (below the ACK). */
+    ack_sack(h, &c, 1 * MSS, 1, (uint32_t[]){0, 1 * MSS});
+    assert_int_equal(h_stat(h, "tcps_dsack_count"), 1);
+    assert_int_equal(h_stat(h, "tcps_rack_reowin"), 1);
+    /* Segments 2 and 3 delivered, 1 not. */
+    ack_sack(h, &c, 1 * MSS, 1, (uint32_t[]){2 * MSS, 4 * MSS});
+    h_advance(h, 49 * MSEC);
+    h_expect_nothing(h);
+    h_advance(h, 2 * MSEC);
+    expect_data(h, c.rcv + MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rack_loss"), 1);
+    h_free(h);
+}
+
+/*
+ * RFC 8985's gain over RFC 6675: a retransmission lost too. Segment 0 is
+ * resent at the first SACKs (three segments above it) and lost again; a
+ * round trip later the SACK of new data sent after the retransmission
+ * shows it overdue, and it goes a third time, without waiting for the
+ * timeout (HighRxt is past it, so NextSeg alone would not resend it).
+ */
+static void test_rack_lost_retransmission(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 4 * MSS});
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    h_advance(h, 10 * MSEC);
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(10 * MSS, 'k'), 10 * MSS),
+                     (ssize_t)(10 * MSS));
+    data_end += 10 * MSS;
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 8 * MSS});
+    assert_true(h_pending(h) > 0); /* new data, after the retransmission */
+    h_flush(h);
+    h_advance(h, RTT);
+    uint32_t sent = info_of(h, c.sd).snd_max - c.rcv;
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, sent});
+    expect_data(h, c.rcv);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    assert_true(h_stat(h, "tcps_rack_loss") >= 1);
+    h_free(h);
+}
+
+/*
+ * RFC 8985 7: the last two segments are lost. Two round trips after the
+ * last ACK (before the 212 ms timeout) the probe resends the last segment;
+ * its SACK shows segment 8 sent before a delivered one, so RACK marks it
+ * lost at once and recovery repairs it. No timeout.
+ */
+static void test_tlp_repairs_tail_loss(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 8 * MSS, 0, NULL);
+    h_expect_nothing(h);
+    h_advance(h, 199 * MSEC);
+    h_expect_nothing(h);
+    h_advance(h, 1 * MSEC);
+    expect_data(h, c.rcv + 9 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_tlp_probe"), 1);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 8 * MSS, 1, (uint32_t[]){9 * MSS, 10 * MSS});
+    expect_data(h, c.rcv + 8 * MSS);
+    h_expect_nothing(h);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 10 * MSS, 0, NULL);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    assert_int_equal(h_stat(h, "tcps_sndrexmitpack"), 2);
+    assert_int_equal(h_stat(h, "tcps_tlp_loss"), 0); /* RACK found that loss */
+    h_free(h);
+}
+
+/* The last segment and the ACK of the one before it are lost; the probe
+ * resends the last. Returns the window before the probe's ACK. */
+static uint32_t probe_last_segment(struct harness *h, const struct fx_conn *c)
+{
+    send_ten(h, c);
+    h_advance(h, RTT);
+    ack_sack(h, c, 8 * MSS, 0, NULL);
+    fx_advance_until_output(h, 2 * RTT);
+    expect_data(h, c->rcv + 9 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_tlp_probe"), 1);
+    h_advance(h, RTT);
+    return info_of(h, c->sd).snd_cwnd;
+}
+
+/*
+ * RFC 8985 7.4: the probe is acknowledged a round trip later with no
+ * D-SACK: it repaired a loss, which would otherwise go unnoticed by
+ * congestion control: the window comes down as after a fast recovery.
+ */
+static void test_tlp_loss_detected(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    uint32_t cwnd = probe_last_segment(h, &c);
+    ack_sack(h, &c, 10 * MSS, 0, NULL);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_tlp_loss"), 1);
+    struct tcpc_info in = info_of(h, c.sd);
+    assert_true(in.snd_ssthresh < cwnd);
+    assert_true(in.snd_cwnd < cwnd);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    h_free(h);
+}
+
+/* The same probe reported as a duplicate (D-SACK): the original arrived,
+ * nothing was lost, the window stays. */
+static void test_tlp_dsack_no_loss(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    uint32_t cwnd = probe_last_segment(h, &c);
+    ack_sack(h, &c, 10 * MSS, 1, (uint32_t[]){9 * MSS, 10 * MSS});
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_tlp_loss"), 0);
+    assert_true(info_of(h, c.sd).snd_cwnd >= cwnd);
+    h_free(h);
+}
+
+/* net.inet.tcp.rack.enable 0: the tail loss waits for the timeout, as in
+ * FreeBSD's base stack. */
+static void test_rack_disabled(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    fx_set_tunable(h, "net.inet.tcp.rack.enable", 0);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 8 * MSS, 0, NULL);
+    h_advance(h, 200 * MSEC); /* the probe's time passes */
+    h_expect_nothing(h);
+    fx_advance_until_output(h, 100 * MSEC);
+    expect_data(h, c.rcv + 8 * MSS);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 1);
+    assert_int_equal(h_stat(h, "tcps_tlp_probe"), 0);
+    h_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rack_lost_after_reorder_window),
+        cmocka_unit_test(test_rack_reordering_within_window),
+        cmocka_unit_test(test_rack_dsack_widens_window),
+        cmocka_unit_test(test_rack_lost_retransmission),
+        cmocka_unit_test(test_tlp_repairs_tail_loss),
+        cmocka_unit_test(test_tlp_loss_detected),
+        cmocka_unit_test(test_tlp_dsack_no_loss),
+        cmocka_unit_test(test_rack_disabled),
+    };
+    return cmocka_run_group_tests_name("tcp_rack", tests, NULL, NULL);
+}
