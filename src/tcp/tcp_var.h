@@ -33,7 +33,7 @@
 enum tcp_timer_kind {
     TT_REXMT,
     TT_PERSIST,
-    TT_KEEP, /* connection-establishment timeout */
+    TT_KEEP, /* connection establishment (keepinit), then keepalive */
     TT_DELACK,
     TT_2MSL, /* FIN_WAIT_2 of an orphan (TIME_WAIT has its own clock) */
     TT_COUNT
@@ -62,6 +62,7 @@ enum tcp_timer_kind {
 #define TF_FASTRECOV   0x80000  /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
 #define TF_SACKRECOV   0x100000 /* that recovery follows the SACK scoreboard (else NewReno) */
 #define TF_PREVVALID   0x200000 /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
+#define TF_KEEPALIVE   0x400000 /* SO_KEEPALIVE */
 
 /* t_flags2: ECN (RFC 3168), FreeBSD's TF2_ECN_* */
 #define TF2_ECN_SYN     0x01 /* our SYN asked for ECN */
@@ -69,6 +70,8 @@ enum tcp_timer_kind {
 #define TF2_ECN_SND_ECE 0x04 /* a CE mark arrived: ECE on what we send until the peer's CWR */
 #define TF2_ECN_SND_CWR 0x08 /* we reduced for an ECE: CWR on the next new data */
 #define TF2_CC_RATE     0x10 /* the algorithm takes delivery-rate samples (tcp_cc.h) */
+#define TF2_BLACKHOLE   0x20 /* black-hole detection lowered t_maxseg from t_pmtud_saved_maxseg */
+#define TF2_KEEPPROBED  0x40 /* a keepalive probe went out since the last segment arrived */
 
 /* A link between control blocks: the pool index plus one, 0 for none (so a
  * zeroed tcpcb links nowhere). Half the size of a pointer, and there are
@@ -111,9 +114,18 @@ struct tcpcb {
     uint8_t request_r_scale;      /* the shift we offer */
     uint8_t t_rxtshift;           /* RTO backoff shift; cleared by a new RTT sample */
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
+    uint8_t t_keepcnt;            /* TCP_KEEPCNT, 0: net.inet.tcp.keepcnt */
     uint16_t t_dupacks;           /* consecutive duplicate ACKs */
-    uint32_t t_keepinit;          /* TCP_KEEPINIT seconds, 0: net.inet.tcp.keepinit */
-    uint32_t ts_recent;           /* peer's last TSval worth echoing */
+    /* Seconds, 0: the net.inet.tcp tunable of the same name */
+    uint16_t t_keepinit;           /* TCP_KEEPINIT */
+    uint16_t t_keepidle;           /* TCP_KEEPIDLE */
+    uint16_t t_keepintvl;          /* TCP_KEEPINTVL */
+    uint16_t t_pmtud_saved_maxseg; /* t_maxseg before black-hole detection lowered it */
+    uint32_t ts_recent;            /* peer's last TSval worth echoing */
+    /* The stack's clock in milliseconds when the data a retransmission
+     * timeout found unacknowledged was last known to progress (the timer's
+     * start): TCP_USER_TIMEOUT counts from it. Set at the first timeout. */
+    uint32_t t_rxtstart;
     tcpc_time_t ts_recent_age;
     uint32_t ts_offset; /* per-connection random TSval offset */
     /* snd_max at the last ECN reduction: one per window (RFC 3168 6.1.2).
@@ -165,6 +177,8 @@ struct tcpcb {
     tcb_ref q_incomp;        /* listener: children still in SYN_RECEIVED */
     uint32_t q_len, q_limit; /* completed children; backlog */
     uint32_t sb_share;       /* listener: spares asked of the buffer pool */
+    /* TCP_USER_TIMEOUT in milliseconds, 0: off */
+    uint32_t t_user_timeout;
 
     /* Every control block of the stack, for teardown and listing */
     tcb_ref all_next, all_prev;

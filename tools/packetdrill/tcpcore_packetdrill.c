@@ -768,6 +768,11 @@ static int pd_sockopt(int level, int name)
         {IPPROTO_IP, IP_FREEBIND, TCPC_IP_BINDANY},
         {IPPROTO_TCP, PD_TCP_NOOPT, TCPC_TCP_NOOPT},
         {IPPROTO_TCP, PD_TCP_KEEPINIT, TCPC_TCP_KEEPINIT},
+        {SOL_SOCKET, SO_KEEPALIVE, TCPC_SO_KEEPALIVE},
+        {IPPROTO_TCP, TCP_KEEPIDLE, TCPC_TCP_KEEPIDLE},
+        {IPPROTO_TCP, TCP_KEEPINTVL, TCPC_TCP_KEEPINTVL},
+        {IPPROTO_TCP, TCP_KEEPCNT, TCPC_TCP_KEEPCNT},
+        {IPPROTO_TCP, TCP_USER_TIMEOUT, TCPC_TCP_USER_TIMEOUT},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].level == level && map[i].name == name)
