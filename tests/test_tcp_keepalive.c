@@ -143,7 +143,30 @@ static void test_keepalive_so_keepalive(void **state)
     h_advance(h, 100 * SEC);
     h_expect_nothing(h);
     assert_int_equal(h_stat(h, "tcps_keepdrops"), 0);
-    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_KEEPALIVE, -1), -EINVAL);
+    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_KEEPALIVE, -1), 0); /* non-zero: on */
+    assert_int_equal(tcpc_getsockopt(h->stack, c.sd, TCPC_SO_KEEPALIVE, &v), 0);
+    assert_int_equal(v, 1);
+    h_free(h);
+}
+
+/* Keepalive turned on for a connection idle past the whole limit: one
+ * probe and one interval for the answer, then the drop (FreeBSD would drop
+ * at once, without a probe). */
+static void test_keepalive_late_start_probes_first(void **state)
+{
+    (void)state;
+    struct harness *h = keep_h("net.inet.tcp.always_keepalive=0");
+    struct fx_conn c = keep_open(h);
+    h_advance(h, 100 * SEC);
+    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_KEEPALIVE, 1), 0);
+    h_advance(h, 10 * SEC);
+    expect_probe(h, &c);
+    h_advance(h, 1 * SEC - 1);
+    h_expect_nothing(h);
+    h_advance(h, 1);
+    h_expect(h, SEG(.flags = TH_RST, .seq = c.rcv, .len = 0));
+    assert_int_equal(h_stat(h, "tcps_keepprobe"), 1);
+    assert_int_equal(fx_so_error(h, c.sd), ETIMEDOUT);
     h_free(h);
 }
 
@@ -569,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_keepalive_answered),
         cmocka_unit_test(test_keepalive_answered_with_rst),
         cmocka_unit_test(test_keepalive_so_keepalive),
+        cmocka_unit_test(test_keepalive_late_start_probes_first),
         cmocka_unit_test(test_keepalive_socket_options),
         cmocka_unit_test(test_keepalive_probe_timestamps),
         cmocka_unit_test(test_keepalive_not_in_fin_wait_2),

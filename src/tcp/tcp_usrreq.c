@@ -368,11 +368,9 @@ static int usr_set_bufsize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t 
 static int usr_set_keep(struct tcpc_stack *stack, struct tcpcb *tp, enum tcpc_sockopt opt,
                         int value)
 {
-    int max = opt == TCPC_SO_KEEPALIVE  ? INT32_MAX
-              : opt == TCPC_TCP_KEEPCNT ? UINT8_MAX
-                                        : UINT16_MAX;
-    if (value < 0 || value > max)
-        return -EINVAL;
+    int max = opt == TCPC_TCP_KEEPCNT ? UINT8_MAX : UINT16_MAX;
+    if (opt != TCPC_SO_KEEPALIVE && (value < 0 || value > max))
+        return -EINVAL; /* SO_KEEPALIVE: any non-zero value is "on", as in BSD */
     switch (opt) {
     case TCPC_TCP_KEEPIDLE:
         tp->t_keepidle = (uint16_t)value;
