@@ -85,6 +85,18 @@ enum tcpc_sockopt {
                                needs-fragmentation without a usable MTU; IPv6 is never
                                fragmented by tcpcore or routers, so it changes nothing there;
                                inherited as TCPC_IP_TTL */
+    TCPC_SO_KEEPALIVE,      /**< 1: probe an idle connection (TCPC_TCP_KEEPIDLE) and drop it with
+                               ETIMEDOUT when the probes go unanswered; net.inet.tcp.always_keepalive
+                               (default 1) does the same for every connection (docs/recovery.md) */
+    TCPC_TCP_KEEPIDLE,      /**< idle seconds before the first keepalive probe, 0..65535;
+                               0: net.inet.tcp.keepidle; reads as the value in force */
+    TCPC_TCP_KEEPINTVL,     /**< seconds between keepalive probes, 0..65535; 0:
+                               net.inet.tcp.keepintvl; reads as the value in force */
+    TCPC_TCP_KEEPCNT,       /**< unanswered keepalive probes before the drop, 0..255; 0:
+                               net.inet.tcp.keepcnt; reads as the value in force */
+    TCPC_TCP_USER_TIMEOUT,  /**< milliseconds sent data may stay unacknowledged before the
+                               connection is dropped with ETIMEDOUT (Linux's TCP_USER_TIMEOUT);
+                               also replaces TCPC_TCP_KEEPCNT's limit; 0: off */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */

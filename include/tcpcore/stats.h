@@ -192,7 +192,15 @@
     X(tcps_rack_reordertimeo, "RACK reorder timer expirations")                                    \
     X(tcps_rack_reowin, "times a D-SACK widened RACK's reordering window")                         \
     X(tcps_tlp_probe, "tail-loss probes sent")                                                     \
-    X(tcps_tlp_loss, "losses a tail-loss probe repaired (the window came down)")
+    X(tcps_tlp_loss, "losses a tail-loss probe repaired (the window came down)")                   \
+    /* Long-lived connections (tcpstat tcps_keep*, tcps_finwait2_drops, tcps_pmtud_*) */           \
+    X(tcps_keepprobe, "keepalive probes sent")                                                     \
+    X(tcps_keepdrops, "connections dropped by keepalive or connection-establishment timeout")      \
+    X(tcps_finwait2_drops, "closed connections dropped in FIN_WAIT_2 (fast_finwait2_recycle)")     \
+    X(tcps_pmtud_blackhole_activated, "times black-hole detection lowered the MSS")                \
+    X(tcps_pmtud_blackhole_activated_min_mss,                                                      \
+      "times black-hole detection lowered the MSS to the smallest it tries")                       \
+    X(tcps_pmtud_blackhole_failed, "times black-hole detection gave the MSS back (no better)")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

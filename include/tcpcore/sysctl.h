@@ -94,6 +94,24 @@
       "milliseconds added to each retransmission timeout but the first SYN's (0..60000)")          \
     X(keepinit, "net.inet.tcp.keepinit", 75000, 1000, 3600000, TCPC_TUN_RW,                        \
       "connection-establishment timeout in milliseconds")                                          \
+    X(keepidle, "net.inet.tcp.keepidle", 7200000, 1000, 864000000, TCPC_TUN_RW,                    \
+      "idle milliseconds before the first keepalive probe (1000..864000000)")                      \
+    X(keepintvl, "net.inet.tcp.keepintvl", 75000, 1000, 3600000, TCPC_TUN_RW,                      \
+      "milliseconds between unanswered keepalive probes (1000..3600000)")                          \
+    X(keepcnt, "net.inet.tcp.keepcnt", 8, 1, 255, TCPC_TUN_RW,                                     \
+      "keepalive probes unanswered before the connection is dropped (1..255)")                     \
+    X(always_keepalive, "net.inet.tcp.always_keepalive", 1, 0, 1, TCPC_TUN_RW,                     \
+      "keepalive on every connection, as if SO_KEEPALIVE were set (0 or 1)")                       \
+    X(finwait2_timeout, "net.inet.tcp.finwait2_timeout", 60000, 1000, 3600000, TCPC_TUN_RW,        \
+      "milliseconds a closed connection waits in FIN_WAIT_2 under fast_finwait2_recycle")          \
+    X(fast_finwait2_recycle, "net.inet.tcp.fast_finwait2_recycle", 0, 0, 1, TCPC_TUN_RW,           \
+      "close a closed connection after finwait2_timeout in FIN_WAIT_2, busy or not (0 or 1)")      \
+    X(pmtud_blackhole_detection, "net.inet.tcp.pmtud_blackhole_detection", 0, 0, 3, TCPC_TUN_RW,   \
+      "lower the MSS after timeouts of full-size segments: 0 off, 1 both, 2 IPv4, 3 IPv6")         \
+    X(pmtud_blackhole_mss, "net.inet.tcp.pmtud_blackhole_mss", 1200, 88, 65495, TCPC_TUN_RW,       \
+      "the MSS IPv4 black-hole detection tries first (88..65495)")                                 \
+    X(v6pmtud_blackhole_mss, "net.inet.tcp.v6pmtud_blackhole_mss", 1220, 88, 65495, TCPC_TUN_RW,   \
+      "the MSS IPv6 black-hole detection tries first (88..65495)")                                 \
     X(ack_limit, "net.inet.tcp.ack_limit", 100, 1, 100000, TCPC_TUN_RW,                            \
       "challenge ACKs per connection per second (RFC 5961)")                                       \
     X(insecure_rst, "net.inet.tcp.insecure_rst", 0, 0, 1, TCPC_TUN_RW,                             \

@@ -38,6 +38,9 @@ struct sockbuf {
  * so it does not carry the list). */
 struct sb_reass {
     uint8_t nranges;
+    /* 1: the stream ends where the last range does (TCP: the peer's FIN
+     * arrived out of order, and waits with the data before it). */
+    uint8_t fin;
     struct sb_range ranges[SB_MAXRANGES]; /* sorted, disjoint */
 };
 

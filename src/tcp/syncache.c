@@ -832,15 +832,20 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     if (!tp)
         return NULL;
     demux_inherit_opts(tp, l);
-    /* TCP_NOPUSH as FreeBSD's syncache_socket takes it, with TCP_NODELAY;
-     * the IP-level options as the SYN-ACK carried them. */
-    tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT | TF_NOPUSH);
+    /* TCP_NOPUSH and SO_KEEPALIVE as FreeBSD's syncache_socket takes them,
+     * with TCP_NODELAY; the IP-level options as the SYN-ACK carried them. */
+    tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT | TF_NOPUSH | TF_KEEPALIVE);
     if (e->flags & SCF_DONTFRAG)
         tp->t_flags |= TF_DONTFRAG;
     tp->t_ip_ttl = e->ip_ttl;
     tp->t_ip_tos = e->ip_tos;
     tp->t_usermss = l->t_usermss;
-    tp->t_keepinit = l->t_keepinit; /* as FreeBSD's syncache_socket copies it */
+    /* As FreeBSD's syncache_socket copies them (and Linux the user timeout). */
+    tp->t_keepinit = l->t_keepinit;
+    tp->t_keepidle = l->t_keepidle;
+    tp->t_keepintvl = l->t_keepintvl;
+    tp->t_keepcnt = l->t_keepcnt;
+    tp->t_user_timeout = l->t_user_timeout;
     /* The listener's congestion-control algorithm (TCP_CONGESTION). */
     (void)cc_attach(stack, tp, l->t_cc);
     tp->snd_bufsize = l->snd_bufsize;

@@ -201,6 +201,7 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
         return;
     }
     tp->t_rcvtime = cc_clock_ms(stack->now);
+    tp->t_flags &= ~TF_KEEPPROBED;
     ecn_syn_input(stack, tp, s->flags);
     tcp_syn_negotiate(stack, tp, &s->th.opts);
     tcp_seq_init_rcv(tp, s->seq);
@@ -551,12 +552,11 @@ static bool tcp_ack_acceptable(struct tcpc_stack *stack, struct tcpcb *tp, const
     return true;
 }
 
-/* Orphans in FIN_WAIT_2 wait a bounded time for the peer's FIN. */
+/* A connection closed for reading waits a bounded time for the peer's FIN. */
 static void tcp_enter_fin_wait_2(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     tcp_set_state(stack, tp, TCPS_FIN_WAIT_2);
-    if (tp->sd < 0)
-        tcp_timer_set(stack, tp, TT_2MSL, 2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
+    tcp_fin_wait_2_start(stack, tp);
 }
 
 /* RFC 9293 3.10.7.4 fifth check. Returns false when the segment must go no
@@ -622,37 +622,91 @@ static void tcp_ack_policy(struct tcpc_stack *stack, struct tcpcb *tp, bool in_o
                       (tcpc_time_t)stack->cfg.tun.delacktime * TCPC_USEC_PER_MSEC);
 }
 
+/* Where the out-of-order data ends, past the in-order end (0: none). */
+static uint32_t reass_end(const struct tcpcb *tp)
+{
+    const struct sb_reass *ra = &tp->rcv_reass;
+    return ra->nranges ? ra->ranges[ra->nranges - 1].end : 0;
+}
+
+/*
+ * A FIN beyond a hole (at `off` past the in-order end) is kept when it
+ * ends the out-of-order data held, and taken once the hole fills, as
+ * FreeBSD's reassembly queue keeps it: the peer need not retransmit it. One
+ * that would leave a hole of its own before it (no data held up to it) is
+ * dropped; the peer retransmits it with what it follows.
+ */
+static void reass_hold_fin(struct tcpcb *tp, uint32_t off)
+{
+    if (tp->rcv_reass.nranges && reass_end(tp) == off)
+        tp->rcv_reass.fin = 1;
+}
+
+/* Data the peer sends past a FIN it sent before is not what the FIN said:
+ * the held FIN is forgotten (a retransmitted one is taken as usual). */
+static void reass_check_fin(struct tcpcb *tp, uint32_t off, uint32_t len)
+{
+    if (tp->rcv_reass.fin && off + len > reass_end(tp))
+        tp->rcv_reass.fin = 0;
+}
+
+/* In-order text, with whatever out-of-order data it makes contiguous.
+ * Returns true when the peer's FIN is now next: this segment's, or the one
+ * reassembly held. */
+static bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    reass_check_fin(tp, 0, s->tlen);
+    uint32_t n = sb_append(&tp->rcv, s->data, s->tlen);
+    bool had_holes = tp->rcv_reass.nranges > 0;
+    n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
+    tp->rcv_nxt += n;
+    STAT_INC(stack, tcps_rcvpack);
+    STAT_ADD(stack, tcps_rcvbyte, s->tlen);
+    tcp_ack_policy(stack, tp, !had_holes);
+    tcp_notify(stack, tp);
+    if (tp->rcv_reass.nranges)
+        return false;
+    bool held = tp->rcv_reass.fin;
+    tp->rcv_reass.fin = 0;
+    return held || ((s->flags & TH_FIN) && s->seq + s->tlen == tp->rcv_nxt);
+}
+
 /* RFC 9293 3.10.7.4 seventh check: segment text. Returns true when the
- * data (if any) was in order, so that a FIN after it counts. */
+ * peer's FIN is now next in sequence and is to be processed. */
 static bool tcp_data_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
-    if (s->tlen == 0)
-        return true;
-    if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_FIN_WAIT_1 &&
-        tp->state != TCPS_FIN_WAIT_2) {
+    bool takes_data = tp->state == TCPS_ESTABLISHED || tp->state == TCPS_FIN_WAIT_1 ||
+                      tp->state == TCPS_FIN_WAIT_2;
+    if (s->tlen == 0) {
+        if (!(s->flags & TH_FIN))
+            return false;
+        if (s->seq == tp->rcv_nxt)
+            return true;
+        if (takes_data) {
+            reass_hold_fin(tp, s->seq - tp->rcv_nxt); /* a bare FIN past a hole */
+            tp->t_flags |= TF_ACKNOW;
+        }
+        return false;
+    }
+    if (!takes_data) {
         stack_drop(stack, TCPC_STAT_tcps_rcvafterclose, "data after the peer's FIN");
         return false;
     }
-    if (s->seq == tp->rcv_nxt) {
-        uint32_t n = sb_append(&tp->rcv, s->data, s->tlen);
-        bool had_holes = tp->rcv_reass.nranges > 0;
-        n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
-        tp->rcv_nxt += n;
-        STAT_INC(stack, tcps_rcvpack);
-        STAT_ADD(stack, tcps_rcvbyte, s->tlen);
-        tcp_ack_policy(stack, tp, !had_holes);
-        tcp_notify(stack, tp);
-        return tp->rcv_reass.nranges == 0;
-    }
+    if (s->seq == tp->rcv_nxt)
+        return tcp_data_in_order(stack, tp, s);
     STAT_INC(stack, tcps_rcvoopack);
     STAT_ADD(stack, tcps_rcvoobyte, s->tlen);
     uint32_t off = s->seq - tp->rcv_nxt;
     if (sack_rcv_held(tp, off, s->tlen))
         sack_rcv_duplicate(stack, tp, s->seq, s->tlen);
-    if (sb_place(&tp->rcv, &tp->rcv_reass, off, s->data, s->tlen) != 0)
+    reass_check_fin(tp, off, s->tlen);
+    if (sb_place(&tp->rcv, &tp->rcv_reass, off, s->data, s->tlen) != 0) {
         stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "reassembly ranges exhausted");
-    else
+    } else {
         sack_rcv_segment(stack, tp, s->seq, s->tlen);
+        if (s->flags & TH_FIN)
+            reass_hold_fin(tp, off + s->tlen);
+    }
     tp->t_flags |= TF_ACKNOW; /* a duplicate ACK tells the peer about the hole */
     return false;
 }
@@ -732,11 +786,8 @@ static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const st
  * became due goes out. */
 static void tcp_text_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
-    bool in_order = tcp_data_input(stack, tp, s);
-    if ((s->flags & TH_FIN) && in_order && s->seq + s->tlen == tp->rcv_nxt) {
-        if (!tcp_fin_input(stack, tp))
-            return;
-    }
+    if (tcp_data_input(stack, tp, s) && !tcp_fin_input(stack, tp))
+        return;
     tcp_output(stack, tp);
 }
 
@@ -750,6 +801,7 @@ static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     if (!tcp_paws_ok(stack, tp, s))
         return;
     tp->t_rcvtime = cc_clock_ms(stack->now);
+    tp->t_flags &= ~TF_KEEPPROBED;
     if ((s->flags & TH_SYN) && tcp_syn_in_window(stack, tp, s))
         return;
     if (!tcp_trim_to_window(stack, tp, s))
@@ -847,6 +899,7 @@ static void tcp_mtu_shrink(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t 
     if (mss >= tp->t_maxseg)
         return;
     tp->t_maxseg = (uint16_t)mss;
+    tp->t_pmtud_saved_maxseg = 0; /* the path said what fits: nothing to give back */
     tp->snd_nxt = tp->snd_una;
     tcp_output(stack, tp);
 }

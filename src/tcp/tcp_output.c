@@ -540,6 +540,21 @@ int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp)
     return tcp_output_loop(stack, tp, true, false);
 }
 
+int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    struct ip_repr ip;
+    struct tcp_repr th = {.sport = tp->inp->lport,
+                          .dport = tp->inp->fport,
+                          .flags = TH_ACK,
+                          .seq = tp->snd_una - 1,
+                          .ack = tp->rcv_nxt};
+    tcp_fill_ip(stack, tp, &ip);
+    uint32_t wnd;
+    th.win = tcp_window_field(tp, TH_ACK, &wnd);
+    tcp_fill_options(stack, tp, TH_ACK, &th.opts);
+    return ip_output_tcp(stack, &ip, &th);
+}
+
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     tcpc_time_t now = stack->now;

@@ -418,11 +418,12 @@ void tcp_set_state(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_fsm_stat
     /* TIME_WAIT is never a control block: tcp_twstart hands it to timewait.c.
      * Internal: every caller passes a constant state, never this one. */
     assert(state != TCPS_TIME_WAIT);
-    if (state == TCPS_ESTABLISHED && tp->state < TCPS_ESTABLISHED) {
+    bool established = state == TCPS_ESTABLISHED && tp->state < TCPS_ESTABLISHED;
+    if (established)
         STAT_INC(stack, tcps_connects);
-        tcp_timer_stop(stack, tp, TT_KEEP);
-    }
     tp->state = (uint8_t)state;
+    if (established)
+        tcp_keep_start(stack, tp); /* the keep timer turns from keepinit to keepalive */
     tcp_notify(stack, tp);
 }
 

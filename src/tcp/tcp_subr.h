@@ -222,9 +222,25 @@ int tcp_probe_new_data(struct tcpc_stack *stack, struct tcpcb *tp);
 /* Where the last segment of data sent starts, not below floor; *len: its
  * bytes (0 when only the FIN is there). */
 uint32_t tcp_tail_seq(const struct tcpcb *tp, uint32_t floor, uint32_t *len);
+/* A keepalive probe in FreeBSD's form: no data, SEQ one below SND.UNA (old
+ * to the peer, who must answer with an ACK, or an RST if it lost the
+ * connection), our ACK, window and timestamps; 0 or the link's error. */
+int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp);
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp);
 uint32_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/* Keepalive parameters in force for tp (TCP_KEEPIDLE etc., else the
+ * net.inet.tcp tunables), whether keepalive is on (SO_KEEPALIVE or
+ * always_keepalive), and the keep timer armed keepidle from now for a
+ * synchronized connection (stopped when keepalive is off). */
+uint64_t tcp_keepidle_ms(const struct tcpc_stack *stack, const struct tcpcb *tp);
+uint64_t tcp_keepintvl_ms(const struct tcpc_stack *stack, const struct tcpcb *tp);
+unsigned tcp_keepcnt(const struct tcpc_stack *stack, const struct tcpcb *tp);
+bool tcp_keep_enabled(const struct tcpc_stack *stack, const struct tcpcb *tp);
+void tcp_keep_start(struct tcpc_stack *stack, struct tcpcb *tp);
+/* A connection in FIN_WAIT_2 that can read no more (closed, or shut down
+ * both ways) gets its FIN_WAIT_2 timeout armed. */
+void tcp_fin_wait_2_start(struct tcpc_stack *stack, struct tcpcb *tp);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * Connection timers: retransmission (RFC 6298), zero-window persist,
- * connection-establishment timeout, delayed ACK, and 2MSL.
+ * Connection timers: retransmission (RFC 6298) with TCP_USER_TIMEOUT and
+ * path-MTU black-hole detection, zero-window persist, connection
+ * establishment and keepalive (one timer, as in FreeBSD), delayed ACK, and
+ * the FIN_WAIT_2 timeout.
  *
  * Each connection has one wheel entry armed at its earliest logical timer
  * (see tcp_var.h); when it fires, every logical timer that is due runs.
@@ -10,6 +12,7 @@
 #include "core/stack.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_rack.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
@@ -44,6 +47,87 @@ uint32_t tcp_rexmt_timeout(const struct tcpc_stack *stack, const struct tcpcb *t
     return (uint32_t)rto; /* rexmit_max is at most 600 s */
 }
 
+/*
+ * Whether the retransmissions have gone on long enough to give up:
+ * TCP_MAXRXTSHIFT timeouts without progress, or, with TCP_USER_TIMEOUT,
+ * that many milliseconds since the data was last known to progress, however
+ * many timeouts that took (Linux's rule: the user timeout replaces the
+ * count). The backoff itself only collapses on a valid RTT sample (RFC 6298
+ * 5.7), so an ACK of a retransmission keeps it while counting as progress.
+ */
+static bool rexmt_give_up(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    uint32_t now_ms = cc_clock_ms(stack->now);
+    if (tp->t_rxtcount == 0) /* the timer ran from the last progress */
+        tp->t_rxtstart = now_ms - (uint32_t)(tp->t_rxtcur / TCPC_USEC_PER_MSEC);
+    if (tp->t_rxtcount < UINT8_MAX)
+        tp->t_rxtcount++;
+    if (tp->t_user_timeout)
+        return now_ms - tp->t_rxtstart >= tp->t_user_timeout;
+    return tp->t_rxtcount > TCP_MAXRXTSHIFT;
+}
+
+/* The next retransmission no later than the user timeout, so that the
+ * connection ends when it says rather than up to a backed-off RTO later. */
+static void rexmt_clamp_user_timeout(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!tp->t_user_timeout || !tcp_timer_active(tp, TT_REXMT))
+        return;
+    uint32_t spent = cc_clock_ms(stack->now) - tp->t_rxtstart; /* < t_user_timeout */
+    tcpc_time_t left = (tcpc_time_t)(tp->t_user_timeout - spent) * TCPC_USEC_PER_MSEC;
+    if (stack->now + left < tp->t_deadline[TT_REXMT])
+        tcp_timer_set(stack, tp, TT_REXMT, left);
+}
+
+/*
+ * Path-MTU black-hole detection (net.inet.tcp.pmtud_blackhole_detection,
+ * FreeBSD's scheme): a path that silently drops full-size segments (an
+ * ICMP "too big" filtered on the way) shows as timeouts. From the second
+ * timeout of a full-size segment, every second timeout tries a smaller MSS:
+ * pmtud_blackhole_mss (v6pmtud_blackhole_mss) if below the one in use and
+ * above the smallest, then the smallest (net.inet.tcp.mssdflt; IPv6: the
+ * MSS of its 1280-byte minimum MTU). Each gets two timeouts; when the last
+ * has had them too, the path was not the problem and the MSS goes back.
+ */
+static uint32_t blackhole_floor(const struct tcpc_stack *stack, bool v6)
+{
+    return v6 ? tcp_mss_for_mtu(true, 1280) : (uint32_t)stack->cfg.tun.mssdflt;
+}
+
+static void rexmt_blackhole(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    bool v6 = tp->family != TCPC_AF_INET;
+    int64_t mode = tun->pmtud_blackhole_detection; /* 1 both, 2 IPv4, 3 IPv6 */
+    if (mode == 0 || mode == (v6 ? 2 : 3))
+        return;
+    if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_FIN_WAIT_1)
+        return;
+    bool lowered = tp->t_pmtud_saved_maxseg != 0;
+    uint32_t orig = lowered ? tp->t_pmtud_saved_maxseg : tp->t_maxseg;
+    uint32_t first = (uint32_t)(v6 ? tun->v6pmtud_blackhole_mss : tun->pmtud_blackhole_mss);
+    uint32_t floor = blackhole_floor(stack, v6);
+    unsigned tries = (orig > first && first > floor) + (orig > floor);
+    unsigned shift = tp->t_rxtshift;
+    uint32_t held = tp->snd_max - tp->snd_una;
+    bool full = (held < tp->snd.len ? held : tp->snd.len) >= tcp_seg_payload(tp);
+    if (shift >= 2 && shift < 2 + 2 * tries && shift % 2 == 0 && full) {
+        if (!lowered)
+            tp->t_pmtud_saved_maxseg = tp->t_maxseg;
+        if (tp->t_maxseg > first && first > floor) {
+            tp->t_maxseg = (uint16_t)first;
+            STAT_INC(stack, tcps_pmtud_blackhole_activated);
+        } else {
+            tp->t_maxseg = (uint16_t)floor;
+            STAT_INC(stack, tcps_pmtud_blackhole_activated_min_mss);
+        }
+    } else if (lowered && shift >= 2 + 2 * tries) {
+        tp->t_maxseg = tp->t_pmtud_saved_maxseg;
+        tp->t_pmtud_saved_maxseg = 0;
+        STAT_INC(stack, tcps_pmtud_blackhole_failed);
+    }
+}
+
 static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (tp->t_flags2 & (TF2_RACK_TIMER | TF2_TLP_TIMER)) {
@@ -51,10 +135,7 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
         return true;
     }
     STAT_INC(stack, tcps_rexmttimeo);
-    /* Give up after TCP_MAXRXTSHIFT timeouts without progress. The backoff
-     * itself only collapses on a valid RTT sample (RFC 6298 5.7), so an
-     * ACK of a retransmission keeps it while still counting as progress. */
-    if (++tp->t_rxtcount > TCP_MAXRXTSHIFT) {
+    if (rexmt_give_up(stack, tp)) {
         STAT_INC(stack, tcps_timeoutdrop);
         tcp_drop(stack, tp, tp->t_softerror ? tp->t_softerror : ETIMEDOUT);
         return false;
@@ -64,12 +145,14 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
         tp->t_flags |= TF_SYN_REXMT;
     tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
+    rexmt_blackhole(stack, tp); /* before the window is cut to one segment of it */
     /* RFC 5681 3.1: after a timeout, one segment and half the flight;
      * any fast recovery is over. */
     recovery_timeout(stack, tp);
     tp->snd_nxt = tp->snd_una; /* go back and resend from the first hole */
     tp->t_rtttime = 0;         /* Karn: no RTT sample from a retransmission */
     tcp_output(stack, tp);
+    rexmt_clamp_user_timeout(stack, tp);
     return true;
 }
 
@@ -98,23 +181,147 @@ static bool tcp_timer_persist(struct tcpc_stack *stack, struct tcpcb *tp)
     return true;
 }
 
+/* Keepalive parameters in force: the socket's, else the tunables'. */
+uint64_t tcp_keepidle_ms(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return tp->t_keepidle ? (uint64_t)tp->t_keepidle * 1000 : (uint64_t)stack->cfg.tun.keepidle;
+}
+
+uint64_t tcp_keepintvl_ms(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return tp->t_keepintvl ? (uint64_t)tp->t_keepintvl * 1000 : (uint64_t)stack->cfg.tun.keepintvl;
+}
+
+unsigned tcp_keepcnt(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return tp->t_keepcnt ? tp->t_keepcnt : (unsigned)stack->cfg.tun.keepcnt;
+}
+
+/* FreeBSD's TP_MAXIDLE: what the probes may take before the peer counts
+ * as gone. */
+static uint64_t keep_maxidle_ms(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return tcp_keepcnt(stack, tp) * tcp_keepintvl_ms(stack, tp);
+}
+
+/* Milliseconds since the last segment arrived. */
+static uint64_t keep_idle_ms(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return (uint32_t)(cc_clock_ms(stack->now) - tp->t_rcvtime);
+}
+
+/* Keepalive covers a synchronized connection until our FIN is acknowledged
+ * (FreeBSD: ESTABLISHED to CLOSING). */
+static bool keep_state(const struct tcpcb *tp)
+{
+    return TCPS_HAVEESTABLISHED(tp->state) && tp->state <= TCPS_CLOSING;
+}
+
+bool tcp_keep_enabled(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return (tp->t_flags & TF_KEEPALIVE) || stack->cfg.tun.always_keepalive;
+}
+
+void tcp_keep_start(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!keep_state(tp))
+        return; /* the establishment timeout, or no keepalive, owns TT_KEEP */
+    if (tcp_keep_enabled(stack, tp))
+        tcp_timer_set(stack, tp, TT_KEEP, tcp_keepidle_ms(stack, tp) * TCPC_USEC_PER_MSEC);
+    else
+        tcp_timer_stop(stack, tp, TT_KEEP);
+}
+
+/* Idle time after which unanswered probes drop the connection: keepcnt
+ * intervals past keepidle; with TCP_USER_TIMEOUT, that timeout, once at
+ * least one probe has had its interval (Linux's rule). */
+static uint64_t keep_limit_ms(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    uint64_t idle = tcp_keepidle_ms(stack, tp);
+    if (!tp->t_user_timeout)
+        return idle + keep_maxidle_ms(stack, tp);
+    uint64_t one = idle + tcp_keepintvl_ms(stack, tp);
+    return one > tp->t_user_timeout ? one : tp->t_user_timeout;
+}
+
+/*
+ * Keepalive (RFC 1122 4.2.3.6, FreeBSD's tcp_timer_keep). The timer is not
+ * moved by every arriving segment: when it fires it looks at how long the
+ * connection has been idle and sleeps again for what is left. Past
+ * keepidle it probes every keepintvl; idle past keep_limit_ms with a probe
+ * unanswered, the peer is gone (ETIMEDOUT). Returns false when tp was
+ * dropped.
+ */
+static bool keep_timeout(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!keep_state(tp) || !tcp_keep_enabled(stack, tp))
+        return true; /* lapses; SO_KEEPALIVE arms it again */
+    uint64_t idle = keep_idle_ms(stack, tp);
+    uint64_t keepidle = tcp_keepidle_ms(stack, tp);
+    if (idle < keepidle) {
+        tcp_timer_set(stack, tp, TT_KEEP, (keepidle - idle) * TCPC_USEC_PER_MSEC);
+        return true;
+    }
+    STAT_INC(stack, tcps_keeptimeo);
+    /* Never without a probe: keepalive turned on for a connection idle
+     * longer than the limit gets one, and an interval to answer it. */
+    if (idle >= keep_limit_ms(stack, tp) && (tp->t_flags & TF_KEEPPROBED)) {
+        STAT_INC(stack, tcps_keepdrops);
+        tcp_drop(stack, tp, ETIMEDOUT);
+        return false;
+    }
+    STAT_INC(stack, tcps_keepprobe);
+    tp->t_flags |= TF_KEEPPROBED;
+    tcp_send_keepalive(stack, tp);
+    tcp_timer_set(stack, tp, TT_KEEP, tcp_keepintvl_ms(stack, tp) * TCPC_USEC_PER_MSEC);
+    return true;
+}
+
 static bool tcp_timer_keep(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (TCPS_HAVEESTABLISHED(tp->state))
-        return true;
+        return keep_timeout(stack, tp);
+    /* The connection-establishment timeout (TCP_KEEPINIT). An ICMP error
+     * seen meanwhile says more than "timed out". */
     STAT_INC(stack, tcps_keeptimeo);
-    /* An ICMP error seen meanwhile says more than "timed out". */
+    STAT_INC(stack, tcps_keepdrops);
     tcp_drop(stack, tp, tp->t_softerror ? tp->t_softerror : ETIMEDOUT);
     return false;
 }
 
+/* A connection closed for reading (closed, or shut down both ways) waits
+ * a bounded time in FIN_WAIT_2 for a FIN that may not come. */
+static bool fin_wait_2_closed(const struct tcpcb *tp)
+{
+    return tp->sd < 0 || (tp->t_flags & TF_CANTRCVMORE);
+}
+
+void tcp_fin_wait_2_start(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (tp->state != TCPS_FIN_WAIT_2 || !fin_wait_2_closed(tp))
+        return;
+    uint64_t ms = stack->cfg.tun.fast_finwait2_recycle ? (uint64_t)stack->cfg.tun.finwait2_timeout
+                                                       : keep_maxidle_ms(stack, tp);
+    tcp_timer_set(stack, tp, TT_2MSL, ms * TCPC_USEC_PER_MSEC);
+}
+
+/*
+ * FreeBSD's FIN_WAIT_2 timeout (its tt_2msl; TIME_WAIT itself is a
+ * compressed record with its own clock, timewait.c). Under
+ * net.inet.tcp.fast_finwait2_recycle the connection goes when
+ * finwait2_timeout is up, busy or not. Otherwise it stays while the peer
+ * is heard from at least every keepcnt * keepintvl, checked every keepintvl.
+ */
 static bool tcp_timer_2msl(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    /* An orphan sat in FIN_WAIT_2 waiting for a FIN that is not coming
-     * (FreeBSD's tt_2msl plays the same part). TIME_WAIT itself is a
-     * compressed record with its own clock (timewait.c). */
     if (tp->state != TCPS_FIN_WAIT_2)
         return true;
+    if (stack->cfg.tun.fast_finwait2_recycle && fin_wait_2_closed(tp)) {
+        STAT_INC(stack, tcps_finwait2_drops);
+    } else if (keep_idle_ms(stack, tp) <= keep_maxidle_ms(stack, tp)) {
+        tcp_timer_set(stack, tp, TT_2MSL, tcp_keepintvl_ms(stack, tp) * TCPC_USEC_PER_MSEC);
+        return true;
+    }
     tcp_close(stack, tp);
     return false;
 }

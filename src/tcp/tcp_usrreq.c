@@ -405,9 +405,7 @@ int tcpc_close(struct tcpc_stack *stack, int sd)
          * learn that it was not delivered. */
         tcp_drop(stack, tp, ECONNABORTED);
     } else if (tp->t_flags & TF_NEEDFIN) {
-        if (tp->state == TCPS_FIN_WAIT_2)
-            tcp_timer_set(stack, tp, TT_2MSL,
-                          2 * (tcpc_time_t)stack->cfg.tun.msl * TCPC_USEC_PER_MSEC);
+        tcp_fin_wait_2_start(stack, tp);
     } else {
         usr_closed(stack, tp);
     }
@@ -488,6 +486,35 @@ static int usr_get_ttl(const struct tcpc_stack *stack, const struct tcpcb *tp)
     return (int)(tp->family == TCPC_AF_INET ? tun->ip_ttl : tun->ip6_hlim);
 }
 
+/* SO_KEEPALIVE and its parameters. As in FreeBSD, a change restarts the
+ * idle count of a synchronized connection's keep timer. */
+static int usr_set_keep(struct tcpc_stack *stack, struct tcpcb *tp, enum tcpc_sockopt opt,
+                        int value)
+{
+    int max = opt == TCPC_TCP_KEEPCNT ? UINT8_MAX : UINT16_MAX;
+    if (opt != TCPC_SO_KEEPALIVE && (value < 0 || value > max))
+        return -EINVAL; /* SO_KEEPALIVE: any non-zero value is "on", as in BSD */
+    switch (opt) {
+    case TCPC_TCP_KEEPIDLE:
+        tp->t_keepidle = (uint16_t)value;
+        break;
+    case TCPC_TCP_KEEPINTVL:
+        tp->t_keepintvl = (uint16_t)value;
+        break;
+    case TCPC_TCP_KEEPCNT:
+        tp->t_keepcnt = (uint8_t)value;
+        break;
+    default:
+        if (value)
+            tp->t_flags |= TF_KEEPALIVE;
+        else
+            tp->t_flags &= ~TF_KEEPALIVE;
+        break;
+    }
+    tcp_keep_start(stack, tp);
+    return 0;
+}
+
 int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int value)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -535,7 +562,17 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_TCP_KEEPINIT:
         if (value < 0 || value > TCP_KEEPINIT_MAX)
             return -EINVAL;
-        tp->t_keepinit = (uint32_t)value;
+        tp->t_keepinit = (uint16_t)value;
+        return 0;
+    case TCPC_TCP_KEEPIDLE:
+    case TCPC_TCP_KEEPINTVL:
+    case TCPC_TCP_KEEPCNT:
+    case TCPC_SO_KEEPALIVE:
+        return usr_set_keep(stack, tp, opt, value);
+    case TCPC_TCP_USER_TIMEOUT:
+        if (value < 0)
+            return -EINVAL;
+        tp->t_user_timeout = (uint32_t)value;
         return 0;
     case TCPC_TCP_CONGESTION:
         return value < 0 || cc_attach(stack, tp, (unsigned)value) ? -ESRCH : 0;
@@ -595,6 +632,21 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return 0;
     case TCPC_TCP_CONGESTION:
         *value = tp->t_cc;
+        return 0;
+    case TCPC_SO_KEEPALIVE:
+        *value = !!(tp->t_flags & TF_KEEPALIVE);
+        return 0;
+    case TCPC_TCP_KEEPIDLE:
+        *value = (int)(tcp_keepidle_ms(stack, tp) / 1000); /* in force, in seconds */
+        return 0;
+    case TCPC_TCP_KEEPINTVL:
+        *value = (int)(tcp_keepintvl_ms(stack, tp) / 1000);
+        return 0;
+    case TCPC_TCP_KEEPCNT:
+        *value = (int)tcp_keepcnt(stack, tp);
+        return 0;
+    case TCPC_TCP_USER_TIMEOUT:
+        *value = (int)tp->t_user_timeout;
         return 0;
     default:
         if (!usr_inp_opt(opt))

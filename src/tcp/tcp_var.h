@@ -33,37 +33,39 @@
 enum tcp_timer_kind {
     TT_REXMT,
     TT_PERSIST,
-    TT_KEEP, /* connection-establishment timeout */
+    TT_KEEP, /* connection establishment (keepinit), then keepalive */
     TT_DELACK,
     TT_2MSL, /* FIN_WAIT_2 of an orphan (TIME_WAIT has its own clock) */
     TT_COUNT
 };
 
 /* tcpcb flags */
-#define TF_ACKNOW      0x0001   /* send an ACK now */
-#define TF_DELACK      0x0002   /* an ACK is being delayed */
-#define TF_NODELAY     0x0004   /* TCP_NODELAY: no Nagle */
-#define TF_REQ_SCALE   0x0008   /* we offer window scaling */
-#define TF_RCVD_SCALE  0x0010   /* the peer offered it too */
-#define TF_REQ_TSTMP   0x0020   /* we offer timestamps */
-#define TF_RCVD_TSTMP  0x0040   /* the peer offered them too */
-#define TF_SACK_PERMIT 0x0080   /* both sides offered SACK */
-#define TF_SENTFIN     0x0100   /* our FIN has been sent (snd_max covers it) */
-#define TF_NEEDFIN     0x0200   /* the application shut down the write side */
-#define TF_RCVDFIN     0x0400   /* the peer's FIN has been received */
-#define TF_SYN_REXMT   0x0800   /* the SYN or SYN-ACK had to be retransmitted */
-#define TF_CANTRCVMORE 0x1000   /* the application shut down the read side */
-#define TF_LINGER0     0x2000   /* SO_LINGER with 0: close resets */
-#define TF_ORPHAN      0x4000   /* the descriptor is closed; the connection finishes alone */
-#define TF_NOTIFY      0x8000   /* on the pending-notification list */
-#define TF_QCOMPLETE   0x10000  /* a child on its listener's completed queue (else incomplete) */
-#define TF_NOOPT       0x20000  /* TCP_NOOPT: no options on our SYN or SYN-ACK */
-#define TF_TIMEWAIT    0x40000  /* CLOSED because the connection went to a TIME_WAIT record */
-#define TF_FASTRECOV   0x80000  /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
-#define TF_SACKRECOV   0x100000 /* that recovery follows the SACK scoreboard (else NewReno) */
-#define TF_PREVVALID   0x200000 /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
-#define TF_NOPUSH      0x400000 /* TCP_NOPUSH / TCP_CORK: only full segments until cleared */
-#define TF_DONTFRAG    0x800000 /* IP_DONTFRAG: DF even with net.inet.tcp.path_mtu_discovery 0 */
+#define TF_ACKNOW      0x0001    /* send an ACK now */
+#define TF_DELACK      0x0002    /* an ACK is being delayed */
+#define TF_NODELAY     0x0004    /* TCP_NODELAY: no Nagle */
+#define TF_REQ_SCALE   0x0008    /* we offer window scaling */
+#define TF_RCVD_SCALE  0x0010    /* the peer offered it too */
+#define TF_REQ_TSTMP   0x0020    /* we offer timestamps */
+#define TF_RCVD_TSTMP  0x0040    /* the peer offered them too */
+#define TF_SACK_PERMIT 0x0080    /* both sides offered SACK */
+#define TF_SENTFIN     0x0100    /* our FIN has been sent (snd_max covers it) */
+#define TF_NEEDFIN     0x0200    /* the application shut down the write side */
+#define TF_RCVDFIN     0x0400    /* the peer's FIN has been received */
+#define TF_SYN_REXMT   0x0800    /* the SYN or SYN-ACK had to be retransmitted */
+#define TF_CANTRCVMORE 0x1000    /* the application shut down the read side */
+#define TF_LINGER0     0x2000    /* SO_LINGER with 0: close resets */
+#define TF_ORPHAN      0x4000    /* the descriptor is closed; the connection finishes alone */
+#define TF_NOTIFY      0x8000    /* on the pending-notification list */
+#define TF_QCOMPLETE   0x10000   /* a child on its listener's completed queue (else incomplete) */
+#define TF_NOOPT       0x20000   /* TCP_NOOPT: no options on our SYN or SYN-ACK */
+#define TF_TIMEWAIT    0x40000   /* CLOSED because the connection went to a TIME_WAIT record */
+#define TF_FASTRECOV   0x80000   /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
+#define TF_SACKRECOV   0x100000  /* that recovery follows the SACK scoreboard (else NewReno) */
+#define TF_PREVVALID   0x200000  /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
+#define TF_NOPUSH      0x400000  /* TCP_NOPUSH / TCP_CORK: only full segments until cleared */
+#define TF_DONTFRAG    0x800000  /* IP_DONTFRAG: DF even with net.inet.tcp.path_mtu_discovery 0 */
+#define TF_KEEPALIVE   0x1000000 /* SO_KEEPALIVE */
+#define TF_KEEPPROBED  0x2000000 /* a keepalive probe went out since the last segment arrived */
 
 /* t_flags2: ECN (RFC 3168), FreeBSD's TF2_ECN_* */
 #define TF2_ECN_SYN     0x01 /* our SYN asked for ECN */
@@ -119,9 +121,19 @@ struct tcpcb {
     uint8_t t_rxtshift;           /* RTO backoff shift; cleared by a new RTT sample */
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
     uint8_t t_ip_ttl;             /* IP_TTL / IPV6_UNICAST_HOPS, 0: the family's default */
+    uint8_t t_keepcnt;            /* TCP_KEEPCNT, 0: net.inet.tcp.keepcnt */
     uint16_t t_dupacks;           /* consecutive duplicate ACKs */
-    uint32_t t_keepinit;          /* TCP_KEEPINIT seconds, 0: net.inet.tcp.keepinit */
-    uint32_t ts_recent;           /* peer's last TSval worth echoing */
+    /* Seconds, 0: the net.inet.tcp tunable of the same name */
+    uint16_t t_keepinit;  /* TCP_KEEPINIT */
+    uint16_t t_keepidle;  /* TCP_KEEPIDLE */
+    uint16_t t_keepintvl; /* TCP_KEEPINTVL */
+    uint16_t
+        t_pmtud_saved_maxseg; /* t_maxseg before black-hole detection lowered it, 0: not lowered */
+    uint32_t ts_recent;       /* peer's last TSval worth echoing */
+    /* The stack's clock in milliseconds when the data a retransmission
+     * timeout found unacknowledged was last known to progress (the timer's
+     * start): TCP_USER_TIMEOUT counts from it. Set at the first timeout. */
+    uint32_t t_rxtstart;
     tcpc_time_t ts_recent_age;
     uint32_t ts_offset; /* per-connection random TSval offset */
     /* snd_max at the last ECN reduction: one per window (RFC 3168 6.1.2).
@@ -177,6 +189,8 @@ struct tcpcb {
     tcb_ref q_incomp;        /* listener: children still in SYN_RECEIVED */
     uint32_t q_len, q_limit; /* completed children; backlog */
     uint32_t sb_share;       /* listener: spares asked of the buffer pool */
+    /* TCP_USER_TIMEOUT in milliseconds, 0: off */
+    uint32_t t_user_timeout;
 
     /* Every control block of the stack, for teardown and listing */
     tcb_ref all_next, all_prev;

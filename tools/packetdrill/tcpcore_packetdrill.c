@@ -774,6 +774,11 @@ static int pd_sockopt(int level, int name)
         {IPPROTO_IP, IP_TOS, TCPC_IP_TOS},
         {IPPROTO_IPV6, IPV6_UNICAST_HOPS, TCPC_IPV6_UNICAST_HOPS},
         {IPPROTO_IPV6, IPV6_TCLASS, TCPC_IPV6_TCLASS},
+        {SOL_SOCKET, SO_KEEPALIVE, TCPC_SO_KEEPALIVE},
+        {IPPROTO_TCP, TCP_KEEPIDLE, TCPC_TCP_KEEPIDLE},
+        {IPPROTO_TCP, TCP_KEEPINTVL, TCPC_TCP_KEEPINTVL},
+        {IPPROTO_TCP, TCP_KEEPCNT, TCPC_TCP_KEEPCNT},
+        {IPPROTO_TCP, TCP_USER_TIMEOUT, TCPC_TCP_USER_TIMEOUT},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].level == level && map[i].name == name)
