@@ -67,6 +67,22 @@ static void recv_all(struct harness *h, int sd, size_t n, char first)
     fx_recv_exact(h, sd, want, n);
 }
 
+/* A stack with a 64 KiB budget (delayed ACKs off) and two connections, A
+ * from peer port 1 and B from port 2; the peer has sent A `bytes` bytes of
+ * pattern 'a', which A's application has not read. */
+static struct harness *budget_pair(struct fx_conn *a, struct fx_conn *b, size_t bytes)
+{
+    const char *sys[] = {"kern.ipc.sockbuf_budget=65536", "kern.ipc.sockbuf_reserve=4",
+                         "net.inet.tcp.delayed_ack=0", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    int lsd = h_listen(h);
+    *a = conn(h, lsd, 1);
+    *b = conn(h, lsd, 2);
+    peer_send(h, a, 1, bytes, 'a');
+    return h;
+}
+
 /* Data takes storage and a drained buffer gives it back: an idle
  * established connection holds none, either way. */
 static void test_idle_connection_holds_no_storage(void **state)
@@ -163,14 +179,8 @@ static void test_so_rcvbuf_turns_auto_sizing_off(void **state)
 static void test_zero_window_at_the_budget_reopens_when_memory_frees(void **state)
 {
     (void)state;
-    const char *sys[] = {"kern.ipc.sockbuf_budget=65536", "kern.ipc.sockbuf_reserve=4",
-                         "net.inet.tcp.delayed_ack=0", NULL};
-    struct h_opts o = {.sysctls = sys};
-    struct harness *h = h_new(&o);
-    int lsd = h_listen(h);
-    struct fx_conn a = conn(h, lsd, 1);
-    struct fx_conn b = conn(h, lsd, 2);
-    peer_send(h, &a, 1, 41 * MSS, 'a');
+    struct fx_conn a, b;
+    struct harness *h = budget_pair(&a, &b, 41 * MSS);
     assert_int_equal(pool(h)->held, 65536);
     assert_int_equal(h_stat(h, "tcps_rcvmemdrop"), 0);
 
@@ -203,14 +213,8 @@ static void test_zero_window_at_the_budget_reopens_when_memory_frees(void **stat
 static void test_window_follows_what_the_budget_can_pay(void **state)
 {
     (void)state;
-    const char *sys[] = {"kern.ipc.sockbuf_budget=65536", "kern.ipc.sockbuf_reserve=4",
-                         "net.inet.tcp.delayed_ack=0", NULL};
-    struct h_opts o = {.sysctls = sys};
-    struct harness *h = h_new(&o);
-    int lsd = h_listen(h);
-    struct fx_conn a = conn(h, lsd, 1);
-    struct fx_conn b = conn(h, lsd, 2);
-    peer_send(h, &a, 1, 13 * MSS, 'a'); /* 18,980 bytes: a 32 KiB ring */
+    struct fx_conn a, b;
+    struct harness *h = budget_pair(&a, &b, 13 * MSS); /* 18,980 bytes: a 32 KiB ring */
     assert_int_equal(pool(h)->held, 32768);
     h_inject(h,
              SEG(.flags = TH_ACK | TH_PSH, .seq = b.snd, .ack = b.rcv, .sport = 2, .data = "abc"));
@@ -228,14 +232,8 @@ static void test_window_follows_what_the_budget_can_pay(void **state)
 static void test_send_blocks_at_the_budget(void **state)
 {
     (void)state;
-    const char *sys[] = {"kern.ipc.sockbuf_budget=65536", "kern.ipc.sockbuf_reserve=4",
-                         "net.inet.tcp.delayed_ack=0", NULL};
-    struct h_opts o = {.sysctls = sys};
-    struct harness *h = h_new(&o);
-    int lsd = h_listen(h);
-    struct fx_conn a = conn(h, lsd, 1);
-    struct fx_conn b = conn(h, lsd, 2);
-    peer_send(h, &a, 1, 41 * MSS, 'a');
+    struct fx_conn a, b;
+    struct harness *h = budget_pair(&a, &b, 41 * MSS);
     assert_int_equal(pool(h)->held, 65536);
     h_events(h, b.sd);
     assert_int_equal(tcpc_send(h->stack, b.sd, "data", 4), -EAGAIN);
@@ -249,6 +247,35 @@ static void test_send_blocks_at_the_budget(void **state)
     assert_true(h_events(h, b.sd) & TCPC_EV_WRITABLE);
     assert_int_equal(tcpc_send(h->stack, b.sd, "data", 4), 4);
     h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = b.rcv, .data = "data", .sport = 2));
+    h_free(h);
+}
+
+/* The send limit grows by net.inet.tcp.sendbuf_inc once the buffer is 7/8
+ * full, the peer's window covers 4/5 of it and the congestion window could
+ * take what is unsent: an application that keeps the buffer full while the
+ * peer acknowledges everything gets a larger buffer. */
+static void test_send_limit_grows_when_the_application_keeps_it_full(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int lsd = h_listen(h);
+    struct fx_conn c = conn(h, lsd, 1);
+    const char *data = fx_pattern(65536, 'a');
+    int before = 0;
+    assert_int_equal(tcpc_getsockopt(h->stack, c.sd, TCPC_SO_SNDBUF, &before), 0);
+    for (int round = 0; round < 32 && h_stat(h, "tcps_sndbuf_autogrow") == 0; round++) {
+        while (tcpc_send(h->stack, c.sd, data, 65536) > 0)
+            ;
+        h_flush(h);
+        struct tcpc_info info;
+        assert_int_equal(tcpc_getinfo(h->stack, c.sd, &info), 0);
+        h_inject(h,
+                 SEG(.flags = TH_ACK, .seq = c.snd, .ack = info.snd_max, .win = 65535, .sport = 1));
+    }
+    assert_int_equal(h_stat(h, "tcps_sndbuf_autogrow"), 1);
+    int after = 0;
+    assert_int_equal(tcpc_getsockopt(h->stack, c.sd, TCPC_SO_SNDBUF, &after), 0);
+    assert_int_equal(after, before + 8192);
     h_free(h);
 }
 
@@ -294,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_idle_connection_holds_no_storage),
         cmocka_unit_test(test_receive_limit_grows_when_the_peer_sends_a_lot),
         cmocka_unit_test(test_so_rcvbuf_turns_auto_sizing_off),
+        cmocka_unit_test(test_send_limit_grows_when_the_application_keeps_it_full),
         cmocka_unit_test(test_zero_window_at_the_budget_reopens_when_memory_frees),
         cmocka_unit_test(test_window_follows_what_the_budget_can_pay),
         cmocka_unit_test(test_send_blocks_at_the_budget),

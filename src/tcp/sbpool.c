@@ -124,7 +124,6 @@ static void sbpool_move(struct sbpool *p, struct sockbuf *sb, uint32_t cls, void
     sb->len = len;
     sb->cls = cls;
     p->cls[cls].out++;
-    p->cls[cls].demand++;
     p->held += sb->cap;
 }
 
@@ -159,7 +158,7 @@ int sbpool_grow(struct sbpool *p, struct sockbuf *sb, uint32_t need, uint32_t re
             return 0;
         }
     }
-    p->cls[lo].demand++; /* the next refill sets one aside */
+    p->cls[lo].demand++; /* a miss: the next refills keep one more aside */
     return -ENOBUFS;
 }
 

@@ -25,10 +25,10 @@
  * sbpool_refill. A class keeps ready its base (kern.ipc.sockbuf_reserve
  * rings of the smallest class, since every connection starts there,
  * and one of each class a buffer of the default limits grows through)
- * plus its recent demand (rings taken lately, halved every second), and
- * spares past twice that go back to the C library. Rings freed
- * by drained buffers go back to their class's free list, also on the packet
- * path, in O(1). Calls off the packet path (tcpc_send) may allocate a ring
+ * plus its recent misses (rings wanted when none was there, halved every
+ * second), and spares past twice that go back to the C library. Rings
+ * freed by drained buffers go back to their class's free list, also on the
+ * packet path, in O(1). Calls off the packet path (tcpc_send) may allocate a ring
  * directly when no spare is there.
  */
 #ifndef TCPCORE_TCP_SBPOOL_H
@@ -47,7 +47,7 @@
 
 struct sbpool_class {
     uint32_t want;   /* spares to keep ready whatever the demand */
-    uint32_t demand; /* rings taken lately (halved at each refill) */
+    uint32_t demand; /* rings lately wanted and missing (halved every second) */
     uint32_t out;    /* rings of this class held by connections */
     uint32_t nfree;  /* spares on the free list */
     void *free;      /* spares, linked through their first bytes */
