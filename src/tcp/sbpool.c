@@ -10,6 +10,8 @@
 /* How often recent demand is halved, in the stack's microseconds. */
 #define SBPOOL_DECAY_USEC 1000000u
 
+static bool sbpool_bad(const struct sbpool_class *c);
+
 void sbpool_init(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls)
 {
     memset(p, 0, sizeof(*p));
@@ -37,8 +39,46 @@ uint32_t sbpool_class_for(uint32_t bytes)
 void sbpool_set_limits(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls)
 {
     p->budget = budget;
-    for (uint32_t i = 0; i < SBPOOL_NCLS; i++)
+    p->nwork = 0;
+    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
         p->cls[i].want = i == 0 ? base : i <= basecls ? 1 : 0;
+        p->nwork += sbpool_bad(&p->cls[i]);
+    }
+    p->blocked = false;
+}
+
+static uint32_t sbpool_target(const struct sbpool_class *c)
+{
+    return c->want + c->demand;
+}
+
+/* Spares past this are given back to the C library. The slack keeps a
+ * server whose connections come and go from freeing and allocating the same
+ * buffers on every refill. */
+static uint32_t sbpool_ceiling(const struct sbpool_class *c)
+{
+    return sbpool_target(c) * 2;
+}
+
+/* Whether a connection could take a ring of class cls within the budget
+ * (spares it could not take are not worth setting aside). */
+static bool sbpool_fits(const struct sbpool *p, uint32_t cls)
+{
+    return p->held + sbpool_size(cls) <= p->budget;
+}
+
+/* Whether class c has refill work: spares to set aside or to give back. */
+static bool sbpool_bad(const struct sbpool_class *c)
+{
+    return c->nfree < sbpool_target(c) || c->nfree > sbpool_ceiling(c);
+}
+
+/* Keeps p->nwork (classes with work) right after class cls changed; `was`
+ * is sbpool_bad before the change. */
+static void sbpool_mark(struct sbpool *p, uint32_t cls, bool was)
+{
+    bool bad = sbpool_bad(&p->cls[cls]);
+    p->nwork = p->nwork + (bad ? 1u : 0u) - (was ? 1u : 0u);
 }
 
 /* The free list is threaded through the spares themselves; the link is
@@ -46,10 +86,12 @@ void sbpool_set_limits(struct sbpool *p, uint64_t budget, uint32_t base, uint32_
 static void sbpool_push(struct sbpool *p, uint32_t cls, void *buf)
 {
     struct sbpool_class *c = &p->cls[cls];
+    bool was = sbpool_bad(c);
     memcpy(buf, &c->free, sizeof(c->free));
     c->free = buf;
     c->nfree++;
     p->spare += sbpool_size(cls);
+    sbpool_mark(p, cls, was);
 }
 
 static void *sbpool_pop(struct sbpool *p, uint32_t cls)
@@ -57,9 +99,11 @@ static void *sbpool_pop(struct sbpool *p, uint32_t cls)
     struct sbpool_class *c = &p->cls[cls];
     void *buf = c->free;
     if (buf) {
+        bool was = sbpool_bad(c);
         memcpy(&c->free, buf, sizeof(c->free));
         c->nfree--;
         p->spare -= sbpool_size(cls);
+        sbpool_mark(p, cls, was);
     }
     return buf;
 }
@@ -96,12 +140,12 @@ uint32_t sbpool_room(const struct sbpool *p, const struct sockbuf *sb, uint32_t 
 }
 
 /* A ring of class cls: a spare, or with may_alloc a fresh one. A caller
- * that may allocate leaves the spares the packet path counts on (the
- * class's base) alone while it can. */
+ * that may allocate leaves a class's last spare to the packet path, which
+ * cannot (the next refill would replace it, but data may come first). */
 static void *sbpool_get(struct sbpool *p, uint32_t cls, bool may_alloc)
 {
     void *buf = NULL;
-    if (may_alloc && p->cls[cls].nfree <= p->cls[cls].want)
+    if (may_alloc && p->cls[cls].nfree <= 1)
         buf = malloc(sbpool_size(cls));
     if (!buf)
         buf = sbpool_pop(p, cls);
@@ -158,7 +202,9 @@ int sbpool_grow(struct sbpool *p, struct sockbuf *sb, uint32_t need, uint32_t re
             return 0;
         }
     }
+    bool was = sbpool_bad(&p->cls[lo]);
     p->cls[lo].demand++; /* a miss: the next refills keep one more aside */
+    sbpool_mark(p, lo, was);
     return -ENOBUFS;
 }
 
@@ -171,37 +217,34 @@ void sbpool_put(struct sbpool *p, struct sockbuf *sb)
     p->held -= sb->cap;
     sbpool_push(p, cls, sb->buf);
     p->freed = true;
+    p->blocked = false; /* the budget has room again */
     memset(sb, 0, sizeof(*sb));
     sb->cls = cls;
 }
 
-static uint32_t sbpool_target(const struct sbpool_class *c)
+/* Whether every class with work waits only for the budget. */
+static bool sbpool_only_blocked(const struct sbpool *p)
 {
-    return c->want + c->demand;
-}
-
-/* Spares past this are given back to the C library. The slack keeps a
- * server whose connections come and go from freeing and allocating the same
- * buffers on every refill. */
-static uint32_t sbpool_ceiling(const struct sbpool_class *c)
-{
-    return sbpool_target(c) * 2;
-}
-
-/* Whether a connection could take a ring of class cls within the budget
- * (spares it could not take are not worth setting aside). */
-static bool sbpool_fits(const struct sbpool *p, uint32_t cls)
-{
-    return p->held + sbpool_size(cls) <= p->budget;
+    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+        const struct sbpool_class *c = &p->cls[i];
+        if (c->nfree > sbpool_ceiling(c) || (c->nfree < sbpool_target(c) && sbpool_fits(p, i)))
+            return false;
+    }
+    return true;
 }
 
 int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
 {
     if (now >= p->decay_at) {
-        for (uint32_t i = 0; i < SBPOOL_NCLS; i++)
+        for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+            bool was = sbpool_bad(&p->cls[i]);
             p->cls[i].demand /= 2;
+            sbpool_mark(p, i, was);
+        }
         p->decay_at = now + SBPOOL_DECAY_USEC;
     }
+    if (!sbpool_pending(p))
+        return 0;
     for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
         struct sbpool_class *c = &p->cls[i];
         bool added = false;
@@ -220,15 +263,11 @@ int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
             budget--;
         }
     }
+    p->blocked = p->nwork > 0 && sbpool_only_blocked(p);
     return sbpool_pending(p) ? 1 : 0;
 }
 
 bool sbpool_pending(const struct sbpool *p)
 {
-    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
-        const struct sbpool_class *c = &p->cls[i];
-        if ((c->nfree < sbpool_target(c) && sbpool_fits(p, i)) || c->nfree > sbpool_ceiling(c))
-            return true;
-    }
-    return false;
+    return p->nwork > 0 && !p->blocked;
 }

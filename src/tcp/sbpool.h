@@ -62,6 +62,10 @@ struct sbpool {
      * connections waiting for it were last woken (tcp_sb_refill). */
     bool freed;
     uint64_t decay_at; /* when demand is next halved (the stack's clock) */
+    uint32_t nwork;    /* classes with spares to set aside or give back */
+    /* The last refill left only work the budget forbids; cleared when a ring
+     * comes back. Keeps tcpc_next_deadline from saying "now" in vain. */
+    bool blocked;
 };
 
 void sbpool_init(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls);
