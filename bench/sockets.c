@@ -27,7 +27,17 @@
  *     sockets open_ns=.. open_ns_min=.. open_ns_max=.. close_listener_ms=..
  *     close_listener_ms_min=.. close_listener_ms_max=.. bytes_per_socket=..
  *
+ * With --idle N instead: what an idle established endpoint costs. N
+ * connections are accepted through real handshakes; on each the peer sends
+ * 100 bytes, the application reads them and answers 100 bytes, the peer
+ * acknowledges them, and the delayed ACKs fire: every connection has moved
+ * data both ways and is idle again. bytes_per_established is the resident
+ * growth (control block, inpcb, table slots, descriptor, and whatever
+ * buffer memory is still held) divided by N. The last line:
+ *     sockets_idle established=N bytes_per_established=..
+ *
  * Usage: sockets [--sockets N] [--reps R]   (children are N/10, at least 1)
+ *        sockets --idle N
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -200,6 +210,63 @@ static struct result run(uint64_t n)
     return r;
 }
 
+/* The peer's segment to child i (its source and port as in handshake). */
+static void idle_inject(struct tcpc_stack *s, uint64_t i, uint32_t seq, uint32_t ack, uint8_t flags,
+                        const uint8_t *data, uint32_t len)
+{
+    uint8_t pkt[256];
+    struct tcp_repr th = {.sport = (uint16_t)(1024 + (i & 16383)),
+                          .dport = LPORT,
+                          .seq = seq,
+                          .ack = ack,
+                          .flags = flags,
+                          .win = 64240,
+                          .payload = data,
+                          .payload_len = len};
+    size_t n = bench_packet_v4(pkt, sizeof(pkt), CLIENTS + 1 + (uint32_t)(i >> 14), LOCAL, &th);
+    tcpc_input(s, VIRT_NOW, pkt, n);
+}
+
+/* --idle: n established connections that moved 100 bytes each way. */
+static int run_idle(uint64_t n)
+{
+    struct bench b = {0};
+    struct tcpc_stack *s = new_stack(&b, n, 0);
+    int lsd = tcpc_socket(s, TCPC_AF_INET);
+    if (lsd < 0 || tcpc_bind(s, lsd, NULL, LPORT) || tcpc_listen(s, lsd, (int)n)) {
+        fprintf(stderr, "sockets: cannot listen\n");
+        return 1;
+    }
+    tcpc_advance(s, VIRT_NOW);
+    uint8_t msg[100], got[128];
+    memset(msg, 'q', sizeof(msg));
+    uint64_t rss0 = bench_resident_bytes();
+    for (uint64_t i = 0; i < n; i++) {
+        if (!handshake(s, &b, i)) {
+            fprintf(stderr, "sockets: no SYN-ACK for connection %" PRIu64 "\n", i);
+            return 1;
+        }
+        uint32_t iss = b.synack_seq;
+        idle_inject(s, i, 1001, iss + 1, TH_ACK | TH_PSH, msg, sizeof(msg));
+        int sd = tcpc_accept(s, lsd, NULL, NULL);
+        if (sd < 0 || tcpc_recv(s, sd, got, sizeof(got)) != (ssize_t)sizeof(msg) ||
+            tcpc_send(s, sd, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) {
+            fprintf(stderr, "sockets: connection %" PRIu64 " did not move its data\n", i);
+            return 1;
+        }
+        idle_inject(s, i, 1101, iss + 101, TH_ACK, NULL, 0);
+        if (tcpc_next_deadline(s) <= VIRT_NOW)
+            tcpc_advance(s, VIRT_NOW);
+    }
+    tcpc_advance(s, VIRT_NOW + 1000 * 1000); /* the delayed ACKs */
+    uint64_t rss1 = bench_resident_bytes();
+    printf("ops handshake=%" PRIu64 " out_pkts=%" PRIu64 "\n", n, b.out_pkts);
+    printf("sockets_idle established=%" PRIu64 " bytes_per_established=%.0f\n", n,
+           ((double)rss1 - (double)rss0) / (double)n);
+    tcpc_stack_del(s);
+    return 0;
+}
+
 /* The figures of one size over its repetitions. */
 struct summary {
     struct bench_spread open_ns, close_ms, close_ns_child;
@@ -231,14 +298,17 @@ int main(int argc, char **argv)
 {
     bench_init();
     uint64_t sizes[NSIZES] = {10000, 100000, 1000000};
-    uint64_t one = 0, reps = BENCH_REPS_DEFAULT;
+    uint64_t one = 0, reps = BENCH_REPS_DEFAULT, idle = 0;
     const struct bench_opt opts[] = {
         {"--sockets", &one, 1, 1u << 25, NULL},
         {"--reps", &reps, 1, BENCH_REPS_MAX, NULL},
+        {"--idle", &idle, 1, 1u << 24, NULL},
     };
     if (!bench_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
-                     "sockets [--sockets N] [--reps R]"))
+                     "sockets [--sockets N] [--reps R] | sockets --idle N"))
         return 2;
+    if (idle)
+        return run_idle(idle);
     unsigned nsizes = NSIZES;
     if (one) {
         sizes[0] = one;

@@ -1,10 +1,12 @@
 /*
  * Memory on the packet path (src/tcp/sbpool.c, the control-block pool in
  * tcp_subr.c): tcpc_input allocates nothing, neither to complete a
- * handshake (passive or active) nor to move data; a listener's spare
- * buffers are set aside outside the packet path and topped up by
- * tcpc_accept and tcpc_advance; running out of them, or of control blocks,
- * refuses a completion with a counted drop and a RST, and leaks nothing.
+ * handshake (passive or active) nor to move data; the spare buffers data
+ * arriving needs are set aside outside the packet path and topped up by
+ * tcpc_listen, tcpc_accept and tcpc_advance; running out of them closes
+ * the window with a counted drop until the next refill; running out of
+ * control blocks refuses a completion with a counted drop and a RST; and
+ * nothing leaks.
  *
  * This program is linked with -Wl,--wrap for malloc, calloc, realloc and
  * aligned_alloc (tests/CMakeLists.txt), so every allocation the library
@@ -18,7 +20,6 @@
 #include "harness.h"
 #include "tcp/sbpool.h"
 #include "tcp/tcp_var.h"
-#include "tcpcore/listing.h"
 #include "test_tcp_fixture.h"
 
 void *__real_malloc(size_t n);
@@ -138,72 +139,65 @@ static uint32_t handshake(struct harness *h, uint16_t port)
     return sa.th.seq;
 }
 
-static int count_cb(void *ctx, const struct tcpc_conninfo *ci)
+/* The spares a receive buffer of the default limit may use: those of the
+ * classes up to the one holding its reach (65,700 + 1,459 bytes). */
+static uint32_t spares(struct harness *h)
 {
-    unsigned *n = ctx;
-    if (ci->kind == TCPC_CONN_PCB)
-        (*n)++;
-    return 0;
-}
-
-static unsigned count_pcbs(struct harness *h)
-{
-    unsigned n = 0;
-    assert_int_equal(tcpc_list_connections(h->stack, count_cb, &n), 0);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i <= sbpool_class_for(65700 + 1459); i++)
+        n += h->stack->tcp->sbpool.cls[i].nfree;
     return n;
 }
 
-/* With kern.ipc.sockbuf_reserve=2, a listener keeps two spare pairs. Two
- * completions take them; the third finds none and is refused the way a
- * full accept queue is (FreeBSD's sonewconn failing with
- * net.inet.tcp.sc_rst_sock_fail): counted in tcps_sc_sbfail,
- * tcps_sc_aborted and tcps_listendrop, answered with a RST, and nothing of
- * it is left. The deadline says a refill is due; tcpc_advance makes it and
- * the next handshake completes. */
-static void test_exhausted_buffers_refuse_with_rst(void **state)
+/* A completion needs no buffer (storage comes with the first byte), so
+ * with a single spare set aside every handshake completes. Data then takes
+ * spares; once none is left, the segment that needs one is dropped
+ * (tcps_rcvmemdrop) and answered at once with the window the storage
+ * holds: 0 for a connection without storage (the offered window shrinks).
+ * The deadline says a refill is due; tcpc_advance makes it and reopens
+ * the window with an update; the retransmission is taken. Nothing is
+ * allocated on the packet path throughout. */
+static void test_exhausted_spares_close_the_window(void **state)
 {
     (void)state;
-    const char *sys[] = {"kern.ipc.sockbuf_reserve=2", NULL};
+    const char *sys[] = {"kern.ipc.sockbuf_reserve=1", "net.inet.tcp.delayed_ack=0", NULL};
     struct h_opts o = {.sysctls = sys};
     struct harness *h = h_new(&o);
-    int lsd = h_listen(h);
-    assert_true(tcpc_next_deadline(h->stack) > h->now); /* the spares are there */
-    handshake(h, 1);
-    handshake(h, 2);
-    h_expect_nothing(h);
-    assert_int_equal(tcpc_next_deadline(h->stack), h->now); /* a refill is due */
-    uint32_t iss = handshake(h, 3);
-    h_expect(h, SEG(.flags = TH_RST, .seq = iss + 1, .sport = 3));
-    h_expect_nothing(h);
-    assert_int_equal(h_stat(h, "tcps_sc_sbfail"), 1);
-    assert_int_equal(h_stat(h, "tcps_sc_aborted"), 1);
-    assert_int_equal(h_stat(h, "tcps_listendrop"), 1);
-    assert_int_equal(h_stat(h, "tcps_sc_completed"), 2);
-    assert_int_equal(count_pcbs(h), 3); /* the listener and two children */
-    assert_int_equal(pool_used(&h->stack->tcp->tcbs), 3);
-    assert_int_equal(h->stack->tcp->pcb->count, 3);
-
-    h_advance(h, 0);
-    assert_true(tcpc_next_deadline(h->stack) > h->now);
-    handshake(h, 4);
-    h_expect_nothing(h);
-    assert_int_equal(h_stat(h, "tcps_sc_completed"), 3);
-    /* Closing the listener drops its three children; every buffer is back
-     * in the pool, and the spares are given back at the next refill. */
-    assert_int_equal(tcpc_close(h->stack, lsd), 0);
-    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .sport = 1)); /* oldest first */
-    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .sport = 2));
-    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .sport = 4));
-    assert_int_equal(pool_used(&h->stack->tcp->tcbs), 0);
-    assert_int_equal(h->stack->tcp->pcb->count, 0);
-    while (tcpc_next_deadline(h->stack) <= h->now)
-        h_advance(h, 0);
-    const struct sbpool *p = &h->stack->tcp->sbpool;
-    for (uint32_t i = 0; i < p->ncls; i++) {
-        assert_int_equal(p->cls[i].out, 0);
-        assert_int_equal(p->cls[i].want, 0);
-        assert_int_equal(p->cls[i].nfree, 0);
+    int lsd = fx_socket(h);
+    assert_int_equal(tcpc_bind(h->stack, lsd, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, lsd, 64), 0); /* room for every child */
+    uint32_t n = spares(h) + 1;
+    assert_true(n < 64);
+    uint32_t iss[64];
+    for (uint16_t p = 1; p <= n; p++) {
+        iss[p - 1] = handshake(h, p);
+        h_expect_nothing(h);
     }
+    assert_int_equal(h_stat(h, "tcps_sc_completed"), n);
+    assert_int_equal(h_stat(h, "tcps_sc_sbfail"), 0);
+    for (uint16_t p = 1; p < n; p++) {
+        assert_int_equal(inject_allocs(h, SEG(.flags = TH_ACK | TH_PSH, .seq = 1001,
+                                              .ack = iss[p - 1] + 1, .sport = p, .data = "x")),
+                         0);
+        h_expect(h, SEG(.flags = TH_ACK, .ack = 1002, .sport = p));
+    }
+    assert_int_equal(spares(h), 0);
+    assert_int_equal(h_stat(h, "tcps_rcvmemdrop"), 0);
+    assert_int_equal(inject_allocs(h, SEG(.flags = TH_ACK | TH_PSH, .seq = 1001,
+                                          .ack = iss[n - 1] + 1, .sport = n, .data = "x")),
+                     0);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = 1001, .win = 0, .sport = n));
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rcvmemdrop"), 1);
+    assert_int_equal(tcpc_next_deadline(h->stack), h->now); /* a refill is due */
+    h_advance(h, 0);
+    struct h_seg up = h_expect(h, SEG(.flags = TH_ACK, .ack = 1001, .sport = n));
+    assert_true(up.th.win > 0);
+    assert_int_equal(inject_allocs(h, SEG(.flags = TH_ACK | TH_PSH, .seq = 1001,
+                                          .ack = iss[n - 1] + 1, .sport = n, .data = "x")),
+                     0);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = 1002, .sport = n));
+    assert_int_equal(h_stat(h, "tcps_rcvmemdrop"), 1);
     h_free(h);
 }
 
@@ -258,13 +252,17 @@ static void test_exhausted_control_blocks_refuse_with_rst(void **state)
 static void test_failed_refill_backs_off(void **state)
 {
     (void)state;
-    const char *sys[] = {"kern.ipc.sockbuf_reserve=2", NULL};
+    const char *sys[] = {"kern.ipc.sockbuf_reserve=2", "net.inet.tcp.delayed_ack=0", NULL};
     struct h_opts o = {.sysctls = sys};
     struct harness *h = h_new(&o);
     h_listen(h);
-    handshake(h, 1); /* takes a spare: the pool owes one */
+    uint32_t iss = handshake(h, 1);
     h_expect_nothing(h);
-    fail_from = 4096;
+    /* Data takes a spare: the pool owes one. */
+    h_inject(h,
+             SEG(.flags = TH_ACK | TH_PSH, .seq = 1001, .ack = iss + 1, .sport = 1, .data = "x"));
+    h_expect(h, SEG(.flags = TH_ACK, .ack = 1002, .sport = 1));
+    fail_from = 2048;
     tcpc_advance(h->stack, h->now);
     tcpc_time_t next = tcpc_next_deadline(h->stack);
     assert_true(next > h->now);
@@ -272,9 +270,6 @@ static void test_failed_refill_backs_off(void **state)
     fail_from = 0;
     h_advance(h, next - h->now);
     assert_false(sbpool_pending(&h->stack->tcp->sbpool));
-    handshake(h, 2);
-    h_expect_nothing(h);
-    assert_int_equal(h_stat(h, "tcps_sc_sbfail"), 0);
     h_free(h);
 }
 
@@ -295,7 +290,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passive_open_and_transfer_allocate_nothing),
         cmocka_unit_test(test_active_open_input_allocates_nothing),
-        cmocka_unit_test(test_exhausted_buffers_refuse_with_rst),
+        cmocka_unit_test(test_exhausted_spares_close_the_window),
         cmocka_unit_test(test_accept_refills_spares),
         cmocka_unit_test(test_exhausted_control_blocks_refuse_with_rst),
         cmocka_unit_test(test_failed_refill_backs_off),

@@ -32,11 +32,12 @@
 /* The clean run's goodput, at least this share of the path's payload rate. */
 #define CLEAN_FLOOR 0.85
 
+/* Buffers of about twice the path's bandwidth-delay product, as large as
+ * its queue, and kept so (no auto-sizing, docs/buffers.md): the clean run
+ * is then bounded by the rate and never overflows the queue. */
 static const char *const bufs[] = {
-    "net.inet.tcp.sendspace=262144",
-    "net.inet.tcp.recvspace=262144",
-    "net.inet.tcp.msl=1000",
-    NULL,
+    "net.inet.tcp.sendspace=262144", "net.inet.tcp.recvspace=262144", "net.inet.tcp.sendbuf_auto=0",
+    "net.inet.tcp.recvbuf_auto=0",   "net.inet.tcp.msl=1000",         NULL,
 };
 
 static void path_opts(struct hsim_opts *o, uint32_t loss_ppm)

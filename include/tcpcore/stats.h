@@ -156,7 +156,7 @@
     X(tcps_sc_reset, "SYN cache entries removed by RST")                                           \
     X(tcps_sc_stale, "SYN cache entries timed out")                                                \
     X(tcps_sc_aborted, "SYN cache entries aborted (accept queue full)")                            \
-    X(tcps_sc_sbfail, "handshake completions refused: no spare socket buffers")                    \
+    X(tcps_sc_sbfail, "handshake completions refused for buffers (none: they grow on demand)")     \
     X(tcps_sc_badack, "SYN cache completions refused for a bad ACK")                               \
     X(tcps_sc_unreach, "SYN cache entries removed by ICMP unreachable")                            \
     X(tcps_sc_zonefail, "SYN cache entry allocations that failed")                                 \
@@ -200,7 +200,12 @@
     X(tcps_pmtud_blackhole_activated, "times black-hole detection lowered the MSS")                \
     X(tcps_pmtud_blackhole_activated_min_mss,                                                      \
       "times black-hole detection lowered the MSS to the smallest it tries")                       \
-    X(tcps_pmtud_blackhole_failed, "times black-hole detection gave the MSS back (no better)")
+    X(tcps_pmtud_blackhole_failed, "times black-hole detection gave the MSS back (no better)")     \
+    /* Buffers that grow on demand (docs/buffers.md) */                                            \
+    X(tcps_rcvmemdrop, "segments dropped for lack of buffer memory (budget or spares)")            \
+    X(tcps_sndmemblock, "sends refused or cut short: buffer storage at kern.ipc.sockbuf_budget")   \
+    X(tcps_rcvbuf_autogrow, "receive buffer limits raised by net.inet.tcp.recvbuf_auto")           \
+    X(tcps_sndbuf_autogrow, "send buffer limits raised by net.inet.tcp.sendbuf_auto")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

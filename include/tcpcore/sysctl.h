@@ -125,7 +125,7 @@
     X(maxsockets, "kern.ipc.maxsockets", 65536, 64, 1 << 26, TCPC_TUN_BOOT,                        \
       "sockets (full connections and listeners) the stack can hold")                               \
     X(sockbuf_reserve, "kern.ipc.sockbuf_reserve", 256, 1, 1 << 20, TCPC_TUN_RW,                   \
-      "spare socket buffers a listener keeps ready for handshake completions, at most (1..2^20)")  \
+      "spare smallest socket buffers kept ready for data arriving on idle connections (1..2^20)")  \
     X(icmplim, "net.inet.icmp.icmplim", 200, 0, 1000000, TCPC_TUN_RW,                              \
       "ICMP echo replies per second and family (0..1000000; 0: no limit)")                         \
     X(arp_max_age, "net.link.ether.inet.max_age", 1200, 1, 86400, TCPC_TUN_RW,                     \
@@ -162,7 +162,22 @@
       "answer a completing ACK with RST when its connection cannot be had: accept queue full, "    \
       "no control block (0 or 1; 0 drops it silently)")                                            \
     X(sc_count, "net.inet.tcp.syncache.count", 0, 0, 0, TCPC_TUN_RDONLY,                           \
-      "SYN cache entries now (read-only)")
+      "SYN cache entries now (read-only)")                                                         \
+    X(sendbuf_auto, "net.inet.tcp.sendbuf_auto", 1, 0, 1, TCPC_TUN_RW,                             \
+      "grow send buffers with what the connection sends (0 or 1); SO_SNDBUF turns it off")         \
+    X(sendbuf_inc, "net.inet.tcp.sendbuf_inc", 8192, 1, 1 << 26, TCPC_TUN_RW,                      \
+      "bytes a send buffer grows by at a time (1..2^26)")                                          \
+    X(sendbuf_max, "net.inet.tcp.sendbuf_max", 2097152, 4096, 4294967295, TCPC_TUN_RW,             \
+      "largest send buffer growth reaches, 4096..4294967295 (and never past kern.ipc.maxsockbuf)") \
+    X(recvbuf_auto, "net.inet.tcp.recvbuf_auto", 1, 0, 1, TCPC_TUN_RW,                             \
+      "grow receive buffers with what the connection receives (0 or 1); SO_RCVBUF turns it off")   \
+    X(recvbuf_inc, "net.inet.tcp.recvbuf_inc", 0, 1, 1 << 26, TCPC_TUN_RW | TCPC_TUN_AUTO0,        \
+      "bytes a receive buffer grows by at a time (1..2^26; 0: half its size, as FreeBSD 13+)")     \
+    X(recvbuf_max, "net.inet.tcp.recvbuf_max", 2097152, 4096, 4294967295, TCPC_TUN_RW,             \
+      "largest receive buffer growth reaches, 4096..4294967295 (never past kern.ipc.maxsockbuf)")  \
+    X(sockbuf_budget, "kern.ipc.sockbuf_budget", 1073741824, 65536, 1LL << 46, TCPC_TUN_RW,        \
+      "bytes of buffer storage all connections hold together, 65536..2^46; at it, windows close "  \
+      "and sends block")
 
 struct tcpc_stack;
 

@@ -7,122 +7,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sbpool_init(struct sbpool *p)
+/* How often recent demand is halved, in the stack's microseconds. */
+#define SBPOOL_DECAY_USEC 1000000u
+
+static bool sbpool_bad(const struct sbpool_class *c);
+
+void sbpool_init(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls)
 {
     memset(p, 0, sizeof(*p));
+    sbpool_set_limits(p, budget, base, basecls);
 }
 
-/* The free list is threaded through the spares themselves; the link is
- * copied, not cast, so a buffer needs no particular alignment for it. */
-static void *sbpool_next(const void *buf)
+uint32_t sbpool_size(uint32_t cls)
 {
-    void *next;
-    memcpy(&next, buf, sizeof(next));
-    return next;
+    if (cls >= SBPOOL_NCLS - 1)
+        return UINT32_MAX;
+    return (uint32_t)((4u + (cls & 3u)) << (SBPOOL_MIN_SHIFT - 2 + (cls >> 2)));
 }
 
-static void sbpool_push(struct sbpool_class *c, void *buf)
+uint32_t sbpool_class_for(uint32_t bytes)
 {
-    memcpy(buf, &c->free, sizeof(c->free));
-    c->free = buf;
-    c->nfree++;
-}
-
-static void *sbpool_pop(struct sbpool_class *c)
-{
-    void *buf = c->free;
-    if (buf) {
-        c->free = sbpool_next(buf);
-        c->nfree--;
-    }
-    return buf;
-}
-
-void sbpool_destroy(struct sbpool *p)
-{
-    for (uint32_t i = 0; i < p->ncls; i++) {
-        void *buf;
-        while ((buf = sbpool_pop(&p->cls[i])) != NULL)
-            free(buf);
-    }
-    free(p->cls);
-    memset(p, 0, sizeof(*p));
-}
-
-static bool sbpool_idle(const struct sbpool_class *c)
-{
-    return c->want == 0 && c->out == 0 && c->nfree == 0;
-}
-
-uint32_t sbpool_class(struct sbpool *p, uint32_t size)
-{
-    uint32_t idle = SBPOOL_NONE;
-    for (uint32_t i = 0; i < p->ncls; i++) {
-        if (p->cls[i].size == size)
-            return i;
-        if (idle == SBPOOL_NONE && sbpool_idle(&p->cls[i]))
-            idle = i;
-    }
-    if (idle == SBPOOL_NONE) {
-        if (p->ncls == p->cap) {
-            uint32_t cap = p->cap ? p->cap * 2 : 4;
-            struct sbpool_class *c = realloc(p->cls, cap * sizeof(*c));
-            if (!c)
-                return SBPOOL_NONE;
-            p->cls = c;
-            p->cap = cap;
-        }
-        idle = p->ncls++;
-    }
-    p->cls[idle] = (struct sbpool_class){.size = size};
-    return idle;
-}
-
-void sbpool_want(struct sbpool *p, uint32_t cls, int64_t share)
-{
-    p->cls[cls].want = (uint32_t)((int64_t)p->cls[cls].want + share);
-}
-
-static void sbpool_attach(struct sbpool_class *c, uint32_t cls, void *buf, struct sockbuf *sb)
-{
-    memset(sb, 0, sizeof(*sb));
-    sb->buf = buf;
-    sb->cap = c->size;
-    sb->cls = cls;
-    c->out++;
-}
-
-int sbpool_take(struct sbpool *p, uint32_t cls, struct sockbuf *sb)
-{
-    void *buf = sbpool_pop(&p->cls[cls]);
-    if (!buf)
-        return -ENOBUFS;
-    sbpool_attach(&p->cls[cls], cls, buf, sb);
-    return 0;
-}
-
-int sbpool_alloc(struct sbpool *p, uint32_t size, struct sockbuf *sb)
-{
-    uint32_t cls = sbpool_class(p, size);
-    if (cls == SBPOOL_NONE)
-        return -ENOMEM;
-    if (sbpool_take(p, cls, sb) == 0)
+    if (bytes <= (1u << SBPOOL_MIN_SHIFT))
         return 0;
-    void *buf = malloc(size);
-    if (!buf)
-        return -ENOMEM;
-    sbpool_attach(&p->cls[cls], cls, buf, sb);
-    return 0;
+    uint32_t x = bytes - 1;
+    uint32_t e = 31u - (uint32_t)__builtin_clz(x); /* 2^e <= x < 2^(e+1) */
+    uint32_t quarter = x >> (e - 2);               /* 4..7 */
+    uint32_t cls = (e - SBPOOL_MIN_SHIFT) * 4 + (quarter - 3);
+    return cls < SBPOOL_NCLS ? cls : SBPOOL_NCLS - 1;
 }
 
-void sbpool_put(struct sbpool *p, struct sockbuf *sb)
+void sbpool_set_limits(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls)
 {
-    if (!sb->buf)
-        return;
-    struct sbpool_class *c = &p->cls[sb->cls];
-    c->out--;
-    sbpool_push(c, sb->buf);
-    memset(sb, 0, sizeof(*sb));
+    p->budget = budget;
+    p->nwork = 0;
+    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+        p->cls[i].want = i == 0 ? base : i <= basecls ? 1 : 0;
+        p->nwork += sbpool_bad(&p->cls[i]);
+    }
+    p->blocked = false;
+}
+
+static uint32_t sbpool_target(const struct sbpool_class *c)
+{
+    return c->want + c->demand;
 }
 
 /* Spares past this are given back to the C library. The slack keeps a
@@ -130,34 +57,217 @@ void sbpool_put(struct sbpool *p, struct sockbuf *sb)
  * buffers on every refill. */
 static uint32_t sbpool_ceiling(const struct sbpool_class *c)
 {
-    return c->want * 2;
+    return sbpool_target(c) * 2;
 }
 
-int sbpool_refill(struct sbpool *p, uint32_t budget)
+/* Whether a connection could take a ring of class cls within the budget
+ * (spares it could not take are not worth setting aside). */
+static bool sbpool_fits(const struct sbpool *p, uint32_t cls)
 {
-    for (uint32_t i = 0; i < p->ncls; i++) {
+    return p->held + sbpool_size(cls) <= p->budget;
+}
+
+/* Whether class c has refill work: spares to set aside or to give back. */
+static bool sbpool_bad(const struct sbpool_class *c)
+{
+    return c->nfree < sbpool_target(c) || c->nfree > sbpool_ceiling(c);
+}
+
+/* Keeps p->nwork (classes with work) right after class cls changed; `was`
+ * is sbpool_bad before the change. */
+static void sbpool_mark(struct sbpool *p, uint32_t cls, bool was)
+{
+    bool bad = sbpool_bad(&p->cls[cls]);
+    p->nwork = p->nwork + (bad ? 1u : 0u) - (was ? 1u : 0u);
+}
+
+/* The free list is threaded through the spares themselves; the link is
+ * copied, not cast, so a buffer needs no particular alignment for it. */
+static void sbpool_push(struct sbpool *p, uint32_t cls, void *buf)
+{
+    struct sbpool_class *c = &p->cls[cls];
+    bool was = sbpool_bad(c);
+    memcpy(buf, &c->free, sizeof(c->free));
+    c->free = buf;
+    c->nfree++;
+    p->spare += sbpool_size(cls);
+    sbpool_mark(p, cls, was);
+}
+
+static void *sbpool_pop(struct sbpool *p, uint32_t cls)
+{
+    struct sbpool_class *c = &p->cls[cls];
+    void *buf = c->free;
+    if (buf) {
+        bool was = sbpool_bad(c);
+        memcpy(&c->free, buf, sizeof(c->free));
+        c->nfree--;
+        p->spare -= sbpool_size(cls);
+        sbpool_mark(p, cls, was);
+    }
+    return buf;
+}
+
+void sbpool_destroy(struct sbpool *p)
+{
+    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+        void *buf;
+        while ((buf = sbpool_pop(p, i)) != NULL)
+            free(buf);
+    }
+    memset(p, 0, sizeof(*p));
+}
+
+/* The largest ring the budget lets sb hold in place of its own. */
+static uint64_t sbpool_affordable(const struct sbpool *p, const struct sockbuf *sb)
+{
+    uint64_t left = p->budget > p->held ? p->budget - p->held : 0;
+    return left + sb->cap;
+}
+
+uint32_t sbpool_room(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach)
+{
+    uint64_t avail = sbpool_affordable(p, sb);
+    uint32_t most = sbpool_size(sbpool_class_for(reach));
+    uint32_t storage = most;
+    if (avail < most) {
+        uint32_t cls = sbpool_class_for((uint32_t)avail);
+        storage = sbpool_size(cls) <= avail ? sbpool_size(cls) : cls ? sbpool_size(cls - 1) : 0;
+        if (storage < sb->cap)
+            storage = sb->cap;
+    }
+    return storage < reach ? storage : reach;
+}
+
+/* A ring of class cls: a spare, or with may_alloc a fresh one. A caller
+ * that may allocate leaves a class's last spare to the packet path, which
+ * cannot (the next refill would replace it, but data may come first). */
+static void *sbpool_get(struct sbpool *p, uint32_t cls, bool may_alloc)
+{
+    void *buf = NULL;
+    if (may_alloc && p->cls[cls].nfree <= 1)
+        buf = malloc(sbpool_size(cls));
+    if (!buf)
+        buf = sbpool_pop(p, cls);
+    if (!buf && may_alloc)
+        buf = malloc(sbpool_size(cls));
+    return buf;
+}
+
+/* Moves sb's bytes into buf, a ring of class cls, and gives the old ring
+ * back. */
+static void sbpool_move(struct sbpool *p, struct sockbuf *sb, uint32_t cls, void *buf,
+                        uint32_t span)
+{
+    if (span)
+        sb_copy_out(sb, 0, buf, span);
+    uint32_t len = sb->len;
+    sbpool_put(p, sb);
+    sb->buf = buf;
+    sb->cap = sbpool_size(cls);
+    sb->len = len;
+    sb->cls = cls;
+    p->cls[cls].out++;
+    p->held += sb->cap;
+}
+
+int sbpool_grow(struct sbpool *p, struct sockbuf *sb, uint32_t need, uint32_t reach, uint32_t span,
+                bool may_alloc)
+{
+    if (need > reach)
+        need = reach;
+    if (need <= sb->cap && sb->buf)
+        return 0;
+    uint32_t top = sbpool_class_for(reach);
+    uint32_t lo = sbpool_class_for(need);
+    uint32_t pref =
+        sb->buf ? sbpool_class_for(sb->cap > UINT32_MAX / 2 ? UINT32_MAX : sb->cap * 2) : sb->cls;
+    pref = pref < lo ? lo : pref > top ? top : pref;
+    uint64_t avail = sbpool_affordable(p, sb);
+    /* The preferred class or a larger spare; failing that, the largest
+     * smaller class that still holds `need`. */
+    for (uint32_t cls = pref; cls <= top && sbpool_size(cls) <= avail; cls++) {
+        void *buf = sbpool_get(p, cls, may_alloc);
+        if (buf) {
+            sbpool_move(p, sb, cls, buf, span);
+            return 0;
+        }
+    }
+    for (uint32_t cls = pref; cls-- > lo;) {
+        if (sbpool_size(cls) > avail)
+            continue;
+        void *buf = sbpool_get(p, cls, may_alloc);
+        if (buf) {
+            sbpool_move(p, sb, cls, buf, span);
+            return 0;
+        }
+    }
+    bool was = sbpool_bad(&p->cls[lo]);
+    p->cls[lo].demand++; /* a miss: the next refills keep one more aside */
+    sbpool_mark(p, lo, was);
+    return -ENOBUFS;
+}
+
+void sbpool_put(struct sbpool *p, struct sockbuf *sb)
+{
+    if (!sb->buf)
+        return;
+    uint32_t cls = sb->cls;
+    p->cls[cls].out--;
+    p->held -= sb->cap;
+    sbpool_push(p, cls, sb->buf);
+    p->freed = true;
+    p->blocked = false; /* the budget has room again */
+    memset(sb, 0, sizeof(*sb));
+    sb->cls = cls;
+}
+
+/* Whether every class with work waits only for the budget. */
+static bool sbpool_only_blocked(const struct sbpool *p)
+{
+    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+        const struct sbpool_class *c = &p->cls[i];
+        if (c->nfree > sbpool_ceiling(c) || (c->nfree < sbpool_target(c) && sbpool_fits(p, i)))
+            return false;
+    }
+    return true;
+}
+
+int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
+{
+    if (now >= p->decay_at) {
+        for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+            bool was = sbpool_bad(&p->cls[i]);
+            p->cls[i].demand /= 2;
+            sbpool_mark(p, i, was);
+        }
+        p->decay_at = now + SBPOOL_DECAY_USEC;
+    }
+    if (!sbpool_pending(p))
+        return 0;
+    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
         struct sbpool_class *c = &p->cls[i];
-        while (c->nfree < c->want && budget > 0) {
-            void *buf = malloc(c->size);
+        bool added = false;
+        while (c->nfree < sbpool_target(c) && budget > 0 && sbpool_fits(p, i)) {
+            void *buf = malloc(sbpool_size(i));
             if (!buf)
                 return -ENOMEM;
-            sbpool_push(c, buf);
+            sbpool_push(p, i, buf);
+            added = true;
             budget--;
         }
+        if (added)
+            p->freed = true;
         while (c->nfree > sbpool_ceiling(c) && budget > 0) {
-            free(sbpool_pop(c));
+            free(sbpool_pop(p, i));
             budget--;
         }
     }
+    p->blocked = p->nwork > 0 && sbpool_only_blocked(p);
     return sbpool_pending(p) ? 1 : 0;
 }
 
 bool sbpool_pending(const struct sbpool *p)
 {
-    for (uint32_t i = 0; i < p->ncls; i++) {
-        const struct sbpool_class *c = &p->cls[i];
-        if (c->nfree < c->want || c->nfree > sbpool_ceiling(c))
-            return true;
-    }
-    return false;
+    return p->nwork > 0 && !p->blocked;
 }

@@ -1,31 +1,35 @@
 /*
- * The socket-buffer pool: ring storage for connections, allocated outside
- * the packet path.
+ * The socket-buffer pool: ring storage for connections, held only while a
+ * connection has bytes to hold.
  *
- * A handshake completes inside tcpc_input, which must not allocate. So the
- * rings a completing connection gets come from spares that the pool set
- * aside earlier, at calls that may allocate: tcpc_listen, tcpc_accept and
- * tcpc_advance top the spares up, in batches bounded by
- * kern.ipc.sockbuf_reserve. An active open (tcpc_connect) is not on the
- * packet path and takes a spare or allocates one there and then.
+ * A socket buffer's limit (SO_SNDBUF, SO_RCVBUF, FreeBSD's sb_hiwat) says
+ * how much it may hold; its storage is a ring taken from this pool when the
+ * first byte arrives or is sent, grown as the bytes held grow, and given
+ * back once the buffer is drained. An idle connection holds no storage.
  *
- * Buffers are grouped in classes by exact size, since SO_SNDBUF/SO_RCVBUF
- * make each listener's children's sizes its own. A listener asks its two
- * classes (send, receive) for a share of spares: min(its accept-queue limit,
- * kern.ipc.sockbuf_reserve). With the share at least the queue limit, a
- * completion can run out of spares only when the queue would have refused it
- * anyway, as long as the embedder accepts or advances between bursts.
- * When the spares are gone the completion is refused like any other
- * (tcps_sc_sbfail, then tcps_listendrop and a RST): a counted drop.
+ * Rings come in fixed size classes, four to each doubling from 2 KiB
+ * (2, 2.5, 3, 3.5, 4, 5, 6, 7, 8 KiB, ...), so a ring wastes at most a
+ * quarter of itself, and a class is found from a size in O(1). Growing
+ * takes a ring of a larger class, copies the bytes held and gives the old
+ * ring back: a copy per growth step, never per segment.
  *
- * Freed rings go back to their class's free list, also on the packet path
- * (no free() there either); refills trim a class that holds more than twice
- * its share. A class exists while a listener or a buffer uses it, or while
- * it holds spares; idle class slots are reused.
+ * Budget: the bytes of rings held by connections (not the spares, which
+ * the bases and demand bound) never exceed
+ * kern.ipc.sockbuf_budget. A growth the budget cannot pay for is refused;
+ * the TCP layer then advertises a zero window or blocks the sender (see
+ * docs/buffers.md), and nothing already taken is dropped.
  *
- * Memory: nothing is reserved per socket. A socket gets rings only when its
- * connection starts; spares cost their shares' worth of address space, and
- * resident memory only for the page a free buffer's list link is written in.
+ * Allocation: tcpc_input must not allocate, yet data arriving there needs
+ * rings. Those come from each class's spares, set aside at calls that may
+ * allocate (tcpc_listen, tcpc_connect, tcpc_accept, tcpc_advance) by
+ * sbpool_refill. A class keeps ready its base (kern.ipc.sockbuf_reserve
+ * rings of the smallest class, since every connection starts there,
+ * and one of each class a buffer of the default limits grows through)
+ * plus its recent misses (rings wanted when none was there, halved every
+ * second), and spares past twice that go back to the C library. Rings
+ * freed by drained buffers go back to their class's free list, also on the
+ * packet path, in O(1). Calls off the packet path (tcpc_send) may allocate a ring
+ * directly when no spare is there.
  */
 #ifndef TCPCORE_TCP_SBPOOL_H
 #define TCPCORE_TCP_SBPOOL_H
@@ -35,53 +39,80 @@
 
 #include "tcp/sockbuf.h"
 
-#define SBPOOL_NONE UINT32_MAX
+/* The smallest ring. */
+#define SBPOOL_MIN_SHIFT 11
+/* Size classes: four per doubling from 2 KiB up to 3.5 GiB, and a last one
+ * of UINT32_MAX bytes for kern.ipc.maxsockbuf's largest values. */
+#define SBPOOL_NCLS (4 * (32 - SBPOOL_MIN_SHIFT) + 1)
 
 struct sbpool_class {
-    uint32_t size;  /* bytes per buffer */
-    uint32_t want;  /* spares its listeners asked for, summed */
-    uint32_t out;   /* buffers of this class held by connections */
-    uint32_t nfree; /* spares on the free list */
-    void *free;     /* spares, linked through their first bytes */
+    uint32_t want;   /* spares to keep ready whatever the demand */
+    uint32_t demand; /* rings lately wanted and missing (halved every second) */
+    uint32_t out;    /* rings of this class held by connections */
+    uint32_t nfree;  /* spares on the free list */
+    void *free;      /* spares, linked through their first bytes */
 };
 
 struct sbpool {
-    struct sbpool_class *cls;
-    uint32_t ncls, cap;
+    struct sbpool_class cls[SBPOOL_NCLS];
+    uint64_t held;   /* bytes of the rings connections hold */
+    uint64_t spare;  /* bytes of the spares */
+    uint64_t budget; /* kern.ipc.sockbuf_budget */
+    /* Memory came back (a ring given back, spares set aside) since the
+     * connections waiting for it were last woken (tcp_sb_refill). */
+    bool freed;
+    uint64_t decay_at; /* when demand is next halved (the stack's clock) */
+    uint32_t nwork;    /* classes with spares to set aside or give back */
+    /* The last refill left only work the budget forbids; cleared when a ring
+     * comes back. Keeps tcpc_next_deadline from saying "now" in vain. */
+    bool blocked;
 };
 
-void sbpool_init(struct sbpool *p);
-/* Frees every spare. Buffers still held by connections must have been put
+void sbpool_init(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls);
+/* Frees every spare. Rings still held by connections must have been put
  * back first (tcp_destroy frees every control block before). */
 void sbpool_destroy(struct sbpool *p);
 
-/* The class of `size`-byte buffers, made if needed (may allocate: never on
- * the packet path). SBPOOL_NONE when memory runs out. A class nobody uses
- * yet may be recycled by the next call: claim it (sbpool_want, or a buffer
- * taken) first. */
-uint32_t sbpool_class(struct sbpool *p, uint32_t size);
+/* Bytes of a ring of class cls. */
+uint32_t sbpool_size(uint32_t cls);
+/* The smallest class whose rings hold `bytes`. */
+uint32_t sbpool_class_for(uint32_t bytes);
 
-/* A listener adds (or withdraws, negative) share spares to class cls. */
-void sbpool_want(struct sbpool *p, uint32_t cls, int64_t share);
+/* The limits in force: kern.ipc.sockbuf_budget, and the spares kept
+ * ready whatever the demand: `base` of the smallest class (where every
+ * buffer starts: kern.ipc.sockbuf_reserve) and one of each class up to
+ * basecls (those a buffer of the default limits grows through). */
+void sbpool_set_limits(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls);
 
-/* A spare of class cls into sb, in O(1) and without allocating (the packet
- * path); -ENOBUFS when the class has none. */
-int sbpool_take(struct sbpool *p, uint32_t cls, struct sockbuf *sb);
+/*
+ * The most bytes sb's storage could hold after the growth the budget
+ * allows now, never more than reach (the most the buffer may ever hold):
+ * what the window and the send space can promise.
+ */
+uint32_t sbpool_room(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach);
 
-/* A buffer of `size` bytes into sb: a spare, else a fresh allocation. For
- * callers off the packet path (tcpc_connect). -ENOMEM. */
-int sbpool_alloc(struct sbpool *p, uint32_t size, struct sockbuf *sb);
+/*
+ * Makes sb's storage hold at least `need` bytes (need <= reach), keeping
+ * the `span` bytes it holds from its head (in-order data, and out-of-order
+ * data past it on the receive side). Growth goes to at least twice the old
+ * ring and never past the class of reach; a drained buffer comes back at
+ * the class it last had. With may_alloc false (the packet path) only
+ * spares are used. Returns 0, or -ENOBUFS (the budget, or no spare) with
+ * sb unchanged.
+ */
+int sbpool_grow(struct sbpool *p, struct sockbuf *sb, uint32_t need, uint32_t reach, uint32_t span,
+                bool may_alloc);
 
-/* Gives sb's buffer back to its class (O(1), no free()); sb is left empty.
- * A no-op for an sb without a buffer. */
+/* Gives sb's ring back to its class (O(1), no free()); sb keeps its class
+ * for the next growth and is otherwise empty. A no-op without a ring. */
 void sbpool_put(struct sbpool *p, struct sockbuf *sb);
 
-/* Tops classes up to their wanted spares and trims those holding more
+/* Tops classes up to their base and demand and trims those holding more
  * than twice that, at most `budget` allocations and frees in all. Off the
  * packet path only. Returns 0 when done, 1 when the budget ran out with
  * work left (another call is due at once), -ENOMEM when memory ran out
  * (worth trying again only later). */
-int sbpool_refill(struct sbpool *p, uint32_t budget);
+int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now);
 
 /* Whether sbpool_refill has work (tcpc_next_deadline asks). */
 bool sbpool_pending(const struct sbpool *p);

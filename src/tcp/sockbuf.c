@@ -28,6 +28,8 @@ uint32_t sb_append(struct sockbuf *sb, const void *data, uint32_t n)
 
 void sb_copy_out(const struct sockbuf *sb, uint32_t off, void *out, uint32_t n)
 {
+    if (n == 0)
+        return; /* a buffer without storage has no ring to index */
     uint32_t pos = (sb->head + off) % sb->cap;
     uint32_t first = sb->cap - pos < n ? sb->cap - pos : n;
     memcpy(out, sb->buf + pos, first);
@@ -36,6 +38,8 @@ void sb_copy_out(const struct sockbuf *sb, uint32_t off, void *out, uint32_t n)
 
 void sb_drop(struct sockbuf *sb, uint32_t n)
 {
+    if (n == 0)
+        return;
     sb->head = (sb->head + n) % sb->cap;
     sb->len -= n;
     /* Out-of-order ranges are relative to the in-order end, which does not

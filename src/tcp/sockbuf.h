@@ -31,7 +31,7 @@ struct sockbuf {
     uint32_t cap;  /* bytes of buf */
     uint32_t head; /* offset of the first byte */
     uint32_t len;  /* in-order bytes held */
-    uint32_t cls;  /* the socket-buffer pool class buf came from (sbpool.h) */
+    uint32_t cls;  /* the pool class buf came from, or last came from (sbpool.h) */
 };
 
 /* The out-of-order islands of a receive buffer (the send side has none,
@@ -45,7 +45,7 @@ struct sb_reass {
 };
 
 /* Storage comes from the socket-buffer pool (sbpool.h), which fills in buf,
- * cap and cls; a sockbuf without storage is all zero. */
+ * cap and cls; a sockbuf without storage has buf NULL, cap, head and len 0. */
 
 static inline uint32_t sb_space(const struct sockbuf *sb)
 {

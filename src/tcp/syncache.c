@@ -833,8 +833,10 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
         return NULL;
     demux_inherit_opts(tp, l);
     /* TCP_NOPUSH and SO_KEEPALIVE as FreeBSD's syncache_socket takes them,
-     * with TCP_NODELAY; the IP-level options as the SYN-ACK carried them. */
-    tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT | TF_NOPUSH | TF_KEEPALIVE);
+     * with TCP_NODELAY and explicit buffer sizes; the IP-level options as
+     * the SYN-ACK carried them. */
+    tp->t_flags |= l->t_flags & (TF_NODELAY | TF_NOOPT | TF_NOPUSH | TF_KEEPALIVE | TF_SNDBUF_SET |
+                                 TF_RCVBUF_SET);
     if (e->flags & SCF_DONTFRAG)
         tp->t_flags |= TF_DONTFRAG;
     tp->t_ip_ttl = e->ip_ttl;
@@ -851,12 +853,9 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->snd_bufsize = l->snd_bufsize;
     tp->rcv_bufsize = l->rcv_bufsize;
     tp->linger = l->linger;
-    /* Spares the listener set aside: no allocation on the packet path. */
-    if (tcb_take_buffers(stack, tp, l)) {
-        STAT_INC(stack, tcps_sc_sbfail);
-        tcb_free(stack, tp);
-        return NULL;
-    }
+    /* No storage yet: it comes from the pool's spares with the first byte
+     * (tcp_sbuf.h), so a completion never waits for buffers. */
+    tp->t_flags |= TF_SBSTARTED;
     tp->state = TCPS_SYN_RECEIVED;
 
     /* When the SYN-ACK went out just once, its send time is known (rto(0)

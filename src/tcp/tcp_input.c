@@ -19,6 +19,7 @@
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
+#include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "util/seq.h"
@@ -159,8 +160,10 @@ static void tcp_listen_input(struct tcpc_stack *stack, struct tcpcb *l, struct t
 static void tcp_syn_queue_text(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
     s->flags &= (uint8_t)~TH_FIN;
-    uint32_t room = tcp_rcv_space(tp);
+    uint32_t room = tcp_rcv_space(stack, tp);
     uint32_t n = s->tlen < room ? s->tlen : room;
+    if (n && tcp_sb_rcv_storage(stack, tp, n) != 0)
+        return;
     if (n && sb_place(&tp->rcv, &tp->rcv_reass, 0, s->data, n) != 0)
         stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "no room for the text of a crossing SYN");
 }
@@ -241,16 +244,16 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
 /* RCV.WND for sequence checks, as FreeBSD's rcv_wnd: the room the buffer
  * has, even beyond what the window field could say (65,700 bytes where at
  * most 65,535 were offered unscaled), or what we offered if that is more. */
-static uint32_t tcp_rcv_window(const struct tcpcb *tp)
+static uint32_t tcp_rcv_window(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    uint32_t space = tcp_rcv_room(tp);
+    uint32_t space = tcp_rcv_room(stack, tp);
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     return space > offered ? space : offered;
 }
 
-static bool tcp_seq_in_window(const struct tcpcb *tp, uint32_t seq)
+static bool tcp_seq_in_window(const struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t seq)
 {
-    return seq_in_range(seq, tp->rcv_nxt, tcp_rcv_window(tp));
+    return seq_in_range(seq, tp->rcv_nxt, tcp_rcv_window(stack, tp));
 }
 
 /* A reset that passed RFC 5961's exact-match test. */
@@ -289,7 +292,7 @@ static void tcp_reset_received(struct tcpc_stack *stack, struct tcpcb *tp)
  * RFC 1337 ignores RSTs, is a compressed record: see tw_check.) */
 static void tcp_rst_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
 {
-    bool in_window = tcp_seq_in_window(tp, s->seq);
+    bool in_window = tcp_seq_in_window(stack, tp, s->seq);
     /* net.inet.tcp.insecure_rst: RFC 793's rule, any RST in the window. */
     if (s->seq == tp->rcv_nxt || (in_window && stack->cfg.tun.insecure_rst)) {
         tcp_reset_received(stack, tp);
@@ -408,7 +411,7 @@ static void tcp_drop_unacceptable(struct tcpc_stack *stack, struct tcpcb *tp,
  */
 static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
-    uint32_t wnd = tcp_rcv_window(tp);
+    uint32_t wnd = tcp_rcv_window(stack, tp);
     uint32_t seglen = s->tlen + !!(s->flags & TH_FIN);
     bool probe = wnd == 0 && s->seq == tp->rcv_nxt;
     if (!probe && !tcp_seg_acceptable(tp->rcv_nxt, wnd, s->seq, seglen)) {
@@ -530,6 +533,7 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     bool fin_acked = (tp->t_flags & TF_SENTFIN) && s->th.ack == tp->snd_max;
     uint32_t data = acked > tp->snd.len ? tp->snd.len : acked;
     sb_drop(&tp->snd, data);
+    tcp_sb_drained(stack, tp);
     tcp_snd_una_advance(tp, s->th.ack);
     tcp_notify(stack, tp);
     return fin_acked;
@@ -692,11 +696,17 @@ static bool tcp_data_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         stack_drop(stack, TCPC_STAT_tcps_rcvafterclose, "data after the peer's FIN");
         return false;
     }
-    if (s->seq == tp->rcv_nxt)
+    uint32_t off = s->seq - tp->rcv_nxt;
+    uint32_t extent = off + s->tlen;
+    uint32_t held = tp->rcv_reass.nranges ? tp->rcv_reass.ranges[tp->rcv_reass.nranges - 1].end : 0;
+    if (tcp_sb_rcv_storage(stack, tp, tp->rcv.len + (extent > held ? extent : held)) != 0)
+        return false;
+    if (s->seq == tp->rcv_nxt) {
+        tcp_sb_rcv_autosize(stack, tp, s->tlen);
         return tcp_data_in_order(stack, tp, s);
+    }
     STAT_INC(stack, tcps_rcvoopack);
     STAT_ADD(stack, tcps_rcvoobyte, s->tlen);
-    uint32_t off = s->seq - tp->rcv_nxt;
     if (sack_rcv_held(tp, off, s->tlen))
         sack_rcv_duplicate(stack, tp, s->seq, s->tlen);
     reass_check_fin(tp, off, s->tlen);
@@ -755,7 +765,7 @@ static bool tcp_syn_in_window(struct tcpc_stack *stack, struct tcpcb *tp, struct
         return false;
     }
     STAT_INC(stack, tcps_badsyn);
-    if (stack->cfg.tun.insecure_syn && tcp_seq_in_window(tp, s->seq)) {
+    if (stack->cfg.tun.insecure_syn && tcp_seq_in_window(stack, tp, s->seq)) {
         /* net.inet.tcp.insecure_syn: RFC 793's rule, a SYN in the window
          * resets the connection (RFC 5961 4.2 off). */
         tcp_drop(stack, tp, ECONNRESET);

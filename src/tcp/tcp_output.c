@@ -17,6 +17,7 @@
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
+#include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 #include "util/seq.h"
 
@@ -85,23 +86,25 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
 }
 
 /* The window to advertise, never shrinking what was offered (RFC 9293
- * 3.8.6.2.2), and unscaled on SYNs (RFC 7323 2.2). */
-static uint16_t tcp_window_field(const struct tcpcb *tp, uint8_t flags, uint32_t *wnd_out)
+ * 3.8.6.2.2) unless buffer memory ran short (which that section allows:
+ * tcp_sbuf.h), and unscaled on SYNs (RFC 7323 2.2). */
+static uint16_t tcp_window_field(const struct tcpc_stack *stack, const struct tcpcb *tp,
+                                 uint8_t flags, uint32_t *wnd_out)
 {
-    uint32_t wnd = tcp_rcv_space(tp);
+    uint32_t wnd = tcp_rcv_space(stack, tp);
     /* Receiver SWS avoidance: hold back windows smaller than a segment
      * and a quarter of the buffer. */
     if (wnd < tp->rcv_bufsize / 4 && wnd < tp->t_maxseg)
         wnd = 0;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    if (wnd < offered)
+    if (wnd < offered && !tcp_sb_rcv_memcut(stack, tp))
         wnd = offered;
     uint8_t shift = (flags & TH_SYN) ? 0 : tp->rcv_scale;
     uint32_t field = wnd >> shift;
     /* A scaled window is rounded up to the scale's unit, as FreeBSD's
      * tcp_output does (65,700 bytes at shift 6 read 1027), where the
-     * storage holds the extra bytes. */
-    if ((field << shift) < wnd && ((uint64_t)(field + 1) << shift) <= sb_space(&tp->rcv))
+     * storage may hold the extra bytes. */
+    if ((field << shift) < wnd && ((uint64_t)(field + 1) << shift) <= tcp_sb_rcv_mem(stack, tp))
         field++;
     if (field > TCP_MAXWIN)
         field = TCP_MAXWIN;
@@ -110,12 +113,12 @@ static uint16_t tcp_window_field(const struct tcpcb *tp, uint8_t flags, uint32_t
 }
 
 /* Would a window update now tell the peer something useful? */
-static bool tcp_window_update_due(const struct tcpcb *tp)
+static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
         return false;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    uint32_t space = tcp_rcv_space(tp);
+    uint32_t space = tcp_rcv_space(stack, tp);
     if (space <= offered)
         return false;
     uint32_t growth = space - offered;
@@ -351,7 +354,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
         th.seq = tcp_ack_seq(tp);
     th.ack = (p->flags & TH_ACK) ? tp->rcv_nxt : 0;
     uint32_t wnd;
-    th.win = tcp_window_field(tp, p->flags, &wnd);
+    th.win = tcp_window_field(stack, tp, p->flags, &wnd);
     tcp_fill_options(stack, tp, p->flags, &th.opts);
     tcp_fit_options(tp, p, &th.opts);
     th.flags = p->flags;
@@ -424,8 +427,8 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
         p->len = 0;
     if (tcp_fin_due(tp, p))
         p->flags |= TH_FIN;
-    bool due =
-        send_data || (p->flags & TH_FIN) || (tp->t_flags & TF_ACKNOW) || tcp_window_update_due(tp);
+    bool due = send_data || (p->flags & TH_FIN) || (tp->t_flags & TF_ACKNOW) ||
+               tcp_window_update_due(stack, tp);
     if (due && !bare && tcp_fin_repeats(tp, p))
         p->flags |= TH_FIN;
     return due;
@@ -452,6 +455,7 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
     struct tcp_plan plan;
     int err = 0;
     cc_output_idle_check(stack, tp);
+    tcp_sb_snd_autosize(stack, tp);
     for (int budget = 0; budget < 1024; budget++) {
         if (tp->t_flags & TF_SACKRECOV) {
             err = recovery_rexmit(stack, tp);
@@ -550,7 +554,7 @@ int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
                           .ack = tp->rcv_nxt};
     tcp_fill_ip(stack, tp, &ip);
     uint32_t wnd;
-    th.win = tcp_window_field(tp, TH_ACK, &wnd);
+    th.win = tcp_window_field(stack, tp, TH_ACK, &wnd);
     tcp_fill_options(stack, tp, TH_ACK, &th.opts);
     return ip_output_tcp(stack, &ip, &th);
 }

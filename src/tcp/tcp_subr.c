@@ -16,6 +16,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_sack.h"
+#include "tcp/tcp_sbuf.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
 
@@ -48,7 +49,6 @@ static struct tcp_state *tcp_state_new(uint32_t maxsockets, int64_t sackholes)
     if (!ts)
         return NULL;
     ts->maxsockets = maxsockets;
-    sbpool_init(&ts->sbpool);
     ts->sockets = calloc(maxsockets, sizeof(*ts->sockets));
     ts->sd_free = calloc(maxsockets, sizeof(*ts->sd_free));
     if (!ts->sockets || !ts->sd_free ||
@@ -67,6 +67,7 @@ int tcp_init(struct tcpc_stack *stack)
     if (!ts)
         return -ENOMEM;
     stack->tcp = ts;
+    tcp_sb_limits(stack);
     rand_bytes(&stack->rand, ts->isn_key, sizeof(ts->isn_key));
     int err = demux_init(stack);
     if (!err) {
@@ -165,112 +166,6 @@ struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err)
     ts->all = idx + 1;
     ts->nconns++;
     return tp;
-}
-
-/* Storage for a buffer whose limit is `limit`: room for the limit after
- * tcp_sb_fit_mss, which raises it by less than one segment of the largest
- * MSS the link allows. Storage is set up before the MSS is known and must
- * not be reallocated on the packet path, where the handshake completes. */
-static uint32_t tcb_sb_storage(const struct tcpc_stack *stack, uint32_t limit)
-{
-    uint32_t mss = tcp_mss_for_mtu(false, stack->cfg.mtu); /* IPv4's is the larger */
-    return limit + (mss ? mss - 1 : 0);
-}
-
-/* Buffers are sized when a connection starts, so that SO_SNDBUF/SO_RCVBUF
- * set before connect or listen take effect. */
-int tcb_alloc_buffers(struct tcpc_stack *stack, struct tcpcb *tp)
-{
-    struct sbpool *p = &stack->tcp->sbpool;
-    if (!tp->snd.buf && sbpool_alloc(p, tcb_sb_storage(stack, tp->snd_bufsize), &tp->snd))
-        return -ENOMEM;
-    if (!tp->rcv.buf && sbpool_alloc(p, tcb_sb_storage(stack, tp->rcv_bufsize), &tp->rcv)) {
-        sbpool_put(p, &tp->snd);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
-int tcb_take_buffers(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpcb *l)
-{
-    struct sbpool *p = &stack->tcp->sbpool;
-    if (sbpool_take(p, l->snd.cls, &tp->snd))
-        return -ENOBUFS;
-    if (sbpool_take(p, l->rcv.cls, &tp->rcv)) {
-        sbpool_put(p, &tp->snd);
-        return -ENOBUFS;
-    }
-    return 0;
-}
-
-/* The budget of one refill: one listener's whole share, so a tcpc_listen
- * readies its listener in one call and no call does unbounded work. */
-static uint32_t tcb_refill_budget(const struct tcpc_stack *stack)
-{
-    return 2 * (uint32_t)stack->cfg.tun.sockbuf_reserve;
-}
-
-/* How long a refill that met an allocation failure waits before the next
- * try: retrying at once would spin the embedder's loop while memory is
- * short, and spares are only a cushion (without them a completion is
- * refused and counted, tcps_sc_sbfail). */
-#define TCP_SB_RETRY_USEC (100 * TCPC_USEC_PER_MSEC)
-
-void tcp_sb_refill(struct tcpc_stack *stack)
-{
-    struct tcp_state *ts = stack->tcp;
-    if (stack->now < ts->sb_retry_at)
-        return;
-    if (sbpool_refill(&ts->sbpool, tcb_refill_budget(stack)) == -ENOMEM)
-        ts->sb_retry_at = stack->now + TCP_SB_RETRY_USEC;
-}
-
-bool tcp_sb_pending(const struct tcpc_stack *stack)
-{
-    return sbpool_pending(&stack->tcp->sbpool);
-}
-
-/* What a listener asks of the pool: enough spares for its whole accept
- * queue (the limit syncache_expand enforces), capped by the tunable. */
-static uint32_t tcb_listen_share(const struct tcpc_stack *stack, const struct tcpcb *l)
-{
-    uint64_t qmax = (uint64_t)l->q_limit + l->q_limit / 2 + 1;
-    uint64_t cap = (uint64_t)stack->cfg.tun.sockbuf_reserve;
-    return (uint32_t)(qmax < cap ? qmax : cap);
-}
-
-void tcb_listen_unshare(struct tcpc_stack *stack, struct tcpcb *l)
-{
-    struct sbpool *p = &stack->tcp->sbpool;
-    if (!l->sb_share)
-        return;
-    sbpool_want(p, l->snd.cls, -(int64_t)l->sb_share);
-    sbpool_want(p, l->rcv.cls, -(int64_t)l->sb_share);
-    l->sb_share = 0;
-}
-
-int tcb_listen_buffers(struct tcpc_stack *stack, struct tcpcb *l)
-{
-    struct sbpool *p = &stack->tcp->sbpool;
-    tcb_listen_unshare(stack, l);
-    uint32_t share = tcb_listen_share(stack, l);
-    /* Each class is claimed before the next is looked up, so the second
-     * lookup cannot recycle the first as idle. */
-    uint32_t snd = sbpool_class(p, tcb_sb_storage(stack, l->snd_bufsize));
-    if (snd == SBPOOL_NONE)
-        return -ENOMEM;
-    sbpool_want(p, snd, share);
-    uint32_t rcv = sbpool_class(p, tcb_sb_storage(stack, l->rcv_bufsize));
-    if (rcv == SBPOOL_NONE) {
-        sbpool_want(p, snd, -(int64_t)share);
-        return -ENOMEM;
-    }
-    sbpool_want(p, rcv, share);
-    l->snd.cls = snd;
-    l->rcv.cls = rcv;
-    l->sb_share = share;
-    tcp_sb_refill(stack);
-    return 0;
 }
 
 static void tcb_unlink_notify(struct tcp_state *ts, struct tcpcb *tp)
@@ -374,11 +269,11 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
     struct tcp_state *ts = stack->tcp;
     if (tp->state == TCPS_LISTEN)
         tcb_abort_children(stack, tp);
-    tcb_listen_unshare(stack, tp);
     tcb_unlink_parent(ts, tp);
     demux_detach(stack, tp);
     timer_cancel(&stack->wheel, &tp->t_timer);
     tcb_unlink_notify(ts, tp);
+    tcp_sb_unwait(stack, tp);
     tcb_sd_release(ts, tp);
     if (tp->all_prev)
         tcb_deref(ts, tp->all_prev)->all_next = tp->all_next;
@@ -396,6 +291,7 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
 void tcp_tunables_changed(struct tcpc_stack *stack)
 {
     demux_set_portrange(stack);
+    tcp_sb_limits(stack);
 }
 
 static bool tcp_sysctl_state(const struct tcpc_stack *stack, const char *name, int64_t *value)
@@ -701,7 +597,7 @@ int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, ui
     return err;
 }
 
-uint32_t tcp_readiness(const struct tcpcb *tp)
+uint32_t tcp_readiness(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     uint32_t ev = 0;
     if (tp->state == TCPS_LISTEN)
@@ -712,7 +608,7 @@ uint32_t tcp_readiness(const struct tcpcb *tp)
         ev |= TCPC_EV_ERROR | TCPC_EV_READABLE;
     if (tp->rcv.len > 0 || (tp->t_flags & TF_RCVDFIN) || (closed && tp->so_error))
         ev |= TCPC_EV_READABLE;
-    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_space(tp) > 0)
+    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_space(stack, tp) > 0)
         ev |= TCPC_EV_WRITABLE;
     bool rd_done = (tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || closed;
     bool wr_done = (tp->t_flags & TF_NEEDFIN) || closed;
@@ -737,35 +633,10 @@ void tcp_deliver_events(struct tcpc_stack *stack)
         struct tcpcb *tp = tcb_deref(ts, ts->notify_head);
         ts->notify_head = tp->notify_next;
         tp->t_flags &= ~TF_NOTIFY;
-        uint32_t now_ev = tcp_readiness(tp);
+        uint32_t now_ev = tcp_readiness(stack, tp);
         uint32_t fresh = now_ev & ~tp->ev_reported;
         tp->ev_reported = now_ev;
         if (fresh && ts->event_cb && tp->sd >= 0)
             ts->event_cb(ts->event_ctx, tp->sd, fresh); /* tp may be gone after this */
     }
-}
-
-uint32_t tcp_snd_space(const struct tcpcb *tp)
-{
-    uint32_t space = tp->snd_bufsize > tp->snd.len ? tp->snd_bufsize - tp->snd.len : 0;
-    uint32_t room = sb_space(&tp->snd);
-    return space < room ? space : room;
-}
-
-uint32_t tcp_rcv_room(const struct tcpcb *tp)
-{
-    /* The limit (SO_RCVBUF, FreeBSD's sb_hiwat) less the in-order bytes
-     * held: out-of-order data does not close the window, as in FreeBSD,
-     * whose reassembly queue lies outside the socket buffer. Never more
-     * than the storage has room for. */
-    uint32_t space = tp->rcv_bufsize > tp->rcv.len ? tp->rcv_bufsize - tp->rcv.len : 0;
-    uint32_t room = sb_space(&tp->rcv);
-    return space < room ? space : room;
-}
-
-uint32_t tcp_rcv_space(const struct tcpcb *tp)
-{
-    uint32_t space = tcp_rcv_room(tp);
-    uint32_t max = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
-    return space < max ? space : max;
 }

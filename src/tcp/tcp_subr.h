@@ -21,26 +21,6 @@ struct tcpcb *tcb_new(struct tcpc_stack *stack, uint8_t family, int *err);
 int tcb_sd_assign(struct tcp_state *ts, struct tcpcb *tp);
 void tcb_sd_release(struct tcp_state *ts, struct tcpcb *tp);
 
-/* An active open's send and receive buffers, if not yet there: spares of
- * the pool or fresh ones. Off the packet path only. -ENOMEM. */
-int tcb_alloc_buffers(struct tcpc_stack *stack, struct tcpcb *tp);
-
-/* A passive open's buffers: spares of its listener l's classes, O(1) and
- * without allocating (handshake completion, in tcpc_input). -ENOBUFS when
- * the spares are gone. */
-int tcb_take_buffers(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcpcb *l);
-
-/* A listener asks the buffer pool for spares sized for its children (its
- * share follows its backlog; a second call updates it) and the pool is
- * topped up; -ENOMEM. tcb_listen_unshare withdraws the share. */
-int tcb_listen_buffers(struct tcpc_stack *stack, struct tcpcb *l);
-void tcb_listen_unshare(struct tcpc_stack *stack, struct tcpcb *l);
-
-/* One bounded refill of the buffer pool (off the packet path), and whether
- * one is due (tcpc_next_deadline is then "now"). */
-void tcp_sb_refill(struct tcpc_stack *stack);
-bool tcp_sb_pending(const struct tcpc_stack *stack);
-
 /* A listener's children: attach a fresh one (incomplete), move it to the
  * completed queue when its handshake is done, take the oldest completed one
  * off for accept (NULL when none). Each O(1). */
@@ -185,16 +165,7 @@ void tcp_respond_tp(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t s
 /* Readiness: mark tp for event delivery; deliver everything marked. */
 void tcp_notify(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_deliver_events(struct tcpc_stack *stack);
-uint32_t tcp_readiness(const struct tcpcb *tp);
-
-/* Free room in the receive buffer: the limit less the in-order bytes
- * held, within the storage. */
-uint32_t tcp_rcv_room(const struct tcpcb *tp);
-/* tcp_rcv_room as a window we may advertise (what the window field and
- * scale can say). */
-uint32_t tcp_rcv_space(const struct tcpcb *tp);
-/* Bytes the application may still queue: the send limit less what is held. */
-uint32_t tcp_snd_space(const struct tcpcb *tp);
+uint32_t tcp_readiness(const struct tcpc_stack *stack, const struct tcpcb *tp);
 
 /* tcp_input.c: option negotiation and initial sequence state */
 void tcp_syn_offer(struct tcpc_stack *stack, struct tcpcb *tp);

@@ -14,6 +14,7 @@
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_recovery.h"
+#include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "util/container.h"

@@ -15,6 +15,7 @@
 #include "core/sysctl.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "wire/ip.h"
@@ -32,7 +33,7 @@ static struct tcpcb *usr_tcb(struct tcpc_stack *stack, int sd)
 static void usr_done(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (tp)
-        tp->ev_reported &= tcp_readiness(tp);
+        tp->ev_reported &= tcp_readiness(stack, tp);
     tcp_deliver_events(stack);
 }
 
@@ -100,16 +101,14 @@ int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
     if ((uint32_t)backlog > stack->tcp->maxsockets)
         backlog = (int)stack->tcp->maxsockets;
     tp->q_limit = (uint32_t)backlog;
-    /* The buffers its children will get are set aside now, off the packet
-     * path; a second listen resizes the share to the new backlog. */
-    int err = tcb_listen_buffers(stack, tp);
-    if (err || tp->state == TCPS_LISTEN)
+    /* Children start without storage; the spares data arriving on them
+     * needs are set aside now, off the packet path. */
+    tcp_sb_refill(stack);
+    if (tp->state == TCPS_LISTEN)
+        return 0;
+    int err = demux_listen(stack, tp);
+    if (err)
         return err;
-    err = demux_listen(stack, tp);
-    if (err) {
-        tcb_listen_unshare(stack, tp);
-        return err;
-    }
     tp->state = TCPS_LISTEN;
     return 0;
 }
@@ -175,9 +174,6 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
         if (err)
             return err;
     }
-    err = tcb_alloc_buffers(stack, tp);
-    if (err)
-        return err;
     err = demux_connect(stack, tp, addr, port, &src);
     if (err)
         return err;
@@ -187,6 +183,8 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
     if (tcpc_addr_is_v4(addr))
         tp->family = TCPC_AF_INET;
     tp->t_maxseg = tcp_mss_local(stack, tp);
+    tp->t_flags |= TF_SBSTARTED;
+    tcp_sb_refill(stack); /* spares for what the connection will receive */
     tcp_syn_offer(stack, tp);
     tcp_seq_init_snd(stack, tp);
     tw_connect_inherit(stack, tp); /* a 4-tuple taken over from TIME_WAIT */
@@ -231,7 +229,7 @@ static int usr_send_check(struct tcpcb *tp)
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
         return -EAGAIN;
     if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT)
-        return tp->state == TCPS_CLOSED && tp->snd.buf ? -EPIPE : -ENOTCONN;
+        return tp->state == TCPS_CLOSED && (tp->t_flags & TF_SBSTARTED) ? -EPIPE : -ENOTCONN;
     return 0;
 }
 
@@ -248,7 +246,13 @@ ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         return err;
     /* Everything is queued before output runs, so the pieces leave
      * together in full segments, as writev's do. */
-    uint32_t room = tcp_snd_space(tp), n = 0;
+    uint32_t room = tcp_snd_space(stack, tp), n = 0;
+    if (room == 0 && total > 0 && tp->snd_bufsize > tp->snd.len)
+        room = 1; /* the limit has room, the budget not: count it and wait for memory */
+    if (room > total)
+        room = total;
+    if (room)
+        room = tcp_sb_snd_storage(stack, tp, room);
     for (int i = 0; i < iovcnt && n < room; i++) {
         uint32_t want = iov[i].iov_len > room - n ? room - n : (uint32_t)iov[i].iov_len;
         uint32_t got = sb_append(&tp->snd, iov[i].iov_base, want);
@@ -256,8 +260,10 @@ ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         if (got < want)
             break;
     }
-    if (n == 0)
+    if (n == 0) {
+        usr_done(stack, tp); /* not writable now: the next writable is news */
         return -EAGAIN;
+    }
     tcp_output(stack, tp);
     usr_done(stack, tp);
     return (ssize_t)n;
@@ -281,13 +287,13 @@ ssize_t tcpc_recv_flags(struct tcpc_stack *stack, int sd, void *buf, size_t len,
 }
 
 /* Can more bytes still arrive for tp to read without a read first? */
-static bool usr_more_may_come(const struct tcpcb *tp)
+static bool usr_more_may_come(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     if (tp->so_error || (tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)))
         return false;
     if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
         return false;
-    return tcp_rcv_room(tp) > 0;
+    return tcp_rcv_room(stack, tp) > 0;
 }
 
 /* Copies n queued bytes out into iov, consuming them unless peek. */
@@ -318,7 +324,7 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
     bool peek = (flags & TCPC_MSG_PEEK) != 0;
     if (n > tp->rcv.len) {
         n = tp->rcv.len;
-        if ((flags & TCPC_MSG_WAITALL) && usr_more_may_come(tp)) {
+        if ((flags & TCPC_MSG_WAITALL) && usr_more_may_come(stack, tp)) {
             /* All or nothing: the next bytes to arrive fire READABLE
              * again, although some were there already. */
             tp->ev_reported &= ~(uint32_t)TCPC_EV_READABLE;
@@ -328,6 +334,7 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
     if (n > 0) {
         usr_copy_out(tp, iov, n, peek);
         if (!peek) {
+            tcp_sb_drained(stack, tp);
             /* A peek takes nothing out: no window to announce, nothing to
              * deliver. A read may have opened the window enough to say so. */
             tcp_output(stack, tp);
@@ -339,7 +346,8 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
      * pending, as FreeBSD's soreceive), or -EAGAIN. */
     if (tp->so_error)
         return peek ? -tp->so_error : usr_take_error(tp);
-    if ((tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || (tp->state == TCPS_CLOSED && tp->rcv.buf))
+    if ((tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) ||
+        (tp->state == TCPS_CLOSED && (tp->t_flags & TF_SBSTARTED)))
         return 0;
     if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
         return -ENOTCONN;
@@ -376,6 +384,7 @@ int tcpc_shutdown(struct tcpc_stack *stack, int sd, int how)
     if (how != TCPC_SHUT_WR) {
         tp->t_flags |= TF_CANTRCVMORE;
         sb_drop(&tp->rcv, tp->rcv.len);
+        tcp_sb_drained(stack, tp);
     }
     if (how != TCPC_SHUT_RD && !(tp->t_flags & TF_NEEDFIN))
         usr_closed(stack, tp);
@@ -432,13 +441,17 @@ static uint32_t usr_inp_opt(enum tcpc_sockopt opt)
     }
 }
 
-static int usr_set_bufsize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t *field, int value)
+/* An explicit size turns auto-sizing off for that buffer (`fixed`), as
+ * FreeBSD's SO_SNDBUF/SO_RCVBUF clear SB_AUTOSIZE. */
+static int usr_set_bufsize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t *field, int value,
+                           uint32_t fixed)
 {
     if (value < 512 || value > stack->cfg.tun.sockbuf_max)
         return -EINVAL;
-    if (tp->snd.buf || tp->state != TCPS_CLOSED)
+    if ((tp->t_flags & TF_SBSTARTED) || tp->state != TCPS_CLOSED)
         return -EISCONN; /* buffers are sized when the connection starts */
     *field = (uint32_t)value;
+    tp->t_flags |= fixed;
     return 0;
 }
 
@@ -540,9 +553,9 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
             tp->t_flags &= ~TF_LINGER0;
         return 0;
     case TCPC_SO_RCVBUF:
-        return usr_set_bufsize(stack, tp, &tp->rcv_bufsize, value);
+        return usr_set_bufsize(stack, tp, &tp->rcv_bufsize, value, TF_RCVBUF_SET);
     case TCPC_SO_SNDBUF:
-        return usr_set_bufsize(stack, tp, &tp->snd_bufsize, value);
+        return usr_set_bufsize(stack, tp, &tp->snd_bufsize, value, TF_SNDBUF_SET);
     case TCPC_SO_ERROR:
         return -ENOPROTOOPT;
     case TCPC_TCP_NODELAY:
@@ -688,7 +701,7 @@ int tcpc_poll(struct tcpc_stack *stack, int sd)
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    return (int)tcp_readiness(tp);
+    return (int)tcp_readiness(stack, tp);
 }
 
 static uint8_t usr_info_options(const struct tcpcb *tp)
@@ -722,7 +735,7 @@ static int usr_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
         .rcv_nxt = tp->rcv_nxt,
         .irs = tp->irs,
         .snd_wnd = tp->snd_wnd,
-        .rcv_wnd = tcp_rcv_space(tp),
+        .rcv_wnd = tcp_rcv_space(stack, tp),
         .snd_cwnd = tp->snd_cwnd,
         .snd_ssthresh = tp->snd_ssthresh,
         .snd_mss = tp->t_maxseg,

@@ -40,32 +40,38 @@ enum tcp_timer_kind {
 };
 
 /* tcpcb flags */
-#define TF_ACKNOW      0x0001    /* send an ACK now */
-#define TF_DELACK      0x0002    /* an ACK is being delayed */
-#define TF_NODELAY     0x0004    /* TCP_NODELAY: no Nagle */
-#define TF_REQ_SCALE   0x0008    /* we offer window scaling */
-#define TF_RCVD_SCALE  0x0010    /* the peer offered it too */
-#define TF_REQ_TSTMP   0x0020    /* we offer timestamps */
-#define TF_RCVD_TSTMP  0x0040    /* the peer offered them too */
-#define TF_SACK_PERMIT 0x0080    /* both sides offered SACK */
-#define TF_SENTFIN     0x0100    /* our FIN has been sent (snd_max covers it) */
-#define TF_NEEDFIN     0x0200    /* the application shut down the write side */
-#define TF_RCVDFIN     0x0400    /* the peer's FIN has been received */
-#define TF_SYN_REXMT   0x0800    /* the SYN or SYN-ACK had to be retransmitted */
-#define TF_CANTRCVMORE 0x1000    /* the application shut down the read side */
-#define TF_LINGER0     0x2000    /* SO_LINGER with 0: close resets */
-#define TF_ORPHAN      0x4000    /* the descriptor is closed; the connection finishes alone */
-#define TF_NOTIFY      0x8000    /* on the pending-notification list */
-#define TF_QCOMPLETE   0x10000   /* a child on its listener's completed queue (else incomplete) */
-#define TF_NOOPT       0x20000   /* TCP_NOOPT: no options on our SYN or SYN-ACK */
-#define TF_TIMEWAIT    0x40000   /* CLOSED because the connection went to a TIME_WAIT record */
-#define TF_FASTRECOV   0x80000   /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
-#define TF_SACKRECOV   0x100000  /* that recovery follows the SACK scoreboard (else NewReno) */
-#define TF_PREVVALID   0x200000  /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
-#define TF_NOPUSH      0x400000  /* TCP_NOPUSH / TCP_CORK: only full segments until cleared */
-#define TF_DONTFRAG    0x800000  /* IP_DONTFRAG: DF even with net.inet.tcp.path_mtu_discovery 0 */
-#define TF_KEEPALIVE   0x1000000 /* SO_KEEPALIVE */
-#define TF_KEEPPROBED  0x2000000 /* a keepalive probe went out since the last segment arrived */
+#define TF_ACKNOW      0x0001     /* send an ACK now */
+#define TF_DELACK      0x0002     /* an ACK is being delayed */
+#define TF_NODELAY     0x0004     /* TCP_NODELAY: no Nagle */
+#define TF_REQ_SCALE   0x0008     /* we offer window scaling */
+#define TF_RCVD_SCALE  0x0010     /* the peer offered it too */
+#define TF_REQ_TSTMP   0x0020     /* we offer timestamps */
+#define TF_RCVD_TSTMP  0x0040     /* the peer offered them too */
+#define TF_SACK_PERMIT 0x0080     /* both sides offered SACK */
+#define TF_SENTFIN     0x0100     /* our FIN has been sent (snd_max covers it) */
+#define TF_NEEDFIN     0x0200     /* the application shut down the write side */
+#define TF_RCVDFIN     0x0400     /* the peer's FIN has been received */
+#define TF_SYN_REXMT   0x0800     /* the SYN or SYN-ACK had to be retransmitted */
+#define TF_CANTRCVMORE 0x1000     /* the application shut down the read side */
+#define TF_LINGER0     0x2000     /* SO_LINGER with 0: close resets */
+#define TF_ORPHAN      0x4000     /* the descriptor is closed; the connection finishes alone */
+#define TF_NOTIFY      0x8000     /* on the pending-notification list */
+#define TF_QCOMPLETE   0x10000    /* a child on its listener's completed queue (else incomplete) */
+#define TF_NOOPT       0x20000    /* TCP_NOOPT: no options on our SYN or SYN-ACK */
+#define TF_TIMEWAIT    0x40000    /* CLOSED because the connection went to a TIME_WAIT record */
+#define TF_FASTRECOV   0x80000    /* fast recovery (RFC 6675 / 6582) until snd_recover is acked */
+#define TF_SACKRECOV   0x100000   /* that recovery follows the SACK scoreboard (else NewReno) */
+#define TF_PREVVALID   0x200000   /* a first timeout may prove spurious (snd_*_prev, t_rxt_tsval) */
+#define TF_NOPUSH      0x400000   /* TCP_NOPUSH / TCP_CORK: only full segments until cleared */
+#define TF_DONTFRAG    0x800000   /* IP_DONTFRAG: DF even with net.inet.tcp.path_mtu_discovery 0 */
+#define TF_SBSTARTED   0x1000000  /* buffers sized: the connection started (SO_*BUF now refused) */
+#define TF_SBWAIT      0x2000000  /* on the list of those waiting for buffer memory */
+#define TF_RCVSHORT    0x4000000  /* receive storage refused: the window is what storage holds */
+#define TF_SNDBUF_SET  0x8000000  /* SO_SNDBUF given: no send-buffer auto-sizing */
+#define TF_RCVBUF_SET  0x10000000 /* SO_RCVBUF given: no receive-buffer auto-sizing */
+#define TF_SNDSHORT    0x20000000 /* a send found no storage within the budget */
+#define TF_KEEPALIVE   0x40000000 /* SO_KEEPALIVE */
+#define TF_KEEPPROBED  0x80000000u /* a keepalive probe went out since the last segment arrived */
 
 /* t_flags2: ECN (RFC 3168), FreeBSD's TF2_ECN_* */
 #define TF2_ECN_SYN     0x01 /* our SYN asked for ECN */
@@ -166,11 +172,15 @@ struct tcpcb {
     tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
     struct timer t_timer;
 
-    /* Socket side. A listener holds no bytes: its snd.cls and rcv.cls name
-     * the pool classes its children's buffers come from. */
+    /* Socket side. Storage is held only while there are bytes to hold
+     * (sbpool.h); the limits are FreeBSD's sb_hiwat, grown by auto-sizing. */
     struct sockbuf snd, rcv;
     struct sb_reass rcv_reass; /* out-of-order data held in rcv */
     uint32_t snd_bufsize, rcv_bufsize;
+    /* Receive auto-sizing: when the measured interval began (ms, 0: none)
+     * and the in-order bytes received since (FreeBSD's rfbuf_ts, _cnt). */
+    uint32_t t_rfbuf_ts, t_rfbuf_cnt;
+    tcb_ref t_sbwait_next; /* the list of those waiting for buffer memory */
     /* Bytes per second a model-based congestion-control algorithm asks the
      * output path to pace at (tcp_cc.h); 0: no pacing. */
     uint32_t t_pacing_rate;
@@ -188,7 +198,6 @@ struct tcpcb {
     tcb_ref q_head, q_tail;  /* listener: completed, awaiting accept (FIFO) */
     tcb_ref q_incomp;        /* listener: children still in SYN_RECEIVED */
     uint32_t q_len, q_limit; /* completed children; backlog */
-    uint32_t sb_share;       /* listener: spares asked of the buffer pool */
     /* TCP_USER_TIMEOUT in milliseconds, 0: off */
     uint32_t t_user_timeout;
 
@@ -220,6 +229,7 @@ struct tcp_state {
     struct pool sackpool;    /* SACK records (tcp_sack.h), net.inet.tcp.sack.globalmaxholes */
     tcpc_time_t sb_retry_at; /* after a failed refill: when to try again */
     tcb_ref notify_head;     /* sockets whose readiness may have changed */
+    tcb_ref sbwait_head;     /* connections waiting for buffer memory (tcp_sbuf.h) */
     tcpc_event_fn event_cb;
     void *event_ctx;
     uint8_t isn_key[16];       /* RFC 6528 secret */

@@ -1,0 +1,90 @@
+/*
+ * Socket-buffer policy: storage on demand, auto-sizing of the limits, and
+ * connections waiting for memory (docs/buffers.md).
+ *
+ * Two things grow. A buffer's limit (snd_bufsize, rcv_bufsize: FreeBSD's
+ * sb_hiwat) starts at net.inet.tcp.sendspace/recvspace and is raised by
+ * FreeBSD's auto-sizing rules up to sendbuf_max/recvbuf_max unless the
+ * application set SO_SNDBUF/SO_RCVBUF. Its storage (sbpool.h) follows the
+ * bytes actually held: none while idle, growing as bytes arrive or are
+ * queued, given back when drained.
+ *
+ * Memory: all storage together stays within kern.ipc.sockbuf_budget. The
+ * receive window and the send space promise only what the budget can still
+ * pay for, so at the budget the window closes (zero, the right edge may
+ * come back) and tcpc_send answers -EAGAIN. A segment that finds no
+ * storage anyway (no spare on the packet path) is dropped, counted
+ * (tcps_rcvmemdrop), and answered with the window storage allows; the
+ * sender retransmits it. Either way the connection joins a waiting list,
+ * and once memory comes back tcpc_advance reopens its window (a window
+ * update) and reports it writable.
+ */
+#ifndef TCPCORE_TCP_TCP_SBUF_H
+#define TCPCORE_TCP_TCP_SBUF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcp/tcp_var.h"
+
+struct tcpc_stack;
+
+/* The pool's limits from the tunables (at init and when they change). */
+void tcp_sb_limits(struct tcpc_stack *stack);
+
+/* The most bytes a receive buffer whose limit is `limit` may hold: the
+ * limit, plus less than one segment of the link's largest MSS for a window
+ * rounded up to the scale's unit (tcp_output's window field). */
+uint32_t tcp_sb_rcv_reach(const struct tcpc_stack *stack, uint32_t limit);
+
+/* Receive storage for `need` bytes from the head (in-order data, then
+ * out-of-order data and the segment being placed). On the packet path:
+ * spares only. -ENOBUFS: the segment is to be dropped; counted, the window
+ * now follows the storage, and tp waits for memory. */
+int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need);
+
+/* Send storage for n more bytes (tcpc_send, which may allocate): the bytes
+ * of n that fit, fewer (or 0) at the budget, counted, tp then waiting. */
+uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t n);
+
+/* Gives back the storage of buffers left empty (after an ACK or a read). */
+void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* Receive auto-sizing, for `tlen` in-order bytes just taken (FreeBSD's
+ * tcp_autorcvbuf): every half round trip, if more than 3/8 of the limit
+ * arrived in it, the limit grows by net.inet.tcp.recvbuf_inc (0: by half). */
+void tcp_sb_rcv_autosize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tlen);
+
+/* Send auto-sizing (FreeBSD's tcp_sndbuf_autoscale), before output: when
+ * the buffer is 7/8 full, the peer's window covers 4/5 of it and the
+ * congestion window could take what is unsent, the limit grows by
+ * net.inet.tcp.sendbuf_inc. */
+void tcp_sb_snd_autosize(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* Free room in the receive buffer: the limit less the in-order bytes held,
+ * within what the storage may hold (tcp_sb_rcv_mem). */
+uint32_t tcp_rcv_room(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/* tcp_rcv_room as a window we may advertise (what the window field and
+ * scale can say). */
+uint32_t tcp_rcv_space(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/* Bytes the storage could take past the in-order data: up to the reach
+ * while the budget allows, only the ring's room after a refusal. */
+uint32_t tcp_sb_rcv_mem(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/* Whether memory, not the limit, bounds the receive window now: the
+ * window may then shrink (RFC 9293 3.8.6.2.2 allows it when buffers are
+ * short). */
+bool tcp_sb_rcv_memcut(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/* Bytes the application may still queue: the send limit less what is
+ * held, within what the budget lets the storage hold. */
+uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp);
+
+/* One bounded refill of the buffer pool (off the packet path), then the
+ * connections waiting for memory woken if memory came back; and whether
+ * either is due (tcpc_next_deadline is then "now"). */
+void tcp_sb_refill(struct tcpc_stack *stack);
+bool tcp_sb_pending(const struct tcpc_stack *stack);
+
+/* Takes tp off the waiting list (before it is freed). */
+void tcp_sb_unwait(struct tcpc_stack *stack, struct tcpcb *tp);
+
+#endif
