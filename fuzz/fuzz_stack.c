@@ -820,7 +820,8 @@ static const uint32_t fz_mtu6[8] = {1500,  TCPC_MTU_MIN_IPV6, 1281, 1492, 9000, 
 
 /* Tables about as small as their tunables allow, so that creating a stack
  * is cheap and its limits (SYN cache overflow; TIME_WAIT, socket, spare
- * buffer and SACK scoreboard exhaustion) are a few segments away. */
+ * buffer, buffer budget and SACK scoreboard exhaustion) are a few segments
+ * away. */
 static const struct {
     const char *name;
     int64_t value;
@@ -833,6 +834,12 @@ static const struct {
     {"net.inet.tcp.sendspace", 4096},
     {"net.inet.tcp.recvspace", 4096},
     {"kern.ipc.sockbuf_reserve", 2},
+    /* Buffers grow on demand: small ceilings keep the spare rings a stack
+     * sets aside (one per size class up to them) to a few pages, and put
+     * the memory budget's refusals within a few segments' reach. */
+    {"net.inet.tcp.sendbuf_max", 65536},
+    {"net.inet.tcp.recvbuf_max", 65536},
+    {"kern.ipc.sockbuf_budget", 262144},
     {"net.inet.tcp.sack.globalmaxholes", 64},
 };
 
