@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/vs_linux.sh at the smallest size, as a test of what it claims rather
-# than of its figures: it runs to the end on this build, prints every one of
+# than of its figures: it runs to the end on an optimized build of this tree, prints every one of
 # its summary lines, every request a client completed through tcpcored's
 # forward during the flood reached the kernel backend, and the backend's
 # kernel opened exactly the connections its responder accepted. Times and
@@ -14,8 +14,17 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 for tool in ip wrk hping3 ethtool nstat; do
   command -v $tool >/dev/null 2>&1 || { echo "SKIP: needs $tool"; exit 77; }
 done
+# The benchmark's programs are built optimized, as `make vs-linux` builds
+# them, in a tree of their own beside this build: under ASan the daemon
+# spends so long per frame in a default-mode flood that its RX ring
+# overflows and no legitimate request gets through, which says nothing
+# about the script (the sanitizers cover the same code in the other tests).
+rel=$build/vs-linux-release
+cmake -S "$root" -B "$rel" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+  cmake --build "$rel" -j"$(nproc)" --target tcpcored tcpcore-stat khttpd >/dev/null ||
+  { echo "FAIL: cannot build the benchmark's programs in $rel"; exit 1; }
 out=$(ROUNDS=1 DUR=1 FLOOD_SECS=2 FLOOD_PKTS=50000 CONNECT_SECS=2 CONNS=4 timeout 240 \
-  bash "$root/bench/vs_linux.sh" "$build" 2>&1)
+  bash "$root/bench/vs_linux.sh" "$rel" 2>&1)
 rc=$?
 echo "$out"
 [ $rc -eq 77 ] && exit 77
