@@ -10,7 +10,34 @@
 /* How often recent demand is halved, in the stack's microseconds. */
 #define SBPOOL_DECAY_USEC 1000000u
 
-static bool sbpool_bad(const struct sbpool_class *c);
+static void sbpool_mark(struct sbpool *p, uint32_t cls);
+
+static void map_set(uint64_t *map, uint32_t i, bool on)
+{
+    uint64_t bit = 1ull << (i % 64);
+    map[i / 64] = on ? map[i / 64] | bit : map[i / 64] & ~bit;
+}
+
+static bool map_any(const uint64_t *map)
+{
+    for (uint32_t w = 0; w < SBPOOL_MAPWORDS; w++)
+        if (map[w])
+            return true;
+    return false;
+}
+
+/* The lowest set bit at or after `from`, SBPOOL_NCLS if none. */
+static uint32_t map_next(const uint64_t *map, uint32_t from)
+{
+    for (uint32_t w = from / 64; w < SBPOOL_MAPWORDS; w++) {
+        uint64_t bits = map[w];
+        if (w == from / 64)
+            bits &= ~0ull << (from % 64);
+        if (bits)
+            return w * 64 + (uint32_t)__builtin_ctzll(bits);
+    }
+    return SBPOOL_NCLS;
+}
 
 void sbpool_init(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls)
 {
@@ -39,10 +66,9 @@ uint32_t sbpool_class_for(uint32_t bytes)
 void sbpool_set_limits(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls)
 {
     p->budget = budget;
-    p->nwork = 0;
     for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
         p->cls[i].want = i == 0 ? base : i <= basecls ? 1 : 0;
-        p->nwork += sbpool_bad(&p->cls[i]);
+        sbpool_mark(p, i);
     }
     p->blocked = false;
 }
@@ -73,12 +99,11 @@ static bool sbpool_bad(const struct sbpool_class *c)
     return c->nfree < sbpool_target(c) || c->nfree > sbpool_ceiling(c);
 }
 
-/* Keeps p->nwork (classes with work) right after class cls changed; `was`
- * is sbpool_bad before the change. */
-static void sbpool_mark(struct sbpool *p, uint32_t cls, bool was)
+/* Keeps the work and demand maps right after class cls changed. */
+static void sbpool_mark(struct sbpool *p, uint32_t cls)
 {
-    bool bad = sbpool_bad(&p->cls[cls]);
-    p->nwork = p->nwork + (bad ? 1u : 0u) - (was ? 1u : 0u);
+    map_set(p->workmap, cls, sbpool_bad(&p->cls[cls]));
+    map_set(p->demandmap, cls, p->cls[cls].demand != 0);
 }
 
 /* The free list is threaded through the spares themselves; the link is
@@ -86,12 +111,11 @@ static void sbpool_mark(struct sbpool *p, uint32_t cls, bool was)
 static void sbpool_push(struct sbpool *p, uint32_t cls, void *buf)
 {
     struct sbpool_class *c = &p->cls[cls];
-    bool was = sbpool_bad(c);
     memcpy(buf, &c->free, sizeof(c->free));
     c->free = buf;
     c->nfree++;
     p->spare += sbpool_size(cls);
-    sbpool_mark(p, cls, was);
+    sbpool_mark(p, cls);
 }
 
 static void *sbpool_pop(struct sbpool *p, uint32_t cls)
@@ -99,11 +123,10 @@ static void *sbpool_pop(struct sbpool *p, uint32_t cls)
     struct sbpool_class *c = &p->cls[cls];
     void *buf = c->free;
     if (buf) {
-        bool was = sbpool_bad(c);
         memcpy(&c->free, buf, sizeof(c->free));
         c->nfree--;
         p->spare -= sbpool_size(cls);
-        sbpool_mark(p, cls, was);
+        sbpool_mark(p, cls);
     }
     return buf;
 }
@@ -202,9 +225,8 @@ int sbpool_grow(struct sbpool *p, struct sockbuf *sb, uint32_t need, uint32_t re
             return 0;
         }
     }
-    bool was = sbpool_bad(&p->cls[lo]);
     p->cls[lo].demand++; /* a miss: the next refills keep one more aside */
-    sbpool_mark(p, lo, was);
+    sbpool_mark(p, lo);
     return -ENOBUFS;
 }
 
@@ -225,7 +247,7 @@ void sbpool_put(struct sbpool *p, struct sockbuf *sb)
 /* Whether every class with work waits only for the budget. */
 static bool sbpool_only_blocked(const struct sbpool *p)
 {
-    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+    for (uint32_t i = map_next(p->workmap, 0); i < SBPOOL_NCLS; i = map_next(p->workmap, i + 1)) {
         const struct sbpool_class *c = &p->cls[i];
         if (c->nfree > sbpool_ceiling(c) || (c->nfree < sbpool_target(c) && sbpool_fits(p, i)))
             return false;
@@ -236,16 +258,16 @@ static bool sbpool_only_blocked(const struct sbpool *p)
 int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
 {
     if (now >= p->decay_at) {
-        for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
-            bool was = sbpool_bad(&p->cls[i]);
+        for (uint32_t i = map_next(p->demandmap, 0); i < SBPOOL_NCLS;
+             i = map_next(p->demandmap, i + 1)) {
             p->cls[i].demand /= 2;
-            sbpool_mark(p, i, was);
+            sbpool_mark(p, i);
         }
         p->decay_at = now + SBPOOL_DECAY_USEC;
     }
     if (!sbpool_pending(p))
         return 0;
-    for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
+    for (uint32_t i = map_next(p->workmap, 0); i < SBPOOL_NCLS; i = map_next(p->workmap, i + 1)) {
         struct sbpool_class *c = &p->cls[i];
         bool added = false;
         while (c->nfree < sbpool_target(c) && budget > 0 && sbpool_fits(p, i)) {
@@ -263,11 +285,11 @@ int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
             budget--;
         }
     }
-    p->blocked = p->nwork > 0 && sbpool_only_blocked(p);
+    p->blocked = map_any(p->workmap) && sbpool_only_blocked(p);
     return sbpool_pending(p) ? 1 : 0;
 }
 
 bool sbpool_pending(const struct sbpool *p)
 {
-    return p->nwork > 0 && !p->blocked;
+    return map_any(p->workmap) && !p->blocked;
 }

@@ -43,7 +43,8 @@
 #define SBPOOL_MIN_SHIFT 11
 /* Size classes: four per doubling from 2 KiB up to 3.5 GiB, and a last one
  * of UINT32_MAX bytes for kern.ipc.maxsockbuf's largest values. */
-#define SBPOOL_NCLS (4 * (32 - SBPOOL_MIN_SHIFT) + 1)
+#define SBPOOL_NCLS     (4 * (32 - SBPOOL_MIN_SHIFT) + 1)
+#define SBPOOL_MAPWORDS ((SBPOOL_NCLS + 63) / 64)
 
 struct sbpool_class {
     uint32_t want;   /* spares to keep ready whatever the demand */
@@ -62,7 +63,11 @@ struct sbpool {
      * connections waiting for it were last woken (tcp_sb_refill). */
     bool freed;
     uint64_t decay_at; /* when demand is next halved (the stack's clock) */
-    uint32_t nwork;    /* classes with spares to set aside or give back */
+    /* Bit i: class i has spares to set aside or give back (work), has
+     * demand left to halve (demand). Refills and the decay visit only
+     * those classes, not all of them on every call. */
+    uint64_t workmap[SBPOOL_MAPWORDS];
+    uint64_t demandmap[SBPOOL_MAPWORDS];
     /* The last refill left only work the budget forbids; cleared when a ring
      * comes back. Keeps tcpc_next_deadline from saying "now" in vain. */
     bool blocked;
