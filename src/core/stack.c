@@ -6,8 +6,10 @@
  * Time enters only through tcpc_input and tcpc_advance, and is clamped so
  * that it never runs backwards inside the stack even if the embedder's does.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,9 +95,15 @@ int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_sta
     int err = tcpc_config_check(cfg, NULL);
     if (err)
         return err;
-    struct tcpc_stack *stack = calloc(1, sizeof(*stack));
+    /* The output buffer (64 KiB, the struct's tail) is written before it is
+     * read, packet by packet: zeroing it cost most of creating a stack. */
+    static_assert(offsetof(struct tcpc_stack, outbuf) + STACK_LINK_HEADROOM + STACK_OUTBUF_LEN ==
+                      sizeof(struct tcpc_stack),
+                  "outbuf must be the last member");
+    struct tcpc_stack *stack = malloc(sizeof(*stack));
     if (!stack)
         return -ENOMEM;
+    memset(stack, 0, offsetof(struct tcpc_stack, outbuf));
     stack->cfg = *cfg;
     route_init(&stack->rt, cfg);
     /* The route table owns the addresses from here on (tcpc_addr_add). */
