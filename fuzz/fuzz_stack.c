@@ -837,9 +837,9 @@ static const struct {
     /* Buffers grow on demand: small ceilings keep the spare rings a stack
      * sets aside (one per size class up to them) to a few pages, and put
      * the memory budget's refusals within a few segments' reach. */
-    {"net.inet.tcp.sendbuf_max", 65536},
-    {"net.inet.tcp.recvbuf_max", 65536},
-    {"kern.ipc.sockbuf_budget", 262144},
+    {"net.inet.tcp.sendbuf_max", 16384},
+    {"net.inet.tcp.recvbuf_max", 16384},
+    {"kern.ipc.sockbuf_budget", 131072},
     {"net.inet.tcp.sack.globalmaxholes", 64},
 };
 
