@@ -241,6 +241,10 @@ static void test_passive_v4_blocking(void **state)
     pdt_expect(&t, &last, TH_ACK);
     assert_int_equal(last.th.ack, 1007);
     assert_int_equal(t.run_command(ud, "sockstat -4 -P tcp -s | grep -c TIME_WAIT | grep 1"), 0);
+    /* tcpdrop takes the record away at once. */
+    assert_int_equal(t.run_command(ud, "tcpdrop -s TIME_WAIT"), 0);
+    assert_int_equal(t.run_command(ud, "sockstat -4 -P tcp -s | grep -c TIME_WAIT | grep 0"), 0);
+    assert_int_not_equal(t.run_command(ud, "tcpdrop 198.18.0.1 80"), 0);
 
     /* usleep moves the clock by what it is told (each reading of the
      * clock adds a microsecond: packetdrill spins on it). */

@@ -11,6 +11,7 @@
  * exists and an RST <SEQ=SEG.ACK> once it is gone.
  */
 #include "test_tcp_fixture.h"
+#include "tcpcore/listing.h"
 
 #define TWO_MSL (2 * SEC)
 
@@ -442,6 +443,67 @@ static void test_rst_in_close_wait(void **state)
     h_free(h);
 }
 
+/* tcpdrop on an established connection (tcpc_drop_connection): RST|ACK at
+ * the connection's own SND.NXT with an ACK of everything received, the
+ * descriptor reads ECONNABORTED, and the 4-tuple is free: the peer's next
+ * segment draws a plain RST. */
+static void test_tcpdrop_established_sends_rst_ack(void **state)
+{
+    (void)state;
+    struct harness *h = new_h();
+    struct fx_conn c = open_plain(h);
+    uint64_t drops = h_stat(h, "tcps_drops");
+    assert_int_equal(tcpc_drop_connection(h->stack, &h->local, h->lport, &h->peer, h->pport), 0);
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK, .seq = c.rcv, .ack = c.snd, .len = 0));
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_drops"), drops + 1);
+    assert_true(h_events(h, c.sd) & TCPC_EV_HUP);
+    char b[4];
+    assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), -ECONNABORTED);
+    expect_gone(h, c.snd, c.rcv);
+    assert_int_equal(tcpc_drop_connection(h->stack, &h->local, h->lport, &h->peer, h->pport),
+                     -ENOENT);
+    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
+    h_free(h);
+}
+
+/* tcpdrop on a TIME_WAIT record: it goes at once and says nothing to the
+ * peer; the ACK that the record would have absorbed now draws an RST. */
+static void test_tcpdrop_time_wait_is_silent(void **state)
+{
+    (void)state;
+    struct harness *h = new_h();
+    struct fx_conn c = open_plain(h);
+    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd, .len = 0));
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv + 1));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 1, .ack = c.snd + 1, .len = 0));
+    h_expect_nothing(h);
+    expect_alive(h, c.snd + 1, c.rcv + 1);
+    assert_int_equal(tcpc_drop_connection(h->stack, &h->local, h->lport, &h->peer, h->pport), 0);
+    h_expect_nothing(h);
+    expect_gone(h, c.snd + 1, c.rcv + 1);
+    h_free(h);
+}
+
+/* What tcpdrop cannot name: a wildcard end, a zero port, mixed families;
+ * nothing is sent and the connection stays. */
+static void test_tcpdrop_refuses_what_is_no_4_tuple(void **state)
+{
+    (void)state;
+    struct harness *h = new_h();
+    struct fx_conn c = open_plain(h);
+    struct tcpc_addr any = tcpc_addr_v4(0), v6;
+    assert_int_equal(tcpc_addr_parse("2001:db8::1", &v6), 0);
+    assert_int_equal(tcpc_drop_connection(h->stack, &any, h->lport, &h->peer, h->pport), -EINVAL);
+    assert_int_equal(tcpc_drop_connection(h->stack, &h->local, 0, &h->peer, h->pport), -EINVAL);
+    assert_int_equal(tcpc_drop_connection(h->stack, &h->local, h->lport, &v6, h->pport), -EINVAL);
+    assert_int_equal(tcpc_drop_connection(h->stack, &h->local, h->lport, &h->peer, 1), -ENOENT);
+    h_expect_nothing(h);
+    expect_alive(h, c.snd, c.rcv);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +526,9 @@ int main(void)
         cmocka_unit_test(test_data_to_orphan_fin_wait_2),
         cmocka_unit_test(test_orphan_fin_wait_2_times_out),
         cmocka_unit_test(test_rst_in_close_wait),
+        cmocka_unit_test(test_tcpdrop_established_sends_rst_ack),
+        cmocka_unit_test(test_tcpdrop_time_wait_is_silent),
+        cmocka_unit_test(test_tcpdrop_refuses_what_is_no_4_tuple),
     };
     return cmocka_run_group_tests_name("tcp_close", tests, NULL, NULL);
 }

@@ -44,6 +44,19 @@ typedef int (*tcpc_conn_fn)(void *ctx, const struct tcpc_conninfo *ci);
  * or 0 when the walk completed. */
 int tcpc_list_connections(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx);
 
+/**
+ * Drops the connection holding the 4-tuple, as FreeBSD's tcpdrop(8) does:
+ * a synchronised connection (or one in SYN_RECEIVED) sends RST|ACK and
+ * closes, its descriptor reading ECONNABORTED; one in SYN_SENT closes
+ * silently; a TIME_WAIT record goes at once, silently. Listeners and SYN
+ * cache entries are not connections here (FreeBSD's drop does not reach
+ * them either). 0, -ENOENT when nothing holds the 4-tuple, -EINVAL for a
+ * wildcard address, a zero port or mixed families. Between walks of
+ * tcpc_list_connections, never from its callback.
+ */
+int tcpc_drop_connection(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                         const struct tcpc_addr *faddr, uint16_t fport);
+
 /** "ESTABLISHED", "SYN_RECEIVED", ... for a tcpc_conninfo or tcpc_info
  * state; "?" otherwise. A static string. */
 const char *tcpc_state_name(unsigned state);

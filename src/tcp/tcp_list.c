@@ -1,9 +1,12 @@
 /*
  * The connection listing (include/tcpcore/listing.h): control blocks here,
  * with the SYN cache and TIME_WAIT adding their entries through their own
- * walkers.
+ * walkers; and tcpdrop, which acts on what the listing shows.
  */
+#include <errno.h>
+
 #include "core/stack.h"
+#include "tcp/tcp_demux.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
@@ -45,4 +48,20 @@ int tcpc_list_connections(struct tcpc_stack *stack, tcpc_conn_fn fn, void *ctx)
     if (stop)
         return stop;
     return tw_list(stack, fn, ctx);
+}
+
+int tcpc_drop_connection(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+                         const struct tcpc_addr *faddr, uint16_t fport)
+{
+    if (!laddr || !faddr || lport == 0 || fport == 0 || tcpc_addr_is_any(laddr) ||
+        tcpc_addr_is_any(faddr) || tcpc_addr_is_v4(laddr) != tcpc_addr_is_v4(faddr))
+        return -EINVAL;
+    if (tw_drop(stack, laddr, lport, faddr, fport))
+        return 0;
+    struct tcpcb *tp = demux_lookup_exact(stack, faddr, fport, laddr, lport);
+    if (!tp)
+        return -ENOENT;
+    tcp_drop(stack, tp, ECONNABORTED);
+    tcp_deliver_events(stack);
+    return 0;
 }

@@ -246,7 +246,7 @@ static tcpc_time_t tw_left(const struct tw_state *tw, const struct tw_core *c, t
 }
 
 /* Why a record goes. */
-enum tw_close_why { TW_EXPIRED, TW_RECYCLED, TW_REOPENED, TW_TAKEN_OVER };
+enum tw_close_why { TW_EXPIRED, TW_RECYCLED, TW_REOPENED, TW_TAKEN_OVER, TW_DROPPED };
 
 /* Takes record idx out of the table, its queue and its pool. */
 static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
@@ -278,6 +278,8 @@ static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
     case TW_TAKEN_OVER:
         STAT_INC(stack, tcps_tw_reused);
         break;
+    case TW_DROPPED:
+        break; /* the administrator's act; FreeBSD counts none either */
     }
 }
 
@@ -564,6 +566,17 @@ void tw_reopened(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16
     demux_lookup_tw(stack, faddr, fport, laddr, lport, NULL, &ref);
     if (ref != DEMUX_REF_NONE)
         tw_close(tw_layout_of(tw_of(stack), ref), PCB_REF_IDX(ref), TW_REOPENED);
+}
+
+bool tw_drop(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+             const struct tcpc_addr *faddr, uint16_t fport)
+{
+    uint32_t ref;
+    demux_lookup_tw(stack, faddr, fport, laddr, lport, NULL, &ref);
+    if (ref == DEMUX_REF_NONE)
+        return false;
+    tw_close(tw_layout_of(tw_of(stack), ref), PCB_REF_IDX(ref), TW_DROPPED);
+    return true;
 }
 
 /* --- connect() onto a TIME_WAIT 4-tuple ---------------------------------- */

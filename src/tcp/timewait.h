@@ -95,6 +95,12 @@ enum tw_verdict tw_input(struct tcpc_stack *stack, uint32_t ref, const struct ip
 void tw_reopened(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                  const struct tcpc_addr *faddr, uint16_t fport);
 
+/* tcpdrop on a record: closes the record holding the 4-tuple, at once and
+ * silently (the peer is not told, as FreeBSD's tcp_twclose does not).
+ * false when no record holds it. */
+bool tw_drop(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
+             const struct tcpc_addr *faddr, uint16_t fport);
+
 /* Expires every record whose 2 MSL are over at stack->now. */
 void tw_advance(struct tcpc_stack *stack);
 

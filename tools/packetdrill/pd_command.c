@@ -1,5 +1,6 @@
 /*
- * `sysctl` and `sockstat` for packetdrill scripts, answered by tcpcore.
+ * `sysctl`, `sockstat` and `tcpdrop` for packetdrill scripts, answered by
+ * tcpcore.
  *
  * sysctl -w NAME=VALUE goes to tcpc_sysctl_set under FreeBSD's name, or to
  * tcpc_sysctl_set_str when VALUE is a name (net.inet.tcp.cc.algorithm=cubic).
@@ -13,6 +14,9 @@
  * FreeBSD's columns (user, command, pid, fd, proto, local, foreign, state),
  * and the grep stages of the suite's pipelines (`| grep packetdril | grep
  * -c TIME_WAIT | grep 1`) run over those lines as sh would run them.
+ *
+ * tcpdrop drops what the listing shows (tcpc_drop_connection): every
+ * connection, those in one state, or one 4-tuple.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pd_command.h"
@@ -267,6 +271,74 @@ static int pd_pipeline(struct tcpc_stack *stack, char *command)
     return status;
 }
 
+/* What tcpdrop -a / -s picks from the listing, dropped after the walk (the
+ * listing's callback must not change the stack). */
+struct pd_drops {
+    const char *state; /* NULL: every connection (-a) */
+    int n;
+    struct tcpc_conninfo ci[PD_LINES];
+};
+
+static int pd_drop_pick(void *ctx, const struct tcpc_conninfo *ci)
+{
+    struct pd_drops *d = ctx;
+    if (ci->kind == TCPC_CONN_SYNCACHE || ci->fport == 0)
+        return 0; /* not a connection tcpdrop reaches */
+    if (d->state && strcmp(d->state, pd_state_name(ci->state)) != 0)
+        return 0;
+    /* An open socket whose connection is in TIME_WAIT is listed as well as
+     * the record holding the 4-tuple: one connection, dropped once. */
+    for (int i = 0; i < d->n; i++)
+        if (d->ci[i].lport == ci->lport && d->ci[i].fport == ci->fport &&
+            tcpc_addr_eq(&d->ci[i].laddr, &ci->laddr) && tcpc_addr_eq(&d->ci[i].faddr, &ci->faddr))
+            return 0;
+    if (d->n == PD_LINES)
+        return 1;
+    d->ci[d->n++] = *ci;
+    return 0;
+}
+
+/* FreeBSD's tcpdrop(8): `-a`, `-s STATE` or `laddr lport faddr fport`. */
+static int pd_tcpdrop(struct tcpc_stack *stack, char **w, int n)
+{
+    struct pd_drops *d = calloc(1, sizeof(*d));
+    if (!d)
+        return 1;
+    int status = 0;
+    if (n == 2 && strcmp(w[1], "-a") == 0) {
+        tcpc_list_connections(stack, pd_drop_pick, d);
+    } else if (n == 3 && strcmp(w[1], "-s") == 0) {
+        d->state = w[2];
+        tcpc_list_connections(stack, pd_drop_pick, d);
+    } else if (n == 5) {
+        struct tcpc_conninfo *ci = &d->ci[0];
+        char *end1, *end2;
+        ci->lport = (uint16_t)strtoul(w[2], &end1, 10);
+        ci->fport = (uint16_t)strtoul(w[4], &end2, 10);
+        if (tcpc_addr_parse(w[1], &ci->laddr) < 0 || tcpc_addr_parse(w[3], &ci->faddr) < 0 ||
+            *end1 || *end2) {
+            fprintf(stderr, "tcpdrop: cannot read the 4-tuple '%s %s %s %s'\n", w[1], w[2], w[3],
+                    w[4]);
+            status = 1;
+        } else {
+            d->n = 1;
+        }
+    } else {
+        fprintf(stderr, "tcpdrop: only -a, -s STATE and 'laddr lport faddr fport' are emulated\n");
+        status = 1;
+    }
+    for (int i = 0; i < d->n; i++) {
+        const struct tcpc_conninfo *ci = &d->ci[i];
+        int err = tcpc_drop_connection(stack, &ci->laddr, ci->lport, &ci->faddr, ci->fport);
+        if (err < 0) {
+            fprintf(stderr, "tcpdrop: %u -> %u: %s\n", ci->lport, ci->fport, strerror(-err));
+            status = 1;
+        }
+    }
+    free(d);
+    return status;
+}
+
 int pd_command_run(struct tcpc_stack *stack, const char *command)
 {
     char *copy = strdup(command);
@@ -282,8 +354,9 @@ int pd_command_run(struct tcpc_stack *stack, const char *command)
     } else if (strcmp(first, "sockstat") == 0) {
         status = pd_pipeline(stack, copy);
     } else if (strcmp(first, "tcpdrop") == 0) {
-        fprintf(stderr, "tcpdrop: tcpcore's public API cannot drop a connection\n");
-        status = 1;
+        char *w[PD_WORDS];
+        int n = pd_split(copy, w, PD_WORDS);
+        status = pd_tcpdrop(stack, w, n);
     }
     free(copy);
     return status;
