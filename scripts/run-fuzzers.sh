@@ -13,6 +13,14 @@ mkdir -p "$dir/corpus" "$dir/crashes"
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; then
   export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
 fi
+# Every input of the whole-stack target creates and frees a stack (about
+# 0.4 MB in some fifty blocks). ASan's default 256 MB quarantine makes
+# each of those blocks fresh memory, page-faulted in, and the 4 KiB it
+# fills in each new block is written for nothing: an 8 MB quarantine
+# still outlives any one input, so a use after free within an input is
+# still caught, and the fixed cost per input drops by about a quarter.
+# The caller's own ASAN_OPTIONS come last and win.
+export ASAN_OPTIONS="quarantine_size_mb=8:max_malloc_fill_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 for bin in "$dir"/fuzz/fuzz_*; do
   [ -x "$bin" ] || continue
   target=$(basename "$bin"); target=${target#fuzz_}
