@@ -120,6 +120,7 @@ struct pdt_call_arg {
     char buf[64];
     long result;
     int err;
+    long long end; /* the clock read on return, as packetdrill times a call */
     pthread_t thread;
 };
 
@@ -134,6 +135,7 @@ static void *pdt_call_thread(void *p)
     else
         a->result = ifc->read(ifc->userdata, a->fd, a->buf, sizeof(a->buf));
     a->err = a->result < 0 ? errno : 0;
+    a->end = pdt_now(a->t);
     return NULL;
 }
 
@@ -292,6 +294,37 @@ static void test_active_v6_blocking_connect(void **state)
     pdt_close(&t);
 }
 
+/* A blocked connect that TCP_KEEPINIT ends returns at that deadline, even
+ * when the main thread sleeps past it in one step: the clock stops at the
+ * deadline until the call's thread has returned and read it. */
+static void test_blocked_connect_returns_at_keepinit(void **state)
+{
+    (void)state;
+    struct pdt t;
+    pdt_open(&t, false);
+    struct packetdrill_interface *ifc = &t.ifc;
+    void *ud = ifc->userdata;
+    int fd = ifc->socket(ud, AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    int keepinit = 3; /* seconds */
+    assert_int_equal(
+        ifc->setsockopt(ud, fd, IPPROTO_TCP, 0x10000 + 128, &keepinit, sizeof(keepinit)), 0);
+    struct pdt_call_arg con = {.t = &t, .call = PDT_CONNECT, .fd = fd};
+    struct sockaddr_in sin = pdt_sin("198.18.0.2", 80);
+    memcpy(&con.addr, &sin, sizeof(sin));
+    con.addrlen = sizeof(sin);
+    long long start = pdt_now(&t);
+    pdt_call_start(&con);
+    struct pdt_pkt syn;
+    pdt_expect(&t, &syn, TH_SYN);
+    assert_int_equal(ifc->usleep(ud, 10000000), 0);
+    assert_int_equal(pdt_call_end(&con), -1);
+    assert_int_equal(con.err, ETIMEDOUT);
+    assert_in_range(con.end - start, 3000000, 3010000);
+    assert_int_equal(ifc->close(ud, fd), 0);
+    pdt_close(&t);
+}
+
 /* An IPv6 listener accepts an IPv4 connection and reports the peer
  * v4-mapped; poll sees the connection before accept takes it. */
 static void test_mapped_accept_and_poll(void **state)
@@ -416,6 +449,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passive_v4_blocking),
         cmocka_unit_test(test_active_v6_blocking_connect),
+        cmocka_unit_test(test_blocked_connect_returns_at_keepinit),
         cmocka_unit_test(test_mapped_accept_and_poll),
         cmocka_unit_test(test_congestion_control),
         cmocka_unit_test(test_commands),

@@ -75,6 +75,9 @@ struct pd {
     uint64_t generation; /* bumped by every change */
     int waiting;         /* threads waiting for the current generation to pass */
     int inside;          /* threads inside a blocking call */
+    /* System-call threads back from a blocking wait that have not read the
+     * clock yet: packetdrill times the call's return by that reading. */
+    int returning;
     pthread_t main_thread;
     struct pd_packet *head, **tail;
     struct pd_sock *socks;
@@ -103,8 +106,43 @@ static bool pd_on_main_thread(const struct pd *pd)
     return pthread_equal(pthread_self(), pd->main_thread);
 }
 
-/* Runs every timer due up to t, in deadline order, and sets the clock to t. */
-static void pd_advance_to(struct pd *pd, tcpc_time_t t)
+/*
+ * Before the main thread moves time on, lets a system-call thread that was
+ * just woken finish its step (send its data, or wait again, or return and
+ * read the clock), so that its packets and its return carry the time they
+ * were due at. Bounded in real time.
+ */
+static void pd_settle(struct pd *pd)
+{
+    for (int i = 0; i < PD_SETTLE_MAX && (pd->inside > pd->waiting || pd->returning > 0); i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += PD_SETTLE_NSEC;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&pd->settled, &pd->lock, &ts);
+    }
+    pd->returning = 0; /* a thread that never read the clock is not waited for twice */
+}
+
+/* Lets the system-call threads see what the last step changed and settle
+ * at its time (main thread only, outside a blocking call of its own). */
+static void pd_wake_settle(struct pd *pd)
+{
+    if (pd->inside == 0)
+        return;
+    pd->generation++;
+    pd->waiting = 0;
+    pthread_cond_broadcast(&pd->changed);
+    pd_settle(pd);
+}
+
+/* Runs every timer due up to t, in deadline order, and sets the clock to
+ * t. With wake, a blocked call that a deadline ends (TCP_KEEPINIT, a
+ * retransmission limit) returns at that deadline, not at t. */
+static void pd_advance_to(struct pd *pd, tcpc_time_t t, bool wake)
 {
     for (int guard = 0; guard < 100000; guard++) {
         tcpc_time_t d = tcpc_next_deadline(pd->stack);
@@ -115,6 +153,8 @@ static void pd_advance_to(struct pd *pd, tcpc_time_t t)
         tcpc_advance(pd->stack, pd->now);
         if (tcpc_next_deadline(pd->stack) <= pd->now && d <= pd->now)
             tcpc_advance(pd->stack, pd->now); /* an early deadline: once more */
+        if (wake)
+            pd_wake_settle(pd);
         if (tcpc_next_deadline(pd->stack) <= d)
             break;
     }
@@ -137,7 +177,7 @@ static int pd_wait(struct pd *pd, tcpc_time_t until)
             d = until;
         if (d == TCPC_TIME_NEVER)
             return -1;
-        pd_advance_to(pd, d > pd->now ? d : pd->now);
+        pd_advance_to(pd, d > pd->now ? d : pd->now, false);
         pd->generation++;
         return 0;
     }
@@ -147,25 +187,6 @@ static int pd_wait(struct pd *pd, tcpc_time_t until)
     while (gen == pd->generation)
         pthread_cond_wait(&pd->changed, &pd->lock);
     return 0;
-}
-
-/*
- * Before the main thread moves time on, lets a system-call thread that was
- * just woken finish its step (send its data, or wait again), so that its
- * packets carry the time they were due at. Bounded in real time.
- */
-static void pd_settle(struct pd *pd)
-{
-    for (int i = 0; i < PD_SETTLE_MAX && pd->inside > pd->waiting; i++) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += PD_SETTLE_NSEC;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&pd->settled, &pd->lock, &ts);
-    }
 }
 
 static int pd_fail(int err)
@@ -316,11 +337,11 @@ static int pd_receive_until(struct pd *pd, void *buf, size_t *count, long long *
         tcpc_time_t d = tcpc_next_deadline(pd->stack);
         if (d > limit) {
             if (limit != TCPC_TIME_NEVER)
-                pd_advance_to(pd, limit);
+                pd_advance_to(pd, limit, true);
             *count = 0;
             break;
         }
-        pd_advance_to(pd, d > pd->now ? d : pd->now);
+        pd_advance_to(pd, d > pd->now ? d : pd->now, true);
         pd->generation++;
         pd->waiting = 0;
         pthread_cond_broadcast(&pd->changed);
@@ -374,7 +395,7 @@ static int pd_usleep(void *ud, useconds_t usec)
     struct pd *pd = ud;
     pd_lock(pd);
     pd_settle(pd);
-    pd_advance_to(pd, pd->now + usec);
+    pd_advance_to(pd, pd->now + usec, true);
     pd_unlock_changed(pd);
     return 0;
 }
@@ -386,7 +407,10 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
     pd_lock(pd);
     /* Each reading moves the clock a little: packetdrill spins on
      * gettimeofday for the last stretch before an event. */
-    pd_advance_to(pd, pd->now + PD_TICK);
+    bool main = pd_on_main_thread(pd);
+    if (!main && pd->returning > 0)
+        pd->returning--; /* the return of a blocking call, timed now */
+    pd_advance_to(pd, pd->now + PD_TICK, main);
     tv->tv_sec = (time_t)(pd->now / TCPC_USEC_PER_SEC);
     tv->tv_usec = (suseconds_t)(pd->now % TCPC_USEC_PER_SEC);
     pd_unlock_changed(pd);
@@ -418,6 +442,8 @@ static long pd_blocking(struct pd *pd, int fd, bool nonblock, pd_op_fn op, void 
         r = op(pd, fd, arg);
     }
     pd->inside--;
+    if (!pd_on_main_thread(pd))
+        pd->returning++;
     return r;
 }
 
