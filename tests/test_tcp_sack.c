@@ -211,6 +211,24 @@ static void test_dsack_first_duplicate_part_only(void **state)
     h_free(h);
 }
 
+/* A D-SACK block is sent at once, as FreeBSD does: a partly old segment
+ * that leaves no hole would otherwise wait for the delayed ACK, and the
+ * next in-order segment would be acknowledged in its place. */
+static void test_dsack_acked_at_once(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_sack(h);
+    uint32_t s = c.snd;
+    inject_at(h, &c, 0, 1000);
+    h_advance(h, 200 * TCPC_USEC_PER_MSEC); /* the delayed ACK goes */
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1000, .nsack = 0));
+    inject_at(h, &c, 500, 1000); /* 500..1000 again, 1000..1500 new */
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1500, .nsack = 1, .sack = {s + 500, s + 1000}));
+    h_expect_nothing(h);
+    h_free(h);
+}
+
 /* net.inet.tcp.sack.enable covers D-SACK as FreeBSD's does: without SACK
  * negotiated a partly held segment is acknowledged without any block. */
 static void test_no_dsack_unless_permitted(void **state)
@@ -263,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_dsack_held_part_of_in_order_segment),
         cmocka_unit_test(test_dsack_held_part_of_out_of_order_segment),
         cmocka_unit_test(test_dsack_first_duplicate_part_only),
+        cmocka_unit_test(test_dsack_acked_at_once),
         cmocka_unit_test(test_no_dsack_unless_permitted),
         cmocka_unit_test(test_sack_blocks_shorten_data),
     };

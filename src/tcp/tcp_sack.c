@@ -96,6 +96,9 @@ void sack_rcv_duplicate(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq
         return;
     sk->dsack = (struct tcp_sack_block){seq, seq + len};
     sk->dsack_owed = 1;
+    /* Reported at once, as FreeBSD does: a delayed ACK would wait for the
+     * next segment, whose own news then takes the block's place. */
+    tp->t_flags |= TF_ACKNOW;
 }
 
 void sack_rcv_held_part(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t off, uint32_t len)
