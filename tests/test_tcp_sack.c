@@ -139,6 +139,112 @@ static void test_dsack_inside_island_and_partial(void **state)
     h_free(h);
 }
 
+/* RFC 2883 4.2, as FreeBSD reports it: a segment that fills a hole and
+ * runs on into data already held has that held part reported as the
+ * D-SACK block (below the new cumulative ACK), ahead of the blocks of the
+ * islands still held; the next ACK no longer carries it. */
+static void test_dsack_held_part_of_in_order_segment(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_sack(h);
+    uint32_t s = c.snd;
+    inject_at(h, &c, 1000, 500);
+    inject_at(h, &c, 3000, 500);
+    h_flush(h);
+    inject_at(h, &c, 0, 1200); /* 1000..1200 was held */
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1500, .nsack = 2,
+                    .sack = {s + 1000, s + 1200, s + 3000, s + 3500}));
+    inject_at(h, &c, 1500, 100);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1600, .nsack = 1, .sack = {s + 3000, s + 3500}));
+    h_expect_nothing(h);
+    char got[2000];
+    assert_int_equal(tcpc_recv(h->stack, c.sd, got, sizeof(got)), 1600);
+    h_free(h);
+}
+
+/* RFC 2883 4.2: an out-of-order segment that is partly new and partly
+ * held has the held part reported first, then the island the segment now
+ * belongs to, then the others most recent first. */
+static void test_dsack_held_part_of_out_of_order_segment(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_sack(h);
+    uint32_t s = c.snd;
+    inject_at(h, &c, 2000, 1000);
+    inject_at(h, &c, 4000, 500);
+    h_flush(h);
+    inject_at(h, &c, 1500, 1000); /* 2000..2500 was held */
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s, .nsack = 3,
+                    .sack = {s + 2000, s + 2500, s + 1500, s + 3000, s + 4000, s + 4500}));
+    inject_at(h, &c, 3500, 200); /* new only: no D-SACK block any more */
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s, .nsack = 3,
+                    .sack = {s + 3500, s + 3700, s + 1500, s + 3000, s + 4000, s + 4500}));
+    h_expect_nothing(h);
+    h_free(h);
+}
+
+/* FreeBSD reports one duplicate part per segment, the first: the old part
+ * below rcv_nxt when there is one, else the lowest held part, however many
+ * islands the segment runs over. */
+static void test_dsack_first_duplicate_part_only(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_sack(h);
+    uint32_t s = c.snd;
+    inject_at(h, &c, 0, 1000);
+    inject_at(h, &c, 2000, 500);
+    inject_at(h, &c, 3000, 500);
+    inject_at(h, &c, 5000, 500);
+    h_flush(h);
+    /* Over two islands, past a hole: the lower island's part. */
+    inject_at(h, &c, 1800, 1400);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1000, .nsack = 3,
+                    .sack = {s + 2000, s + 2500, s + 1800, s + 3500, s + 5000, s + 5500}));
+    /* Old, then new, then held: the old part alone. */
+    inject_at(h, &c, 500, 1700);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 3500, .nsack = 2,
+                    .sack = {s + 500, s + 1000, s + 5000, s + 5500}));
+    h_expect_nothing(h);
+    h_free(h);
+}
+
+/* A D-SACK block is sent at once, as FreeBSD does: a partly old segment
+ * that leaves no hole would otherwise wait for the delayed ACK, and the
+ * next in-order segment would be acknowledged in its place. */
+static void test_dsack_acked_at_once(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_sack(h);
+    uint32_t s = c.snd;
+    inject_at(h, &c, 0, 1000);
+    h_advance(h, 200 * TCPC_USEC_PER_MSEC); /* the delayed ACK goes */
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1000, .nsack = 0));
+    inject_at(h, &c, 500, 1000); /* 500..1000 again, 1000..1500 new */
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1500, .nsack = 1, .sack = {s + 500, s + 1000}));
+    h_expect_nothing(h);
+    h_free(h);
+}
+
+/* net.inet.tcp.sack.enable covers D-SACK as FreeBSD's does: without SACK
+ * negotiated a partly held segment is acknowledged without any block. */
+static void test_no_dsack_unless_permitted(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1000));
+    uint32_t s = c.snd;
+    inject_at(h, &c, 1000, 500);
+    h_flush(h);
+    inject_at(h, &c, 0, 1200);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = s + 1500, .opts = 0));
+    h_expect_nothing(h);
+    h_free(h);
+}
+
 /* Data segments carry the blocks too, and their payload gives the option
  * room up: a segment never grows past the MSS (MSS 1000 here; the option
  * takes 12 bytes). */
@@ -172,6 +278,11 @@ int main(void)
         cmocka_unit_test(test_no_sack_unless_permitted),
         cmocka_unit_test(test_dsack_duplicate_segment),
         cmocka_unit_test(test_dsack_inside_island_and_partial),
+        cmocka_unit_test(test_dsack_held_part_of_in_order_segment),
+        cmocka_unit_test(test_dsack_held_part_of_out_of_order_segment),
+        cmocka_unit_test(test_dsack_first_duplicate_part_only),
+        cmocka_unit_test(test_dsack_acked_at_once),
+        cmocka_unit_test(test_no_dsack_unless_permitted),
         cmocka_unit_test(test_sack_blocks_shorten_data),
     };
     return cmocka_run_group_tests_name("tcp_sack", tests, NULL, NULL);

@@ -34,6 +34,7 @@ struct tcp_seg {
     uint32_t tlen; /* payload bytes still considered */
     const uint8_t *data;
     uint8_t flags;
+    bool dup_reported; /* its old part went into a D-SACK block (RFC 2883) */
 };
 
 /* RFC 7323 5.5: a ts_recent older than 24 days may be stale. */
@@ -424,6 +425,7 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
         uint32_t old = tp->rcv_nxt - s->seq;
         STAT_INC(stack, tcps_rcvpartduppack);
         sack_rcv_duplicate(stack, tp, s->seq, old);
+        s->dup_reported = true;
         s->seq += old;
         s->data += old;
         s->tlen -= old;
@@ -701,14 +703,14 @@ static bool tcp_data_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     uint32_t held = tp->rcv_reass.nranges ? tp->rcv_reass.ranges[tp->rcv_reass.nranges - 1].end : 0;
     if (tcp_sb_rcv_storage(stack, tp, tp->rcv.len + (extent > held ? extent : held)) != 0)
         return false;
+    if (!s->dup_reported)
+        sack_rcv_held_part(stack, tp, off, s->tlen);
     if (s->seq == tp->rcv_nxt) {
         tcp_sb_rcv_autosize(stack, tp, s->tlen);
         return tcp_data_in_order(stack, tp, s);
     }
     STAT_INC(stack, tcps_rcvoopack);
     STAT_ADD(stack, tcps_rcvoobyte, s->tlen);
-    if (sack_rcv_held(tp, off, s->tlen))
-        sack_rcv_duplicate(stack, tp, s->seq, s->tlen);
     reass_check_fin(tp, off, s->tlen);
     if (sb_place(&tp->rcv, &tp->rcv_reass, off, s->data, s->tlen) != 0) {
         stack_drop(stack, TCPC_STAT_tcps_rcvreassfull, "reassembly ranges exhausted");
@@ -844,6 +846,7 @@ static int tcp_parse_segment(struct tcpc_stack *stack, const struct ip_repr *ip,
     s->tlen = (uint32_t)s->th.payload_len;
     s->data = s->th.payload;
     s->flags = s->th.flags;
+    s->dup_reported = false;
     return 0;
 }
 

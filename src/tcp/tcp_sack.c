@@ -96,16 +96,27 @@ void sack_rcv_duplicate(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq
         return;
     sk->dsack = (struct tcp_sack_block){seq, seq + len};
     sk->dsack_owed = 1;
+    /* Reported at once, as FreeBSD does: a delayed ACK would wait for the
+     * next segment, whose own news then takes the block's place. */
+    tp->t_flags |= TF_ACKNOW;
 }
 
-bool sack_rcv_held(const struct tcpcb *tp, uint32_t off, uint32_t len)
+void sack_rcv_held_part(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t off, uint32_t len)
 {
+    uint32_t end = off + len;
+    /* Ranges are sorted: the first one reaching past off is the lowest
+     * that can share bytes with the segment. */
     for (unsigned i = 0; i < tp->rcv_reass.nranges; i++) {
         const struct sb_range *r = &tp->rcv_reass.ranges[i];
-        if (r->start <= off && off + len <= r->end)
-            return true;
+        if (r->end <= off)
+            continue;
+        if (r->start >= end)
+            return;
+        uint32_t lo = r->start > off ? r->start : off;
+        uint32_t hi = r->end < end ? r->end : end;
+        sack_rcv_duplicate(stack, tp, tp->rcv_nxt + lo, hi - lo);
+        return;
     }
-    return false;
 }
 
 /* The reassembly range holding sequence number seq, as a block; false

@@ -67,8 +67,14 @@ void sack_release(struct tcpc_stack *stack, struct tcpcb *tp, bool force);
 void sack_rcv_segment(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len);
 /* [seq, seq + len) arrived again: reported once as a D-SACK block. */
 void sack_rcv_duplicate(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t len);
-/* Whether [off, off + len) past rcv_nxt is wholly held out of order. */
-bool sack_rcv_held(const struct tcpcb *tp, uint32_t off, uint32_t len);
+/*
+ * A segment of len bytes at off past rcv_nxt, about to be placed: the
+ * lowest part of it already held out of order (all of it, or the part a
+ * partly new segment shares with an island) is reported as a D-SACK block,
+ * as FreeBSD does. One duplicate part per segment: the caller skips this
+ * when the segment's old part below rcv_nxt was reported.
+ */
+void sack_rcv_held_part(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t off, uint32_t len);
 /* The blocks an ACK carries, into o (D-SACK first, then the newest). */
 void sack_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, struct tcp_opts *o);
 /* An ACK carrying o's blocks left: the D-SACK block has been reported. */
