@@ -55,6 +55,23 @@ typedef void (*tcpc_trace_fn)(void *ctx, const char *line);
 typedef uint32_t (*tcpc_flow_hash_fn)(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
                                       const struct tcpc_addr *laddr, uint16_t lport);
 
+/**
+ * Optional: which active opens are this stack's. When a host runs one
+ * stack per core and the NIC (RSS) or the kernel (AF_PACKET fanout,
+ * multiqueue TUN) spreads received packets over them by a hash of each
+ * packet's addresses and ports, a connection's replies land on whichever
+ * stack that hash picks. Returns true when a packet from faddr:fport to
+ * laddr:lport (a reply to a connection of ours) is steered to this stack.
+ * An active open with no port bound takes only ephemeral ports for which
+ * this is true, so every packet of the connection stays on its core; none
+ * left is -EADDRNOTAVAIL, as a full port range is. A port the application
+ * binds itself is its own choice and is not checked. Passive opens need no
+ * rule: they live where their SYN arrived. tcpc_toeplitz_tuple
+ * (tcpcore/rss.h) computes a NIC's hash.
+ */
+typedef bool (*tcpc_steer_fn)(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                              const struct tcpc_addr *laddr, uint16_t lport);
+
 /** The most local addresses a stack holds (configured and added later). */
 #define TCPC_MAX_LOCAL_ADDRS 16
 
@@ -113,6 +130,10 @@ void tcpc_config_set_trace(struct tcpc_config *cfg, tcpc_trace_fn fn, void *ctx)
 /** Sets (or with NULL removes) the NIC's flow hash function and its
  * context; see tcpc_flow_hash_fn. */
 void tcpc_config_set_flow_hash(struct tcpc_config *cfg, tcpc_flow_hash_fn fn, void *ctx);
+
+/** Sets (or with NULL removes) the steering rule for active opens and its
+ * context; see tcpc_steer_fn. */
+void tcpc_config_set_steering(struct tcpc_config *cfg, tcpc_steer_fn fn, void *ctx);
 
 /**
  * Adds a local address the stack answers for from its start, with its

@@ -48,6 +48,8 @@ struct tcpc_config {
     uint32_t mtu;
     tcpc_flow_hash_fn flow_hash; /* optional, see tcpc_flow_hash_fn */
     void *flow_hash_ctx;
+    tcpc_steer_fn steer; /* optional, see tcpc_steer_fn */
+    void *steer_ctx;
     /* Randomness. With use_seed, every secret and random choice derives from
      * seed, so a run replays exactly (tests, fuzzing, benchmarks). Without
      * it, secrets come from the system's random source (libsodium). */

@@ -72,6 +72,8 @@ int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_s
     info->stray_removes = p->stray_removes;
     info->is_local = p->is_local;
     info->is_local_ctx = p->is_local_ctx;
+    info->owns = p->owns;
+    info->owns_ctx = p->owns_ctx;
     rand_bytes(rnd, info->hash_key, sizeof(info->hash_key));
     int err = pcb_table_init(info, max_exact);
     if (!err)

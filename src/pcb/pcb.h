@@ -191,6 +191,12 @@ struct pcb_params {
      * local (a stack without a list). */
     bool (*is_local)(void *ctx, const struct tcpc_addr *a);
     void *is_local_ctx;
+    /* Which ephemeral ports an active open may take: true when the replies
+     * to 4-tuple t (ours first: laddr/lport are this end) come to this
+     * stack, as the NIC's RSS or the kernel's fanout steers them. NULL:
+     * every free port. */
+    bool (*owns)(void *ctx, const struct pcb_tuple *t);
+    void *owns_ctx;
 };
 
 struct pcbinfo {
@@ -231,6 +237,8 @@ struct pcbinfo {
 
     bool (*is_local)(void *ctx, const struct tcpc_addr *a);
     void *is_local_ctx;
+    bool (*owns)(void *ctx, const struct pcb_tuple *t); /* see pcb_params */
+    void *owns_ctx;
 };
 
 #define PCB_NIL UINT32_MAX

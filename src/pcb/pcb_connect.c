@@ -40,6 +40,10 @@ static bool pcb_connect_usable(void *ctx, uint16_t port)
 {
     struct pcb_connect_probe *p = ctx;
     p->t.lport = port;
+    /* A port whose replies would land on another stack of the host is no
+     * port for this one (RSS or fanout steering, pcb_params.owns). */
+    if (p->info->owns && !p->info->owns(p->info->owns_ctx, &p->t))
+        return false;
     /* Side-effect-free check first: a takeover must only happen on the
      * port that is then used. */
     if (pcb_lookup_wild(p->info, &p->t, 0) != NULL)

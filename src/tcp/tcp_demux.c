@@ -29,6 +29,13 @@ static uint32_t demux_flow_hash(void *ctx, const struct pcb_tuple *t)
     return stack->cfg.flow_hash(stack->cfg.flow_hash_ctx, &t->faddr, t->fport, &t->laddr, t->lport);
 }
 
+/* The PCB layer's view of the embedder's steering rule. */
+static bool demux_owns(void *ctx, const struct pcb_tuple *t)
+{
+    const struct tcpc_stack *stack = ctx;
+    return stack->cfg.steer(stack->cfg.steer_ctx, &t->faddr, t->fport, &t->laddr, t->lport);
+}
+
 int demux_init(struct tcpc_stack *stack)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
@@ -44,6 +51,8 @@ int demux_init(struct tcpc_stack *stack)
         .stray_removes = &stack->stats.s.tcps_remhash_stray,
         .is_local = demux_is_local,
         .is_local_ctx = stack,
+        .owns = stack->cfg.steer ? demux_owns : NULL,
+        .owns_ctx = stack,
     };
     int err = pcbinfo_init(info, &p, &stack->rand);
     if (!err && stack->cfg.flow_hash)

@@ -4,7 +4,15 @@
 #include "util/toeplitz.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <string.h>
+
+#include "tcpcore/rss.h"
+
+const uint8_t tcpc_rss_key_default[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
 
 uint32_t toeplitz_hash(const uint8_t *key, size_t keylen, const uint8_t *data, size_t len)
 {
@@ -43,4 +51,15 @@ uint32_t toeplitz_tuple(const uint8_t *key, size_t keylen, const struct tcpc_add
         buf[n++] = (uint8_t)dport;
     }
     return toeplitz_hash(key, keylen, buf, n);
+}
+
+int tcpc_toeplitz_tuple(const uint8_t *key, size_t keylen, const struct tcpc_addr *src,
+                        uint16_t sport, const struct tcpc_addr *dst, uint16_t dport, uint32_t *hash)
+{
+    bool v4 = tcpc_addr_is_v4(src);
+    size_t need = (v4 ? 12 : 36) + 4; /* addresses and ports, and the window's four */
+    if (!key || !src || !dst || !hash || v4 != tcpc_addr_is_v4(dst) || keylen < need)
+        return -EINVAL;
+    *hash = toeplitz_tuple(key, keylen, src, sport, dst, dport, true);
+    return 0;
 }

@@ -116,6 +116,8 @@ struct harness *h_new(const struct h_opts *opts)
     if (opts->mtu)
         cfg.mtu = opts->mtu;
     cfg.flow_hash = opts->flow_hash;
+    cfg.steer = opts->steer;
+    cfg.steer_ctx = opts->steer_ctx;
     h_apply_sysctls(&cfg, opts->sysctls);
     assert_int_equal(tcpc_stack_new(&cfg, h->now, &h->stack), 0);
     tcpc_set_event_cb(h->stack, h_event, h);

@@ -88,6 +88,8 @@ struct h_opts {
     uint32_t mtu;                /* 0: 1500 */
     uint8_t seed;                /* every seed byte; 0: the default seed */
     tcpc_flow_hash_fn flow_hash; /* cfg.flow_hash (a stand-in NIC hash) */
+    tcpc_steer_fn steer;         /* cfg.steer, with steer_ctx */
+    void *steer_ctx;
 };
 
 /* Which emitted segments the link refuses (see h_refuse). */
