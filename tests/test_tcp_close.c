@@ -504,6 +504,58 @@ static void test_tcpdrop_refuses_what_is_no_4_tuple(void **state)
     h_free(h);
 }
 
+/* Simultaneous close where the peer's FIN comes again, now with the ACK of
+ * ours: the segment ends exactly at RCV.NXT, so its FIN is old, but its ACK
+ * is news and is taken (as Linux and FreeBSD take it): TIME_WAIT at once,
+ * with an ACK, and the socket, still open, reads TIME_WAIT. */
+static void test_retransmitted_fin_acking_ours_ends_closing(void **state)
+{
+    (void)state;
+    struct harness *h = new_h();
+    struct fx_conn c = open_plain(h);
+    assert_int_equal(tcpc_shutdown(h->stack, c.sd, TCPC_SHUT_WR), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd));
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv)); /* crossed */
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd + 1, .len = 0));
+    uint64_t dups = h_stat(h, "tcps_rcvduppack");
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv + 1)); /* again */
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 1, .ack = c.snd + 1, .len = 0));
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rcvduppack"), dups + 1);
+    struct tcpc_info info;
+    assert_int_equal(tcpc_getinfo(h->stack, c.sd, &info), 0);
+    assert_string_equal(tcpc_state_name(info.state), "TIME_WAIT");
+    /* No retransmission of our FIN: CLOSING is over. */
+    h_advance(h, 1 * SEC);
+    h_expect_nothing(h);
+    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
+    h_free(h);
+}
+
+/* A segment older than that (ending before RCV.NXT) stays unacceptable:
+ * answered with an ACK of where we are, its ACK field not taken. */
+static void test_older_duplicate_keeps_closing(void **state)
+{
+    (void)state;
+    struct harness *h = new_h();
+    struct fx_conn c = open_plain(h);
+    h_inject(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.snd, .ack = c.rcv, .data = "abcd"));
+    c.snd += 4;
+    assert_int_equal(tcpc_shutdown(h->stack, c.sd, TCPC_SHUT_WR), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd));
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.snd, .ack = c.rcv)); /* crossed */
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd + 1, .len = 0));
+    /* The old data again, wholly before RCV.NXT, with the ACK of our FIN. */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd - 4, .ack = c.rcv + 1, .data = "ab"));
+    /* CLOSING's ACK repeats our FIN (as in test_simultaneous_close). */
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK, .seq = c.rcv, .ack = c.snd + 1, .len = 0));
+    h_expect_nothing(h);
+    struct tcpc_info info;
+    assert_int_equal(tcpc_getinfo(h->stack, c.sd, &info), 0);
+    assert_string_equal(tcpc_state_name(info.state), "CLOSING");
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +578,8 @@ int main(void)
         cmocka_unit_test(test_data_to_orphan_fin_wait_2),
         cmocka_unit_test(test_orphan_fin_wait_2_times_out),
         cmocka_unit_test(test_rst_in_close_wait),
+        cmocka_unit_test(test_retransmitted_fin_acking_ours_ends_closing),
+        cmocka_unit_test(test_older_duplicate_keeps_closing),
         cmocka_unit_test(test_tcpdrop_established_sends_rst_ack),
         cmocka_unit_test(test_tcpdrop_time_wait_is_silent),
         cmocka_unit_test(test_tcpdrop_refuses_what_is_no_4_tuple),

@@ -440,10 +440,34 @@ static void test_real_timeout_not_undone(void **state)
     h_free(h);
 }
 
+/* The peer's retransmission of data we already hold, ending exactly at
+ * RCV.NXT, keeps its ACK (tcp_trim_to_window) but is no duplicate ACK
+ * (RFC 5681: a duplicate ACK carries no data), however many come: each is
+ * answered with an ACK, and neither limited transmit nor a fast
+ * retransmission follows. */
+static void test_old_data_with_ack_is_no_dupack(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h, false);
+    h_inject(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.snd, .ack = c.rcv, .data = "abcd"));
+    c.snd += 4;
+    send_window(h, &c, 20 * MSS);
+    for (int i = 0; i < 4; i++) {
+        h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd - 2, .ack = c.rcv, .data = "cd"));
+        h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv + 10 * MSS, .ack = c.snd, .len = 0));
+        h_expect_nothing(h);
+    }
+    assert_int_equal(h_stat(h, "tcps_rcvdupack"), 0);
+    assert_int_equal(h_stat(h, "tcps_rcvduppack"), 4);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limited_transmit),
+        cmocka_unit_test(test_old_data_with_ack_is_no_dupack),
         cmocka_unit_test(test_fast_retransmit_third_dupack),
         cmocka_unit_test(test_newreno_partial_ack),
         cmocka_unit_test(test_sack_fast_retransmit),

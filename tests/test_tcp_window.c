@@ -3,7 +3,10 @@
  * synchronized connection accepts, by the four rows of the acceptability
  * table (zero or non-zero length against a zero or open window), at and
  * around every edge (RCV.NXT-1, RCV.NXT, RCV.NXT+RCV.WND-1,
- * RCV.NXT+RCV.WND, far beyond). An unacceptable segment draws an ACK
+ * RCV.NXT+RCV.WND, far beyond), with one allowance beyond the table: a
+ * segment that ends exactly at RCV.NXT (a retransmission of the last thing
+ * received, such as a FIN again with the ACK of ours) keeps its ACK field,
+ * as Linux and FreeBSD keep it. An unacceptable segment draws an ACK
  * <SEQ=SND.NXT><ACK=RCV.NXT> and changes nothing: its ACK field does not
  * move snd_una and its window does not replace the send window. Then the
  * attack this protects against: a blind attacker who knows only the
@@ -145,8 +148,9 @@ static void test_acceptable_data_open_window(void **state)
 {
     (void)state;
     static const struct win_case cases[] = {
-        {"10 bytes ending at RCV.NXT-1", -10, 10, false, false, 0},
-        {"1 byte at RCV.NXT-1", -1, 1, false, false, 0},
+        {"10 bytes ending at RCV.NXT-2", -11, 10, false, false, 0},
+        {"10 bytes ending at RCV.NXT-1 (keeps its ACK)", -10, 10, false, true, 0},
+        {"1 byte at RCV.NXT-1 (ends at RCV.NXT: keeps its ACK)", -1, 1, false, true, 0},
         {"10 bytes ending at RCV.NXT", -9, 10, false, true, 1},
         {"2 bytes from RCV.NXT-1", -1, 2, false, true, 1},
         {"10 bytes at RCV.NXT", 0, 10, false, true, 10},
@@ -156,7 +160,8 @@ static void test_acceptable_data_open_window(void **state)
         {"1 byte at RCV.NXT+RCV.WND", RCV_WND, 1, false, false, 0},
         {"10 bytes 2^30 beyond", FAR, 10, false, false, 0},
         {"old data with its FIN at RCV.NXT", -10, 10, true, true, 1},
-        {"a FIN alone at RCV.NXT-1", -1, 0, true, false, 0},
+        {"a FIN alone at RCV.NXT-1 (retransmitted: keeps its ACK)", -1, 0, true, true, 0},
+        {"a FIN alone at RCV.NXT-2", -2, 0, true, false, 0},
         {"a FIN alone at RCV.NXT", 0, 0, true, true, 1},
         {"a window of data, its FIN just past it", 0, RCV_WND, true, true, RCV_WND + 1},
         {"a FIN alone at RCV.NXT+RCV.WND", RCV_WND, 0, true, false, 0},
@@ -184,7 +189,9 @@ static void test_acceptable_data_zero_window(void **state)
 {
     (void)state;
     static const struct win_case cases[] = {
-        {"1 byte at RCV.NXT-1", -1, 1, false, false, 0},
+        {"1 byte at RCV.NXT-1 (ends at RCV.NXT: keeps its ACK)", -1, 1, false, true, 0},
+        {"2 bytes at RCV.NXT-2", -2, 2, false, true, 0},
+        {"1 byte at RCV.NXT-2", -2, 1, false, false, 0},
         {"2 bytes from RCV.NXT-1", -1, 2, false, false, 0},
         {"a probe byte at RCV.NXT", 0, 1, false, true, 0},
         {"10 bytes at RCV.NXT", 0, 10, false, true, 0},

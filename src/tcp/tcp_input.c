@@ -395,12 +395,30 @@ static void tcp_drop_unacceptable(struct tcpc_stack *stack, struct tcpcb *tp,
     tcp_output(stack, tp);
 }
 
+/* A segment wholly before RCV.NXT whose ACK is kept (tcp_trim_to_window):
+ * counted and reported as the duplicate it is, answered at once, and left
+ * as a bare ACK at RCV.NXT. */
+static void tcp_trim_all_old(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    STAT_INC(stack, tcps_rcvduppack);
+    STAT_ADD(stack, tcps_rcvdupbyte, s->tlen);
+    if (s->tlen) {
+        sack_rcv_duplicate(stack, tp, s->seq, s->tlen); /* RFC 2883 */
+        s->dup_reported = true;
+    }
+    s->seq = tp->rcv_nxt;
+    s->data += s->tlen;
+    s->tlen = 0;
+    s->flags &= (uint8_t)~TH_FIN;
+    tp->t_flags |= TF_ACKNOW;
+}
+
 /*
  * Applies the acceptability test and trims what is left to the window:
  * octets before RCV.NXT are old, octets past the window's end are not ours
  * to take yet. Returns false when the segment was dropped (after an ACK).
  *
- * Two allowances, both RFC 9293's or every stack's:
+ * Three allowances, RFC 9293's or every stack's:
  *   - With a zero window, a segment at exactly RCV.NXT keeps its ACK: it is
  *     the peer's zero-window probe, whose ACK field and window may be news
  *     ("special allowance should be made to accept valid ACKs"). Its text
@@ -409,12 +427,23 @@ static void tcp_drop_unacceptable(struct tcpc_stack *stack, struct tcpcb *tp,
  *     is kept when all the data before it fits (as FreeBSD and Linux do). A
  *     peer that filled our window and closed is not made to retransmit its
  *     FIN into a window that may stay shut past its retransmission limit.
+ *   - A segment that ends exactly at RCV.NXT (a retransmission of the last
+ *     thing received) keeps its ACK, its text and FIN trimmed away as old:
+ *     in a simultaneous close the peer retransmits its FIN with the ACK of
+ *     ours, and dropping that ACK would leave us in CLOSING until our FIN's
+ *     retransmission. Linux's window test takes such a segment (its end
+ *     reaches RCV.WUP), FreeBSD keeps the ACK of any old segment; older
+ *     ones stay unacceptable here, as RFC 9293 has them.
  */
 static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
     uint32_t wnd = tcp_rcv_window(stack, tp);
     uint32_t seglen = s->tlen + !!(s->flags & TH_FIN);
     bool probe = wnd == 0 && s->seq == tp->rcv_nxt;
+    if (seglen && s->seq + seglen == tp->rcv_nxt && (s->flags & TH_ACK)) {
+        tcp_trim_all_old(stack, tp, s);
+        return true;
+    }
     if (!probe && !tcp_seg_acceptable(tp->rcv_nxt, wnd, s->seq, seglen)) {
         tcp_drop_unacceptable(stack, tp, s, seglen);
         return false;
@@ -587,7 +616,10 @@ static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp
     if (SEQ_GT(s->th.ack, tp->snd_una)) {
         acked = s->th.ack - tp->snd_una;
         fin_acked = tcp_ack_new_data(stack, tp, s);
-    } else if (s->th.ack == tp->snd_una && s->tlen == 0 && tp->snd_max != tp->snd_una &&
+    } else if (/* RFC 5681's duplicate ACK carries no data and no FIN: what the
+                * segment carried, not what trimming left of it */
+               s->th.ack == tp->snd_una && s->th.payload_len == 0 && !(s->th.flags & TH_FIN) &&
+               tp->snd_max != tp->snd_una &&
                ((uint32_t)s->th.win << tp->snd_scale) == tp->snd_wnd) {
         STAT_INC(stack, tcps_rcvdupack);
         dupack = true;
