@@ -227,14 +227,10 @@ static void test_secrets_are_per_instance(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_v4),
-        cmocka_unit_test(test_round_trip_v6),
-        cmocka_unit_test(test_mss_rounding),
-        cmocka_unit_test(test_expiry_after_two_rotations),
-        cmocka_unit_test(test_forged_v4),
-        cmocka_unit_test(test_forged_v6),
-        cmocka_unit_test(test_signed_cookie),
-        cmocka_unit_test(test_secrets_are_per_instance),
+        cmocka_unit_test(test_round_trip_v4), cmocka_unit_test(test_round_trip_v6),
+        cmocka_unit_test(test_mss_rounding),  cmocka_unit_test(test_expiry_after_two_rotations),
+        cmocka_unit_test(test_forged_v4),     cmocka_unit_test(test_forged_v6),
+        cmocka_unit_test(test_signed_cookie), cmocka_unit_test(test_secrets_are_per_instance),
     };
     return cmocka_run_group_tests_name("syncookie", tests, NULL, NULL);
 }

@@ -139,12 +139,14 @@ static int passive_signed(struct harness *h, int *lsd, uint32_t *iss)
     int l = h_listen(h);
     set_key(h, l, &h->peer, -1, KEY_A);
     inject_signed(h, FULL_SYN, KEY_A, false);
-    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .len = 0,
-                                      .opts = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_SIG));
+    struct h_seg sa =
+        h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .len = 0,
+                        .opts = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_SIG));
     assert_signed(&sa, KEY_A);
     assert_int_equal(sa.th.hdrlen, 60);
-    inject_signed(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1, .tsval = 501,
-                         .tsecr = sa.th.opts.tsval),
+    inject_signed(h,
+                  SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1, .tsval = 501,
+                      .tsecr = sa.th.opts.tsval),
                   KEY_A, false);
     h_expect_nothing(h);
     int sd = tcpc_accept(h->stack, l, NULL, NULL);
@@ -164,7 +166,8 @@ static void signed_exchange(struct harness *h, int sd, uint32_t iss)
                   KEY_A, false);
     fx_recv_exact(h, sd, "hello", 5);
     assert_int_equal(tcpc_send(h->stack, sd, "world", 5), 5);
-    struct h_seg d = h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = iss + 1, .ack = 1006, .len = 5));
+    struct h_seg d =
+        h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = iss + 1, .ack = 1006, .len = 5));
     assert_signed(&d, KEY_A);
     assert_memory_equal(d.payload, "world", 5);
     assert_true(d.th.opts.present & TOF_TS);

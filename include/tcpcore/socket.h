@@ -121,11 +121,11 @@ enum tcpc_sockopt {
  * connection goes on unsigned).
  */
 struct tcpc_md5sig {
-    struct tcpc_addr addr;                    /**< the peer (IPv4 in its mapped form) */
-    uint8_t flags;                            /**< TCPC_MD5SIG_FLAG_* */
-    uint8_t prefixlen;                        /**< with TCPC_MD5SIG_FLAG_PREFIX */
-    uint16_t keylen;                          /**< 0..TCPC_TCP_MD5SIG_MAXKEYLEN */
-    uint8_t key[TCPC_TCP_MD5SIG_MAXKEYLEN];   /**< the shared secret, keylen bytes */
+    struct tcpc_addr addr;                  /**< the peer (IPv4 in its mapped form) */
+    uint8_t flags;                          /**< TCPC_MD5SIG_FLAG_* */
+    uint8_t prefixlen;                      /**< with TCPC_MD5SIG_FLAG_PREFIX */
+    uint16_t keylen;                        /**< 0..TCPC_TCP_MD5SIG_MAXKEYLEN */
+    uint8_t key[TCPC_TCP_MD5SIG_MAXKEYLEN]; /**< the shared secret, keylen bytes */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */

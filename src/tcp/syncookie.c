@@ -181,8 +181,7 @@ static uint64_t syncookie_digest(const struct syncookie_state *st, unsigned pari
     }
     put32(in + n, (uint32_t)t->lport << 16 | t->fport);
     put32(in + n + 4, irs);
-    put32(in + n + 8,
-          isn_data | ts_data << 8 | (uint32_t)t->sig << 30 | (uint32_t)has_ts << 31);
+    put32(in + n + 8, isn_data | ts_data << 8 | (uint32_t)t->sig << 30 | (uint32_t)has_ts << 31);
     uint64_t period = st->period[parity];
     put32(in + n + 12, (uint32_t)(period >> 32));
     put32(in + n + 16, (uint32_t)period);

@@ -211,7 +211,8 @@ bool tcp_md5_input(struct tcpc_stack *stack, const struct tcp_md5_key *key,
         return false;
     }
     if (!signed_seg) {
-        stack_drop(stack, TCPC_STAT_tcps_sig_err_nosigopt, "no MD5 signature on a signed connection");
+        stack_drop(stack, TCPC_STAT_tcps_sig_err_nosigopt,
+                   "no MD5 signature on a signed connection");
         return false;
     }
     uint8_t want[TCP_SIGLEN];
