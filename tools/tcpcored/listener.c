@@ -52,7 +52,7 @@ static bool has_family(const struct dmn *d, bool v4)
 }
 
 /* The configured RFC 2385 keys of v4's family, on listener sd. */
-static int set_md5_keys(struct dmn *d, int sd, bool v4)
+int dmn_set_md5_keys(struct dmn *d, int sd, bool v4)
 {
     for (unsigned i = 0; i < d->conf.nmd5_keys; i++) {
         const struct dmn_md5_key *k = &d->conf.md5_keys[i];
@@ -77,7 +77,7 @@ static int open_one(struct dmn *d, const struct dmn_service_conf *svc, bool v4, 
     if (!err && !v4)
         err = tcpc_setsockopt(d->stack, sd, TCPC_IPV6_V6ONLY, 1);
     if (!err)
-        err = set_md5_keys(d, sd, v4);
+        err = dmn_set_md5_keys(d, sd, v4);
     if (!err)
         err = tcpc_bind(d->stack, sd, NULL, svc->port);
     if (!err)
