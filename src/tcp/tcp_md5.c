@@ -225,19 +225,22 @@ bool tcp_md5_input(struct tcpc_stack *stack, const struct tcp_md5_key *key,
     return true;
 }
 
+void tcp_md5_sign(const struct tcp_md5_key *key, const struct ip_repr *ip, struct tcp_repr *th)
+{
+    th->opts.present |= TOF_SIG;
+    /* The data offset counts the signature, so the header is taken with
+     * the option in place. */
+    size_t optlen = tcp_opts_len(&th->opts);
+    uint8_t hdr[TCP_HDR_LEN];
+    tcp_emit_fixed_header(th, hdr);
+    tcp_md5_digest(key, &ip->src, &ip->dst, TCP_HDR_LEN + optlen + th->payload_len, hdr,
+                   th->payload, th->payload_len, th->opts.sig);
+}
+
 int tcp_md5_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
                    const struct tcp_md5_key *key)
 {
-    if (key) {
-        th->opts.present |= TOF_SIG;
-        memset(th->opts.sig, 0, TCP_SIGLEN);
-        /* The data offset counts the signature, so the header is taken
-         * with the option in place. */
-        size_t optlen = tcp_opts_len(&th->opts);
-        uint8_t hdr[TCP_HDR_LEN];
-        tcp_emit_fixed_header(th, hdr);
-        tcp_md5_digest(key, &ip->src, &ip->dst, TCP_HDR_LEN + optlen + th->payload_len, hdr,
-                       th->payload, th->payload_len, th->opts.sig);
-    }
+    if (key)
+        tcp_md5_sign(key, ip, th);
     return ip_output_tcp(stack, ip, th);
 }

@@ -77,6 +77,10 @@ bool tcp_md5_input(struct tcpc_stack *stack, const struct tcp_md5_key *key,
                    const struct ip_repr *ip, const uint8_t *seg, size_t seglen,
                    const struct tcp_repr *th);
 
+/* Adds the signature option to th, with the digest of th under ip and key
+ * (th's payload in place; its options as they will be emitted). */
+void tcp_md5_sign(const struct tcp_md5_key *key, const struct ip_repr *ip, struct tcp_repr *th);
+
 /* Emits th under ip (ip_output_tcp), signed with key when key is not NULL:
  * the one door of every TCP segment that may need a signature. */
 int tcp_md5_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
