@@ -447,15 +447,6 @@ static bool sc_cookie_honoured(const struct tcpc_stack *stack, const struct sync
 
 /* ---- Output ------------------------------------------------------------- */
 
-/* The key a signed entry's segments use: its listener's for the peer. */
-static const struct tcp_md5_key *sc_md5_key(struct tcpc_stack *stack, const struct tcpc_addr *laddr,
-                                            uint16_t lport, const struct tcpc_addr *faddr,
-                                            uint16_t fport)
-{
-    struct tcpcb *l = demux_lookup_listener(stack, faddr, fport, laddr, lport, NULL);
-    return l && l->state == TCPS_LISTEN ? tcp_md5_lookup(l->t_md5keys, faddr) : NULL;
-}
-
 /* Sends flags (SYN|ACK, or ACK for a challenge) from entry e. */
 static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
                     const struct tcpc_addr *laddr, const struct tcpc_addr *faddr, uint8_t flags)
@@ -501,7 +492,7 @@ static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
         /* The listener's key for the peer, found again: one that was
          * removed since the SYN leaves nothing to sign with, and an
          * unsigned answer would be dropped by the peer anyway. */
-        key = sc_md5_key(stack, laddr, e->lport, faddr, e->fport);
+        key = tcp_md5_listener_key(stack, laddr, e->lport, faddr, e->fport);
         if (!key) {
             STAT_INC(stack, tcps_sig_err_buildsig);
             return;

@@ -18,6 +18,7 @@
 
 #include "core/ip_input.h"
 #include "core/stack.h"
+#include "tcp/tcp_demux.h"
 #include "tcp/tcp_var.h"
 #include "wire/bytes.h"
 
@@ -52,6 +53,14 @@ struct tcp_md5_key *tcp_md5_lookup(struct tcp_md5_key *list, const struct tcpc_a
         if (tcp_md5_covers(k, peer) && (!best || k->plen > best->plen))
             best = k;
     return best;
+}
+
+const struct tcp_md5_key *tcp_md5_listener_key(struct tcpc_stack *stack,
+                                               const struct tcpc_addr *laddr, uint16_t lport,
+                                               const struct tcpc_addr *faddr, uint16_t fport)
+{
+    struct tcpcb *l = demux_lookup_listener(stack, faddr, fport, laddr, lport, NULL);
+    return l && l->state == TCPS_LISTEN ? tcp_md5_lookup(l->t_md5keys, faddr) : NULL;
 }
 
 struct tcp_md5_key *tcp_md5_hold(struct tcp_md5_key *key)

@@ -55,6 +55,12 @@ int tcp_md5_setopt(struct tcpcb *tp, const struct tcpc_md5sig *sig);
 /* The longest-prefix key of list for peer, or NULL. */
 struct tcp_md5_key *tcp_md5_lookup(struct tcp_md5_key *list, const struct tcpc_addr *peer);
 
+/* The key of the listener on laddr/lport for peer faddr, or NULL: where a
+ * SYN cache entry's and a TIME_WAIT record's key lives (they keep none). */
+const struct tcp_md5_key *tcp_md5_listener_key(struct tcpc_stack *stack,
+                                               const struct tcpc_addr *laddr, uint16_t lport,
+                                               const struct tcpc_addr *faddr, uint16_t fport);
+
 /* Reference counting; release frees with the last reference. */
 struct tcp_md5_key *tcp_md5_hold(struct tcp_md5_key *key);
 void tcp_md5_release(struct tcp_md5_key *key);

@@ -342,6 +342,8 @@ static uint32_t tw_alloc(struct tw_state *tw, struct tw_layout *l)
 
 /* --- answering from a record (tcp_twrespond) ----------------------------- */
 
+static struct tw_layout *tw_layout_of(struct tw_state *tw, uint32_t ref);
+
 /*
  * The key of a signed record (RFC 2385). A record has no room for one (40
  * bytes, all spoken for), so it keeps only TWF_SIG and finds the key where
@@ -356,16 +358,14 @@ static uint32_t tw_alloc(struct tw_state *tw, struct tw_layout *l)
  */
 static const struct tcp_md5_key *tw_md5_key(struct tcpc_stack *stack, const struct pcb_tuple *t)
 {
-    struct tcpcb *l = demux_lookup_listener(stack, &t->faddr, t->fport, &t->laddr, t->lport, NULL);
-    return l && l->state == TCPS_LISTEN ? tcp_md5_lookup(l->t_md5keys, &t->faddr) : NULL;
+    return tcp_md5_listener_key(stack, &t->laddr, t->lport, &t->faddr, t->fport);
 }
 
 bool tw_md5_check(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
                   const uint8_t *seg, size_t seglen, const struct tcp_repr *th,
                   const struct tcp_md5_key **key)
 {
-    struct tw_state *tw = tw_of(stack);
-    struct tw_layout *l = &tw->lay[PCB_REF_KIND(ref) == PCB_KIND_TIMEWAIT ? TW_COMPACT : TW_WIDE];
+    struct tw_layout *l = tw_layout_of(tw_of(stack), ref);
     uint32_t idx = PCB_REF_IDX(ref);
     *key = NULL;
     if (!(tw_core_at(l, idx)->flags & TWF_SIG))
