@@ -381,6 +381,43 @@ static void test_syncookie_keeps_requirement(void **state)
     h_free(h);
 }
 
+/* A SYN cache entry's retransmitted SYN-ACK is signed; once the listener's
+ * key is gone there is nothing to sign with, and nothing is sent. */
+static void test_syncache_rexmit_signed(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int l = h_listen(h);
+    set_key(h, l, &h->peer, -1, KEY_A);
+    inject_signed(h, FULL_SYN, KEY_A, false);
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
+    assert_signed(&sa, KEY_A);
+    fx_advance_until_output(h, 5 * TCPC_USEC_PER_SEC);
+    struct h_seg again = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .seq = sa.th.seq, .ack = 1001));
+    assert_signed(&again, KEY_A);
+    set_key(h, l, &h->peer, -1, NULL);
+    h_advance(h, 10 * TCPC_USEC_PER_SEC);
+    h_expect_nothing(h);
+    assert_true(h_stat(h, "tcps_sig_err_buildsig") >= 1);
+    h_free(h);
+}
+
+/* RFC 5961 on a signed connection: a signed SYN in the window draws a
+ * challenge ACK, itself signed. */
+static void test_challenge_ack_signed(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int l;
+    uint32_t iss;
+    passive_signed(h, &l, &iss);
+    inject_signed(h, SEG(.flags = TH_SYN, .seq = 1500, .tsval = 503, .tsecr = 1), KEY_A, false);
+    struct h_seg ack = h_expect(h, SEG(.flags = TH_ACK, .seq = iss + 1, .ack = 1001));
+    assert_signed(&ack, KEY_A);
+    assert_int_equal(h_stat(h, "tcps_challenge_ack"), 1);
+    h_free(h);
+}
+
 /* Keys by prefix, the longest match winning; a prefix in IPv4's own bit
  * count. */
 static void test_prefix_key_match(void **state)
@@ -528,6 +565,8 @@ int main(void)
         cmocka_unit_test(test_unsigned_rst_ignored),
         cmocka_unit_test(test_listener_unsigned_syn_dropped),
         cmocka_unit_test(test_syncookie_keeps_requirement),
+        cmocka_unit_test(test_syncache_rexmit_signed),
+        cmocka_unit_test(test_challenge_ack_signed),
         cmocka_unit_test(test_prefix_key_match),
         cmocka_unit_test(test_timewait_signed),
         cmocka_unit_test(test_key_lifetime),
