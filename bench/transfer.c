@@ -34,9 +34,13 @@
  *
  * --rack 0 runs both stacks with net.inet.tcp.rack.enable 0 (RACK-TLP
  * off, RFC 6675's counting rules and the timeout alone), for comparison.
+ * --md5 1 signs the connection (RFC 2385, TCPC_TCP_MD5SIG on both ends):
+ * every segment then carries 20 more option bytes (1428 payload bytes per
+ * segment) and costs a digest each way; the forged segments are signed
+ * outside the clock.
  *
  * Usage: transfer [--bytes N] [--loss-bytes N] [--rr N] [--segments N]
- *                 [--sim-bytes N] [--reps R] [--rack 0|1]
+ *                 [--sim-bytes N] [--reps R] [--rack 0|1] [--md5 0|1]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -46,6 +50,7 @@
 
 #include "core/stack.h"
 #include "memlink.h"
+#include "tcp/tcp_md5.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/tcp_var.h"
 #include "tcpcore/socket.h"
@@ -69,6 +74,19 @@ static void die(const char *what, long err)
 
 /* --rack: net.inet.tcp.rack.enable of both stacks. */
 static uint64_t rack_enable = 1;
+/* --md5: both ends sign (RFC 2385); a full segment then carries seg_len. */
+static uint64_t md5_enable;
+static uint32_t seg_len = SEG_LEN;
+
+static void set_md5(struct tcpc_stack *stack, int sd, const char *peer)
+{
+    struct tcpc_md5sig m = {.keylen = 16};
+    tcpc_addr_parse(peer, &m.addr);
+    memcpy(m.key, "bench-md5-secret", 16);
+    int err = tcpc_setsockopt_buf(stack, sd, TCPC_TCP_MD5SIG, &m, sizeof(m));
+    if (err)
+        die("TCPC_TCP_MD5SIG", err);
+}
 
 static void set(struct tcpc_config *cfg, const char *name, int64_t v)
 {
@@ -124,6 +142,10 @@ static void pair_open(struct pair *p, uint64_t seed, bool srv_delack)
     p->csd = tcpc_socket(p->cli, TCPC_AF_INET);
     if (p->csd < 0)
         die("socket", p->csd);
+    if (md5_enable) {
+        set_md5(p->srv, lsd, "198.18.0.1");
+        set_md5(p->cli, p->csd, "198.18.0.2");
+    }
     int err = tcpc_connect(p->cli, p->csd, &saddr, SERVER_PORT);
     if (err != -EINPROGRESS)
         die("connect", err);
@@ -278,21 +300,24 @@ static void seg_forge(struct pair *p, struct seg_batch *b, unsigned n)
     const struct tcpcb *tp = tcb_of(p->srv, p->ssd);
     uint8_t payload[SEG_LEN];
     struct tcp_repr th = {.sport = tp->inp->fport, .dport = tp->inp->lport, .flags = TH_ACK};
+    struct ip_repr ip = {.src = tcpc_addr_v4(0xc6120001), .dst = tcpc_addr_v4(0xc6120002)};
     th.ack = tp->snd_max;
     th.win = (uint16_t)(tp->snd_wnd >> tp->snd_scale);
     th.opts.present = TOF_TS;
     th.opts.tsval = tp->ts_recent;
     th.opts.tsecr = tcp_ts_now(p->srv, tp);
     th.payload = payload;
-    th.payload_len = SEG_LEN;
+    th.payload_len = seg_len;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t off = p->sent + (uint64_t)i * SEG_LEN;
-        th.seq = tp->rcv_nxt + (uint32_t)(i * SEG_LEN);
-        fill(payload, off, SEG_LEN);
+        uint64_t off = p->sent + (uint64_t)i * seg_len;
+        th.seq = tp->rcv_nxt + (uint32_t)(i * seg_len);
+        fill(payload, off, seg_len);
+        if (tp->t_md5)
+            tcp_md5_sign(tp->t_md5, &ip, &th);
         b->len[i] = bench_packet_v4(b->pkt[i], PKT_MAX, 0xc6120001, 0xc6120002, &th);
     }
     b->n = n;
-    p->sent += (uint64_t)n * SEG_LEN;
+    p->sent += (uint64_t)n * seg_len;
 }
 
 BENCH_OP static void bench_op_segment(struct pair *p, const struct seg_batch *b)
@@ -315,7 +340,7 @@ static double seg_run(struct pair *p, uint64_t nsegs, struct seg_batch *b)
         struct tcpc_info info;
         if (tcpc_getinfo(p->srv, p->ssd, &info))
             die("getinfo", EINVAL);
-        uint64_t n = info.rcv_wnd / SEG_LEN;
+        uint64_t n = info.rcv_wnd / seg_len;
         if (n > SEG_BATCH)
             n = SEG_BATCH;
         if (n > nsegs - done)
@@ -328,7 +353,7 @@ static double seg_run(struct pair *p, uint64_t nsegs, struct seg_batch *b)
         bench_time_stop(&t);
         done += n;
         p->now += 10 * n;
-        for (uint64_t want = done * SEG_LEN; p->rcvd < want;) {
+        for (uint64_t want = done * seg_len; p->rcvd < want;) {
             ssize_t k = tcpc_recv(p->srv, p->ssd, rbuf, sizeof(rbuf));
             if (k <= 0)
                 die("segment data missing", k ? k : EPIPE);
@@ -423,11 +448,14 @@ int main(int argc, char **argv)
         {"--sim-bytes", &z.sim_bytes, SEG_LEN, 1ull << 32, NULL},
         {"--reps", &reps, 1, BENCH_REPS_MAX, NULL},
         {"--rack", &rack_enable, 0, 1, NULL},
+        {"--md5", &md5_enable, 0, 1, NULL},
     };
     if (!bench_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
                      "transfer [--bytes N] [--loss-bytes N] [--rr N] [--segments N] "
-                     "[--sim-bytes N] [--reps R] [--rack 0|1]"))
+                     "[--sim-bytes N] [--reps R] [--rack 0|1] [--md5 0|1]"))
         return 2;
+    if (md5_enable)
+        seg_len = SEG_LEN - TCP_MD5_OPTSPACE;
     double gbps[BENCH_REPS_MAX], gbps_loss[BENCH_REPS_MAX], rr[BENCH_REPS_MAX];
     double seg[BENCH_REPS_MAX], sim[3][BENCH_REPS_MAX];
     for (uint64_t k = 0; k < reps; k++) {
@@ -450,7 +478,7 @@ int main(int argc, char **argv)
     bench_print_spread("sim_mbps_l5", bench_spread(sim[2], reps), 2);
     bench_print_spread("seg_ns", bench_spread(seg, reps), 1);
     printf(" bytes=%" PRIu64 " loss_bytes=%" PRIu64 " rr=%" PRIu64 " segments=%" PRIu64
-           " sim_bytes=%" PRIu64 " reps=%" PRIu64 " rack=%" PRIu64 "\n",
-           z.bytes, z.loss_bytes, z.rr, z.segments, z.sim_bytes, reps, rack_enable);
+           " sim_bytes=%" PRIu64 " reps=%" PRIu64 " rack=%" PRIu64 " md5=%" PRIu64 "\n",
+           z.bytes, z.loss_bytes, z.rr, z.segments, z.sim_bytes, reps, rack_enable, md5_enable);
     return 0;
 }

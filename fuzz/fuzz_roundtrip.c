@@ -58,6 +58,7 @@ static void compare_tcp(const struct tcp_repr *a, const struct tcp_repr *b)
     CHECK(b->opts.present == present);
     CHECK(a->opts.mss == b->opts.mss && a->opts.wscale == b->opts.wscale);
     CHECK(a->opts.tsval == b->opts.tsval && a->opts.tsecr == b->opts.tsecr);
+    CHECK(!(present & TOF_SIG) || memcmp(a->opts.sig, b->opts.sig, TCP_SIGLEN) == 0);
     CHECK(b->opts.nsack == n);
     CHECK(memcmp(a->opts.sack, b->opts.sack, n * sizeof(a->opts.sack[0])) == 0);
     CHECK(a->payload_len == b->payload_len);

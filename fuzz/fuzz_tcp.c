@@ -29,7 +29,8 @@ static void check_opts_roundtrip(const struct tcp_opts *o)
     if ((back.present & ~TOF_SACK) != (o->present & ~TOF_SACK) || back.mss != o->mss ||
         back.wscale != o->wscale || back.tsval != o->tsval || back.tsecr != o->tsecr ||
         back.nsack != model_nsack(o) || (back.nsack != 0) != ((back.present & TOF_SACK) != 0) ||
-        memcmp(back.sack, o->sack, sizeof(back.sack[0]) * back.nsack) != 0)
+        memcmp(back.sack, o->sack, sizeof(back.sack[0]) * back.nsack) != 0 ||
+        ((o->present & TOF_SIG) && memcmp(back.sig, o->sig, TCP_SIGLEN) != 0))
         abort();
 }
 

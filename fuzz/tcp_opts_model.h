@@ -3,7 +3,8 @@
  * from the emitter (src/wire/tcp.c) so that the fuzzers check it against a
  * second reading of the layout rather than against itself: MSS first; the
  * window scale at an odd offset; SACK-permitted at an even one; timestamps
- * and the SACK option at 2 mod 4 (FreeBSD's layout, docs/conformance.md);
+ * the MD5 signature (RFC 2385) and the SACK option at 2 mod 4 (FreeBSD's
+ * layout, docs/conformance.md);
  * all within 40 bytes once padded to a multiple of 4.
  */
 #ifndef TCPCORE_FUZZ_TCP_OPTS_MODEL_H
@@ -29,6 +30,8 @@ static inline unsigned model_nsack(const struct tcp_opts *o)
         len = model_align(len, 2, 0) + 2;
     if (o->present & TOF_TS)
         len = model_align(len, 4, 2) + 10;
+    if (o->present & TOF_SIG)
+        len = model_align(len, 4, 2) + 18;
     unsigned want = o->nsack > TCP_SACK_MAX ? TCP_SACK_MAX : o->nsack;
     if (!(o->present & TOF_SACK))
         return 0;

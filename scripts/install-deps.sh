@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   cmake make gcc clang clang-format pkg-config
   libsodium-dev libcmocka-dev libpcap-dev
+  libssl-dev # libcrypto: MD5 for TCP signatures (RFC 2385)
   libjson-c-dev libconfig-dev # tcpcored's control answers and configuration file
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
   bison flex         # make conformance: building packetdrill

@@ -25,7 +25,7 @@ static void fx_init(struct fx *f, bool v6, tcpc_time_t now)
     syncookie_init(&f->st, &f->r, now);
     assert_int_equal(tcpc_addr_parse(v6 ? "2001:db8::1" : "198.18.0.1", &f->laddr), 0);
     assert_int_equal(tcpc_addr_parse(v6 ? "2001:db8::2" : "198.18.0.2", &f->faddr), 0);
-    f->t = (struct syncookie_tuple){&f->laddr, &f->faddr, 80, 40000};
+    f->t = (struct syncookie_tuple){&f->laddr, &f->faddr, 80, 40000, false};
 }
 
 /* What the decoder must return for a peer window scale without timestamps:
@@ -169,7 +169,29 @@ static void forgeries(bool v6)
         other.faddr = &a;
         assert_int_equal(syncookie_check(&f.st, &f.r, 0, &other, irs, iss, ts, tsval, &d),
                          -EBADMSG);
+        /* An RFC 2385 signature added to, or stripped from, the handshake:
+         * the requirement is bound into the digest. */
+        other = f.t;
+        other.sig = !f.t.sig;
+        assert_int_equal(syncookie_check(&f.st, &f.r, 0, &other, irs, iss, ts, tsval, &d),
+                         -EBADMSG);
     }
+}
+
+/* A cookie for a signed SYN completes from a signed ACK only. */
+static void test_signed_cookie(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f, false, 0);
+    f.t.sig = true;
+    struct syncookie_params p = {.mss = 1460, .peer_wscale = 7, .our_wscale = 6, .sack = true};
+    uint32_t iss, tsval;
+    syncookie_generate(&f.st, &f.r, 0, &f.t, 1000, &p, &iss, &tsval);
+    struct syncookie_params d;
+    assert_int_equal(syncookie_check(&f.st, &f.r, 0, &f.t, 1000, iss, false, 0, &d), 0);
+    f.t.sig = false;
+    assert_int_equal(syncookie_check(&f.st, &f.r, 0, &f.t, 1000, iss, false, 0, &d), -EBADMSG);
 }
 
 static void test_forged_v4(void **state)
@@ -205,13 +227,10 @@ static void test_secrets_are_per_instance(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_v4),
-        cmocka_unit_test(test_round_trip_v6),
-        cmocka_unit_test(test_mss_rounding),
-        cmocka_unit_test(test_expiry_after_two_rotations),
-        cmocka_unit_test(test_forged_v4),
-        cmocka_unit_test(test_forged_v6),
-        cmocka_unit_test(test_secrets_are_per_instance),
+        cmocka_unit_test(test_round_trip_v4), cmocka_unit_test(test_round_trip_v6),
+        cmocka_unit_test(test_mss_rounding),  cmocka_unit_test(test_expiry_after_two_rotations),
+        cmocka_unit_test(test_forged_v4),     cmocka_unit_test(test_forged_v6),
+        cmocka_unit_test(test_signed_cookie), cmocka_unit_test(test_secrets_are_per_instance),
     };
     return cmocka_run_group_tests_name("syncookie", tests, NULL, NULL);
 }

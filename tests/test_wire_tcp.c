@@ -188,6 +188,8 @@ static void test_opts_bad_lengths(void **state)
         {11, {5, 11, 0}},                      /* SACK with a partial block */
         {10, {5, 18, 0, 0, 0, 0, 0, 0, 0, 0}}, /* SACK past the end */
         {8, {8, 10, 0, 0, 0, 0, 0, 0}},        /* TS past the end */
+        {12, {19, 12, 0}},                     /* MD5 signature of length 12 */
+        {10, {19, 18, 0}},                     /* MD5 signature past the end */
     };
     struct tcp_opts o;
 
@@ -284,6 +286,47 @@ static void test_opts_emit_layout(void **state)
     o.present = 0;
     assert_int_equal(tcp_opts_len(&o), 0);
     assert_int_equal(tcp_opts_emit(&o, b, 0), 0);
+}
+
+/* RFC 2385: kind 19, length 18, NOP-aligned at 2 mod 4 after the
+ * timestamps; a full SYN with it is exactly 40 bytes; SACK blocks take
+ * what room is left. Parsed back, the digest is the one written. */
+static void test_opts_md5_signature(void **state)
+{
+    struct tcp_opts o = {
+        .present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_SIG,
+        .mss = 1460,
+        .wscale = 7,
+        .tsval = 1,
+        .tsecr = 2,
+    };
+    for (unsigned i = 0; i < TCP_SIGLEN; i++)
+        o.sig[i] = (uint8_t)(0xa0 + i);
+    uint8_t b[TCP_MAXOLEN];
+    struct tcp_opts back;
+
+    (void)state;
+    assert_int_equal(tcp_opts_len(&o), 40);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 40);
+    assert_int_equal(b[20], 1);
+    assert_int_equal(b[21], 1);
+    assert_int_equal(b[22], 19);
+    assert_int_equal(b[23], 18);
+    assert_memory_equal(b + 24, o.sig, TCP_SIGLEN);
+    assert_int_equal(opts(&back, 40, b), 0);
+    assert_int_equal(back.present, o.present);
+    assert_memory_equal(back.sig, o.sig, TCP_SIGLEN);
+    /* Timestamps, signature and SACK: no room for a block. */
+    o.present = TOF_TS | TOF_SIG | TOF_SACK;
+    o.nsack = 2;
+    assert_int_equal(tcp_opts_len(&o), 32);
+    /* Signature and SACK alone: two blocks. */
+    o.present = TOF_SIG | TOF_SACK;
+    assert_int_equal(tcp_opts_len(&o), 40);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 40);
+    assert_int_equal(opts(&back, 40, b), 0);
+    assert_int_equal(back.nsack, 2);
+    assert_true(back.present & TOF_SIG);
 }
 
 static void test_opts_emit_sack_fits(void **state)
@@ -474,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_opts_sack_blocks),
         cmocka_unit_test(test_opts_emit_layout),
         cmocka_unit_test(test_opts_emit_sack_fits),
+        cmocka_unit_test(test_opts_md5_signature),
         cmocka_unit_test(test_emit_packet_roundtrip),
         cmocka_unit_test(test_emit_packet_in_place_and_limits),
     };

@@ -97,6 +97,35 @@ enum tcpc_sockopt {
     TCPC_TCP_USER_TIMEOUT,  /**< milliseconds sent data may stay unacknowledged before the
                                connection is dropped with ETIMEDOUT (Linux's TCP_USER_TIMEOUT);
                                also replaces TCPC_TCP_KEEPCNT's limit; 0: off */
+    TCPC_TCP_MD5SIG,        /**< an RFC 2385 signature key for a peer address or prefix: a
+                               struct tcpc_md5sig through tcpc_setsockopt_buf (docs/md5.md) */
+};
+
+/** The longest key TCPC_TCP_MD5SIG takes (RFC 2385 names none; Linux's limit). */
+#define TCPC_TCP_MD5SIG_MAXKEYLEN 80
+/** tcpc_md5sig.flags: prefixlen is meaningful (else the key is for addr alone). */
+#define TCPC_MD5SIG_FLAG_PREFIX 0x01
+
+/**
+ * The value of TCPC_TCP_MD5SIG, shaped like Linux's struct tcp_md5sig: the
+ * key for segments to and from addr (or, with TCPC_MD5SIG_FLAG_PREFIX, any
+ * address whose first prefixlen bits are addr's, counted in addr's own
+ * family: 0..32 for IPv4, 0..128 for IPv6). The longest matching prefix
+ * wins. keylen 0 removes the key for that addr and prefix.
+ *
+ * Set on a listener, it makes every connection from a matching peer signed
+ * (a SYN without a valid signature is dropped) and is inherited by the
+ * accepted connection. Set before connect, the connection to a matching peer
+ * is signed from its SYN on. Set on a connected socket whose peer it
+ * matches, it replaces the key of the connection at once (keylen 0: the
+ * connection goes on unsigned).
+ */
+struct tcpc_md5sig {
+    struct tcpc_addr addr;                  /**< the peer (IPv4 in its mapped form) */
+    uint8_t flags;                          /**< TCPC_MD5SIG_FLAG_* */
+    uint8_t prefixlen;                      /**< with TCPC_MD5SIG_FLAG_PREFIX */
+    uint16_t keylen;                        /**< 0..TCPC_TCP_MD5SIG_MAXKEYLEN */
+    uint8_t key[TCPC_TCP_MD5SIG_MAXKEYLEN]; /**< the shared secret, keylen bytes */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */
@@ -196,6 +225,12 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
 /** Reads option opt of socket sd into *value. Returns 0, -EBADF or
  * -ENOPROTOOPT. Reading TCPC_SO_ERROR clears the pending error. */
 int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int *value);
+/** Sets an option whose value is a structure (TCPC_TCP_MD5SIG with a struct
+ * tcpc_md5sig of len bytes). Returns 0, -EBADF, -ENOPROTOOPT for another
+ * option, -EINVAL (len, prefix or key length wrong), -ENOENT (a removal of
+ * a key there is none of) or -ENOMEM. */
+int tcpc_setsockopt_buf(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const void *val,
+                        size_t len);
 /** Sets an option whose value is a name (TCPC_TCP_CONGESTION). Returns 0,
  * -EBADF, -ESRCH for an algorithm there is none of (FreeBSD's answer) or
  * -ENOPROTOOPT for an option that takes a number. */

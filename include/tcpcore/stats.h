@@ -205,7 +205,13 @@
     X(tcps_rcvmemdrop, "segments dropped for lack of buffer memory (budget or spares)")            \
     X(tcps_sndmemblock, "sends refused or cut short: buffer storage at kern.ipc.sockbuf_budget")   \
     X(tcps_rcvbuf_autogrow, "receive buffer limits raised by net.inet.tcp.recvbuf_auto")           \
-    X(tcps_sndbuf_autogrow, "send buffer limits raised by net.inet.tcp.sendbuf_auto")
+    X(tcps_sndbuf_autogrow, "send buffer limits raised by net.inet.tcp.sendbuf_auto")              \
+    /* TCP MD5 signatures, RFC 2385 (tcpstat tcps_sig_*) */                                        \
+    X(tcps_sig_rcvgoodsig, "segments received with a matching MD5 signature")                      \
+    X(tcps_sig_rcvbadsig, "segments dropped: MD5 signature did not match")                         \
+    X(tcps_sig_err_buildsig, "segments not sent or checked: the MD5 key could not be found")       \
+    X(tcps_sig_err_sigopt, "segments dropped: MD5 signature where no key expects one")             \
+    X(tcps_sig_err_nosigopt, "segments dropped: no MD5 signature where a key requires one")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

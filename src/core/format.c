@@ -64,6 +64,12 @@ static void fmt_options(struct fmtbuf *f, const struct tcp_opts *o)
         fmt_put(f, "%sTS val %u ecr %u", sep, o->tsval, o->tsecr);
         sep = ",";
     }
+    if (o->present & TOF_SIG) {
+        fmt_put(f, "%smd5 ", sep); /* the digest, as tcpdump shows one it cannot check */
+        for (unsigned i = 0; i < TCP_SIGLEN; i++)
+            fmt_put(f, "%02x", o->sig[i]);
+        sep = ",";
+    }
     for (unsigned i = 0; i < o->nsack; i++)
         fmt_put(f, "%ssack %u:%u", i ? " " : sep, o->sack[i].start, o->sack[i].end);
     fmt_put(f, "]");

@@ -65,6 +65,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_md5.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
@@ -85,6 +86,9 @@
 #define SCF_NOOPT     0x20 /* the listener has TCP_NOOPT: a SYN-ACK without options */
 #define SCF_ECN       0x40 /* ECN negotiated (RFC 3168): the SYN asked, ecn.enable allows */
 #define SCF_DONTFRAG  0x80 /* the listener has IP_DONTFRAG: DF whatever path MTU discovery says */
+/* The SYN was MD5-signed (RFC 2385, FreeBSD's SCF_SIGNATURE): the SYN-ACK
+ * is signed with the listener's key for the peer, and the ACK must be. */
+#define SCF_SIGNATURE 0x100
 
 /* Pauses last SC_PAUSE_BASE << backoff; backoff grows while attacks go on. */
 #define SC_PAUSE_BASE       SYNCOOKIE_PERIOD
@@ -105,8 +109,8 @@ struct sc_entry {
     uint16_t peer_mss; /* 0: no option */
     uint16_t our_mss;  /* what our SYN-ACK offered */
     uint16_t wnd;      /* the window our SYN-ACK offered */
+    uint16_t flags;    /* SCF_* */
     uint8_t wscale;    /* the peer's shift in the low nibble, ours in the high */
-    uint8_t flags;     /* SCF_* */
     uint8_t rxmits;    /* SYN-ACK retransmissions so far */
     /* The listener's IP_TTL and IP_TOS (or IPv6 spellings) when the SYN
      * came, as FreeBSD's sc_ip_ttl and sc_ip_tos: what the SYN-ACK carries
@@ -483,7 +487,18 @@ static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
         th.opts.tsval = e->ts;
         th.opts.tsecr = e->ts_reflect;
     }
-    if (ip_output_tcp(stack, &ip, &th) != 0)
+    const struct tcp_md5_key *key = NULL;
+    if (e->flags & SCF_SIGNATURE) {
+        /* The listener's key for the peer, found again: one that was
+         * removed since the SYN leaves nothing to sign with, and an
+         * unsigned answer would be dropped by the peer anyway. */
+        key = tcp_md5_listener_key(stack, laddr, e->lport, faddr, e->fport);
+        if (!key) {
+            STAT_INC(stack, tcps_sig_err_buildsig);
+            return;
+        }
+    }
+    if (tcp_md5_output(stack, &ip, &th, key) != 0)
         return;
     if (flags & TH_SYN)
         STAT_INC(stack, tcps_sndctrl);
@@ -571,7 +586,8 @@ static void sc_choose_iss(struct tcpc_stack *stack, struct syncache *sc, struct 
     if (sc_cookies_enabled(stack)) {
         struct syncookie_params p;
         sc_cookie_params(e, &p);
-        struct syncookie_tuple t = {laddr, faddr, e->lport, e->fport};
+        struct syncookie_tuple t = {laddr, faddr, e->lport, e->fport,
+                                    (e->flags & SCF_SIGNATURE) != 0};
         syncookie_generate(&sc->cookies, &stack->rand, stack->now, &t, e->irs, &p, &e->iss, &e->ts);
         return;
     }
@@ -599,7 +615,7 @@ static void sc_dupsyn(struct tcpc_stack *stack, struct syncache *sc, struct sc_b
     if ((e->flags & SCF_TIMESTAMP) && (th->opts.present & TOF_TS))
         e->ts_reflect = th->opts.tsval; /* echo the newest (RFC 7323 4.3) */
     else
-        e->flags &= (uint8_t)~SCF_TIMESTAMP;
+        e->flags &= (uint16_t)~SCF_TIMESTAMP;
     sc_respond(stack, idx, e);
     e->rxmits = 0;
     e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
@@ -653,7 +669,7 @@ static void sc_send_cookie(struct tcpc_stack *stack, struct syncache *sc, struct
      * connection the cookie makes could not know that ECN was agreed, so
      * it is not offered. */
     if (!(tmp->flags & SCF_TIMESTAMP))
-        tmp->flags &= (uint8_t)~SCF_ECN;
+        tmp->flags &= (uint16_t)~SCF_ECN;
     sc_choose_iss(stack, sc, tmp, laddr, faddr);
     sc_emit(stack, tmp, laddr, faddr, TH_SYN | TH_ACK);
     STAT_INC(stack, tcps_sc_sendcookie);
@@ -668,6 +684,9 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     sc_key_of(&k, laddr, faddr, th->dport, th->sport);
     struct sc_entry tmp;
     sc_fill(stack, l, th, k.v6, &tmp);
+    /* tcp_input has checked the SYN's signature against this key. */
+    if (tcp_md5_lookup(l->t_md5keys, faddr))
+        tmp.flags |= SCF_SIGNATURE;
 
     /* Paused or cookies-only: no new entries (but a reopen's). The lookup
      * still runs while entries from before remain, so that a retransmitted
@@ -811,6 +830,10 @@ static void sc_from_cookie(struct tcpc_stack *stack, const struct tcpcb *l,
         e->flags |= SCF_SACK;
     if (p->ecn)
         e->flags |= SCF_ECN;
+    /* The cookie's digest bound the SYN's signature requirement to the
+     * ACK's: a signed ACK passed the cookie only for a signed SYN. */
+    if (th->opts.present & TOF_SIG)
+        e->flags |= SCF_SIGNATURE;
 }
 
 /*
@@ -842,6 +865,10 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->t_ip_ttl = e->ip_ttl;
     tp->t_ip_tos = e->ip_tos;
     tp->t_usermss = l->t_usermss;
+    /* The listener's key for the peer, which the ACK was checked against:
+     * the connection keeps it (a reference) whatever the listener does. */
+    if (e->flags & SCF_SIGNATURE)
+        tcp_md5_attach(tp, tcp_md5_lookup(l->t_md5keys, &ip->src));
     /* As FreeBSD's syncache_socket copies them (and Linux the user timeout). */
     tp->t_keepinit = l->t_keepinit;
     tp->t_keepidle = l->t_keepidle;
@@ -958,6 +985,12 @@ static int sc_validate(const struct sc_entry *e, const struct tcp_repr *th, bool
         *why = "TSecr is not the TSval we sent";
         return -ECONNREFUSED;
     }
+    /* RFC 2385: the handshake is signed throughout or not at all (the
+     * listener's keys changed between SYN and ACK); dropped silently. */
+    if (!(e->flags & SCF_SIGNATURE) != !(th->opts.present & TOF_SIG)) {
+        *why = "MD5 signature on the SYN and on the ACK disagree";
+        return -EAGAIN;
+    }
     return 0;
 }
 
@@ -967,7 +1000,8 @@ static int sc_cookie_ack(struct tcpc_stack *stack, struct syncache *sc, const st
                          struct sc_entry *e)
 {
     struct syncookie_params p;
-    struct syncookie_tuple t = {&ip->dst, &ip->src, th->dport, th->sport};
+    struct syncookie_tuple t = {&ip->dst, &ip->src, th->dport, th->sport,
+                                (th->opts.present & TOF_SIG) != 0};
     bool has_ts = (th->opts.present & TOF_TS) && stack->cfg.tun.rfc1323;
     if (syncookie_check(&sc->cookies, &stack->rand, stack->now, &t, th->seq - 1, th->ack - 1,
                         has_ts, th->opts.tsecr, &p) != 0)

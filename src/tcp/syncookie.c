@@ -72,11 +72,18 @@
  * and designed for short inputs) under the current secret, over: our and the
  * peer's addresses and ports, the peer's ISN, the low byte of the sequence
  * number above (MSS, WS, S, G), the nine data bits of the timestamp, a bit
- * saying whether timestamps are in use, and the secret's period number. Its
+ * saying whether timestamps are in use, a bit saying whether the handshake
+ * is MD5-signed (RFC 2385), and the secret's period number. Its
  * 64-bit output gives the 24 bits in the sequence number and the 23 in the
  * timestamp. So every bit either field carries is authenticated: flipping
  * any bit of either, adding a timestamp the SYN did not have, or dropping
- * one it had, breaks the digest. A blind forger has one chance in 2^24 per
+ * one it had, breaks the digest. The signature bit costs no room in either
+ * field: the listener knows from the ACK whether it is signed (and has
+ * checked the signature before the cookie), so the bit only has to be
+ * bound, not carried. A cookie answered to a signed SYN therefore never
+ * completes from an unsigned ACK, nor one for an unsigned SYN from a signed
+ * ACK, even if the listener's keys change in between (FreeBSD carries the
+ * same requirement in its cookie's flags). A blind forger has one chance in 2^24 per
  * ACK without timestamps and one in 2^47 with them, and must in addition
  * guess a peer ISN that matches (the ACK's SEQ must be the SYN's ISN + 1).
  *
@@ -174,7 +181,7 @@ static uint64_t syncookie_digest(const struct syncookie_state *st, unsigned pari
     }
     put32(in + n, (uint32_t)t->lport << 16 | t->fport);
     put32(in + n + 4, irs);
-    put32(in + n + 8, isn_data | ts_data << 8 | (uint32_t)has_ts << 31);
+    put32(in + n + 8, isn_data | ts_data << 8 | (uint32_t)t->sig << 30 | (uint32_t)has_ts << 31);
     uint64_t period = st->period[parity];
     put32(in + n + 12, (uint32_t)(period >> 32));
     put32(in + n + 16, (uint32_t)period);

@@ -35,10 +35,13 @@ struct syncookie_state {
     uint64_t current;       /* the latest period seen */
 };
 
-/* The 4-tuple a cookie is bound to, from our side. */
+/* The 4-tuple a cookie is bound to, from our side, and whether the
+ * handshake is MD5-signed (RFC 2385): the SYN when generating, the ACK
+ * when checking, so that a cookie made for one never completes the other. */
 struct syncookie_tuple {
     const struct tcpc_addr *laddr, *faddr;
     uint16_t lport, fport;
+    bool sig;
 };
 
 /* What a SYN negotiated, as a cookie carries it. */

@@ -16,6 +16,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_md5.h"
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
@@ -35,6 +36,7 @@ struct tcp_seg {
     const uint8_t *data;
     uint8_t flags;
     bool dup_reported; /* its old part went into a D-SACK block (RFC 2883) */
+    const struct tcp_md5_key *md5; /* the key it was checked against, for our answer */
 };
 
 /* RFC 7323 5.5: a ts_recent older than 24 days may be stale. */
@@ -47,12 +49,13 @@ static void tcp_reject(struct tcpc_stack *stack, const struct tcp_seg *s)
         return;
     const struct ip_repr *ip = s->ip;
     if (s->flags & TH_ACK) {
-        tcp_respond(stack, &ip->dst, s->th.dport, &ip->src, s->th.sport, s->th.ack, 0, TH_RST);
+        tcp_respond(stack, &ip->dst, s->th.dport, &ip->src, s->th.sport, s->th.ack, 0, TH_RST,
+                    s->md5);
         return;
     }
     uint32_t seglen = s->tlen + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
     tcp_respond(stack, &ip->dst, s->th.dport, &ip->src, s->th.sport, 0, s->seq + seglen,
-                TH_RST | TH_ACK);
+                TH_RST | TH_ACK, s->md5);
 }
 
 /* Options on a SYN we received, as RFC 7323 and RFC 2018 negotiate them. */
@@ -879,6 +882,7 @@ static int tcp_parse_segment(struct tcpc_stack *stack, const struct ip_repr *ip,
     s->data = s->th.payload;
     s->flags = s->th.flags;
     s->dup_reported = false;
+    s->md5 = NULL;
     return 0;
 }
 
@@ -900,7 +904,14 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
         demux_lookup_tw(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, flow, &twref);
     struct syncache_reopen reopen;
     bool reopening = false;
+    bool sig_checked = false;
     if (twref != DEMUX_REF_NONE) {
+        /* RFC 2385 before anything else: a signed record's segments are
+         * checked, RSTs and SYNs included, against the key that the
+         * listener a reopening SYN goes to would use as well. */
+        if (!tw_md5_check(stack, twref, ip, seg, seglen, &s.th, &s.md5))
+            return;
+        sig_checked = s.md5 != NULL;
         /* A compressed TIME_WAIT record (timewait.c) holds the 4-tuple. An
          * acceptable SYN, and the rest of the handshake it starts, go to
          * the listener; the record stays until that handshake completes. */
@@ -916,6 +927,16 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
     if (!local && (!tp || !(tp->inp->flags & INP_BINDANY))) {
         stack_drop(stack, TCPC_STAT_ips_notlocal, "TCP segment for an address not ours");
         return;
+    }
+    /* RFC 2385: whoever takes the segment on checks its signature first,
+     * so that no unsigned or forged segment (an RST, a SYN) reaches a
+     * signed connection's state machine: a listener with the key for the
+     * peer, a connection with its own. A segment for no connection gets
+     * the unsigned RST it always got. */
+    if (tp && tp->state != TCPS_CLOSED && !sig_checked) {
+        s.md5 = tp->state == TCPS_LISTEN ? tcp_md5_lookup(tp->t_md5keys, &ip->src) : tp->t_md5;
+        if (!tcp_md5_input(stack, s.md5, ip, seg, seglen, &s.th))
+            return;
     }
     if (!tp || tp->state == TCPS_CLOSED) {
         /* A socket that is only bound (or whose connection is over) owns

@@ -14,6 +14,7 @@
 #include "core/stack.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_md5.h"
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
@@ -83,6 +84,11 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
     if ((flags & TH_ACK) && !(flags & TH_SYN) && (tp->t_flags & TF_SACK_PERMIT) &&
         (tp->rcv_reass.nranges || tp->t_sack))
         sack_fill_options(stack, tp, o);
+    /* RFC 2385: every segment, TCP_NOOPT or not; the digest is filled in
+     * by tcp_md5_output, but the room is taken here, so that the payload
+     * is placed once and SACK blocks fit around it. */
+    if (tp->t_md5)
+        o->present |= TOF_SIG;
 }
 
 /* The window to advertise, never shrinking what was offered (RFC 9293
@@ -139,6 +145,8 @@ uint32_t tcp_seg_payload(const struct tcpcb *tp)
     uint32_t seg = tp->t_maxseg;
     if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP))
         seg -= 12; /* the timestamp option takes payload room */
+    if (tp->t_md5)
+        seg -= TCP_MD5_OPTSPACE; /* and so does an RFC 2385 signature */
     return seg;
 }
 
@@ -369,7 +377,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
             th.flags |= TH_PSH;
     }
     if (!err)
-        err = ip_output_tcp(stack, &ip, &th);
+        err = tcp_md5_output(stack, &ip, &th, tp->t_md5);
     if (err) {
         /* Refused by the link (ips_odropped counted it), or not buildable:
          * in flight all the same, so the retransmission timer resends it.
@@ -556,7 +564,7 @@ int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
     uint32_t wnd;
     th.win = tcp_window_field(stack, tp, TH_ACK, &wnd);
     tcp_fill_options(stack, tp, TH_ACK, &th.opts);
-    return ip_output_tcp(stack, &ip, &th);
+    return tcp_md5_output(stack, &ip, &th, tp->t_md5);
 }
 
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)

@@ -121,6 +121,8 @@ static inline bool tcp_timer_active(const struct tcpcb *tp, enum tcp_timer_kind 
  * ECN bits are the engine's, tcp_ecn.c), DF forced by IP_DONTFRAG, and DF
  * withheld because an ICMP error said the path needs fragments.
  */
+struct tcp_md5_key;
+
 struct tcp_ipopt {
     uint8_t ttl;
     uint8_t tos;
@@ -151,14 +153,16 @@ void tcp_fill_ip(const struct tcpc_stack *stack, const struct tcpcb *tp, struct 
  * compact state): addresses are ours (laddr) and the peer's (faddr). */
 void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                  const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
-                 uint8_t flags);
+                 uint8_t flags, const struct tcp_md5_key *md5);
 /* The same with a window field and options (opts may be NULL): a TIME_WAIT
- * record's ACK with its timestamps. 0 when sent, or a negative errno. */
+ * record's ACK with its timestamps. Signed with md5 unless NULL (RFC 2385).
+ * 0 when sent, or a negative errno. */
 int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                      const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                      uint8_t flags, uint16_t win, const struct tcp_opts *opts,
-                     const struct tcp_ipopt *ipo);
-/* A RST (or other bare segment) for connection tp, with its IP options. */
+                     const struct tcp_ipopt *ipo, const struct tcp_md5_key *md5);
+/* A RST (or other bare segment) for connection tp, with its IP options
+ * and its signature key. */
 void tcp_respond_tp(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t seq, uint32_t ack,
                     uint8_t flags);
 

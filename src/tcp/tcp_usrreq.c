@@ -13,6 +13,7 @@
 
 #include "core/stack.h"
 #include "core/sysctl.h"
+#include "tcp/tcp_md5.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_sbuf.h"
@@ -188,6 +189,8 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
     tcp_syn_offer(stack, tp);
     tcp_seq_init_snd(stack, tp);
     tw_connect_inherit(stack, tp); /* a 4-tuple taken over from TIME_WAIT */
+    /* RFC 2385: signed from the SYN on when a key covers the peer. */
+    tcp_md5_attach(tp, tcp_md5_lookup(tp->t_md5keys, &tp->inp->faddr));
     tp->state = TCPS_SYN_SENT;
     STAT_INC(stack, tcps_connattempt);
     tcp_timer_set(stack, tp, TT_KEEP, usr_keepinit(stack, tp));
@@ -667,6 +670,21 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         *value = !!(tp->inp->flags & usr_inp_opt(opt));
         return 0;
     }
+}
+
+int tcpc_setsockopt_buf(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const void *val,
+                        size_t len)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (opt != TCPC_TCP_MD5SIG)
+        return -ENOPROTOOPT;
+    if (!val || len != sizeof(struct tcpc_md5sig))
+        return -EINVAL;
+    struct tcpc_md5sig sig;
+    memcpy(&sig, val, sizeof(sig));
+    return tcp_md5_setopt(tp, &sig);
 }
 
 int tcpc_setsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const char *value)

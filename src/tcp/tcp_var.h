@@ -29,6 +29,8 @@
 #include "util/pool.h"
 #include "util/timer.h"
 
+struct tcp_md5_key;
+
 /* Logical timers of a connection. */
 enum tcp_timer_kind {
     TT_REXMT,
@@ -206,6 +208,11 @@ struct tcpcb {
 
     /* Addressing in the PCB tables (src/pcb), owned by this tcpcb */
     struct inpcb *inp;
+
+    /* RFC 2385 (tcp_md5.h): the socket's keys (TCPC_TCP_MD5SIG), and the
+     * one this connection signs with (a reference), NULL: unsigned. */
+    struct tcp_md5_key *t_md5keys;
+    struct tcp_md5_key *t_md5;
 };
 
 /* A full connection, buffers aside, fits in eight cache lines; the compact

@@ -40,6 +40,7 @@
 #include "pcb/pcb.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_md5.h"
 #include "tcp/tcp_subr.h"
 #include "util/pool.h"
 #include "util/portcount.h"
@@ -59,6 +60,7 @@ static_assert(TW_2MSL_MAX < (1ull << 31), "32-bit expiry needs 2 MSL below 2^31 
 /* Record flags. */
 #define TWF_TS     0x01 /* both sides used timestamps: ts_recent/ts_offset valid */
 #define TWF_REOPEN 0x02 /* a SYN asked to reopen: the SYN cache may hold its entry */
+#define TWF_SIG    0x04 /* the connection was MD5-signed (RFC 2385): see tw_md5_key */
 
 /* What either layout keeps beyond its 4-tuple: 32 bytes. */
 struct tw_core {
@@ -342,12 +344,59 @@ static uint32_t tw_alloc(struct tw_state *tw, struct tw_layout *l)
 
 /* --- answering from a record (tcp_twrespond) ----------------------------- */
 
-static void tw_respond(struct tw_layout *l, uint32_t idx)
+static struct tw_layout *tw_layout_of(struct tw_state *tw, uint32_t ref);
+
+/*
+ * The key of a signed record (RFC 2385). A record has no room for one (40
+ * bytes, all spoken for), so it keeps only TWF_SIG and finds the key where
+ * it still lives: the listener on the record's local port, with a key for
+ * the peer. That covers the connections a listener accepted (the usual
+ * BGP-style server side). A signed connection we opened from a port nobody
+ * listens on reaches no key once its socket is gone: its record stays
+ * silent and drops what arrives (tcps_sig_err_buildsig), which costs the
+ * peer at most a retransmitted FIN; an unsigned answer would be dropped by
+ * the peer all the same, and a blind RST could not reach it. The final ACK
+ * owed when the record is made goes out with the connection's own key.
+ */
+static const struct tcp_md5_key *tw_md5_key(struct tcpc_stack *stack, const struct pcb_tuple *t)
+{
+    return tcp_md5_listener_key(stack, &t->laddr, t->lport, &t->faddr, t->fport);
+}
+
+bool tw_md5_check(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
+                  const uint8_t *seg, size_t seglen, const struct tcp_repr *th,
+                  const struct tcp_md5_key **key)
+{
+    struct tw_layout *l = tw_layout_of(tw_of(stack), ref);
+    uint32_t idx = PCB_REF_IDX(ref);
+    *key = NULL;
+    if (!(tw_core_at(l, idx)->flags & TWF_SIG))
+        return true; /* unsigned: whoever takes the segment on checks it */
+    struct pcb_tuple t;
+    tw_tuple(l, idx, &t);
+    *key = tw_md5_key(stack, &t);
+    if (!*key) {
+        stack_drop(stack, TCPC_STAT_tcps_sig_err_buildsig,
+                   "signed TIME_WAIT record without a reachable key");
+        return false;
+    }
+    return tcp_md5_input(stack, *key, ip, seg, seglen, th);
+}
+
+/* An ACK from the record; key overrides the lookup (the record's birth). */
+static void tw_respond_key(struct tw_layout *l, uint32_t idx, const struct tcp_md5_key *key)
 {
     struct tcpc_stack *stack = l->tw->stack;
     const struct tw_core *c = tw_core_at(l, idx);
     struct pcb_tuple t;
     tw_tuple(l, idx, &t);
+    if ((c->flags & TWF_SIG) && !key) {
+        key = tw_md5_key(stack, &t);
+        if (!key) {
+            STAT_INC(stack, tcps_sig_err_buildsig);
+            return;
+        }
+    }
     struct tcp_opts o = {0};
     if (c->flags & TWF_TS) {
         /* The timestamp clock of tcp_ts_now, continued for this record. */
@@ -356,8 +405,13 @@ static void tw_respond(struct tw_layout *l, uint32_t idx)
         o.tsecr = c->ts_recent;
     }
     if (tcp_respond_opts(stack, &t.laddr, t.lport, &t.faddr, t.fport, c->snd_nxt, c->rcv_nxt,
-                         TH_ACK, c->last_win, &o, NULL) == 0)
+                         TH_ACK, c->last_win, &o, NULL, key) == 0)
         STAT_INC(stack, tcps_tw_responds);
+}
+
+static void tw_respond(struct tw_layout *l, uint32_t idx)
+{
+    tw_respond_key(l, idx, NULL);
 }
 
 /* --- entering TIME_WAIT (tcp_twstart) ------------------------------------ */
@@ -379,11 +433,11 @@ static unsigned tw_layout_for(const struct tcpc_stack *stack, const struct pcb_t
 
 /* A connection that enters no TIME_WAIT still gets the ACK it owed. */
 static void tw_none(struct tcpc_stack *stack, const struct pcb_tuple *t, const struct tw_core *rec,
-                    bool acknow)
+                    bool acknow, const struct tcp_md5_key *key)
 {
     if (acknow)
         tcp_respond_opts(stack, &t->laddr, t->lport, &t->faddr, t->fport, rec->snd_nxt,
-                         rec->rcv_nxt, TH_ACK, rec->last_win, NULL, NULL);
+                         rec->rcv_nxt, TH_ACK, rec->last_win, NULL, NULL, key);
 }
 
 void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -409,6 +463,10 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
         rec.ts_offset = tp->ts_offset;
     }
     bool acknow = (tp->t_flags & TF_ACKNOW) != 0;
+    /* Held across tcp_close, for the ACK owed now (tw_md5_key). */
+    struct tcp_md5_key *key = tcp_md5_hold(tp->t_md5);
+    if (key)
+        rec.flags |= TWF_SIG;
 
     /* The control block leaves the tables first: the record takes its
      * 4-tuple. tp may be freed here; a socket still open on it reports
@@ -423,7 +481,8 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     uint32_t idx = tw_alloc(tw, l);
     if (idx == TW_NIL) {
         STAT_INC(stack, tcps_tw_nospace);
-        tw_none(stack, &t, &rec, acknow);
+        tw_none(stack, &t, &rec, acknow, key);
+        tcp_md5_release(key);
         return;
     }
     void *p = pool_at(&l->pool, idx);
@@ -445,7 +504,8 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     if (demux_ref_insert(stack, &t, PCB_REF(l->kind, idx)) != 0) {
         pool_put(&l->pool, idx);
         STAT_INC(stack, tcps_inshash_fail);
-        tw_none(stack, &t, &rec, acknow);
+        tw_none(stack, &t, &rec, acknow, key);
+        tcp_md5_release(key);
         return;
     }
     /* The slot keeps its address while the record names it, even if the
@@ -456,7 +516,8 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     tw_arm(l, idx, c, false);
     STAT_INC(stack, tcps_tw_added);
     if (acknow)
-        tw_respond(l, idx);
+        tw_respond_key(l, idx, key);
+    tcp_md5_release(key);
 }
 
 /* --- segments in TIME_WAIT (tcp_twcheck) --------------------------------- */

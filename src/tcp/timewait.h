@@ -70,6 +70,17 @@ void tw_destroy(struct tcpc_stack *stack);
  */
 void tw_start(struct tcpc_stack *stack, struct tcpcb *tp);
 
+struct tcp_md5_key;
+
+/*
+ * RFC 2385 for a segment reaching record ref, before tw_input: true to go
+ * on, with *key the key it was checked against (NULL: the record is not
+ * signed and checks nothing); false when it was dropped and counted.
+ */
+bool tw_md5_check(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *ip,
+                  const uint8_t *seg, size_t seglen, const struct tcp_repr *th,
+                  const struct tcp_md5_key **key);
+
 /* What tw_input leaves the caller to do with a segment. */
 enum tw_verdict {
     TW_CONSUMED,  /* answered (or dropped) by the record */

@@ -22,12 +22,14 @@
 #define TCPOPT_SACKPERM 4
 #define TCPOPT_SACK     5
 #define TCPOPT_TS       8
+#define TCPOPT_SIG      19 /* RFC 2385 */
 
 #define TCPOLEN_MSS      4
 #define TCPOLEN_WSCALE   3
 #define TCPOLEN_SACKPERM 2
 #define TCPOLEN_TS       10
 #define TCPOLEN_SACKBLK  8
+#define TCPOLEN_SIG      18
 /* NOP NOP kind len: the aligned lead-in of a SACK option. */
 
 #define TCP_IP_MAXLEN 0xffff
@@ -79,6 +81,12 @@ static int tcp_opt_one(const uint8_t *opt, size_t len, struct tcp_opts *out)
         return 0;
     case TCPOPT_SACK:
         return tcp_opt_sack(opt + 2, len - 2, out);
+    case TCPOPT_SIG:
+        if (len != TCPOLEN_SIG)
+            return -WIRE_TCPOPT_BADLEN;
+        memcpy(out->sig, opt + 2, TCP_SIGLEN);
+        out->present |= TOF_SIG;
+        return 0;
     default:
         return 0; /* unknown kinds are skipped by their length */
     }
@@ -149,12 +157,16 @@ bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
 
 /*
  * The option layout, FreeBSD's (its tcp_addoptions), which the RFCs leave
- * open: MSS, window scale, SACK-permitted, timestamps, SACK blocks, in that
- * order, each preceded by the NOPs that align it (window scale at an odd
- * offset, SACK-permitted at an even one, timestamps and SACK at 2 mod 4),
+ * open: MSS, window scale, SACK-permitted, timestamps, the MD5 signature,
+ * SACK blocks, in that order, each preceded by the NOPs that align it
+ * (window scale at an odd offset, SACK-permitted at an even one,
+ * timestamps, signature and SACK at 2 mod 4),
  * the whole padded to a multiple of 4 with EOL. A SYN-ACK with MSS and
  * SACK-permitted is thus <mss,sackOK,eol,eol>, and a full SYN
- * <mss,nop,wscale,sackOK,TS>. One walk both counts (out NULL) and writes,
+ * <mss,nop,wscale,sackOK,TS>. With a signature, that full SYN is exactly
+ * 40 bytes (20, two NOPs, 18), so every SYN and SYN-ACK option still fits;
+ * on later segments the 20 signature bytes leave no room for SACK blocks
+ * beside timestamps, as on FreeBSD and Linux. One walk both counts (out NULL) and writes,
  * so the length and the bytes cannot disagree. It never exceeds
  * TCP_MAXOLEN (SACK blocks stop there).
  */
@@ -233,6 +245,13 @@ static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out)
         tcp_ow_be32(&w, opts->tsval);
         tcp_ow_be32(&w, opts->tsecr);
     }
+    if (opts->present & TOF_SIG) {
+        tcp_ow_align(&w, 4, 2);
+        tcp_ow_put(&w, TCPOPT_SIG);
+        tcp_ow_put(&w, TCPOLEN_SIG);
+        for (size_t i = 0; i < TCP_SIGLEN; i++)
+            tcp_ow_put(&w, opts->sig[i]);
+    }
     tcp_ow_sack(&w, opts);
     while (w.len % 4)
         tcp_ow_put(&w, TCPOPT_EOL);
@@ -264,6 +283,11 @@ static void tcp_emit_header(const struct tcp_repr *tcp, size_t hdrlen, uint8_t *
     put_be16(p + 14, tcp->win);
     put_be16(p + 16, 0);
     put_be16(p + 18, tcp->urp);
+}
+
+void tcp_emit_fixed_header(const struct tcp_repr *tcp, uint8_t out[TCP_HDR_LEN])
+{
+    tcp_emit_header(tcp, TCP_HDR_LEN + tcp_opts_len(&tcp->opts), out);
 }
 
 size_t tcp_payload_offset(const struct ip_repr *ip, const struct tcp_opts *opts)

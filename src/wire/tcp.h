@@ -1,6 +1,8 @@
 /*
  * The TCP header (RFC 9293 section 3.1) and its options: MSS (RFC 9293),
- * window scale and timestamps (RFC 7323), SACK-permitted and SACK (RFC 2018).
+ * window scale and timestamps (RFC 7323), SACK-permitted and SACK (RFC 2018),
+ * and the MD5 signature (RFC 2385), whose digest this layer only carries:
+ * computing it is src/tcp/tcp_md5.c's job.
  *
  * Parsing splits the segment into a host-order tcp_repr whose `payload`
  * points into the caller's buffer (nothing is copied). Unknown option kinds
@@ -37,6 +39,9 @@
 #define TOF_SACKPERM 0x04
 #define TOF_TS       0x08
 #define TOF_SACK     0x10
+#define TOF_SIG      0x20 /* RFC 2385 MD5 signature (sig) */
+
+#define TCP_SIGLEN 16 /* the digest an RFC 2385 option carries */
 
 #define TCP_MAX_WINSHIFT 14 /* RFC 7323 section 2.3 */
 
@@ -51,6 +56,7 @@ struct tcp_opts {
     uint16_t mss;
     uint32_t tsval, tsecr;
     struct tcp_sack_block sack[TCP_SACK_MAX];
+    uint8_t sig[TCP_SIGLEN]; /* TOF_SIG: the digest, as on the wire */
 };
 
 struct tcp_repr {
@@ -84,8 +90,8 @@ size_t tcp_opts_len(const struct tcp_opts *opts);
 
 /*
  * Writes opts in the customary order and alignment (MSS, then NOP-padded
- * window scale, SACK-permitted and timestamps, then SACK blocks as far as
- * room allows), padded to a multiple of 4. Returns bytes written or
+ * window scale, SACK-permitted, timestamps and the MD5 signature, then SACK
+ * blocks as far as room allows), padded to a multiple of 4. Returns bytes written or
  * -WIRE_NOSPACE.
  */
 int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen);
@@ -101,6 +107,12 @@ int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen);
  */
 int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_t *buf,
                     size_t buflen);
+
+/*
+ * The fixed 20-byte header tcp_emit_packet writes for tcp with opts' options,
+ * checksum zero: what an RFC 2385 digest covers of the header.
+ */
+void tcp_emit_fixed_header(const struct tcp_repr *tcp, uint8_t out[TCP_HDR_LEN]);
 
 /* Where tcp_emit_packet puts the payload of a segment with options opts
  * behind ip's header: the IP header, the TCP header and the options. */

@@ -78,6 +78,12 @@ static void records(void)
     FIELD(tcpc_neigh_info, asked);
     FIELD(tcpc_neigh_info, held);
     FIELD(tcpc_neigh_info, expires);
+    SIZE(tcpc_md5sig);
+    FIELD(tcpc_md5sig, addr);
+    FIELD(tcpc_md5sig, flags);
+    FIELD(tcpc_md5sig, prefixlen);
+    FIELD(tcpc_md5sig, keylen);
+    FIELD(tcpc_md5sig, key);
 }
 
 /* Every counter: its offset in the block tcpc_stack_stats returns and its
@@ -118,6 +124,9 @@ static void constants(void)
     VALUE(TCPC_SO_SNDBUF);
     VALUE(TCPC_SO_ERROR);
     VALUE(TCPC_TCP_NODELAY);
+    VALUE(TCPC_TCP_MD5SIG);
+    VALUE(TCPC_TCP_MD5SIG_MAXKEYLEN);
+    VALUE(TCPC_MD5SIG_FLAG_PREFIX);
     VALUE(TCPC_TCP_MAXSEG);
     VALUE(TCPC_IPV6_V6ONLY);
     VALUE(TCPC_IP_BINDANY);

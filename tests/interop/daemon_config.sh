@@ -68,6 +68,13 @@ expect 4 'the stack refuses this configuration' "an IPv6 address on a link below
   "$DMN" --addr 2001:db8::2/64 --service echo:7 --mtu 1000
 expect 4 'is not KIND:PORT' "an unknown service" -- "$DMN" --addr 198.18.0.2 --service gopher:70
 expect 4 'no service to run' "no service" -- "$DMN" --addr 198.18.0.2
+expect 4 'is not PREFIX=KEY' "an MD5 key without a prefix" -- "$DMN" "${ok[@]}" --md5-key secret
+expect 4 '81 bytes, where 1 to 80' "an MD5 key too long" -- \
+  "$DMN" "${ok[@]}" --md5-key "198.18.0.1=$(printf '%081d' 0)"
+expect 4 'that prefix has a key already' "two MD5 keys for one prefix" -- \
+  "$DMN" -c "$(conf 'md5_keys = [ "2001:db8::/32=a", "2001:db8::/32=b" ];')" "${ok[@]}"
+expect 5 'prefix length in "198.18.0.1/33"' "an MD5 key prefix too long" -- \
+  "$DMN" "${ok[@]}" --md5-key 198.18.0.1/33=secret
 expect 5 '"198.18.0.256" is not an IPv4 or IPv6 address' "a bad address" -- \
   "$DMN" --addr 198.18.0.256 --service echo:7
 expect 5 'prefix length in "2001:db8::2/129"' "a bad prefix length" -- \

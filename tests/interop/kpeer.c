@@ -11,6 +11,8 @@
  * data_secs= on the line is the time from the connection's opening to the
  * end of the transfer (everything sent, the peer's end of stream read),
  * without the close. --congestion NAME sets TCP_CONGESTION on the socket.
+ * --md5 PEER=KEY sets Linux's TCP_MD5SIG (RFC 2385) for PEER on the
+ * socket (the listener, or the connecting socket before connect).
  * The socket is kept until the kernel reports it closed (TCP_INFO state
  * CLOSE: our FIN acknowledged, TIME_WAIT handed to the kernel), so a
  * success means the connection closed cleanly, not just that the bytes
@@ -49,6 +51,7 @@ struct kp {
     const char *congestion; /* --congestion: TCP_CONGESTION, or NULL */
     double send_secs;       /* --send-secs: stop sending after; 0 never */
     uint64_t stream_sha;    /* --stream-sha256 N: print the stream's hash; else UINT64_MAX */
+    const char *md5;        /* --md5 PEER=KEY: Linux's TCP_MD5SIG for PEER, or NULL */
 
     int fd;
     uint64_t sent, received;
@@ -80,6 +83,7 @@ static void usage(void)
     fprintf(stderr, "usage: kpeer --addr ADDR (--listen PORT | --connect ADDR PORT)\n"
                     "             [--send-bytes N] [--seed N] [--close-first] [--timeout SEC]\n"
                     "             [--bufsize N] [--congestion NAME] [--send-secs S]\n"
+                    "             [--md5 PEER=KEY]\n"
                     "       kpeer --stream-sha256 N [--seed N]   the hash of the first N bytes\n"
                     "             of the stream (what tcpcored's /bytes/N sends, seed 1)\n");
     exit(2);
@@ -114,6 +118,8 @@ static void parse_args(int argc, char **argv, struct kp *k)
             k->congestion = argv[++i];
         else if (!strcmp(a, "--send-secs") && has1)
             k->send_secs = (double)peer_parse_num("kpeer", "seconds", argv[++i], 86400);
+        else if (!strcmp(a, "--md5") && has1)
+            k->md5 = argv[++i];
         else if (!strcmp(a, "--stream-sha256") && has1)
             k->stream_sha = peer_parse_num("kpeer", "byte count", argv[++i], UINT64_MAX);
         else
@@ -124,6 +130,29 @@ static void parse_args(int argc, char **argv, struct kp *k)
     bool listen = k->listen_port > 0, connect = k->connect_addr && k->connect_port > 0;
     if (!k->addr || listen == connect)
         usage();
+}
+
+/* --md5 PEER=KEY: the kernel signs and checks segments to and from PEER. */
+static void kp_md5(const struct kp *k, int fd)
+{
+    char peer[64];
+    const char *eq = strchr(k->md5, '=');
+    size_t n = eq ? (size_t)(eq - k->md5) : 0;
+    struct tcp_md5sig m;
+    memset(&m, 0, sizeof(m));
+    size_t keylen = eq ? strlen(eq + 1) : 0;
+    if (!eq || n == 0 || n >= sizeof(peer) || keylen == 0 || keylen > TCP_MD5SIG_MAXKEYLEN) {
+        fprintf(stderr, "kpeer: --md5 wants PEER=KEY (1 to %d bytes of key)\n",
+                TCP_MD5SIG_MAXKEYLEN);
+        exit(2);
+    }
+    memcpy(peer, k->md5, n);
+    peer[n] = 0;
+    ksock_addr("kpeer", peer, 0, &m.tcpm_addr);
+    m.tcpm_keylen = (uint16_t)keylen;
+    memcpy(m.tcpm_key, eq + 1, keylen);
+    if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &m, sizeof(m)) < 0)
+        kp_fail(k, "setting TCP_MD5SIG", errno);
 }
 
 static int kp_socket(const struct kp *k, int family)
@@ -141,6 +170,8 @@ static int kp_socket(const struct kp *k, int family)
     if (k->congestion && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, k->congestion,
                                     (socklen_t)strlen(k->congestion)) < 0)
         kp_fail(k, "setting the congestion control", errno);
+    if (k->md5)
+        kp_md5(k, fd);
     return fd;
 }
 

@@ -46,6 +46,8 @@ void dmn_config_usage(FILE *out)
           "                          source:PORT[:BYTES]   send BYTES, then close\n"
           "                          forward:PORT:ADDR:PORT[,stack]   relay to a backend\n"
           "                          through a kernel socket (or through tcpcore)\n"
+          "  --md5-key PREFIX=KEY  sign connections with peers in PREFIX (RFC 2385 TCP\n"
+          "                        MD5, as BGP uses it), on every service (repeatable)\n"
           "  --user NAME           unprivileged user to run as (default nobody)\n"
           "  --control PATH        control socket for tcpcore-stat\n"
           "                        (default /run/tcpcore/tcpcored.sock)\n"
@@ -78,6 +80,7 @@ enum {
     OPT_PCAP,
     OPT_GRACE,
     OPT_TRACE,
+    OPT_MD5,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +98,7 @@ static const struct option long_opts[] = {
     {"pcap", required_argument, NULL, OPT_PCAP},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"trace", no_argument, NULL, OPT_TRACE},
+    {"md5-key", required_argument, NULL, OPT_MD5},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -147,6 +151,8 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
     case OPT_TRACE:
         c->trace = true;
         return DMN_EXIT_OK;
+    case OPT_MD5:
+        return dmn_config_add_md5_key(c, arg, why);
     }
     return DMN_EXIT_USAGE;
 }

@@ -23,6 +23,7 @@
 #define DMN_MAX_SYSCTLS  64
 #define DMN_MAX_SERVICES 32
 #define DMN_WHY_LEN      512
+#define DMN_MAX_MD5_KEYS 32
 
 enum dmn_service_kind {
     DMN_SVC_ECHO = 1,
@@ -46,6 +47,13 @@ struct dmn_prefix {
     unsigned len; /* prefix length in bits, of the address's own family */
 };
 
+/* An RFC 2385 key for the peers of a prefix, set on every listener. */
+struct dmn_md5_key {
+    struct dmn_prefix peers;
+    uint8_t len;
+    char key[80]; /* TCPC_TCP_MD5SIG_MAXKEYLEN bytes at most, not NUL-terminated */
+};
+
 struct dmn_sysctl {
     char name[64];
     int64_t value;
@@ -65,6 +73,8 @@ struct dmn_config {
     unsigned nsysctls;
     struct dmn_service_conf services[DMN_MAX_SERVICES];
     unsigned nservices;
+    struct dmn_md5_key md5_keys[DMN_MAX_MD5_KEYS];
+    unsigned nmd5_keys;
     char user[64];
     char control[108]; /* sun_path */
     char pcap[256];

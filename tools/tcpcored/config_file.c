@@ -197,6 +197,8 @@ static int setting(struct file_ctx *f, const config_setting_t *s)
         return strings(f, s, dmn_config_add_gateway);
     if (!strcmp(name, "sysctl"))
         return strings(f, s, dmn_config_add_sysctl_text);
+    if (!strcmp(name, "md5_keys"))
+        return strings(f, s, dmn_config_add_md5_key);
     if (!strcmp(name, "services"))
         return services(f, s);
     if (!strcmp(name, "mtu"))

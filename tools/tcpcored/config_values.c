@@ -167,6 +167,41 @@ int dmn_config_add_gateway(struct dmn_config *c, const char *text, char *why)
     return DMN_EXIT_OK;
 }
 
+int dmn_config_add_md5_key(struct dmn_config *c, const char *text, char *why)
+{
+    const char *eq = strchr(text, '=');
+    char prefix[TCPC_ADDRSTRLEN + 4];
+    if (!eq || eq == text || (size_t)(eq - text) >= sizeof(prefix)) {
+        WHY("MD5 key \"%s\" is not PREFIX=KEY (198.18.0.1=secret, 2001:db8::/32=secret)", text);
+        return DMN_EXIT_BAD_SETTING;
+    }
+    if (c->nmd5_keys == DMN_MAX_MD5_KEYS) {
+        WHY("more than %d MD5 keys", DMN_MAX_MD5_KEYS);
+        return DMN_EXIT_BAD_SETTING;
+    }
+    memcpy(prefix, text, (size_t)(eq - text));
+    prefix[eq - text] = 0;
+    struct dmn_md5_key *k = &c->md5_keys[c->nmd5_keys];
+    int rc = dmn_parse_prefix(prefix, &k->peers, why);
+    if (rc)
+        return rc;
+    size_t len = strlen(eq + 1);
+    if (len == 0 || len > sizeof(k->key)) {
+        WHY("MD5 key for %s: %zu bytes, where 1 to %zu are allowed", prefix, len, sizeof(k->key));
+        return DMN_EXIT_BAD_SETTING;
+    }
+    for (unsigned i = 0; i < c->nmd5_keys; i++)
+        if (c->md5_keys[i].peers.len == k->peers.len &&
+            tcpc_addr_eq(&c->md5_keys[i].peers.addr, &k->peers.addr)) {
+            WHY("MD5 key for %s: that prefix has a key already", prefix);
+            return DMN_EXIT_BAD_SETTING;
+        }
+    memcpy(k->key, eq + 1, len);
+    k->len = (uint8_t)len;
+    c->nmd5_keys++;
+    return DMN_EXIT_OK;
+}
+
 int dmn_config_add_sysctl(struct dmn_config *c, const char *name, int64_t value, char *why)
 {
     if (c->nsysctls == DMN_MAX_SYSCTLS) {

@@ -33,6 +33,10 @@ int dmn_config_add_service(struct dmn_config *c, const struct dmn_service_conf *
 /* "KIND:PORT", "source:PORT:BYTES", "forward:PORT:HOST:PORT[,stack]" */
 int dmn_config_add_service_text(struct dmn_config *c, const char *text, char *why);
 
+/* "PREFIX=KEY": an RFC 2385 key (1 to 80 bytes of text) for the peers in
+ * PREFIX ("198.18.0.1", "2001:db8::/32=..."). */
+int dmn_config_add_md5_key(struct dmn_config *c, const char *text, char *why);
+
 /* The link MTU: TCPC_MTU_MIN to TCPC_MTU_MAX. */
 int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why);
 

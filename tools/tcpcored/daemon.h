@@ -114,5 +114,8 @@ void dmn_loop_free(struct dmn *d);
 /* listener.c: one IPv4 and one IPv6 listener per service. */
 int dmn_listeners_open(struct dmn *d, char *why);
 void dmn_listeners_close(struct dmn *d);
+/* The configured RFC 2385 keys (--md5-key) of one family on socket sd, a
+ * listener or a forward's connection to its backend; 0 or a negative errno. */
+int dmn_set_md5_keys(struct dmn *d, int sd, bool v4);
 
 #endif

@@ -51,12 +51,33 @@ static bool has_family(const struct dmn *d, bool v4)
     return false;
 }
 
+/* The configured RFC 2385 keys of v4's family, on listener sd. */
+int dmn_set_md5_keys(struct dmn *d, int sd, bool v4)
+{
+    for (unsigned i = 0; i < d->conf.nmd5_keys; i++) {
+        const struct dmn_md5_key *k = &d->conf.md5_keys[i];
+        if (tcpc_addr_is_v4(&k->peers.addr) != v4)
+            continue;
+        struct tcpc_md5sig m = {.addr = k->peers.addr,
+                                .flags = TCPC_MD5SIG_FLAG_PREFIX,
+                                .prefixlen = (uint8_t)k->peers.len,
+                                .keylen = k->len};
+        memcpy(m.key, k->key, k->len);
+        int err = tcpc_setsockopt_buf(d->stack, sd, TCPC_TCP_MD5SIG, &m, sizeof(m));
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 static int open_one(struct dmn *d, const struct dmn_service_conf *svc, bool v4, char *why)
 {
     int sd = tcpc_socket(d->stack, v4 ? TCPC_AF_INET : TCPC_AF_INET6);
     int err = sd < 0 ? sd : 0;
     if (!err && !v4)
         err = tcpc_setsockopt(d->stack, sd, TCPC_IPV6_V6ONLY, 1);
+    if (!err)
+        err = dmn_set_md5_keys(d, sd, v4);
     if (!err)
         err = tcpc_bind(d->stack, sd, NULL, svc->port);
     if (!err)

@@ -114,7 +114,10 @@ static int connect_stack(struct fwd_conn *f)
     if (sd < 0)
         return sd;
     dmn_task_map(f->c.d, sd, &f->c.task);
-    int err = tcpc_connect(st, sd, &svc->to, svc->to_port);
+    /* A backend among the --md5-key peers is reached signed. */
+    int err = dmn_set_md5_keys(f->c.d, sd, tcpc_addr_is_v4(&svc->to));
+    if (!err)
+        err = tcpc_connect(st, sd, &svc->to, svc->to_port);
     if (err != -EINPROGRESS && err != 0) {
         dmn_task_unmap(f->c.d, sd);
         tcpc_close(st, sd);
