@@ -97,6 +97,12 @@ enum tcpc_sockopt {
     TCPC_TCP_USER_TIMEOUT,  /**< milliseconds sent data may stay unacknowledged before the
                                connection is dropped with ETIMEDOUT (Linux's TCP_USER_TIMEOUT);
                                also replaces TCPC_TCP_KEEPCNT's limit; 0: off */
+    TCPC_TCP_FASTOPEN,      /**< 1: TCP Fast Open (RFC 7413) for this socket's active open: the
+                               SYN asks for a cookie or carries the cached one with the first
+                               data (tcpc_sendto); set before connecting, refused (-EPERM)
+                               while net.inet.tcp.fastopen.client_enable is 0, and on a listener
+                               (no server side); reads 0 once the connection fell back to a
+                               plain open (docs/tfo.md) */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */
@@ -130,6 +136,14 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
  * full), -EPIPE (write side shut down or connection gone), -ENOTCONN, or the
  * pending error (-ECONNRESET...). */
 ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len);
+
+/** Queues data as tcpc_send, on an unconnected socket with addr and port
+ * given after starting an active open to them (FreeBSD's implied connect):
+ * with TCPC_TCP_FASTOPEN, the SYN carries the data when a cookie for the
+ * server is cached. Returns the bytes queued, the errors of tcpc_connect
+ * but -EINPROGRESS, or those of tcpc_send; a connected socket ignores addr. */
+ssize_t tcpc_sendto(struct tcpc_stack *stack, int sd, const void *buf, size_t len,
+                    const struct tcpc_addr *addr, uint16_t port);
 
 /** Reads up to len bytes; returns bytes read, 0 at end of stream, -EAGAIN,
  * -ENOTCONN, or the pending error. */

@@ -1,6 +1,7 @@
 /*
  * The TCP header (RFC 9293 section 3.1) and its options: MSS (RFC 9293),
- * window scale and timestamps (RFC 7323), SACK-permitted and SACK (RFC 2018).
+ * window scale and timestamps (RFC 7323), SACK-permitted and SACK (RFC 2018),
+ * TCP Fast Open (RFC 7413).
  *
  * Parsing splits the segment into a host-order tcp_repr whose `payload`
  * points into the caller's buffer (nothing is copied). Unknown option kinds
@@ -37,6 +38,13 @@
 #define TOF_SACKPERM 0x04
 #define TOF_TS       0x08
 #define TOF_SACK     0x10
+#define TOF_FASTOPEN 0x20
+
+/* TCP Fast Open cookies (RFC 7413 4.1.1): 4 to 16 bytes, even. The wire
+ * layer carries any length the option's length byte gives; which are valid
+ * is the engine's decision. */
+#define TCP_FASTOPEN_MIN_COOKIE_LEN 4
+#define TCP_FASTOPEN_MAX_COOKIE_LEN 16
 
 #define TCP_MAX_WINSHIFT 14 /* RFC 7323 section 2.3 */
 
@@ -51,6 +59,12 @@ struct tcp_opts {
     uint16_t mss;
     uint32_t tsval, tsecr;
     struct tcp_sack_block sack[TCP_SACK_MAX];
+    /* Fast Open: tfo_len is the cookie's length as the option states it (0:
+     * a cookie request), up to 38; tfo_cookie holds its first
+     * TCP_FASTOPEN_MAX_COOKIE_LEN bytes. Emission writes tfo_len bytes, at
+     * most TCP_FASTOPEN_MAX_COOKIE_LEN. */
+    uint8_t tfo_len;
+    uint8_t tfo_cookie[TCP_FASTOPEN_MAX_COOKIE_LEN];
 };
 
 struct tcp_repr {
@@ -84,8 +98,8 @@ size_t tcp_opts_len(const struct tcp_opts *opts);
 
 /*
  * Writes opts in the customary order and alignment (MSS, then NOP-padded
- * window scale, SACK-permitted and timestamps, then SACK blocks as far as
- * room allows), padded to a multiple of 4. Returns bytes written or
+ * window scale, SACK-permitted and timestamps, then Fast Open, then SACK
+ * blocks as far as room allows), padded to a multiple of 4. Returns bytes written or
  * -WIRE_NOSPACE.
  */
 int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen);
