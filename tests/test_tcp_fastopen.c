@@ -279,6 +279,64 @@ static void test_sendto_implied_connect(void **state)
     h_free(h);
 }
 
+/* The same over IPv6. */
+static void test_ipv6(void **state)
+{
+    (void)state;
+    struct h_opts o = {.v6 = true};
+    struct harness *h = h_new(&o);
+    struct h_seg syn;
+    tfo_open(h, 100, 0, NULL, &syn, true);
+    synack(h, &syn, 0, 16, NULL, 1440);
+    expect_after_synack(h, &syn, 100, 0);
+    tfo_open(h, 100, 16, NULL, &syn, true);
+    synack(h, &syn, 100, -1, NULL, 1440);
+    expect_after_synack(h, &syn, 100, 100);
+    h_free(h);
+}
+
+/* Gets a cookie (cookie4 with its first byte set to tag) from the server
+ * at port. */
+static void learn_cookie(struct harness *h, uint16_t port, uint8_t tag)
+{
+    uint8_t c[4] = {tag, 2, 3, 4};
+    struct h_seg syn;
+    h->pport = port;
+    tfo_open(h, 100, 0, NULL, &syn, true);
+    synack(h, &syn, 0, 4, c, PEER_MSS);
+    expect_after_synack(h, &syn, 100, 0);
+}
+
+/* A bounded cache: one bucket of two entries here. The third server takes
+ * the place of the one used least recently, which asks for a cookie again
+ * next time; the others keep theirs. */
+static void test_cache_bounded_lru(void **state)
+{
+    (void)state;
+    const char *sysctls[] = {"net.inet.tcp.fastopen.ccache_buckets=1",
+                             "net.inet.tcp.fastopen.ccache_bucket_limit=2", NULL};
+    struct h_opts o = {.sysctls = sysctls};
+    struct harness *h = h_new(&o);
+    struct h_seg syn;
+    learn_cookie(h, 4001, 0xa);
+    learn_cookie(h, 4002, 0xb);
+    h->pport = 4001;
+    uint8_t ca[4] = {0xa, 2, 3, 4}, cc[4] = {0xc, 2, 3, 4};
+    tfo_open(h, 100, 4, ca, &syn, true); /* 4001 is now the more recent */
+    synack(h, &syn, 100, -1, NULL, PEER_MSS);
+    expect_after_synack(h, &syn, 100, 100);
+    learn_cookie(h, 4003, 0xc); /* evicts 4002 */
+    h->pport = 4002;
+    tfo_open(h, 100, 0, NULL, &syn, true);
+    h_flush(h);
+    h->pport = 4001;
+    tfo_open(h, 100, 4, ca, &syn, true);
+    h_flush(h);
+    h->pport = 4003;
+    tfo_open(h, 100, 4, cc, &syn, true);
+    h_free(h);
+}
+
 /* The option is for the active open: a connected socket refuses it, and a
  * listener too (tcpcore has no server side: FreeBSD's answer with
  * server_enable 0). */
@@ -309,6 +367,8 @@ int main(void)
         cmocka_unit_test(test_syn_data_within_server_mss),
         cmocka_unit_test(test_sendto_implied_connect),
         cmocka_unit_test(test_sockopt_rules),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_cache_bounded_lru),
     };
     return cmocka_run_group_tests_name("tcp_fastopen", tests, NULL, NULL);
 }
