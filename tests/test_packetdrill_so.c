@@ -344,12 +344,14 @@ static void test_commands(void **state)
     assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.syncookies=0"), 0);
     assert_int_not_equal(t.run_command(ud, "sysctl -w net.inet.tcp.no_such_knob=1"), 0);
     assert_int_not_equal(t.run_command(ud, "sysctl -w net.inet.tcp.syncookies=7"), 0);
-    /* Fast Open's client side is tcpcore's own tunable; its server side
-     * is a feature tcpcore lacks: "off" is accepted, "on" refused. */
+    /* Fast Open's switches are tcpcore's own tunables. */
     assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.fastopen.client_enable=0"), 0);
     assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.fastopen.client_enable=1"), 0);
+    assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.fastopen.server_enable=1"), 0);
     assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.fastopen.server_enable=0"), 0);
-    assert_int_not_equal(t.run_command(ud, "sysctl -w net.inet.tcp.fastopen.server_enable=1"), 0);
+    /* A feature tcpcore lacks: "off" is accepted, "on" refused. */
+    assert_int_equal(t.run_command(ud, "sysctl -w net.inet.tcp.udp_tunneling_port=0"), 0);
+    assert_int_not_equal(t.run_command(ud, "sysctl -w net.inet.tcp.udp_tunneling_port=9899"), 0);
     assert_int_equal(t.run_command(ud, "true"), -1); /* not ours: the host runs it */
 
     int lfd = ifc->socket(ud, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);

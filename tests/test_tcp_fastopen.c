@@ -337,9 +337,160 @@ static void test_cache_bounded_lru(void **state)
     h_free(h);
 }
 
-/* The option is for the active open: a connected socket refuses it, and a
- * listener too (tcpcore has no server side: FreeBSD's answer with
- * server_enable 0). */
+/* ---- Server ---- */
+
+static struct harness *h_server(const char *extra)
+{
+    const char *sysctls[] = {"net.inet.tcp.fastopen.server_enable=1", extra, NULL};
+    struct h_opts o = {.sysctls = sysctls};
+    return h_new(&o);
+}
+
+static int tfo_listener(struct harness *h, int backlog)
+{
+    int lsd = fx_socket(h);
+    assert_int_equal(tcpc_bind(h->stack, lsd, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, lsd, backlog), 0);
+    assert_int_equal(tcpc_setsockopt(h->stack, lsd, TCPC_TCP_FASTOPEN, 1), 0);
+    return lsd;
+}
+
+/* A SYN from port with a Fast Open option of tfo bytes (cookie) and data;
+ * the SYN-ACK must acknowledge `acked` of the data and carry a cookie
+ * (want 8) or none (-1). */
+static struct h_seg srv_syn(struct harness *h, uint16_t port, uint32_t irs, int tfo,
+                            const uint8_t *cookie, const char *data, uint32_t acked, int want)
+{
+    h->pport = port;
+    struct seg syn = SEG(.flags = TH_SYN, .seq = irs, .mss = PEER_MSS, .tfo = tfo,
+                         .tfo_cookie = cookie, .data = data);
+    h_inject(h, syn);
+    return h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = irs + 1 + acked, .tfo = want,
+                           .tfo_anybytes = true));
+}
+
+/* A cookie request gets an 8-byte cookie and no more; the cookie then
+ * lets a SYN's data in: the SYN-ACK acknowledges it, and once the
+ * handshake completes, the connection is accepted with the data readable. */
+static void test_server_cookie_then_data(void **state)
+{
+    (void)state;
+    struct harness *h = h_server(NULL);
+    int lsd = tfo_listener(h, 16);
+    struct h_seg sa = srv_syn(h, 5001, 1000, 0, NULL, "ignored", 0, 8);
+    uint8_t cookie[8];
+    memcpy(cookie, sa.th.opts.tfo_cookie, 8);
+    sa = srv_syn(h, 5002, 2000, 8, cookie, "hello", 5, 8);
+    assert_memory_equal(sa.th.opts.tfo_cookie, cookie, 8);
+    h_expect_nothing(h);
+    assert_int_equal(tcpc_accept(h->stack, lsd, NULL, NULL), -EAGAIN);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = 2006, .ack = sa.th.seq + 1));
+    int sd = tcpc_accept(h->stack, lsd, NULL, NULL);
+    assert_true(sd >= 0);
+    fx_recv_exact(h, sd, "hello", 5);
+    int v = 0;
+    assert_int_equal(tcpc_getsockopt(h->stack, sd, TCPC_TCP_FASTOPEN, &v), 0);
+    assert_int_equal(v, 1);
+    h_free(h);
+}
+
+/* A wrong cookie (or one of another length): the data is not taken and
+ * the SYN-ACK offers the right cookie; the handshake then goes as any. */
+static void test_server_wrong_cookie(void **state)
+{
+    (void)state;
+    struct harness *h = h_server(NULL);
+    tfo_listener(h, 16);
+    struct h_seg sa = srv_syn(h, 5001, 1000, 0, NULL, NULL, 0, 8);
+    uint8_t right[8];
+    memcpy(right, sa.th.opts.tfo_cookie, 8);
+    uint8_t wrong[8] = {0};
+    sa = srv_syn(h, 5002, 2000, 8, wrong, "hello", 0, 8);
+    assert_memory_equal(sa.th.opts.tfo_cookie, right, 8);
+    sa = srv_syn(h, 5003, 3000, 4, right, "hello", 0, 8);
+    assert_memory_equal(sa.th.opts.tfo_cookie, right, 8);
+    h_free(h);
+}
+
+/* Without server_enable no listener may take the option, and a listener
+ * that took it serves plain SYN-ACKs once it is off (the keys are gone). */
+static void test_server_enable(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int lsd = h_listen(h);
+    assert_int_equal(tcpc_setsockopt(h->stack, lsd, TCPC_TCP_FASTOPEN, 1), -EPERM);
+    h_free(h);
+    h = h_server(NULL);
+    tfo_listener(h, 16);
+    int64_t v = -1;
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.tcp.fastopen.numkeys", &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.tcp.fastopen.keylen", &v), 0);
+    assert_int_equal(v, 16);
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.tcp.fastopen.maxkeys", &v), 0);
+    assert_int_equal(v, 2);
+    fx_set_tunable(h, "net.inet.tcp.fastopen.server_enable", 0);
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.tcp.fastopen.numkeys", &v), 0);
+    assert_int_equal(v, 0);
+    srv_syn(h, 5001, 1000, 0, NULL, NULL, 0, -1);
+    h_free(h);
+}
+
+/* Fewer than half the backlog may wait in SYN_RECEIVED by a cookie: with
+ * a backlog of 2, one; the next valid cookie is served without Fast Open
+ * (no cookie, data not taken). */
+static void test_server_pending_limit(void **state)
+{
+    (void)state;
+    struct harness *h = h_server(NULL);
+    tfo_listener(h, 2);
+    struct h_seg sa = srv_syn(h, 5001, 1000, 0, NULL, NULL, 0, 8);
+    uint8_t cookie[8];
+    memcpy(cookie, sa.th.opts.tfo_cookie, 8);
+    srv_syn(h, 5002, 2000, 8, cookie, "hello", 5, 8);
+    srv_syn(h, 5003, 3000, 8, cookie, "hello", 0, -1);
+    h_free(h);
+}
+
+/* A new key every autokey seconds; the previous one stays valid (two at
+ * a time), so a cookie lives between one and two periods. */
+static void test_server_key_rotation(void **state)
+{
+    (void)state;
+    struct harness *h = h_server("net.inet.tcp.fastopen.autokey=10");
+    tfo_listener(h, 16);
+    struct h_seg sa = srv_syn(h, 5001, 1000, 0, NULL, NULL, 0, 8);
+    uint8_t c1[8];
+    memcpy(c1, sa.th.opts.tfo_cookie, 8);
+    h_advance(h, 11 * TCPC_USEC_PER_SEC);
+    h_flush(h);
+    sa = srv_syn(h, 5002, 2000, 8, c1, "x", 1, 8); /* valid, by the older key */
+    assert_memory_not_equal(sa.th.opts.tfo_cookie, c1, 8);
+    h_advance(h, 11 * TCPC_USEC_PER_SEC);
+    h_flush(h);
+    srv_syn(h, 5003, 3000, 8, c1, "x", 0, 8); /* two keys later: no longer */
+    h_free(h);
+}
+
+/* The SYN-ACK of a Fast Open connection is retransmitted without the
+ * option, still acknowledging the data. */
+static void test_server_synack_retransmission(void **state)
+{
+    (void)state;
+    struct harness *h = h_server(NULL);
+    tfo_listener(h, 16);
+    struct h_seg sa = srv_syn(h, 5001, 1000, 0, NULL, NULL, 0, 8);
+    uint8_t cookie[8];
+    memcpy(cookie, sa.th.opts.tfo_cookie, 8);
+    sa = srv_syn(h, 5002, 2000, 8, cookie, "hello", 5, 8);
+    fx_advance_until_output(h, 2 * TCPC_USEC_PER_SEC);
+    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .seq = sa.th.seq, .ack = 2006, .tfo = -1));
+    h_free(h);
+}
+
+/* A connected socket refuses the option; a listener takes it only with
+ * net.inet.tcp.fastopen.server_enable (0 here). */
 static void test_sockopt_rules(void **state)
 {
     (void)state;
@@ -369,6 +520,12 @@ int main(void)
         cmocka_unit_test(test_sockopt_rules),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_cache_bounded_lru),
+        cmocka_unit_test(test_server_cookie_then_data),
+        cmocka_unit_test(test_server_wrong_cookie),
+        cmocka_unit_test(test_server_enable),
+        cmocka_unit_test(test_server_pending_limit),
+        cmocka_unit_test(test_server_key_rotation),
+        cmocka_unit_test(test_server_synack_retransmission),
     };
     return cmocka_run_group_tests_name("tcp_fastopen", tests, NULL, NULL);
 }

@@ -9,9 +9,11 @@
 #include "tcp/tcp_fastopen.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rand.h"
 #include "core/stack.h"
 #include "tcp/tcp_subr.h"
 #include "util/seq.h"
@@ -31,7 +33,36 @@ struct tfo_state {
     uint32_t nbuckets, limit;
     uint32_t clock;      /* bumped on every use of an entry */
     bool client_enabled; /* client_enable as last seen, to notice it turn off */
+    /* Server keys: a ring of TFO_MAX_KEYS, newest at key[newest]. */
+    bool server_enabled; /* server_enable as last seen */
+    uint8_t newest, numkeys;
+    tcpc_time_t key_at; /* when the newest key was made */
+    uint8_t key[TFO_MAX_KEYS][TFO_KEY_LEN];
 };
+
+_Static_assert(TFO_KEY_LEN == crypto_shorthash_KEYBYTES, "a key is a SipHash key");
+_Static_assert(TFO_SERVER_COOKIE_LEN == crypto_shorthash_BYTES, "a cookie is a SipHash value");
+
+static void tfo_addkey(struct tcpc_stack *stack, struct tfo_state *t)
+{
+    t->newest = (uint8_t)((t->newest + 1) % TFO_MAX_KEYS);
+    rand_bytes(&stack->rand, t->key[t->newest], TFO_KEY_LEN);
+    if (t->numkeys < TFO_MAX_KEYS)
+        t->numkeys++;
+    t->key_at = stack->now;
+}
+
+/* Server keys follow server_enable: off removes them, on makes the first
+ * (autokey permitting). */
+static void tfo_server_tunables(struct tcpc_stack *stack, struct tfo_state *t)
+{
+    bool on = stack->cfg.tun.tfo_server_enable != 0;
+    if (t->server_enabled && !on)
+        t->numkeys = 0;
+    else if (!t->server_enabled && on && stack->cfg.tun.tfo_autokey && t->numkeys == 0)
+        tfo_addkey(stack, t);
+    t->server_enabled = on;
+}
 
 int tfo_init(struct tcpc_stack *stack)
 {
@@ -47,6 +78,7 @@ int tfo_init(struct tcpc_stack *stack)
     }
     t->client_enabled = stack->cfg.tun.tfo_client_enable != 0;
     stack->tcp->tfo = t;
+    tfo_server_tunables(stack, t);
     return 0;
 }
 
@@ -69,7 +101,11 @@ void tfo_tunables_changed(struct tcpc_stack *stack)
     if (t->client_enabled && !on)
         memset(t->entries, 0, (size_t)t->nbuckets * t->limit * sizeof(*t->entries));
     t->client_enabled = on;
+    tfo_server_tunables(stack, t);
 }
+
+static void tfo_make_cookie(const uint8_t key[TFO_KEY_LEN], const struct tcpc_addr *faddr,
+                            uint8_t out[TFO_SERVER_COOKIE_LEN]);
 
 static bool tfo_entry_is(const struct tfo_entry *e, const struct inpcb *inp)
 {
@@ -166,6 +202,17 @@ void tfo_client_connect(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void tfo_syn_option(const struct tcpc_stack *stack, const struct tcpcb *tp, struct tcp_opts *o)
 {
+    if (tp->state == TCPS_SYN_RECEIVED && (tp->t_tfo & TFO_SERVER) && tp->t_rxtshift == 0) {
+        /* The SYN-ACK of a connection a cookie let in carries the newest
+         * cookie, on its first transmission only (FreeBSD's choice). */
+        const struct tfo_state *t = stack->tcp->tfo;
+        if (t->numkeys) {
+            o->present |= TOF_FASTOPEN;
+            o->tfo_len = TFO_SERVER_COOKIE_LEN;
+            tfo_make_cookie(t->key[t->newest], &tp->inp->faddr, o->tfo_cookie);
+        }
+        return;
+    }
     if (!(tp->t_tfo & TFO_ON) || tp->state != TCPS_SYN_SENT || tp->t_rxtshift != 0)
         return;
     o->present |= TOF_FASTOPEN;
@@ -205,4 +252,71 @@ void tfo_client_failed(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if ((tp->t_tfo & TFO_ON) && tp->state == TCPS_SYN_SENT)
         tfo_disable_path(stack, tp);
+}
+
+/* ---- Server ------------------------------------------------------------- */
+
+static void tfo_make_cookie(const uint8_t key[TFO_KEY_LEN], const struct tcpc_addr *faddr,
+                            uint8_t out[TFO_SERVER_COOKIE_LEN])
+{
+    /* The address as the family has it: 4 bytes for IPv4, 16 for IPv6. */
+    bool v4 = tcpc_addr_is_v4(faddr);
+    crypto_shorthash(out, faddr->bytes + (v4 ? 12 : 0), v4 ? 4 : 16, key);
+}
+
+/* Children in SYN_RECEIVED that a cookie let in (FreeBSD's t_tfo_pending). */
+static uint32_t tfo_pending(const struct tcpc_stack *stack, const struct tcpcb *l)
+{
+    uint32_t n = 0;
+    for (tcb_ref r = l->q_incomp; r; r = tcb_deref(stack->tcp, r)->q_next)
+        if (tcb_deref(stack->tcp, r)->t_tfo & TFO_SERVER)
+            n++;
+    return n;
+}
+
+enum tfo_server_verdict tfo_server_check(struct tcpc_stack *stack, const struct tcpcb *l,
+                                         const struct tcpc_addr *faddr, const struct tcp_opts *o,
+                                         uint8_t cookie[TFO_SERVER_COOKIE_LEN])
+{
+    struct tfo_state *t = stack->tcp->tfo;
+    const struct tcpc_tunables *tun = &stack->cfg.tun;
+    if (!(o->present & TOF_FASTOPEN) || !(l->t_tfo & TFO_ON) || !tun->tfo_server_enable)
+        return TFO_SRV_NONE;
+    /* At most (about) half the backlog pending, as FreeBSD limits it. */
+    if (tfo_pending(stack, l) + 1 > l->q_limit / 2)
+        return TFO_SRV_NONE;
+    if (t->numkeys && tun->tfo_autokey &&
+        stack->now - t->key_at >= (tcpc_time_t)tun->tfo_autokey * TCPC_USEC_PER_SEC)
+        tfo_addkey(stack, t); /* the key the timer would have made by now */
+    if (tun->tfo_acceptany && o->tfo_len) {
+        memset(cookie, 0, TFO_SERVER_COOKIE_LEN);
+        if (t->numkeys)
+            tfo_make_cookie(t->key[t->newest], faddr, cookie);
+        return TFO_SRV_VALID;
+    }
+    if (t->numkeys == 0)
+        return TFO_SRV_NONE; /* no key: nothing to give or check */
+    tfo_make_cookie(t->key[t->newest], faddr, cookie);
+    if (o->tfo_len != TFO_SERVER_COOKIE_LEN)
+        return TFO_SRV_OFFER;
+    for (unsigned i = 0; i < t->numkeys; i++) {
+        uint8_t c[TFO_SERVER_COOKIE_LEN];
+        tfo_make_cookie(t->key[(t->newest + TFO_MAX_KEYS - i) % TFO_MAX_KEYS], faddr, c);
+        if (sodium_memcmp(c, o->tfo_cookie, TFO_SERVER_COOKIE_LEN) == 0)
+            return TFO_SRV_VALID;
+    }
+    return TFO_SRV_OFFER;
+}
+
+bool tfo_sysctl_state(const struct tcpc_stack *stack, const char *name, int64_t *value)
+{
+    if (strcmp(name, "net.inet.tcp.fastopen.keylen") == 0)
+        *value = TFO_KEY_LEN;
+    else if (strcmp(name, "net.inet.tcp.fastopen.maxkeys") == 0)
+        *value = TFO_MAX_KEYS;
+    else if (strcmp(name, "net.inet.tcp.fastopen.numkeys") == 0)
+        *value = stack->tcp->tfo ? stack->tcp->tfo->numkeys : 0;
+    else
+        return false;
+    return true;
 }

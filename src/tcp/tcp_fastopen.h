@@ -25,8 +25,15 @@
 struct tcpc_stack;
 
 /* tcpcb.t_tfo */
-#define TFO_ON     0x01 /* TCP_FASTOPEN: the SYN carries the option */
+#define TFO_ON     0x01 /* TCP_FASTOPEN: the SYN carries the option (a listener: takes it) */
 #define TFO_COOKIE 0x02 /* a cached cookie goes on the SYN, and data with it */
+#define TFO_SERVER 0x04 /* a passive open by a valid cookie, its SYN's data taken */
+
+/* The cookie a tcpcore server gives: 8 bytes of SipHash-2-4 (FreeBSD's
+ * TCP_FASTOPEN_COOKIE_LEN), and the key sizes behind it. */
+#define TFO_SERVER_COOKIE_LEN 8
+#define TFO_KEY_LEN           16
+#define TFO_MAX_KEYS          2
 
 /* Allocates the cookie cache (stack start); 0 or -ENOMEM. */
 int tfo_init(struct tcpc_stack *stack);
@@ -67,5 +74,26 @@ void tfo_client_synack(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
 /* The connection attempt failed in SYN_SENT (an ICMP error): as FreeBSD,
  * Fast Open towards the server is disabled. */
 void tfo_client_failed(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/*
+ * The server side. A listener with TCPC_TCP_FASTOPEN (and
+ * net.inet.tcp.fastopen.server_enable) answers a SYN's Fast Open option:
+ * its cookie is the SipHash of the client's address under one of the
+ * stack's keys (a new key every net.inet.tcp.fastopen.autokey seconds,
+ * the last two valid), and a valid one lets the SYN's data in at once
+ * (syncache.c makes the connection then). Fewer than half the backlog may
+ * be in that state at a time; past it, SYNs are served without Fast Open.
+ */
+enum tfo_server_verdict {
+    TFO_SRV_NONE,  /* no Fast Open for this SYN: an ordinary SYN-ACK */
+    TFO_SRV_OFFER, /* a request or a wrong cookie: the SYN-ACK offers *cookie */
+    TFO_SRV_VALID, /* a valid cookie: take the data; the SYN-ACK carries *cookie */
+};
+enum tfo_server_verdict tfo_server_check(struct tcpc_stack *stack, const struct tcpcb *l,
+                                         const struct tcpc_addr *faddr, const struct tcp_opts *o,
+                                         uint8_t cookie[TFO_SERVER_COOKIE_LEN]);
+
+/* The read-only tunables (keylen, maxkeys, numkeys). */
+bool tfo_sysctl_state(const struct tcpc_stack *stack, const char *name, int64_t *value);
 
 #endif

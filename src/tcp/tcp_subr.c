@@ -307,6 +307,8 @@ void tcp_tunables_changed(struct tcpc_stack *stack)
 
 static bool tcp_sysctl_state(const struct tcpc_stack *stack, const char *name, int64_t *value)
 {
+    if (tfo_sysctl_state(stack, name, value))
+        return true;
     if (strcmp(name, "net.inet.tcp.syncache.count") != 0)
         return false;
     *value = syncache_pcbcount(stack);

@@ -575,17 +575,16 @@ static int usr_set_keep(struct tcpc_stack *stack, struct tcpcb *tp, enum tcpc_so
     return 0;
 }
 
-/* TCP_FASTOPEN, as FreeBSD takes it: before connect (or on a listener),
- * and only while net.inet.tcp.fastopen.client_enable allows it; tcpcore
- * has no server side, so a listener answers as FreeBSD's does with
- * server_enable 0. */
+/* TCP_FASTOPEN, as FreeBSD takes it: before connect or listen (a socket
+ * that listens with it set takes Fast Open SYNs), or on a listener; only
+ * while net.inet.tcp.fastopen.client_enable, for a listener server_enable,
+ * allows it. */
 static int usr_set_fastopen(struct tcpc_stack *stack, struct tcpcb *tp, int value)
 {
-    if (tp->state == TCPS_LISTEN)
-        return value ? -EPERM : 0;
-    if (tp->state != TCPS_CLOSED || tp->inp->fport)
+    bool listener = tp->state == TCPS_LISTEN;
+    if (!listener && (tp->state != TCPS_CLOSED || tp->inp->fport))
         return -EINVAL;
-    if (value && !stack->cfg.tun.tfo_client_enable)
+    if (value && !(listener ? stack->cfg.tun.tfo_server_enable : stack->cfg.tun.tfo_client_enable))
         return -EPERM;
     tp->t_tfo = value ? TFO_ON : 0;
     return 0;

@@ -179,6 +179,8 @@ static bool h_tfo_match(const struct seg *w, const struct tcp_opts *o)
         return !(o->present & TOF_FASTOPEN);
     if (!(o->present & TOF_FASTOPEN) || o->tfo_len != w->tfo)
         return false;
+    if (w->tfo_anybytes)
+        return true;
     for (int64_t i = 0; i < w->tfo; i++)
         if (o->tfo_cookie[i] != (w->tfo_cookie ? w->tfo_cookie[i] : (uint8_t)(i + 1)))
             return false;

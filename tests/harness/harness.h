@@ -50,6 +50,7 @@ struct seg {
     uint32_t sack[2 * TCP_SACK_MAX];             /* start, end of each block, in order */
     int64_t tfo; /* Fast Open option with a cookie this long (0: a request; expect -1: none) */
     const uint8_t *tfo_cookie; /* its bytes; NULL: 1, 2, 3... */
+    bool tfo_anybytes;         /* expect: the cookie's bytes are not checked */
 };
 
 /* Every field "any" except what the caller names. */
