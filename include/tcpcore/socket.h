@@ -97,12 +97,13 @@ enum tcpc_sockopt {
     TCPC_TCP_USER_TIMEOUT,  /**< milliseconds sent data may stay unacknowledged before the
                                connection is dropped with ETIMEDOUT (Linux's TCP_USER_TIMEOUT);
                                also replaces TCPC_TCP_KEEPCNT's limit; 0: off */
-    TCPC_TCP_FASTOPEN,      /**< 1: TCP Fast Open (RFC 7413) for this socket's active open: the
-                               SYN asks for a cookie or carries the cached one with the first
-                               data (tcpc_sendto); set before connecting, refused (-EPERM)
-                               while net.inet.tcp.fastopen.client_enable is 0, and on a listener
-                               (no server side); reads 0 once the connection fell back to a
-                               plain open (docs/tfo.md) */
+    TCPC_TCP_FASTOPEN,      /**< 1: TCP Fast Open (RFC 7413). Before connecting: the SYN asks
+                               for a cookie or carries the cached one with the first data
+                               (tcpc_sendto); -EPERM while net.inet.tcp.fastopen.client_enable
+                               is 0; reads 0 once the connection fell back to a plain open.
+                               Before listen or on a listener: valid cookies let SYN data in;
+                               -EPERM while net.inet.tcp.fastopen.server_enable is 0
+                               (docs/tfo.md) */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */

@@ -1,5 +1,6 @@
 /*
- * TCP Fast Open (RFC 7413), the client side, as FreeBSD runs it.
+ * TCP Fast Open (RFC 7413) as FreeBSD runs it: the client side here, the
+ * server side below.
  *
  * A socket asks for it with TCPC_TCP_FASTOPEN before it connects
  * (net.inet.tcp.fastopen.client_enable permitting). Its SYN then carries
