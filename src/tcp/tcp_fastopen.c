@@ -2,10 +2,9 @@
  * TCP Fast Open: the client's cookie cache and the rules around it, and
  * the server's keys and cookies (tcp_fastopen.h). The cache is one array
  * of buckets, each ccache_bucket_limit entries long, allocated when the
- * stack starts and
- * never grown: a server address hashes (keyed with the stack's secret, so
- * that no peer can aim at one bucket) to its bucket, and a full bucket
- * gives its least recently used entry to a new server.
+ * stack starts and never grown: a server address hashes (keyed with the
+ * stack's secret, so that no peer can aim at one bucket) to its bucket, and
+ * a full bucket gives its least recently used entry to a new server.
  */
 #include "tcp/tcp_fastopen.h"
 
