@@ -489,6 +489,63 @@ static void test_server_synack_retransmission(void **state)
     h_free(h);
 }
 
+/* Moves every packet either stack emitted to the other until both are
+ * quiet. */
+static void pump(struct harness *a, struct harness *b)
+{
+    uint8_t pkt[2048];
+    for (int round = 0; round < 64; round++) {
+        bool moved = false;
+        while (h_pending(a) > 0) {
+            size_t n = h_take(a, pkt, sizeof(pkt));
+            h_inject_raw(b, pkt, n);
+            moved = true;
+        }
+        while (h_pending(b) > 0) {
+            size_t n = h_take(b, pkt, sizeof(pkt));
+            h_inject_raw(a, pkt, n);
+            moved = true;
+        }
+        if (!moved)
+            return;
+    }
+    fail_msg("the stacks never fell quiet");
+}
+
+/* tcpcore's client against tcpcore's server: the first connection fetches
+ * the cookie, the second's data rides on its SYN and is taken there (the
+ * client retransmits nothing). */
+static void test_client_server_end_to_end(void **state)
+{
+    (void)state;
+    struct harness *cli = h_new(NULL);
+    const char *sysctls[] = {"net.inet.tcp.fastopen.server_enable=1", NULL};
+    struct h_opts so = {.swap = true, .sysctls = sysctls};
+    struct harness *srv = h_new(&so);
+    int lsd = fx_socket(srv);
+    assert_int_equal(tcpc_bind(srv->stack, lsd, NULL, 8080), 0);
+    assert_int_equal(tcpc_listen(srv->stack, lsd, 16), 0);
+    assert_int_equal(tcpc_setsockopt(srv->stack, lsd, TCPC_TCP_FASTOPEN, 1), 0);
+    static const char *const msg[] = {"first", "second"};
+    for (int i = 0; i < 2; i++) {
+        int sd = fx_socket(cli);
+        assert_int_equal(tcpc_setsockopt(cli->stack, sd, TCPC_TCP_FASTOPEN, 1), 0);
+        size_t n = strlen(msg[i]);
+        assert_int_equal(tcpc_sendto(cli->stack, sd, msg[i], n, &cli->peer, 8080), (ssize_t)n);
+        pump(cli, srv);
+        int asd = tcpc_accept(srv->stack, lsd, NULL, NULL);
+        assert_true(asd >= 0);
+        fx_recv_exact(srv, asd, msg[i], n);
+        int v = 0;
+        assert_int_equal(tcpc_getsockopt(srv->stack, asd, TCPC_TCP_FASTOPEN, &v), 0);
+        assert_int_equal(v, i == 1); /* the first was a plain open with a cookie request */
+    }
+    assert_int_equal(h_stat(cli, "tcps_sndrexmitpack"), 0); /* the SYN's data was taken */
+    assert_int_equal(h_stat(srv, "tcps_sc_added"), 1);      /* only the first was cached */
+    h_free(cli);
+    h_free(srv);
+}
+
 /* A connected socket refuses the option; a listener takes it only with
  * net.inet.tcp.fastopen.server_enable (0 here). */
 static void test_sockopt_rules(void **state)
@@ -526,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_server_pending_limit),
         cmocka_unit_test(test_server_key_rotation),
         cmocka_unit_test(test_server_synack_retransmission),
+        cmocka_unit_test(test_client_server_end_to_end),
     };
     return cmocka_run_group_tests_name("tcp_fastopen", tests, NULL, NULL);
 }
