@@ -700,6 +700,8 @@ static const struct {
     {"net.inet.tcp.ack_limit", {1, 2, 100, 100000}},
     {"net.inet.tcp.rexmit_min", {1, 30, 200, 1000}},
     {"net.inet.tcp.keepinit", {1000, 5000, 75000, 3600000}},
+    {"net.inet.tcp.fastopen.client_enable", {0, 1, 1, 1}},
+    {"net.inet.tcp.fastopen.server_enable", {0, 1, 1, 1}},
 };
 
 static void fz_reconnect(struct fz *f, uint8_t arg)
@@ -714,7 +716,15 @@ static void fz_reconnect(struct fz *f, uint8_t arg)
         tcpc_setsockopt(f->stack, f->csd, TCPC_SO_REUSEADDR, 1);
         tcpc_bind(f->stack, f->csd, NULL, f->cport);
     }
-    tcpc_connect(f->stack, f->csd, &f->peer, (uint16_t)(FZ_PPORT + ((arg >> 4) & 1)));
+    uint16_t pport = (uint16_t)(FZ_PPORT + ((arg >> 4) & 1));
+    if (arg & 0x40) {
+        /* Fast Open: sendto's implied connect, the data on the SYN when a
+         * cookie for the peer is cached. */
+        tcpc_setsockopt(f->stack, f->csd, TCPC_TCP_FASTOPEN, 1);
+        tcpc_sendto(f->stack, f->csd, "fast open", 1 + (arg & 7), &f->peer, pport);
+    } else {
+        tcpc_connect(f->stack, f->csd, &f->peer, pport);
+    }
     struct tcpc_addr a;
     uint16_t port;
     if (tcpc_getsockname(f->stack, f->csd, &a, &port) == 0 && port)
@@ -733,6 +743,8 @@ static void fz_relisten(struct fz *f, uint8_t arg)
         return;
     tcpc_setsockopt(f->stack, f->lsd, TCPC_SO_REUSEADDR, 1);
     tcpc_bind(f->stack, f->lsd, NULL, FZ_LPORT);
+    if (arg & 0x80)
+        tcpc_setsockopt(f->stack, f->lsd, TCPC_TCP_FASTOPEN, 1); /* with server_enable */
     tcpc_listen(f->stack, f->lsd, arg % 8);
 }
 
@@ -841,6 +853,9 @@ static const struct {
     {"net.inet.tcp.recvbuf_max", 16384},
     {"kern.ipc.sockbuf_budget", 131072},
     {"net.inet.tcp.sack.globalmaxholes", 64},
+    {"net.inet.tcp.fastopen.ccache_buckets", 2},
+    {"net.inet.tcp.fastopen.ccache_bucket_limit", 2},
+    {"net.inet.tcp.fastopen.acceptany", 1}, /* any cookie a script forges is good */
 };
 
 static void fz_sysctl(struct tcpc_config *cfg, const char *name, int64_t value)

@@ -200,8 +200,8 @@ static void test_opts_bad_lengths(void **state)
 
 static void test_opts_unknown_skipped(void **state)
 {
-    static const uint8_t b[] = {30, 6, 0xde, 0xad, 0xbe, 0xef, 3,    3,   7,
-                                34, 2, 4,    2,    2,    4,    0x05, 0xdc};
+    static const uint8_t b[] = {30,  6, 0xde, 0xad, 0xbe, 0xef, 3,    3,   7,
+                                253, 2, 4,    2,    2,    4,    0x05, 0xdc};
     struct tcp_opts o;
 
     (void)state;
@@ -209,6 +209,66 @@ static void test_opts_unknown_skipped(void **state)
     assert_int_equal(o.present, TOF_WSCALE | TOF_SACKPERM | TOF_MSS);
     assert_int_equal(o.wscale, 7);
     assert_int_equal(o.mss, 1500);
+}
+
+/* RFC 7413 4.1.1: kind 34; an empty option is a cookie request. Any length
+ * parses (the engine judges it), the first 16 cookie bytes are kept. */
+static void test_opts_fastopen_parse(void **state)
+{
+    static const uint8_t req[] = {2, 4, 0x05, 0xb4, 34, 2, 0, 0};
+    static const uint8_t c8[] = {34, 10, 1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t odd[] = {34, 5, 1, 2, 3, 0};
+    uint8_t c18[20] = {34, 20};
+    struct tcp_opts o;
+
+    (void)state;
+    assert_int_equal(opts(&o, sizeof(req), req), 0);
+    assert_int_equal(o.present, TOF_MSS | TOF_FASTOPEN);
+    assert_int_equal(o.tfo_len, 0);
+    assert_int_equal(opts(&o, sizeof(c8), c8), 0);
+    assert_int_equal(o.present, TOF_FASTOPEN);
+    assert_int_equal(o.tfo_len, 8);
+    assert_memory_equal(o.tfo_cookie, c8 + 2, 8);
+    assert_int_equal(opts(&o, sizeof(odd), odd), 0);
+    assert_int_equal(o.tfo_len, 3);
+    assert_memory_equal(o.tfo_cookie, odd + 2, 3);
+    for (int i = 0; i < 18; i++)
+        c18[2 + i] = (uint8_t)(i + 1);
+    assert_int_equal(opts(&o, sizeof(c18), c18), 0);
+    assert_int_equal(o.tfo_len, 18);
+    assert_memory_equal(o.tfo_cookie, c18 + 2, TCP_FASTOPEN_MAX_COOKIE_LEN);
+    /* A length past the block is refused like any other. */
+    static const uint8_t past[] = {34, 10, 1, 2};
+    assert_int_equal(opts(&o, sizeof(past), past), -WIRE_TCPOPT_BADLEN);
+}
+
+/* FreeBSD's SYN with Fast Open: <mss,nop,wscale,sackOK,TS,FO...> padded
+ * with EOL, the option unaligned right behind the timestamps. */
+static void test_opts_fastopen_emit(void **state)
+{
+    static const uint8_t req[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 6, 4,  2, 8, 10,
+                                  0, 0, 0,    1,    0, 0, 0, 0, 34, 2, 0, 0};
+    static const uint8_t c8[] = {2, 4, 0x05, 0xb4, 1,  3,  3, 6, 4, 2, 8, 10, 0, 0, 0, 1,
+                                 0, 0, 0,    0,    34, 10, 1, 2, 3, 4, 5, 6,  7, 8, 0, 0};
+    struct tcp_opts o = {
+        .present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_FASTOPEN,
+        .mss = 1460,
+        .wscale = 6,
+        .tsval = 1,
+    };
+    uint8_t b[TCP_MAXOLEN];
+
+    (void)state;
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), sizeof(req));
+    assert_memory_equal(b, req, sizeof(req));
+    o.tfo_len = 8;
+    for (int i = 0; i < 8; i++)
+        o.tfo_cookie[i] = (uint8_t)(i + 1);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), sizeof(c8));
+    assert_memory_equal(b, c8, sizeof(c8));
+    /* The longest cookie still fits the 40 option bytes. */
+    o.tfo_len = TCP_FASTOPEN_MAX_COOKIE_LEN;
+    assert_int_equal(tcp_opts_len(&o), TCP_MAXOLEN);
 }
 
 /* A SACK option of n blocks, blocks i = [1000 i, 1000 i + 500). */
@@ -516,6 +576,8 @@ int main(void)
         cmocka_unit_test(test_opts_unknown_skipped),
         cmocka_unit_test(test_opts_sack_blocks),
         cmocka_unit_test(test_opts_emit_layout),
+        cmocka_unit_test(test_opts_fastopen_parse),
+        cmocka_unit_test(test_opts_fastopen_emit),
         cmocka_unit_test(test_opts_emit_sack_fits),
         cmocka_unit_test(test_opts_md5_signature),
         cmocka_unit_test(test_emit_packet_roundtrip),

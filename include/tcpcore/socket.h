@@ -99,6 +99,13 @@ enum tcpc_sockopt {
                                also replaces TCPC_TCP_KEEPCNT's limit; 0: off */
     TCPC_TCP_MD5SIG,        /**< an RFC 2385 signature key for a peer address or prefix: a
                                struct tcpc_md5sig through tcpc_setsockopt_buf (docs/md5.md) */
+    TCPC_TCP_FASTOPEN,      /**< 1: TCP Fast Open (RFC 7413). Before connecting: the SYN asks
+                               for a cookie or carries the cached one with the first data
+                               (tcpc_sendto); -EPERM while net.inet.tcp.fastopen.client_enable
+                               is 0; reads 0 once the connection fell back to a plain open.
+                               Before listen or on a listener: valid cookies let SYN data in;
+                               -EPERM while net.inet.tcp.fastopen.server_enable is 0
+                               (docs/tfo.md) */
 };
 
 /** The longest key TCPC_TCP_MD5SIG takes (RFC 2385 names none; Linux's limit). */
@@ -159,6 +166,14 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
  * full), -EPIPE (write side shut down or connection gone), -ENOTCONN, or the
  * pending error (-ECONNRESET...). */
 ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len);
+
+/** Queues data as tcpc_send, on an unconnected socket with addr and port
+ * given after starting an active open to them (FreeBSD's implied connect):
+ * with TCPC_TCP_FASTOPEN, the SYN carries the data when a cookie for the
+ * server is cached. Returns the bytes queued, the errors of tcpc_connect
+ * but -EINPROGRESS, or those of tcpc_send; a connected socket ignores addr. */
+ssize_t tcpc_sendto(struct tcpc_stack *stack, int sd, const void *buf, size_t len,
+                    const struct tcpc_addr *addr, uint16_t port);
 
 /** Reads up to len bytes; returns bytes read, 0 at end of stream, -EAGAIN,
  * -ENOTCONN, or the pending error. */

@@ -177,7 +177,27 @@
       "largest receive buffer growth reaches, 4096..4294967295 (never past kern.ipc.maxsockbuf)")  \
     X(sockbuf_budget, "kern.ipc.sockbuf_budget", 1073741824, 65536, 1LL << 46, TCPC_TUN_RW,        \
       "bytes of buffer storage all connections hold together, 65536..2^46; at it, windows close "  \
-      "and sends block")
+      "and sends block")                                                                           \
+    X(tfo_client_enable, "net.inet.tcp.fastopen.client_enable", 1, 0, 1, TCPC_TUN_RW,              \
+      "TCP Fast Open for connections that ask for it (0 or 1); 0 empties the cookie cache")        \
+    X(tfo_ccache_buckets, "net.inet.tcp.fastopen.ccache_buckets", 2048, 1, 1 << 20,                \
+      TCPC_TUN_BOOT | TCPC_TUN_POW2, "Fast Open client cookie cache buckets (a power of two)")     \
+    X(tfo_ccache_bucket_limit, "net.inet.tcp.fastopen.ccache_bucket_limit", 16, 1, 1 << 10,        \
+      TCPC_TUN_BOOT, "Fast Open cookie cache entries per bucket, 1..1024")                         \
+    X(tfo_path_disable_time, "net.inet.tcp.fastopen.path_disable_time", 900, 0, 86400,             \
+      TCPC_TUN_RW, "seconds Fast Open stays off towards a server after it failed, 0..86400")       \
+    X(tfo_server_enable, "net.inet.tcp.fastopen.server_enable", 0, 0, 1, TCPC_TUN_RW,              \
+      "TCP Fast Open for listeners that ask for it (0 or 1); 0 removes the keys")                  \
+    X(tfo_acceptany, "net.inet.tcp.fastopen.acceptany", 0, 0, 1, TCPC_TUN_RW,                      \
+      "take any non-empty Fast Open cookie as valid (0 or 1; for tests)")                          \
+    X(tfo_autokey, "net.inet.tcp.fastopen.autokey", 120, 0, 2147483, TCPC_TUN_RW,                  \
+      "seconds between new Fast Open server keys, 0..2147483 (0: no key is made)")                 \
+    X(tfo_keylen, "net.inet.tcp.fastopen.keylen", 0, 0, 0, TCPC_TUN_RDONLY,                        \
+      "bytes of a Fast Open server key (read-only)")                                               \
+    X(tfo_maxkeys, "net.inet.tcp.fastopen.maxkeys", 0, 0, 0, TCPC_TUN_RDONLY,                      \
+      "Fast Open server keys valid at once (read-only)")                                           \
+    X(tfo_numkeys, "net.inet.tcp.fastopen.numkeys", 0, 0, 0, TCPC_TUN_RDONLY,                      \
+      "Fast Open server keys installed (read-only)")
 
 struct tcpc_stack;
 

@@ -66,6 +66,8 @@
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
 #include "tcp/tcp_md5.h"
+#include "tcp/tcp_fastopen.h"
+#include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
@@ -449,7 +451,8 @@ static bool sc_cookie_honoured(const struct tcpc_stack *stack, const struct sync
 
 /* Sends flags (SYN|ACK, or ACK for a challenge) from entry e. */
 static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
-                    const struct tcpc_addr *laddr, const struct tcpc_addr *faddr, uint8_t flags)
+                    const struct tcpc_addr *laddr, const struct tcpc_addr *faddr, uint8_t flags,
+                    const uint8_t *tfo_cookie)
 {
     /* PMTU discovery, unless the path said no. */
     struct tcp_ipopt o = {.ttl = e->ip_ttl,
@@ -487,6 +490,13 @@ static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
         th.opts.tsval = e->ts;
         th.opts.tsecr = e->ts_reflect;
     }
+    if (tfo_cookie && (flags & TH_SYN) && !(e->flags & SCF_NOOPT)) {
+        /* Fast Open: the cookie the SYN asked for, or the right one for a
+         * wrong one; on the first SYN-ACK only, as FreeBSD's. */
+        th.opts.present |= TOF_FASTOPEN;
+        th.opts.tfo_len = TFO_SERVER_COOKIE_LEN;
+        memcpy(th.opts.tfo_cookie, tfo_cookie, TFO_SERVER_COOKIE_LEN);
+    }
     const struct tcp_md5_key *key = NULL;
     if (e->flags & SCF_SIGNATURE) {
         /* The listener's key for the peer, found again: one that was
@@ -506,11 +516,12 @@ static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
         STAT_INC(stack, tcps_sndacks);
 }
 
-static void sc_respond(struct tcpc_stack *stack, uint32_t idx, const struct sc_entry *e)
+static void sc_respond(struct tcpc_stack *stack, uint32_t idx, const struct sc_entry *e,
+                       const uint8_t *tfo_cookie)
 {
     struct tcpc_addr laddr, faddr;
     sc_addrs(idx, e, &laddr, &faddr);
-    sc_emit(stack, e, &laddr, &faddr, TH_SYN | TH_ACK);
+    sc_emit(stack, e, &laddr, &faddr, TH_SYN | TH_ACK, tfo_cookie);
 }
 
 /* ---- SYN ---------------------------------------------------------------- */
@@ -616,7 +627,7 @@ static void sc_dupsyn(struct tcpc_stack *stack, struct syncache *sc, struct sc_b
         e->ts_reflect = th->opts.tsval; /* echo the newest (RFC 7323 4.3) */
     else
         e->flags &= (uint16_t)~SCF_TIMESTAMP;
-    sc_respond(stack, idx, e);
+    sc_respond(stack, idx, e, NULL);
     e->rxmits = 0;
     e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
     timer_cancel(&sc->wheel, &b->timer); /* the new deadline may be later */
@@ -663,7 +674,8 @@ static void sc_store_addrs(struct sc_entry *e, uint32_t idx, const struct tcpc_a
 
 /* Answers a SYN with a cookie and keeps nothing. */
 static void sc_send_cookie(struct tcpc_stack *stack, struct syncache *sc, struct sc_entry *tmp,
-                           const struct tcpc_addr *laddr, const struct tcpc_addr *faddr)
+                           const struct tcpc_addr *laddr, const struct tcpc_addr *faddr,
+                           const uint8_t *tfo_cookie)
 {
     /* Only the timestamp has room for the ECN bit: without one, the
      * connection the cookie makes could not know that ECN was agreed, so
@@ -671,8 +683,51 @@ static void sc_send_cookie(struct tcpc_stack *stack, struct syncache *sc, struct
     if (!(tmp->flags & SCF_TIMESTAMP))
         tmp->flags &= (uint16_t)~SCF_ECN;
     sc_choose_iss(stack, sc, tmp, laddr, faddr);
-    sc_emit(stack, tmp, laddr, faddr, TH_SYN | TH_ACK);
+    sc_emit(stack, tmp, laddr, faddr, TH_SYN | TH_ACK, tfo_cookie);
     STAT_INC(stack, tcps_sc_sendcookie);
+}
+
+static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const struct sc_entry *e,
+                               bool cached, const struct ip_repr *ip, const struct tcp_repr *th);
+
+/*
+ * A SYN with a valid Fast Open cookie: the connection exists at once, in
+ * SYN_RECEIVED, with the SYN's data in its receive buffer (RFC 7413 4.2.2),
+ * and sends its own SYN-ACK, which acknowledges the data. It becomes
+ * acceptable when the handshake's ACK comes, as any other (FreeBSD hands
+ * it to accept at once). Returns 0, or -1 when it cannot be made (a full
+ * accept queue, no control block): the SYN is then served as any other.
+ */
+static int sc_tfo_open(struct tcpc_stack *stack, struct syncache *sc, struct tcpcb *l,
+                       const struct ip_repr *ip, const struct tcp_repr *th, struct sc_entry *tmp)
+{
+    const struct tcpc_addr *laddr = &ip->dst, *faddr = &ip->src;
+    if (l->q_len >= l->q_limit + l->q_limit / 2 + 1)
+        return -1;
+    sc_choose_iss(stack, sc, tmp, laddr, faddr);
+    struct tcpcb *tp = sc_socket(stack, l, tmp, false, ip, th);
+    if (!tp)
+        return -1;
+    if (demux_insert(stack, tp, laddr, th->dport, faddr, th->sport) != 0) {
+        tcb_free(stack, tp);
+        return -1;
+    }
+    tp->t_tfo = TFO_ON | TFO_SERVER;
+    tp->snd_nxt = tp->snd_max = tp->iss; /* the SYN-ACK is the connection's own */
+    uint32_t n = (uint32_t)th->payload_len;
+    uint32_t room = tcp_rcv_space(stack, tp);
+    if (n > room)
+        n = room;
+    if (n && tcp_sb_rcv_storage(stack, tp, n) == 0) {
+        n = sb_append(&tp->rcv, th->payload, n);
+        tp->rcv_nxt += n;
+        STAT_INC(stack, tcps_rcvpack);
+        STAT_ADD(stack, tcps_rcvbyte, n);
+    }
+    tcp_timer_set(stack, tp, TT_KEEP, (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC);
+    STAT_INC(stack, tcps_sc_completed);
+    tcp_output(stack, tp);
+    return 0;
 }
 
 void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_repr *ip,
@@ -704,8 +759,18 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
         sc_dupsyn(stack, sc, b, idx, e, th);
         return;
     }
+    /* Fast Open (tcp_fastopen.h): a valid cookie makes the connection now,
+     * its SYN's data taken; otherwise the SYN-ACK may offer a cookie. */
+    uint8_t cookie[TFO_SERVER_COOKIE_LEN];
+    const uint8_t *tfo_offer = NULL;
+    enum tfo_server_verdict tfo =
+        reopen ? TFO_SRV_NONE : tfo_server_check(stack, l, faddr, &th->opts, cookie);
+    if (tfo == TFO_SRV_VALID && sc_tfo_open(stack, sc, l, ip, th, &tmp) == 0)
+        return;
+    if (tfo != TFO_SRV_NONE)
+        tfo_offer = cookie;
     if (stateless) {
-        sc_send_cookie(stack, sc, &tmp, laddr, faddr);
+        sc_send_cookie(stack, sc, &tmp, laddr, faddr, tfo_offer);
         return;
     }
     idx = sc_make_room(stack, sc, b) ? sc_alloc(sc, k.v6) : SC_NIL;
@@ -721,7 +786,7 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
             stack_drop(stack, TCPC_STAT_tcps_sc_dropped, "SYN cache full and cookies off");
             return;
         }
-        sc_send_cookie(stack, sc, &tmp, laddr, faddr);
+        sc_send_cookie(stack, sc, &tmp, laddr, faddr, tfo_offer);
         return;
     }
     e = sc_at(sc, idx);
@@ -737,7 +802,7 @@ void syncache_add(struct tcpc_stack *stack, struct tcpcb *l, const struct ip_rep
     b->len++;
     sc->count++;
     STAT_INC(stack, tcps_sc_added);
-    sc_respond(stack, idx, e);
+    sc_respond(stack, idx, e, tfo_offer);
     sc_bucket_arm(sc, b, stack->now, e->rxt_ms);
 }
 
@@ -774,7 +839,7 @@ static void sc_bucket_timer(struct tcpc_stack *stack, struct syncache *sc, struc
                 continue;
             }
             e->rxmits++;
-            sc_respond(stack, idx, e);
+            sc_respond(stack, idx, e, NULL);
             STAT_INC(stack, tcps_sc_retransmitted);
             e->rxt_ms = now_ms + sc_rto_ms(stack, e->rxmits);
         }
@@ -1126,7 +1191,7 @@ static void sc_challenge_ack(struct tcpc_stack *stack, struct syncache *sc, uint
     STAT_INC(stack, tcps_challenge_ack);
     struct tcpc_addr laddr, faddr;
     sc_addrs(idx, e, &laddr, &faddr);
-    sc_emit(stack, e, &laddr, &faddr, TH_ACK);
+    sc_emit(stack, e, &laddr, &faddr, TH_ACK, NULL);
 }
 
 void syncache_chkrst(struct tcpc_stack *stack, const struct ip_repr *ip, const struct tcp_repr *th)

@@ -17,6 +17,7 @@
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
 #include "tcp/tcp_md5.h"
+#include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
@@ -35,7 +36,7 @@ struct tcp_seg {
     uint32_t tlen; /* payload bytes still considered */
     const uint8_t *data;
     uint8_t flags;
-    bool dup_reported; /* its old part went into a D-SACK block (RFC 2883) */
+    bool dup_reported;             /* its old part went into a D-SACK block (RFC 2883) */
     const struct tcp_md5_key *md5; /* the key it was checked against, for our answer */
 };
 
@@ -185,6 +186,21 @@ static void tcp_snd_una_advance(struct tcpcb *tp, uint32_t ack)
         tp->snd_nxt = tp->snd_una;
 }
 
+/* What of the data a Fast Open SYN carried the SYN-ACK acknowledges
+ * leaves the send buffer (the SYN itself is the first of the sequence
+ * space acknowledged). */
+static void tcp_syn_data_acked(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t ack)
+{
+    uint32_t acked = ack - (tp->iss + 1);
+    if (acked == 0)
+        return;
+    STAT_INC(stack, tcps_rcvackpack);
+    STAT_ADD(stack, tcps_rcvackbyte, acked);
+    sb_drop(&tp->snd, acked > tp->snd.len ? tp->snd.len : acked);
+    tcp_sb_drained(stack, tp);
+    tcp_notify(stack, tp);
+}
+
 /* RFC 9293 3.10.7.3: a segment for a connection in SYN_SENT. */
 static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
@@ -218,7 +234,13 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
     s->flags &= (uint8_t)~TH_SYN;
     s->seq++;
     if (ack_ok) {
+        tfo_client_synack(stack, tp, &s->th.opts, s->th.ack);
+        tcp_syn_data_acked(stack, tp, s->th.ack);
         tcp_snd_una_advance(tp, s->th.ack); /* the SYN's retransmission may have been refused */
+        /* RFC 7413 4.2.2: data on our SYN that the SYN-ACK does not cover
+         * goes again at once, as FreeBSD sends it, not at a timeout. */
+        if (SEQ_LT(s->th.ack, tp->snd_max))
+            tp->snd_nxt = s->th.ack;
         tp->snd_wl2 = s->th.ack;
         if (tp->t_rtttime) {
             tcp_xmit_timer(stack, tp, stack->now - tp->t_rtttime);
@@ -1069,8 +1091,10 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP code TCP does not act on");
         return;
     } else if (tcp_icmp_may_reset(icmp, err)) {
-        if (tp->state == TCPS_SYN_SENT)
+        if (tp->state == TCPS_SYN_SENT) {
+            tfo_client_failed(stack, tp); /* as FreeBSD's tcp_drop_syn_sent */
             tcp_drop(stack, tp, err);
+        }
     } else {
         tcp_soft_error(stack, tp, err);
     }

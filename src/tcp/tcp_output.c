@@ -15,6 +15,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_ecn.h"
 #include "tcp/tcp_md5.h"
+#include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
@@ -63,6 +64,7 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
     }
     if ((tp->t_flags & TF_SACK_PERMIT) || (!synack && stack->cfg.tun.sack_enable))
         o->present |= TOF_SACKPERM;
+    tfo_syn_option(stack, tp, o);
 }
 
 /* Options for a segment of tp; SYNs carry the negotiation ones. */
@@ -323,6 +325,17 @@ static uint32_t tcp_ack_seq(const struct tcpcb *tp)
  * the rest follows in the next segment. */
 static void tcp_fit_options(const struct tcpcb *tp, struct tcp_plan *p, const struct tcp_opts *o)
 {
+    if (p->len && (p->flags & TH_SYN)) {
+        /* Data on a Fast Open SYN, beside its cookie only; the options
+         * share the segment with it. */
+        uint32_t optlen = (uint32_t)tcp_opts_len(o);
+        uint32_t room = p->segmax > optlen ? p->segmax - optlen : 0;
+        if (!(o->present & TOF_FASTOPEN) || o->tfo_len == 0)
+            room = 0;
+        if (p->len > room)
+            p->len = room;
+        return;
+    }
     if (p->len == 0 || !(o->present & TOF_SACK))
         return;
     uint32_t room = tp->t_maxseg - (uint32_t)tcp_opts_len(o);
@@ -373,8 +386,8 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     }
     if (p->len) {
         err = tcp_place_payload(stack, tp, p, &ip, &th);
-        if (p->off + p->len == tp->snd.len)
-            th.flags |= TH_PSH;
+        if (p->off + p->len == tp->snd.len && !(p->flags & TH_SYN))
+            th.flags |= TH_PSH; /* FreeBSD's Fast Open SYN goes without it */
     }
     if (!err)
         err = tcp_md5_output(stack, &ip, &th, tp->t_md5);
@@ -412,6 +425,19 @@ static bool tcp_fin_repeats(const struct tcpcb *tp, const struct tcp_plan *p)
            tp->snd_una + 1 == tp->snd_max && p->len == 0 && p->off == tp->snd.len;
 }
 
+/* The data a Fast Open SYN carries: from the start of the send buffer, at
+ * most a segment of the smaller of our MSS and the one the server gave with
+ * its cookie (tcp_fit_options takes the options off). */
+static void tcp_plan_syn_data(const struct tcpcb *tp, struct tcp_plan *p)
+{
+    uint32_t seg = tp->t_maxseg;
+    if (tp->t_tfo_mss && tp->t_tfo_mss < seg)
+        seg = tp->t_tfo_mss;
+    p->segmax = seg;
+    p->off = 0;
+    p->len = tp->snd.len < seg ? tp->snd.len : seg;
+}
+
 /* One decision: fills the plan and says whether a segment is due. bare:
  * an ACK without a repeated FIN (a challenge ACK). */
 static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare,
@@ -422,9 +448,13 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
     if (p->flags == 0)
         return false;
     if (tcp_syn_unacked(tp)) {
-        /* Nothing but the SYN until it is acknowledged. */
-        if (tp->snd_nxt == tp->iss)
+        /* Nothing but the SYN until it is acknowledged: with Fast Open,
+         * the SYN itself carries what it can of the data. */
+        if (tp->snd_nxt == tp->iss) {
+            if (tfo_syn_data_ok(tp))
+                tcp_plan_syn_data(tp, p);
             return true;
+        }
         p->flags &= (uint8_t)~TH_SYN;
         return (tp->t_flags & TF_ACKNOW) && (p->flags & TH_ACK);
     }

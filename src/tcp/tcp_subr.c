@@ -16,6 +16,7 @@
 #include "tcp/syncache.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/timewait.h"
@@ -83,6 +84,14 @@ int tcp_init(struct tcpc_stack *stack)
             demux_destroy(stack);
         }
     }
+    if (!err) {
+        err = tfo_init(stack);
+        if (err) {
+            tw_destroy(stack);
+            syncache_destroy(stack);
+            demux_destroy(stack);
+        }
+    }
     if (err) {
         tcp_state_free(ts);
         stack->tcp = NULL;
@@ -97,6 +106,7 @@ void tcp_destroy(struct tcpc_stack *stack)
         return;
     while (ts->all)
         tcb_free(stack, tcb_deref(ts, ts->all));
+    tfo_destroy(stack);
     tw_destroy(stack);
     syncache_destroy(stack);
     demux_destroy(stack);
@@ -294,10 +304,13 @@ void tcp_tunables_changed(struct tcpc_stack *stack)
 {
     demux_set_portrange(stack);
     tcp_sb_limits(stack);
+    tfo_tunables_changed(stack);
 }
 
 static bool tcp_sysctl_state(const struct tcpc_stack *stack, const char *name, int64_t *value)
 {
+    if (tfo_sysctl_state(stack, name, value))
+        return true;
     if (strcmp(name, "net.inet.tcp.syncache.count") != 0)
         return false;
     *value = syncache_pcbcount(stack);

@@ -16,6 +16,7 @@
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/timewait.h"
@@ -160,11 +161,11 @@ static tcpc_time_t usr_keepinit(const struct tcpc_stack *stack, const struct tcp
     return (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC;
 }
 
-int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, uint16_t port)
+/* An active open up to the first output: addresses, sequence numbers,
+ * state and timers. */
+static int usr_connect_start(struct tcpc_stack *stack, struct tcpcb *tp,
+                             const struct tcpc_addr *addr, uint16_t port)
 {
-    struct tcpcb *tp = usr_tcb(stack, sd);
-    if (!tp)
-        return -EBADF;
     int err = usr_connect_check(tp, addr, port);
     if (err)
         return err;
@@ -192,8 +193,20 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
     /* RFC 2385: signed from the SYN on when a key covers the peer. */
     tcp_md5_attach(tp, tcp_md5_lookup(tp->t_md5keys, &tp->inp->faddr));
     tp->state = TCPS_SYN_SENT;
+    tfo_client_connect(stack, tp);
     STAT_INC(stack, tcps_connattempt);
     tcp_timer_set(stack, tp, TT_KEEP, usr_keepinit(stack, tp));
+    return 0;
+}
+
+int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, uint16_t port)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    int err = usr_connect_start(stack, tp, addr, port);
+    if (err)
+        return err;
     tcp_output(stack, tp);
     usr_done(stack, tp);
     return -EINPROGRESS;
@@ -236,6 +249,9 @@ static int usr_send_check(struct tcpcb *tp)
     return 0;
 }
 
+static uint32_t usr_queue(struct tcpc_stack *stack, struct tcpcb *tp, const struct iovec *iov,
+                          int iovcnt, uint32_t total);
+
 ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -247,8 +263,22 @@ ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         err = usr_send_check(tp);
     if (err)
         return err;
-    /* Everything is queued before output runs, so the pieces leave
-     * together in full segments, as writev's do. */
+    uint32_t n = usr_queue(stack, tp, iov, iovcnt, total);
+    if (n == 0) {
+        usr_done(stack, tp); /* not writable now: the next writable is news */
+        return -EAGAIN;
+    }
+    tcp_output(stack, tp);
+    usr_done(stack, tp);
+    return (ssize_t)n;
+}
+
+/* Appends what fits of iov (total bytes) to the send buffer; returns the
+ * bytes queued. Everything is queued before output runs, so the pieces
+ * leave together in full segments, as writev's do. */
+static uint32_t usr_queue(struct tcpc_stack *stack, struct tcpcb *tp, const struct iovec *iov,
+                          int iovcnt, uint32_t total)
+{
     uint32_t room = tcp_snd_space(stack, tp), n = 0;
     if (room == 0 && total > 0 && tp->snd_bufsize > tp->snd.len)
         room = 1; /* the limit has room, the budget not: count it and wait for memory */
@@ -263,13 +293,30 @@ ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         if (got < want)
             break;
     }
-    if (n == 0) {
-        usr_done(stack, tp); /* not writable now: the next writable is news */
-        return -EAGAIN;
-    }
+    return n;
+}
+
+ssize_t tcpc_sendto(struct tcpc_stack *stack, int sd, const void *buf, size_t len,
+                    const struct tcpc_addr *addr, uint16_t port)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    if (!addr || tp->state != TCPS_CLOSED || tp->inp->fport)
+        return tcpc_send(stack, sd, buf, len); /* connected: the address is not needed */
+    if (tp->t_flags & TF_NEEDFIN)
+        return -EPIPE;
+    /* The implied connect of FreeBSD's sendto on a TCP socket: the data is
+     * queued before the SYN is built, so a Fast Open SYN carries it. */
+    int err = usr_connect_start(stack, tp, addr, port);
+    if (err)
+        return err;
+    struct iovec v = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+    uint32_t total = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    uint32_t n = usr_queue(stack, tp, &v, 1, total);
     tcp_output(stack, tp);
     usr_done(stack, tp);
-    return (ssize_t)n;
+    return n || len == 0 ? (ssize_t)n : -EAGAIN; /* under way, but no room */
 }
 
 ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
@@ -531,6 +578,21 @@ static int usr_set_keep(struct tcpc_stack *stack, struct tcpcb *tp, enum tcpc_so
     return 0;
 }
 
+/* TCP_FASTOPEN, as FreeBSD takes it: before connect or listen (a socket
+ * that listens with it set takes Fast Open SYNs), or on a listener; only
+ * while net.inet.tcp.fastopen.client_enable, for a listener server_enable,
+ * allows it. */
+static int usr_set_fastopen(struct tcpc_stack *stack, struct tcpcb *tp, int value)
+{
+    bool listener = tp->state == TCPS_LISTEN;
+    if (!listener && (tp->state != TCPS_CLOSED || tp->inp->fport))
+        return -EINVAL;
+    if (value && !(listener ? stack->cfg.tun.tfo_server_enable : stack->cfg.tun.tfo_client_enable))
+        return -EPERM;
+    tp->t_tfo = value ? TFO_ON : 0;
+    return 0;
+}
+
 int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int value)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -592,6 +654,8 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return 0;
     case TCPC_TCP_CONGESTION:
         return value < 0 || cc_attach(stack, tp, (unsigned)value) ? -ESRCH : 0;
+    case TCPC_TCP_FASTOPEN:
+        return usr_set_fastopen(stack, tp, value);
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
@@ -663,6 +727,9 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return 0;
     case TCPC_TCP_USER_TIMEOUT:
         *value = (int)tp->t_user_timeout;
+        return 0;
+    case TCPC_TCP_FASTOPEN:
+        *value = !!(tp->t_tfo & TFO_ON);
         return 0;
     default:
         if (!usr_inp_opt(opt))

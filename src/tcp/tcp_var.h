@@ -157,6 +157,11 @@ struct tcpcb {
      * where it fills what would be alignment padding (t_ip_ttl beside
      * t_rxtcount does the same). */
     uint8_t t_ip_tos;
+    /* TCP Fast Open (tcp_fastopen.h): TFO_* flags, and the server's MSS
+     * the cache gave with the cookie (0: unknown); the cookie itself stays
+     * in the cache. Here, in what would be alignment padding. */
+    uint8_t t_tfo;
+    uint16_t t_tfo_mss;
     tcpc_time_t t_rtttime;   /* when the timed segment was sent, 0: none */
     uint32_t t_rtseq;        /* its sequence number */
     uint32_t t_segs_unacked; /* full segments received since the last ACK */
@@ -246,6 +251,7 @@ struct tcp_state {
     uint32_t nconns;           /* control blocks alive, with or without sd */
     struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
     struct tw_state *tw;       /* compressed TIME_WAIT (src/tcp/timewait.c) */
+    struct tfo_state *tfo;     /* Fast Open cookie cache (src/tcp/tcp_fastopen.c) */
 };
 
 static inline struct tcpcb *tcb_deref(const struct tcp_state *ts, tcb_ref r)

@@ -23,6 +23,7 @@
 #define TCPOPT_SACK     5
 #define TCPOPT_TS       8
 #define TCPOPT_SIG      19 /* RFC 2385 */
+#define TCPOPT_FASTOPEN 34 /* RFC 7413 4.1.1 */
 
 #define TCPOLEN_MSS      4
 #define TCPOLEN_WSCALE   3
@@ -87,6 +88,15 @@ static int tcp_opt_one(const uint8_t *opt, size_t len, struct tcp_opts *out)
         memcpy(out->sig, opt + 2, TCP_SIGLEN);
         out->present |= TOF_SIG;
         return 0;
+    case TCPOPT_FASTOPEN: {
+        /* Any length is well formed here: the engine judges the cookie. */
+        size_t clen = len - 2;
+        out->tfo_len = (uint8_t)clen;
+        memcpy(out->tfo_cookie, opt + 2,
+               clen < TCP_FASTOPEN_MAX_COOKIE_LEN ? clen : TCP_FASTOPEN_MAX_COOKIE_LEN);
+        out->present |= TOF_FASTOPEN;
+        return 0;
+    }
     default:
         return 0; /* unknown kinds are skipped by their length */
     }
@@ -158,9 +168,11 @@ bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
 /*
  * The option layout, FreeBSD's (its tcp_addoptions), which the RFCs leave
  * open: MSS, window scale, SACK-permitted, timestamps, the MD5 signature,
- * SACK blocks, in that order, each preceded by the NOPs that align it
- * (window scale at an odd offset, SACK-permitted at an even one,
- * timestamps, signature and SACK at 2 mod 4),
+ * Fast Open, SACK blocks, in that order, each preceded by the NOPs that
+ * align it (window scale at an odd offset, SACK-permitted at an even one,
+ * timestamps, signature and SACK at 2 mod 4; Fast Open needs no
+ * alignment), a Fast Open option that would not fit beside a signature
+ * left out,
  * the whole padded to a multiple of 4 with EOL. A SYN-ACK with MSS and
  * SACK-permitted is thus <mss,sackOK,eol,eol>, and a full SYN
  * <mss,nop,wscale,sackOK,TS>. With a signature, that full SYN is exactly
@@ -251,6 +263,16 @@ static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out)
         tcp_ow_put(&w, TCPOLEN_SIG);
         for (size_t i = 0; i < TCP_SIGLEN; i++)
             tcp_ow_put(&w, opts->sig[i]);
+    }
+    if (opts->present & TOF_FASTOPEN) {
+        size_t clen = opts->tfo_len < TCP_FASTOPEN_MAX_COOKIE_LEN ? opts->tfo_len
+                                                                  : TCP_FASTOPEN_MAX_COOKIE_LEN;
+        if (w.len + 2 + clen <= TCP_MAXOLEN) {
+            tcp_ow_put(&w, TCPOPT_FASTOPEN);
+            tcp_ow_put(&w, (uint8_t)(2 + clen));
+            for (size_t i = 0; i < clen; i++)
+                tcp_ow_put(&w, opts->tfo_cookie[i]);
+        }
     }
     tcp_ow_sack(&w, opts);
     while (w.len % 4)

@@ -2,7 +2,7 @@
  * The TCP header (RFC 9293 section 3.1) and its options: MSS (RFC 9293),
  * window scale and timestamps (RFC 7323), SACK-permitted and SACK (RFC 2018),
  * and the MD5 signature (RFC 2385), whose digest this layer only carries:
- * computing it is src/tcp/tcp_md5.c's job.
+ * computing it is src/tcp/tcp_md5.c's job; and TCP Fast Open (RFC 7413).
  *
  * Parsing splits the segment into a host-order tcp_repr whose `payload`
  * points into the caller's buffer (nothing is copied). Unknown option kinds
@@ -41,7 +41,14 @@
 #define TOF_SACK     0x10
 #define TOF_SIG      0x20 /* RFC 2385 MD5 signature (sig) */
 
-#define TCP_SIGLEN 16 /* the digest an RFC 2385 option carries */
+#define TCP_SIGLEN   16 /* the digest an RFC 2385 option carries */
+#define TOF_FASTOPEN 0x40
+
+/* TCP Fast Open cookies (RFC 7413 4.1.1): 4 to 16 bytes, even. The wire
+ * layer carries any length the option's length byte gives; which are valid
+ * is the engine's decision. */
+#define TCP_FASTOPEN_MIN_COOKIE_LEN 4
+#define TCP_FASTOPEN_MAX_COOKIE_LEN 16
 
 #define TCP_MAX_WINSHIFT 14 /* RFC 7323 section 2.3 */
 
@@ -57,6 +64,12 @@ struct tcp_opts {
     uint32_t tsval, tsecr;
     struct tcp_sack_block sack[TCP_SACK_MAX];
     uint8_t sig[TCP_SIGLEN]; /* TOF_SIG: the digest, as on the wire */
+    /* Fast Open: tfo_len is the cookie's length as the option states it (0:
+     * a cookie request), up to 38; tfo_cookie holds its first
+     * TCP_FASTOPEN_MAX_COOKIE_LEN bytes. Emission writes tfo_len bytes, at
+     * most TCP_FASTOPEN_MAX_COOKIE_LEN. */
+    uint8_t tfo_len;
+    uint8_t tfo_cookie[TCP_FASTOPEN_MAX_COOKIE_LEN];
 };
 
 struct tcp_repr {
@@ -90,7 +103,7 @@ size_t tcp_opts_len(const struct tcp_opts *opts);
 
 /*
  * Writes opts in the customary order and alignment (MSS, then NOP-padded
- * window scale, SACK-permitted, timestamps and the MD5 signature, then SACK
+ * window scale, SACK-permitted, timestamps, the MD5 signature, then Fast Open, then SACK
  * blocks as far as room allows), padded to a multiple of 4. Returns bytes written or
  * -WIRE_NOSPACE.
  */

@@ -163,6 +163,30 @@ static void h_build_opts(const struct seg *s, struct tcp_opts *o)
         for (int64_t i = 0; i < s->nsack; i++)
             o->sack[i] = (struct tcp_sack_block){s->sack[2 * i], s->sack[2 * i + 1]};
     }
+    if (seg_set(s->tfo) && s->tfo >= 0) {
+        assert_true(s->tfo <= TCP_FASTOPEN_MAX_COOKIE_LEN);
+        o->present |= TOF_FASTOPEN;
+        o->tfo_len = (uint8_t)s->tfo;
+        for (int64_t i = 0; i < s->tfo; i++)
+            o->tfo_cookie[i] = s->tfo_cookie ? s->tfo_cookie[i] : (uint8_t)(i + 1);
+    }
+}
+
+/* Whether the Fast Open option is as wanted (tfo -1: absent). */
+static bool h_tfo_match(const struct seg *w, const struct tcp_opts *o)
+{
+    if (!seg_set(w->tfo))
+        return true;
+    if (w->tfo < 0)
+        return !(o->present & TOF_FASTOPEN);
+    if (!(o->present & TOF_FASTOPEN) || o->tfo_len != w->tfo)
+        return false;
+    if (w->tfo_anybytes)
+        return true;
+    for (int64_t i = 0; i < w->tfo; i++)
+        if (o->tfo_cookie[i] != (w->tfo_cookie ? w->tfo_cookie[i] : (uint8_t)(i + 1)))
+            return false;
+    return true;
 }
 
 /* Whether the SACK blocks emitted are exactly those wanted (nsack 0: no
@@ -300,6 +324,8 @@ static bool h_mismatch(const struct harness *h, const struct seg *w, const struc
             "TS ecr %u, want %u", o->tsecr, (uint32_t)w->tsecr);
     H_CHECK(h_sack_match(w, o), "SACK blocks (%u held, first %u-%u)", o->nsack, o->sack[0].start,
             o->sack[0].end);
+    H_CHECK(h_tfo_match(w, o), "Fast Open option (%s, cookie of %u)",
+            (o->present & TOF_FASTOPEN) ? "present" : "absent", o->tfo_len);
     size_t wlen = seg_set(w->len) ? (size_t)w->len : (w->data ? strlen(w->data) : SIZE_MAX);
     H_CHECK(wlen == SIZE_MAX || t->payload_len == wlen, "length %zu, want %zu", t->payload_len,
             wlen);

@@ -48,6 +48,9 @@ struct seg {
     int64_t ecn;                                 /* IP ECN field (IPTOS_ECN_*) */
     int64_t nsack;                               /* SACK blocks (RFC 2018) in sack[] */
     uint32_t sack[2 * TCP_SACK_MAX];             /* start, end of each block, in order */
+    int64_t tfo; /* Fast Open option with a cookie this long (0: a request; expect -1: none) */
+    const uint8_t *tfo_cookie; /* its bytes; NULL: 1, 2, 3... */
+    bool tfo_anybytes;         /* expect: the cookie's bytes are not checked */
 };
 
 /* Every field "any" except what the caller names. */
@@ -69,6 +72,7 @@ struct seg {
                   .df = SEG_ANY,                                                                   \
                   .ecn = SEG_ANY,                                                                  \
                   .nsack = SEG_ANY,                                                                \
+                  .tfo = SEG_ANY,                                                                  \
                   __VA_ARGS__})
 
 /* A segment the stack emitted, parsed. */

@@ -48,8 +48,6 @@ static const struct pd_absent pd_absent[] = {
     {"net.inet.tcp.hostcache.purgenow", {0}, 0, "tcpcore keeps no host cache"},
     {"net.inet.tcp.blackhole", {0}, 1, "tcpcore always answers closed ports (RST)"},
     {"net.inet.tcp.newcwv", {0}, 1, "tcpcore restarts idle connections by RFC 5681, not RFC 7661"},
-    {"net.inet.tcp.fastopen.client_enable", {0}, 1, "tcpcore has no TCP Fast Open (issue 16)"},
-    {"net.inet.tcp.fastopen.server_enable", {0}, 1, "tcpcore has no TCP Fast Open (issue 16)"},
     {"net.inet.tcp.udp_tunneling_port", {0}, 1, "tcpcore has no TCP over UDP tunnelling"},
     {"net.inet.tcp.rexmit_drop_options", {0}, 1, "tcpcore keeps its options on retransmitted SYNs"},
     /* FreeBSD's default 1: ICMP unreachables may abort a connection in

@@ -696,13 +696,28 @@ static ssize_t pd_send(void *ud, int fd, const void *buf, size_t len, int flags)
     return pd_io(ud, fd, &iov, 1, flags, true);
 }
 
-/* A destination on a TCP socket: FreeBSD connects implicitly; tcpcore's
- * API has no such call, so it is refused unless the socket is connected. */
+/* A destination on an unconnected TCP socket: FreeBSD's implied connect,
+ * tcpc_sendto, which queues the data before the SYN is built (a Fast Open
+ * SYN carries it) and returns without waiting for the handshake, as
+ * FreeBSD's does. A connected socket sends as send does. */
 static ssize_t pd_sendto(void *ud, int fd, const void *buf, size_t len, int flags,
                          const struct sockaddr *dst, socklen_t dstlen)
 {
-    (void)dst;
-    (void)dstlen;
+    struct pd *pd = ud;
+    if (dst) {
+        pd_lock(pd);
+        struct tcpc_addr a, peer;
+        uint16_t port, pport;
+        long r = pd_sock_addr(pd, fd, dst, dstlen, &a, &port);
+        if (r != 0 || tcpc_getpeername(pd->stack, fd, &peer, &pport) != 0) {
+            if (r == 0 && (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)))
+                r = -EOPNOTSUPP;
+            if (r == 0)
+                r = tcpc_sendto(pd->stack, fd, buf, len, &a, port);
+            return pd_result(pd, r);
+        }
+        pd_unlock_changed(pd);
+    }
     return pd_send(ud, fd, buf, len, flags);
 }
 
@@ -805,6 +820,7 @@ static int pd_sockopt(int level, int name)
         {IPPROTO_TCP, TCP_KEEPINTVL, TCPC_TCP_KEEPINTVL},
         {IPPROTO_TCP, TCP_KEEPCNT, TCPC_TCP_KEEPCNT},
         {IPPROTO_TCP, TCP_USER_TIMEOUT, TCPC_TCP_USER_TIMEOUT},
+        {IPPROTO_TCP, TCP_FASTOPEN, TCPC_TCP_FASTOPEN},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].level == level && map[i].name == name)
@@ -950,7 +966,7 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
     else if (level == IPPROTO_TCP && name == TCP_CONGESTION)
         return (int)pd_result(pd, pd_set_congestion(pd, fd, val, len));
     else if (opt == 0)
-        r = -ENOPROTOOPT; /* TCP_FASTOPEN, TCP_MD5SIG...: not in tcpcore */
+        r = -ENOPROTOOPT; /* TCP_MD5SIG...: not in tcpcore */
     else if (opt == TCPC_SO_LINGER && len >= (socklen_t)sizeof(struct linger)) {
         const struct linger *l = val;
         v = l->l_onoff ? l->l_linger : -1;
