@@ -234,6 +234,34 @@ static void test_established_ignores_port_unreach(void **state)
     expect_established_ignores(3);
 }
 
+/* net.inet.tcp.icmp_may_rst=0: the same errors are soft in SYN_SENT too;
+ * the attempt goes on (its SYN retransmitted on time), SO_ERROR stays 0,
+ * nothing is dropped, for IPv4 and IPv6. */
+static void expect_attempt_goes_on(bool v6, uint8_t type, uint8_t code)
+{
+    static const char *sys[] = {"net.inet.tcp.icmp_may_rst=0", NULL};
+    struct h_opts o = {.v6 = v6, .sysctls = sys};
+    struct harness *h = h_new(&o);
+    struct h_seg syn;
+    int sd = fx_connect(h, &syn);
+    inject_icmp(h, &syn, type, code, 0);
+    assert_false(tcpc_poll(h->stack, sd) & TCPC_EV_ERROR);
+    assert_int_equal(fx_so_error(h, sd), 0);
+    assert_int_equal(h_stat(h, "tcps_conndrops"), 0);
+    h_advance(h, 1 * SEC);
+    h_expect(h, SEG(.flags = TH_SYN, .seq = syn.th.seq, .ack = 0, .len = 0));
+    h_free(h);
+}
+
+static void test_icmp_may_rst_off_keeps_attempt(void **state)
+{
+    (void)state;
+    expect_attempt_goes_on(false, ICMP4_UNREACH, 3 /* port */);
+    expect_attempt_goes_on(false, ICMP4_UNREACH, 13 /* administratively prohibited */);
+    expect_attempt_goes_on(false, ICMP4_TIMXCEED, 0 /* in transit */);
+    expect_attempt_goes_on(true, ICMP6_UNREACH, 4 /* port */);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_icmp_quoting_snd_max_ignored),
         cmocka_unit_test(test_unreach_aborts_attempt_after_retries),
         cmocka_unit_test(test_port_unreach_aborts_syn_sent),
+        cmocka_unit_test(test_icmp_may_rst_off_keeps_attempt),
         cmocka_unit_test(test_admin_prohibited_aborts_syn_sent),
         cmocka_unit_test(test_time_exceeded_aborts_syn_sent),
         cmocka_unit_test(test_v6_errors_in_syn_sent),

@@ -258,6 +258,42 @@ static void test_rto_go_back(void **state)
     h_free(h);
 }
 
+/* The next retransmitted SYN, however long it takes (at most a minute). */
+static struct h_seg next_syn(struct harness *h)
+{
+    for (int i = 0; i < 600 && !h_pending(h); i++)
+        h_advance(h, 100 * MSEC);
+    return h_expect(h, SEG(.flags = TH_SYN, .ack = 0, .len = 0));
+}
+
+/* net.inet.tcp.rexmit_drop_options=1: the first three SYNs offer window
+ * scale, SACK and timestamps; from the fourth on, only the MSS, as FreeBSD
+ * sends them. With the tunable at its default 0, every SYN keeps them. */
+static void check_syn_options(bool drop)
+{
+    const char *on[] = {"net.inet.tcp.rexmit_drop_options=1", NULL};
+    struct h_opts o = {.sysctls = drop ? on : NULL};
+    struct harness *h = h_new(&o);
+    struct h_seg syn;
+    fx_connect(h, &syn);
+    const uint8_t full = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS;
+    assert_int_equal(syn.th.opts.present, full);
+    for (int n = 2; n <= 5; n++) {
+        struct h_seg again = next_syn(h);
+        assert_int_equal(again.th.seq, syn.th.seq);
+        assert_int_equal(again.th.opts.present, drop && n >= 4 ? TOF_MSS : full);
+        assert_int_equal(again.th.opts.mss, syn.th.opts.mss);
+    }
+    h_free(h);
+}
+
+static void test_rexmit_drop_options(void **state)
+{
+    (void)state;
+    check_syn_options(true);
+    check_syn_options(false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_backoff_kept_until_sample),
         cmocka_unit_test(test_info_snapshot),
         cmocka_unit_test(test_rexmit_limit_drops),
+        cmocka_unit_test(test_rexmit_drop_options),
         cmocka_unit_test(test_rto_go_back),
     };
     return cmocka_run_group_tests_name("tcp_timers", tests, NULL, NULL);

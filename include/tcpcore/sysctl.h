@@ -92,6 +92,10 @@
       "largest retransmission timeout in milliseconds")                                            \
     X(rexmit_slop, "net.inet.tcp.rexmit_slop", 0, 0, 60000, TCPC_TUN_RW,                           \
       "milliseconds added to each retransmission timeout but the first SYN's (0..60000)")          \
+    X(rexmit_drop_options, "net.inet.tcp.rexmit_drop_options", 0, 0, 1, TCPC_TUN_RW,               \
+      "from the fourth SYN of a connection attempt on, offer only the MSS (0 or 1)")               \
+    X(icmp_may_rst, "net.inet.tcp.icmp_may_rst", 1, 0, 1, TCPC_TUN_RW,                             \
+      "ICMP unreachables and time exceeded may abort a connection attempt (0 or 1)")               \
     X(keepinit, "net.inet.tcp.keepinit", 75000, 1000, 3600000, TCPC_TUN_RW,                        \
       "connection-establishment timeout in milliseconds")                                          \
     X(keepidle, "net.inet.tcp.keepidle", 7200000, 1000, 864000000, TCPC_TUN_RW,                    \

@@ -1050,8 +1050,12 @@ static int tcp_icmp_errno(const struct icmp_repr *icmp)
  * state they are ignored, so that a forged one cannot reset a working
  * connection (RFC 5927).
  */
-static bool tcp_icmp_may_reset(const struct icmp_repr *icmp, int err)
+static bool tcp_icmp_may_reset(const struct tcpc_stack *stack, const struct icmp_repr *icmp,
+                               int err)
 {
+    /* net.inet.tcp.icmp_may_rst=0: every error is soft, as FreeBSD has it. */
+    if (!stack->cfg.tun.icmp_may_rst)
+        return false;
     return err == ECONNREFUSED || icmp->kind == ICMP_KIND_TIMXCEED;
 }
 
@@ -1090,7 +1094,7 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
     } else if (err == 0) {
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP code TCP does not act on");
         return;
-    } else if (tcp_icmp_may_reset(icmp, err)) {
+    } else if (tcp_icmp_may_reset(stack, icmp, err)) {
         if (tp->state == TCPS_SYN_SENT) {
             tfo_client_failed(stack, tp); /* as FreeBSD's tcp_drop_syn_sent */
             tcp_drop(stack, tp, err);

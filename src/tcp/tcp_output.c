@@ -62,7 +62,8 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
         o->present |= TOF_WSCALE;
         o->wscale = tp->request_r_scale;
     }
-    if ((tp->t_flags & TF_SACK_PERMIT) || (!synack && stack->cfg.tun.sack_enable))
+    if ((tp->t_flags & TF_SACK_PERMIT) ||
+        (!synack && stack->cfg.tun.sack_enable && !(tp->t_flags2 & TF2_SYN_NOSACK)))
         o->present |= TOF_SACKPERM;
     tfo_syn_option(stack, tp, o);
 }

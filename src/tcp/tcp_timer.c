@@ -129,6 +129,17 @@ static void rexmt_blackhole(struct tcpc_stack *stack, struct tcpcb *tp)
     }
 }
 
+/* net.inet.tcp.rexmit_drop_options: a peer (or a middlebox) that drops
+ * SYNs with options it does not know gets, from the fourth SYN on, one with
+ * only the MSS, as FreeBSD sends it. */
+static void rexmt_drop_syn_options(const struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!stack->cfg.tun.rexmit_drop_options || tp->state != TCPS_SYN_SENT || tp->t_rxtshift != 3)
+        return;
+    tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+    tp->t_flags2 |= TF2_SYN_NOSACK;
+}
+
 static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (tp->t_flags2 & (TF2_RACK_TIMER | TF2_TLP_TIMER)) {
@@ -145,6 +156,7 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
         tp->t_rxtshift++;
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
         tp->t_flags |= TF_SYN_REXMT;
+    rexmt_drop_syn_options(stack, tp);
     tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
     rexmt_blackhole(stack, tp); /* before the window is cut to one segment of it */
     /* RFC 5681 3.1: after a timeout, one segment and half the flight;

@@ -86,6 +86,9 @@ enum tcp_timer_kind {
  * clears both. */
 #define TF2_RACK_TIMER 0x20
 #define TF2_TLP_TIMER  0x40
+/* net.inet.tcp.rexmit_drop_options: this connection attempt's SYNs offer
+ * no SACK any more (window scale and timestamps go with their TF_REQ_*). */
+#define TF2_SYN_NOSACK 0x80
 
 /* A link between control blocks: the pool index plus one, 0 for none (so a
  * zeroed tcpcb links nowhere). Half the size of a pointer, and there are

@@ -49,10 +49,6 @@ static const struct pd_absent pd_absent[] = {
     {"net.inet.tcp.blackhole", {0}, 1, "tcpcore always answers closed ports (RST)"},
     {"net.inet.tcp.newcwv", {0}, 1, "tcpcore restarts idle connections by RFC 5681, not RFC 7661"},
     {"net.inet.tcp.udp_tunneling_port", {0}, 1, "tcpcore has no TCP over UDP tunnelling"},
-    {"net.inet.tcp.rexmit_drop_options", {0}, 1, "tcpcore keeps its options on retransmitted SYNs"},
-    /* FreeBSD's default 1: ICMP unreachables may abort a connection in
-     * SYN_SENT, as tcpcore's always may (docs/conformance.md). */
-    {"net.inet.tcp.icmp_may_rst", {1}, 1, "tcpcore's ICMP errors always act as FreeBSD's default"},
 };
 
 /* Splits s (modified in place) at blanks into at most max words. */
