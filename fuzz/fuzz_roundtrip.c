@@ -55,7 +55,12 @@ static void compare_tcp(const struct tcp_repr *a, const struct tcp_repr *b)
     CHECK(a->flags == b->flags && a->win == b->win && a->urp == b->urp);
     if (n == 0)
         present &= (uint8_t)~TOF_SACK;
+    if (!model_fo_kept(&a->opts))
+        present &= (uint8_t)~TOF_FASTOPEN;
     CHECK(b->opts.present == present);
+    CHECK(!(present & TOF_FASTOPEN) ||
+          (a->opts.tfo_len == b->opts.tfo_len &&
+           memcmp(a->opts.tfo_cookie, b->opts.tfo_cookie, a->opts.tfo_len) == 0));
     CHECK(a->opts.mss == b->opts.mss && a->opts.wscale == b->opts.wscale);
     CHECK(a->opts.tsval == b->opts.tsval && a->opts.tsecr == b->opts.tsecr);
     CHECK(!(present & TOF_SIG) || memcmp(a->opts.sig, b->opts.sig, TCP_SIGLEN) == 0);

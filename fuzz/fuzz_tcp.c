@@ -26,9 +26,16 @@ static void check_opts_roundtrip(const struct tcp_opts *o)
         abort();
     if (tcp_opts_parse(buf, (size_t)n, &back) != 0)
         abort();
-    if ((back.present & ~TOF_SACK) != (o->present & ~TOF_SACK) || back.mss != o->mss ||
-        back.wscale != o->wscale || back.tsval != o->tsval || back.tsecr != o->tsecr ||
-        back.nsack != model_nsack(o) || (back.nsack != 0) != ((back.present & TOF_SACK) != 0) ||
+    uint8_t kept = (uint8_t)(o->present & ~TOF_SACK);
+    if (!model_fo_kept(o))
+        kept &= (uint8_t)~TOF_FASTOPEN;
+    if ((back.present & ~TOF_SACK) != kept ||
+        ((kept & TOF_FASTOPEN) &&
+         (back.tfo_len != o->tfo_len || memcmp(back.tfo_cookie, o->tfo_cookie, o->tfo_len) != 0)))
+        abort();
+    if (back.mss != o->mss || back.wscale != o->wscale || back.tsval != o->tsval ||
+        back.tsecr != o->tsecr || back.nsack != model_nsack(o) ||
+        (back.nsack != 0) != ((back.present & TOF_SACK) != 0) ||
         memcmp(back.sack, o->sack, sizeof(back.sack[0]) * back.nsack) != 0 ||
         ((o->present & TOF_SIG) && memcmp(back.sig, o->sig, TCP_SIGLEN) != 0))
         abort();

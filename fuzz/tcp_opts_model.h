@@ -4,11 +4,14 @@
  * second reading of the layout rather than against itself: MSS first; the
  * window scale at an odd offset; SACK-permitted at an even one; timestamps
  * the MD5 signature (RFC 2385) and the SACK option at 2 mod 4 (FreeBSD's
- * layout, docs/conformance.md);
+ * layout, docs/conformance.md); Fast Open (RFC 7413) unaligned after the
+ * signature, and left out when it would not fit in the 40 bytes;
  * all within 40 bytes once padded to a multiple of 4.
  */
 #ifndef TCPCORE_FUZZ_TCP_OPTS_MODEL_H
 #define TCPCORE_FUZZ_TCP_OPTS_MODEL_H
+
+#include <stdbool.h>
 
 #include "wire/tcp.h"
 
@@ -19,7 +22,8 @@ static inline unsigned model_align(unsigned len, unsigned mod, unsigned rem)
     return len;
 }
 
-static inline unsigned model_nsack(const struct tcp_opts *o)
+/* Option bytes before the SACK option; *fo: the Fast Open option is in. */
+static inline unsigned model_before_sack(const struct tcp_opts *o, bool *fo)
 {
     unsigned len = 0;
     if (o->present & TOF_MSS)
@@ -32,6 +36,24 @@ static inline unsigned model_nsack(const struct tcp_opts *o)
         len = model_align(len, 4, 2) + 10;
     if (o->present & TOF_SIG)
         len = model_align(len, 4, 2) + 18;
+    *fo = (o->present & TOF_FASTOPEN) && len + 2u + o->tfo_len <= 40;
+    if (*fo)
+        len += 2u + o->tfo_len;
+    return len;
+}
+
+/* Whether the emitter keeps o's Fast Open option. */
+static inline bool model_fo_kept(const struct tcp_opts *o)
+{
+    bool fo;
+    (void)model_before_sack(o, &fo);
+    return fo;
+}
+
+static inline unsigned model_nsack(const struct tcp_opts *o)
+{
+    bool fo;
+    unsigned len = model_before_sack(o, &fo);
     unsigned want = o->nsack > TCP_SACK_MAX ? TCP_SACK_MAX : o->nsack;
     if (!(o->present & TOF_SACK))
         return 0;

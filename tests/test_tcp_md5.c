@@ -554,12 +554,39 @@ static void test_setsockopt_validation(void **state)
     h_free(h);
 }
 
+/* A signed SYN leaves no room for Fast Open beside the other options: a
+ * TCP_FASTOPEN socket with a key opens plainly, its SYN signed and without
+ * the option or data, and reads TCP_FASTOPEN 0 (fallen back). */
+static void test_signed_connect_forgoes_fastopen(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int sd = fx_socket(h);
+    set_key(h, sd, &h->peer, -1, KEY_B);
+    assert_int_equal(tcpc_setsockopt(h->stack, sd, TCPC_TCP_FASTOPEN, 1), 0);
+    assert_int_equal(tcpc_sendto(h->stack, sd, "hello", 5, &h->peer, h->pport), 5);
+    struct tcpc_addr a;
+    uint16_t port;
+    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
+    h->lport = port;
+    struct h_seg syn =
+        h_expect(h, SEG(.flags = TH_SYN, .len = 0,
+                        .opts = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_SIG));
+    assert_signed(&syn, KEY_B);
+    h_expect_nothing(h);
+    int v = -1;
+    assert_int_equal(tcpc_getsockopt(h->stack, sd, TCPC_TCP_FASTOPEN, &v), 0);
+    assert_int_equal(v, 0);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passive_signed_v4),
         cmocka_unit_test(test_passive_signed_v6),
         cmocka_unit_test(test_active_signed),
+        cmocka_unit_test(test_signed_connect_forgoes_fastopen),
         cmocka_unit_test(test_active_bad_synack_dropped),
         cmocka_unit_test(test_bad_signature_dropped),
         cmocka_unit_test(test_unsigned_rst_ignored),

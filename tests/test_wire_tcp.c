@@ -236,10 +236,13 @@ static void test_opts_fastopen_parse(void **state)
         c18[2 + i] = (uint8_t)(i + 1);
     assert_int_equal(opts(&o, sizeof(c18), c18), 0);
     assert_int_equal(o.tfo_len, 18);
-    assert_memory_equal(o.tfo_cookie, c18 + 2, TCP_FASTOPEN_MAX_COOKIE_LEN);
+    assert_memory_equal(o.tfo_cookie, c18 + 2, 18); /* all of it, valid or not */
     /* A length past the block is refused like any other. */
     static const uint8_t past[] = {34, 10, 1, 2};
     assert_int_equal(opts(&o, sizeof(past), past), -WIRE_TCPOPT_BADLEN);
+    /* So is one longer than 40 option bytes can be, in a longer block. */
+    uint8_t huge[48] = {34, 41};
+    assert_int_equal(opts(&o, sizeof(huge), huge), -WIRE_TCPOPT_BADLEN);
 }
 
 /* FreeBSD's SYN with Fast Open: <mss,nop,wscale,sackOK,TS,FO...> padded
@@ -269,6 +272,37 @@ static void test_opts_fastopen_emit(void **state)
     /* The longest cookie still fits the 40 option bytes. */
     o.tfo_len = TCP_FASTOPEN_MAX_COOKIE_LEN;
     assert_int_equal(tcp_opts_len(&o), TCP_MAXOLEN);
+}
+
+/* What the parser read is what the emitter writes back, a cookie longer
+ * than any valid one included; and an option that no longer fits (beside
+ * a full SYN's options and a signature) is left out, the rest intact. */
+static void test_opts_fastopen_roundtrip_and_room(void **state)
+{
+    uint8_t in[36] = {34, 34};
+    struct tcp_opts o, back;
+    uint8_t b[TCP_MAXOLEN];
+
+    (void)state;
+    for (int i = 0; i < 32; i++)
+        in[2 + i] = (uint8_t)(0x40 + i);
+    assert_int_equal(opts(&o, sizeof(in), in), 0);
+    assert_int_equal(o.tfo_len, 32);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 36);
+    assert_memory_equal(b, in, 34);
+    assert_int_equal(opts(&back, 36, b), 0);
+    assert_int_equal(back.tfo_len, 32);
+    assert_memory_equal(back.tfo_cookie, o.tfo_cookie, 32);
+
+    struct tcp_opts full = {
+        .present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_SIG | TOF_FASTOPEN,
+        .mss = 1460,
+        .wscale = 6,
+        .tfo_len = 8,
+    };
+    assert_int_equal(tcp_opts_emit(&full, b, sizeof(b)), TCP_MAXOLEN);
+    assert_int_equal(opts(&back, TCP_MAXOLEN, b), 0);
+    assert_int_equal(back.present, full.present & ~TOF_FASTOPEN);
 }
 
 /* A SACK option of n blocks, blocks i = [1000 i, 1000 i + 500). */
@@ -578,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_opts_emit_layout),
         cmocka_unit_test(test_opts_fastopen_parse),
         cmocka_unit_test(test_opts_fastopen_emit),
+        cmocka_unit_test(test_opts_fastopen_roundtrip_and_room),
         cmocka_unit_test(test_opts_emit_sack_fits),
         cmocka_unit_test(test_opts_md5_signature),
         cmocka_unit_test(test_emit_packet_roundtrip),

@@ -176,7 +176,10 @@ void tfo_client_connect(struct tcpc_stack *stack, struct tcpcb *tp)
         return;
     tp->t_tfo = TFO_ON;
     tp->t_tfo_mss = 0;
-    if (!stack->cfg.tun.tfo_client_enable) {
+    /* A signed SYN (RFC 2385) has no room left for the option beside the
+     * others; the connection opens plainly and its data follows the
+     * handshake. */
+    if (!stack->cfg.tun.tfo_client_enable || tp->t_md5) {
         tp->t_tfo = 0;
         return;
     }

@@ -427,13 +427,13 @@ static void tcp_trim_all_old(struct tcpc_stack *stack, struct tcpcb *tp, struct 
 {
     STAT_INC(stack, tcps_rcvduppack);
     STAT_ADD(stack, tcps_rcvdupbyte, s->tlen);
-    if (s->tlen) {
+    if (s->tlen) {                                      /* a bare FIN has no data pointer to move */
         sack_rcv_duplicate(stack, tp, s->seq, s->tlen); /* RFC 2883 */
         s->dup_reported = true;
+        s->data += s->tlen;
+        s->tlen = 0;
     }
     s->seq = tp->rcv_nxt;
-    s->data += s->tlen;
-    s->tlen = 0;
     s->flags &= (uint8_t)~TH_FIN;
     tp->t_flags |= TF_ACKNOW;
 }

@@ -89,11 +89,12 @@ static int tcp_opt_one(const uint8_t *opt, size_t len, struct tcp_opts *out)
         out->present |= TOF_SIG;
         return 0;
     case TCPOPT_FASTOPEN: {
-        /* Any length is well formed here: the engine judges the cookie. */
-        size_t clen = len - 2;
-        out->tfo_len = (uint8_t)clen;
-        memcpy(out->tfo_cookie, opt + 2,
-               clen < TCP_FASTOPEN_MAX_COOKIE_LEN ? clen : TCP_FASTOPEN_MAX_COOKIE_LEN);
+        /* Any length a header can hold is well formed here: the engine
+         * judges the cookie. */
+        if (len - 2 > TCP_FASTOPEN_WIRE_MAX)
+            return -WIRE_TCPOPT_BADLEN; /* more than a TCP header's options hold */
+        out->tfo_len = (uint8_t)(len - 2);
+        memcpy(out->tfo_cookie, opt + 2, out->tfo_len);
         out->present |= TOF_FASTOPEN;
         return 0;
     }
@@ -264,15 +265,11 @@ static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out)
         for (size_t i = 0; i < TCP_SIGLEN; i++)
             tcp_ow_put(&w, opts->sig[i]);
     }
-    if (opts->present & TOF_FASTOPEN) {
-        size_t clen = opts->tfo_len < TCP_FASTOPEN_MAX_COOKIE_LEN ? opts->tfo_len
-                                                                  : TCP_FASTOPEN_MAX_COOKIE_LEN;
-        if (w.len + 2 + clen <= TCP_MAXOLEN) {
-            tcp_ow_put(&w, TCPOPT_FASTOPEN);
-            tcp_ow_put(&w, (uint8_t)(2 + clen));
-            for (size_t i = 0; i < clen; i++)
-                tcp_ow_put(&w, opts->tfo_cookie[i]);
-        }
+    if ((opts->present & TOF_FASTOPEN) && w.len + 2 + opts->tfo_len <= TCP_MAXOLEN) {
+        tcp_ow_put(&w, TCPOPT_FASTOPEN);
+        tcp_ow_put(&w, (uint8_t)(2 + opts->tfo_len));
+        for (size_t i = 0; i < opts->tfo_len; i++)
+            tcp_ow_put(&w, opts->tfo_cookie[i]);
     }
     tcp_ow_sack(&w, opts);
     while (w.len % 4)

@@ -49,6 +49,9 @@
  * is the engine's decision. */
 #define TCP_FASTOPEN_MIN_COOKIE_LEN 4
 #define TCP_FASTOPEN_MAX_COOKIE_LEN 16
+/* The most cookie bytes an option can hold: all 40 option bytes but its
+ * kind and length. */
+#define TCP_FASTOPEN_WIRE_MAX (TCP_MAXOLEN - 2)
 
 #define TCP_MAX_WINSHIFT 14 /* RFC 7323 section 2.3 */
 
@@ -64,12 +67,11 @@ struct tcp_opts {
     uint32_t tsval, tsecr;
     struct tcp_sack_block sack[TCP_SACK_MAX];
     uint8_t sig[TCP_SIGLEN]; /* TOF_SIG: the digest, as on the wire */
-    /* Fast Open: tfo_len is the cookie's length as the option states it (0:
-     * a cookie request), up to 38; tfo_cookie holds its first
-     * TCP_FASTOPEN_MAX_COOKIE_LEN bytes. Emission writes tfo_len bytes, at
-     * most TCP_FASTOPEN_MAX_COOKIE_LEN. */
+    /* Fast Open: the cookie as the option carries it, tfo_len bytes (0: a
+     * cookie request), however long the option says; emission writes the
+     * same bytes back. */
     uint8_t tfo_len;
-    uint8_t tfo_cookie[TCP_FASTOPEN_MAX_COOKIE_LEN];
+    uint8_t tfo_cookie[TCP_FASTOPEN_WIRE_MAX];
 };
 
 struct tcp_repr {
