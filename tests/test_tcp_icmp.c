@@ -5,6 +5,7 @@
  * errors (RFC 1122 4.2.3.9, FreeBSD's tcp_notify).
  */
 #include "test_tcp_fixture.h"
+#include "wire/bytes.h"
 #include "wire/icmp.h"
 
 /* An ICMP error from a router on the path, quoting seg (which the stack
@@ -17,6 +18,12 @@ static void inject_icmp(struct harness *h, const struct h_seg *seg, uint8_t type
     th.payload_len = 0; /* a router quotes the headers and 8 bytes; enough */
     int qlen = tcp_emit_packet(&seg->ip, &th, quote, sizeof(quote));
     assert_true(qlen > 0);
+    /* ...but the quoted IP header still gives the whole packet's length. */
+    uint32_t whole = (uint32_t)qlen + seg->th.payload_len;
+    if (h->v6)
+        put_be16(quote + 4, (uint16_t)(whole - IP6_HDR_LEN));
+    else
+        put_be16(quote + 2, (uint16_t)whole);
     struct ip_repr ip = {.version = seg->ip.version, .ttl = 64, .dst = h->local};
     assert_int_equal(tcpc_addr_parse(h->v6 ? "2001:db8::fe" : "198.18.0.254", &ip.src), 0);
     int len = icmp_emit_packet(&ip, type, code, mtu, quote, (size_t)qlen, pkt, sizeof(pkt));
@@ -54,6 +61,55 @@ static void test_packet_too_big_v6(void **state)
     struct h_seg big = h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .len = 1440));
     inject_icmp(h, &big, ICMP6_PACKET_TOO_BIG, 0, 1280);
     h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .len = 1220)); /* 1280 - 40 - 20 */
+    h_free(h);
+}
+
+/* A too-big quoting a bare SYN (60 bytes, far below the MTU it reports)
+ * cannot be true: nothing is resent early, the SYN's MSS option (what we
+ * can receive) is unchanged when the retransmission timer fires, and the
+ * connection then sends full-sized segments. FreeBSD ignores this one for
+ * IPv4 (rcv-icmp-hard-error-ignored-ipv4). */
+static void expect_too_big_for_syn_ignored(bool v6, uint8_t type, uint8_t code, uint32_t mtu)
+{
+    struct h_opts o = {.v6 = v6};
+    struct harness *h = h_new(&o);
+    struct h_seg syn;
+    int sd = fx_connect(h, &syn);
+    assert_true(syn.th.opts.present & TOF_MSS);
+    inject_icmp(h, &syn, type, code, mtu);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "icps_ignored"), 1);
+    assert_int_equal(tcpc_poll(h->stack, sd) & TCPC_EV_ERROR, 0);
+    h_advance(h, 1 * SEC);
+    struct h_seg again = h_expect(h, SEG(.flags = TH_SYN, .seq = syn.th.seq));
+    assert_int_equal(again.th.opts.mss, syn.th.opts.mss);
+    h_free(h);
+}
+
+static void test_too_big_for_a_bare_syn_ignored(void **state)
+{
+    (void)state;
+    expect_too_big_for_syn_ignored(false, ICMP4_UNREACH, ICMP4_UNREACH_NEEDFRAG, 1234);
+    expect_too_big_for_syn_ignored(true, ICMP6_PACKET_TOO_BIG, 0, 1300);
+}
+
+/* The same rule in ESTABLISHED: a 1,500-byte packet fits an MTU of 1,500,
+ * so a too-big saying so changes neither the MSS nor what is in flight. */
+static void test_too_big_reporting_the_packets_own_size_ignored(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460));
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(1460, 'a'), 1460), 1460);
+    struct h_seg big = h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv, .len = 1460));
+    inject_icmp(h, &big, ICMP4_UNREACH, ICMP4_UNREACH_NEEDFRAG, 1500);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "icps_ignored"), 1);
+    struct tcpc_info i;
+    assert_int_equal(tcpc_getinfo(h->stack, c.sd, &i), 0);
+    assert_int_equal(i.snd_mss, 1460);
+    inject_icmp(h, &big, ICMP4_UNREACH, ICMP4_UNREACH_NEEDFRAG, 1499);
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .len = 1459));
     h_free(h);
 }
 
@@ -267,6 +323,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_needfrag_shrinks_and_resends),
         cmocka_unit_test(test_packet_too_big_v6),
+        cmocka_unit_test(test_too_big_for_a_bare_syn_ignored),
+        cmocka_unit_test(test_too_big_reporting_the_packets_own_size_ignored),
         cmocka_unit_test(test_icmp_wrong_seq_ignored),
         cmocka_unit_test(test_icmp_quoting_snd_max_ignored),
         cmocka_unit_test(test_unreach_aborts_attempt_after_retries),

@@ -160,6 +160,8 @@ static void test_needfrag4_roundtrip(void **state)
     assert_int_equal(ic.quoted_sport, 34140);
     assert_int_equal(ic.quoted_dport, 80);
     assert_int_equal(ic.quoted_seq, 0x7a21727f);
+    /* Its length is the whole SYN's, though only 28 bytes were quoted. */
+    assert_int_equal(ic.quoted_len, sn);
     /* Every other unreachable code is plain UNREACH without an MTU. */
     for (uint8_t code = 0; code < 16; code++) {
         if (code == ICMP4_UNREACH_NEEDFRAG)
@@ -189,6 +191,7 @@ static void test_v6_roundtrip(void **state)
     assert_int_equal(ic.quoted_sport, 59320);
     assert_int_equal(ic.quoted_dport, 80);
     assert_int_equal(ic.quoted_seq, 0x3e2fdba3);
+    assert_int_equal(ic.quoted_len, sn); /* fixed header + payload length */
     /* The MTU field is 32 bits wide in ICMPv6. */
     assert_int_equal(emit_parse(&ip, ICMP6_PACKET_TOO_BIG, 0, 0x10000, syn, 48, &ic), 0);
     assert_int_equal(ic.mtu, 0x10000);

@@ -71,6 +71,7 @@ static int icmp_quote4(const uint8_t *q, size_t qlen, struct icmp_repr *out)
     if (get_be16(q + 6) & ICMP4_OFFMASK)
         return -1;
     out->quoted_proto = q[9];
+    out->quoted_len = get_be16(q + 2);
     out->quoted_src = tcpc_addr_v4(get_be32(q + 12));
     out->quoted_dst = tcpc_addr_v4(get_be32(q + 16));
     return (int)ihl;
@@ -99,6 +100,7 @@ static int icmp_quote6(const uint8_t *q, size_t qlen, struct icmp_repr *out)
         off += len;
     }
     out->quoted_proto = nh;
+    out->quoted_len = IP6_HDR_LEN + (uint32_t)get_be16(q + 4);
     out->quoted_src = tcpc_addr_v6(q + 8);
     out->quoted_dst = tcpc_addr_v6(q + 24);
     /* We never send those (ip6_parse refuses them too); taken at face value

@@ -48,6 +48,9 @@ struct icmp_repr {
     struct tcpc_addr quoted_src, quoted_dst;
     uint8_t quoted_proto;
     uint16_t quoted_sport, quoted_dport;
+    /* The quoted packet's whole length as its own IP header gives it, not
+     * the few bytes a router copied: what a too-big message says was too big. */
+    uint32_t quoted_len;
     uint32_t quoted_seq;
 };
 
