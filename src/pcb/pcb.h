@@ -45,6 +45,13 @@ struct pcb_tuple {
 };
 static_assert(sizeof(struct pcb_tuple) == 36, "pcb_tuple is packed by construction");
 
+/* The same four-tuple; field by field, for the reason tcpc_addr_eq gives. */
+static inline bool pcb_tuple_eq(const struct pcb_tuple *a, const struct pcb_tuple *b)
+{
+    return a->fport == b->fport && a->lport == b->lport && tcpc_addr_eq(&a->faddr, &b->faddr) &&
+           tcpc_addr_eq(&a->laddr, &b->laddr);
+}
+
 /* inpcb flags. The three reuse bits are cached whenever the option is set,
  * bound or not (the PR 179901 lesson). */
 #define INP_REUSEADDR    0x0001u /* SO_REUSEADDR */

@@ -62,7 +62,7 @@ static inline bool pcb_entry_match(const struct pcbinfo *info, uint32_t ref,
 {
     unsigned kind = PCB_REF_KIND(ref);
     if (kind == PCB_KIND_INPCB)
-        return memcmp(&info->pcbs[PCB_REF_IDX(ref)].tuple, t, sizeof(*t)) == 0;
+        return pcb_tuple_eq(&info->pcbs[PCB_REF_IDX(ref)].tuple, t);
     const struct pcb_kind_ops *k = &info->kinds[kind];
     return k->match(k->ctx, PCB_REF_IDX(ref), t);
 }

@@ -177,7 +177,7 @@ static bool tw6_match(void *ctx, uint32_t idx, const struct pcb_tuple *t)
 {
     const struct tw_layout *l = ctx;
     const struct tw6 *e = pool_at(&l->pool, idx);
-    return memcmp(&e->t, t, sizeof(*t)) == 0;
+    return pcb_tuple_eq(&e->t, t);
 }
 
 static const void *tw_entry(void *ctx, uint32_t idx)
