@@ -24,8 +24,7 @@ static uint32_t tcp_sb_refill_budget(const struct tcpc_stack *stack)
 
 uint32_t tcp_sb_rcv_reach(const struct tcpc_stack *stack, uint32_t limit)
 {
-    uint32_t mss = tcp_mss_for_mtu(false, stack->cfg.mtu); /* IPv4's is the larger */
-    uint64_t reach = (uint64_t)limit + (mss ? mss - 1 : 0);
+    uint64_t reach = (uint64_t)limit + stack->tcp->rcv_slack;
     return reach > UINT32_MAX ? UINT32_MAX : (uint32_t)reach;
 }
 
@@ -49,6 +48,9 @@ static uint32_t tcp_sb_default_reach(const struct tcpc_stack *stack, int64_t spa
 void tcp_sb_limits(struct tcpc_stack *stack)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
+    /* Worked out once: every window computation asks for it. */
+    uint32_t mss = tcp_mss_for_mtu(false, stack->cfg.mtu); /* IPv4's is the larger */
+    stack->tcp->rcv_slack = mss ? mss - 1 : 0;
     uint32_t snd = tcp_sb_default_reach(stack, tun->sendspace, tun->sendbuf_auto, tun->sendbuf_max);
     uint32_t rcv = tcp_sb_rcv_reach(
         stack, tcp_sb_default_reach(stack, tun->recvspace, tun->recvbuf_auto, tun->recvbuf_max));

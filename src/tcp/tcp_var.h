@@ -243,6 +243,7 @@ struct tcp_state {
     struct sbpool sbpool;    /* connections' ring buffers */
     struct pool sackpool;    /* SACK records (tcp_sack.h), net.inet.tcp.sack.globalmaxholes */
     tcpc_time_t sb_retry_at; /* after a failed refill: when to try again */
+    uint32_t rcv_slack;      /* tcp_sb_rcv_reach's margin: the link's IPv4 MSS less one */
     tcb_ref notify_head;     /* sockets whose readiness may have changed */
     tcb_ref sbwait_head;     /* connections waiting for buffer memory (tcp_sbuf.h) */
     tcpc_event_fn event_cb;
