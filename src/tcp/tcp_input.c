@@ -13,6 +13,7 @@
 #include "core/ip_input.h"
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_accf.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
@@ -497,12 +498,12 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
 
 static void tcp_ack_policy(struct tcpc_stack *stack, struct tcpcb *tp, bool in_order);
 
+/* The handshake is done (FreeBSD counts the accept here): to the accept
+ * queue, or held there by the listener's accept filter. */
 static void tcp_queue_on_listener(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    struct tcpcb *l = tcb_deref(stack->tcp, tp->parent);
-    tcb_child_complete(stack->tcp, tp);
     STAT_INC(stack, tcps_accepts);
-    tcp_notify(stack, l);
+    accf_offer(stack, tp);
 }
 
 /* SYN_RECEIVED: an ACK of our SYN completes the handshake. Returns false
