@@ -51,7 +51,8 @@ static size_t ab_find(const struct accf_bytes *b, uint8_t c, size_t from)
             return (size_t)(q - b->p0);
         from = b->n0;
     }
-    const uint8_t *q = from < ab_len(b) ? memchr(b->p1 + (from - b->n0), c, ab_len(b) - from) : NULL;
+    const uint8_t *q =
+        from < ab_len(b) ? memchr(b->p1 + (from - b->n0), c, ab_len(b) - from) : NULL;
     return q ? b->n0 + (size_t)(q - b->p1) : ab_len(b);
 }
 

@@ -137,7 +137,7 @@ struct tcpcb {
      * children pass through; a child's is the one holding it off the
      * accept queue (ACCF_NONE: not held). Here, in what was padding. */
     uint8_t t_accf;
-    uint16_t t_dupacks;           /* consecutive duplicate ACKs */
+    uint16_t t_dupacks; /* consecutive duplicate ACKs */
     /* Seconds, 0: the net.inet.tcp tunable of the same name */
     uint16_t t_keepinit;  /* TCP_KEEPINIT */
     uint16_t t_keepidle;  /* TCP_KEEPIDLE */
@@ -147,7 +147,7 @@ struct tcpcb {
     /* TCP_DEFER_ACCEPT seconds (0: none): a listener's limit; a held
      * child's copy says its keep timer measures the hold (tcp_accf.h). */
     uint16_t t_defer_accept;
-    uint32_t ts_recent;       /* peer's last TSval worth echoing */
+    uint32_t ts_recent; /* peer's last TSval worth echoing */
     /* The stack's clock in milliseconds when the data a retransmission
      * timeout found unacknowledged was last known to progress (the timer's
      * start): TCP_USER_TIMEOUT counts from it. Set at the first timeout. */
@@ -213,9 +213,9 @@ struct tcpcb {
     /* Listener side. Every child is on one of its listener's two lists, so
      * closing a listener visits its children only, and a child leaves in
      * O(1) (FreeBSD's so_incomp and so_comp). */
-    tcb_ref parent;          /* listener that spawned us, until accepted */
-    tcb_ref q_next, q_prev;  /* link on the parent's incomplete or completed list */
-    tcb_ref q_head, q_tail;  /* listener: completed, awaiting accept (FIFO) */
+    tcb_ref parent;         /* listener that spawned us, until accepted */
+    tcb_ref q_next, q_prev; /* link on the parent's incomplete or completed list */
+    tcb_ref q_head, q_tail; /* listener: completed, awaiting accept (FIFO) */
     /* listener: children not yet acceptable, newest first: in SYN_RECEIVED,
      * or held by an accept filter (FreeBSD's so_incomp); the tail is the
      * oldest, which a full queue of held ones gives up first */
