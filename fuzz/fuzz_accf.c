@@ -2,11 +2,13 @@
  * httpready's test (accf_http_ready) on any bytes, as the receive ring
  * gives them: the input's first byte says where the data is cut in two
  * pieces, each in its own allocation of exactly its size (ASan sees a read
- * past either end); the rest is the data. Two properties hold:
+ * past either end); the rest is the data. Three properties hold:
  *   - the cut does not matter: the pieces answer as the whole does;
  *   - once ready, always ready: a request that is whole, or that cannot
  *     become one, stays so whatever follows (the prefix before the cut
- *     answering ready means the whole does).
+ *     answering ready means the whole does);
+ *   - resuming is exact: when the prefix answered not ready, the whole
+ *     tested as seen up to the cut answers as it does tested afresh.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *whole = dup_exact(data + 1, len);
     if (!a || !b || !whole)
         abort();
-    bool ready = accf_http_ready(whole, len, NULL, 0);
-    if (accf_http_ready(a, cut, b, len - cut) != ready)
+    bool ready = accf_http_ready(whole, len, NULL, 0, 0);
+    if (accf_http_ready(a, cut, b, len - cut, 0) != ready)
         abort();
-    if (accf_http_ready(a, cut, NULL, 0) && !ready)
+    bool prefix = accf_http_ready(a, cut, NULL, 0, 0);
+    if (prefix && !ready)
+        abort();
+    if (!prefix && accf_http_ready(a, cut, b, len - cut, cut) != ready)
         abort();
     free(a);
     free(b);

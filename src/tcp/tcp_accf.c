@@ -108,11 +108,11 @@ static bool accf_http_version(const struct accf_bytes *b, size_t method, size_t 
     return ab_at(b, v - 1) == ' ' && ab_is(b, v, version) && (minor == '0' || minor == '1');
 }
 
-/* The end of the header block: an empty line (LF LF, or LF CR LF) at or
- * after the request line's LF at from. */
+/* The end of the header block: an empty line (LF LF, or LF CR LF) whose
+ * first LF is at or after from. */
 static bool accf_http_header_end(const struct accf_bytes *b, size_t from)
 {
-    for (size_t i = from; i < ab_len(b); i = ab_find(b, '\n', i + 1)) {
+    for (size_t i = ab_find(b, '\n', from); i < ab_len(b); i = ab_find(b, '\n', i + 1)) {
         if (i + 1 < ab_len(b) && ab_at(b, i + 1) == '\n')
             return true;
         if (i + 2 < ab_len(b) && ab_at(b, i + 1) == '\r' && ab_at(b, i + 2) == '\n')
@@ -122,15 +122,16 @@ static bool accf_http_header_end(const struct accf_bytes *b, size_t from)
 }
 
 /*
- * Every arrival tests the bytes again from the start, as FreeBSD's does;
- * the work per test is a search for the line ends (memchr) and a look at a
- * few bytes around each, so a long request line or header costs its bytes
- * at memchr's speed, and the whole is bounded by the receive buffer, whose
- * filling ends the hold. Unlike FreeBSD's, which looks at the last three
- * bytes only, the empty line is found wherever it is: a header followed in
- * the same segment by a body or a pipelined request is seen whole.
+ * The method and the request line are looked at again at each arrival (a
+ * memchr for the line's LF, then its last bytes); the empty line is looked
+ * for in the bytes that arrived only, and the two before them, where one
+ * that ends in them may begin: a header sent a line a segment costs its
+ * length once, not once per line. Unlike FreeBSD's filter, which looks at
+ * the last three bytes only, the empty line is found wherever it is in
+ * what arrived: a header followed in the same segment by a body or a
+ * pipelined request is seen whole.
  */
-bool accf_http_ready(const uint8_t *p0, size_t n0, const uint8_t *p1, size_t n1)
+bool accf_http_ready(const uint8_t *p0, size_t n0, const uint8_t *p1, size_t n1, size_t seen)
 {
     const struct accf_bytes b = {.p0 = p0, .n0 = n0, .p1 = p1, .n1 = n1};
     size_t method = 0;
@@ -142,7 +143,8 @@ bool accf_http_ready(const uint8_t *p0, size_t n0, const uint8_t *p1, size_t n1)
         return false; /* the request line goes on */
     if (!accf_http_version(&b, method, lf))
         return true; /* HTTP/0.9 (no header follows) or a version we cannot judge */
-    return accf_http_header_end(&b, lf);
+    size_t from = seen > 2 ? seen - 2 : 0;
+    return accf_http_header_end(&b, from > lf ? from : lf);
 }
 
 /* ---- holding and handing over ------------------------------------------ */
@@ -154,27 +156,22 @@ static bool accf_stuck(const struct tcpc_stack *stack, const struct tcpcb *tp)
     return (tp->t_flags & TF_RCVDFIN) || tp->so_error || tcp_rcv_room(stack, tp) == 0;
 }
 
-static bool accf_http_rcv_ready(const struct tcpcb *tp)
+/* httpready on the receive buffer, the first seen bytes tested before. */
+static bool accf_http_rcv_ready(const struct tcpcb *tp, uint32_t seen)
 {
     const struct sockbuf *sb = &tp->rcv;
     if (sb->len == 0)
         return false;
     size_t first = sb->cap - sb->head < sb->len ? sb->cap - sb->head : sb->len;
-    return accf_http_ready(sb->buf + sb->head, first, sb->buf, sb->len - first);
+    return accf_http_ready(sb->buf + sb->head, first, sb->buf, sb->len - first, seen);
 }
 
-static bool accf_ready(const struct tcpc_stack *stack, enum accf_kind kind, const struct tcpcb *tp)
+/* What lets any filter's connection go without looking at the bytes:
+ * EOF, an error, a full buffer; for dataready, any byte. */
+static bool accf_ready_now(const struct tcpc_stack *stack, const struct tcpcb *tp,
+                           enum accf_kind kind)
 {
-    if (accf_stuck(stack, tp))
-        return true;
-    switch (kind) {
-    case ACCF_DATA:
-        return tp->rcv.len > 0;
-    case ACCF_HTTP:
-        return accf_http_rcv_ready(tp);
-    default:
-        return true;
-    }
+    return accf_stuck(stack, tp) || (kind == ACCF_DATA && tp->rcv.len > 0);
 }
 
 static void accf_complete(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -216,7 +213,8 @@ void accf_offer(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     struct tcpcb *l = tcb_deref(stack->tcp, tp->parent);
     enum accf_kind kind = (enum accf_kind)l->t_accf;
-    if (kind == ACCF_NONE || accf_ready(stack, kind, tp)) {
+    if (kind == ACCF_NONE || accf_ready_now(stack, tp, kind) ||
+        (kind == ACCF_HTTP && accf_http_rcv_ready(tp, 0))) {
         accf_complete(stack, tp);
         return;
     }
@@ -231,7 +229,15 @@ void accf_offer(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void accf_recheck(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    if (!accf_ready(stack, (enum accf_kind)tp->t_accf, tp))
+    if (!accf_ready_now(stack, tp, (enum accf_kind)tp->t_accf))
+        return;
+    STAT_INC(stack, tcps_accf_ready);
+    accf_release(stack, tp);
+}
+
+void accf_arrived(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t n)
+{
+    if (tp->t_accf != ACCF_HTTP || !accf_http_rcv_ready(tp, tp->rcv.len - n))
         return;
     STAT_INC(stack, tcps_accf_ready);
     accf_release(stack, tp);

@@ -54,9 +54,13 @@ static inline bool accf_held(const struct tcpcb *tp)
     return tp->t_accf != ACCF_NONE && tp->parent != 0;
 }
 
-/* A held child's readiness may have changed (data, FIN): hands it over
- * when its filter is satisfied. */
+/* A held child's readiness may have changed (tcp_notify): hands it over
+ * at EOF, an error or a full buffer, and dataready's at any data. */
 void accf_recheck(struct tcpc_stack *stack, struct tcpcb *tp);
+
+/* n in-order bytes were just added to a held child's receive buffer:
+ * httpready looks at them (before tcp_notify's recheck). */
+void accf_arrived(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t n);
 
 /* The keep timer of a child held by TCP_DEFER_ACCEPT fired: true when it
  * was the hold's limit (the child is handed over), false when the timer is
@@ -68,8 +72,10 @@ bool accf_timer(struct tcpc_stack *stack, struct tcpcb *tp);
  * up to two pieces (a ring's): true when they hold a whole request header
  * after a GET or HEAD request line for HTTP/1.0 or 1.1, or when they cannot
  * become one (another method, an HTTP/0.9 or other-version request line);
- * false while they may still become one. Exposed for its fuzz target.
+ * false while they may still become one. seen: how many of the first bytes
+ * were tested before and answered false (0: none), so that the search for
+ * the header's end starts where it left off. Exposed for its fuzz target.
  */
-bool accf_http_ready(const uint8_t *p0, size_t n0, const uint8_t *p1, size_t n1);
+bool accf_http_ready(const uint8_t *p0, size_t n0, const uint8_t *p1, size_t n1, size_t seen);
 
 #endif

@@ -727,6 +727,8 @@ static bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp, struct
     STAT_INC(stack, tcps_rcvpack);
     STAT_ADD(stack, tcps_rcvbyte, s->tlen);
     tcp_ack_policy(stack, tp, !had_holes);
+    if (accf_held(tp))
+        accf_arrived(stack, tp, n);
     tcp_notify(stack, tp);
     if (tp->rcv_reass.nranges)
         return false;
