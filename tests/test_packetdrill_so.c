@@ -401,6 +401,12 @@ static void test_commands(void **state)
     assert_int_equal(got, 15);
     assert_int_equal(ifc->getsockopt(ud, lfd, IPPROTO_TCP, TCP_FASTOPEN, &got, &glen), 0);
     assert_int_equal(got, 0);
+    /* Linux's TCP_DEFER_ACCEPT, before listen as Linux takes it. */
+    int defer = 7;
+    assert_int_equal(ifc->setsockopt(ud, lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)),
+                     0);
+    assert_int_equal(ifc->getsockopt(ud, lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &got, &glen), 0);
+    assert_int_equal(got, 7);
     struct sockaddr_in sin = pdt_sin("198.18.0.1", 8080);
     assert_int_equal(ifc->bind(ud, lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
     assert_int_equal(ifc->listen(ud, lfd, 4), 0);

@@ -106,6 +106,16 @@ enum tcpc_sockopt {
                                Before listen or on a listener: valid cookies let SYN data in;
                                -EPERM while net.inet.tcp.fastopen.server_enable is 0
                                (docs/tfo.md) */
+    TCPC_SO_ACCEPTFILTER,   /**< FreeBSD's accept filter, by name with tcpc_setsockopt_str on a
+                               listener: "dataready" (accept returns a connection once it has
+                               data or EOF to read) or "httpready" (once a whole GET or HEAD
+                               request header has arrived; other data passes at once); NULL or
+                               "" removes it and hands every held connection to accept;
+                               tcpc_getsockopt_str reads the name (docs/accf.md) */
+    TCPC_TCP_DEFER_ACCEPT,  /**< Linux's TCP_DEFER_ACCEPT: seconds, 0..65535, a connection
+                               without data is held before it is accepted ("dataready" with a
+                               time limit, after which it is handed to accept anyway); 0
+                               removes it; before listen or on a listener (docs/accf.md) */
 };
 
 /** The longest key TCPC_TCP_MD5SIG takes (RFC 2385 names none; Linux's limit). */
@@ -246,12 +256,17 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
  * a key there is none of) or -ENOMEM. */
 int tcpc_setsockopt_buf(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const void *val,
                         size_t len);
-/** Sets an option whose value is a name (TCPC_TCP_CONGESTION). Returns 0,
- * -EBADF, -ESRCH for an algorithm there is none of (FreeBSD's answer) or
- * -ENOPROTOOPT for an option that takes a number. */
+/** Sets an option whose value is a name (TCPC_TCP_CONGESTION,
+ * TCPC_SO_ACCEPTFILTER). Returns 0, -EBADF, -ESRCH for an algorithm there is
+ * none of (FreeBSD's answer), -ENOENT for an accept filter there is none of,
+ * -EINVAL for an accept filter on a socket that is not listening or that has
+ * one already (remove it first, as on FreeBSD), or -ENOPROTOOPT for an
+ * option that takes a number. */
 int tcpc_setsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const char *value);
 /** Reads an option whose value is a name into buf, NUL-terminated and
- * truncated to len. Returns 0, -EBADF, -EINVAL (len 0) or -ENOPROTOOPT. */
+ * truncated to len. Returns 0, -EBADF, -EINVAL (len 0; for
+ * TCPC_SO_ACCEPTFILTER also a socket that is not listening or has no filter,
+ * as FreeBSD answers) or -ENOPROTOOPT. */
 int tcpc_getsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, char *buf,
                         size_t len);
 

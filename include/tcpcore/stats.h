@@ -211,7 +211,12 @@
     X(tcps_sig_rcvbadsig, "segments dropped: MD5 signature did not match")                         \
     X(tcps_sig_err_buildsig, "segments not sent or checked: the MD5 key could not be found")       \
     X(tcps_sig_err_sigopt, "segments dropped: MD5 signature where no key expects one")             \
-    X(tcps_sig_err_nosigopt, "segments dropped: no MD5 signature where a key requires one")
+    X(tcps_sig_err_nosigopt, "segments dropped: no MD5 signature where a key requires one")        \
+    /* Accept filters (SO_ACCEPTFILTER, TCP_DEFER_ACCEPT; FreeBSD counts none) */                  \
+    X(tcps_accf_held, "connections an accept filter held off the accept queue")                    \
+    X(tcps_accf_ready, "held connections handed to accept: filter satisfied, EOF or removed")      \
+    X(tcps_accf_timeout, "held connections handed to accept when TCP_DEFER_ACCEPT ran out")        \
+    X(tcps_accf_dropped, "unaccepted connections aborted: more held than the listen backlog")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

@@ -271,9 +271,11 @@ static void tfo_make_cookie(const uint8_t key[TFO_KEY_LEN], const struct tcpc_ad
 static uint32_t tfo_pending(const struct tcpc_stack *stack, const struct tcpcb *l)
 {
     uint32_t n = 0;
-    for (tcb_ref r = l->q_incomp; r; r = tcb_deref(stack->tcp, r)->q_next)
-        if (tcb_deref(stack->tcp, r)->t_tfo & TFO_SERVER)
-            n++;
+    for (tcb_ref r = l->q_incomp; r; r = tcb_deref(stack->tcp, r)->q_next) {
+        const struct tcpcb *c = tcb_deref(stack->tcp, r);
+        if ((c->t_tfo & TFO_SERVER) && c->state == TCPS_SYN_RECEIVED)
+            n++; /* not one an accept filter holds */
+    }
     return n;
 }
 

@@ -13,6 +13,7 @@
 #include "core/ip_input.h"
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_accf.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
@@ -497,12 +498,12 @@ static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struc
 
 static void tcp_ack_policy(struct tcpc_stack *stack, struct tcpcb *tp, bool in_order);
 
+/* The handshake is done (FreeBSD counts the accept here): to the accept
+ * queue, or held there by the listener's accept filter. */
 static void tcp_queue_on_listener(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    struct tcpcb *l = tcb_deref(stack->tcp, tp->parent);
-    tcb_child_complete(stack->tcp, tp);
     STAT_INC(stack, tcps_accepts);
-    tcp_notify(stack, l);
+    accf_offer(stack, tp);
 }
 
 /* SYN_RECEIVED: an ACK of our SYN completes the handshake. Returns false
@@ -726,6 +727,8 @@ static bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp, struct
     STAT_INC(stack, tcps_rcvpack);
     STAT_ADD(stack, tcps_rcvbyte, s->tlen);
     tcp_ack_policy(stack, tp, !had_holes);
+    if (accf_held(tp))
+        accf_arrived(stack, tp, n);
     tcp_notify(stack, tp);
     if (tp->rcv_reass.nranges)
         return false;

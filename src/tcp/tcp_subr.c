@@ -14,6 +14,7 @@
 #include "core/ip_input.h"
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_accf.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_fastopen.h"
@@ -207,7 +208,10 @@ void tcb_child_attach(struct tcp_state *ts, struct tcpcb *l, struct tcpcb *tp)
     tp->q_next = l->q_incomp;
     if (l->q_incomp)
         tcb_deref(ts, l->q_incomp)->q_prev = self;
+    else
+        l->q_incomp_tail = self;
     l->q_incomp = self;
+    l->q_incqlen++;
 }
 
 /* Out of whichever list of its parent tp is on; the parent is kept. */
@@ -223,8 +227,12 @@ static void tcb_child_unlink(struct tcp_state *ts, struct tcpcb *tp)
         tcb_deref(ts, tp->q_next)->q_prev = tp->q_prev;
     else if (tp->t_flags & TF_QCOMPLETE)
         l->q_tail = tp->q_prev;
+    else
+        l->q_incomp_tail = tp->q_prev;
     if (tp->t_flags & TF_QCOMPLETE)
         l->q_len--;
+    else
+        l->q_incqlen--;
     tp->q_next = tp->q_prev = 0;
     tp->t_flags &= ~TF_QCOMPLETE;
 }
@@ -634,6 +642,11 @@ uint32_t tcp_readiness(const struct tcpc_stack *stack, const struct tcpcb *tp)
 
 void tcp_notify(struct tcpc_stack *stack, struct tcpcb *tp)
 {
+    /* A held child has no descriptor to tell; its filter is told instead. */
+    if (accf_held(tp)) {
+        accf_recheck(stack, tp);
+        return;
+    }
     if (tp->sd < 0 || (tp->t_flags & TF_NOTIFY))
         return;
     tp->t_flags |= TF_NOTIFY;

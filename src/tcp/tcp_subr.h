@@ -22,8 +22,9 @@ int tcb_sd_assign(struct tcp_state *ts, struct tcpcb *tp);
 void tcb_sd_release(struct tcp_state *ts, struct tcpcb *tp);
 
 /* A listener's children: attach a fresh one (incomplete), move it to the
- * completed queue when its handshake is done, take the oldest completed one
- * off for accept (NULL when none). Each O(1). */
+ * completed queue when its handshake is done (or its accept filter lets it
+ * go, tcp_accf.h), take the oldest completed one off for accept (NULL when
+ * none). Each O(1). */
 void tcb_child_attach(struct tcp_state *ts, struct tcpcb *l, struct tcpcb *tp);
 void tcb_child_complete(struct tcp_state *ts, struct tcpcb *tp);
 struct tcpcb *tcb_child_accept(struct tcp_state *ts, struct tcpcb *l);

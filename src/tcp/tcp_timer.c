@@ -11,6 +11,7 @@
 
 #include "core/stack.h"
 #include "tcp/syncache.h"
+#include "tcp/tcp_accf.h"
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_recovery.h"
@@ -292,6 +293,8 @@ static bool keep_timeout(struct tcpc_stack *stack, struct tcpcb *tp)
 
 static bool tcp_timer_keep(struct tcpc_stack *stack, struct tcpcb *tp)
 {
+    if (accf_timer(stack, tp))
+        return true; /* TCP_DEFER_ACCEPT's limit: handed to accept */
     if (TCPS_HAVEESTABLISHED(tp->state))
         return keep_timeout(stack, tp);
     /* The connection-establishment timeout (TCP_KEEPINIT). An ICMP error

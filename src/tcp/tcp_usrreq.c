@@ -13,6 +13,7 @@
 
 #include "core/stack.h"
 #include "core/sysctl.h"
+#include "tcp/tcp_accf.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
@@ -593,6 +594,15 @@ static int usr_set_fastopen(struct tcpc_stack *stack, struct tcpcb *tp, int valu
     return 0;
 }
 
+/* TCP_DEFER_ACCEPT; its removal hands the held connections over, and the
+ * listener's readiness is delivered before the call returns. */
+static int usr_set_defer(struct tcpc_stack *stack, struct tcpcb *tp, int value)
+{
+    int err = accf_set_defer(stack, tp, value);
+    usr_done(stack, tp);
+    return err;
+}
+
 int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int value)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -656,6 +666,8 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return value < 0 || cc_attach(stack, tp, (unsigned)value) ? -ESRCH : 0;
     case TCPC_TCP_FASTOPEN:
         return usr_set_fastopen(stack, tp, value);
+    case TCPC_TCP_DEFER_ACCEPT:
+        return usr_set_defer(stack, tp, value);
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
@@ -731,6 +743,9 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_TCP_FASTOPEN:
         *value = !!(tp->t_tfo & TFO_ON);
         return 0;
+    case TCPC_TCP_DEFER_ACCEPT:
+        *value = tp->t_defer_accept;
+        return 0;
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
@@ -759,6 +774,11 @@ int tcpc_setsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt,
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
+    if (opt == TCPC_SO_ACCEPTFILTER) {
+        int err = accf_setopt(stack, tp, value);
+        usr_done(stack, tp); /* held connections handed over by a removal */
+        return err;
+    }
     if (opt != TCPC_TCP_CONGESTION)
         return -ENOPROTOOPT;
     int id = value ? sysctl_cc_find(value) : -ENOENT;
@@ -773,10 +793,12 @@ int tcpc_getsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt,
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    if (opt != TCPC_TCP_CONGESTION)
+    if (opt != TCPC_TCP_CONGESTION && opt != TCPC_SO_ACCEPTFILTER)
         return -ENOPROTOOPT;
     if (len == 0)
         return -EINVAL;
+    if (opt == TCPC_SO_ACCEPTFILTER)
+        return accf_getopt(tp, buf, len);
     snprintf(buf, len, "%s", cc_algo_of(tp->t_cc)->name);
     return 0;
 }

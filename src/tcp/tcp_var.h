@@ -133,18 +133,28 @@ struct tcpcb {
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
     uint8_t t_ip_ttl;             /* IP_TTL / IPV6_UNICAST_HOPS, 0: the family's default */
     uint8_t t_keepcnt;            /* TCP_KEEPCNT, 0: net.inet.tcp.keepcnt */
-    uint16_t t_dupacks;           /* consecutive duplicate ACKs */
+    /* Accept filter (tcp_accf.h), ACCF_*: a listener's is the one its
+     * children pass through; a child's is the one holding it off the
+     * accept queue (ACCF_NONE: not held). Here, in what was padding. */
+    uint8_t t_accf;
+    uint16_t t_dupacks; /* consecutive duplicate ACKs */
     /* Seconds, 0: the net.inet.tcp tunable of the same name */
     uint16_t t_keepinit;  /* TCP_KEEPINIT */
     uint16_t t_keepidle;  /* TCP_KEEPIDLE */
     uint16_t t_keepintvl; /* TCP_KEEPINTVL */
     uint16_t
         t_pmtud_saved_maxseg; /* t_maxseg before black-hole detection lowered it, 0: not lowered */
-    uint32_t ts_recent;       /* peer's last TSval worth echoing */
+    /* TCP_DEFER_ACCEPT seconds (0: none): a listener's limit; a held
+     * child's copy says its keep timer measures the hold (tcp_accf.h). */
+    uint16_t t_defer_accept;
+    uint32_t ts_recent; /* peer's last TSval worth echoing */
     /* The stack's clock in milliseconds when the data a retransmission
      * timeout found unacknowledged was last known to progress (the timer's
      * start): TCP_USER_TIMEOUT counts from it. Set at the first timeout. */
     uint32_t t_rxtstart;
+    /* TCP_USER_TIMEOUT in milliseconds, 0: off; beside the clock it
+     * counts from. */
+    uint32_t t_user_timeout;
     tcpc_time_t ts_recent_age;
     uint32_t ts_offset; /* per-connection random TSval offset */
     /* snd_max at the last ECN reduction: one per window (RFC 3168 6.1.2).
@@ -203,13 +213,15 @@ struct tcpcb {
     /* Listener side. Every child is on one of its listener's two lists, so
      * closing a listener visits its children only, and a child leaves in
      * O(1) (FreeBSD's so_incomp and so_comp). */
-    tcb_ref parent;          /* listener that spawned us, until accepted */
-    tcb_ref q_next, q_prev;  /* link on the parent's incomplete or completed list */
-    tcb_ref q_head, q_tail;  /* listener: completed, awaiting accept (FIFO) */
-    tcb_ref q_incomp;        /* listener: children still in SYN_RECEIVED */
+    tcb_ref parent;         /* listener that spawned us, until accepted */
+    tcb_ref q_next, q_prev; /* link on the parent's incomplete or completed list */
+    tcb_ref q_head, q_tail; /* listener: completed, awaiting accept (FIFO) */
+    /* listener: children not yet acceptable, newest first: in SYN_RECEIVED,
+     * or held by an accept filter (FreeBSD's so_incomp); the tail is the
+     * oldest, which a full queue of held ones gives up first */
+    tcb_ref q_incomp, q_incomp_tail;
     uint32_t q_len, q_limit; /* completed children; backlog */
-    /* TCP_USER_TIMEOUT in milliseconds, 0: off */
-    uint32_t t_user_timeout;
+    uint32_t q_incqlen;      /* children on q_incomp (FreeBSD's so_incqlen) */
 
     /* Every control block of the stack, for teardown and listing */
     tcb_ref all_next, all_prev;

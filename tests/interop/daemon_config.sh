@@ -69,6 +69,10 @@ expect 4 'the stack refuses this configuration' "an IPv6 address on a link below
 expect 4 'is not KIND:PORT' "an unknown service" -- "$DMN" --addr 198.18.0.2 --service gopher:70
 expect 4 'no service to run' "no service" -- "$DMN" --addr 198.18.0.2
 expect 4 'is not PREFIX=KEY' "an MD5 key without a prefix" -- "$DMN" "${ok[@]}" --md5-key secret
+expect 4 'accept filter "datareddy" is not dataready or httpready' "an unknown accept filter" -- \
+  "$DMN" "${ok[@]}" --accept-filter datareddy
+expect 4 'line 1: accept filter "http" is not' "an unknown accept filter in the file" -- \
+  "$DMN" -c "$(conf 'accept_filter = "http";')" "${ok[@]}"
 expect 4 '81 bytes, where 1 to 80' "an MD5 key too long" -- \
   "$DMN" "${ok[@]}" --md5-key "198.18.0.1=$(printf '%081d' 0)"
 expect 4 'that prefix has a key already' "two MD5 keys for one prefix" -- \

@@ -821,6 +821,9 @@ static int pd_sockopt(int level, int name)
         {IPPROTO_TCP, TCP_KEEPCNT, TCPC_TCP_KEEPCNT},
         {IPPROTO_TCP, TCP_USER_TIMEOUT, TCPC_TCP_USER_TIMEOUT},
         {IPPROTO_TCP, TCP_FASTOPEN, TCPC_TCP_FASTOPEN},
+        /* SO_ACCEPTFILTER has no name in packetdrill's Linux symbol table
+         * (nor in the patch's FreeBSD additions), so no script can set it. */
+        {IPPROTO_TCP, TCP_DEFER_ACCEPT, TCPC_TCP_DEFER_ACCEPT},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].level == level && map[i].name == name)

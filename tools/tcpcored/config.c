@@ -48,6 +48,8 @@ void dmn_config_usage(FILE *out)
           "                          through a kernel socket (or through tcpcore)\n"
           "  --md5-key PREFIX=KEY  sign connections with peers in PREFIX (RFC 2385 TCP\n"
           "                        MD5, as BGP uses it), on every service (repeatable)\n"
+          "  --accept-filter NAME  hand http connections to the service only once they\n"
+          "                        have data (dataready) or a whole request (httpready)\n"
           "  --user NAME           unprivileged user to run as (default nobody)\n"
           "  --control PATH        control socket for tcpcore-stat\n"
           "                        (default /run/tcpcore/tcpcored.sock)\n"
@@ -81,6 +83,7 @@ enum {
     OPT_GRACE,
     OPT_TRACE,
     OPT_MD5,
+    OPT_ACCF,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +102,7 @@ static const struct option long_opts[] = {
     {"grace", required_argument, NULL, OPT_GRACE},
     {"trace", no_argument, NULL, OPT_TRACE},
     {"md5-key", required_argument, NULL, OPT_MD5},
+    {"accept-filter", required_argument, NULL, OPT_ACCF},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -153,6 +157,8 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
         return DMN_EXIT_OK;
     case OPT_MD5:
         return dmn_config_add_md5_key(c, arg, why);
+    case OPT_ACCF:
+        return dmn_config_set_accept_filter(c, arg, why);
     }
     return DMN_EXIT_USAGE;
 }

@@ -75,6 +75,7 @@ struct dmn_config {
     unsigned nservices;
     struct dmn_md5_key md5_keys[DMN_MAX_MD5_KEYS];
     unsigned nmd5_keys;
+    char accept_filter[16]; /* the http services' SO_ACCEPTFILTER, "" for none */
     char user[64];
     char control[108]; /* sun_path */
     char pcap[256];

@@ -218,6 +218,12 @@ static int setting(struct file_ctx *f, const config_setting_t *s)
         return field(f, s, c->pcap, sizeof(c->pcap));
     if (!strcmp(name, "trace"))
         return flag(f, s, &c->trace);
+    if (!strcmp(name, "accept_filter")) {
+        const char *text;
+        return (rc = string_of(f, s, &text))
+                   ? rc
+                   : at(f, s, dmn_config_set_accept_filter(c, text, f->why));
+    }
     snprintf(f->why, DMN_WHY_LEN, "%s line %d: unknown setting \"%s\"", f->path,
              config_setting_source_line(s), name);
     return DMN_EXIT_BAD_SETTING;

@@ -167,6 +167,17 @@ int dmn_config_add_gateway(struct dmn_config *c, const char *text, char *why)
     return DMN_EXIT_OK;
 }
 
+int dmn_config_set_accept_filter(struct dmn_config *c, const char *name, char *why)
+{
+    /* The stack would say -ENOENT only once the listener exists: the names
+     * are checked here, so a typo stops the daemon before it starts. */
+    if (strcmp(name, "dataready") != 0 && strcmp(name, "httpready") != 0) {
+        WHY("accept filter \"%s\" is not dataready or httpready", name);
+        return DMN_EXIT_BAD_SETTING;
+    }
+    return dmn_set_string(c->accept_filter, sizeof(c->accept_filter), name, "accept filter", why);
+}
+
 int dmn_config_add_md5_key(struct dmn_config *c, const char *text, char *why)
 {
     const char *eq = strchr(text, '=');

@@ -43,6 +43,9 @@ int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why);
 /* Copies text into a fixed field; DMN_EXIT_BAD_SETTING if it does not fit. */
 int dmn_set_string(char *field, size_t size, const char *text, const char *what, char *why);
 
+/* The accept filter of the http services: "dataready" or "httpready". */
+int dmn_config_set_accept_filter(struct dmn_config *c, const char *name, char *why);
+
 /* Checks what can only be checked on the whole: gateways inside a prefix,
  * at least one address and one service. */
 int dmn_config_check(const struct dmn_config *c, char *why);
