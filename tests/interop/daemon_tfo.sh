@@ -74,6 +74,19 @@ want_rise() {
   }
 }
 
+# got_all WHO LINE SENT_SHA SYN_DATA: kpeer's result LINE has BYTES
+# received, hashing to SENT_SHA, and syn_data=SYN_DATA.
+got_all() {
+  [ "$(field "$2" received)" = $BYTES ] && [ "$(field "$2" sha256)" = "$3" ] || {
+    echo "$1 got something else: $2"
+    return 1
+  }
+  [ "$(field "$2" syn_data)" = "$4" ] || {
+    echo "$1: syn_data=$(field "$2" syn_data), want $4: $2"
+    return 1
+  }
+}
+
 # echo_once KERNEL_ADDR TCPCORE_ADDR SYN_DATA: one Fast Open echo of BYTES;
 # kpeer must say syn_data=SYN_DATA and the echo be intact.
 echo_once() {
@@ -83,14 +96,7 @@ echo_once() {
     echo "kpeer failed: $out"
     return 1
   }
-  [ "$(field "$out" received)" = $BYTES ] && [ "$(field "$out" sha256)" = "$(field "$out" sent_sha256)" ] || {
-    echo "the echo differs: $out"
-    return 1
-  }
-  [ "$(field "$out" syn_data)" = "$3" ] || {
-    echo "syn_data=$(field "$out" syn_data), want $3: $out"
-    return 1
-  }
+  got_all "the echo" "$out" "$(field "$out" sent_sha256)" "$3"
 }
 
 # tfo_echo KERNEL_ADDR TCPCORE_ADDR: a cookie, then data on the SYN.
@@ -111,16 +117,10 @@ tfo_echo() {
 # its own connection to a kernel listener with TCP_FASTOPEN; the backend
 # must say syn_data=SYN_DATA and have the client's bytes.
 forward_once() {
-  local k=$1 t=$2 port=$3 bport=$4 log out bout
+  local k=$1 t=$2 port=$3 bport=$4 log out
   log=$interop_tmp/backend-$bport
-  ip netns exec "$DMN_NS" timeout 40 "$INTEROP_KPEER" --addr "$k" --listen "$bport" --fastopen \
-    --timeout 30 >"$log.out" 2>"$log.err" &
-  local bpid=$!
-  interop_pids+=("$bpid")
-  interop_wait_listening "$bpid" "$log" || {
-    echo "the backend did not listen: $(cat "$log.err")"
-    return 1
-  }
+  dmn_backend "$log" "$k" "$bport" --fastopen --timeout 30 || return 1
+  local bpid=$DMN_BACKEND_PID
   out=$(kexec "$INTEROP_KPEER" --addr "$k" --connect "$t" "$port" --send-bytes $BYTES \
     --close-first --fastopen --timeout 30) || {
     echo "client failed: $out"
@@ -131,15 +131,7 @@ forward_once() {
     echo "backend failed: $(cat "$log.err")"
     return 1
   }
-  bout=$(tail -n 1 "$log.out")
-  [ "$(field "$bout" received)" = $BYTES ] && [ "$(field "$bout" sha256)" = "$(field "$out" sent_sha256)" ] || {
-    echo "the backend got something else: $bout (client: $out)"
-    return 1
-  }
-  [ "$(field "$bout" syn_data)" = "$5" ] || {
-    echo "backend syn_data=$(field "$bout" syn_data), want $5: $bout"
-    return 1
-  }
+  got_all "the backend" "$(tail -n 1 "$log.out")" "$(field "$out" sent_sha256)" "$5"
 }
 
 # tfo_forward KERNEL_ADDR TCPCORE_ADDR PORT BACKEND_PORT: tcpcore's cookie
@@ -180,13 +172,19 @@ refused() {
 }
 
 # restart ARGS...: tcpcored again, with the same services and ARGS (new
-# Fast Open keys: the stack makes them at start).
+# Fast Open keys: the stack makes them at start). In the script's own shell
+# (only it can wait for the daemon), so counted here rather than by dmn_case.
 restart() {
-  dmn_stop || {
-    echo "tcpcored exited with status $?"
-    return 1
-  }
-  dmn_start "${SERVICES[@]}" "$@" >/dev/null
+  dmn_stop
+  local rc=$?
+  interop_cases=$((interop_cases + 1))
+  if [ $rc -eq 0 ]; then
+    echo "PASS tcpcored stops cleanly and starts again with $*"
+  else
+    echo "FAIL tcpcored exited with status $rc before the restart with $*"
+    interop_failures=$((interop_failures + 1))
+  fi
+  dmn_start "${SERVICES[@]}" "$@"
 }
 
 dmn_case "IPv4: kernel -> tcpcored echo, cookie then data on the SYN" tfo_echo $K4 $T4
