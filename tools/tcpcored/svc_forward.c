@@ -118,8 +118,8 @@ static int open_fastopen(struct fwd_conn *f, int sd)
     const struct dmn_service_conf *svc = f->c.svc;
     struct tcpc_stack *st = f->c.d->stack;
     struct relay_buf *b = &f->r.buf[0];
-    /* The option is refused only when a tunable forbids it (or the key of a
-     * signed connection leaves no room): a plain open then. */
+    /* Refused only while net.inet.tcp.fastopen.client_enable is 0: a plain
+     * open then, as for a signed backend (docs/tfo.md). */
     tcpc_setsockopt(st, sd, TCPC_TCP_FASTOPEN, 1);
     ssize_t n = tcpc_recv(st, f->r.end[0].id, b->data, sizeof(b->data));
     if (n == 0)
