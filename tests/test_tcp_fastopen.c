@@ -80,10 +80,16 @@ static void test_cookie_request_then_data_on_syn(void **state)
     int v = 0;
     assert_int_equal(tcpc_getsockopt(h->stack, sd, TCPC_TCP_FASTOPEN, &v), 0);
     assert_int_equal(v, 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_req"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_rcv"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_sent"), 0);
 
     tfo_open(h, 100, 8, NULL, &syn, true);
     synack(h, &syn, 100, -1, NULL, PEER_MSS);
     expect_after_synack(h, &syn, 100, 100);
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_req"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_sent"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_acked"), 1); /* kept cookie, data taken */
     h_free(h);
 }
 
@@ -101,9 +107,14 @@ static void test_refused_data_resent_new_cookie_kept(void **state)
     tfo_open(h, 100, 8, NULL, &syn, true);
     synack(h, &syn, 0, 4, cookie4, PEER_MSS);
     expect_after_synack(h, &syn, 100, 0);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_sent"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_acked"), 0); /* refused: not counted */
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_rcv"), 2);
     tfo_open(h, 100, 4, cookie4, &syn, true);
     synack(h, &syn, 100, -1, NULL, PEER_MSS);
     expect_after_synack(h, &syn, 100, 100);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_sent"), 2);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_acked"), 1);
     h_free(h);
 }
 
@@ -391,6 +402,9 @@ static void test_server_cookie_then_data(void **state)
     int v = 0;
     assert_int_equal(tcpc_getsockopt(h->stack, sd, TCPC_TCP_FASTOPEN, &v), 0);
     assert_int_equal(v, 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_req_rcv"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_rcv"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_invalid"), 0);
     h_free(h);
 }
 
@@ -409,6 +423,9 @@ static void test_server_wrong_cookie(void **state)
     assert_memory_equal(sa.th.opts.tfo_cookie, right, 8);
     sa = srv_syn(h, 5003, 3000, 4, right, "hello", 0, 8);
     assert_memory_equal(sa.th.opts.tfo_cookie, right, 8);
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_req_rcv"), 1);
+    assert_int_equal(h_stat(h, "tcps_tfo_cookie_invalid"), 2); /* wrong bytes, wrong length */
+    assert_int_equal(h_stat(h, "tcps_tfo_syn_data_rcv"), 0);
     h_free(h);
 }
 
@@ -542,6 +559,12 @@ static void test_client_server_end_to_end(void **state)
     }
     assert_int_equal(h_stat(cli, "tcps_sndrexmitpack"), 0); /* the SYN's data was taken */
     assert_int_equal(h_stat(srv, "tcps_sc_added"), 1);      /* only the first was cached */
+    assert_int_equal(h_stat(cli, "tcps_tfo_cookie_req"), 1);
+    assert_int_equal(h_stat(cli, "tcps_tfo_cookie_rcv"), 2); /* the second SYN-ACK renews it */
+    assert_int_equal(h_stat(cli, "tcps_tfo_syn_data_sent"), 1);
+    assert_int_equal(h_stat(cli, "tcps_tfo_syn_data_acked"), 1);
+    assert_int_equal(h_stat(srv, "tcps_tfo_cookie_req_rcv"), 1);
+    assert_int_equal(h_stat(srv, "tcps_tfo_syn_data_rcv"), 1);
     h_free(cli);
     h_free(srv);
 }

@@ -216,7 +216,15 @@
     X(tcps_accf_held, "connections an accept filter held off the accept queue")                    \
     X(tcps_accf_ready, "held connections handed to accept: filter satisfied, EOF or removed")      \
     X(tcps_accf_timeout, "held connections handed to accept when TCP_DEFER_ACCEPT ran out")        \
-    X(tcps_accf_dropped, "unaccepted connections aborted: more held than the listen backlog")
+    X(tcps_accf_dropped, "unaccepted connections aborted: more held than the listen backlog")      \
+    /* TCP Fast Open, RFC 7413 (FreeBSD counts none: XNU's tcpstat names) */                       \
+    X(tcps_tfo_cookie_req, "SYNs sent asking for a Fast Open cookie")                              \
+    X(tcps_tfo_cookie_rcv, "Fast Open cookies received on a SYN-ACK and cached")                   \
+    X(tcps_tfo_syn_data_sent, "SYNs sent with data beside a cached Fast Open cookie")              \
+    X(tcps_tfo_syn_data_acked, "Fast Open SYNs whose data the SYN-ACK acknowledged whole")         \
+    X(tcps_tfo_cookie_req_rcv, "Fast Open cookie requests received (the SYN-ACK offers one)")      \
+    X(tcps_tfo_cookie_invalid, "Fast Open cookies received that no key made (data not taken)")     \
+    X(tcps_tfo_syn_data_rcv, "connections a valid Fast Open cookie opened, the SYN's data taken")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

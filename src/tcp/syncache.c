@@ -726,6 +726,7 @@ static int sc_tfo_open(struct tcpc_stack *stack, struct syncache *sc, struct tcp
     }
     tcp_timer_set(stack, tp, TT_KEEP, (tcpc_time_t)stack->cfg.tun.keepinit * TCPC_USEC_PER_MSEC);
     STAT_INC(stack, tcps_sc_completed);
+    STAT_INC(stack, tcps_tfo_syn_data_rcv);
     tcp_output(stack, tp);
     return 0;
 }

@@ -229,6 +229,13 @@ void tfo_syn_option(const struct tcpc_stack *stack, const struct tcpcb *tp, stru
     }
 }
 
+/* Data went out on our SYN beside the cookie and the SYN-ACK covers it. */
+static void tfo_count_data_acked(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t ack)
+{
+    if ((tp->t_tfo & TFO_COOKIE) && SEQ_GT(tp->snd_max, tp->iss + 1) && !SEQ_LT(ack, tp->snd_max))
+        STAT_INC(stack, tcps_tfo_syn_data_acked);
+}
+
 void tfo_client_synack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
                        uint32_t ack)
 {
@@ -240,14 +247,18 @@ void tfo_client_synack(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
         e->cookie_len = o->tfo_len;
         memcpy(e->cookie, o->tfo_cookie, o->tfo_len);
         e->server_mss = (o->present & TOF_MSS) ? o->mss : 0;
+        STAT_INC(stack, tcps_tfo_cookie_rcv);
+        tfo_count_data_acked(stack, tp, ack);
         return;
     }
     /* No usable cookie. Where ours was taken (all the SYN's data
      * acknowledged), the server merely did not renew it: it stays. A
      * cookie request unanswered, or data refused without a new cookie,
      * means Fast Open does not work towards this server. */
-    if ((tp->t_tfo & TFO_COOKIE) && !SEQ_LT(ack, tp->snd_max))
+    if ((tp->t_tfo & TFO_COOKIE) && !SEQ_LT(ack, tp->snd_max)) {
+        tfo_count_data_acked(stack, tp, ack);
         return;
+    }
     tfo_disable_path(stack, tp);
 }
 
@@ -302,14 +313,18 @@ enum tfo_server_verdict tfo_server_check(struct tcpc_stack *stack, const struct 
     if (t->numkeys == 0)
         return TFO_SRV_NONE; /* no key: nothing to give or check */
     tfo_make_cookie(t->key[t->newest], faddr, cookie);
-    if (o->tfo_len != TFO_SERVER_COOKIE_LEN)
+    if (o->tfo_len == 0) {
+        STAT_INC(stack, tcps_tfo_cookie_req_rcv);
         return TFO_SRV_OFFER;
-    for (unsigned i = 0; i < t->numkeys; i++) {
-        uint8_t c[TFO_SERVER_COOKIE_LEN];
-        tfo_make_cookie(t->key[(t->newest + TFO_MAX_KEYS - i) % TFO_MAX_KEYS], faddr, c);
-        if (sodium_memcmp(c, o->tfo_cookie, TFO_SERVER_COOKIE_LEN) == 0)
-            return TFO_SRV_VALID;
     }
+    if (o->tfo_len == TFO_SERVER_COOKIE_LEN)
+        for (unsigned i = 0; i < t->numkeys; i++) {
+            uint8_t c[TFO_SERVER_COOKIE_LEN];
+            tfo_make_cookie(t->key[(t->newest + TFO_MAX_KEYS - i) % TFO_MAX_KEYS], faddr, c);
+            if (sodium_memcmp(c, o->tfo_cookie, TFO_SERVER_COOKIE_LEN) == 0)
+                return TFO_SRV_VALID;
+        }
+    STAT_INC(stack, tcps_tfo_cookie_invalid);
     return TFO_SRV_OFFER;
 }
 

@@ -227,6 +227,12 @@ static bool tcp_fin_due(const struct tcpcb *tp, const struct tcp_plan *p)
 static void tcp_count_output(struct tcpc_stack *stack, const struct tcpcb *tp,
                              const struct tcp_repr *th)
 {
+    if ((th->flags & (TH_SYN | TH_ACK)) == TH_SYN && (th->opts.present & TOF_FASTOPEN)) {
+        if (th->opts.tfo_len == 0)
+            STAT_INC(stack, tcps_tfo_cookie_req);
+        else if (th->payload_len)
+            STAT_INC(stack, tcps_tfo_syn_data_sent);
+    }
     if (th->payload_len) {
         if (SEQ_LT(th->seq, tp->snd_max)) {
             STAT_INC(stack, tcps_sndrexmitpack);

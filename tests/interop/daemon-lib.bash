@@ -87,6 +87,9 @@ dmn_kernel_mac() {
 # ARGS; returns once it says it is ready (60 s at most, by the clock: on a
 # loaded machine under ASan each poll costs more than its nap).
 dmn_start() {
+  # A restart's old log says "ready" too: gone before the new daemon starts,
+  # which truncates the file only once its shell runs.
+  rm -f "$DMN_LOG.out" "$DMN_LOG.err"
   interop_start "$DMN_NS" "$DMN_LOG" "$DMN" "${DMN_DEVICE[@]}" --addr "$T4/24" --addr "$T6/64" \
     --control "$DMN_CTL" "$@"
   DMN_PID=$interop_last_pid
@@ -138,6 +141,23 @@ dmn_case() {
     sed 's/^/    /' <<<"$out" | tail -n 40
     interop_failures=$((interop_failures + 1))
   fi
+}
+
+# dmn_backend LOG ADDR PORT KPEER_ARGS...: a kpeer listener on ADDR PORT
+# in the namespace (60 s at most), for a forward to reach; returns once it
+# listens, its PID in DMN_BACKEND_PID, output in LOG.out and LOG.err.
+dmn_backend() {
+  local log=$1 addr=$2 port=$3
+  shift 3
+  rm -f "$log.out" "$log.err" # a listener before it on the port said "listening" too
+  ip netns exec "$DMN_NS" timeout 60 "$INTEROP_KPEER" --addr "$addr" --listen "$port" "$@" \
+    >"$log.out" 2>"$log.err" &
+  DMN_BACKEND_PID=$!
+  interop_pids+=("$DMN_BACKEND_PID")
+  interop_wait_listening "$DMN_BACKEND_PID" "$log" || {
+    echo "the backend did not listen: $(cat "$log.err")"
+    return 1
+  }
 }
 
 # kpeer's result field: field LINE NAME

@@ -77,6 +77,13 @@ expect 4 '81 bytes, where 1 to 80' "an MD5 key too long" -- \
   "$DMN" "${ok[@]}" --md5-key "198.18.0.1=$(printf '%081d' 0)"
 expect 4 'that prefix has a key already' "two MD5 keys for one prefix" -- \
   "$DMN" -c "$(conf 'md5_keys = [ "2001:db8::/32=a", "2001:db8::/32=b" ];')" "${ok[@]}"
+expect 4 'TCP Fast Open mode "sometimes" is not one of server, client, both, off' \
+  "an unknown Fast Open mode" -- "$DMN" "${ok[@]}" --tcp-fastopen sometimes
+expect 4 'line 1: TCP Fast Open mode "on" is not one of' "an unknown Fast Open mode in the file" \
+  -- "$DMN" -c "$(conf 'tcp_fastopen = "on";')" "${ok[@]}"
+expect 4 'needs net.inet.tcp.fastopen.server_enable, which a tunable setting turns off' \
+  "Fast Open serving with server_enable=0" -- "$DMN" "${ok[@]}" --tcp-fastopen both \
+  --sysctl net.inet.tcp.fastopen.server_enable=0
 expect 5 'prefix length in "198.18.0.1/33"' "an MD5 key prefix too long" -- \
   "$DMN" "${ok[@]}" --md5-key 198.18.0.1/33=secret
 expect 5 '"198.18.0.256" is not an IPv4 or IPv6 address' "a bad address" -- \

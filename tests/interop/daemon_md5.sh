@@ -67,15 +67,8 @@ refused() {
 signed_forward() {
   local k=$1 t=$2 port=$3 bport=$4 log out bout
   log=$interop_tmp/backend-$bport
-  ip netns exec "$DMN_NS" timeout 60 "$INTEROP_KPEER" --addr "$k" --listen "$bport" \
-    --md5 "$t=$KEY" --timeout 50 >"$log.out" 2>"$log.err" &
-  local bpid=$!
-  interop_pids+=("$bpid")
-  local i
-  for i in $(seq 100); do
-    grep -q listening "$log.out" 2>/dev/null && break
-    sleep 0.05
-  done
+  dmn_backend "$log" "$k" "$bport" --md5 "$t=$KEY" --timeout 50 || return 1
+  local bpid=$DMN_BACKEND_PID
   out=$(kexec "$INTEROP_KPEER" --addr "$k" --connect "$t" "$port" --send-bytes 1000000 \
     --close-first --md5 "$t=$KEY" --timeout 50) || {
     echo "client failed: $out"

@@ -13,6 +13,12 @@
  * without the close. --congestion NAME sets TCP_CONGESTION on the socket.
  * --md5 PEER=KEY sets Linux's TCP_MD5SIG (RFC 2385) for PEER on the
  * socket (the listener, or the connecting socket before connect).
+ * --fastopen uses TCP Fast Open (RFC 7413; net.ipv4.tcp_fastopen must allow
+ * it): a listener sets TCP_FASTOPEN, a client opens with sendto(MSG_FASTOPEN)
+ * and its first bytes, which ride on the SYN when the kernel holds a cookie
+ * for the server (else the SYN asks for one). syn_data=1 on the line says
+ * the SYN carried data that the SYN-ACK acknowledged (TCPI_OPT_SYN_DATA, on
+ * either side).
  * The socket is kept until the kernel reports it closed (TCP_INFO state
  * CLOSE: our FIN acknowledged, TIME_WAIT handed to the kernel), so a
  * success means the connection closed cleanly, not just that the bytes
@@ -52,6 +58,7 @@ struct kp {
     double send_secs;       /* --send-secs: stop sending after; 0 never */
     uint64_t stream_sha;    /* --stream-sha256 N: print the stream's hash; else UINT64_MAX */
     const char *md5;        /* --md5 PEER=KEY: Linux's TCP_MD5SIG for PEER, or NULL */
+    bool fastopen;          /* --fastopen: TCP_FASTOPEN, or sendto(MSG_FASTOPEN) */
 
     int fd;
     uint64_t sent, received;
@@ -83,7 +90,7 @@ static void usage(void)
     fprintf(stderr, "usage: kpeer --addr ADDR (--listen PORT | --connect ADDR PORT)\n"
                     "             [--send-bytes N] [--seed N] [--close-first] [--timeout SEC]\n"
                     "             [--bufsize N] [--congestion NAME] [--send-secs S]\n"
-                    "             [--md5 PEER=KEY]\n"
+                    "             [--md5 PEER=KEY] [--fastopen]\n"
                     "       kpeer --stream-sha256 N [--seed N]   the hash of the first N bytes\n"
                     "             of the stream (what tcpcored's /bytes/N sends, seed 1)\n");
     exit(2);
@@ -120,6 +127,8 @@ static void parse_args(int argc, char **argv, struct kp *k)
             k->send_secs = (double)peer_parse_num("kpeer", "seconds", argv[++i], 86400);
         else if (!strcmp(a, "--md5") && has1)
             k->md5 = argv[++i];
+        else if (!strcmp(a, "--fastopen"))
+            k->fastopen = true;
         else if (!strcmp(a, "--stream-sha256") && has1)
             k->stream_sha = peer_parse_num("kpeer", "byte count", argv[++i], UINT64_MAX);
         else
@@ -199,6 +208,23 @@ static short kp_wait(const struct kp *k, int fd, short events, const char *what)
     }
 }
 
+/* The open by sendto(MSG_FASTOPEN): the bytes it took (those on the SYN)
+ * count as sent; EINPROGRESS: a cookie request, nothing taken yet. */
+static void kp_fastopen(struct kp *k, const struct sockaddr_storage *ss, socklen_t len)
+{
+    static uint8_t buf[KP_CHUNK];
+    size_t n = k->send_bytes < sizeof(buf) ? (size_t)k->send_bytes : sizeof(buf);
+    peer_stream_fill(k->seed, 0, buf, n);
+    ssize_t sent =
+        sendto(k->fd, buf, n, MSG_FASTOPEN | MSG_NOSIGNAL, (const struct sockaddr *)ss, len);
+    if (sent < 0 && errno != EINPROGRESS)
+        kp_fail(k, "sendto(MSG_FASTOPEN)", errno);
+    if (sent > 0) {
+        crypto_hash_sha256_update(&k->tx_hash, buf, (unsigned long long)sent);
+        k->sent = (uint64_t)sent;
+    }
+}
+
 static void kp_open(struct kp *k)
 {
     struct sockaddr_storage ss;
@@ -207,6 +233,10 @@ static void kp_open(struct kp *k)
         int lfd = kp_socket(k, ss.ss_family);
         if (bind(lfd, (struct sockaddr *)&ss, len) < 0)
             kp_fail(k, "bind", errno);
+        /* The queue of Fast Open children not yet acknowledged. */
+        int qlen = 16;
+        if (k->fastopen && setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) < 0)
+            kp_fail(k, "setting TCP_FASTOPEN", errno);
         if (listen(lfd, 1) < 0)
             kp_fail(k, "listen", errno);
         printf("listening on %s port %d\n", k->addr, k->listen_port);
@@ -231,7 +261,9 @@ static void kp_open(struct kp *k)
          * background and wait for the outcome. */
         if (kp_nonblock(k->fd) < 0)
             kp_fail(k, "non-blocking mode", errno);
-        if (connect(k->fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
+        if (k->fastopen && k->send_bytes)
+            kp_fastopen(k, &ss, len);
+        else if (connect(k->fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
             kp_fail(k, "connect", errno);
         kp_wait(k, k->fd, POLLOUT, "connect did not complete");
         int err = 0;
@@ -401,8 +433,9 @@ int main(int argc, char **argv)
     peer_hex(rx, sizeof(rx), rxh);
     peer_hex(tx, sizeof(tx), txh);
     printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f"
-           " data_secs=%.3f\n",
-           k.sent, k.received, rxh, txh, k.close_first ? "first" : "second", secs, data_secs);
+           " data_secs=%.3f syn_data=%d\n",
+           k.sent, k.received, rxh, txh, k.close_first ? "first" : "second", secs, data_secs,
+           (ti.tcpi_options & TCPI_OPT_SYN_DATA) != 0);
     fflush(stdout);
     kp_report_info(&ti);
     return 0;

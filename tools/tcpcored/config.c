@@ -50,6 +50,10 @@ void dmn_config_usage(FILE *out)
           "                        MD5, as BGP uses it), on every service (repeatable)\n"
           "  --accept-filter NAME  hand http connections to the service only once they\n"
           "                        have data (dataready) or a whole request (httpready)\n"
+          "  --tcp-fastopen MODE   TCP Fast Open (RFC 7413): server (listeners take data\n"
+          "                        on a SYN with a valid cookie), client (forward,stack\n"
+          "                        sends its first bytes on the SYN), both, or off\n"
+          "                        (the default)\n"
           "  --user NAME           unprivileged user to run as (default nobody)\n"
           "  --control PATH        control socket for tcpcore-stat\n"
           "                        (default /run/tcpcore/tcpcored.sock)\n"
@@ -84,6 +88,7 @@ enum {
     OPT_TRACE,
     OPT_MD5,
     OPT_ACCF,
+    OPT_TFO,
 };
 
 static const struct option long_opts[] = {
@@ -103,6 +108,7 @@ static const struct option long_opts[] = {
     {"trace", no_argument, NULL, OPT_TRACE},
     {"md5-key", required_argument, NULL, OPT_MD5},
     {"accept-filter", required_argument, NULL, OPT_ACCF},
+    {"tcp-fastopen", required_argument, NULL, OPT_TFO},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -159,6 +165,8 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
         return dmn_config_add_md5_key(c, arg, why);
     case OPT_ACCF:
         return dmn_config_set_accept_filter(c, arg, why);
+    case OPT_TFO:
+        return dmn_config_set_fastopen(c, arg, why);
     }
     return DMN_EXIT_USAGE;
 }
@@ -220,6 +228,22 @@ static int no_output(void *ctx, const uint8_t *pkt, size_t len)
     return -ENOBUFS;
 }
 
+/* The tunables a --tcp-fastopen side needs (checked against the user's
+ * own by dmn_config_check); set before those. */
+static int fastopen_tunables(const struct dmn_config *c, struct tcpc_config *cfg, char *why)
+{
+    int err = 0;
+    if (c->fastopen & DMN_TFO_SERVER)
+        err = tcpc_config_sysctl(cfg, "net.inet.tcp.fastopen.server_enable", 1, NULL);
+    if (!err && (c->fastopen & DMN_TFO_CLIENT))
+        err = tcpc_config_sysctl(cfg, "net.inet.tcp.fastopen.client_enable", 1, NULL);
+    if (err) {
+        WHY("the stack refuses TCP Fast Open: %s", strerror(-err));
+        return DMN_EXIT_BAD_TUNABLE;
+    }
+    return DMN_EXIT_OK;
+}
+
 int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *why)
 {
     for (unsigned i = 0; i < c->naddrs; i++) {
@@ -233,6 +257,9 @@ int dmn_config_stack(const struct dmn_config *c, struct tcpc_config *cfg, char *
         WHY("MTU %u is out of range (%d..%d)", c->mtu, TCPC_MTU_MIN, TCPC_MTU_MAX);
         return DMN_EXIT_BAD_SETTING;
     }
+    int rc = fastopen_tunables(c, cfg, why);
+    if (rc)
+        return rc;
     for (unsigned i = 0; i < c->nsysctls; i++) {
         const char *reason = NULL;
         int err = tcpc_config_sysctl(cfg, c->sysctls[i].name, c->sysctls[i].value, &reason);

@@ -54,6 +54,10 @@ struct dmn_md5_key {
     char key[80]; /* TCPC_TCP_MD5SIG_MAXKEYLEN bytes at most, not NUL-terminated */
 };
 
+/* --tcp-fastopen (RFC 7413): bits of what tcpcored does with Fast Open. */
+#define DMN_TFO_SERVER 0x1 /* listeners take data on a SYN with a valid cookie */
+#define DMN_TFO_CLIENT 0x2 /* forward,stack sends its first bytes on the SYN */
+
 struct dmn_sysctl {
     char name[64];
     int64_t value;
@@ -76,6 +80,7 @@ struct dmn_config {
     struct dmn_md5_key md5_keys[DMN_MAX_MD5_KEYS];
     unsigned nmd5_keys;
     char accept_filter[16]; /* the http services' SO_ACCEPTFILTER, "" for none */
+    unsigned fastopen;      /* DMN_TFO_* */
     char user[64];
     char control[108]; /* sun_path */
     char pcap[256];

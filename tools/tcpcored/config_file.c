@@ -201,6 +201,11 @@ static int setting(struct file_ctx *f, const config_setting_t *s)
         return strings(f, s, dmn_config_add_md5_key);
     if (!strcmp(name, "services"))
         return services(f, s);
+    if (!strcmp(name, "tcp_fastopen")) {
+        const char *text;
+        return (rc = string_of(f, s, &text)) ? rc
+                                             : at(f, s, dmn_config_set_fastopen(c, text, f->why));
+    }
     if (!strcmp(name, "mtu"))
         return (rc = number_of(f, s, 0, TCPC_MTU_MAX, &v))
                    ? rc

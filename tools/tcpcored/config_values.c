@@ -213,6 +213,47 @@ int dmn_config_add_md5_key(struct dmn_config *c, const char *text, char *why)
     return DMN_EXIT_OK;
 }
 
+static const char *const fastopen_modes[] = {
+    [0] = "off",
+    [DMN_TFO_SERVER] = "server",
+    [DMN_TFO_CLIENT] = "client",
+    [DMN_TFO_SERVER | DMN_TFO_CLIENT] = "both",
+};
+
+int dmn_config_set_fastopen(struct dmn_config *c, const char *text, char *why)
+{
+    for (unsigned m = 0; m < sizeof(fastopen_modes) / sizeof(fastopen_modes[0]); m++)
+        if (!strcmp(text, fastopen_modes[m])) {
+            c->fastopen = m;
+            return DMN_EXIT_OK;
+        }
+    WHY("TCP Fast Open mode \"%s\" is not one of server, client, both, off", text);
+    return DMN_EXIT_BAD_SETTING;
+}
+
+/* A --sysctl that turns off the side of Fast Open --tcp-fastopen asks for
+ * would make the listeners or the forward's sockets refuse TCP_FASTOPEN
+ * later, with a less clear sentence: said here. */
+static int fastopen_conflict(const struct dmn_config *c, char *why)
+{
+    static const struct {
+        unsigned bit;
+        const char *tunable;
+    } sides[] = {
+        {DMN_TFO_SERVER, "net.inet.tcp.fastopen.server_enable"},
+        {DMN_TFO_CLIENT, "net.inet.tcp.fastopen.client_enable"},
+    };
+    for (unsigned s = 0; s < 2; s++)
+        for (unsigned i = 0; i < c->nsysctls; i++)
+            if ((c->fastopen & sides[s].bit) && !strcmp(c->sysctls[i].name, sides[s].tunable) &&
+                c->sysctls[i].value == 0) {
+                WHY("--tcp-fastopen %s needs %s, which a tunable setting turns off",
+                    fastopen_modes[c->fastopen], sides[s].tunable);
+                return DMN_EXIT_BAD_SETTING;
+            }
+    return DMN_EXIT_OK;
+}
+
 int dmn_config_add_sysctl(struct dmn_config *c, const char *name, int64_t value, char *why)
 {
     if (c->nsysctls == DMN_MAX_SYSCTLS) {
@@ -362,5 +403,5 @@ int dmn_config_check(const struct dmn_config *c, char *why)
         WHY("no service to run: give one with --service (http:80)");
         return DMN_EXIT_BAD_SETTING;
     }
-    return DMN_EXIT_OK;
+    return fastopen_conflict(c, why);
 }

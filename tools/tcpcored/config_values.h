@@ -37,6 +37,9 @@ int dmn_config_add_service_text(struct dmn_config *c, const char *text, char *wh
  * PREFIX ("198.18.0.1", "2001:db8::/32=..."). */
 int dmn_config_add_md5_key(struct dmn_config *c, const char *text, char *why);
 
+/* "server", "client", "both" or "off": --tcp-fastopen, tcp_fastopen. */
+int dmn_config_set_fastopen(struct dmn_config *c, const char *text, char *why);
+
 /* The link MTU: TCPC_MTU_MIN to TCPC_MTU_MAX. */
 int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why);
 

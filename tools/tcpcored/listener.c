@@ -84,6 +84,10 @@ static int open_one(struct dmn *d, const struct dmn_service_conf *svc, bool v4, 
         err = tcpc_listen(d->stack, sd, LISTEN_BACKLOG);
     if (!err && svc->kind == DMN_SVC_HTTP && d->conf.accept_filter[0])
         err = tcpc_setsockopt_str(d->stack, sd, TCPC_SO_ACCEPTFILTER, d->conf.accept_filter);
+    /* Fast Open: the stack serves SYNs without it while half the backlog
+     * are children a cookie let in and not yet acknowledged. */
+    if (!err && (d->conf.fastopen & DMN_TFO_SERVER))
+        err = tcpc_setsockopt(d->stack, sd, TCPC_TCP_FASTOPEN, 1);
     if (err) {
         snprintf(why, DMN_WHY_LEN, "cannot listen on %s port %u for %s: %s%s", v4 ? "IPv4" : "IPv6",
                  svc->port, dmn_service_name(svc->kind), strerror(-err),
