@@ -23,6 +23,7 @@
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/tcp_urgent.h"
 #include "tcp/timewait.h"
 #include "util/seq.h"
 #include "wire/wire.h"
@@ -184,6 +185,7 @@ static void tcp_snd_una_advance(struct tcpcb *tp, uint32_t ack)
     tp->snd_una = ack;
     if (SEQ_LT(tp->snd_nxt, tp->snd_una))
         tp->snd_nxt = tp->snd_una;
+    urg_acked(tp);
 }
 
 /* What of the data a Fast Open SYN carried the SYN-ACK acknowledges
@@ -723,6 +725,7 @@ static bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp, struct
     bool had_holes = tp->rcv_reass.nranges > 0;
     n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
     tp->rcv_nxt += n;
+    urg_arrived(tp);
     STAT_INC(stack, tcps_rcvpack);
     STAT_ADD(stack, tcps_rcvbyte, s->tlen);
     tcp_ack_policy(stack, tp, !had_holes);
@@ -851,10 +854,11 @@ static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const st
     return true;
 }
 
-/* RFC 9293 3.10.7.4 seventh and eighth checks (text, FIN), then whatever
- * became due goes out. */
+/* RFC 9293 3.10.7.4 sixth to eighth checks (URG, text, FIN), then
+ * whatever became due goes out. */
 static void tcp_text_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
+    urg_input(stack, tp, s->th.seq, s->flags, s->th.urp);
     if (tcp_data_input(stack, tp, s) && !tcp_fin_input(stack, tp))
         return;
     tcp_output(stack, tp);

@@ -112,6 +112,7 @@ struct tcpcb {
     uint32_t snd_wl1, snd_wl2;
     uint32_t snd_cwnd, snd_ssthresh;
     uint32_t snd_recover; /* snd_max when the last recovery or timeout began */
+    uint32_t snd_up;      /* RFC 9293 SND.UP: just past our urgent byte (TCPOOB_SNDURG) */
     uint32_t t_sack;      /* SACK record (tcp_sack.h) in the stack's pool, plus one; 0: none */
     /* Before the last timeout, for its undo if it proves spurious (RFC 3522) */
     uint32_t snd_cwnd_prev, snd_ssthresh_prev;
@@ -123,6 +124,7 @@ struct tcpcb {
     /* Receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd;
     uint32_t last_ack_sent;
+    uint32_t rcv_up; /* RCV.UP: just past the peer's urgent byte (TCPOOB_MARK) */
 
     /* Options */
     uint16_t t_maxseg;            /* payload bytes per segment */
@@ -133,6 +135,7 @@ struct tcpcb {
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
     uint8_t t_ip_ttl;             /* IP_TTL / IPV6_UNICAST_HOPS, 0: the family's default */
     uint8_t t_keepcnt;            /* TCP_KEEPCNT, 0: net.inet.tcp.keepcnt */
+    uint8_t t_oobflags;           /* TCPOOB_* (tcp_urgent.h), in what was alignment padding */
     uint16_t t_dupacks;           /* consecutive duplicate ACKs */
     /* Seconds, 0: the net.inet.tcp tunable of the same name */
     uint16_t t_keepinit;  /* TCP_KEEPINIT */
@@ -140,6 +143,7 @@ struct tcpcb {
     uint16_t t_keepintvl; /* TCP_KEEPINTVL */
     uint16_t
         t_pmtud_saved_maxseg; /* t_maxseg before black-hole detection lowered it, 0: not lowered */
+    uint8_t t_iobc;           /* the peer's out-of-band byte (TCPOOB_HAVEDATA); padding before */
     uint32_t ts_recent;       /* peer's last TSval worth echoing */
     /* The stack's clock in milliseconds when the data a retransmission
      * timeout found unacknowledged was last known to progress (the timer's
@@ -194,8 +198,10 @@ struct tcpcb {
     /* Bytes per second a model-based congestion-control algorithm asks the
      * output path to pace at (tcp_cc.h); 0: no pacing. */
     uint32_t t_pacing_rate;
-    int so_error;         /* positive errno, reported once */
-    int t_softerror;      /* ICMP error remembered (RFC 1122 4.2.3.9) */
+    /* Positive errno values, all below 200: 16 bits hold them, and the
+     * halves saved make room for snd_up and rcv_up within 512 bytes. */
+    int16_t so_error;     /* reported once */
+    int16_t t_softerror;  /* ICMP error remembered (RFC 1122 4.2.3.9) */
     int linger;           /* SO_LINGER seconds, -1: off */
     uint32_t ev_reported; /* readiness bits already delivered */
     tcb_ref notify_next;  /* pending-notification list */
