@@ -12,6 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* With --urgent, each side sends this byte as urgent (out-of-band) data
+ * after its stream, and the other reads it with MSG_OOB: outside the
+ * stream, which the hashes still cover to the byte. */
+#define PEER_OOB_BYTE 0x21
+
+/* The result line's oob= field: the byte read out of band, or "none". */
+static inline const char *peer_oob_text(int oob, char buf[3])
+{
+    if (oob < 0)
+        return "none";
+    snprintf(buf, 3, "%02x", (unsigned)oob);
+    return buf;
+}
+
 static inline uint64_t peer_splitmix64(uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ULL;
