@@ -315,7 +315,8 @@ static void test_second_urgent_replaces(void **state)
 
 /* Ignored: URG with a zero pointer; URG on a segment outside the window
  * (dropped with it); a pointer into data already received (a
- * retransmission's); a pointer behind the current one. */
+ * retransmission's); a pointer behind the current one (RCV.UP only moves
+ * forward). */
 static void test_urg_ignored(void **state)
 {
     (void)state;
@@ -324,6 +325,12 @@ static void test_urg_ignored(void **state)
     peer_data(h, &c, "abc", TH_ACK | TH_URG, 0);
     assert_int_equal(recv_oob(h, c.sd, 0), -EINVAL);
     assert_int_equal(tcpc_poll(h->stack, c.sd) & TCPC_EV_URGENT, 0);
+    /* Out of order too, where SEG.SEQ + 0 would lie ahead of RCV.NXT. */
+    h_inject(
+        h, SEG(.flags = TH_ACK | TH_URG, .seq = c.snd + 10, .ack = c.rcv, .data = "zz", .urp = 0));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd, .len = 0));
+    assert_int_equal(tcpc_poll(h->stack, c.sd) & TCPC_EV_URGENT, 0);
+    assert_int_equal(recv_oob(h, c.sd, 0), -EINVAL);
     /* Beyond the window: answered with an ACK and dropped, URG and all. */
     h_inject(h, SEG(.flags = TH_ACK | TH_URG, .seq = c.snd + 70000, .ack = c.rcv, .data = "zz",
                     .urp = 1));
@@ -338,13 +345,14 @@ static void test_urg_ignored(void **state)
     char b[16];
     assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), 3);
     assert_memory_equal(b, "abc", 3);
-    /* A pointer that does not advance leaves the mark where it is. */
-    peer_data(h, &c, "dEfg", TH_ACK | TH_URG, 2);
-    peer_data(h, &c, "h", TH_ACK | TH_URG, 0);
-    h_inject(h, SEG(.flags = TH_ACK | TH_URG, .seq = c.snd, .ack = c.rcv, .len = 0, .urp = 0));
-    assert_int_equal(recv_oob(h, c.sd, TCPC_MSG_PEEK), 'E');
-    assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), 1);
-    assert_int_equal(atmark(h, c.sd), 1);
+    /* A pointer behind the current one leaves the mark where it is: reads
+     * do not stop at the byte the older pointer would name. */
+    peer_data(h, &c, "defg", TH_ACK | TH_URG, 100);
+    peer_data(h, &c, "hijk", TH_ACK | TH_URG, 2);
+    assert_int_equal(recv_oob(h, c.sd, 0), -EAGAIN);
+    assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), 8);
+    assert_memory_equal(b, "defghijk", 8);
+    assert_int_equal(atmark(h, c.sd), 0);
     h_free(h);
 }
 
