@@ -190,8 +190,12 @@ static void check_receive_oob(bool v6)
     assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), 3);
     assert_memory_equal(b, "abc", 3);
     assert_int_equal(atmark(h, c.sd), 1);
-    /* Only the out-of-band byte is left: nothing for a stream read. */
+    /* Only the out-of-band byte is left: nothing for a stream read, and
+     * nothing queued (FIONREAD) as far as tcpc_getinfo says. */
     assert_int_equal(tcpc_poll(h->stack, c.sd) & TCPC_EV_READABLE, 0);
+    struct tcpc_info in;
+    assert_int_equal(tcpc_getinfo(h->stack, c.sd, &in), 0);
+    assert_int_equal(in.rcv_queue, 0);
     assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), -EAGAIN);
     assert_int_equal(recv_oob(h, c.sd, TCPC_MSG_PEEK), 'X');
     assert_int_equal(recv_oob(h, c.sd, 0), 'X');

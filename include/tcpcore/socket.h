@@ -318,7 +318,7 @@ struct tcpc_info {
     uint32_t snd_ssthresh; /**< slow-start threshold, in bytes */
     uint32_t snd_mss;      /**< payload bytes per segment we send */
     uint32_t snd_queue;    /**< bytes in the send buffer */
-    uint32_t rcv_queue;    /**< bytes in the receive buffer */
+    uint32_t rcv_queue;    /**< bytes in the receive buffer, an out-of-band byte aside */
     tcpc_time_t srtt;      /**< smoothed round-trip time */
     tcpc_time_t rttvar;    /**< round-trip time variation */
     tcpc_time_t rto;       /**< current retransmission timeout */

@@ -898,7 +898,7 @@ static int usr_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
         .snd_ssthresh = tp->snd_ssthresh,
         .snd_mss = tp->t_maxseg,
         .snd_queue = tp->snd.len,
-        .rcv_queue = tp->rcv.len,
+        .rcv_queue = urg_unread(tp),
         .srtt = tp->t_srtt,
         .rttvar = tp->t_rttvar,
         .rto = tp->t_rxtcur,
