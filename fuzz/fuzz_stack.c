@@ -391,6 +391,8 @@ static bool fz_templated(struct fz *f, const uint8_t **p, size_t *n)
     if (!fz_take(p, n, &t, sizeof(t)))
         return false;
     struct tcp_repr th = {.flags = t.flags, .win = t.win};
+    if (t.flags & TH_URG)
+        th.urp = (uint16_t)(t.tsval >> 16); /* any pointer, zero and far ones too */
     bool to_listener = t.port_sel & 1;
     th.sport = to_listener ? (uint16_t)(40000 + (t.port_sel >> 4)) : f->last_dport;
     th.dport = to_listener ? FZ_LPORT : f->last_sport;
@@ -617,6 +619,8 @@ static bool fz_edge(struct fz *f, const uint8_t **p, size_t *n)
     struct fz_view v;
     int sd = fz_view_of(f, fl, &v);
     struct tcp_repr th = {.sport = fl->pport, .dport = fl->lport, .flags = e.flags, .win = e.win};
+    if (e.flags & TH_URG)
+        th.urp = e.mss; /* the urgent pointer, from the MSS option's bytes */
     th.payload_len = e.datalen;
     th.seq = fz_seq_base(f, &v, e.seqsel, e.datalen) + fz_dist(e.seqsel >> 3, e.dseq);
     th.ack = fz_ack_base(f, fl, &v, e.acksel) + fz_dist(e.acksel >> 3, e.dack);
@@ -814,6 +818,18 @@ static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)
         break;
     case 12:
         f->refuse = op[1] % 8;
+        break;
+    case 13:
+        tcpc_send_flags(f->stack, sd, fz_payload, len, TCPC_MSG_OOB);
+        break;
+    case 14:
+        /* Urgent data's read side: the byte (or a peek at it), the mark,
+         * SO_OOBINLINE turned on or off. */
+        tcpc_recv_flags(f->stack, sd, sink, op[1] & 1,
+                        TCPC_MSG_OOB | (op[1] & 2 ? TCPC_MSG_PEEK : 0));
+        tcpc_sockatmark(f->stack, sd);
+        if (op[1] & 4)
+            tcpc_setsockopt(f->stack, sd, TCPC_SO_OOBINLINE, op[1] & 8);
         break;
     default:
         tcpc_poll(f->stack, sd);

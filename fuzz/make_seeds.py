@@ -154,7 +154,7 @@ def link_scripts():
 
 # --- fuzz_stack scripts (see fuzz/fuzz_stack.c for the record formats) ---
 
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 # Edge bases: SEQ 0 RCV.NXT, 1 RCV.NXT+RCV.WND, 2 last advertised right edge,
 # 3 RCV.NXT-len, 4 right edge-len, 5 IRS, 6 RCV.NXT-RCV.WND, 7 last ACK sent;
 # ACK 0 SND.UNA, 1 SND.NXT, 2 SND.MAX, 3 ISS, 4 SND.UNA-window, 5/6 seq/end
@@ -240,6 +240,15 @@ def stack_seeds():
         + edge(flow=1, flags=SYN, seq=(0, 1, 0), opts=O_MSS, delivery=2, wrong=0x33)
         + edge(flow=1, seq=(7, 0, 0), ack=(6, 0, 0), opts=0, delivery=2, wrong=0x33),
         # IPv4 at MTU 65535 with a 128 KiB send buffer: the largest segments.
+        # Urgent data (an edge segment's pointer is its mss field): a byte
+        # out of band, read and peeked at; a pointer 65535 ahead; SO_OOBINLINE;
+        # an urgent send of our own; URG with a zero pointer.
+        "urgent": bytes([0x02]) + tmpl_syn() + edge(flow=1, ack=(1, 0, 0)) + api(0x04)
+        + edge(flow=1, flags=ACK | PSH | URG, ack=(2, 0, 0), data=10, mss=4)
+        + api(0x1E, 0x03) + api(0x1E, 0x01) + api(0x11, 255)
+        + edge(flow=1, flags=ACK | URG, ack=(2, 0, 0), data=10, mss=65535)
+        + api(0x1E, 0x0C) + api(0x11, 255) + api(0x1D, 5)
+        + edge(flow=1, flags=ACK | URG, ack=(2, 0, 0), data=3, mss=0) + deadline(),
         "jumbo": bytes([0x32]) + active_open(mss=65535, wshift=14) + api(0x06, 8)
         + api(0x00, 0xFF) + edge(ack=(1, 0, 0), win=65535) + edge(ack=(2, 0, 0))
         + deadline() + edge(ack=(2, 0, 0)),

@@ -370,6 +370,55 @@ static void test_mapped_accept_and_poll(void **state)
     pdt_close(&t);
 }
 
+/* Urgent data through the socket calls a script makes: send and recv
+ * with MSG_OOB, SO_OOBINLINE and the SIOCATMARK ioctl. */
+static void test_urgent_data(void **state)
+{
+    (void)state;
+    struct pdt t;
+    pdt_open(&t, false);
+    struct packetdrill_interface *ifc = &t.ifc;
+    void *ud = ifc->userdata;
+    int lfd = ifc->socket(ud, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+    assert_true(lfd >= 0);
+    struct sockaddr_in sin = pdt_sin("198.18.0.1", 80);
+    assert_int_equal(ifc->bind(ud, lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(ifc->listen(ud, lfd, 4), 0);
+    pdt_send(&t, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
+    struct pdt_pkt sa;
+    pdt_expect(&t, &sa, TH_SYN | TH_ACK);
+    pdt_send(&t, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));
+    int fd = ifc->accept(ud, lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    int v = -1;
+    socklen_t vlen = sizeof(v);
+    assert_int_equal(ifc->getsockopt(ud, fd, SOL_SOCKET, SO_OOBINLINE, &v, &vlen), 0);
+    assert_int_equal(v, 0);
+
+    pdt_send(&t, SEG(.flags = TH_ACK | TH_URG, .seq = 1001, .ack = sa.th.seq + 1, .data = "abX",
+                     .urp = 3));
+    char buf[16];
+    assert_int_equal(ifc->recv(ud, fd, buf, sizeof(buf), MSG_OOB), 1);
+    assert_int_equal(buf[0], 'X');
+    assert_int_equal(ifc->recv(ud, fd, buf, sizeof(buf), MSG_OOB), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(ifc->ioctl(ud, fd, SIOCATMARK, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(ifc->recv(ud, fd, buf, sizeof(buf), 0), 2);
+    assert_memory_equal(buf, "ab", 2);
+    assert_int_equal(ifc->ioctl(ud, fd, SIOCATMARK, &v), 0);
+    assert_int_equal(v, 1);
+
+    assert_int_equal(ifc->send(ud, fd, "u", 1, MSG_OOB), 1);
+    struct pdt_pkt u;
+    pdt_expect(&t, &u, TH_ACK | TH_PUSH | TH_URG);
+    assert_int_equal(u.th.urp, 1);
+    assert_int_equal(u.th.ack, 1004);
+    assert_int_equal(ifc->close(ud, fd), 0);
+    assert_int_equal(ifc->close(ud, lfd), 0);
+    pdt_close(&t);
+}
+
 /* Shell commands: tunables by FreeBSD name, sockstat from the listing. */
 static void test_commands(void **state)
 {
@@ -462,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_active_v6_blocking_connect),
         cmocka_unit_test(test_blocked_connect_returns_at_keepinit),
         cmocka_unit_test(test_mapped_accept_and_poll),
+        cmocka_unit_test(test_urgent_data),
         cmocka_unit_test(test_congestion_control),
         cmocka_unit_test(test_commands),
     };

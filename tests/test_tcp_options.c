@@ -254,6 +254,30 @@ static void test_paws_drop(void **state)
     h_free(h);
 }
 
+/* RFC 7323 5.5: after 24 days without a TS.Recent update, an older TSval
+ * is no proof of an old duplicate (the peer's clock may have wrapped):
+ * TS.Recent is forgotten and the segment taken. Just before, PAWS holds. */
+static void test_paws_forgets_ts_recent_after_24_days(void **state)
+{
+    (void)state;
+    const char *no_keepalive[] = {"net.inet.tcp.always_keepalive=0", NULL};
+    struct h_opts o = {.sysctls = no_keepalive}; /* 24 quiet days */
+    struct harness *h = h_new(&o);
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = 1460, .tsval = 1000));
+    const tcpc_time_t days24 = 24ULL * 24 * 3600 * SEC;
+    h_advance(h, days24 - 10 * SEC);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .tsval = 900, .data = "abc"));
+    h_expect(h, SEG(.flags = TH_ACK, .seq = c.rcv, .ack = c.snd, .tsecr = 1001, .len = 0));
+    assert_int_equal(h_stat(h, "tcps_pawsdrop"), 1);
+    h_advance(h, 20 * SEC);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv, .tsval = 900, .data = "abc"));
+    assert_int_equal(h_stat(h, "tcps_pawsdrop"), 1);
+    char b[16];
+    assert_int_equal(tcpc_recv(h->stack, c.sd, b, sizeof(b)), 3);
+    assert_memory_equal(b, "abc", 3);
+    h_free(h);
+}
+
 /* RFC 7323 3.2: on a timestamped connection, a non-RST segment without
  * the option is dropped. */
 static void test_ts_missing_dropped(void **state)
@@ -287,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_ts_active_peer_declines),
         cmocka_unit_test(test_sackperm_negotiation),
         cmocka_unit_test(test_paws_drop),
+        cmocka_unit_test(test_paws_forgets_ts_recent_after_24_days),
         cmocka_unit_test(test_ts_missing_dropped),
     };
     return cmocka_run_group_tests_name("tcp_options", tests, NULL, NULL);

@@ -12,6 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* With --urgent, each side sends this byte as urgent (out-of-band) data
+ * after its stream, and the other reads it with MSG_OOB: outside the
+ * stream, which the hashes still cover to the byte. */
+#define PEER_OOB_BYTE 0x21
+
 static inline uint64_t peer_splitmix64(uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ULL;
@@ -39,6 +44,16 @@ static inline void peer_hex(const uint8_t *d, size_t n, char *out)
         out[2 * i + 1] = digits[d[i] & 15];
     }
     out[2 * n] = 0;
+}
+
+/* The result line's oob= field: the byte read out of band, or "none". */
+static inline const char *peer_oob_text(int oob, char buf[3])
+{
+    if (oob < 0)
+        return "none";
+    uint8_t b = (uint8_t)oob;
+    peer_hex(&b, 1, buf);
+    return buf;
 }
 
 /* A non-negative number at most max, or exit(2) naming what was wrong. */

@@ -51,6 +51,7 @@ struct peer_opts {
     uint64_t seed;
     bool close_first;
     bool trace;
+    bool urgent; /* --urgent: PEER_OOB_BYTE out of band after the stream, and read one */
     int timeout_sec;
     int send_secs;
     const char *congestion; /* --congestion: net.inet.tcp.cc.algorithm, or NULL */
@@ -69,6 +70,8 @@ struct peer {
     struct tcpc_addr faddr, laddr;
     uint16_t fport, lport;
     uint64_t sent, received;
+    bool oob_sent;
+    int oob; /* the byte read out of band, -1: none yet */
     crypto_hash_sha256_state rx_hash, tx_hash;
 };
 
@@ -97,6 +100,7 @@ static void usage(void)
             "  --bufsize N        SO_SNDBUF and SO_RCVBUF in bytes (default: the stack's)\n"
             "  --mtu N            link MTU (default 1500)\n"
             "  --loss PPM         lose packets in both directions, PPM per million (tests)\n"
+            "  --urgent           send a byte out of band after the stream, read the peer's\n"
             "  --trace            print every packet and every drop on stderr\n");
     exit(2);
 }
@@ -124,6 +128,8 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
             o->close_first = true;
         else if (!strcmp(a, "--trace"))
             o->trace = true;
+        else if (!strcmp(a, "--urgent"))
+            o->urgent = true;
         else if (!strcmp(a, "--timeout") && has1)
             o->timeout_sec = (int)peer_parse_num("tcpcore-peer", "timeout", argv[++i], 86400);
         else if (!strcmp(a, "--congestion") && has1)
@@ -314,10 +320,28 @@ static int peer_find_conn(void *ctx, const struct tcpc_conninfo *ci)
     return strcmp(name, "TIME_WAIT") != 0 && strcmp(name, "CLOSED") != 0;
 }
 
+/* With --urgent, before every read: the out-of-band byte once it is
+ * there. Returns false while the reader stands at the mark and the byte
+ * has yet to come: reading on would step over it. */
+static bool peer_receive_oob(struct peer *p)
+{
+    if (!p->o.urgent || p->oob >= 0)
+        return true;
+    uint8_t b;
+    ssize_t n = tcpc_recv_flags(p->stack, p->sd, &b, 1, TCPC_MSG_OOB);
+    if (n == 1) {
+        p->oob = b;
+        return true;
+    }
+    if (n != -EAGAIN && n != -EINVAL)
+        peer_fail(p, "recv MSG_OOB", n);
+    return tcpc_sockatmark(p->stack, p->sd) != 1;
+}
+
 static void peer_receive(struct peer *p)
 {
     static uint8_t buf[PEER_CHUNK];
-    while (!p->eof) {
+    while (!p->eof && peer_receive_oob(p)) {
         ssize_t n = tcpc_recv(p->stack, p->sd, buf, sizeof(buf));
         if (n == -EAGAIN)
             return;
@@ -349,6 +373,13 @@ static void peer_send(struct peer *p)
             peer_fail(p, "send", n);
         crypto_hash_sha256_update(&p->tx_hash, buf, (unsigned long long)n);
         p->sent += (uint64_t)n;
+    }
+    if (p->o.urgent && !p->oob_sent && p->sent == p->o.send_bytes) {
+        uint8_t b = PEER_OOB_BYTE;
+        ssize_t n = tcpc_send_flags(p->stack, p->sd, &b, 1, TCPC_MSG_OOB);
+        if (n < 0 && n != -EAGAIN)
+            peer_fail(p, "send MSG_OOB", n);
+        p->oob_sent = n == 1;
     }
 }
 
@@ -388,7 +419,7 @@ static bool peer_step(struct peer *p)
     }
     peer_receive(p);
     peer_send(p);
-    bool all_queued = p->sent == p->o.send_bytes;
+    bool all_queued = p->sent == p->o.send_bytes && (!p->o.urgent || p->oob_sent);
     if (p->o.close_first && all_queued && !p->shut_wr) {
         int err = tcpc_shutdown(p->stack, p->sd, TCPC_SHUT_WR);
         if (err)
@@ -412,6 +443,7 @@ int main(int argc, char **argv)
 {
     struct peer p;
     memset(&p, 0, sizeof(p));
+    p.oob = -1;
     parse_args(argc, argv, &p.o);
     if (sodium_init() < 0) {
         fprintf(stderr, "tcpcore-peer: libsodium failed to initialise\n");
@@ -454,8 +486,11 @@ int main(int argc, char **argv)
     char rxh[2 * sizeof(rx) + 1], txh[2 * sizeof(tx) + 1];
     peer_hex(rx, sizeof(rx), rxh);
     peer_hex(tx, sizeof(tx), txh);
-    printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f\n",
-           p.sent, p.received, rxh, txh, p.o.close_first ? "first" : "second", secs);
+    char oobh[3];
+    printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f"
+           " oob=%s\n",
+           p.sent, p.received, rxh, txh, p.o.close_first ? "first" : "second", secs,
+           peer_oob_text(p.oob, oobh));
     fflush(stdout);
     peer_counters(&p);
     tcpc_stack_del(p.stack);

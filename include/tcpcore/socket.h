@@ -34,6 +34,10 @@ struct tcpc_stack;
 #define TCPC_EV_ACCEPTABLE 0x04 /**< readiness: a listener has a connection to accept */
 #define TCPC_EV_ERROR      0x08 /**< readiness: so_error is set (tcpc_getsockopt SO_ERROR) */
 #define TCPC_EV_HUP        0x10 /**< readiness: both directions are finished */
+#define TCPC_EV_URGENT                                                                             \
+    0x20 /**< readiness: the peer's urgent mark lies ahead of or at the                            \
+            reader (tcpc_sockatmark, TCPC_MSG_OOB; select's exceptional                            \
+            condition) */
 
 /** Fired when bits in a socket's readiness turn on. Must not close sockets
  * other than sd; may call any other API function on the stack. */
@@ -116,6 +120,9 @@ enum tcpc_sockopt {
                                without data is held before it is accepted ("dataready" with a
                                time limit, after which it is handed to accept anyway); 0
                                removes it; before listen or on a listener (docs/accf.md) */
+    TCPC_SO_OOBINLINE,      /**< 1: the peer's out-of-band byte stays in the stream, where
+                               stream reads return it; TCPC_MSG_OOB reads then fail with
+                               -EINVAL (docs/urgent.md) */
 };
 
 /** The longest key TCPC_TCP_MD5SIG takes (RFC 2385 names none; Linux's limit). */
@@ -177,6 +184,19 @@ int tcpc_connect(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr,
  * pending error (-ECONNRESET...). */
 ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len);
 
+#define TCPC_MSG_OOB 0x8 /**< tcpc_send_flags, tcpc_recv_flags: urgent (out-of-band) data */
+/**
+ * tcpc_send with flags. TCPC_MSG_OOB sends the bytes as urgent data: the
+ * last byte queued is the out-of-band byte, the urgent pointer (RFC 9293
+ * 3.8.5, with the BSD meaning RFC 6093 recommends) goes just past it, and
+ * the segments carry URG until the peer acknowledges it; data up to it
+ * goes out at once (no Nagle, no TCP_NOPUSH hold), and when the window
+ * keeps it back an ACK still tells the peer it is coming. A later urgent
+ * send moves the pointer on. TCPC_MSG_DONTWAIT changes nothing. Returns
+ * what tcpc_send does; -EINVAL for an unknown flag (docs/urgent.md).
+ */
+ssize_t tcpc_send_flags(struct tcpc_stack *stack, int sd, const void *buf, size_t len, int flags);
+
 /** Queues data as tcpc_send, on an unconnected socket with addr and port
  * given after starting an active open to them (FreeBSD's implied connect):
  * with TCPC_TCP_FASTOPEN, the SYN carries the data when a cookie for the
@@ -204,6 +224,14 @@ ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len);
  * are returned once none can follow before a read (the peer's FIN, an
  * error, a full receive buffer: len larger than SO_RCVBUF never waits for
  * ever). TCPC_MSG_DONTWAIT changes nothing. -EINVAL for an unknown flag.
+ *
+ * Urgent data (docs/urgent.md): a read stops at the peer's urgent mark, so
+ * that tcpc_sockatmark says when the mark is next; the out-of-band byte
+ * itself is left out of the stream unless TCPC_SO_OOBINLINE. TCPC_MSG_OOB
+ * (with TCPC_MSG_PEEK or not) reads that byte, once: 1, -EAGAIN while it
+ * is announced but has not arrived, -EINVAL when there is none (none
+ * announced, already read, or the reader went past its mark) or
+ * TCPC_SO_OOBINLINE is set.
  */
 ssize_t tcpc_recv_flags(struct tcpc_stack *stack, int sd, void *buf, size_t len, int flags);
 
@@ -270,6 +298,11 @@ int tcpc_setsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt,
 int tcpc_getsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, char *buf,
                         size_t len);
 
+/** Whether the next byte a read returns is the one after the peer's
+ * urgent mark (the out-of-band byte itself with TCPC_SO_OOBINLINE), as
+ * sockatmark() / SIOCATMARK: 1 or 0; -EBADF. */
+int tcpc_sockatmark(struct tcpc_stack *stack, int sd);
+
 /** The socket's current readiness (TCPC_EV_* bits); -EBADF for a bad sd. */
 int tcpc_poll(struct tcpc_stack *stack, int sd);
 
@@ -300,7 +333,7 @@ struct tcpc_info {
     uint32_t snd_ssthresh; /**< slow-start threshold, in bytes */
     uint32_t snd_mss;      /**< payload bytes per segment we send */
     uint32_t snd_queue;    /**< bytes in the send buffer */
-    uint32_t rcv_queue;    /**< bytes in the receive buffer */
+    uint32_t rcv_queue;    /**< bytes in the receive buffer, an out-of-band byte aside */
     tcpc_time_t srtt;      /**< smoothed round-trip time */
     tcpc_time_t rttvar;    /**< round-trip time variation */
     tcpc_time_t rto;       /**< current retransmission timeout */

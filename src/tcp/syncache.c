@@ -69,6 +69,7 @@
 #include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/tcp_urgent.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
 #include "util/hash.h"
@@ -931,6 +932,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->t_ip_ttl = e->ip_ttl;
     tp->t_ip_tos = e->ip_tos;
     tp->t_usermss = l->t_usermss;
+    tp->t_oobflags = l->t_oobflags & TCPOOB_INLINE; /* SO_OOBINLINE, a socket option */
     /* The listener's key for the peer, which the ACK was checked against:
      * the connection keeps it (a reference) whatever the listener does. */
     if (e->flags & SCF_SIGNATURE)

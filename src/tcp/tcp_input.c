@@ -24,6 +24,7 @@
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/tcp_urgent.h"
 #include "tcp/timewait.h"
 #include "util/seq.h"
 #include "wire/wire.h"
@@ -42,7 +43,14 @@ struct tcp_seg {
 };
 
 /* RFC 7323 5.5: a ts_recent older than 24 days may be stale. */
-#define TCP_PAWS_IDLE (24ULL * 24 * 3600 * TCPC_USEC_PER_SEC)
+#define TCP_PAWS_IDLE_SEC (24u * 24 * 3600)
+
+/* ts_recent's age is kept in seconds: 32 bits of them never wrap, and the
+ * 24-day rule needs no finer clock. */
+static uint32_t tcp_now_sec(const struct tcpc_stack *stack)
+{
+    return (uint32_t)(stack->now / TCPC_USEC_PER_SEC);
+}
 
 /* RFC 9293 3.10.7.1: the reset owed for a segment nobody wants. */
 static void tcp_reject(struct tcpc_stack *stack, const struct tcp_seg *s)
@@ -74,7 +82,7 @@ void tcp_syn_negotiate(struct tcpc_stack *stack, struct tcpcb *tp, const struct 
     if (tun->rfc1323 && (o->present & TOF_TS) && (tp->t_flags & TF_REQ_TSTMP)) {
         tp->t_flags |= TF_RCVD_TSTMP;
         tp->ts_recent = o->tsval;
-        tp->ts_recent_age = stack->now;
+        tp->ts_recent_age = tcp_now_sec(stack);
     } else {
         tp->t_flags &= ~TF_REQ_TSTMP;
     }
@@ -185,6 +193,7 @@ static void tcp_snd_una_advance(struct tcpcb *tp, uint32_t ack)
     tp->snd_una = ack;
     if (SEQ_LT(tp->snd_nxt, tp->snd_una))
         tp->snd_nxt = tp->snd_una;
+    urg_acked(tp);
 }
 
 /* What of the data a Fast Open SYN carried the SYN-ACK acknowledges
@@ -350,7 +359,7 @@ static bool tcp_paws_ok(struct tcpc_stack *stack, struct tcpcb *tp, const struct
         return false;
     }
     if (tp->ts_recent && TSTMP_LT(s->th.opts.tsval, tp->ts_recent)) {
-        if (stack->now - tp->ts_recent_age > TCP_PAWS_IDLE) {
+        if (tcp_now_sec(stack) - tp->ts_recent_age > TCP_PAWS_IDLE_SEC) {
             tp->ts_recent = 0; /* too old to judge by */
             return true;
         }
@@ -375,7 +384,7 @@ static void tcp_update_ts_recent(struct tcpc_stack *stack, struct tcpcb *tp,
     if (SEQ_LEQ(orig_seq, tp->last_ack_sent) && SEQ_GEQ(end, tp->last_ack_sent) &&
         TSTMP_GEQ(s->th.opts.tsval, tp->ts_recent)) {
         tp->ts_recent = s->th.opts.tsval;
-        tp->ts_recent_age = stack->now;
+        tp->ts_recent_age = tcp_now_sec(stack);
     }
 }
 
@@ -724,6 +733,7 @@ static bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp, struct
     bool had_holes = tp->rcv_reass.nranges > 0;
     n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
     tp->rcv_nxt += n;
+    urg_arrived(tp);
     STAT_INC(stack, tcps_rcvpack);
     STAT_ADD(stack, tcps_rcvbyte, s->tlen);
     tcp_ack_policy(stack, tp, !had_holes);
@@ -854,10 +864,11 @@ static bool tcp_orphan_data(struct tcpc_stack *stack, struct tcpcb *tp, const st
     return true;
 }
 
-/* RFC 9293 3.10.7.4 seventh and eighth checks (text, FIN), then whatever
- * became due goes out. */
+/* RFC 9293 3.10.7.4 sixth to eighth checks (URG, text, FIN), then
+ * whatever became due goes out. */
 static void tcp_text_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
+    urg_input(stack, tp, s->th.seq, s->flags, s->th.urp);
     if (tcp_data_input(stack, tp, s) && !tcp_fin_input(stack, tp))
         return;
     tcp_output(stack, tp);

@@ -21,6 +21,7 @@
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/tcp_urgent.h"
 #include "util/seq.h"
 
 /* The flags a state always sends (FreeBSD's tcp_outflags). */
@@ -209,6 +210,10 @@ static bool tcp_data_worth_sending(const struct tcpcb *tp, const struct tcp_plan
         return true;
     bool idle = tp->snd_una == tp->snd_max;
     bool drains = p->off + p->len >= tp->snd.len;
+    /* Urgent data waits neither for an ACK (Nagle) nor for more data
+     * (TCP_NOPUSH); only for the window, as any data. */
+    if (drains && urg_ahead_of(tp, tcp_sb_seq0(tp) + p->off))
+        return true;
     if ((idle || (tp->t_flags & TF_NODELAY)) && drains && !tcp_tail_held(tp))
         return true;
     return p->len >= tp->max_sndwnd / 2 && tp->max_sndwnd > 0;
@@ -386,6 +391,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     tcp_fill_options(stack, tp, p->flags, &th.opts);
     tcp_fit_options(tp, p, &th.opts);
     th.flags = p->flags;
+    urg_output(tp, &th);
     int err = 0;
     if (ecn_output_due(tp, th.flags)) {
         bool new_data = !p->rexmit && !p->probe && SEQ_GEQ(th.seq, tp->snd_max);
@@ -606,8 +612,8 @@ int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    tcpc_time_t now = stack->now;
-    if (now - tp->t_challenge_start >= TCPC_USEC_PER_SEC) {
+    uint32_t now = (uint32_t)(stack->now / TCPC_USEC_PER_MSEC);
+    if (now - tp->t_challenge_start >= 1000) {
         tp->t_challenge_start = now;
         tp->t_challenge_count = 0;
     }

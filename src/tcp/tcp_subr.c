@@ -20,6 +20,7 @@
 #include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_sbuf.h"
+#include "tcp/tcp_urgent.h"
 #include "tcp/timewait.h"
 #include "util/container.h"
 
@@ -629,8 +630,10 @@ uint32_t tcp_readiness(const struct tcpc_stack *stack, const struct tcpcb *tp)
     bool started = closed || tp->state >= TCPS_ESTABLISHED;
     if (tp->so_error)
         ev |= TCPC_EV_ERROR | TCPC_EV_READABLE;
-    if (tp->rcv.len > 0 || (tp->t_flags & TF_RCVDFIN) || (closed && tp->so_error))
+    if (urg_unread(tp) > 0 || (tp->t_flags & TF_RCVDFIN) || (closed && tp->so_error))
         ev |= TCPC_EV_READABLE;
+    if (tp->t_oobflags & TCPOOB_MARK)
+        ev |= TCPC_EV_URGENT;
     if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_space(stack, tp) > 0)
         ev |= TCPC_EV_WRITABLE;
     bool rd_done = (tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || closed;

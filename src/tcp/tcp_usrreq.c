@@ -20,6 +20,7 @@
 #include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
+#include "tcp/tcp_urgent.h"
 #include "tcp/timewait.h"
 #include "wire/ip.h"
 #include "tcpcore/socket.h"
@@ -253,7 +254,8 @@ static int usr_send_check(struct tcpcb *tp)
 static uint32_t usr_queue(struct tcpc_stack *stack, struct tcpcb *tp, const struct iovec *iov,
                           int iovcnt, uint32_t total);
 
-ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt)
+static ssize_t usr_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt,
+                         bool oob)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
@@ -269,9 +271,21 @@ ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         usr_done(stack, tp); /* not writable now: the next writable is news */
         return -EAGAIN;
     }
+    if (oob) {
+        /* Something goes out now even if the window keeps the data back:
+         * an ACK carrying the pointer is the notification RFC 9293 wants
+         * to pass a closed window. */
+        urg_send_mark(tp);
+        tp->t_flags |= TF_ACKNOW;
+    }
     tcp_output(stack, tp);
     usr_done(stack, tp);
     return (ssize_t)n;
+}
+
+ssize_t tcpc_sendv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt)
+{
+    return usr_sendv(stack, sd, iov, iovcnt, false);
 }
 
 /* Appends what fits of iov (total bytes) to the send buffer; returns the
@@ -322,8 +336,17 @@ ssize_t tcpc_sendto(struct tcpc_stack *stack, int sd, const void *buf, size_t le
 
 ssize_t tcpc_send(struct tcpc_stack *stack, int sd, const void *buf, size_t len)
 {
+    return tcpc_send_flags(stack, sd, buf, len, 0);
+}
+
+ssize_t tcpc_send_flags(struct tcpc_stack *stack, int sd, const void *buf, size_t len, int flags)
+{
+    if (!usr_tcb(stack, sd))
+        return -EBADF;
+    if (flags & ~(TCPC_MSG_OOB | TCPC_MSG_DONTWAIT))
+        return -EINVAL;
     struct iovec v = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
-    return tcpc_sendv(stack, sd, &v, 1);
+    return usr_sendv(stack, sd, &v, 1, (flags & TCPC_MSG_OOB) != 0);
 }
 
 ssize_t tcpc_recv(struct tcpc_stack *stack, int sd, void *buf, size_t len)
@@ -347,18 +370,40 @@ static bool usr_more_may_come(const struct tcpc_stack *stack, const struct tcpcb
     return tcp_rcv_room(stack, tp) > 0;
 }
 
-/* Copies n queued bytes out into iov, consuming them unless peek. */
-static void usr_copy_out(struct tcpcb *tp, const struct iovec *iov, uint32_t n, bool peek)
+/* Copies n queued bytes, from offset `from`, out into iov; a read (not a
+ * peek) consumes them and the `from` bytes before them. */
+static void usr_copy_out(struct tcpcb *tp, const struct iovec *iov, uint32_t from, uint32_t n,
+                         bool peek)
 {
+    if (!peek)
+        sb_drop(&tp->rcv, from);
     uint32_t off = 0;
     for (int i = 0; off < n; i++) {
         uint32_t k = iov[i].iov_len < n - off ? (uint32_t)iov[i].iov_len : n - off;
         if (peek)
-            sb_copy_out(&tp->rcv, off, iov[i].iov_base, k);
+            sb_copy_out(&tp->rcv, from + off, iov[i].iov_base, k);
         else
             sb_read(&tp->rcv, iov[i].iov_base, k);
         off += k;
     }
+}
+
+/* A TCPC_MSG_OOB read: the out-of-band byte into the first buffer with
+ * room (a read of 0 bytes only checks that there is one). */
+static ssize_t usr_recv_oob(struct tcpcb *tp, const struct iovec *iov, int iovcnt, uint32_t n,
+                            bool peek)
+{
+    uint8_t byte;
+    int err = urg_recv_oob(tp, &byte, peek || n == 0);
+    if (err || n == 0)
+        return err;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len) {
+            *(uint8_t *)iov[i].iov_base = byte;
+            break;
+        }
+    }
+    return 1;
 }
 
 ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, int iovcnt, int flags)
@@ -366,15 +411,22 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    if (flags & ~(TCPC_MSG_PEEK | TCPC_MSG_DONTWAIT | TCPC_MSG_WAITALL))
+    if (flags & ~(TCPC_MSG_PEEK | TCPC_MSG_DONTWAIT | TCPC_MSG_WAITALL | TCPC_MSG_OOB))
         return -EINVAL;
     uint32_t n;
     int err = usr_iov_total(iov, iovcnt, &n);
     if (err)
         return err;
     bool peek = (flags & TCPC_MSG_PEEK) != 0;
-    if (n > tp->rcv.len) {
-        n = tp->rcv.len;
+    if (flags & TCPC_MSG_OOB)
+        return usr_recv_oob(tp, iov, iovcnt, n, peek);
+    /* A read ends at the urgent mark (even a WAITALL one, as in BSD), and
+     * one that starts there steps over the out-of-band byte. */
+    uint32_t skip;
+    n = urg_read_limit(tp, n, &skip);
+    uint32_t held = tp->rcv.len - skip;
+    if (n > held) {
+        n = held;
         if ((flags & TCPC_MSG_WAITALL) && usr_more_may_come(stack, tp)) {
             /* All or nothing: the next bytes to arrive fire READABLE
              * again, although some were there already. */
@@ -383,8 +435,9 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         }
     }
     if (n > 0) {
-        usr_copy_out(tp, iov, n, peek);
+        usr_copy_out(tp, iov, skip, n, peek);
         if (!peek) {
+            urg_consumed(tp);
             tcp_sb_drained(stack, tp);
             /* A peek takes nothing out: no window to announce, nothing to
              * deliver. A read may have opened the window enough to say so. */
@@ -435,6 +488,7 @@ int tcpc_shutdown(struct tcpc_stack *stack, int sd, int how)
     if (how != TCPC_SHUT_WR) {
         tp->t_flags |= TF_CANTRCVMORE;
         sb_drop(&tp->rcv, tp->rcv.len);
+        urg_consumed(tp);
         tcp_sb_drained(stack, tp);
     }
     if (how != TCPC_SHUT_RD && !(tp->t_flags & TF_NEEDFIN))
@@ -456,7 +510,7 @@ int tcpc_close(struct tcpc_stack *stack, int sd)
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    bool abortive = (tp->t_flags & TF_LINGER0) || tp->rcv.len > 0;
+    bool abortive = (tp->t_flags & TF_LINGER0) || urg_unread(tp) > 0;
     usr_release_sd(stack, tp);
     if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT) {
         tcb_free(stack, tp);
@@ -668,6 +722,14 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return usr_set_fastopen(stack, tp, value);
     case TCPC_TCP_DEFER_ACCEPT:
         return usr_set_defer(stack, tp, value);
+    case TCPC_SO_OOBINLINE:
+        if (value)
+            tp->t_oobflags |= TCPOOB_INLINE;
+        else
+            tp->t_oobflags &= (uint8_t)~TCPOOB_INLINE;
+        tcp_notify(stack, tp); /* the byte may have become readable */
+        usr_done(stack, tp);
+        return 0;
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
@@ -746,6 +808,9 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     case TCPC_TCP_DEFER_ACCEPT:
         *value = tp->t_defer_accept;
         return 0;
+    case TCPC_SO_OOBINLINE:
+        *value = !!(tp->t_oobflags & TCPOOB_INLINE);
+        return 0;
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
@@ -803,6 +868,14 @@ int tcpc_getsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt,
     return 0;
 }
 
+int tcpc_sockatmark(struct tcpc_stack *stack, int sd)
+{
+    const struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    return urg_atmark(tp);
+}
+
 int tcpc_poll(struct tcpc_stack *stack, int sd)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -847,7 +920,7 @@ static int usr_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
         .snd_ssthresh = tp->snd_ssthresh,
         .snd_mss = tp->t_maxseg,
         .snd_queue = tp->snd.len,
-        .rcv_queue = tp->rcv.len,
+        .rcv_queue = urg_unread(tp),
         .srtt = tp->t_srtt,
         .rttvar = tp->t_rttvar,
         .rto = tp->t_rxtcur,

@@ -112,6 +112,7 @@ struct tcpcb {
     uint32_t snd_wl1, snd_wl2;
     uint32_t snd_cwnd, snd_ssthresh;
     uint32_t snd_recover; /* snd_max when the last recovery or timeout began */
+    uint32_t snd_up;      /* RFC 9293 SND.UP: just past our urgent byte (TCPOOB_SNDURG) */
     uint32_t t_sack;      /* SACK record (tcp_sack.h) in the stack's pool, plus one; 0: none */
     /* Before the last timeout, for its undo if it proves spurious (RFC 3522) */
     uint32_t snd_cwnd_prev, snd_ssthresh_prev;
@@ -123,6 +124,7 @@ struct tcpcb {
     /* Receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd;
     uint32_t last_ack_sent;
+    uint32_t rcv_up; /* RCV.UP: just past the peer's urgent byte (TCPOOB_MARK) */
 
     /* Options */
     uint16_t t_maxseg;            /* payload bytes per segment */
@@ -148,6 +150,8 @@ struct tcpcb {
      * child's copy says its keep timer measures the hold (tcp_accf.h). */
     uint16_t t_defer_accept;
     uint32_t ts_recent; /* peer's last TSval worth echoing */
+    uint8_t t_oobflags; /* TCPOOB_* (tcp_urgent.h) */
+    uint8_t t_iobc;     /* the peer's out-of-band byte (TCPOOB_HAVEDATA) */
     /* The stack's clock in milliseconds when the data a retransmission
      * timeout found unacknowledged was last known to progress (the timer's
      * start): TCP_USER_TIMEOUT counts from it. Set at the first timeout. */
@@ -155,10 +159,10 @@ struct tcpcb {
     /* TCP_USER_TIMEOUT in milliseconds, 0: off; beside the clock it
      * counts from. */
     uint32_t t_user_timeout;
-    tcpc_time_t ts_recent_age;
-    uint32_t ts_offset; /* per-connection random TSval offset */
+    uint32_t ts_recent_age; /* the stack's clock in seconds when ts_recent was taken */
+    uint32_t ts_offset;     /* per-connection random TSval offset */
     /* snd_max at the last ECN reduction: one per window (RFC 3168 6.1.2).
-     * Here, and t_rcvtime and t_pacing_rate below, where they fill what
+     * Here, and t_pacing_rate below, where they fill what
      * would be alignment padding. */
     uint32_t t_ecn_recover;
 
@@ -180,13 +184,8 @@ struct tcpcb {
     uint32_t t_segs_unacked; /* full segments received since the last ACK */
 
     /* RFC 5961 challenge-ACK rate limit */
-    tcpc_time_t t_challenge_start;
+    uint32_t t_challenge_start; /* the stack's clock in milliseconds, 32 bits as t_rcvtime */
     uint32_t t_challenge_count;
-
-    /* The stack's clock in milliseconds when the last segment arrived (RFC
-     * 5681 4.1's idle test; 32 bits: only differences are taken, and an idle
-     * time past 49 days may read as short). */
-    uint32_t t_rcvtime;
 
     /* Timers */
     tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
@@ -204,8 +203,10 @@ struct tcpcb {
     /* Bytes per second a model-based congestion-control algorithm asks the
      * output path to pace at (tcp_cc.h); 0: no pacing. */
     uint32_t t_pacing_rate;
-    int so_error;         /* positive errno, reported once */
-    int t_softerror;      /* ICMP error remembered (RFC 1122 4.2.3.9) */
+    /* Positive errno values, all below 200: 16 bits hold them, and the
+     * halves saved make room for snd_up and rcv_up within 512 bytes. */
+    int16_t so_error;     /* reported once */
+    int16_t t_softerror;  /* ICMP error remembered (RFC 1122 4.2.3.9) */
     int linger;           /* SO_LINGER seconds, -1: off */
     uint32_t ev_reported; /* readiness bits already delivered */
     tcb_ref notify_next;  /* pending-notification list */
@@ -225,6 +226,11 @@ struct tcpcb {
 
     /* Every control block of the stack, for teardown and listing */
     tcb_ref all_next, all_prev;
+    /* The stack's clock in milliseconds when the last segment arrived (RFC
+     * 5681 4.1's idle test; 32 bits: only differences are taken, and an idle
+     * time past 49 days may read as short). Here, where it fills what would
+     * be alignment padding before inp. */
+    uint32_t t_rcvtime;
 
     /* Addressing in the PCB tables (src/pcb), owned by this tcpcb */
     struct inpcb *inp;

@@ -217,6 +217,7 @@ size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen)
     th.seq = seg_set(s.seq) ? (uint32_t)s.seq : 0;
     th.ack = seg_set(s.ack) ? (uint32_t)s.ack : 0;
     th.win = seg_set(s.win) ? (uint16_t)s.win : 65535;
+    th.urp = seg_set(s.urp) ? (uint16_t)s.urp : 0;
     th.flags = (uint8_t)s.flags;
     h_build_opts(&s, &th.opts);
     if (s.data) {
@@ -313,6 +314,7 @@ static bool h_mismatch(const struct harness *h, const struct seg *w, const struc
     H_CHECK(!seg_set(w->ack) || t->ack == (uint32_t)w->ack, "ack %u, want %u", t->ack,
             (uint32_t)w->ack);
     H_CHECK(!seg_set(w->win) || t->win == w->win, "win %u, want %u", t->win, (unsigned)w->win);
+    H_CHECK(!seg_set(w->urp) || t->urp == w->urp, "urp %u, want %u", t->urp, (unsigned)w->urp);
     H_CHECK(!seg_set(w->opts) || o->present == w->opts, "options 0x%x, want 0x%x", o->present,
             (unsigned)w->opts);
     H_CHECK(!seg_set(w->mss) || ((o->present & TOF_MSS) && o->mss == w->mss), "mss");

@@ -38,6 +38,7 @@
 struct seg {
     int64_t flags; /* required: TH_* exactly */
     int64_t seq, ack, win;
+    int64_t urp;                                 /* urgent pointer field (inject: 0 unless set) */
     int64_t mss, wscale, tsval, tsecr, sackperm; /* option present with this value */
     int64_t opts;                                /* the exact set of TOF_* present */
     const char *data;                            /* payload (NUL-terminated) */
@@ -59,6 +60,7 @@ struct seg {
                   .seq = SEG_ANY,                                                                  \
                   .ack = SEG_ANY,                                                                  \
                   .win = SEG_ANY,                                                                  \
+                  .urp = SEG_ANY,                                                                  \
                   .mss = SEG_ANY,                                                                  \
                   .wscale = SEG_ANY,                                                               \
                   .tsval = SEG_ANY,                                                                \

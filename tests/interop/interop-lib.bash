@@ -14,7 +14,9 @@
 # Environment: TCPC_INTEROP_BYTES (default 10485760) bytes each way,
 # TCPC_INTEROP_TRACE=1 to run tcpcore-peer with --trace (to its log),
 # TCPC_INTEROP_LOGDIR=DIR to keep every case's logs there (with
-# TCPC_INTEROP_TCPDUMP=1 also a capture of tun0, if tcpdump is installed).
+# TCPC_INTEROP_TCPDUMP=1 also a capture of tun0, if tcpdump is installed),
+# TCPC_INTEROP_URGENT=1 to have each side send a byte out of band after its
+# stream (--urgent) and check that the other read it with MSG_OOB.
 
 set -u
 
@@ -158,6 +160,12 @@ interop_case() {
   [ "$closer" = tcpcore ] && targs+=(--close-first)
   [ "$closer" = kernel ] && kargs+=(--close-first)
   [ "$loss" = 0 ] || targs+=(--loss "$loss")
+  local urgent=${TCPC_INTEROP_URGENT:-0}
+  if [ "$urgent" = 1 ]; then
+    targs+=(--urgent)
+    kargs+=(--urgent)
+    title="$title, urgent byte"
+  fi
   [ "${TCPC_INTEROP_TRACE:-0}" = 1 ] && targs+=(--trace)
   interop_cases=$((interop_cases + 1))
 
@@ -217,6 +225,8 @@ interop_case() {
       [ "$(interop_field "$f" sent)" = "$INTEROP_BYTES" ] || why="${why:+$why; }$f: short send"
       [ "$(interop_field "$f" received)" = "$INTEROP_BYTES" ] ||
         why="${why:+$why; }$f: short receive"
+      [ "$urgent" != 1 ] || [ "$(interop_field "$f" oob)" = 21 ] ||
+        why="${why:+$why; }$f: out-of-band byte not read (oob=$(interop_field "$f" oob))"
     done
     [ -n "$(interop_field "$tlog" sha256)" ] &&
       [ "$(interop_field "$tlog" sha256)" = "$(interop_field "$klog" sent_sha256)" ] ||

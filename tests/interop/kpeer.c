@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@ struct kp {
     int listen_port, connect_port;
     uint64_t send_bytes, seed;
     bool close_first;
+    bool urgent; /* --urgent: PEER_OOB_BYTE out of band after the stream, and read one */
     int timeout_sec;
     int bufsize;
     const char *congestion; /* --congestion: TCP_CONGESTION, or NULL */
@@ -62,7 +64,8 @@ struct kp {
 
     int fd;
     uint64_t sent, received;
-    bool eof, shut_wr;
+    bool eof, shut_wr, oob_sent;
+    int oob; /* the byte read out of band, -1: none yet */
     double start, deadline, opened;
     crypto_hash_sha256_state rx_hash, tx_hash;
 };
@@ -90,7 +93,7 @@ static void usage(void)
     fprintf(stderr, "usage: kpeer --addr ADDR (--listen PORT | --connect ADDR PORT)\n"
                     "             [--send-bytes N] [--seed N] [--close-first] [--timeout SEC]\n"
                     "             [--bufsize N] [--congestion NAME] [--send-secs S]\n"
-                    "             [--md5 PEER=KEY] [--fastopen]\n"
+                    "             [--md5 PEER=KEY] [--fastopen] [--urgent]\n"
                     "       kpeer --stream-sha256 N [--seed N]   the hash of the first N bytes\n"
                     "             of the stream (what tcpcored's /bytes/N sends, seed 1)\n");
     exit(2);
@@ -117,6 +120,8 @@ static void parse_args(int argc, char **argv, struct kp *k)
             k->seed = peer_parse_num("kpeer", "seed", argv[++i], UINT64_MAX);
         else if (!strcmp(a, "--close-first"))
             k->close_first = true;
+        else if (!strcmp(a, "--urgent"))
+            k->urgent = true;
         else if (!strcmp(a, "--timeout") && has1)
             k->timeout_sec = (int)peer_parse_num("kpeer", "timeout", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
@@ -277,10 +282,31 @@ static void kp_open(struct kp *k)
     k->opened = kp_now();
 }
 
+/* With --urgent, before every read: the out-of-band byte once it is
+ * there. Returns false while the reader stands at the mark and the byte
+ * has yet to come: a read would step over it, and Linux then forgets it. */
+static bool kp_receive_oob(struct kp *k)
+{
+    if (!k->urgent || k->oob >= 0)
+        return true;
+    uint8_t b;
+    ssize_t n = recv(k->fd, &b, 1, MSG_OOB);
+    if (n == 1) {
+        k->oob = b;
+        return true;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINVAL)
+        kp_fail(k, "recv MSG_OOB", errno);
+    int at = 0;
+    if (ioctl(k->fd, SIOCATMARK, &at) < 0)
+        kp_fail(k, "SIOCATMARK", errno);
+    return !at;
+}
+
 static void kp_receive(struct kp *k)
 {
     static uint8_t buf[KP_CHUNK];
-    while (!k->eof) {
+    while (!k->eof && kp_receive_oob(k)) {
         ssize_t n = read(k->fd, buf, sizeof(buf));
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
@@ -312,6 +338,13 @@ static void kp_send(struct kp *k)
         crypto_hash_sha256_update(&k->tx_hash, buf, (unsigned long long)n);
         k->sent += (uint64_t)n;
     }
+    if (k->urgent && !k->oob_sent && k->sent == k->send_bytes) {
+        uint8_t b = PEER_OOB_BYTE;
+        ssize_t n = send(k->fd, &b, 1, MSG_OOB | MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            kp_fail(k, "send MSG_OOB", errno);
+        k->oob_sent = n == 1;
+    }
 }
 
 static void kp_shutdown(struct kp *k)
@@ -329,12 +362,12 @@ static void kp_transfer(struct kp *k)
     for (;;) {
         kp_receive(k);
         kp_send(k);
-        bool all_sent = k->sent == k->send_bytes;
+        bool all_sent = k->sent == k->send_bytes && (!k->urgent || k->oob_sent);
         if (all_sent && (k->close_first || k->eof))
             kp_shutdown(k);
         if (all_sent && k->eof)
             return;
-        short ev = POLLIN | (all_sent ? 0 : POLLOUT);
+        short ev = POLLIN | (all_sent ? 0 : POLLOUT) | (k->urgent && k->oob < 0 ? POLLPRI : 0);
         kp_wait(k, k->fd, ev, "transfer did not finish");
     }
 }
@@ -404,6 +437,7 @@ int main(int argc, char **argv)
 {
     struct kp k;
     memset(&k, 0, sizeof(k));
+    k.oob = -1;
     parse_args(argc, argv, &k);
     if (sodium_init() < 0) {
         fprintf(stderr, "kpeer: libsodium failed to initialise\n");
@@ -432,10 +466,11 @@ int main(int argc, char **argv)
     char rxh[2 * sizeof(rx) + 1], txh[2 * sizeof(tx) + 1];
     peer_hex(rx, sizeof(rx), rxh);
     peer_hex(tx, sizeof(tx), txh);
+    char oobh[3];
     printf("sent=%" PRIu64 " received=%" PRIu64 " sha256=%s sent_sha256=%s close=%s secs=%.3f"
-           " data_secs=%.3f syn_data=%d\n",
+           " data_secs=%.3f syn_data=%d oob=%s\n",
            k.sent, k.received, rxh, txh, k.close_first ? "first" : "second", secs, data_secs,
-           (ti.tcpi_options & TCPI_OPT_SYN_DATA) != 0);
+           (ti.tcpi_options & TCPI_OPT_SYN_DATA) != 0, peer_oob_text(k.oob, oobh));
     fflush(stdout);
     kp_report_info(&ti);
     return 0;

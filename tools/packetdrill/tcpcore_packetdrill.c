@@ -575,6 +575,7 @@ struct pd_io_arg {
     bool write;
     bool all;  /* a blocking write, or a read with MSG_WAITALL: move them all */
     bool peek; /* MSG_PEEK: the bytes stay queued */
+    int oob;   /* MSG_OOB: TCPC_MSG_OOB, else 0 */
     bool eof;  /* the read met the end of the stream */
 };
 
@@ -598,9 +599,9 @@ static long pd_io_op(struct pd *pd, int fd, void *arg)
         }
         char *base = (char *)a->iov[i].iov_base + skip;
         size_t len = a->iov[i].iov_len - skip;
-        ssize_t r = a->write
-                        ? tcpc_send(pd->stack, fd, base, len)
-                        : tcpc_recv_flags(pd->stack, fd, base, len, a->peek ? TCPC_MSG_PEEK : 0);
+        ssize_t r = a->write ? tcpc_send_flags(pd->stack, fd, base, len, a->oob)
+                             : tcpc_recv_flags(pd->stack, fd, base, len,
+                                               (a->peek ? TCPC_MSG_PEEK : 0) | a->oob);
         if (r < 0)
             return a->done > 0 && r != -EAGAIN ? (long)a->done : (long)r;
         a->done += (size_t)r;
@@ -622,14 +623,18 @@ static ssize_t pd_io(struct pd *pd, int fd, const struct iovec *iov, int iovcnt,
     struct pd_sock *s = pd_sock(pd, fd);
     if (!s)
         return pd_result(pd, -EBADF);
-    int known = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL | (write ? 0 : MSG_PEEK);
+    int known = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL | MSG_OOB | (write ? 0 : MSG_PEEK);
     if (flags & ~known)
         return pd_result(pd, -EOPNOTSUPP);
-    bool nonblock = s->nonblock || (flags & MSG_DONTWAIT);
+    int oob = (flags & MSG_OOB) ? TCPC_MSG_OOB : 0;
+    /* An out-of-band read never waits, in BSD as in Linux: EWOULDBLOCK
+     * while the byte is announced but not there. */
+    bool nonblock = s->nonblock || (flags & MSG_DONTWAIT) || (oob && !write);
     bool peek = flags & MSG_PEEK;
     /* A peek cannot wait for all: each try sees the same bytes again. */
     bool all = !nonblock && (write || ((flags & MSG_WAITALL) && !peek));
-    struct pd_io_arg a = {.iov = iov, .iovcnt = iovcnt, .write = write, .all = all, .peek = peek};
+    struct pd_io_arg a = {
+        .iov = iov, .iovcnt = iovcnt, .write = write, .all = all, .peek = peek, .oob = oob};
     if (pd_iov_total(iov, iovcnt) == 0 && !write)
         return pd_result(pd, 0);
     long r = pd_blocking(pd, fd, nonblock, pd_io_op, &a);
@@ -764,7 +769,10 @@ static int pd_ioctl(void *ud, int fd, unsigned long request, ...)
         s->nonblock = *argp != 0;
     else if (request == FIONREAD && (r = tcpc_getinfo(pd->stack, fd, &info)) == 0)
         *argp = (int)info.rcv_queue;
-    else if (request != FIONREAD)
+    else if (request == SIOCATMARK && (r = tcpc_sockatmark(pd->stack, fd)) >= 0) {
+        *argp = (int)r;
+        r = 0;
+    } else if (request != FIONREAD && request != SIOCATMARK)
         r = -ENOTTY;
     return (int)pd_result(pd, r);
 }
@@ -816,6 +824,7 @@ static int pd_sockopt(int level, int name)
         {IPPROTO_IPV6, IPV6_UNICAST_HOPS, TCPC_IPV6_UNICAST_HOPS},
         {IPPROTO_IPV6, IPV6_TCLASS, TCPC_IPV6_TCLASS},
         {SOL_SOCKET, SO_KEEPALIVE, TCPC_SO_KEEPALIVE},
+        {SOL_SOCKET, SO_OOBINLINE, TCPC_SO_OOBINLINE},
         {IPPROTO_TCP, TCP_KEEPIDLE, TCPC_TCP_KEEPIDLE},
         {IPPROTO_TCP, TCP_KEEPINTVL, TCPC_TCP_KEEPINTVL},
         {IPPROTO_TCP, TCP_KEEPCNT, TCPC_TCP_KEEPCNT},
