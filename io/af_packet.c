@@ -186,7 +186,7 @@ int tcpc_afp_open(struct tcpc_afp *afp, const char *ifname, const struct tcpc_af
     return err;
 }
 
-/* Kernels before 6.8 lack the name; older ones ignore the flag. */
+/* Older kernel headers lack the name (the value is the kernel's). */
 #ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
 #define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
 #endif

@@ -95,9 +95,10 @@ enum tcpc_afp_fanout_mode {
  * (rule->nqueues must be n); TCPC_AFP_FANOUT_HASH ignores it (may be NULL).
  * The group has its own identifier (PACKET_FANOUT_FLAG_UNIQUEID), so groups
  * of other programs are not joined by mistake, and does not take the
- * frames its sockets send (PACKET_FANOUT_FLAG_IGNORE_OUTGOING; a kernel
- * older than that flag hands them back, and each stack drops its own as
- * not addressed to it). All or nothing: 0, or a negative errno with every
+ * frames leaving the interface (PACKET_FANOUT_FLAG_IGNORE_OUTGOING, as a
+ * lone socket's PACKET_IGNORE_OUTGOING, which a group member loses; a
+ * kernel without the flag may hand other senders' frames to the group).
+ * All or nothing: 0, or a negative errno with every
  * socket closed and a reason on stderr. Close each with tcpc_afp_close.
  */
 int tcpc_afp_open_group(struct tcpc_afp *afps, unsigned n, const char *ifname,
