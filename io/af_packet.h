@@ -98,8 +98,8 @@ enum tcpc_afp_fanout_mode {
  * frames leaving the interface (PACKET_FANOUT_FLAG_IGNORE_OUTGOING, as a
  * lone socket's PACKET_IGNORE_OUTGOING, which a group member loses; a
  * kernel without the flag may hand other senders' frames to the group).
- * All or nothing: 0, or a negative errno with every
- * socket closed and a reason on stderr. Close each with tcpc_afp_close.
+ * All or nothing: 0, or a negative errno with every socket closed and a
+ * reason on stderr. Close each with tcpc_afp_close.
  */
 int tcpc_afp_open_group(struct tcpc_afp *afps, unsigned n, const char *ifname,
                         const struct tcpc_afp_opts *opts, enum tcpc_afp_fanout_mode mode,
