@@ -15,6 +15,8 @@
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
 #define PROTO_TCP      6
+#define PROTO_ICMP     1
+#define PROTO_ICMPV6   58
 #define IPV6_HDR_LEN   40
 
 int tcpc_afp_fanout_rule_init(struct tcpc_afp_fanout_rule *rule, unsigned nqueues,
@@ -68,7 +70,20 @@ bool tcpc_afp_fanout_owns(void *ctx, const struct tcpc_addr *faddr, uint16_t fpo
 
 /* The program's labels: forward jumps are written with a label and
  * resolved once every instruction is placed. */
-enum fanout_label { L_NONE, L_NOT_V4, L_PORTS, L_HASH, L_ZERO, L_COUNT };
+enum fanout_label {
+    L_NONE,
+    L_NOT_V4,
+    L_V4_ICMP,
+    L_ICMP4_ERR,
+    L_V6_ICMP,
+    L_PORTS,
+    L_HASH,
+    L_QUOTED,
+    L_QUOTED_HASH,
+    L_MIX,
+    L_ZERO,
+    L_COUNT
+};
 
 struct fanout_fix {
     unsigned ins; /* the jump */
@@ -79,7 +94,7 @@ struct fanout_asm {
     struct sock_filter *ins;
     unsigned n;
     unsigned at[L_COUNT]; /* where each label is */
-    struct fanout_fix fix[16];
+    struct fanout_fix fix[32];
     unsigned nfix;
 };
 
@@ -138,56 +153,131 @@ static void ld_net(struct fanout_asm *a, uint16_t size, uint32_t off)
     op(a, BPF_LD | size | BPF_ABS, (uint32_t)SKF_NET_OFF + off);
 }
 
-/* IPv4: TCP, not a fragment; M[0] = saddr ^ daddr, X = header length. */
-static void emit_v4(struct fanout_asm *a)
+/* A <- XOR of the count 32-bit words from off of the network header
+ * (absolute loads; X is clobbered). */
+static void fold_words(struct fanout_asm *a, uint32_t off, unsigned count)
 {
-    ld_net(a, BPF_B, 9);
-    jmp(a, BPF_JEQ, PROTO_TCP, L_NONE, L_ZERO);
-    ld_net(a, BPF_H, 6);
-    jmp(a, BPF_JSET, 0x3fff, L_ZERO, L_NONE); /* more fragments, or an offset */
-    ld_net(a, BPF_W, 12);
-    op(a, BPF_MISC | BPF_TAX, 0);
-    ld_net(a, BPF_W, 16);
-    op(a, BPF_ALU | BPF_XOR | BPF_X, 0);
-    op(a, BPF_ST, 0);
-    /* X = 4 * IHL, spelled out rather than with the MSH load, whose
-     * network-relative form not every kernel's translation takes. */
-    ld_net(a, BPF_B, 0);
+    ld_net(a, BPF_W, off);
+    for (unsigned i = 1; i < count; i++) {
+        op(a, BPF_MISC | BPF_TAX, 0);
+        ld_net(a, BPF_W, off + 4 * i);
+        op(a, BPF_ALU | BPF_XOR | BPF_X, 0);
+    }
+}
+
+/* A load at X + off of the network header. */
+static void ld_ind(struct fanout_asm *a, uint16_t size, uint32_t off)
+{
+    op(a, BPF_LD | size | BPF_IND, (uint32_t)SKF_NET_OFF + off);
+}
+
+/* X = 4 * the IHL of the IPv4 header at X + off (or at 0 with abs), spelled
+ * out rather than with the MSH load, whose network-relative form not every
+ * kernel's translation takes. */
+static void ihl_to_a(struct fanout_asm *a, bool ind, uint32_t off)
+{
+    if (ind)
+        ld_ind(a, BPF_B, off);
+    else
+        ld_net(a, BPF_B, off);
     op(a, BPF_ALU | BPF_AND | BPF_K, 0x0f);
     op(a, BPF_ALU | BPF_LSH | BPF_K, 2);
+}
+
+/* IPv4 that is not a fragment: TCP with M[0] = saddr ^ daddr and X at its
+ * header, or an ICMP error. */
+static void emit_v4(struct fanout_asm *a)
+{
+    ld_net(a, BPF_H, 6);
+    jmp(a, BPF_JSET, 0x3fff, L_ZERO, L_NONE); /* more fragments, or an offset */
+    ld_net(a, BPF_B, 9);
+    jmp(a, BPF_JEQ, PROTO_TCP, L_NONE, L_V4_ICMP);
+    fold_words(a, 12, 2);
+    op(a, BPF_ST, 0);
+    ihl_to_a(a, false, 0);
     op(a, BPF_MISC | BPF_TAX, 0);
     ja(a, L_PORTS);
 }
 
-/* IPv6 with TCP as the first next header; M[0] = XOR of the eight address
- * words, X = 40. */
+/* An ICMP error (unreachable, time exceeded, parameter problem) quoting a
+ * TCP segment we sent: M[0] = the quoted addresses' XOR, X at the quoted
+ * TCP header. The quoted source port is ours. */
+static void emit_icmp4(struct fanout_asm *a)
+{
+    label(a, L_V4_ICMP);
+    jmp(a, BPF_JEQ, PROTO_ICMP, L_NONE, L_ZERO);
+    ihl_to_a(a, false, 0);
+    op(a, BPF_MISC | BPF_TAX, 0);
+    ld_ind(a, BPF_B, 0); /* the ICMP type */
+    jmp(a, BPF_JEQ, 3, L_ICMP4_ERR, L_NONE);
+    jmp(a, BPF_JEQ, 11, L_ICMP4_ERR, L_NONE);
+    jmp(a, BPF_JEQ, 12, L_NONE, L_ZERO);
+    label(a, L_ICMP4_ERR);
+    ld_ind(a, BPF_B, 8 + 9);
+    jmp(a, BPF_JEQ, PROTO_TCP, L_NONE, L_ZERO);
+    /* X holds the offset, so the two words meet in memory. */
+    ld_ind(a, BPF_W, 8 + 12);
+    op(a, BPF_ST, 1);
+    ld_ind(a, BPF_W, 8 + 16);
+    op(a, BPF_ST, 2);
+    ihl_to_a(a, true, 8);
+    op(a, BPF_ALU | BPF_ADD | BPF_X, 0);
+    op(a, BPF_ALU | BPF_ADD | BPF_K, 8);
+    op(a, BPF_ST, 3);
+    op(a, BPF_LD | BPF_MEM, 1);
+    op(a, BPF_LDX | BPF_W | BPF_MEM, 2);
+    op(a, BPF_ALU | BPF_XOR | BPF_X, 0);
+    op(a, BPF_ST, 0);
+    op(a, BPF_LDX | BPF_W | BPF_MEM, 3);
+    ja(a, L_QUOTED);
+}
+
+/* IPv6 with TCP as the first next header (M[0] = the addresses' XOR, X =
+ * 40), or an ICMPv6 error (types 1 to 4) quoting a TCP segment right after
+ * its IPv6 header. */
 static void emit_v6(struct fanout_asm *a)
 {
     ld_net(a, BPF_B, 6);
-    jmp(a, BPF_JEQ, PROTO_TCP, L_NONE, L_ZERO);
-    ld_net(a, BPF_W, 8);
-    for (uint32_t off = 12; off < 40; off += 4) {
-        op(a, BPF_MISC | BPF_TAX, 0);
-        ld_net(a, BPF_W, off);
-        op(a, BPF_ALU | BPF_XOR | BPF_X, 0);
-    }
+    jmp(a, BPF_JEQ, PROTO_TCP, L_NONE, L_V6_ICMP);
+    fold_words(a, 8, 8);
     op(a, BPF_ST, 0);
     op(a, BPF_LDX | BPF_W | BPF_IMM, IPV6_HDR_LEN);
+    ja(a, L_PORTS);
+    label(a, L_V6_ICMP);
+    jmp(a, BPF_JEQ, PROTO_ICMPV6, L_NONE, L_ZERO);
+    ld_net(a, BPF_B, IPV6_HDR_LEN);
+    jmp(a, BPF_JGE, 1, L_NONE, L_ZERO);
+    jmp(a, BPF_JGT, 4, L_ZERO, L_NONE);
+    ld_net(a, BPF_B, IPV6_HDR_LEN + 8 + 6);
+    jmp(a, BPF_JEQ, PROTO_TCP, L_NONE, L_ZERO);
+    fold_words(a, IPV6_HDR_LEN + 8 + 8, 8);
+    op(a, BPF_ST, 0);
+    op(a, BPF_LDX | BPF_W | BPF_IMM, IPV6_HDR_LEN + 8 + IPV6_HDR_LEN);
+    ja(a, L_QUOTED);
 }
 
-/* With X at the TCP header: the ephemeral range's dport mod N, or the
- * symmetric hash. */
-static void emit_ports(struct fanout_asm *a, const struct tcpc_afp_fanout_rule *rule)
+/* With X at a TCP header whose local port is at local_off (2: a received
+ * segment's destination; 0: the source of one we sent, quoted in an ICMP
+ * error): the ephemeral range's port mod N, or on to the hash with M[1] =
+ * the local port and A = the other. */
+static void emit_ports(struct fanout_asm *a, const struct tcpc_afp_fanout_rule *rule,
+                       enum fanout_label at, enum fanout_label hash, uint32_t local_off)
 {
-    label(a, L_PORTS);
-    op(a, BPF_LD | BPF_H | BPF_IND, (uint32_t)SKF_NET_OFF + 2);
-    jmp(a, BPF_JGE, rule->port_first, L_NONE, L_HASH);
-    jmp(a, BPF_JGT, rule->port_last, L_HASH, L_NONE);
+    label(a, at);
+    ld_ind(a, BPF_H, local_off);
+    jmp(a, BPF_JGE, rule->port_first, L_NONE, hash);
+    jmp(a, BPF_JGT, rule->port_last, hash, L_NONE);
     op(a, BPF_ALU | BPF_MOD | BPF_K, rule->nqueues);
     op(a, BPF_RET | BPF_A, 0);
-    label(a, L_HASH);
+    label(a, hash);
     op(a, BPF_ST, 1);
-    op(a, BPF_LD | BPF_H | BPF_IND, (uint32_t)SKF_NET_OFF);
+    ld_ind(a, BPF_H, 2 - local_off);
+}
+
+/* The symmetric hash of fanout_queue, from M[0], M[1] and A. */
+static void emit_mix(struct fanout_asm *a, const struct tcpc_afp_fanout_rule *rule)
+{
+    label(a, L_MIX);
     op(a, BPF_LDX | BPF_W | BPF_MEM, 1);
     op(a, BPF_ALU | BPF_XOR | BPF_X, 0); /* sport ^ dport */
     op(a, BPF_LDX | BPF_W | BPF_MEM, 0);
@@ -208,10 +298,14 @@ int tcpc_afp_fanout_program(const struct tcpc_afp_fanout_rule *rule, struct sock
     op(&a, BPF_LD | BPF_H | BPF_ABS, (uint32_t)SKF_AD_OFF + SKF_AD_PROTOCOL);
     jmp(&a, BPF_JEQ, ETHERTYPE_IPV4, L_NONE, L_NOT_V4);
     emit_v4(&a);
+    emit_icmp4(&a);
     label(&a, L_NOT_V4);
     jmp(&a, BPF_JEQ, ETHERTYPE_IPV6, L_NONE, L_ZERO);
     emit_v6(&a);
-    emit_ports(&a, rule);
+    emit_ports(&a, rule, L_PORTS, L_HASH, 2);
+    ja(&a, L_MIX);
+    emit_ports(&a, rule, L_QUOTED, L_QUOTED_HASH, 0);
+    emit_mix(&a, rule);
     label(&a, L_ZERO);
     op(&a, BPF_RET | BPF_K, 0);
     resolve(&a);

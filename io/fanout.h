@@ -14,7 +14,10 @@
  *   - any other TCP packet (to a listener's port) goes to the queue of a
  *     hash of its addresses and ports that is the same both ways, so a
  *     passive connection lives where its SYN landed;
- *   - everything else (ARP, ND, ICMP, UDP, IPv4 fragments, IPv6 packets
+ *   - an ICMP or ICMPv6 error quoting a TCP segment (unreachable, too big,
+ *     time exceeded, parameter problem) goes where a reply to the quoted
+ *     segment would: its quoted source port is the local one;
+ *   - everything else (ARP, ND, echo, UDP, IPv4 fragments, IPv6 packets
  *     whose TCP header follows extension headers) goes to queue 0.
  *
  * tcpc_afp_fanout_program writes the same rule as a classic BPF program
@@ -35,7 +38,7 @@
 /* The most queues of a group (the kernel's PACKET_FANOUT_MAX). */
 #define TCPC_AFP_FANOUT_MAX 256
 /* Room for the program tcpc_afp_fanout_program writes, in instructions. */
-#define TCPC_AFP_FANOUT_PROG_LEN 64
+#define TCPC_AFP_FANOUT_PROG_LEN 128
 
 struct tcpc_afp_fanout_rule {
     unsigned nqueues;    /* stacks (sockets) in the group, 1..TCPC_AFP_FANOUT_MAX */

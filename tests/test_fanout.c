@@ -95,6 +95,11 @@ static uint32_t bpf_run(const struct sock_filter *prog, int n, const uint8_t *pk
         uint32_t v;
         switch (BPF_CLASS(f->code)) {
         case BPF_LD:
+            if (BPF_MODE(f->code) == BPF_MEM) {
+                assert_true(f->k < 16);
+                a = mem[f->k];
+                break;
+            }
             assert_true(BPF_MODE(f->code) == BPF_ABS || BPF_MODE(f->code) == BPF_IND);
             if (!bpf_load(pkt, len, proto,
                           (int64_t)(int32_t)f->k + (BPF_MODE(f->code) == BPF_IND ? x : 0),
@@ -308,6 +313,81 @@ static void test_program_falls_back_to_zero(void **state)
     assert_int_equal(bpf_run(prog, n, pkt, len, 0x0800), 1);
 }
 
+/* The queue of a packet as the program picks it. */
+static unsigned program_queue_of(const struct tcpc_afp_fanout_rule *r, const uint8_t *pkt,
+                                 size_t len)
+{
+    struct sock_filter prog[TCPC_AFP_FANOUT_PROG_LEN];
+    int n = tcpc_afp_fanout_program(r, prog);
+    uint16_t proto = pkt[0] >> 4 == 4 ? 0x0800 : 0x86dd;
+    return bpf_run(prog, n, pkt, len, proto) % r->nqueues;
+}
+
+/* An ICMP error about a segment we sent goes where the replies to that
+ * segment go: the quoted source port is the local one. */
+static void check_icmp_errors(bool v6)
+{
+    static const unsigned ns[] = {2, 3, 4, 16};
+    for (unsigned k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+        struct tcpc_afp_fanout_rule r = rule_of(ns[k], 20000, 50000);
+        for (unsigned i = 0; i < 300; i++) {
+            struct probe ours = {.src = rnd_addr(v6),
+                                 .dst = rnd_addr(v6),
+                                 .sport = (uint16_t)rnd(),
+                                 .dport = (uint16_t)rnd(),
+                                 .proto = 6,
+                                 .opt_words = v6 ? 0 : rnd() % 3};
+            struct tcpc_addr router = rnd_addr(v6);
+            uint8_t pkt[PROBE_MAX];
+            size_t len = probe_icmp_error(pkt, &router, &ours, v6 ? 0 : rnd() % 3);
+            unsigned want = tcpc_afp_fanout_queue(&r, &ours.dst, ours.dport, &ours.src, ours.sport);
+            assert_int_equal(program_queue_of(&r, pkt, len), want);
+        }
+    }
+}
+
+static void test_program_steers_icmp_errors_v4(void **state)
+{
+    (void)state;
+    check_icmp_errors(false);
+}
+
+static void test_program_steers_icmp_errors_v6(void **state)
+{
+    (void)state;
+    check_icmp_errors(true);
+}
+
+/* ICMP that is not an error about TCP goes to queue 0. */
+static void test_program_other_icmp_to_zero(void **state)
+{
+    (void)state;
+    struct tcpc_afp_fanout_rule r = rule_of(4, 10000, 65535);
+    for (int v6 = 0; v6 < 2; v6++) {
+        struct probe ours = {
+            .src = rnd_addr(v6), .dst = rnd_addr(v6), .sport = 40001, .dport = 443, .proto = 6};
+        struct tcpc_addr router = rnd_addr(v6);
+        uint8_t pkt[PROBE_MAX];
+        size_t len = probe_icmp_error(pkt, &router, &ours, 0);
+        size_t icmp = v6 ? 40 : 20;
+        assert_int_equal(program_queue_of(&r, pkt, len), 1);
+        pkt[icmp] = v6 ? 128 : 8; /* an echo request */
+        assert_int_equal(program_queue_of(&r, pkt, len), 0);
+        pkt[icmp] = v6 ? 135 : 5; /* neighbour solicitation / redirect */
+        assert_int_equal(program_queue_of(&r, pkt, len), 0);
+        ours.proto = 17; /* quoting UDP */
+        len = probe_icmp_error(pkt, &router, &ours, 0);
+        assert_int_equal(program_queue_of(&r, pkt, len), 0);
+        ours.proto = 6;
+        len = probe_icmp_error(pkt, &router, &ours, 0);
+        size_t quoted_tcp = v6 ? 40 + 8 + 40 : 20 + 8 + 20;
+        assert_true(len > quoted_tcp + 2);
+        assert_int_equal(program_queue_of(&r, pkt, quoted_tcp + 2),
+                         1); /* the local port is all it needs */
+        assert_int_equal(program_queue_of(&r, pkt, quoted_tcp + 1), 0); /* cut inside it */
+    }
+}
+
 /* --- a stack under the rule ------------------------------------------- */
 
 /* Every active open takes a port whose replies the program hands to the
@@ -349,6 +429,9 @@ int main(void)
         cmocka_unit_test(test_program_agrees_v4),
         cmocka_unit_test(test_program_agrees_v6),
         cmocka_unit_test(test_program_falls_back_to_zero),
+        cmocka_unit_test(test_program_steers_icmp_errors_v4),
+        cmocka_unit_test(test_program_steers_icmp_errors_v6),
+        cmocka_unit_test(test_program_other_icmp_to_zero),
         cmocka_unit_test(test_stack_ports_come_home_v4),
         cmocka_unit_test(test_stack_ports_come_home_v6),
     };

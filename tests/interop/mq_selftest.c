@@ -10,7 +10,9 @@
  *   owner VA VB   fanout by the ownership program (fanout.h): a frame to an
  *                 ephemeral local port p lands on socket p mod 2, one to a
  *                 listener's port where tcpc_afp_fanout_queue says, one
- *                 whose TCP header follows an IPv6 extension header on 0.
+ *                 whose TCP header follows an IPv6 extension header on 0,
+ *                 an ICMP / ICMPv6 error where the quoted segment's
+ *                 replies go.
  *
  * Run by mq_spread.sh inside a namespace it creates.
  */
@@ -183,10 +185,8 @@ static int test_tun(const char *dev)
 struct afp_seen {
     struct spread *spread;
     unsigned queue;
-    /* The owner mode's checks: the last frame's ports and family. */
-    int last_fam;
-    uint16_t last_sport, last_dport;
     unsigned frames;
+    size_t last_len; /* the owner mode's check that the frame is the one sent */
 };
 
 static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 2};
@@ -197,20 +197,12 @@ static void afp_tap(void *ctx, char dir, tcpc_time_t now, const uint8_t *f, size
     struct afp_seen *seen = ctx;
     if (dir != 'i' || len < 14 + 20 || memcmp(f + 6, peer_mac, 6) != 0)
         return;
+    seen->frames++;
+    seen->last_len = len;
     size_t off;
     int fam = ip_transport(f + 14, len - 14, IPPROTO_TCP, &off);
-    if (fam < 0 && len >= 14 + 48 + 4 && f[14] >> 4 == 6 && f[14 + 6] == 60) {
-        fam = 1; /* the extension-header probe: its TCP header after 8 more bytes */
-        off = 48;
-    }
-    if (fam < 0)
-        return;
-    seen->last_fam = fam;
-    seen->last_sport = get16(f + 14 + off);
-    seen->last_dport = get16(f + 14 + off + 2);
-    seen->frames++;
-    if (seen->spread)
-        spread_note(seen->spread, fam, seen->last_sport, seen->queue);
+    if (seen->spread && fam >= 0)
+        spread_note(seen->spread, fam, get16(f + 14 + off), seen->queue);
 }
 
 static int peer_socket(const char *ifname)
@@ -224,18 +216,24 @@ static int peer_socket(const char *ifname)
     return fd;
 }
 
-static int send_probe(int peer, const uint8_t mac[6], const struct probe *pr)
+/* Sends an IP packet framed to mac from the peer's address. */
+static int send_packet(int peer, const uint8_t mac[6], const uint8_t *pkt, size_t len)
 {
     uint8_t f[14 + PROBE_MAX];
     memcpy(f, mac, 6);
     memcpy(f + 6, peer_mac, 6);
-    bool v4 = tcpc_addr_is_v4(&pr->src);
-    f[12] = v4 ? 0x08 : 0x86;
-    f[13] = v4 ? 0x00 : 0xdd;
-    size_t len = 14 + probe_build(f + 14, pr);
-    if (send(peer, f, len, 0) != (ssize_t)len)
+    f[12] = pkt[0] >> 4 == 4 ? 0x08 : 0x86;
+    f[13] = pkt[0] >> 4 == 4 ? 0x00 : 0xdd;
+    memcpy(f + 14, pkt, len);
+    if (send(peer, f, 14 + len, 0) != (ssize_t)(14 + len))
         return perror("mq_selftest: send from the peer"), 1;
     return 0;
+}
+
+static int send_probe(int peer, const uint8_t mac[6], const struct probe *pr)
+{
+    uint8_t pkt[PROBE_MAX];
+    return send_packet(peer, mac, pkt, probe_build(pkt, pr));
 }
 
 /* Receives on every socket until `frames` have arrived in all or a second
@@ -292,23 +290,65 @@ static int test_hash(struct tcpc_afp *afps, struct afp_seen *seen, int peer, con
     return spread_verdict("fanout hash", &s);
 }
 
-/* Sends one probe and says on which socket it arrived (-1: none, or it
- * came back changed). */
-static int owner_probe(struct tcpc_afp *afps, struct afp_seen *seen, int peer, const uint8_t mac[6],
-                       const struct probe *pr)
+/* Sends one packet and says on which socket it arrived (-1: none, or on
+ * more than one). */
+static int owner_send(struct tcpc_afp *afps, struct afp_seen *seen, int peer, const uint8_t mac[6],
+                      const uint8_t *pkt, size_t len)
 {
     for (unsigned q = 0; q < QUEUES; q++)
         seen[q] = (struct afp_seen){.queue = q};
-    if (send_probe(peer, mac, pr))
+    if (send_packet(peer, mac, pkt, len))
         return -1;
     afp_wait(afps, seen, 1);
     int where = -1;
     for (unsigned q = 0; q < QUEUES; q++)
-        if (seen[q].frames == 1 && seen[q].last_dport == pr->dport && where < 0)
+        if (seen[q].frames == 1 && seen[q].last_len == 14 + len && where < 0)
             where = (int)q;
         else if (seen[q].frames)
             return -1;
     return where;
+}
+
+static int owner_probe(struct tcpc_afp *afps, struct afp_seen *seen, int peer, const uint8_t mac[6],
+                       const struct probe *pr)
+{
+    uint8_t pkt[PROBE_MAX];
+    return owner_send(afps, seen, peer, mac, pkt, probe_build(pkt, pr));
+}
+
+/* ICMP errors from a router about segments we sent, from ephemeral ports
+ * and from a listener's: each must land where the segment's replies do.
+ * Returns the number on the wrong socket. */
+static unsigned owner_icmp(struct tcpc_afp *afps, struct afp_seen *seen, int peer,
+                           const uint8_t mac[6], const struct tcpc_afp_fanout_rule *rule,
+                           unsigned *sent)
+{
+    static const char *const router[2] = {"198.18.0.254", "2001:db8::fe"};
+    unsigned wrong = 0;
+    uint32_t x = 777;
+    for (int fam = 0; fam < 2; fam++)
+        for (unsigned i = 0; i < 32; i++, (*sent)++) {
+            x = x * 1103515245u + 12345u;
+            bool from_listener = i % 2;
+            struct probe ours = {.src = addr_of(our_addr[fam]),
+                                 .dst = addr_of(peer_addr[fam]),
+                                 .sport = from_listener ? 80 : (uint16_t)(10000 + (x >> 8) % 55536),
+                                 .dport =
+                                     from_listener ? (uint16_t)(10000 + (x >> 8) % 50000) : 443,
+                                 .proto = IPPROTO_TCP};
+            struct tcpc_addr r = addr_of(router[fam]);
+            uint8_t pkt[PROBE_MAX];
+            size_t len = probe_icmp_error(pkt, &r, &ours, 0);
+            unsigned want =
+                tcpc_afp_fanout_queue(rule, &ours.dst, ours.dport, &ours.src, ours.sport);
+            int got = owner_send(afps, seen, peer, mac, pkt, len);
+            if (got != (int)want) {
+                wrong++;
+                printf("owner: %s error about port %u on socket %d, not %u\n",
+                       fam ? "ICMPv6" : "ICMP", ours.sport, got, want);
+            }
+        }
+    return wrong;
 }
 
 static int test_owner(struct tcpc_afp *afps, struct afp_seen *seen, int peer, const uint8_t mac[6],
@@ -347,10 +387,11 @@ static int test_owner(struct tcpc_afp *afps, struct afp_seen *seen, int peer, co
                         .proto = IPPROTO_TCP,
                         .v6_next = 60};
     int got = owner_probe(afps, seen, peer, mac, &ext);
+    unsigned icmp = 0, icmp_wrong = owner_icmp(afps, seen, peer, mac, rule, &icmp);
     printf("owner: %u ephemeral-port and %u listener frames, %u on the wrong socket; per socket "
-           "%u / %u; extension header on socket %d\n",
-           ports, listener, wrong, on[0], on[1], got);
-    return wrong == 0 && on[0] > 0 && on[1] > 0 && got == 0 ? 0 : 1;
+           "%u / %u; extension header on socket %d; %u of %u ICMP errors on the wrong socket\n",
+           ports, listener, wrong, on[0], on[1], got, icmp_wrong, icmp);
+    return wrong == 0 && on[0] > 0 && on[1] > 0 && got == 0 && icmp_wrong == 0 ? 0 : 1;
 }
 
 /* Frames leaving the interface must not come back to the group as

@@ -15,8 +15,8 @@
 
 #include "tcpcore/addr.h"
 
-/* The largest packet probe_build writes. */
-#define PROBE_MAX 100
+/* The largest packet probe_build or probe_icmp_error writes. */
+#define PROBE_MAX 200
 
 struct probe {
     struct tcpc_addr src, dst;
@@ -67,6 +67,38 @@ static inline size_t probe_build(uint8_t *buf, const struct probe *pr)
     probe_put16(th + 14, 65535);
     size_t len = ip + 20;
     if (tcpc_addr_is_v4(&pr->src))
+        probe_put16(buf + 2, (uint16_t)len);
+    else
+        probe_put16(buf + 4, (uint16_t)(len - 40));
+    return len;
+}
+
+/*
+ * Writes an ICMP error (IPv4: destination unreachable, fragmentation
+ * needed; IPv6: packet too big) from router to the quoted segment's source,
+ * quoting that segment (its IP header and 8 bytes of TCP, as RFC 792 asks
+ * at the least; IPv6: the whole segment), with outer_opt_words of IPv4
+ * options on the outer header. Returns its length.
+ */
+static inline size_t probe_icmp_error(uint8_t *buf, const struct tcpc_addr *router,
+                                      const struct probe *quoted, unsigned outer_opt_words)
+{
+    uint8_t inner[PROBE_MAX];
+    size_t ilen = probe_build(inner, quoted);
+    bool v4 = tcpc_addr_is_v4(router);
+    if (v4)
+        ilen = 4u * (inner[0] & 0xf) + 8;
+    struct probe outer = {
+        .src = *router, .dst = quoted->src, .proto = v4 ? 1 : 58, .opt_words = outer_opt_words};
+    size_t olen = probe_build(buf, &outer) - 20; /* its IP header alone */
+    uint8_t *icmp = buf + olen;
+    memset(icmp, 0, 8);
+    icmp[0] = v4 ? 3 : 2;
+    icmp[1] = v4 ? 4 : 0;
+    probe_put16(icmp + 6, 1280); /* the next hop's MTU */
+    memcpy(icmp + 8, inner, ilen);
+    size_t len = olen + 8 + ilen;
+    if (v4)
         probe_put16(buf + 2, (uint16_t)len);
     else
         probe_put16(buf + 4, (uint16_t)(len - 40));
