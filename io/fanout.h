@@ -38,7 +38,7 @@
 /* The most queues of a group (the kernel's PACKET_FANOUT_MAX). */
 #define TCPC_AFP_FANOUT_MAX 256
 /* Room for the program tcpc_afp_fanout_program writes, in instructions. */
-#define TCPC_AFP_FANOUT_PROG_LEN 128
+#define TCPC_AFP_FANOUT_PROG_LEN 160
 
 struct tcpc_afp_fanout_rule {
     unsigned nqueues;    /* stacks (sockets) in the group, 1..TCPC_AFP_FANOUT_MAX */
