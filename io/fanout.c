@@ -5,7 +5,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <string.h>
 
 /* Multiplier that spreads the folded tuple's bits before the modulo (the
  * 32-bit golden ratio): a plain XOR of addresses and ports leaves the low
@@ -171,8 +170,8 @@ static void ld_ind(struct fanout_asm *a, uint16_t size, uint32_t off)
     op(a, BPF_LD | size | BPF_IND, (uint32_t)SKF_NET_OFF + off);
 }
 
-/* X = 4 * the IHL of the IPv4 header at X + off (or at 0 with abs), spelled
- * out rather than with the MSH load, whose network-relative form not every
+/* A = 4 * the IHL of the IPv4 header at off (from X when ind), spelled out
+ * rather than with the MSH load, whose network-relative form not every
  * kernel's translation takes. */
 static void ihl_to_a(struct fanout_asm *a, bool ind, uint32_t off)
 {
