@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -183,6 +184,75 @@ int tcpc_afp_open(struct tcpc_afp *afp, const char *ifname, const struct tcpc_af
     if (err)
         tcpc_afp_close(afp);
     return err;
+}
+
+/* Older kernel headers lack the name (the value is the kernel's). */
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
+#endif
+
+/* Joins afp to fanout group id (0 with PACKET_FANOUT_FLAG_UNIQUEID: a new
+ * one) with the group's type and flags. */
+static int afp_join(struct tcpc_afp *afp, const char *ifname, uint16_t id, uint16_t type_flags)
+{
+    uint32_t arg = id | (uint32_t)type_flags << 16;
+    if (setsockopt(afp->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0)
+        return afp_fail(ifname, "joining the fanout group", errno);
+    return 0;
+}
+
+/* Makes afp the first member of a new group; *id is the group's number,
+ * which the other members join by. */
+static int afp_found_group(struct tcpc_afp *afp, const char *ifname, uint16_t type_flags,
+                           const struct tcpc_afp_fanout_rule *rule, uint16_t *id)
+{
+    int err = afp_join(afp, ifname, 0, type_flags | PACKET_FANOUT_FLAG_UNIQUEID);
+    if (err)
+        return err;
+    uint32_t val = 0;
+    socklen_t len = sizeof(val);
+    if (getsockopt(afp->fd, SOL_PACKET, PACKET_FANOUT, &val, &len) < 0)
+        return afp_fail(ifname, "reading the fanout group", errno);
+    *id = (uint16_t)val;
+    if ((type_flags & 0xff) != PACKET_FANOUT_CBPF)
+        return 0;
+    struct sock_filter prog[TCPC_AFP_FANOUT_PROG_LEN];
+    int n = tcpc_afp_fanout_program(rule, prog);
+    if (n < 0)
+        return n;
+    struct sock_fprog fprog = {.len = (unsigned short)n, .filter = prog};
+    if (setsockopt(afp->fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog)) < 0)
+        return afp_fail(ifname, "the fanout program", errno);
+    return 0;
+}
+
+int tcpc_afp_open_group(struct tcpc_afp *afps, unsigned n, const char *ifname,
+                        const struct tcpc_afp_opts *opts, enum tcpc_afp_fanout_mode mode,
+                        const struct tcpc_afp_fanout_rule *rule)
+{
+    bool owner = mode == TCPC_AFP_FANOUT_OWNER;
+    if (n == 0 || n > TCPC_AFP_FANOUT_MAX || (owner && (!rule || rule->nqueues != n))) {
+        fprintf(stderr, "af_packet: a fanout group of %u sockets%s\n", n,
+                owner ? " needs a rule for as many queues" : " is not possible");
+        return -EINVAL;
+    }
+    uint16_t type_flags =
+        (owner ? PACKET_FANOUT_CBPF : PACKET_FANOUT_HASH) | PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+    uint16_t id = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int err = tcpc_afp_open(&afps[i], ifname, opts);
+        /* Members are numbered in the order they join: queue i is afps[i]. */
+        if (!err)
+            err = i == 0 ? afp_found_group(&afps[0], ifname, type_flags, rule, &id)
+                         : afp_join(&afps[i], ifname, id, type_flags);
+        if (err) {
+            /* A failed open has closed its own; closing it again is harmless. */
+            for (unsigned j = 0; j <= i; j++)
+                tcpc_afp_close(&afps[j]);
+            return err;
+        }
+    }
+    return 0;
 }
 
 uint64_t tcpc_afp_sync_drops(struct tcpc_afp *afp)

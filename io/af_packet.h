@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fanout.h"
 #include "tcpcore/stack.h"
 
 /* Called for each frame read (dir 'i') or queued for sending (dir 'o'). */
@@ -74,6 +75,35 @@ struct tcpc_afp_opts {
  * kernel without TPACKET_V2).
  */
 int tcpc_afp_open(struct tcpc_afp *afp, const char *ifname, const struct tcpc_afp_opts *opts);
+
+/* How a group of sockets on one interface shares the received frames. */
+enum tcpc_afp_fanout_mode {
+    /* The kernel's flow hash (PACKET_FANOUT_HASH): both directions of a
+     * flow on one socket, but no stack can tell where a reply lands. */
+    TCPC_AFP_FANOUT_HASH,
+    /* The ownership rule of fanout.h as classic BPF (PACKET_FANOUT_CBPF):
+     * replies to an active open land on the socket of the stack that took
+     * the port under tcpc_afp_fanout_owns. */
+    TCPC_AFP_FANOUT_OWNER,
+};
+
+/*
+ * Opens n sockets on interface `ifname` as tcpc_afp_open does (each with
+ * its own rings, into afps[0..n)) and joins them, in that order, in a new
+ * fanout group of the given mode: each received frame goes to one of them,
+ * afps[i] being the rule's queue i. TCPC_AFP_FANOUT_OWNER takes the rule
+ * (rule->nqueues must be n); TCPC_AFP_FANOUT_HASH ignores it (may be NULL).
+ * The group has its own identifier (PACKET_FANOUT_FLAG_UNIQUEID), so groups
+ * of other programs are not joined by mistake, and does not take the
+ * frames leaving the interface (PACKET_FANOUT_FLAG_IGNORE_OUTGOING, as a
+ * lone socket's PACKET_IGNORE_OUTGOING, which a group member loses; a
+ * kernel without the flag may hand other senders' frames to the group).
+ * All or nothing: 0, or a negative errno with every socket closed and a
+ * reason on stderr. Close each with tcpc_afp_close.
+ */
+int tcpc_afp_open_group(struct tcpc_afp *afps, unsigned n, const char *ifname,
+                        const struct tcpc_afp_opts *opts, enum tcpc_afp_fanout_mode mode,
+                        const struct tcpc_afp_fanout_rule *rule);
 
 /* The interface's MAC address (6 bytes), for the stack's configuration.
  * 0 or a negative errno. */

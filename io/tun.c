@@ -92,6 +92,27 @@ int tcpc_tun_open_flags(const char *name, unsigned flags, int *fd, char *why, si
     return 0;
 }
 
+int tcpc_tun_open_queues(const char *name, unsigned flags, int *fds, unsigned n, char *why,
+                         size_t whylen)
+{
+    if (n == 0 || n > TCPC_TUN_MAX_QUEUES) {
+        snprintf(why, whylen, "%u queues asked of TUN device %s: 1 to %d", n, name ? name : "",
+                 TCPC_TUN_MAX_QUEUES);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        /* Queues after the first attach to the device the first made. */
+        unsigned f = flags | TCPC_TUN_MULTI_QUEUE | (i ? TCPC_TUN_EXISTING : 0);
+        int err = tcpc_tun_open_flags(name, f, &fds[i], why, whylen);
+        if (err) {
+            while (i > 0)
+                close(fds[--i]);
+            return err;
+        }
+    }
+    return 0;
+}
+
 /* IFF_RUNNING follows the kernel's operational state, which turns up when
  * the link watcher has handled the carrier (and started the device's
  * transmit queue); IFF_LOWER_UP is the raw carrier and turns up too soon. */

@@ -70,6 +70,30 @@ int tcpc_tun_open(const char *name, int *fd);
  */
 int tcpc_tun_open_flags(const char *name, unsigned flags, int *fd, char *why, size_t whylen);
 
+/* The most queues a TUN device takes (the kernel's MAX_TAP_QUEUES). */
+#define TCPC_TUN_MAX_QUEUES 256
+
+/*
+ * Attaches n queues of the multiqueue TUN device `name` (created when
+ * missing, unless flags has TCPC_TUN_EXISTING; TCPC_TUN_MULTI_QUEUE is
+ * implied), one descriptor each, into fds[0..n): queue i is fds[i], for
+ * one stack (struct tcpc_tun, tcpc_tun_init_fd) per queue. All or nothing:
+ * 0, or a negative errno as tcpc_tun_open_flags (-EINVAL also for n of 0
+ * or above TCPC_TUN_MAX_QUEUES) with every descriptor closed.
+ *
+ * The kernel hands each packet it sends into the device to one queue:
+ * with no steering program set, to the queue its flow table holds for the
+ * packet's flow, else to the symmetric flow hash scaled to the queues. The
+ * table learns a flow's queue from the packets written to the device, and
+ * forgets a flow idle for about 3 s. So each stack's own packets bring
+ * their replies back to its queue (an active open too), while a flow the
+ * kernel starts, or an idle one, goes by the hash; the queue of a
+ * connection can therefore move after an idle spell, and the stacks must be
+ * ready to be handed another one's packets (or to share state).
+ */
+int tcpc_tun_open_queues(const char *name, unsigned flags, int *fds, unsigned n, char *why,
+                         size_t whylen);
+
 /*
  * Waits until the kernel reports the device `name` (in the caller's network
  * namespace) up and running, for at most timeout microseconds. Attaching
