@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "tcpcore/addr.h"
+#include "tcp/tcp_sigkey.h"
 #include "tcpcore/socket.h"
 #include "wire/ip.h"
 #include "wire/tcp.h"
@@ -39,8 +40,7 @@ struct tcpcb;
 struct tcp_md5_key {
     struct tcp_md5_key *next; /* on the owning socket's list */
     uint32_t refs;            /* the list's and every connection's */
-    struct tcpc_addr addr;    /* masked to plen bits */
-    uint8_t plen;             /* prefix over the 128-bit (v4-mapped) form */
+    struct tcp_peer_prefix peer;
     uint8_t keylen;
     uint8_t key[TCPC_TCP_MD5SIG_MAXKEYLEN];
 };

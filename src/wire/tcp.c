@@ -179,6 +179,25 @@ bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
     return cksum_finish(cksum_add(sum, seg, seglen)) == 0;
 }
 
+size_t tcp_pseudo_header(const struct tcpc_addr *src, const struct tcpc_addr *dst, uint32_t seglen,
+                         uint8_t out[TCP_PSEUDO_MAXLEN])
+{
+    if (tcpc_addr_is_v4(src)) {
+        memcpy(out, src->bytes + 12, 4);
+        memcpy(out + 4, dst->bytes + 12, 4);
+        out[8] = 0;
+        out[9] = IPPROTO_TCP_;
+        put_be16(out + 10, (uint16_t)seglen);
+        return 12;
+    }
+    memcpy(out, src->bytes, 16);
+    memcpy(out + 16, dst->bytes, 16);
+    put_be32(out + 32, seglen);
+    out[36] = out[37] = out[38] = 0;
+    out[39] = IPPROTO_TCP_;
+    return TCP_PSEUDO_MAXLEN;
+}
+
 /*
  * The option layout, FreeBSD's (its tcp_addoptions), which the RFCs leave
  * open: MSS, window scale, SACK-permitted, timestamps, the MD5 signature,

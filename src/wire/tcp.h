@@ -116,6 +116,19 @@ int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out);
 /* True when the checksum of the segment under ip's pseudo-header is right. */
 bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen);
 
+/* The largest pseudo-header tcp_pseudo_header writes (IPv6's). */
+#define TCP_PSEUDO_MAXLEN 40
+
+/*
+ * The pseudo-header of a TCP segment of seglen bytes from src to dst, as
+ * bytes: IPv4's (RFC 9293 3.1: addresses, a zero byte, protocol, 16-bit
+ * length) or IPv6's (RFC 8200 8.1: addresses, 32-bit length, three zero
+ * bytes, next header), chosen by the address type. What the checksum sums,
+ * and what RFC 2385 digests and RFC 5925 MACs cover. Returns its length.
+ */
+size_t tcp_pseudo_header(const struct tcpc_addr *src, const struct tcpc_addr *dst, uint32_t seglen,
+                         uint8_t out[TCP_PSEUDO_MAXLEN]);
+
 /* Bytes tcp_opts_emit will write for opts (a multiple of 4, at most 40). */
 size_t tcp_opts_len(const struct tcp_opts *opts);
 
