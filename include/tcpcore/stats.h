@@ -211,7 +211,13 @@
     X(tcps_sig_rcvbadsig, "segments dropped: MD5 signature did not match")                         \
     X(tcps_sig_err_buildsig, "segments not sent or checked: the MD5 key could not be found")       \
     X(tcps_sig_err_sigopt, "segments dropped: MD5 signature where no key expects one")             \
-    X(tcps_sig_err_nosigopt, "segments dropped: no MD5 signature where a key requires one")
+    X(tcps_sig_err_nosigopt, "segments dropped: no MD5 signature where a key requires one")        \
+    /* TCP-AO, RFC 5925 (Linux's TCPAOGood, TCPAOBad, TCPAORequired, TCPAOKeyNotFound) */          \
+    X(tcps_ao_good, "segments received with a matching TCP-AO MAC")                                \
+    X(tcps_ao_bad, "segments dropped: TCP-AO MAC did not match")                                   \
+    X(tcps_ao_required, "segments dropped: no TCP-AO option where an MKT requires one")            \
+    X(tcps_ao_keynotfound, "segments dropped: TCP-AO KeyID that no MKT for the peer receives")     \
+    X(tcps_ao_unexpected, "segments dropped: TCP-AO option where no MKT expects one")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

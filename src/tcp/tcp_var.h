@@ -30,6 +30,7 @@
 #include "util/timer.h"
 
 struct tcp_md5_key;
+struct tcp_ao_info;
 
 /* Logical timers of a connection. */
 enum tcp_timer_kind {
@@ -145,6 +146,9 @@ struct tcpcb {
      * timeout found unacknowledged was last known to progress (the timer's
      * start): TCP_USER_TIMEOUT counts from it. Set at the first timeout. */
     uint32_t t_rxtstart;
+    /* TCP_USER_TIMEOUT in milliseconds, 0: off. Here, beside the clock it
+     * counts from, in what would be alignment padding. */
+    uint32_t t_user_timeout;
     tcpc_time_t ts_recent_age;
     uint32_t ts_offset; /* per-connection random TSval offset */
     /* snd_max at the last ECN reduction: one per window (RFC 3168 6.1.2).
@@ -208,8 +212,6 @@ struct tcpcb {
     tcb_ref q_head, q_tail;  /* listener: completed, awaiting accept (FIFO) */
     tcb_ref q_incomp;        /* listener: children still in SYN_RECEIVED */
     uint32_t q_len, q_limit; /* completed children; backlog */
-    /* TCP_USER_TIMEOUT in milliseconds, 0: off */
-    uint32_t t_user_timeout;
 
     /* Every control block of the stack, for teardown and listing */
     tcb_ref all_next, all_prev;
@@ -221,6 +223,10 @@ struct tcpcb {
      * one this connection signs with (a reference), NULL: unsigned. */
     struct tcp_md5_key *t_md5keys;
     struct tcp_md5_key *t_md5;
+    /* RFC 5925 (tcp_ao.h): the socket's MKTs and the connection's TCP-AO
+     * state, allocated with the first MKT (or, accepted, with the
+     * connection); NULL: no TCP-AO. */
+    struct tcp_ao_info *t_ao;
 };
 
 /* A full connection, buffers aside, fits in eight cache lines; the compact
