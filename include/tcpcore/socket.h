@@ -143,8 +143,8 @@ struct tcpc_md5sig {
 #define TCPC_TCP_AO_MAXKEYLEN 80
 /** TCP-AO algorithms (RFC 5926): HMAC-SHA-1-96 with KDF_HMAC_SHA1, and
  * AES-128-CMAC-96 with KDF_AES_128_CMAC. Both MACs are 12 bytes. */
-#define TCPC_TCP_AO_ALG_HMAC_SHA1_96    1
-#define TCPC_TCP_AO_ALG_AES_128_CMAC_96 2
+#define TCPC_TCP_AO_ALG_HMAC_SHA1_96    1 /**< HMAC-SHA-1-96, KDF_HMAC_SHA1 */
+#define TCPC_TCP_AO_ALG_AES_128_CMAC_96 2 /**< AES-128-CMAC-96, KDF_AES_128_CMAC */
 /** tcpc_tcp_ao_add.keyflags: the MAC leaves out the TCP options other
  * than TCP-AO itself (RFC 5925 2.2's "option exclusion"; Linux's
  * TCP_AO_KEYF_EXCLUDE_OPT, the same bit). */
@@ -182,10 +182,10 @@ struct tcpc_tcp_ao_add {
  * SendID and RecvID. -ENOENT when there is none, -EBUSY when it is the one
  * the socket's connection sends with. */
 struct tcpc_tcp_ao_del {
-    struct tcpc_addr addr;
-    uint8_t prefix;
-    uint8_t sndid;
-    uint8_t rcvid;
+    struct tcpc_addr addr; /**< the peer, as added */
+    uint8_t prefix;        /**< prefix length, as added */
+    uint8_t sndid;         /**< the MKT's SendID */
+    uint8_t rcvid;         /**< the MKT's RecvID */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */

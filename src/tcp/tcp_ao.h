@@ -119,6 +119,8 @@ void tcp_ao_sign(const struct tcp_ao_sign *s, const struct ip_repr *ip, struct t
 /* The signing of th by connection tp (tp->t_ao with a current MKT):
  * false when tp does not authenticate. */
 bool tcp_ao_sign_of(const struct tcpcb *tp, const struct tcp_repr *th, struct tcp_ao_sign *s);
+/* Whether connection tp authenticates its segments with TCP-AO. */
+bool tcp_ao_on(const struct tcpcb *tp);
 /* After tp sent a segment starting at seq: the send SNE follows it. */
 void tcp_ao_sent(struct tcpcb *tp, uint32_t seq);
 

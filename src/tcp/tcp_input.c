@@ -16,6 +16,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_rack.h"
@@ -958,6 +959,10 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
     if (tp && tp->state != TCPS_CLOSED && !sig_checked) {
         s.md5 = tp->state == TCPS_LISTEN ? tcp_md5_lookup(tp->t_md5keys, &ip->src) : tp->t_md5;
         if (!tcp_md5_input(stack, s.md5, ip, seg, seglen, &s.th))
+            return;
+        /* RFC 5925 7.3 the same way, and on the same segments: a TCP-AO
+         * MAC where an MKT covers the peer, none where none does. */
+        if (!tcp_ao_input(stack, tp, ip, seg, seglen, &s.th))
             return;
     }
     if (!tp || tp->state == TCPS_CLOSED) {

@@ -189,11 +189,3 @@ void tcp_md5_sign(const struct tcp_md5_key *key, const struct ip_repr *ip, struc
     tcp_md5_digest(key, &ip->src, &ip->dst, TCP_HDR_LEN + optlen + th->payload_len, hdr,
                    th->payload, th->payload_len, th->opts.sig);
 }
-
-int tcp_md5_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
-                   const struct tcp_md5_key *key)
-{
-    if (key)
-        tcp_md5_sign(key, ip, th);
-    return ip_output_tcp(stack, ip, th);
-}

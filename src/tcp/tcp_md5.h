@@ -87,10 +87,8 @@ bool tcp_md5_input(struct tcpc_stack *stack, const struct tcp_md5_key *key,
  * (th's payload in place; its options as they will be emitted). */
 void tcp_md5_sign(const struct tcp_md5_key *key, const struct ip_repr *ip, struct tcp_repr *th);
 
-/* Emits th under ip (ip_output_tcp), signed with key when key is not NULL:
- * the one door of every TCP segment that may need a signature. */
-int tcp_md5_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
-                   const struct tcp_md5_key *key);
+/* Segments go out signed through tcp_sig_output (tcp_ao.h), the one door
+ * for MD5 signatures and TCP-AO MACs alike. */
 
 /* Option bytes a signature takes on every segment (NOP-aligned). */
 #define TCP_MD5_OPTSPACE 20
