@@ -15,7 +15,7 @@
  */
 #include <errno.h>
 
-#include "memlink.h"
+#include "hsim.h"
 #include "tcpcore/listing.h"
 #include "tcp/tcp_ao.h"
 #include "test_tcp_fixture.h"
@@ -335,7 +335,7 @@ static void test_listener_requires_and_refuses(void **state)
     h_free(h);
 }
 
-/* RFC 5925 7.5.2: the peer's RNextKeyID asks for another of our MKTs for
+/* RFC 5925 6.1: the peer's RNextKeyID asks for another of our MKTs for
  * it; from the next segment on we send with that one. */
 static void test_rollover_by_rnextkeyid(void **state)
 {
@@ -496,109 +496,84 @@ static void test_setsockopt_validation(void **state)
     h_free(h);
 }
 
-/* Two stacks on the memory link, each with the other's MKT: a handshake,
- * 256 KiB each way and a close, every segment authenticated and checked
- * (nothing dropped, every segment counted good). */
-static struct tcpc_stack *ms_new(struct tcpc_memlink *link, int side, bool v6)
+/* Two stacks on the memory link (tests/harness/hsim.h), each with the
+ * other's MKT: a handshake, 256 KiB each way and the close, every segment
+ * authenticated and checked: the bytes arrive intact, nothing is dropped,
+ * and without loss each end's tcps_ao_good is the other's tcps_sndtotal;
+ * with 1% loss each way, retransmissions and all, nothing fails a check. */
+struct two_stacks {
+    uint8_t alg, flags;
+    bool v6;
+};
+
+static void two_stacks_mkt(struct tcpc_stack *stack, int sd, int side, void *ctx)
 {
-    struct tcpc_config cfg;
-    tcpc_config_init(&cfg);
-    tcpc_memlink_configure(link, side, &cfg);
-    const char *addr =
-        v6 ? (side ? "2001:db8::2" : "2001:db8::1") : (side ? "198.18.0.2" : "198.18.0.1");
-    assert_int_equal(tcpc_addr_parse(addr, &cfg.local_addrs[0]), 0);
-    cfg.nlocal_addrs = 1;
-    cfg.use_seed = true;
-    memset(cfg.seed, 0x40 + side, sizeof(cfg.seed));
-    struct tcpc_stack *s = NULL;
-    assert_int_equal(tcpc_stack_new(&cfg, 0, &s), 0);
-    tcpc_memlink_attach(link, side, s);
-    return s;
+    const struct two_stacks *t = ctx;
+    struct tcpc_addr peer;
+    const char *a =
+        t->v6 ? (side ? "2001:db8::1" : "2001:db8::2") : (side ? "198.18.0.1" : "198.18.0.2");
+    assert_int_equal(tcpc_addr_parse(a, &peer), 0);
+    struct tcpc_tcp_ao_add add =
+        ao_add(&peer, t->v6 ? 128 : 32, t->alg, KEY_A, side ? 84 : 61, side ? 61 : 84);
+    add.keyflags = t->flags;
+    assert_int_equal(add_key(stack, sd, &add), 0);
 }
 
-static uint64_t ms_stat(struct tcpc_stack *s, const char *name)
+static uint64_t st_get(const struct tcpc_stats *st, const char *name)
 {
     int id = tcpc_stat_lookup(name);
     assert_true(id >= 0);
-    return tcpc_stat_value(tcpc_stack_stats(s), (unsigned)id);
+    return tcpc_stat_value(st, (unsigned)id);
 }
 
-#define MS_BYTES (256u * 1024)
-
-static void two_stacks(bool v6, uint8_t alg, uint8_t flags)
+static void two_stacks(bool v6, uint8_t alg, uint8_t flags, bool lossy)
 {
-    struct tcpc_memlink *link = tcpc_memlink_new(0xA0);
-    assert_non_null(link);
-    struct tcpc_stack *cl = ms_new(link, 0, v6), *sv = ms_new(link, 1, v6);
-    struct tcpc_addr caddr, saddr;
-    assert_int_equal(tcpc_addr_parse(v6 ? "2001:db8::1" : "198.18.0.1", &caddr), 0);
-    assert_int_equal(tcpc_addr_parse(v6 ? "2001:db8::2" : "198.18.0.2", &saddr), 0);
-    int fam = v6 ? TCPC_AF_INET6 : TCPC_AF_INET;
-    uint8_t plen = v6 ? 128 : 32;
-    int l = tcpc_socket(sv, fam);
-    assert_int_equal(tcpc_bind(sv, l, NULL, 179), 0);
-    struct tcpc_tcp_ao_add a = ao_add(&caddr, plen, alg, KEY_A, 84, 61);
-    a.keyflags = flags;
-    assert_int_equal(add_key(sv, l, &a), 0);
-    assert_int_equal(tcpc_listen(sv, l, 4), 0);
-    int c = tcpc_socket(cl, fam);
-    a = ao_add(&saddr, plen, alg, KEY_A, 61, 84);
-    a.keyflags = flags;
-    assert_int_equal(add_key(cl, c, &a), 0);
-    assert_int_equal(tcpc_connect(cl, c, &saddr, 179), -EINPROGRESS);
-    tcpc_time_t t = 0;
-    int s = -EAGAIN;
-    for (; s == -EAGAIN && t < 10 * TCPC_USEC_PER_SEC; t += TCPC_USEC_PER_MSEC) {
-        tcpc_memlink_run(link, t, t + TCPC_USEC_PER_MSEC);
-        s = tcpc_accept(sv, l, NULL, NULL);
-    }
-    assert_true(s >= 0);
-    static uint8_t out[MS_BYTES], in[2][MS_BYTES];
-    for (size_t i = 0; i < MS_BYTES; i++)
-        out[i] = (uint8_t)(i * 7 + i / 251);
-    size_t sent[2] = {0}, got[2] = {0};
-    int sds[2] = {c, s};
-    struct tcpc_stack *st[2] = {cl, sv};
-    for (; (got[0] < MS_BYTES || got[1] < MS_BYTES) && t < 60 * TCPC_USEC_PER_SEC;
-         t += TCPC_USEC_PER_MSEC) {
-        for (int k = 0; k < 2; k++) {
-            ssize_t n = tcpc_send(st[k], sds[k], out + sent[k], MS_BYTES - sent[k]);
-            if (n > 0)
-                sent[k] += (size_t)n;
-            n = tcpc_recv(st[k], sds[k], in[k] + got[k], MS_BYTES - got[k]);
-            if (n > 0)
-                got[k] += (size_t)n;
+    struct two_stacks t = {.alg = alg, .flags = flags, .v6 = v6};
+    struct hsim_opts o;
+    hsim_opts_init(&o, hsim_seed(0xA0 + alg, "two_stacks"));
+    o.v6 = v6;
+    o.bytes[0] = o.bytes[1] = 256 * 1024;
+    o.sock_setup = two_stacks_mkt;
+    o.sock_ctx = &t;
+    if (lossy) {
+        for (int i = 0; i < 2; i++) {
+            o.path[i].delay = 1 * TCPC_USEC_PER_MSEC;
+            o.path[i].loss_ppm = 10000;
         }
-        tcpc_memlink_run(link, t, t + TCPC_USEC_PER_MSEC);
     }
-    assert_int_equal(got[0], MS_BYTES);
-    assert_int_equal(got[1], MS_BYTES);
-    assert_memory_equal(in[0], out, MS_BYTES);
-    assert_memory_equal(in[1], out, MS_BYTES);
+    struct hsim_result r;
+    hsim_run(&o, &r);
     for (int k = 0; k < 2; k++) {
-        assert_int_equal(ms_stat(st[k], "tcps_ao_bad"), 0);
-        assert_int_equal(ms_stat(st[k], "tcps_ao_required"), 0);
-        assert_int_equal(ms_stat(st[k], "tcps_ao_keynotfound"), 0);
-        assert_int_equal(ms_stat(st[k], "tcps_ao_unexpected"), 0);
-        /* Every segment the peer sent was checked and passed. */
-        assert_true(ms_stat(st[k], "tcps_ao_good") > MS_BYTES / 1500);
-        assert_int_equal(ms_stat(st[k], "tcps_ao_good"), ms_stat(st[1 - k], "tcps_sndtotal"));
+        assert_true(r.intact[k] && r.eof[k]);
+        assert_int_equal(r.rcvd[k], o.bytes[k]);
+        assert_int_equal(st_get(&r.stats[k], "tcps_ao_bad"), 0);
+        assert_int_equal(st_get(&r.stats[k], "tcps_ao_required"), 0);
+        assert_int_equal(st_get(&r.stats[k], "tcps_ao_unexpected"), 0);
+        assert_true(st_get(&r.stats[k], "tcps_ao_good") > o.bytes[k] / 1500);
+        if (!lossy) {
+            assert_int_equal(st_get(&r.stats[k], "tcps_ao_keynotfound"), 0);
+            assert_int_equal(st_get(&r.stats[k], "tcps_ao_good"),
+                             st_get(&r.stats[1 - k], "tcps_sndtotal"));
+        }
     }
-    tcpc_stack_del(cl);
-    tcpc_stack_del(sv);
-    tcpc_memlink_del(link);
 }
 
 static void test_two_stacks_sha1_v4(void **state)
 {
     (void)state;
-    two_stacks(false, TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0);
+    two_stacks(false, TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, false);
 }
 
 static void test_two_stacks_cmac_v6_noopt(void **state)
 {
     (void)state;
-    two_stacks(true, TCPC_TCP_AO_ALG_AES_128_CMAC_96, TCPC_TCP_AO_KEYF_EXCLUDE_OPT);
+    two_stacks(true, TCPC_TCP_AO_ALG_AES_128_CMAC_96, TCPC_TCP_AO_KEYF_EXCLUDE_OPT, false);
+}
+
+static void test_two_stacks_lossy(void **state)
+{
+    (void)state;
+    two_stacks(false, TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, true);
 }
 
 int main(void)
@@ -617,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_setsockopt_validation),
         cmocka_unit_test(test_two_stacks_sha1_v4),
         cmocka_unit_test(test_two_stacks_cmac_v6_noopt),
+        cmocka_unit_test(test_two_stacks_lossy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
