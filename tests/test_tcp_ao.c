@@ -100,20 +100,14 @@ static void inject_ao(struct harness *h, struct seg s, const struct tcp_ao_key *
         h_inject(h, s);
         return;
     }
-    uint8_t raw[2048], pkt[2048];
-    size_t len = h_build(h, s, raw, sizeof(raw));
     struct ip_repr ip;
-    int iphl = ip_parse(raw, len, &ip);
-    assert_true(iphl > 0);
     struct tcp_repr th;
-    assert_true(tcp_parse(raw + iphl, ip.payload_len, &th) >= 0);
+    h_build_repr(h, s, &ip, &th);
     struct tcp_ao_sign sign = {.key = k, .sisn = sisn, .disn = disn, .sne = 0};
     tcp_ao_sign(&sign, &ip, &th);
     if (flip)
         th.opts.ao_mac[3] ^= 0x01;
-    int n = tcp_emit_packet(&ip, &th, pkt, sizeof(pkt));
-    assert_true(n > 0);
-    tcpc_input(h->stack, h->now, pkt, (size_t)n);
+    h_inject_repr(h, &ip, &th);
 }
 
 #define FULL_SYN                                                                                   \

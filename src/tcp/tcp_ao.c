@@ -325,7 +325,7 @@ void tcp_ao_sent(struct tcpcb *tp, uint32_t seq)
 int tcp_sig_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
                    const struct tcp_md5_key *md5, const struct tcp_ao_sign *ao)
 {
-    assert(!(md5 && ao)); /* RFC 5925 7.1: never both on one connection */
+    assert(!(md5 && ao)); /* RFC 5925: never both on one connection */
     if (md5)
         tcp_md5_sign(md5, ip, th);
     else if (ao)
@@ -372,7 +372,7 @@ static const struct tcp_ao_key *tcp_ao_by_rcvid(const struct tcp_ao_key *cur,
 
 /* The MKT that must authenticate a segment tp takes from peer: a
  * listener's first for the peer; a connection's current one (a connection
- * that started without TCP-AO has none, RFC 5925 7.1). */
+ * that started without TCP-AO has none). */
 static const struct tcp_ao_key *tcp_ao_required(const struct tcpcb *tp,
                                                 const struct tcpc_addr *peer)
 {
@@ -496,7 +496,7 @@ int tcp_ao_add(struct tcpcb *tp, const struct tcpc_tcp_ao_add *a)
     if ((a->maclen != 0 && a->maclen != TCP_AO_MACLEN) || a->set_current > 1 ||
         tcp_peer_prefix_make(&a->addr, a->prefix, &peer) != 0)
         return -EINVAL;
-    /* RFC 5925 7.1: a connection uses TCP-AO from its SYN or never, and
+    /* RFC 5925: a connection uses TCP-AO from its SYN or never, and
      * never beside an MD5 signature. */
     if (tp->t_md5keys || (tcp_ao_started(tp) && !(tp->t_ao && tp->t_ao->current)))
         return -EKEYREJECTED;

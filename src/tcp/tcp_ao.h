@@ -134,7 +134,7 @@ void tcp_ao_sent(struct tcpcb *tp, uint32_t seq);
  * expects). tcps_ao_good counts those that pass with a MAC. On a
  * connection, a verified segment moves the receive SNE on and, with an
  * RNextKeyID naming another of our MKTs for the peer, makes that one
- * current (RFC 5925 7.5.2).
+ * current (RFC 5925 6.1).
  */
 bool tcp_ao_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct ip_repr *ip,
                   const uint8_t *seg, size_t seglen, const struct tcp_repr *th);

@@ -960,7 +960,7 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
         s.md5 = tp->state == TCPS_LISTEN ? tcp_md5_lookup(tp->t_md5keys, &ip->src) : tp->t_md5;
         if (!tcp_md5_input(stack, s.md5, ip, seg, seglen, &s.th))
             return;
-        /* RFC 5925 7.3 the same way, and on the same segments: a TCP-AO
+        /* RFC 5925 7.5 the same way, and on the same segments: a TCP-AO
          * MAC where an MKT covers the peer, none where none does. */
         if (!tcp_ao_input(stack, tp, ip, seg, seglen, &s.th))
             return;

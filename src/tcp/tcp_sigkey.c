@@ -3,21 +3,9 @@
 
 #include <errno.h>
 
-#define TCP_SIGKEY_V4_PLEN 96 /* the mapped prefix ::ffff:0:0/96 */
+#include "wire/ip.h"
 
-/* addr with every bit past plen cleared. */
-static struct tcpc_addr tcp_sigkey_mask(const struct tcpc_addr *addr, unsigned plen)
-{
-    struct tcpc_addr m = *addr;
-    for (unsigned i = 0; i < sizeof(m.bytes); i++) {
-        unsigned bit = i * 8;
-        if (bit >= plen)
-            m.bytes[i] = 0;
-        else if (plen - bit < 8)
-            m.bytes[i] &= (uint8_t)(0xff << (8 - (plen - bit)));
-    }
-    return m;
-}
+#define TCP_SIGKEY_V4_PLEN 96 /* the mapped prefix ::ffff:0:0/96 */
 
 unsigned tcp_peer_prefix_max(const struct tcpc_addr *addr)
 {
@@ -30,13 +18,13 @@ int tcp_peer_prefix_make(const struct tcpc_addr *addr, unsigned plen, struct tcp
         return -EINVAL;
     unsigned p = tcpc_addr_is_v4(addr) ? TCP_SIGKEY_V4_PLEN + plen : plen;
     out->plen = (uint8_t)p;
-    out->addr = tcp_sigkey_mask(addr, p);
+    out->addr = ip_addr_prefix(addr, p);
     return 0;
 }
 
 bool tcp_peer_prefix_covers(const struct tcp_peer_prefix *p, const struct tcpc_addr *peer)
 {
-    struct tcpc_addr m = tcp_sigkey_mask(peer, p->plen);
+    struct tcpc_addr m = ip_addr_prefix(peer, p->plen);
     return tcpc_addr_eq(&m, &p->addr);
 }
 

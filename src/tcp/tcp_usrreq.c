@@ -752,7 +752,7 @@ int tcpc_setsockopt_buf(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt,
     case TCPC_TCP_MD5SIG: {
         if (!val || len != sizeof(struct tcpc_md5sig))
             return -EINVAL;
-        /* RFC 5925 7.1: a socket uses MD5 signatures or TCP-AO, not both. */
+        /* RFC 5925: a socket uses MD5 signatures or TCP-AO, not both. */
         if (tp->t_ao && tp->t_ao->keys)
             return -EKEYREJECTED;
         struct tcpc_md5sig sig;
