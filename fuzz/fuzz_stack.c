@@ -704,6 +704,22 @@ static const struct {
     {"net.inet.tcp.fastopen.server_enable", {0, 1, 1, 1}},
 };
 
+/* A TCP-AO MKT for the peer on sd (RFC 5925): every segment the script
+ * sends it then goes through the MAC check, which it fails (the script
+ * cannot compute MACs), exercising the check's refusals on any bytes. */
+static void fz_ao_key(struct fz *f, int sd, bool cmac)
+{
+    struct tcpc_tcp_ao_add a = {.addr = f->peer,
+                                .prefix = f->v6 ? 128 : 32,
+                                .sndid = 1,
+                                .rcvid = 2,
+                                .alg = cmac ? TCPC_TCP_AO_ALG_AES_128_CMAC_96
+                                            : TCPC_TCP_AO_ALG_HMAC_SHA1_96,
+                                .keylen = 8};
+    memcpy(a.key, "fuzz-key", 8);
+    tcpc_setsockopt_buf(f->stack, sd, TCPC_TCP_AO_ADD_KEY, &a, sizeof(a));
+}
+
 static void fz_reconnect(struct fz *f, uint8_t arg)
 {
     int family = f->v6 ? TCPC_AF_INET6 : TCPC_AF_INET;
@@ -717,6 +733,8 @@ static void fz_reconnect(struct fz *f, uint8_t arg)
         tcpc_bind(f->stack, f->csd, NULL, f->cport);
     }
     uint16_t pport = (uint16_t)(FZ_PPORT + ((arg >> 4) & 1));
+    if (arg & 0x20)
+        fz_ao_key(f, f->csd, arg & 0x08);
     if (arg & 0x40) {
         /* Fast Open: sendto's implied connect, the data on the SYN when a
          * cookie for the peer is cached. */
@@ -745,6 +763,8 @@ static void fz_relisten(struct fz *f, uint8_t arg)
     tcpc_bind(f->stack, f->lsd, NULL, FZ_LPORT);
     if (arg & 0x80)
         tcpc_setsockopt(f->stack, f->lsd, TCPC_TCP_FASTOPEN, 1); /* with server_enable */
+    if (arg & 0x40)
+        fz_ao_key(f, f->lsd, arg & 0x20);
     tcpc_listen(f->stack, f->lsd, arg % 8);
 }
 
