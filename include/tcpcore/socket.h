@@ -157,7 +157,7 @@ struct tcpc_md5sig {
  * one IPv4 address, 128 one IPv6 address). sndid is the KeyID the MKT's
  * segments carry, rcvid the one the peer's carry (RFC 5925 3.1: the peer's
  * SendID). A socket holds several MKTs for a peer (key rollover, RFC 5925
- * 7.5.2), but no two with the same prefix and SendID or RecvID. The first
+ * 6.1), but no two with the same prefix and SendID or RecvID. The first
  * added for a peer, or one added with set_current, is the one a connection
  * sends with. Refused: -EINVAL (alg, maclen, keylen 0 or past
  * TCPC_TCP_AO_MAXKEYLEN, flags, prefix longer than the family's address),
