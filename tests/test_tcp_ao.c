@@ -92,9 +92,9 @@ static void assert_mac(const struct h_seg *s, const struct tcp_ao_key *k, uint32
 }
 
 /* Injects s as the peer, under k (NULL: no option) with the peer's ISN
- * sisn and ours disn; flip corrupts one MAC byte. */
-static void inject_ao(struct harness *h, struct seg s, const struct tcp_ao_key *k, uint32_t sisn,
-                      uint32_t disn, bool flip)
+ * sisn and ours disn and SNE sne; flip corrupts one MAC byte. */
+static void inject_ao_sne(struct harness *h, struct seg s, const struct tcp_ao_key *k,
+                          uint32_t sisn, uint32_t disn, uint32_t sne, bool flip)
 {
     if (!k) {
         h_inject(h, s);
@@ -103,11 +103,17 @@ static void inject_ao(struct harness *h, struct seg s, const struct tcp_ao_key *
     struct ip_repr ip;
     struct tcp_repr th;
     h_build_repr(h, s, &ip, &th);
-    struct tcp_ao_sign sign = {.key = k, .sisn = sisn, .disn = disn, .sne = 0};
+    struct tcp_ao_sign sign = {.key = k, .sisn = sisn, .disn = disn, .sne = sne};
     tcp_ao_sign(&sign, &ip, &th);
     if (flip)
         th.opts.ao_mac[3] ^= 0x01;
     h_inject_repr(h, &ip, &th);
+}
+
+static void inject_ao(struct harness *h, struct seg s, const struct tcp_ao_key *k, uint32_t sisn,
+                      uint32_t disn, bool flip)
+{
+    inject_ao_sne(h, s, k, sisn, disn, 0, flip);
 }
 
 #define FULL_SYN                                                                                   \
@@ -237,6 +243,52 @@ static void test_active_ao(void **state)
     tcp_ao_key_release(ours);
     tcp_ao_key_release(peers);
     tcp_ao_key_release(wrong);
+    h_free(h);
+}
+
+/* RFC 5925 6.2: the peer's sequence numbers wrap. Past the wrap its
+ * segments carry SNE 1 in their MAC: one under SNE 0 is dropped (a replay
+ * from the cycle before would be), one under SNE 1 is taken; and so is a
+ * retransmission from before the wrap, under SNE 0 again. */
+static void test_sne_across_wrap(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct tcp_ao_key *ours = peer_mkt(TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, KEY_A, OUR_ID, PEER_ID);
+    struct tcp_ao_key *peers = peer_mkt(TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, KEY_A, PEER_ID, OUR_ID);
+    int sd = fx_socket(h);
+    set_mkt(h, sd, TCPC_TCP_AO_ALG_HMAC_SHA1_96, KEY_A, OUR_ID, PEER_ID);
+    assert_int_equal(tcpc_connect(h->stack, sd, &h->peer, h->pport), -EINPROGRESS);
+    struct tcpc_addr a;
+    uint16_t port;
+    assert_int_equal(tcpc_getsockname(h->stack, sd, &a, &port), 0);
+    h->lport = port;
+    struct h_seg syn = h_expect(h, SEG(.flags = TH_SYN));
+    uint32_t iss = syn.th.seq, irs = 0xffffff00u;
+    inject_ao(h, SEG(.flags = TH_SYN | TH_ACK, .seq = irs, .ack = iss + 1, .mss = 1460), peers, irs,
+              iss, false);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = irs + 1));
+    /* 255 bytes up to the wrap, then 5 past it. */
+    const char *first = fx_pattern(255, 'a');
+    inject_ao_sne(h, SEG(.flags = TH_ACK, .seq = irs + 1, .ack = iss + 1, .data = first), peers,
+                  irs, iss, 0, false);
+    fx_recv_exact(h, sd, first, 255);
+    h_flush(h);
+    struct seg past = SEG(.flags = TH_ACK | TH_PSH, .seq = 0, .ack = iss + 1, .data = "wrap!");
+    inject_ao_sne(h, past, peers, irs, iss, 0, false);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_ao_bad"), 1);
+    inject_ao_sne(h, past, peers, irs, iss, 1, false);
+    fx_recv_exact(h, sd, "wrap!", 5);
+    struct h_seg ack = h_expect(h, SEG(.flags = TH_ACK, .ack = 5));
+    assert_mac(&ack, ours, iss, irs, 0); /* our own numbers have not wrapped */
+    /* A duplicate from before the wrap: SNE 0 still verifies (and draws
+     * the duplicate's ACK). */
+    inject_ao_sne(h, SEG(.flags = TH_ACK, .seq = irs + 1, .ack = iss + 1, .data = first), peers,
+                  irs, iss, 0, false);
+    assert_int_equal(h_stat(h, "tcps_ao_bad"), 1);
+    tcp_ao_key_release(ours);
+    tcp_ao_key_release(peers);
     h_free(h);
 }
 
@@ -576,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_passive_sha1_v4),
         cmocka_unit_test(test_passive_cmac_v6),
         cmocka_unit_test(test_active_ao),
+        cmocka_unit_test(test_sne_across_wrap),
         cmocka_unit_test(test_flipped_mac_dropped),
         cmocka_unit_test(test_unsigned_rst_ignored),
         cmocka_unit_test(test_our_rst_authenticated),
