@@ -37,10 +37,14 @@
  * --md5 1 signs the connection (RFC 2385, TCPC_TCP_MD5SIG on both ends):
  * every segment then carries 20 more option bytes (1428 payload bytes per
  * segment) and costs a digest each way; the forged segments are signed
- * outside the clock.
+ * outside the clock. --ao 1 (HMAC-SHA-1-96) or 2 (AES-128-CMAC-96)
+ * authenticates it with TCP-AO instead (RFC 5925, TCPC_TCP_AO_ADD_KEY on
+ * both ends): 16 more option bytes (1432 payload bytes), a traffic key and
+ * a MAC each way.
  *
  * Usage: transfer [--bytes N] [--loss-bytes N] [--rr N] [--segments N]
  *                 [--sim-bytes N] [--reps R] [--rack 0|1] [--md5 0|1]
+ *                 [--ao 0|1|2]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -50,6 +54,7 @@
 
 #include "core/stack.h"
 #include "memlink.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/tcp_var.h"
@@ -77,6 +82,19 @@ static uint64_t rack_enable = 1;
 /* --md5: both ends sign (RFC 2385); a full segment then carries seg_len. */
 static uint64_t md5_enable;
 static uint32_t seg_len = SEG_LEN;
+/* --ao: both ends authenticate with TCP-AO under this algorithm (0: off). */
+static uint64_t ao_alg;
+
+static void set_ao(struct tcpc_stack *stack, int sd, const char *peer, uint8_t sndid, uint8_t rcvid)
+{
+    struct tcpc_tcp_ao_add a = {
+        .prefix = 32, .sndid = sndid, .rcvid = rcvid, .alg = (uint8_t)ao_alg, .keylen = 16};
+    tcpc_addr_parse(peer, &a.addr);
+    memcpy(a.key, "bench-tcp-ao-key", 16);
+    int err = tcpc_setsockopt_buf(stack, sd, TCPC_TCP_AO_ADD_KEY, &a, sizeof(a));
+    if (err)
+        die("TCPC_TCP_AO_ADD_KEY", err);
+}
 
 static void set_md5(struct tcpc_stack *stack, int sd, const char *peer)
 {
@@ -145,6 +163,10 @@ static void pair_open(struct pair *p, uint64_t seed, bool srv_delack)
     if (md5_enable) {
         set_md5(p->srv, lsd, "198.18.0.1");
         set_md5(p->cli, p->csd, "198.18.0.2");
+    }
+    if (ao_alg) {
+        set_ao(p->srv, lsd, "198.18.0.1", 2, 1);
+        set_ao(p->cli, p->csd, "198.18.0.2", 1, 2);
     }
     int err = tcpc_connect(p->cli, p->csd, &saddr, SERVER_PORT);
     if (err != -EINPROGRESS)
@@ -298,6 +320,7 @@ static struct tcpcb *tcb_of(struct tcpc_stack *stack, int sd)
 static void seg_forge(struct pair *p, struct seg_batch *b, unsigned n)
 {
     const struct tcpcb *tp = tcb_of(p->srv, p->ssd);
+    const struct tcpcb *ctp = tcb_of(p->cli, p->csd); /* whose MKT and ISNs a forgery takes */
     uint8_t payload[SEG_LEN];
     struct tcp_repr th = {.sport = tp->inp->fport, .dport = tp->inp->lport, .flags = TH_ACK};
     struct ip_repr ip = {.src = tcpc_addr_v4(0xc6120001), .dst = tcpc_addr_v4(0xc6120002)};
@@ -314,6 +337,9 @@ static void seg_forge(struct pair *p, struct seg_batch *b, unsigned n)
         fill(payload, off, seg_len);
         if (tp->t_md5)
             tcp_md5_sign(tp->t_md5, &ip, &th);
+        struct tcp_ao_sign ao;
+        if (tcp_ao_sign_of(ctp, &th, &ao))
+            tcp_ao_sign(&ao, &ip, &th);
         b->len[i] = bench_packet_v4(b->pkt[i], PKT_MAX, 0xc6120001, 0xc6120002, &th);
     }
     b->n = n;
@@ -449,13 +475,18 @@ int main(int argc, char **argv)
         {"--reps", &reps, 1, BENCH_REPS_MAX, NULL},
         {"--rack", &rack_enable, 0, 1, NULL},
         {"--md5", &md5_enable, 0, 1, NULL},
+        {"--ao", &ao_alg, 0, 2, NULL},
     };
     if (!bench_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
                      "transfer [--bytes N] [--loss-bytes N] [--rr N] [--segments N] "
-                     "[--sim-bytes N] [--reps R] [--rack 0|1] [--md5 0|1]"))
+                     "[--sim-bytes N] [--reps R] [--rack 0|1] [--md5 0|1] [--ao 0|1|2]"))
         return 2;
+    if (md5_enable && ao_alg)
+        die("--md5 with --ao (RFC 5925 7.1: never both)", EINVAL);
     if (md5_enable)
         seg_len = SEG_LEN - TCP_MD5_OPTSPACE;
+    if (ao_alg)
+        seg_len = SEG_LEN - TCP_AO_OPTSPACE;
     double gbps[BENCH_REPS_MAX], gbps_loss[BENCH_REPS_MAX], rr[BENCH_REPS_MAX];
     double seg[BENCH_REPS_MAX], sim[3][BENCH_REPS_MAX];
     for (uint64_t k = 0; k < reps; k++) {
@@ -478,7 +509,9 @@ int main(int argc, char **argv)
     bench_print_spread("sim_mbps_l5", bench_spread(sim[2], reps), 2);
     bench_print_spread("seg_ns", bench_spread(seg, reps), 1);
     printf(" bytes=%" PRIu64 " loss_bytes=%" PRIu64 " rr=%" PRIu64 " segments=%" PRIu64
-           " sim_bytes=%" PRIu64 " reps=%" PRIu64 " rack=%" PRIu64 " md5=%" PRIu64 "\n",
-           z.bytes, z.loss_bytes, z.rr, z.segments, z.sim_bytes, reps, rack_enable, md5_enable);
+           " sim_bytes=%" PRIu64 " reps=%" PRIu64 " rack=%" PRIu64 " md5=%" PRIu64 " ao=%" PRIu64
+           "\n",
+           z.bytes, z.loss_bytes, z.rr, z.segments, z.sim_bytes, reps, rack_enable, md5_enable,
+           ao_alg);
     return 0;
 }

@@ -57,7 +57,14 @@ static void compare_tcp(const struct tcp_repr *a, const struct tcp_repr *b)
         present &= (uint8_t)~TOF_SACK;
     if (!model_fo_kept(&a->opts))
         present &= (uint8_t)~TOF_FASTOPEN;
+    if (!model_ao_kept(&a->opts))
+        present &= (uint8_t)~TOF_AO;
     CHECK(b->opts.present == present);
+    CHECK(!(present & TOF_AO) ||
+          (a->opts.ao_keyid == b->opts.ao_keyid && a->opts.ao_rnextkeyid == b->opts.ao_rnextkeyid &&
+           a->opts.ao_maclen == b->opts.ao_maclen &&
+           memcmp(a->opts.ao_mac, b->opts.ao_mac, a->opts.ao_maclen) == 0 &&
+           b->opts.ao_off == tcp_opts_ao_off(&a->opts)));
     CHECK(!(present & TOF_FASTOPEN) ||
           (a->opts.tfo_len == b->opts.tfo_len &&
            memcmp(a->opts.tfo_cookie, b->opts.tfo_cookie, a->opts.tfo_len) == 0));

@@ -29,6 +29,13 @@ static void check_opts_roundtrip(const struct tcp_opts *o)
     uint8_t kept = (uint8_t)(o->present & ~TOF_SACK);
     if (!model_fo_kept(o))
         kept &= (uint8_t)~TOF_FASTOPEN;
+    if (!model_ao_kept(o))
+        kept &= (uint8_t)~TOF_AO;
+    if ((kept & TOF_AO) &&
+        (back.ao_keyid != o->ao_keyid || back.ao_rnextkeyid != o->ao_rnextkeyid ||
+         back.ao_maclen != o->ao_maclen || memcmp(back.ao_mac, o->ao_mac, o->ao_maclen) != 0 ||
+         back.ao_off != tcp_opts_ao_off(o) || buf[back.ao_off] != 29))
+        abort();
     if ((back.present & ~TOF_SACK) != kept ||
         ((kept & TOF_FASTOPEN) &&
          (back.tfo_len != o->tfo_len || memcmp(back.tfo_cookie, o->tfo_cookie, o->tfo_len) != 0)))

@@ -21,6 +21,11 @@ SYN6 = bytes.fromhex(
     "60092f640028064020010db800000000000000000000000120010db800000000"
     "0000000000000002e7b800503e2fdba300000000a002fd203f0c0000020405a0"
     "0402080a70e83dab000000000103030a")
+# A TCP-AO SYN as Linux sent it (RFC 9235 4.1.1, HMAC-SHA-1-96).
+AO_SYN4 = bytes.fromhex(
+    "45e0004cdd0f4000ff06bf6b0a0b0c0dac1b1c1de9d700b3fbfbab5a00000000"
+    "e002ffffcac40000020405b4010303080402080a00155ab7000000001d103d54"
+    "2ee437c6f8ede6d7c4d602e7")
 UNREACH4 = bytes.fromhex(
     "45c00040660c0000400187c7c6130001c61300020303a74800000000"
     "450000241234400040119c6bc6130002c61300019c40000900100000746370636f726521")
@@ -268,7 +273,7 @@ def seeds():
                 "needfrag": ip4(R4, A4, 1, needfrag)},
         "ip6": {"syn": SYN6, "syn-dstopts": syn6_dstopts(), "icmp-unreach": UNREACH6,
                 "ptb": ip6(R6, A6, 58, ptb)},
-        "tcp": {"syn4": SYN4[20:], "syn6": SYN6[40:], "data": seg4},
+        "tcp": {"syn4": SYN4[20:], "syn6": SYN6[40:], "data": seg4, "ao-syn4": AO_SYN4[20:]},
         "icmp": {"unreach4": UNREACH4[20:], "unreach6": UNREACH6[40:],
                  "needfrag4": needfrag, "ptb6": ptb, "echo4": ECHO4[34:], "echo6": ECHO6[54:]},
         "eth": {"arp-request": ARP_REQUEST, "ns6": NS6, "echo4": ECHO4,
@@ -279,7 +284,7 @@ def seeds():
                "dad-ns": nd_for_fuzz(NS6[54:78], bytes(16), snm),
                "ra": nd_for_fuzz(ra(), lla, glb)},
         "link": link_scripts(),
-        "roundtrip": {"syn4": SYN4, "syn6": SYN6, "data4": pkt4,
+        "roundtrip": {"syn4": SYN4, "syn6": SYN6, "data4": pkt4, "ao-syn4": AO_SYN4,
                       "syn6-dstopts": syn6_dstopts()},
         "stack": stack_seeds(),
     }

@@ -4,8 +4,9 @@
  * second reading of the layout rather than against itself: MSS first; the
  * window scale at an odd offset; SACK-permitted at an even one; timestamps
  * the MD5 signature (RFC 2385) and the SACK option at 2 mod 4 (FreeBSD's
- * layout, docs/conformance.md); Fast Open (RFC 7413) unaligned after the
- * signature, and left out when it would not fit in the 40 bytes;
+ * layout, docs/conformance.md); TCP-AO (RFC 5925) at 0 mod 4 after the
+ * signature, and Fast Open (RFC 7413) unaligned after that, each left out
+ * when it would not fit in the 40 bytes;
  * all within 40 bytes once padded to a multiple of 4.
  */
 #ifndef TCPCORE_FUZZ_TCP_OPTS_MODEL_H
@@ -22,8 +23,9 @@ static inline unsigned model_align(unsigned len, unsigned mod, unsigned rem)
     return len;
 }
 
-/* Option bytes before the SACK option; *fo: the Fast Open option is in. */
-static inline unsigned model_before_sack(const struct tcp_opts *o, bool *fo)
+/* Option bytes before the SACK option; *ao, *fo: the TCP-AO and Fast Open
+ * options are in. */
+static inline unsigned model_before_sack(const struct tcp_opts *o, bool *ao, bool *fo)
 {
     unsigned len = 0;
     if (o->present & TOF_MSS)
@@ -36,6 +38,9 @@ static inline unsigned model_before_sack(const struct tcp_opts *o, bool *fo)
         len = model_align(len, 4, 2) + 10;
     if (o->present & TOF_SIG)
         len = model_align(len, 4, 2) + 18;
+    *ao = (o->present & TOF_AO) && model_align(len, 4, 0) + 4u + o->ao_maclen <= 40;
+    if (*ao)
+        len = model_align(len, 4, 0) + 4u + o->ao_maclen;
     *fo = (o->present & TOF_FASTOPEN) && len + 2u + o->tfo_len <= 40;
     if (*fo)
         len += 2u + o->tfo_len;
@@ -45,15 +50,23 @@ static inline unsigned model_before_sack(const struct tcp_opts *o, bool *fo)
 /* Whether the emitter keeps o's Fast Open option. */
 static inline bool model_fo_kept(const struct tcp_opts *o)
 {
-    bool fo;
-    (void)model_before_sack(o, &fo);
+    bool ao, fo;
+    (void)model_before_sack(o, &ao, &fo);
     return fo;
+}
+
+/* Whether the emitter keeps o's TCP-AO option. */
+static inline bool model_ao_kept(const struct tcp_opts *o)
+{
+    bool ao, fo;
+    (void)model_before_sack(o, &ao, &fo);
+    return ao;
 }
 
 static inline unsigned model_nsack(const struct tcp_opts *o)
 {
-    bool fo;
-    unsigned len = model_before_sack(o, &fo);
+    bool ao, fo;
+    unsigned len = model_before_sack(o, &ao, &fo);
     unsigned want = o->nsack > TCP_SACK_MAX ? TCP_SACK_MAX : o->nsack;
     if (!(o->present & TOF_SACK))
         return 0;

@@ -310,8 +310,13 @@ static void test_linger_positive_closes_gracefully(void **state)
     (void)state;
     struct harness *h = new_h();
     struct fx_conn c = open_plain(h);
-    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_LINGER, 5), 0);
     int v = -1;
+    /* The longest linger kept, and one past it refused as FreeBSD does. */
+    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_LINGER, 32767), 0);
+    assert_int_equal(tcpc_getsockopt(h->stack, c.sd, TCPC_SO_LINGER, &v), 0);
+    assert_int_equal(v, 32767);
+    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_LINGER, 32768), -EDOM);
+    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_LINGER, 5), 0);
     assert_int_equal(tcpc_getsockopt(h->stack, c.sd, TCPC_SO_LINGER, &v), 0);
     assert_int_equal(v, 5);
     /* Unsent data behind a shut window when close is called. */

@@ -88,21 +88,15 @@ static void inject_signed(struct harness *h, struct seg s, const char *key, bool
         h_inject(h, s);
         return;
     }
-    uint8_t raw[2048], pkt[2048];
-    size_t len = h_build(h, s, raw, sizeof(raw));
     struct ip_repr ip;
-    int iphl = ip_parse(raw, len, &ip);
-    assert_true(iphl > 0);
     struct tcp_repr th;
-    assert_true(tcp_parse(raw + iphl, ip.payload_len, &th) >= 0);
+    h_build_repr(h, s, &ip, &th);
     th.opts.present |= TOF_SIG;
     size_t hdrlen = TCP_HDR_LEN + tcp_opts_len(&th.opts);
     ref_digest(&ip.src, &ip.dst, &th, hdrlen, th.payload, th.payload_len, key, th.opts.sig);
     if (corrupt)
         th.opts.sig[5] ^= 0x10;
-    int n = tcp_emit_packet(&ip, &th, pkt, sizeof(pkt));
-    assert_true(n > 0);
-    tcpc_input(h->stack, h->now, pkt, (size_t)n);
+    h_inject_repr(h, &ip, &th);
 }
 
 static struct tcpc_md5sig md5sig(const struct tcpc_addr *addr, int prefix, const char *key)

@@ -190,6 +190,8 @@ static void test_opts_bad_lengths(void **state)
         {8, {8, 10, 0, 0, 0, 0, 0, 0}},        /* TS past the end */
         {12, {19, 12, 0}},                     /* MD5 signature of length 12 */
         {10, {19, 18, 0}},                     /* MD5 signature past the end */
+        {3, {29, 3, 0}},                       /* TCP-AO shorter than its IDs */
+        {8, {29, 16, 0}},                      /* TCP-AO past the end */
     };
     struct tcp_opts o;
 
@@ -423,6 +425,62 @@ static void test_opts_md5_signature(void **state)
     assert_true(back.present & TOF_SIG);
 }
 
+/* RFC 5925 2.2: kind 29, KeyID, RNextKeyID, MAC. The options of Linux's
+ * SYN in RFC 9235 4.1.1 parse with the option's place recorded; emitted, it
+ * sits at 0 mod 4 after the timestamps (a full SYN: 36 bytes), leaves room
+ * for one SACK block beside timestamps, and is left out where it cannot
+ * fit (beside a full SYN's MD5 signature). */
+static void test_opts_tcp_ao(void **state)
+{
+    static const uint8_t linux_syn[] = {0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x08, 0x04,
+                                        0x02, 0x08, 0x0a, 0x00, 0x15, 0x5a, 0xb7, 0x00, 0x00,
+                                        0x00, 0x00, 0x1d, 0x10, 0x3d, 0x54, 0x2e, 0xe4, 0x37,
+                                        0xc6, 0xf8, 0xed, 0xe6, 0xd7, 0xc4, 0xd6, 0x02, 0xe7};
+    struct tcp_opts o, back;
+    uint8_t b[TCP_MAXOLEN];
+
+    (void)state;
+    assert_int_equal(opts(&o, sizeof(linux_syn), linux_syn), 0);
+    assert_int_equal(o.present, TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_AO);
+    assert_int_equal(o.ao_keyid, 61);
+    assert_int_equal(o.ao_rnextkeyid, 84);
+    assert_int_equal(o.ao_maclen, 12);
+    assert_int_equal(o.ao_off, 20);
+    assert_memory_equal(o.ao_mac, linux_syn + 24, 12);
+    /* Ours: <mss,nop,wscale,sackOK,TS,AO>, the option at 20. */
+    assert_int_equal(tcp_opts_len(&o), 36);
+    assert_int_equal(tcp_opts_ao_off(&o), 20);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 36);
+    assert_memory_equal(b + 20, linux_syn + 20, 16);
+    assert_int_equal(opts(&back, 36, b), 0);
+    assert_int_equal(back.present, o.present);
+    assert_int_equal(back.ao_off, 20);
+    /* Later segments: NOP NOP TS, AO, one SACK block. */
+    o.present = TOF_TS | TOF_AO | TOF_SACK;
+    o.nsack = 3;
+    assert_int_equal(tcp_opts_len(&o), 40);
+    assert_int_equal(tcp_opts_ao_off(&o), 12);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 40);
+    assert_int_equal(opts(&back, 40, b), 0);
+    assert_int_equal(back.nsack, 1);
+    assert_int_equal(back.ao_off, 12);
+    /* A MAC of any length is carried. */
+    o.present = TOF_AO;
+    o.ao_maclen = 5;
+    assert_int_equal(tcp_opts_len(&o), 12);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 12);
+    assert_int_equal(b[1], 9);
+    assert_int_equal(opts(&back, 12, b), 0);
+    assert_int_equal(back.ao_maclen, 5);
+    /* No room beside a full SYN's signature: left out, the rest intact. */
+    o.present = TOF_MSS | TOF_WSCALE | TOF_SACKPERM | TOF_TS | TOF_SIG | TOF_AO;
+    o.ao_maclen = 12;
+    assert_int_equal(tcp_opts_len(&o), 40);
+    assert_int_equal(tcp_opts_emit(&o, b, sizeof(b)), 40);
+    assert_int_equal(opts(&back, 40, b), 0);
+    assert_int_equal(back.present, o.present & ~TOF_AO);
+}
+
 static void test_opts_emit_sack_fits(void **state)
 {
     struct tcp_opts o = {.present = TOF_SACK, .nsack = 4};
@@ -615,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_opts_fastopen_roundtrip_and_room),
         cmocka_unit_test(test_opts_emit_sack_fits),
         cmocka_unit_test(test_opts_md5_signature),
+        cmocka_unit_test(test_opts_tcp_ao),
         cmocka_unit_test(test_emit_packet_roundtrip),
         cmocka_unit_test(test_emit_packet_in_place_and_limits),
     };

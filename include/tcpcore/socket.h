@@ -56,7 +56,8 @@ enum tcpc_sockopt {
     TCPC_SO_REUSEPORT,     /**< several sockets on the very same address and port */
     TCPC_SO_REUSEPORT_LB,  /**< a listening port shared, connections spread by hash */
     TCPC_SO_LINGER,        /**< linger seconds on close; 0 resets, -1 off; above 0 as off:
-                              tcpc_close never waits (FreeBSD's non-blocking close) */
+                              tcpc_close never waits (FreeBSD's non-blocking close); at
+                              most 32767, -EDOM above */
     TCPC_SO_RCVBUF,        /**< receive buffer in bytes */
     TCPC_SO_SNDBUF,        /**< send buffer in bytes */
     TCPC_SO_ERROR,         /**< the pending error; read-only, reading clears it */
@@ -123,6 +124,10 @@ enum tcpc_sockopt {
     TCPC_SO_OOBINLINE,      /**< 1: the peer's out-of-band byte stays in the stream, where
                                stream reads return it; TCPC_MSG_OOB reads then fail with
                                -EINVAL (docs/urgent.md) */
+    TCPC_TCP_AO_ADD_KEY,    /**< adds a TCP-AO (RFC 5925) Master Key Tuple for a peer address
+                               or prefix: a struct tcpc_tcp_ao_add through tcpc_setsockopt_buf
+                               (docs/tcp-ao.md) */
+    TCPC_TCP_AO_DEL_KEY,    /**< removes one: a struct tcpc_tcp_ao_del */
 };
 
 /** The longest key TCPC_TCP_MD5SIG takes (RFC 2385 names none; Linux's limit). */
@@ -150,6 +155,55 @@ struct tcpc_md5sig {
     uint8_t prefixlen;                      /**< with TCPC_MD5SIG_FLAG_PREFIX */
     uint16_t keylen;                        /**< 0..TCPC_TCP_MD5SIG_MAXKEYLEN */
     uint8_t key[TCPC_TCP_MD5SIG_MAXKEYLEN]; /**< the shared secret, keylen bytes */
+};
+
+/** The longest TCP-AO master key (RFC 5925 names none; Linux's limit). */
+#define TCPC_TCP_AO_MAXKEYLEN 80
+/** TCP-AO algorithms (RFC 5926): HMAC-SHA-1-96 with KDF_HMAC_SHA1, and
+ * AES-128-CMAC-96 with KDF_AES_128_CMAC. Both MACs are 12 bytes. */
+#define TCPC_TCP_AO_ALG_HMAC_SHA1_96    1 /**< HMAC-SHA-1-96, KDF_HMAC_SHA1 */
+#define TCPC_TCP_AO_ALG_AES_128_CMAC_96 2 /**< AES-128-CMAC-96, KDF_AES_128_CMAC */
+/** tcpc_tcp_ao_add.keyflags: the MAC leaves out the TCP options other
+ * than TCP-AO itself (RFC 5925 2.2's "option exclusion"; Linux's
+ * TCP_AO_KEYF_EXCLUDE_OPT, the same bit). */
+#define TCPC_TCP_AO_KEYF_EXCLUDE_OPT 0x02
+
+/**
+ * The value of TCPC_TCP_AO_ADD_KEY, shaped after Linux's struct tcp_ao_add:
+ * a Master Key Tuple (RFC 5925 3.1) for segments to and from any address
+ * whose first prefix bits are addr's (counted in addr's family: 32 names
+ * one IPv4 address, 128 one IPv6 address). sndid is the KeyID the MKT's
+ * segments carry, rcvid the one the peer's carry (RFC 5925 3.1: the peer's
+ * SendID). A socket holds several MKTs for a peer (key rollover, RFC 5925
+ * 6.1), but no two with the same prefix and SendID or RecvID. The first
+ * added for a peer, or one added with set_current, is the one a connection
+ * sends with. Refused: -EINVAL (alg, maclen, keylen 0 or past
+ * TCPC_TCP_AO_MAXKEYLEN, flags, prefix longer than the family's address),
+ * -EEXIST (an MKT with the same prefix and SendID or RecvID),
+ * -EKEYREJECTED (the socket has TCP MD5 keys, or a connection that
+ * started without TCP-AO).
+ */
+struct tcpc_tcp_ao_add {
+    struct tcpc_addr addr;              /**< the peer (IPv4 in its mapped form) */
+    uint8_t prefix;                     /**< prefix length, in addr's family */
+    uint8_t sndid;                      /**< KeyID of the segments we send */
+    uint8_t rcvid;                      /**< KeyID of the segments we receive */
+    uint8_t alg;                        /**< TCPC_TCP_AO_ALG_* */
+    uint8_t maclen;                     /**< 0 or 12 (both algorithms' MAC length) */
+    uint8_t keyflags;                   /**< TCPC_TCP_AO_KEYF_* */
+    uint8_t set_current;                /**< 1: a connection sends with it from now on */
+    uint8_t keylen;                     /**< 1..TCPC_TCP_AO_MAXKEYLEN */
+    uint8_t key[TCPC_TCP_AO_MAXKEYLEN]; /**< the master key, keylen bytes */
+};
+
+/** The value of TCPC_TCP_AO_DEL_KEY: the MKT of this prefix with this
+ * SendID and RecvID. -ENOENT when there is none, -EBUSY when it is the one
+ * the socket's connection sends with. */
+struct tcpc_tcp_ao_del {
+    struct tcpc_addr addr; /**< the peer, as added */
+    uint8_t prefix;        /**< prefix length, as added */
+    uint8_t sndid;         /**< the MKT's SendID */
+    uint8_t rcvid;         /**< the MKT's RecvID */
 };
 
 #define TCPC_AF_INET  4 /**< address family for tcpc_socket: IPv4 */
@@ -279,7 +333,9 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
  * -ENOPROTOOPT. Reading TCPC_SO_ERROR clears the pending error. */
 int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int *value);
 /** Sets an option whose value is a structure (TCPC_TCP_MD5SIG with a struct
- * tcpc_md5sig of len bytes). Returns 0, -EBADF, -ENOPROTOOPT for another
+ * tcpc_md5sig of len bytes; TCPC_TCP_AO_ADD_KEY and TCPC_TCP_AO_DEL_KEY
+ * with a struct tcpc_tcp_ao_add or tcpc_tcp_ao_del, whose errors they
+ * describe). Returns 0, -EBADF, -ENOPROTOOPT for another
  * option, -EINVAL (len, prefix or key length wrong), -ENOENT (a removal of
  * a key there is none of) or -ENOMEM. */
 int tcpc_setsockopt_buf(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const void *val,

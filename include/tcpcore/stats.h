@@ -224,7 +224,13 @@
     X(tcps_tfo_syn_data_acked, "Fast Open SYNs whose data the SYN-ACK acknowledged whole")         \
     X(tcps_tfo_cookie_req_rcv, "Fast Open cookie requests received (the SYN-ACK offers one)")      \
     X(tcps_tfo_cookie_invalid, "Fast Open cookies received that no key made (data not taken)")     \
-    X(tcps_tfo_syn_data_rcv, "connections a valid Fast Open cookie opened, the SYN's data taken")
+    X(tcps_tfo_syn_data_rcv, "connections a valid Fast Open cookie opened, the SYN's data taken")  \
+    /* TCP-AO, RFC 5925 (Linux's TCPAOGood, TCPAOBad, TCPAORequired, TCPAOKeyNotFound) */          \
+    X(tcps_ao_good, "segments received with a matching TCP-AO MAC")                                \
+    X(tcps_ao_bad, "segments dropped: TCP-AO MAC did not match")                                   \
+    X(tcps_ao_required, "segments dropped: no TCP-AO option where an MKT requires one")            \
+    X(tcps_ao_keynotfound, "segments dropped: TCP-AO KeyID that no MKT for the peer receives")     \
+    X(tcps_ao_unexpected, "segments dropped: TCP-AO option where no MKT expects one")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

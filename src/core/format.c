@@ -70,6 +70,13 @@ static void fmt_options(struct fmtbuf *f, const struct tcp_opts *o)
             fmt_put(f, "%02x", o->sig[i]);
         sep = ",";
     }
+    if (o->present & TOF_AO) {
+        /* tcpdump's form for an option it cannot check: the IDs, the MAC. */
+        fmt_put(f, "%stcp-ao keyid %u rnextkeyid %u mac ", sep, o->ao_keyid, o->ao_rnextkeyid);
+        for (unsigned i = 0; i < o->ao_maclen; i++)
+            fmt_put(f, "%02x", o->ao_mac[i]);
+        sep = ",";
+    }
     for (unsigned i = 0; i < o->nsack; i++)
         fmt_put(f, "%ssack %u:%u", i ? " " : sep, o->sack[i].start, o->sack[i].end);
     fmt_put(f, "]");

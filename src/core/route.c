@@ -16,6 +16,7 @@
 #include "core/stack.h"
 #include "tcpcore/link.h"
 #include "tcpcore/socket.h"
+#include "wire/ip.h"
 
 #define V4_PLEN_BASE 96 /* the v4-mapped prefix ::ffff:0:0/96 */
 
@@ -74,19 +75,6 @@ static unsigned common_prefix(const struct tcpc_addr *a, const struct tcpc_addr 
         break;
     }
     return n < max ? n : max;
-}
-
-static struct tcpc_addr prefix_of(const struct tcpc_addr *a, unsigned plen)
-{
-    struct tcpc_addr p = *a;
-    for (unsigned i = 0; i < 16; i++) {
-        unsigned bit = i * 8;
-        if (bit >= plen)
-            p.bytes[i] = 0;
-        else if (plen - bit < 8)
-            p.bytes[i] &= (uint8_t)(0xff << (8 - (plen - bit)));
-    }
-    return p;
 }
 
 bool route_is_local(const struct route_table *rt, const struct tcpc_addr *a)
@@ -371,7 +359,7 @@ int tcpc_route_list(const struct tcpc_stack *stack, tcpc_route_fn fn, void *ctx)
     for (unsigned k = 0; k < n; k++) {
         const struct route_ifaddr *s = &rt->slot[order[k]];
         struct tcpc_route_info ri = {
-            .dst = prefix_of(&s->addr, s->plen),
+            .dst = ip_addr_prefix(&s->addr, s->plen),
             .prefixlen = plen_family(&s->addr, s->plen),
             .flags = s->plen == 128 ? TCPC_RTF_HOST : 0,
             .ifaddr = s->addr,

@@ -65,6 +65,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_sbuf.h"
@@ -509,7 +510,12 @@ static void sc_emit(struct tcpc_stack *stack, const struct sc_entry *e,
             return;
         }
     }
-    if (tcp_md5_output(stack, &ip, &th, key) != 0)
+    /* RFC 5925: the listener's MKT for the peer, as it is now (tcp_input
+     * checked the SYN under it), over both ISNs. */
+    const struct tcp_ao_key *mkt =
+        key ? NULL : tcp_ao_listener_key(stack, laddr, e->lport, faddr, e->fport);
+    struct tcp_ao_sign ao = {.key = mkt, .sisn = e->iss, .disn = e->irs, .sne = 0};
+    if (tcp_sig_output(stack, &ip, &th, key, mkt ? &ao : NULL) != 0)
         return;
     if (flags & TH_SYN)
         STAT_INC(stack, tcps_sndctrl);
@@ -937,6 +943,12 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
      * the connection keeps it (a reference) whatever the listener does. */
     if (e->flags & SCF_SIGNATURE)
         tcp_md5_attach(tp, tcp_md5_lookup(l->t_md5keys, &ip->src));
+    /* RFC 5925 the same way: the MKT the ACK was checked under. */
+    const struct tcp_ao_key *mkt = tcp_ao_lookup(l, &ip->src);
+    if (mkt && tcp_ao_accept(tp, mkt, e->iss, e->irs) != 0) {
+        tcb_free(stack, tp);
+        return NULL;
+    }
     /* As FreeBSD's syncache_socket copies them (and Linux the user timeout). */
     tp->t_keepinit = l->t_keepinit;
     tp->t_keepidle = l->t_keepidle;
@@ -993,7 +1005,9 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     if (e->rxmits)
         tp->t_flags |= TF_SYN_REXMT; /* cwnd of one segment once established */
     if (timed && !(e->flags & SCF_TIMESTAMP)) {
-        tp->t_rtttime = stack->now - (tcpc_time_t)(now_ms - sent_ms) * TCPC_USEC_PER_MSEC;
+        /* The SYN-ACK's send time on t_rtttime's 32-bit clock. */
+        uint32_t ago = (now_ms - sent_ms) * (uint32_t)TCPC_USEC_PER_MSEC;
+        tp->t_rtttime = tcp_rtt_stamp(stack) - ago;
         tp->t_rtseq = e->iss;
         if (!tp->t_rtttime)
             tp->t_rtttime = 1;

@@ -15,6 +15,7 @@
 
 #include "core/rand.h"
 #include "core/stack.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_subr.h"
 #include "util/seq.h"
 
@@ -178,8 +179,9 @@ void tfo_client_connect(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_tfo_mss = 0;
     /* A signed SYN (RFC 2385) has no room left for the option beside the
      * others; the connection opens plainly and its data follows the
-     * handshake. */
-    if (!stack->cfg.tun.tfo_client_enable || tp->t_md5) {
+     * handshake. Nor has a SYN with TCP-AO (RFC 5925): 36 bytes with the
+     * timestamps, and a cookie option takes 6 to 18. */
+    if (!stack->cfg.tun.tfo_client_enable || tp->t_md5 || tcp_ao_on(tp)) {
         tp->t_tfo = 0;
         return;
     }

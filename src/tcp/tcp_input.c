@@ -17,6 +17,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_rack.h"
@@ -253,7 +254,7 @@ static void tcp_syn_sent_input(struct tcpc_stack *stack, struct tcpcb *tp, struc
             tp->snd_nxt = s->th.ack;
         tp->snd_wl2 = s->th.ack;
         if (tp->t_rtttime) {
-            tcp_xmit_timer(stack, tp, stack->now - tp->t_rtttime);
+            tcp_xmit_timer(stack, tp, tcp_rtt_since(stack, tp->t_rtttime));
             tp->t_rtttime = 0;
         }
         tcp_timer_stop(stack, tp, TT_REXMT);
@@ -576,7 +577,7 @@ static void tcp_rtt_sample(struct tcpc_stack *stack, struct tcpcb *tp, const str
             tcp_xmit_timer(stack, tp, (tcpc_time_t)ms * TCPC_USEC_PER_MSEC);
         tp->t_rtttime = 0;
     } else if (tp->t_rtttime && SEQ_GT(s->th.ack, tp->t_rtseq)) {
-        tcp_xmit_timer(stack, tp, stack->now - tp->t_rtttime);
+        tcp_xmit_timer(stack, tp, tcp_rtt_since(stack, tp->t_rtttime));
         tp->t_rtttime = 0;
     }
 }
@@ -972,6 +973,10 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
     if (tp && tp->state != TCPS_CLOSED && !sig_checked) {
         s.md5 = tp->state == TCPS_LISTEN ? tcp_md5_lookup(tp->t_md5keys, &ip->src) : tp->t_md5;
         if (!tcp_md5_input(stack, s.md5, ip, seg, seglen, &s.th))
+            return;
+        /* RFC 5925 7.5 the same way, and on the same segments: a TCP-AO
+         * MAC where an MKT covers the peer, none where none does. */
+        if (!tcp_ao_input(stack, tp, ip, seg, seglen, &s.th))
             return;
     }
     if (!tp || tp->state == TCPS_CLOSED) {

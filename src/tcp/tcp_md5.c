@@ -20,37 +20,14 @@
 #include "core/stack.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_var.h"
-#include "wire/bytes.h"
-
-#define TCP_MD5_V4_PLEN 96 /* the mapped prefix ::ffff:0:0/96 */
 
 static_assert(TCPC_TCP_MD5SIG_MAXKEYLEN <= UINT8_MAX, "keylen fits a byte");
-
-/* addr with every bit past plen cleared. */
-static struct tcpc_addr tcp_md5_mask(const struct tcpc_addr *addr, unsigned plen)
-{
-    struct tcpc_addr m = *addr;
-    for (unsigned i = 0; i < sizeof(m.bytes); i++) {
-        unsigned bit = i * 8;
-        if (bit >= plen)
-            m.bytes[i] = 0;
-        else if (plen - bit < 8)
-            m.bytes[i] &= (uint8_t)(0xff << (8 - (plen - bit)));
-    }
-    return m;
-}
-
-static bool tcp_md5_covers(const struct tcp_md5_key *k, const struct tcpc_addr *peer)
-{
-    struct tcpc_addr m = tcp_md5_mask(peer, k->plen);
-    return tcpc_addr_eq(&m, &k->addr);
-}
 
 struct tcp_md5_key *tcp_md5_lookup(struct tcp_md5_key *list, const struct tcpc_addr *peer)
 {
     struct tcp_md5_key *best = NULL;
     for (struct tcp_md5_key *k = list; k; k = k->next)
-        if (tcp_md5_covers(k, peer) && (!best || k->plen > best->plen))
+        if (tcp_peer_prefix_covers(&k->peer, peer) && (!best || k->peer.plen > best->peer.plen))
             best = k;
     return best;
 }
@@ -99,20 +76,6 @@ void tcp_md5_free(struct tcpcb *tp)
     }
 }
 
-/* The key's address and prefix in the 128-bit form; -EINVAL when the
- * prefix is longer than the family's address. */
-static int tcp_md5_prefix(const struct tcpc_md5sig *sig, struct tcpc_addr *addr, unsigned *plen)
-{
-    bool v4 = tcpc_addr_is_v4(&sig->addr);
-    unsigned max = v4 ? 32 : 128;
-    unsigned p = (sig->flags & TCPC_MD5SIG_FLAG_PREFIX) ? sig->prefixlen : max;
-    if (p > max)
-        return -EINVAL;
-    *plen = v4 ? TCP_MD5_V4_PLEN + p : p;
-    *addr = tcp_md5_mask(&sig->addr, *plen);
-    return 0;
-}
-
 /* Whether tp's connection has a peer (TCPC_TCP_MD5SIG then acts on it). */
 static bool tcp_md5_connected(const struct tcpcb *tp)
 {
@@ -123,17 +86,17 @@ int tcp_md5_setopt(struct tcpcb *tp, const struct tcpc_md5sig *sig)
 {
     if (sig->flags & ~TCPC_MD5SIG_FLAG_PREFIX || sig->keylen > TCPC_TCP_MD5SIG_MAXKEYLEN)
         return -EINVAL;
-    struct tcpc_addr addr;
-    unsigned plen;
-    int err = tcp_md5_prefix(sig, &addr, &plen);
+    struct tcp_peer_prefix peer;
+    unsigned plen =
+        (sig->flags & TCPC_MD5SIG_FLAG_PREFIX) ? sig->prefixlen : tcp_peer_prefix_max(&sig->addr);
+    int err = tcp_peer_prefix_make(&sig->addr, plen, &peer);
     if (err)
         return err;
     struct tcp_md5_key **pp = &tp->t_md5keys;
-    while (*pp && !((*pp)->plen == plen && tcpc_addr_eq(&(*pp)->addr, &addr)))
+    while (*pp && !tcp_peer_prefix_eq(&(*pp)->peer, &peer))
         pp = &(*pp)->next;
     struct tcp_md5_key *old = *pp;
-    const struct tcp_md5_key probe = {.addr = addr, .plen = (uint8_t)plen};
-    bool ours = tcp_md5_connected(tp) && tcp_md5_covers(&probe, &tp->inp->faddr);
+    bool ours = tcp_md5_connected(tp) && tcp_peer_prefix_covers(&peer, &tp->inp->faddr);
     if (sig->keylen == 0) {
         if (!old && !(ours && tp->t_md5))
             return -ENOENT;
@@ -150,8 +113,7 @@ int tcp_md5_setopt(struct tcpcb *tp, const struct tcpc_md5sig *sig)
     if (!k)
         return -ENOMEM;
     k->refs = 1;
-    k->addr = addr;
-    k->plen = (uint8_t)plen;
+    k->peer = peer;
     k->keylen = (uint8_t)sig->keylen;
     memcpy(k->key, sig->key, sig->keylen);
     /* A replaced key stays with the connections that hold it. */
@@ -174,26 +136,8 @@ static void tcp_md5_digest(const struct tcp_md5_key *key, const struct tcpc_addr
                            const uint8_t hdr[TCP_HDR_LEN], const uint8_t *payload,
                            size_t payload_len, uint8_t out[TCP_SIGLEN])
 {
-    uint8_t ph[40];
-    size_t phlen;
-    if (tcpc_addr_is_v4(src)) {
-        /* IPv4: source, destination, zero, protocol, TCP length (16 bits). */
-        memcpy(ph, src->bytes + 12, 4);
-        memcpy(ph + 4, dst->bytes + 12, 4);
-        ph[8] = 0;
-        ph[9] = IPPROTO_TCP_;
-        put_be16(ph + 10, (uint16_t)seglen);
-        phlen = 12;
-    } else {
-        /* IPv6 (RFC 8200 8.1): source, destination, 32-bit length, three
-         * zero bytes, next header. */
-        memcpy(ph, src->bytes, 16);
-        memcpy(ph + 16, dst->bytes, 16);
-        put_be32(ph + 32, (uint32_t)seglen);
-        ph[36] = ph[37] = ph[38] = 0;
-        ph[39] = IPPROTO_TCP_;
-        phlen = 40;
-    }
+    uint8_t ph[TCP_PSEUDO_MAXLEN];
+    size_t phlen = tcp_pseudo_header(src, dst, (uint32_t)seglen, ph);
     uint8_t h[TCP_HDR_LEN];
     memcpy(h, hdr, TCP_HDR_LEN);
     h[16] = h[17] = 0; /* the checksum */
@@ -244,12 +188,4 @@ void tcp_md5_sign(const struct tcp_md5_key *key, const struct ip_repr *ip, struc
     tcp_emit_fixed_header(th, hdr);
     tcp_md5_digest(key, &ip->src, &ip->dst, TCP_HDR_LEN + optlen + th->payload_len, hdr,
                    th->payload, th->payload_len, th->opts.sig);
-}
-
-int tcp_md5_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
-                   const struct tcp_md5_key *key)
-{
-    if (key)
-        tcp_md5_sign(key, ip, th);
-    return ip_output_tcp(stack, ip, th);
 }

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "tcpcore/addr.h"
+#include "tcp/tcp_sigkey.h"
 #include "tcpcore/socket.h"
 #include "wire/ip.h"
 #include "wire/tcp.h"
@@ -39,8 +40,7 @@ struct tcpcb;
 struct tcp_md5_key {
     struct tcp_md5_key *next; /* on the owning socket's list */
     uint32_t refs;            /* the list's and every connection's */
-    struct tcpc_addr addr;    /* masked to plen bits */
-    uint8_t plen;             /* prefix over the 128-bit (v4-mapped) form */
+    struct tcp_peer_prefix peer;
     uint8_t keylen;
     uint8_t key[TCPC_TCP_MD5SIG_MAXKEYLEN];
 };
@@ -87,10 +87,8 @@ bool tcp_md5_input(struct tcpc_stack *stack, const struct tcp_md5_key *key,
  * (th's payload in place; its options as they will be emitted). */
 void tcp_md5_sign(const struct tcp_md5_key *key, const struct ip_repr *ip, struct tcp_repr *th);
 
-/* Emits th under ip (ip_output_tcp), signed with key when key is not NULL:
- * the one door of every TCP segment that may need a signature. */
-int tcp_md5_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
-                   const struct tcp_md5_key *key);
+/* Segments go out signed through tcp_sig_output (tcp_ao.h), the one door
+ * for MD5 signatures and TCP-AO MACs alike. */
 
 /* Option bytes a signature takes on every segment (NOP-aligned). */
 #define TCP_MD5_OPTSPACE 20

@@ -14,6 +14,7 @@
 #include "core/stack.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_ecn.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_fastopen.h"
 #include "tcp/tcp_rack.h"
@@ -89,10 +90,15 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
         (tp->rcv_reass.nranges || tp->t_sack))
         sack_fill_options(stack, tp, o);
     /* RFC 2385: every segment, TCP_NOOPT or not; the digest is filled in
-     * by tcp_md5_output, but the room is taken here, so that the payload
+     * by tcp_sig_output, but the room is taken here, so that the payload
      * is placed once and SACK blocks fit around it. */
     if (tp->t_md5)
         o->present |= TOF_SIG;
+    /* RFC 5925 the same way: the MAC by tcp_sig_output, the room here. */
+    if (tcp_ao_on(tp)) {
+        o->present |= TOF_AO;
+        o->ao_maclen = TCP_AO_MACLEN;
+    }
 }
 
 /* The window to advertise, never shrinking what was offered (RFC 9293
@@ -144,6 +150,19 @@ struct tcp_plan {
     bool probe;  /* a zero-window probe */
 };
 
+/* th of tp out through the one door, signed with tp's MD5 key or under its
+ * TCP-AO MKT; a segment sent moves the send SNE on. */
+static int tcp_output_signed(struct tcpc_stack *stack, struct tcpcb *tp, const struct ip_repr *ip,
+                             struct tcp_repr *th)
+{
+    struct tcp_ao_sign ao;
+    bool authenticated = tcp_ao_sign_of(tp, th, &ao);
+    int err = tcp_sig_output(stack, ip, th, tp->t_md5, authenticated ? &ao : NULL);
+    if (err == 0 && authenticated)
+        tcp_ao_sent(tp, th->seq);
+    return err;
+}
+
 uint32_t tcp_seg_payload(const struct tcpcb *tp)
 {
     uint32_t seg = tp->t_maxseg;
@@ -151,6 +170,8 @@ uint32_t tcp_seg_payload(const struct tcpcb *tp)
         seg -= 12; /* the timestamp option takes payload room */
     if (tp->t_md5)
         seg -= TCP_MD5_OPTSPACE; /* and so does an RFC 2385 signature */
+    if (tcp_ao_on(tp))
+        seg -= TCP_AO_OPTSPACE; /* or an RFC 5925 MAC */
     return seg;
 }
 
@@ -276,7 +297,7 @@ static void tcp_seq_in_flight(struct tcpc_stack *stack, struct tcpcb *tp, const 
     bool fresh = SEQ_GT(end, tp->snd_max);
     if (fresh) {
         if (left && SEQ_GEQ(th->seq, tp->snd_max) && !tp->t_rtttime) {
-            tp->t_rtttime = stack->now;
+            tp->t_rtttime = tcp_rtt_stamp(stack);
             tp->t_rtseq = th->seq;
             STAT_INC(stack, tcps_segstimed);
         }
@@ -403,7 +424,7 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
             th.flags |= TH_PSH; /* FreeBSD's Fast Open SYN goes without it */
     }
     if (!err)
-        err = tcp_md5_output(stack, &ip, &th, tp->t_md5);
+        err = tcp_output_signed(stack, tp, &ip, &th);
     if (err) {
         /* Refused by the link (ips_odropped counted it), or not buildable:
          * in flight all the same, so the retransmission timer resends it.
@@ -607,7 +628,7 @@ int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
     uint32_t wnd;
     th.win = tcp_window_field(stack, tp, TH_ACK, &wnd);
     tcp_fill_options(stack, tp, TH_ACK, &th.opts);
-    return tcp_md5_output(stack, &ip, &th, tp->t_md5);
+    return tcp_output_signed(stack, tp, &ip, &th);
 }
 
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -625,6 +646,17 @@ void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
     STAT_INC(stack, tcps_challenge_ack);
     tp->t_flags |= TF_ACKNOW;
     tcp_output_loop(stack, tp, false, true);
+}
+
+uint32_t tcp_rtt_stamp(const struct tcpc_stack *stack)
+{
+    uint32_t t = (uint32_t)stack->now;
+    return t ? t : 1;
+}
+
+tcpc_time_t tcp_rtt_since(const struct tcpc_stack *stack, uint32_t stamp)
+{
+    return (uint32_t)((uint32_t)stack->now - stamp);
 }
 
 void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt)

@@ -3,6 +3,7 @@
  * see tcp_subr.h.
  */
 #include "tcp/tcp_subr.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 
 #include <assert.h>
@@ -303,6 +304,7 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
         tcb_deref(ts, tp->all_next)->all_prev = tp->all_prev;
     sack_release(stack, tp, true);
     tcp_md5_free(tp);
+    tcp_ao_free(tp);
     sbpool_put(&ts->sbpool, &tp->snd);
     sbpool_put(&ts->sbpool, &tp->rcv);
     ts->nconns--;
@@ -586,7 +588,7 @@ void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16
                  const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                  uint8_t flags, const struct tcp_md5_key *md5)
 {
-    tcp_respond_opts(stack, laddr, lport, faddr, fport, seq, ack, flags, 0, NULL, NULL, md5);
+    tcp_respond_opts(stack, laddr, lport, faddr, fport, seq, ack, flags, 0, NULL, NULL, md5, NULL);
 }
 
 void tcp_respond_tp(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t seq, uint32_t ack,
@@ -594,14 +596,17 @@ void tcp_respond_tp(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t s
 {
     struct tcp_ipopt o = tcp_ipopt_of(tp);
     const struct inpcb *inp = tp->inp;
+    struct tcp_ao_sign ao;
+    bool authenticated = tcp_ao_sign_of(tp, &(struct tcp_repr){.seq = seq}, &ao);
     tcp_respond_opts(stack, &inp->laddr, inp->lport, &inp->faddr, inp->fport, seq, ack, flags, 0,
-                     NULL, &o, tp->t_md5);
+                     NULL, &o, tp->t_md5, authenticated ? &ao : NULL);
 }
 
 int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                      const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                      uint8_t flags, uint16_t win, const struct tcp_opts *opts,
-                     const struct tcp_ipopt *ipo, const struct tcp_md5_key *md5)
+                     const struct tcp_ipopt *ipo, const struct tcp_md5_key *md5,
+                     const struct tcp_ao_sign *ao)
 {
     struct ip_repr ip;
     tcp_ip_fill(stack, laddr, lport, faddr, fport, ipo, &ip);
@@ -609,7 +614,7 @@ int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, ui
         .sport = lport, .dport = fport, .seq = seq, .ack = ack, .flags = flags, .win = win};
     if (opts)
         th.opts = *opts;
-    int err = tcp_md5_output(stack, &ip, &th, md5);
+    int err = tcp_sig_output(stack, &ip, &th, md5, ao);
     if (err == 0) {
         if (flags & TH_RST) {
             STAT_INC(stack, tcps_sndrst);

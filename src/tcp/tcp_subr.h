@@ -123,6 +123,7 @@ static inline bool tcp_timer_active(const struct tcpcb *tp, enum tcp_timer_kind 
  * withheld because an ICMP error said the path needs fragments.
  */
 struct tcp_md5_key;
+struct tcp_ao_sign;
 
 struct tcp_ipopt {
     uint8_t ttl;
@@ -156,14 +157,16 @@ void tcp_respond(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16
                  const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                  uint8_t flags, const struct tcp_md5_key *md5);
 /* The same with a window field and options (opts may be NULL): a TIME_WAIT
- * record's ACK with its timestamps. Signed with md5 unless NULL (RFC 2385).
+ * record's ACK with its timestamps. Signed with md5 (RFC 2385) or under ao
+ * (RFC 5925) unless NULL.
  * 0 when sent, or a negative errno. */
 int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, uint16_t lport,
                      const struct tcpc_addr *faddr, uint16_t fport, uint32_t seq, uint32_t ack,
                      uint8_t flags, uint16_t win, const struct tcp_opts *opts,
-                     const struct tcp_ipopt *ipo, const struct tcp_md5_key *md5);
+                     const struct tcp_ipopt *ipo, const struct tcp_md5_key *md5,
+                     const struct tcp_ao_sign *ao);
 /* A RST (or other bare segment) for connection tp, with its IP options
- * and its signature key. */
+ * and its signature key or MKT. */
 void tcp_respond_tp(struct tcpc_stack *stack, const struct tcpcb *tp, uint32_t seq, uint32_t ack,
                     uint8_t flags);
 
@@ -182,6 +185,10 @@ int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp);
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt);
+/* t_rtttime's clock: the low 32 bits of the stack's, never 0 (which means
+ * no segment is timed); and the time since such a stamp. */
+uint32_t tcp_rtt_stamp(const struct tcpc_stack *stack);
+tcpc_time_t tcp_rtt_since(const struct tcpc_stack *stack, uint32_t stamp);
 /* Payload bytes a full segment of tp carries (the MSS less options). */
 uint32_t tcp_seg_payload(const struct tcpcb *tp);
 /* Bytes in the send buffer not yet sent. */

@@ -14,6 +14,7 @@
 #include "core/stack.h"
 #include "core/sysctl.h"
 #include "tcp/tcp_accf.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
@@ -194,6 +195,8 @@ static int usr_connect_start(struct tcpc_stack *stack, struct tcpcb *tp,
     tw_connect_inherit(stack, tp); /* a 4-tuple taken over from TIME_WAIT */
     /* RFC 2385: signed from the SYN on when a key covers the peer. */
     tcp_md5_attach(tp, tcp_md5_lookup(tp->t_md5keys, &tp->inp->faddr));
+    /* RFC 5925 the same way, with the socket's first MKT for the peer. */
+    tcp_ao_connect(tp);
     tp->state = TCPS_SYN_SENT;
     tfo_client_connect(stack, tp);
     STAT_INC(stack, tcps_connattempt);
@@ -675,7 +678,9 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         usr_set_flag(tp, TF_DONTFRAG, value);
         return 0;
     case TCPC_SO_LINGER:
-        tp->linger = value < 0 ? -1 : value;
+        if (value > TCP_LINGER_MAX)
+            return -EDOM; /* as FreeBSD refuses a linger its field cannot hold */
+        tp->linger = (int16_t)(value < 0 ? -1 : value);
         if (value == 0)
             tp->t_flags |= TF_LINGER0;
         else
@@ -825,13 +830,34 @@ int tcpc_setsockopt_buf(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt,
     struct tcpcb *tp = usr_tcb(stack, sd);
     if (!tp)
         return -EBADF;
-    if (opt != TCPC_TCP_MD5SIG)
+    switch (opt) {
+    case TCPC_TCP_MD5SIG: {
+        if (!val || len != sizeof(struct tcpc_md5sig))
+            return -EINVAL;
+        /* RFC 5925: a socket uses MD5 signatures or TCP-AO, not both. */
+        if (tp->t_ao && tp->t_ao->keys)
+            return -EKEYREJECTED;
+        struct tcpc_md5sig sig;
+        memcpy(&sig, val, sizeof(sig));
+        return tcp_md5_setopt(tp, &sig);
+    }
+    case TCPC_TCP_AO_ADD_KEY: {
+        if (!val || len != sizeof(struct tcpc_tcp_ao_add))
+            return -EINVAL;
+        struct tcpc_tcp_ao_add a;
+        memcpy(&a, val, sizeof(a));
+        return tcp_ao_add(tp, &a);
+    }
+    case TCPC_TCP_AO_DEL_KEY: {
+        if (!val || len != sizeof(struct tcpc_tcp_ao_del))
+            return -EINVAL;
+        struct tcpc_tcp_ao_del d;
+        memcpy(&d, val, sizeof(d));
+        return tcp_ao_del(tp, &d);
+    }
+    default:
         return -ENOPROTOOPT;
-    if (!val || len != sizeof(struct tcpc_md5sig))
-        return -EINVAL;
-    struct tcpc_md5sig sig;
-    memcpy(&sig, val, sizeof(sig));
-    return tcp_md5_setopt(tp, &sig);
+    }
 }
 
 int tcpc_setsockopt_str(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, const char *value)

@@ -30,6 +30,7 @@
 #include "util/timer.h"
 
 struct tcp_md5_key;
+struct tcp_ao_info;
 
 /* Logical timers of a connection. */
 enum tcp_timer_kind {
@@ -152,6 +153,7 @@ struct tcpcb {
     uint32_t ts_recent; /* peer's last TSval worth echoing */
     uint8_t t_oobflags; /* TCPOOB_* (tcp_urgent.h) */
     uint8_t t_iobc;     /* the peer's out-of-band byte (TCPOOB_HAVEDATA) */
+    int16_t linger;     /* SO_LINGER seconds (0..TCP_LINGER_MAX), -1: off */
     /* The stack's clock in milliseconds when the data a retransmission
      * timeout found unacknowledged was last known to progress (the timer's
      * start): TCP_USER_TIMEOUT counts from it. Set at the first timeout. */
@@ -179,13 +181,21 @@ struct tcpcb {
      * in the cache. Here, in what would be alignment padding. */
     uint8_t t_tfo;
     uint16_t t_tfo_mss;
-    tcpc_time_t t_rtttime;   /* when the timed segment was sent, 0: none */
+    /* When the timed segment was sent: the low 32 bits of the stack's
+     * microsecond clock (tcp_rtt_stamp), 0: none; an RTT sample is the
+     * 32-bit difference, good for 71 minutes, beyond any RTT kept. */
+    uint32_t t_rtttime;
     uint32_t t_rtseq;        /* its sequence number */
     uint32_t t_segs_unacked; /* full segments received since the last ACK */
 
     /* RFC 5961 challenge-ACK rate limit */
     uint32_t t_challenge_start; /* the stack's clock in milliseconds, 32 bits as t_rcvtime */
     uint32_t t_challenge_count;
+
+    /* The stack's clock in milliseconds when the last segment arrived (RFC
+     * 5681 4.1's idle test; 32 bits: only differences are taken, and an idle
+     * time past 49 days may read as short). */
+    uint32_t t_rcvtime;
 
     /* Timers */
     tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
@@ -207,7 +217,6 @@ struct tcpcb {
      * halves saved make room for snd_up and rcv_up within 512 bytes. */
     int16_t so_error;     /* reported once */
     int16_t t_softerror;  /* ICMP error remembered (RFC 1122 4.2.3.9) */
-    int linger;           /* SO_LINGER seconds, -1: off */
     uint32_t ev_reported; /* readiness bits already delivered */
     tcb_ref notify_next;  /* pending-notification list */
 
@@ -226,11 +235,6 @@ struct tcpcb {
 
     /* Every control block of the stack, for teardown and listing */
     tcb_ref all_next, all_prev;
-    /* The stack's clock in milliseconds when the last segment arrived (RFC
-     * 5681 4.1's idle test; 32 bits: only differences are taken, and an idle
-     * time past 49 days may read as short). Here, where it fills what would
-     * be alignment padding before inp. */
-    uint32_t t_rcvtime;
 
     /* Addressing in the PCB tables (src/pcb), owned by this tcpcb */
     struct inpcb *inp;
@@ -239,6 +243,10 @@ struct tcpcb {
      * one this connection signs with (a reference), NULL: unsigned. */
     struct tcp_md5_key *t_md5keys;
     struct tcp_md5_key *t_md5;
+    /* RFC 5925 (tcp_ao.h): the socket's MKTs and the connection's TCP-AO
+     * state, allocated with the first MKT (or, accepted, with the
+     * connection); NULL: no TCP-AO. */
+    struct tcp_ao_info *t_ao;
 };
 
 /* A full connection, buffers aside, fits in eight cache lines; the compact
@@ -298,7 +306,9 @@ static inline tcb_ref tcb_ref_of(const struct tcp_state *ts, const struct tcpcb 
 /* Largest TCP_KEEPINIT in seconds: net.inet.tcp.keepinit's bound, an hour. */
 #define TCP_KEEPINIT_MAX 3600
 /* Largest unscaled window. */
-#define TCP_MAXWIN 65535
+/* The longest SO_LINGER a tcpcb holds (int16_t linger): 9 hours. */
+#define TCP_LINGER_MAX 32767
+#define TCP_MAXWIN     65535
 /* Initial window in segments (RFC 6928). */
 #define TCP_INITIAL_WINDOW 10
 /* Duplicate ACKs that signal a loss (RFC 5681 3.2, RFC 6675's DupThresh). */

@@ -40,6 +40,7 @@
 #include "pcb/pcb.h"
 #include "tcp/syncache.h"
 #include "tcp/tcp_demux.h"
+#include "tcp/tcp_ao.h"
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_subr.h"
 #include "util/pool.h"
@@ -61,6 +62,7 @@ static_assert(TW_2MSL_MAX < (1ull << 31), "32-bit expiry needs 2 MSL below 2^31 
 #define TWF_TS     0x01 /* both sides used timestamps: ts_recent/ts_offset valid */
 #define TWF_REOPEN 0x02 /* a SYN asked to reopen: the SYN cache may hold its entry */
 #define TWF_SIG    0x04 /* the connection was MD5-signed (RFC 2385): see tw_md5_key */
+#define TWF_AO     0x08 /* the connection used TCP-AO (RFC 5925): see tw_md5_check */
 
 /* What either layout keeps beyond its 4-tuple: 32 bytes. */
 struct tw_core {
@@ -370,7 +372,17 @@ bool tw_md5_check(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *
     struct tw_layout *l = tw_layout_of(tw_of(stack), ref);
     uint32_t idx = PCB_REF_IDX(ref);
     *key = NULL;
-    if (!(tw_core_at(l, idx)->flags & TWF_SIG))
+    uint8_t flags = tw_core_at(l, idx)->flags;
+    if (flags & TWF_AO) {
+        /* RFC 5925: a record has room for neither the MKT nor the ISNs
+         * and SNEs its MACs need, so it checks nothing and lets nothing
+         * through (an unauthenticated RST or SYN least of all), and
+         * answers nothing: it still holds the 4-tuple for 2 MSL. */
+        stack_drop(stack, TCPC_STAT_tcps_ao_keynotfound,
+                   "TIME_WAIT record of a TCP-AO connection cannot check a MAC");
+        return false;
+    }
+    if (!(flags & TWF_SIG))
         return true; /* unsigned: whoever takes the segment on checks it */
     struct pcb_tuple t;
     tw_tuple(l, idx, &t);
@@ -383,11 +395,16 @@ bool tw_md5_check(struct tcpc_stack *stack, uint32_t ref, const struct ip_repr *
     return tcp_md5_input(stack, *key, ip, seg, seglen, th);
 }
 
-/* An ACK from the record; key overrides the lookup (the record's birth). */
-static void tw_respond_key(struct tw_layout *l, uint32_t idx, const struct tcp_md5_key *key)
+/* An ACK from the record; key overrides the lookup (the record's birth),
+ * as ao does for a TCP-AO connection's record, which has no other way to
+ * sign. */
+static void tw_respond_key(struct tw_layout *l, uint32_t idx, const struct tcp_md5_key *key,
+                           const struct tcp_ao_sign *ao)
 {
     struct tcpc_stack *stack = l->tw->stack;
     const struct tw_core *c = tw_core_at(l, idx);
+    if ((c->flags & TWF_AO) && !ao)
+        return;
     struct pcb_tuple t;
     tw_tuple(l, idx, &t);
     if ((c->flags & TWF_SIG) && !key) {
@@ -405,13 +422,13 @@ static void tw_respond_key(struct tw_layout *l, uint32_t idx, const struct tcp_m
         o.tsecr = c->ts_recent;
     }
     if (tcp_respond_opts(stack, &t.laddr, t.lport, &t.faddr, t.fport, c->snd_nxt, c->rcv_nxt,
-                         TH_ACK, c->last_win, &o, NULL, key) == 0)
+                         TH_ACK, c->last_win, &o, NULL, key, ao) == 0)
         STAT_INC(stack, tcps_tw_responds);
 }
 
 static void tw_respond(struct tw_layout *l, uint32_t idx)
 {
-    tw_respond_key(l, idx, NULL);
+    tw_respond_key(l, idx, NULL, NULL);
 }
 
 /* --- entering TIME_WAIT (tcp_twstart) ------------------------------------ */
@@ -433,11 +450,17 @@ static unsigned tw_layout_for(const struct tcpc_stack *stack, const struct pcb_t
 
 /* A connection that enters no TIME_WAIT still gets the ACK it owed. */
 static void tw_none(struct tcpc_stack *stack, const struct pcb_tuple *t, const struct tw_core *rec,
-                    bool acknow, const struct tcp_md5_key *key)
+                    bool acknow, const struct tcp_md5_key *key, const struct tcp_ao_sign *ao)
 {
     if (acknow)
         tcp_respond_opts(stack, &t->laddr, t->lport, &t->faddr, t->fport, rec->snd_nxt,
-                         rec->rcv_nxt, TH_ACK, rec->last_win, NULL, NULL, key);
+                         rec->rcv_nxt, TH_ACK, rec->last_win, NULL, NULL, key, ao);
+}
+
+static void tw_ao_release(const struct tcp_ao_sign *ao)
+{
+    if (ao)
+        tcp_ao_key_release((struct tcp_ao_key *)ao->key);
 }
 
 void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -467,6 +490,15 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     struct tcp_md5_key *key = tcp_md5_hold(tp->t_md5);
     if (key)
         rec.flags |= TWF_SIG;
+    /* RFC 5925: the ACK owed now is the last segment the connection can
+     * authenticate; its MKT is held across tcp_close like the MD5 key. */
+    struct tcp_ao_sign aos;
+    const struct tcp_ao_sign *ao = NULL;
+    if (tcp_ao_sign_of(tp, &(struct tcp_repr){.seq = tp->snd_nxt}, &aos)) {
+        tcp_ao_key_hold((struct tcp_ao_key *)aos.key);
+        ao = &aos;
+        rec.flags |= TWF_AO;
+    }
 
     /* The control block leaves the tables first: the record takes its
      * 4-tuple. tp may be freed here; a socket still open on it reports
@@ -481,8 +513,9 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     uint32_t idx = tw_alloc(tw, l);
     if (idx == TW_NIL) {
         STAT_INC(stack, tcps_tw_nospace);
-        tw_none(stack, &t, &rec, acknow, key);
+        tw_none(stack, &t, &rec, acknow, key, ao);
         tcp_md5_release(key);
+        tw_ao_release(ao);
         return;
     }
     void *p = pool_at(&l->pool, idx);
@@ -504,8 +537,9 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     if (demux_ref_insert(stack, &t, PCB_REF(l->kind, idx)) != 0) {
         pool_put(&l->pool, idx);
         STAT_INC(stack, tcps_inshash_fail);
-        tw_none(stack, &t, &rec, acknow, key);
+        tw_none(stack, &t, &rec, acknow, key, ao);
         tcp_md5_release(key);
+        tw_ao_release(ao);
         return;
     }
     /* The slot keeps its address while the record names it, even if the
@@ -516,8 +550,9 @@ void tw_start(struct tcpc_stack *stack, struct tcpcb *tp)
     tw_arm(l, idx, c, false);
     STAT_INC(stack, tcps_tw_added);
     if (acknow)
-        tw_respond_key(l, idx, key);
+        tw_respond_key(l, idx, key, ao);
     tcp_md5_release(key);
+    tw_ao_release(ao);
 }
 
 /* --- segments in TIME_WAIT (tcp_twcheck) --------------------------------- */

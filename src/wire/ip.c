@@ -212,3 +212,16 @@ int ip_emit(const struct ip_repr *ip, uint8_t *buf, size_t buflen)
         return -WIRE_NOSPACE;
     return ip->version == 6 ? ip6_emit(ip, buf) : ip4_emit(ip, buf);
 }
+
+struct tcpc_addr ip_addr_prefix(const struct tcpc_addr *a, unsigned plen)
+{
+    struct tcpc_addr p = *a;
+    for (unsigned i = 0; i < sizeof(p.bytes); i++) {
+        unsigned bit = i * 8;
+        if (bit >= plen)
+            p.bytes[i] = 0;
+        else if (plen - bit < 8)
+            p.bytes[i] &= (uint8_t)(0xff << (8 - (plen - bit)));
+    }
+    return p;
+}

@@ -82,4 +82,9 @@ size_t ip_header_len(const struct ip_repr *ip);
  */
 int ip_emit(const struct ip_repr *ip, uint8_t *buf, size_t buflen);
 
+/* a with every bit past the first plen of its 128-bit form cleared (an
+ * IPv4 address is mapped: its prefixes start at 96): a prefix's network
+ * address, for routes and for the keys of RFC 2385 and RFC 5925. */
+struct tcpc_addr ip_addr_prefix(const struct tcpc_addr *a, unsigned plen);
+
 #endif

@@ -23,6 +23,7 @@
 #define TCPOPT_SACK     5
 #define TCPOPT_TS       8
 #define TCPOPT_SIG      19 /* RFC 2385 */
+#define TCPOPT_AO       29 /* RFC 5925 */
 #define TCPOPT_FASTOPEN 34 /* RFC 7413 4.1.1 */
 
 #define TCPOLEN_MSS      4
@@ -52,8 +53,9 @@ static int tcp_opt_sack(const uint8_t *val, size_t len, struct tcp_opts *out)
     return 0;
 }
 
-/* One option of total length len (kind and length bytes included). */
-static int tcp_opt_one(const uint8_t *opt, size_t len, struct tcp_opts *out)
+/* One option of total length len (kind and length bytes included), at
+ * offset off of the option block. */
+static int tcp_opt_one(const uint8_t *opt, size_t len, size_t off, struct tcp_opts *out)
 {
     switch (opt[0]) {
     case TCPOPT_MSS:
@@ -87,6 +89,17 @@ static int tcp_opt_one(const uint8_t *opt, size_t len, struct tcp_opts *out)
             return -WIRE_TCPOPT_BADLEN;
         memcpy(out->sig, opt + 2, TCP_SIGLEN);
         out->present |= TOF_SIG;
+        return 0;
+    case TCPOPT_AO:
+        /* Any MAC length is well formed here: the engine judges it. */
+        if (len < TCP_AO_HDRLEN || len - TCP_AO_HDRLEN > TCP_AO_MAXMACLEN)
+            return -WIRE_TCPOPT_BADLEN; /* shorter than its IDs, or more than 40 bytes */
+        out->ao_keyid = opt[2];
+        out->ao_rnextkeyid = opt[3];
+        out->ao_maclen = (uint8_t)(len - TCP_AO_HDRLEN);
+        out->ao_off = (uint8_t)off;
+        memcpy(out->ao_mac, opt + TCP_AO_HDRLEN, out->ao_maclen);
+        out->present |= TOF_AO;
         return 0;
     case TCPOPT_FASTOPEN: {
         /* Any length a header can hold is well formed here: the engine
@@ -123,7 +136,7 @@ int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out)
         len = opts[i + 1];
         if (len < 2 || len > optlen - i)
             return -WIRE_TCPOPT_BADLEN;
-        err = tcp_opt_one(opts + i, len, out);
+        err = tcp_opt_one(opts + i, len, i, out);
         if (err < 0)
             return err;
         i += len;
@@ -166,15 +179,35 @@ bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
     return cksum_finish(cksum_add(sum, seg, seglen)) == 0;
 }
 
+size_t tcp_pseudo_header(const struct tcpc_addr *src, const struct tcpc_addr *dst, uint32_t seglen,
+                         uint8_t out[TCP_PSEUDO_MAXLEN])
+{
+    if (tcpc_addr_is_v4(src)) {
+        memcpy(out, src->bytes + 12, 4);
+        memcpy(out + 4, dst->bytes + 12, 4);
+        out[8] = 0;
+        out[9] = IPPROTO_TCP_;
+        put_be16(out + 10, (uint16_t)seglen);
+        return 12;
+    }
+    memcpy(out, src->bytes, 16);
+    memcpy(out + 16, dst->bytes, 16);
+    put_be32(out + 32, seglen);
+    out[36] = out[37] = out[38] = 0;
+    out[39] = IPPROTO_TCP_;
+    return TCP_PSEUDO_MAXLEN;
+}
+
 /*
  * The option layout, FreeBSD's (its tcp_addoptions), which the RFCs leave
  * open: MSS, window scale, SACK-permitted, timestamps, the MD5 signature,
  * Fast Open, SACK blocks, in that order, each preceded by the NOPs that
  * align it (window scale at an odd offset, SACK-permitted at an even one,
  * timestamps, signature and SACK at 2 mod 4; Fast Open needs no
- * alignment), a Fast Open option that would not fit beside a signature
- * left out,
- * the whole padded to a multiple of 4 with EOL. A SYN-ACK with MSS and
+ * alignment), TCP-AO at 0 mod 4 (its MAC then 4-aligned, where Linux puts
+ * it) after the signature, a TCP-AO or Fast Open option that would not fit
+ * in 40 bytes left out (the engine never asks for both signatures; a parsed
+ * block may hold them), the whole padded to a multiple of 4 with EOL. A SYN-ACK with MSS and
  * SACK-permitted is thus <mss,sackOK,eol,eol>, and a full SYN
  * <mss,nop,wscale,sackOK,TS>. With a signature, that full SYN is exactly
  * 40 bytes (20, two NOPs, 18), so every SYN and SYN-ACK option still fits;
@@ -186,6 +219,7 @@ bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen)
 struct tcp_opt_writer {
     uint8_t *out; /* NULL: count only */
     size_t len;
+    size_t ao_off; /* where the TCP-AO option went */
 };
 
 static void tcp_ow_put(struct tcp_opt_writer *w, uint8_t b)
@@ -230,7 +264,22 @@ static void tcp_ow_sack(struct tcp_opt_writer *w, const struct tcp_opts *opts)
     }
 }
 
-static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out)
+static void tcp_ow_ao(struct tcp_opt_writer *w, const struct tcp_opts *opts)
+{
+    size_t at = (w->len + 3) / 4 * 4;
+    if (!(opts->present & TOF_AO) || at + TCP_AO_HDRLEN + opts->ao_maclen > TCP_MAXOLEN)
+        return;
+    tcp_ow_align(w, 4, 0);
+    w->ao_off = w->len;
+    tcp_ow_put(w, TCPOPT_AO);
+    tcp_ow_put(w, (uint8_t)(TCP_AO_HDRLEN + opts->ao_maclen));
+    tcp_ow_put(w, opts->ao_keyid);
+    tcp_ow_put(w, opts->ao_rnextkeyid);
+    for (size_t i = 0; i < opts->ao_maclen; i++)
+        tcp_ow_put(w, opts->ao_mac[i]);
+}
+
+static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out, size_t *ao_off)
 {
     struct tcp_opt_writer w = {.out = out, .len = 0};
 
@@ -265,6 +314,7 @@ static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out)
         for (size_t i = 0; i < TCP_SIGLEN; i++)
             tcp_ow_put(&w, opts->sig[i]);
     }
+    tcp_ow_ao(&w, opts);
     if ((opts->present & TOF_FASTOPEN) && w.len + 2 + opts->tfo_len <= TCP_MAXOLEN) {
         tcp_ow_put(&w, TCPOPT_FASTOPEN);
         tcp_ow_put(&w, (uint8_t)(2 + opts->tfo_len));
@@ -274,12 +324,21 @@ static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out)
     tcp_ow_sack(&w, opts);
     while (w.len % 4)
         tcp_ow_put(&w, TCPOPT_EOL);
+    if (ao_off)
+        *ao_off = w.ao_off;
     return w.len;
 }
 
 size_t tcp_opts_len(const struct tcp_opts *opts)
 {
-    return tcp_opts_layout(opts, NULL);
+    return tcp_opts_layout(opts, NULL, NULL);
+}
+
+size_t tcp_opts_ao_off(const struct tcp_opts *opts)
+{
+    size_t off = 0;
+    (void)tcp_opts_layout(opts, NULL, &off);
+    return off;
 }
 
 int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen)
@@ -288,7 +347,7 @@ int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen)
 
     if (buflen < len)
         return -WIRE_NOSPACE;
-    return (int)tcp_opts_layout(opts, buf);
+    return (int)tcp_opts_layout(opts, buf, NULL);
 }
 
 static void tcp_emit_header(const struct tcp_repr *tcp, size_t hdrlen, uint8_t *p)
@@ -322,7 +381,7 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
     /* Laid out once, here, and copied into place below: the length is
      * needed before the payload is placed, the bytes after. */
     uint8_t optbuf[TCP_MAXOLEN];
-    size_t optlen = tcp_opts_layout(&tcp->opts, optbuf);
+    size_t optlen = tcp_opts_layout(&tcp->opts, optbuf, NULL);
     size_t hdrlen = TCP_HDR_LEN + optlen;
     size_t payoff = iplen + hdrlen;
     uint8_t *seg = buf + iplen;

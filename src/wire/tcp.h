@@ -2,7 +2,9 @@
  * The TCP header (RFC 9293 section 3.1) and its options: MSS (RFC 9293),
  * window scale and timestamps (RFC 7323), SACK-permitted and SACK (RFC 2018),
  * and the MD5 signature (RFC 2385), whose digest this layer only carries:
- * computing it is src/tcp/tcp_md5.c's job; and TCP Fast Open (RFC 7413).
+ * computing it is src/tcp/tcp_md5.c's job; the TCP Authentication Option
+ * (RFC 5925), carried the same way (src/tcp/tcp_ao.c computes its MAC); and
+ * TCP Fast Open (RFC 7413).
  *
  * Parsing splits the segment into a host-order tcp_repr whose `payload`
  * points into the caller's buffer (nothing is copied). Unknown option kinds
@@ -43,6 +45,13 @@
 
 #define TCP_SIGLEN   16 /* the digest an RFC 2385 option carries */
 #define TOF_FASTOPEN 0x40
+#define TOF_AO       0x80 /* RFC 5925 authentication option (ao_*) */
+
+/* TCP-AO (RFC 5925 2.2): kind, length, KeyID, RNextKeyID, then a MAC of
+ * any length the option's length byte gives (12 bytes for both RFC 5926
+ * algorithms); which lengths are valid is the engine's decision. */
+#define TCP_AO_HDRLEN    4
+#define TCP_AO_MAXMACLEN (TCP_MAXOLEN - TCP_AO_HDRLEN)
 
 /* TCP Fast Open cookies (RFC 7413 4.1.1): 4 to 16 bytes, even. The wire
  * layer carries any length the option's length byte gives; which are valid
@@ -72,6 +81,13 @@ struct tcp_opts {
      * same bytes back. */
     uint8_t tfo_len;
     uint8_t tfo_cookie[TCP_FASTOPEN_WIRE_MAX];
+    /* TOF_AO: the key IDs, the MAC as on the wire (ao_maclen bytes), and,
+     * parsed, where the option's kind byte sits from the start of the
+     * options (what a MAC check zeroes; emission ignores it). */
+    uint8_t ao_keyid, ao_rnextkeyid;
+    uint8_t ao_maclen;
+    uint8_t ao_off;
+    uint8_t ao_mac[TCP_AO_MAXMACLEN];
 };
 
 struct tcp_repr {
@@ -100,13 +116,27 @@ int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out);
 /* True when the checksum of the segment under ip's pseudo-header is right. */
 bool tcp_cksum_ok(const struct ip_repr *ip, const uint8_t *seg, size_t seglen);
 
+/* The largest pseudo-header tcp_pseudo_header writes (IPv6's). */
+#define TCP_PSEUDO_MAXLEN 40
+
+/*
+ * The pseudo-header of a TCP segment of seglen bytes from src to dst, as
+ * bytes: IPv4's (RFC 9293 3.1: addresses, a zero byte, protocol, 16-bit
+ * length) or IPv6's (RFC 8200 8.1: addresses, 32-bit length, three zero
+ * bytes, next header), chosen by the address type. What the checksum sums,
+ * and what RFC 2385 digests and RFC 5925 MACs cover. Returns its length.
+ */
+size_t tcp_pseudo_header(const struct tcpc_addr *src, const struct tcpc_addr *dst, uint32_t seglen,
+                         uint8_t out[TCP_PSEUDO_MAXLEN]);
+
 /* Bytes tcp_opts_emit will write for opts (a multiple of 4, at most 40). */
 size_t tcp_opts_len(const struct tcp_opts *opts);
 
 /*
  * Writes opts in the customary order and alignment (MSS, then NOP-padded
- * window scale, SACK-permitted, timestamps, the MD5 signature, then Fast Open, then SACK
- * blocks as far as room allows), padded to a multiple of 4. Returns bytes written or
+ * window scale, SACK-permitted, timestamps, the MD5 signature, TCP-AO when
+ * it fits, then Fast Open when it fits, then SACK blocks as far as room
+ * allows), padded to a multiple of 4. Returns bytes written or
  * -WIRE_NOSPACE.
  */
 int tcp_opts_emit(const struct tcp_opts *opts, uint8_t *buf, size_t buflen);
@@ -128,6 +158,10 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
  * checksum zero: what an RFC 2385 digest covers of the header.
  */
 void tcp_emit_fixed_header(const struct tcp_repr *tcp, uint8_t out[TCP_HDR_LEN]);
+
+/* Offset of the TCP-AO option's kind byte within the option block
+ * tcp_opts_emit writes for opts (TOF_AO set, and the option kept). */
+size_t tcp_opts_ao_off(const struct tcp_opts *opts);
 
 /* Where tcp_emit_packet puts the payload of a segment with options opts
  * behind ip's header: the IP header, the TCP header and the options. */

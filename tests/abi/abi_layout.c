@@ -84,6 +84,22 @@ static void records(void)
     FIELD(tcpc_md5sig, prefixlen);
     FIELD(tcpc_md5sig, keylen);
     FIELD(tcpc_md5sig, key);
+    SIZE(tcpc_tcp_ao_add);
+    FIELD(tcpc_tcp_ao_add, addr);
+    FIELD(tcpc_tcp_ao_add, prefix);
+    FIELD(tcpc_tcp_ao_add, sndid);
+    FIELD(tcpc_tcp_ao_add, rcvid);
+    FIELD(tcpc_tcp_ao_add, alg);
+    FIELD(tcpc_tcp_ao_add, maclen);
+    FIELD(tcpc_tcp_ao_add, keyflags);
+    FIELD(tcpc_tcp_ao_add, set_current);
+    FIELD(tcpc_tcp_ao_add, keylen);
+    FIELD(tcpc_tcp_ao_add, key);
+    SIZE(tcpc_tcp_ao_del);
+    FIELD(tcpc_tcp_ao_del, addr);
+    FIELD(tcpc_tcp_ao_del, prefix);
+    FIELD(tcpc_tcp_ao_del, sndid);
+    FIELD(tcpc_tcp_ao_del, rcvid);
 }
 
 /* Every counter: its offset in the block tcpc_stack_stats returns and its
@@ -142,6 +158,12 @@ static void constants(void)
     VALUE(TCPC_IP_DONTFRAG);
     VALUE(TCPC_TCP_FASTOPEN);
     VALUE(TCPC_SO_OOBINLINE);
+    VALUE(TCPC_TCP_AO_ADD_KEY);
+    VALUE(TCPC_TCP_AO_DEL_KEY);
+    VALUE(TCPC_TCP_AO_MAXKEYLEN);
+    VALUE(TCPC_TCP_AO_ALG_HMAC_SHA1_96);
+    VALUE(TCPC_TCP_AO_ALG_AES_128_CMAC_96);
+    VALUE(TCPC_TCP_AO_KEYF_EXCLUDE_OPT);
     VALUE(TCPC_AF_INET);
     VALUE(TCPC_AF_INET6);
     VALUE(TCPC_SHUT_RD);

@@ -205,28 +205,43 @@ static bool h_sack_match(const struct seg *w, const struct tcp_opts *o)
     return true;
 }
 
-size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen)
+void h_build_repr(struct harness *h, struct seg s, struct ip_repr *ip, struct tcp_repr *th)
 {
     assert_true(seg_set(s.flags));
-    struct ip_repr ip = {.src = h->peer, .dst = h->local, .ttl = 64};
-    ip.version = h->v6 ? 6 : 4;
-    ip.tos = seg_set(s.ecn) ? (uint8_t)s.ecn : 0;
-    struct tcp_repr th = {0};
-    th.sport = seg_set(s.sport) ? (uint16_t)s.sport : h->pport;
-    th.dport = seg_set(s.dport) ? (uint16_t)s.dport : h->lport;
-    th.seq = seg_set(s.seq) ? (uint32_t)s.seq : 0;
-    th.ack = seg_set(s.ack) ? (uint32_t)s.ack : 0;
-    th.win = seg_set(s.win) ? (uint16_t)s.win : 65535;
-    th.urp = seg_set(s.urp) ? (uint16_t)s.urp : 0;
-    th.flags = (uint8_t)s.flags;
-    h_build_opts(&s, &th.opts);
+    *ip = (struct ip_repr){.src = h->peer, .dst = h->local, .ttl = 64};
+    ip->version = h->v6 ? 6 : 4;
+    ip->tos = seg_set(s.ecn) ? (uint8_t)s.ecn : 0;
+    *th = (struct tcp_repr){0};
+    th->sport = seg_set(s.sport) ? (uint16_t)s.sport : h->pport;
+    th->dport = seg_set(s.dport) ? (uint16_t)s.dport : h->lport;
+    th->seq = seg_set(s.seq) ? (uint32_t)s.seq : 0;
+    th->ack = seg_set(s.ack) ? (uint32_t)s.ack : 0;
+    th->win = seg_set(s.win) ? (uint16_t)s.win : 65535;
+    th->urp = seg_set(s.urp) ? (uint16_t)s.urp : 0;
+    th->flags = (uint8_t)s.flags;
+    h_build_opts(&s, &th->opts);
     if (s.data) {
-        th.payload = (const uint8_t *)s.data;
-        th.payload_len = seg_set(s.len) ? (size_t)s.len : strlen(s.data);
+        th->payload = (const uint8_t *)s.data;
+        th->payload_len = seg_set(s.len) ? (size_t)s.len : strlen(s.data);
     }
+}
+
+size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen)
+{
+    struct ip_repr ip;
+    struct tcp_repr th;
+    h_build_repr(h, s, &ip, &th);
     int len = tcp_emit_packet(&ip, &th, buf, buflen);
     assert_true(len > 0);
     return (size_t)len;
+}
+
+void h_inject_repr(struct harness *h, const struct ip_repr *ip, const struct tcp_repr *th)
+{
+    uint8_t buf[9216 + 120];
+    int len = tcp_emit_packet(ip, th, buf, sizeof(buf));
+    assert_true(len > 0);
+    h_inject_raw(h, buf, (size_t)len);
 }
 
 /* Room in front of a built packet for the frame header. */

@@ -143,6 +143,11 @@ void h_inject_frame(struct harness *h, const uint8_t *frame, size_t len);
 size_t h_take(struct harness *h, uint8_t *buf, size_t cap);
 /* Builds the packet h_inject would send, into buf; returns its length. */
 size_t h_build(struct harness *h, struct seg s, uint8_t *buf, size_t buflen);
+/* The same segment before emission (its payload points into s.data), for
+ * a test to change (sign) and send with h_inject_repr. */
+void h_build_repr(struct harness *h, struct seg s, struct ip_repr *ip, struct tcp_repr *th);
+/* Emits ip/th as the peer's packet and injects it. */
+void h_inject_repr(struct harness *h, const struct ip_repr *ip, const struct tcp_repr *th);
 
 /* Takes the next emitted segment and checks it against s (ports default to
  * stack->peer; on an Ethernet link, the frame from mac to next_mac); fails

@@ -208,9 +208,13 @@ void hsim_run(const struct hsim_opts *o, struct hsim_result *r)
     sv->lsd = tcpc_socket(sv->stack, fam);
     assert_true(sv->lsd >= 0);
     assert_int_equal(tcpc_bind(sv->stack, sv->lsd, NULL, HSIM_PORT), 0);
+    if (o->sock_setup)
+        o->sock_setup(sv->stack, sv->lsd, 1, o->sock_ctx);
     assert_int_equal(tcpc_listen(sv->stack, sv->lsd, 4), 0);
     int sd = tcpc_socket(cl->stack, fam);
     assert_true(sd >= 0);
+    if (o->sock_setup)
+        o->sock_setup(cl->stack, sd, 0, o->sock_ctx);
     cl->sd = sd; /* before connect: its events may fire from inside it */
     assert_int_equal(tcpc_connect(cl->stack, sd, &server, HSIM_PORT), -EINPROGRESS);
 

@@ -26,6 +26,10 @@ struct hsim_opts {
     tcpc_time_t limit;                  /* virtual time allowed; 0: an hour */
     tcpc_memlink_tap_fn tap;            /* optional */
     void *tap_ctx;
+    /* Optional: called with each side's socket (the server's listener
+     * before listen, the client's before connect), for socket options. */
+    void (*sock_setup)(struct tcpc_stack *stack, int sd, int side, void *ctx);
+    void *sock_ctx;
 };
 
 struct hsim_result {
