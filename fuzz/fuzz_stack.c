@@ -491,13 +491,19 @@ static int fz_view_of(struct fz *f, struct fz_flow *fl, struct fz_view *v)
  * it last advertised, whichever is larger), so a segment flagged here is
  * beyond every window the stack could be using.
  */
-static bool fz_beyond_window(const struct fz_flow *fl, const struct tcpc_info *in,
+static bool fz_beyond_window(const struct fz_flow *fl, const struct tcpc_info *in, int rcvbuf,
                              const struct tcp_repr *th)
 {
     if (in->state < TCPS_ESTABLISHED || in->state >= TCPS_TIME_WAIT ||
         (th->flags & (TH_SYN | TH_RST)))
         return false;
     uint32_t wnd = in->rcv_wnd;
+    /* FreeBSD's rule, which the stack keeps: the sequence check allows the
+     * buffer's room even past what an unscaled window field can offer
+     * (65,700 bytes where 65,535 were offered); at most the limit less what
+     * the buffer holds. */
+    if (rcvbuf > 0 && (uint32_t)rcvbuf > in->rcv_queue && (uint32_t)rcvbuf - in->rcv_queue > wnd)
+        wnd = (uint32_t)rcvbuf - in->rcv_queue;
     if (fl->have_w) {
         uint32_t right = fl->wack + ((uint32_t)fl->wwin << in->rcv_wscale);
         if ((int32_t)(right - in->rcv_nxt) > (int32_t)wnd)
@@ -650,7 +656,10 @@ static bool fz_edge(struct fz *f, const uint8_t **p, size_t *n)
     /* Repeats (duplicate ACKs, challenge-ACK limits) are the exception. */
     unsigned sends = (e.ctl >> 5) == 7 ? 4 : 1;
     struct tcpc_info before = fl->info;
-    bool beyond = sd >= 0 && fz_beyond_window(fl, &before, &th);
+    int rcvbuf = 0;
+    if (sd >= 0)
+        tcpc_getsockopt(f->stack, sd, TCPC_SO_RCVBUF, &rcvbuf);
+    bool beyond = sd >= 0 && fz_beyond_window(fl, &before, rcvbuf, &th);
     for (unsigned i = 0; i < sends; i++)
         fz_inject(f, &th, delivery, wrong);
     if (beyond)
@@ -708,6 +717,22 @@ static const struct {
     {"net.inet.tcp.fastopen.server_enable", {0, 1, 1, 1}},
 };
 
+/* A TCP-AO MKT for the peer on sd (RFC 5925): every segment the script
+ * sends it then goes through the MAC check, which it fails (the script
+ * cannot compute MACs), exercising the check's refusals on any bytes. */
+static void fz_ao_key(struct fz *f, int sd, bool cmac)
+{
+    struct tcpc_tcp_ao_add a = {.addr = f->peer,
+                                .prefix = f->v6 ? 128 : 32,
+                                .sndid = 1,
+                                .rcvid = 2,
+                                .alg = cmac ? TCPC_TCP_AO_ALG_AES_128_CMAC_96
+                                            : TCPC_TCP_AO_ALG_HMAC_SHA1_96,
+                                .keylen = 8};
+    memcpy(a.key, "fuzz-key", 8);
+    tcpc_setsockopt_buf(f->stack, sd, TCPC_TCP_AO_ADD_KEY, &a, sizeof(a));
+}
+
 static void fz_reconnect(struct fz *f, uint8_t arg)
 {
     int family = f->v6 ? TCPC_AF_INET6 : TCPC_AF_INET;
@@ -721,6 +746,8 @@ static void fz_reconnect(struct fz *f, uint8_t arg)
         tcpc_bind(f->stack, f->csd, NULL, f->cport);
     }
     uint16_t pport = (uint16_t)(FZ_PPORT + ((arg >> 4) & 1));
+    if (arg & 0x20)
+        fz_ao_key(f, f->csd, arg & 0x08);
     if (arg & 0x40) {
         /* Fast Open: sendto's implied connect, the data on the SYN when a
          * cookie for the peer is cached. */
@@ -749,6 +776,8 @@ static void fz_relisten(struct fz *f, uint8_t arg)
     tcpc_bind(f->stack, f->lsd, NULL, FZ_LPORT);
     if (arg & 0x80)
         tcpc_setsockopt(f->stack, f->lsd, TCPC_TCP_FASTOPEN, 1); /* with server_enable */
+    if (arg & 0x40)
+        fz_ao_key(f, f->lsd, arg & 0x20);
     tcpc_listen(f->stack, f->lsd, arg % 8);
 }
 
