@@ -26,6 +26,16 @@ static struct harness *member(struct tcpc_group *g, unsigned index, const char *
     return h_new(&o);
 }
 
+static struct harness *member6(struct tcpc_group *g, unsigned index, const char **sysctls)
+{
+    struct h_opts o = {.v6 = true,
+                       .group = g,
+                       .group_index = index,
+                       .seed = (uint8_t)(index + 1),
+                       .sysctls = sysctls};
+    return h_new(&o);
+}
+
 static struct tcpc_group *group(unsigned n)
 {
     struct tcpc_group *g = NULL;
@@ -94,12 +104,167 @@ static void test_members_outlive_creator(void **state)
     h_free(b);
 }
 
+/* --- shared secrets ------------------------------------------------------ */
+
+static const char *cookies_only[] = {"net.inet.tcp.syncookies_only=1", NULL};
+
+/* The SYN reaches a; the ACK that completes the handshake reaches b.
+ * Returns what b answered: 0 for an established connection accepted on
+ * b's listener, or the flags of b's reply. */
+static int syn_on_a_ack_on_b(struct harness *a, struct harness *b)
+{
+    int la = h_listen(a), lb = h_listen(b);
+    (void)la;
+    h_inject(a, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460, .tsval = 100, .wscale = 7,
+                    .sackperm = 1));
+    struct h_seg sa = h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
+    h_expect_nothing(a);
+    assert_int_equal(h_stat(a, "tcps_sc_sendcookie"), 1);
+    h_inject(b, SEG(.flags = TH_ACK, .seq = 5001, .ack = sa.th.seq + 1, .tsval = 101,
+                    .tsecr = sa.th.opts.tsval));
+    if (h_pending(b)) {
+        struct h_seg r = h_expect(b, SEG(.flags = SEG_ANY));
+        return r.th.flags;
+    }
+    int sd = tcpc_accept(b->stack, lb, NULL, NULL);
+    assert_true(sd >= 0);
+    /* The connection is b's, with what the SYN to a negotiated. */
+    assert_int_equal(tcpc_send(b->stack, sd, "x", 1), 1);
+    h_expect(b, SEG(.flags = TH_ACK | TH_PSH, .seq = sa.th.seq + 1, .ack = 5001, .len = 1,
+                    .tsecr = 101));
+    return 0;
+}
+
+static void check_cookie_crosses_members(struct harness *(*mk)(struct tcpc_group *, unsigned,
+                                                               const char **))
+{
+    struct tcpc_group *g = group(2);
+    struct harness *a = mk(g, 0, cookies_only), *b = mk(g, 1, cookies_only);
+    assert_int_equal(syn_on_a_ack_on_b(a, b), 0);
+    assert_int_equal(h_stat(b, "tcps_sc_recvcookie"), 1);
+    assert_int_equal(h_stat(b, "tcps_sc_failcookie"), 0);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+    /* The control: the same two stacks in no group. */
+    a = mk(NULL, 0, cookies_only);
+    b = mk(NULL, 1, cookies_only);
+    assert_int_equal(syn_on_a_ack_on_b(a, b), TH_RST);
+    assert_int_equal(h_stat(b, "tcps_sc_failcookie"), 1);
+    h_free(a);
+    h_free(b);
+}
+
+static void test_cookie_from_one_member_validates_on_another_v4(void **state)
+{
+    (void)state;
+    check_cookie_crosses_members(member);
+}
+
+static void test_cookie_from_one_member_validates_on_another_v6(void **state)
+{
+    (void)state;
+    check_cookie_crosses_members(member6);
+}
+
+/* Members' clocks are one source read at different moments: a cookie made
+ * just after a period boundary validates on a member still before it, and
+ * one made before it on a member already past it. */
+static void test_cookie_across_a_period_boundary(void **state)
+{
+    (void)state;
+    for (int ahead = 0; ahead < 2; ahead++) {
+        struct tcpc_group *g = group(2);
+        struct harness *a = member(g, 0, cookies_only), *b = member(g, 1, cookies_only);
+        /* The first boundary is at 15 s (SYNCOOKIE_PERIOD); both start at 1 s. */
+        h_advance(a, ahead ? 14 * SEC + 100 * MSEC : 13 * SEC + 900 * MSEC);
+        h_advance(b, ahead ? 13 * SEC + 900 * MSEC : 14 * SEC + 100 * MSEC);
+        assert_int_equal(syn_on_a_ack_on_b(a, b), 0);
+        assert_int_equal(h_stat(b, "tcps_sc_recvcookie"), 1);
+        h_free(a);
+        h_free(b);
+        tcpc_group_del(g);
+    }
+}
+
+/* Two rotations still retire a cookie on every member: the group's
+ * secrets expire as a lone stack's do. */
+static void test_cookie_expires_on_every_member(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, cookies_only), *b = member(g, 1, cookies_only);
+    h_listen(a);
+    h_listen(b);
+    h_inject(a, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
+    struct h_seg sa = h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
+    h_advance(b, 31 * SEC);
+    h_inject(b, SEG(.flags = TH_ACK, .seq = 5001, .ack = sa.th.seq + 1));
+    h_expect(b, SEG(.flags = TH_RST));
+    assert_int_equal(h_stat(b, "tcps_sc_failcookie"), 1);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* The SYN cache's ISS (RFC 6528) for one 4-tuple at one time is the same on
+ * every member; outside a group it is not. */
+static void test_members_number_a_tuple_alike(void **state)
+{
+    (void)state;
+    uint32_t iss[2][2];
+    for (int grouped = 0; grouped < 2; grouped++) {
+        struct tcpc_group *g = grouped ? group(2) : NULL;
+        struct harness *m[2] = {member(g, 0, NULL), member(g, 1, NULL)};
+        for (int i = 0; i < 2; i++) {
+            h_listen(m[i]);
+            h_inject(m[i], SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
+            iss[grouped][i] = h_expect(m[i], SEG(.flags = TH_SYN | TH_ACK, .ack = 5001)).th.seq;
+            assert_int_equal(h_stat(m[i], "tcps_sc_sendcookie"), 0);
+        }
+        h_free(m[0]);
+        h_free(m[1]);
+        tcpc_group_del(g);
+    }
+    assert_int_not_equal(iss[0][0], iss[0][1]);
+    assert_int_equal(iss[1][0], iss[1][1]);
+}
+
+/* RFC 6056 algorithm 4 under the group's key: members walk the ephemeral
+ * range alike toward one destination (with tcpc_config_set_steering each
+ * takes only the ports steered home, so they never collide). */
+static void test_members_walk_ports_alike(void **state)
+{
+    (void)state;
+    uint16_t port[2][2];
+    for (int grouped = 0; grouped < 2; grouped++) {
+        struct tcpc_group *g = grouped ? group(2) : NULL;
+        struct harness *m[2] = {member(g, 0, NULL), member(g, 1, NULL)};
+        for (int i = 0; i < 2; i++) {
+            struct h_seg syn;
+            fx_connect(m[i], &syn);
+            port[grouped][i] = syn.th.sport;
+        }
+        h_free(m[0]);
+        h_free(m[1]);
+        tcpc_group_del(g);
+    }
+    assert_int_not_equal(port[0][0], port[0][1]);
+    assert_int_equal(port[1][0], port[1][1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes_and_indexes_checked),
         cmocka_unit_test(test_index_taken_once),
         cmocka_unit_test(test_members_outlive_creator),
+        cmocka_unit_test(test_cookie_from_one_member_validates_on_another_v4),
+        cmocka_unit_test(test_cookie_from_one_member_validates_on_another_v6),
+        cmocka_unit_test(test_cookie_across_a_period_boundary),
+        cmocka_unit_test(test_cookie_expires_on_every_member),
+        cmocka_unit_test(test_members_number_a_tuple_alike),
+        cmocka_unit_test(test_members_walk_ports_alike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
