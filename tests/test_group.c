@@ -253,6 +253,87 @@ static void test_members_walk_ports_alike(void **state)
     assert_int_equal(port[1][0], port[1][1]);
 }
 
+/* --- shared tunables ----------------------------------------------------- */
+
+static int64_t sysctl_of(struct harness *h, const char *name)
+{
+    int64_t v = -1;
+    assert_int_equal(tcpc_sysctl_get(h->stack, name, &v), 0);
+    return v;
+}
+
+/* A tunable set on one member is in force on every other from that
+ * member's next entry (tcpc_input, tcpc_advance), on its own thread: here
+ * SYNs to b are answered with cookies once a asked for cookies only. */
+static void test_sysctl_on_one_member_reaches_every_member(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(3);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL), *c = member(g, 2, NULL);
+    const char *why;
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.syncookies_only", 1, &why), 0);
+    assert_int_equal(tcpc_sysctl_set(c->stack, "net.inet.tcp.keepidle", 5000, &why), 0);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.syncookies_only"), 0); /* not entered yet */
+    h_advance(b, 0);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.syncookies_only"), 1);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.keepidle"), 5000);
+    h_listen(b);
+    h_inject(b, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
+    h_expect(b, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
+    assert_int_equal(h_stat(b, "tcps_sc_sendcookie"), 1);
+    /* The setter and the third member agree too. */
+    h_advance(a, 0);
+    h_advance(c, 0);
+    assert_int_equal(sysctl_of(a, "net.inet.tcp.keepidle"), 5000);
+    assert_int_equal(sysctl_of(c, "net.inet.tcp.syncookies_only"), 1);
+    /* The last word wins everywhere. */
+    assert_int_equal(tcpc_sysctl_set(b->stack, "net.inet.tcp.syncookies_only", 0, &why), 0);
+    h_advance(a, 0);
+    assert_int_equal(sysctl_of(a, "net.inet.tcp.syncookies_only"), 0);
+    h_free(a);
+    h_free(b);
+    h_free(c);
+    tcpc_group_del(g);
+}
+
+/* A member created after a tunable was set starts with it. */
+static void test_late_member_starts_with_published_tunables(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL);
+    const char *why;
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.msl", 1234, &why), 0);
+    struct harness *b = member(g, 1, NULL);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.msl"), 1234);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* What a member refuses goes nowhere; a stack in no group is untouched. */
+static void test_refused_tunable_not_published(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL), *alone = member(NULL, 0, NULL);
+    const char *why = NULL;
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.msl", 0, &why), -EINVAL);
+    assert_non_null(why);
+    assert_int_equal(tcpc_sysctl_set(a->stack, "kern.ipc.maxsockets", 128, &why), -EPERM);
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.keepidle", 9000, &why), 0);
+    h_advance(b, 0);
+    h_advance(alone, 0);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.msl"), 30000);
+    assert_int_equal(sysctl_of(b, "kern.ipc.maxsockets"), 65536);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.keepidle"), 9000);
+    assert_int_equal(sysctl_of(alone, "net.inet.tcp.keepidle"), 7200000);
+    h_free(a);
+    h_free(b);
+    h_free(alone);
+    tcpc_group_del(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +346,9 @@ int main(void)
         cmocka_unit_test(test_cookie_expires_on_every_member),
         cmocka_unit_test(test_members_number_a_tuple_alike),
         cmocka_unit_test(test_members_walk_ports_alike),
+        cmocka_unit_test(test_sysctl_on_one_member_reaches_every_member),
+        cmocka_unit_test(test_late_member_starts_with_published_tunables),
+        cmocka_unit_test(test_refused_tunable_not_published),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
