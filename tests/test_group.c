@@ -338,24 +338,6 @@ static void test_refused_tunable_not_published(void **state)
 
 static const char *tw_sys[] = {"net.inet.tcp.msl=1000", "net.inet.tcp.maxtcptw=32", NULL};
 
-/* A passive connection from peer port pport on h's listener l, closed by
- * h first and brought to TIME_WAIT (or closed outright when no record is
- * to be had). */
-static void close_to_timewait(struct harness *h, int l, uint16_t pport)
-{
-    h->pport = pport;
-    h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
-    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
-    h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));
-    int sd = tcpc_accept(h->stack, l, NULL, NULL);
-    assert_true(sd >= 0);
-    assert_int_equal(tcpc_close(h->stack, sd), 0);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK));
-    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = 1001, .ack = sa.th.seq + 2));
-    h_expect(h, SEG(.flags = TH_ACK, .ack = 1002));
-    h_expect_nothing(h);
-}
-
 /* net.inet.tcp.maxtcptw counts the group's records: a member at the
  * group's limit recycles its own oldest, one with none of its own closes
  * without a record (tcps_tw_nospace), and a record freed anywhere makes
@@ -367,34 +349,34 @@ static void test_timewait_limit_is_the_groups(void **state)
     struct harness *a = member(g, 0, tw_sys), *b = member(g, 1, tw_sys);
     int la = h_listen(a), lb = h_listen(b);
     for (uint16_t i = 0; i < 31; i++)
-        close_to_timewait(a, la, (uint16_t)(41000 + i));
-    close_to_timewait(b, lb, 42000);
+        fx_passive_to_timewait(a, la, (uint16_t)(41000 + i));
+    fx_passive_to_timewait(b, lb, 42000);
     assert_int_equal(tw_count(a->stack), 31);
     assert_int_equal(tw_count(b->stack), 1);
     assert_int_equal(group_tw_count(g), 32);
-    close_to_timewait(b, lb, 42001); /* full: b recycles its own */
+    fx_passive_to_timewait(b, lb, 42001); /* full: b recycles its own */
     assert_int_equal(h_stat(b, "tcps_tw_recycles"), 1);
     assert_int_equal(tw_count(b->stack), 1);
     assert_int_equal(group_tw_count(g), 32);
-    close_to_timewait(a, la, 41031); /* a recycles one of its own */
+    fx_passive_to_timewait(a, la, 41031); /* a recycles one of its own */
     assert_int_equal(h_stat(a, "tcps_tw_recycles"), 1);
     assert_int_equal(tw_count(a->stack), 31);
     /* b's record expires: a has room for one more without recycling. */
     h_advance(b, 2 * SEC + 1 * MSEC);
     assert_int_equal(tw_count(b->stack), 0);
     assert_int_equal(group_tw_count(g), 31);
-    close_to_timewait(a, la, 41032);
+    fx_passive_to_timewait(a, la, 41032);
     assert_int_equal(h_stat(a, "tcps_tw_recycles"), 1);
     assert_int_equal(tw_count(a->stack), 32);
     /* Now b holds none and the group is full: b's close gets no record. */
-    close_to_timewait(b, lb, 42002);
+    fx_passive_to_timewait(b, lb, 42002);
     assert_int_equal(h_stat(b, "tcps_tw_nospace"), 1);
     assert_int_equal(tw_count(b->stack), 0);
     assert_int_equal(group_tw_count(g), 32);
     /* A member that goes gives its records back. */
     h_free(a);
     assert_int_equal(group_tw_count(g), 0);
-    close_to_timewait(b, lb, 42003);
+    fx_passive_to_timewait(b, lb, 42003);
     assert_int_equal(tw_count(b->stack), 1);
     h_free(b);
     tcpc_group_del(g);
@@ -407,8 +389,8 @@ static void test_timewait_limit_alone_unchanged(void **state)
     struct harness *a = member(NULL, 0, tw_sys), *b = member(NULL, 1, tw_sys);
     int la = h_listen(a), lb = h_listen(b);
     for (uint16_t i = 0; i < 32; i++) {
-        close_to_timewait(a, la, (uint16_t)(41000 + i));
-        close_to_timewait(b, lb, (uint16_t)(42000 + i));
+        fx_passive_to_timewait(a, la, (uint16_t)(41000 + i));
+        fx_passive_to_timewait(b, lb, (uint16_t)(42000 + i));
     }
     assert_int_equal(tw_count(a->stack), 32);
     assert_int_equal(tw_count(b->stack), 32);

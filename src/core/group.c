@@ -5,7 +5,7 @@
  *
  * The core may not start threads or read clocks, but a group is shared
  * between threads by definition, so it synchronises: C11 atomics for what
- * is read often or counted, a mutex for the rare writes. None of it is on
+ * is read often or counted, a spinlock for the rare writes. None of it is on
  * the path of an established connection's packets.
  */
 #include "core/group.h"
@@ -18,6 +18,19 @@
 
 #include "core/stack.h"
 
+/* The lock of the rare writes: acquire on taking it, release on letting
+ * go, so whatever was written under it is seen by the next holder. */
+static void group_lock(struct tcpc_group *g)
+{
+    while (atomic_flag_test_and_set_explicit(&g->lock, memory_order_acquire))
+        ;
+}
+
+static void group_unlock(struct tcpc_group *g)
+{
+    atomic_flag_clear_explicit(&g->lock, memory_order_release);
+}
+
 int tcpc_group_new(unsigned n, struct tcpc_group **out)
 {
     if (n == 0 || n > TCPC_GROUP_MAX)
@@ -26,10 +39,7 @@ int tcpc_group_new(unsigned n, struct tcpc_group **out)
     if (!g)
         return -ENOMEM;
     memset(g, 0, sizeof(*g));
-    if (pthread_mutex_init(&g->mu, NULL) != 0) {
-        free(g);
-        return -ENOMEM;
-    }
+    atomic_flag_clear(&g->lock);
     g->n = n;
     randombytes_buf(g->master, sizeof(g->master));
     atomic_init(&g->tun_gen, 0);
@@ -45,7 +55,6 @@ static void group_unref(struct tcpc_group *g)
      * letting go. */
     if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
         return;
-    pthread_mutex_destroy(&g->mu);
     sodium_memzero(g->master, sizeof(g->master));
     free(g);
 }
@@ -77,10 +86,10 @@ int tcpc_stack_group_index(const struct tcpc_stack *stack)
 
 int group_join(struct tcpc_group *g, unsigned index)
 {
-    pthread_mutex_lock(&g->mu);
+    group_lock(g);
     bool taken = g->joined[index];
     g->joined[index] = true;
-    pthread_mutex_unlock(&g->mu);
+    group_unlock(g);
     if (taken)
         return -EBUSY;
     atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
@@ -89,9 +98,9 @@ int group_join(struct tcpc_group *g, unsigned index)
 
 void group_leave(struct tcpc_group *g, unsigned index)
 {
-    pthread_mutex_lock(&g->mu);
+    group_lock(g);
     g->joined[index] = false;
-    pthread_mutex_unlock(&g->mu);
+    group_unlock(g);
     group_unref(g);
 }
 
@@ -116,25 +125,25 @@ void group_secret(const struct tcpc_group *g, enum group_secret_id id, uint64_t 
 
 void group_tun_publish(struct tcpc_group *g, size_t i, int64_t value)
 {
-    pthread_mutex_lock(&g->mu);
+    group_lock(g);
     g->tun[i] = value;
     g->tun_set[i] = true;
-    /* Under the mutex, so generations and values advance together; the
+    /* Under the lock, so generations and values advance together; the
      * members read the generation without it (group_tun_gen) and take
-     * the mutex only when it moved. */
+     * the lock only when it moved. */
     atomic_fetch_add_explicit(&g->tun_gen, 1, memory_order_relaxed);
-    pthread_mutex_unlock(&g->mu);
+    group_unlock(g);
 }
 
 uint64_t group_tun_copy(struct tcpc_group *g, struct tcpc_tunables *tun)
 {
     int64_t *f = (int64_t *)tun;
-    pthread_mutex_lock(&g->mu);
+    group_lock(g);
     for (size_t i = 0; i < GROUP_NTUN; i++)
         if (g->tun_set[i])
             f[i] = g->tun[i];
     uint64_t gen = atomic_load_explicit(&g->tun_gen, memory_order_relaxed);
-    pthread_mutex_unlock(&g->mu);
+    group_unlock(g);
     return gen;
 }
 

@@ -13,7 +13,6 @@
 #ifndef TCPCORE_CORE_GROUP_H
 #define TCPCORE_CORE_GROUP_H
 
-#include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -47,11 +46,13 @@ struct tcpc_group {
     alignas(GROUP_LINE) atomic_uint refs;
     /* Written when a TIME_WAIT record is made or freed (a close). */
     alignas(GROUP_LINE) atomic_uint_fast32_t tw_count;
-    /* The rare writes: a published tunable, a join. */
-    alignas(GROUP_LINE) pthread_mutex_t mu;
-    int64_t tun[GROUP_NTUN];     /* under mu */
-    bool tun_set[GROUP_NTUN];    /* under mu: set at run time by some member */
-    bool joined[TCPC_GROUP_MAX]; /* under mu */
+    /* The rare writes: a published tunable, a join. The lock is a spinlock
+     * on an atomic flag: the core takes no thread library (sans-IO), and
+     * what it guards is held for a copy of a few hundred bytes. */
+    alignas(GROUP_LINE) atomic_flag lock;
+    int64_t tun[GROUP_NTUN];     /* under lock */
+    bool tun_set[GROUP_NTUN];    /* under lock: set at run time by some member */
+    bool joined[TCPC_GROUP_MAX]; /* under lock */
 };
 
 /* Member cfg->group_index joins (holding the group): 0, or -EBUSY when
