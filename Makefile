@@ -31,8 +31,9 @@ demo-memlink: deps
 	@./build/tools/tcpcore-demo
 
 # Every test under ASan + UBSan (gcc), then a warnings-as-errors clang build,
-# then the threaded packetdrill adapter's test under ThreadSanitizer. The gcc
-# run includes the FreeBSD conformance suite (CTest test conformance_freebsd).
+# then the threaded tests (the packetdrill adapter, connection groups) under
+# ThreadSanitizer. The gcc run includes the FreeBSD conformance suite (CTest
+# test conformance_freebsd).
 check: deps check-gcc check-clang check-tsan
 
 check-gcc:
@@ -47,8 +48,8 @@ check-clang:
 
 check-tsan:
 	$(CMAKE) -S . -B build/tsan -DTCPC_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	$(CMAKE) --build build/tsan -j$(JOBS) --target test_packetdrill_so
-	cd build/tsan && ctest --output-on-failure -R test_packetdrill_so
+	$(CMAKE) --build build/tsan -j$(JOBS) --target test_packetdrill_so test_group_threads test_group
+	cd build/tsan && ctest --output-on-failure -R 'test_packetdrill_so|test_group'
 
 # FreeBSD's TCP test suite through packetdrill and libtcpcore_packetdrill.so
 # (docs/packetdrill.md); the material is ../shared/conformance unless

@@ -58,6 +58,7 @@
 #include "tcp/tcp_md5.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/tcp_var.h"
+#include "tcpcore/group.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 
@@ -81,6 +82,9 @@ static void die(const char *what, long err)
 static uint64_t rack_enable = 1;
 /* --md5: both ends sign (RFC 2385); a full segment then carries seg_len. */
 static uint64_t md5_enable;
+/* --group 1: both stacks of a pair are members of one connection group
+ * (tcpcore/group.h), to show what the group's entry check costs. */
+static uint64_t group_enable;
 static uint32_t seg_len = SEG_LEN;
 /* --ao: both ends authenticate with TCP-AO under this algorithm (0: off). */
 static uint64_t ao_alg;
@@ -120,7 +124,8 @@ struct pair {
     uint64_t sent, rcvd; /* stream offsets, client to server */
 };
 
-static struct tcpc_stack *make_stack(struct pair *p, int side, const char *addr, bool delack)
+static struct tcpc_stack *make_stack(struct pair *p, int side, const char *addr, bool delack,
+                                     struct tcpc_group *g)
 {
     struct tcpc_config cfg;
     tcpc_config_init(&cfg);
@@ -134,6 +139,8 @@ static struct tcpc_stack *make_stack(struct pair *p, int side, const char *addr,
     set(&cfg, "net.inet.tcp.rack.enable", (int64_t)rack_enable);
     if (!delack)
         set(&cfg, "net.inet.tcp.delayed_ack", 0);
+    if (g && tcpc_config_set_group(&cfg, g, (unsigned)side))
+        die("tcpc_config_set_group", EINVAL);
     struct tcpc_stack *stack;
     int err = tcpc_stack_new(&cfg, p->now, &stack);
     if (err)
@@ -150,8 +157,12 @@ static void pair_open(struct pair *p, uint64_t seed, bool srv_delack)
     if (!p->link)
         die("tcpc_memlink_new", ENOMEM);
     p->now = T0;
-    p->cli = make_stack(p, 0, "198.18.0.1", true);
-    p->srv = make_stack(p, 1, "198.18.0.2", srv_delack);
+    struct tcpc_group *g = NULL;
+    if (group_enable && tcpc_group_new(2, &g))
+        die("tcpc_group_new", ENOMEM);
+    p->cli = make_stack(p, 0, "198.18.0.1", true, g);
+    p->srv = make_stack(p, 1, "198.18.0.2", srv_delack, g);
+    tcpc_group_del(g); /* the two members hold it */
     struct tcpc_addr saddr;
     tcpc_addr_parse("198.18.0.2", &saddr);
     int lsd = tcpc_socket(p->srv, TCPC_AF_INET);
@@ -476,10 +487,12 @@ int main(int argc, char **argv)
         {"--rack", &rack_enable, 0, 1, NULL},
         {"--md5", &md5_enable, 0, 1, NULL},
         {"--ao", &ao_alg, 0, 2, NULL},
+        {"--group", &group_enable, 0, 1, NULL},
     };
     if (!bench_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
                      "transfer [--bytes N] [--loss-bytes N] [--rr N] [--segments N] "
-                     "[--sim-bytes N] [--reps R] [--rack 0|1] [--md5 0|1] [--ao 0|1|2]"))
+                     "[--sim-bytes N] [--reps R] [--rack 0|1] [--md5 0|1] [--ao 0|1|2] "
+                     "[--group 0|1]"))
         return 2;
     if (md5_enable && ao_alg)
         die("--md5 with --ao (RFC 5925 7.1: never both)", EINVAL);
@@ -510,8 +523,8 @@ int main(int argc, char **argv)
     bench_print_spread("seg_ns", bench_spread(seg, reps), 1);
     printf(" bytes=%" PRIu64 " loss_bytes=%" PRIu64 " rr=%" PRIu64 " segments=%" PRIu64
            " sim_bytes=%" PRIu64 " reps=%" PRIu64 " rack=%" PRIu64 " md5=%" PRIu64 " ao=%" PRIu64
-           "\n",
+           " group=%" PRIu64 "\n",
            z.bytes, z.loss_bytes, z.rr, z.segments, z.sim_bytes, reps, rack_enable, md5_enable,
-           ao_alg);
+           ao_alg, group_enable);
     return 0;
 }

@@ -86,6 +86,26 @@ static inline struct fx_conn fx_passive(struct harness *h, uint32_t irs, struct 
     return c;
 }
 
+/* A passive connection from peer port pport (ISN 1000, MSS 1460) on
+ * listener l, accepted, closed by the stack first and brought to TIME_WAIT
+ * by the peer's FIN (or closed outright when no record is to be had).
+ * Returns the stack's ISS. */
+static inline uint32_t fx_passive_to_timewait(struct harness *h, int l, uint16_t pport)
+{
+    h->pport = pport;
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
+    h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));
+    int sd = tcpc_accept(h->stack, l, NULL, NULL);
+    assert_true(sd >= 0);
+    assert_int_equal(tcpc_close(h->stack, sd), 0);
+    h_expect(h, SEG(.flags = TH_FIN | TH_ACK));
+    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = 1001, .ack = sa.th.seq + 2));
+    h_expect(h, SEG(.flags = TH_ACK, .ack = 1002));
+    h_expect_nothing(h);
+    return sa.th.seq;
+}
+
 /* A deterministic byte pattern, NUL-terminated so SEG(.data) can use it. */
 static inline const char *fx_pattern(size_t n, char first)
 {

@@ -337,21 +337,9 @@ static void test_expiry_exactly_2msl(void **state)
  * brought to TIME_WAIT, on listener l. */
 static struct twc server_tw_port(struct harness *h, uint16_t pport)
 {
-    h->pport = pport;
     struct twc t;
-    h_inject(h, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460));
-    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001));
-    h_inject(h, SEG(.flags = TH_ACK, .seq = 1001, .ack = sa.th.seq + 1));
-    int sd = -1;
-    for (int i = 0; i < 64 && sd < 0; i++)
-        sd = tcpc_accept(h->stack, 0, NULL, NULL);
-    assert_true(sd >= 0);
-    assert_int_equal(tcpc_close(h->stack, sd), 0);
-    h_expect(h, SEG(.flags = TH_FIN | TH_ACK));
-    h_inject(h, SEG(.flags = TH_FIN | TH_ACK, .seq = 1001, .ack = sa.th.seq + 2));
-    h_expect(h, SEG(.flags = TH_ACK, .ack = 1002));
-    h_expect_nothing(h);
-    t.snd_nxt = sa.th.seq + 2;
+    uint32_t iss = fx_passive_to_timewait(h, 0, pport);
+    t.snd_nxt = iss + 2;
     t.rcv_nxt = 1002;
     return t;
 }

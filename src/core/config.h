@@ -56,6 +56,10 @@ struct tcpc_config {
     bool use_seed;
     uint8_t seed[32];
     struct tcpc_tunables tun; /* set through tcpc_config_sysctl */
+    /* The connection group the stack joins (tcpcore/group.h), NULL for
+     * none, and its member index there. */
+    struct tcpc_group *group;
+    unsigned group_index;
 };
 
 /*

@@ -90,6 +90,21 @@ int tcpc_config_check(const struct tcpc_config *cfg, const char **why)
     return err ? err : sysctl_validate(&cfg->tun, why);
 }
 
+/* Joins cfg's group, taking the tunables its members published so far, so
+ * that a member created late starts where the others are. */
+static int stack_join(struct tcpc_stack *stack)
+{
+    struct tcpc_group *g = stack->cfg.group;
+    if (!g)
+        return 0;
+    int err = group_join(g, stack->cfg.group_index);
+    if (err)
+        return err;
+    stack->group = g;
+    stack->group_gen = group_tun_copy(g, &stack->cfg.tun);
+    return 0;
+}
+
 int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_stack **out)
 {
     int err = tcpc_config_check(cfg, NULL);
@@ -112,12 +127,19 @@ int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_sta
     stack->now = now > TCPC_TIME_MAX ? TCPC_TIME_MAX : now;
     rand_init(&stack->rand, cfg->use_seed ? cfg->seed : NULL);
     timer_wheel_init(&stack->wheel, stack->now, STACK_TICK_USEC);
+    err = stack_join(stack);
+    if (err) {
+        free(stack);
+        return err;
+    }
     *out = stack;
     return 0;
 }
 
 void stack_free(struct tcpc_stack *stack)
 {
+    if (stack->group)
+        group_leave(stack->group, stack->cfg.group_index);
     free(stack);
 }
 
@@ -127,6 +149,12 @@ void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
         now = TCPC_TIME_MAX;
     if (now > stack->now)
         stack->now = now;
+}
+
+void stack_group_sync_slow(struct tcpc_stack *stack)
+{
+    stack->group_gen = group_tun_copy(stack->group, &stack->cfg.tun);
+    stack_tunables_changed(stack);
 }
 
 void stack_tunables_changed(struct tcpc_stack *stack)

@@ -14,6 +14,7 @@
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
 #include "core/config.h"
+#include "core/group.h"
 #include "core/rand.h"
 #include "core/route.h"
 #include "util/timer.h"
@@ -88,6 +89,10 @@ struct tcpc_stack {
     struct link_state *link; /* NULL on an IP-level link */
     const struct ip_protosw *protosw[STACK_NPROTO];
     stack_if_output_fn if_output;
+    /* The connection group (core/group.h), NULL for none, and the
+     * generation of its tunables this stack has taken. */
+    struct tcpc_group *group;
+    uint64_t group_gen;
     /* Where the IP layer builds what it sends: the packet starts at
      * outbuf + STACK_LINK_HEADROOM (stack_outbuf). */
     uint8_t outbuf[STACK_LINK_HEADROOM + STACK_OUTBUF_LEN];
@@ -111,6 +116,16 @@ void stack_free(struct tcpc_stack *stack);
 
 /* Moves the stack's clock to now, never backwards. */
 void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now);
+
+/* Takes the tunables another member of the stack's group published since
+ * the last call: the one read of shared state at every entry (a relaxed
+ * load, and a NULL test for a stack in no group). */
+void stack_group_sync_slow(struct tcpc_stack *stack);
+static inline void stack_group_sync(struct tcpc_stack *stack)
+{
+    if (stack->group && group_tun_gen(stack->group) != stack->group_gen)
+        stack_group_sync_slow(stack);
+}
 
 /* Tells every protocol in the switch that a live tunable changed. */
 void stack_tunables_changed(struct tcpc_stack *stack);

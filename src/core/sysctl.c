@@ -145,9 +145,14 @@ int tcpc_config_sysctl_get(const struct tcpc_config *cfg, const char *name, int6
 int tcpc_sysctl_set(struct tcpc_stack *stack, const char *name, int64_t value, const char **why)
 {
     int err = sysctl_apply(&stack->cfg.tun, name, value, true, why);
-    if (!err)
-        stack_tunables_changed(stack);
-    return err;
+    if (err)
+        return err;
+    stack_tunables_changed(stack);
+    /* A group has one set of tunables: the others take it on their next
+     * entry (stack_group_sync). */
+    if (stack->group)
+        group_tun_publish(stack->group, tunable_find(name)->offset / sizeof(int64_t), value);
+    return 0;
 }
 
 int64_t sysctl_maxtcptw(const struct tcpc_tunables *tun)

@@ -75,6 +75,7 @@ static void stack_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len
 void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len)
 {
     stack_set_now(stack, now);
+    stack_group_sync(stack);
     stack_input(stack, pkt, len, NULL);
 }
 
@@ -82,12 +83,14 @@ void tcpc_input_hash(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *p
                      uint32_t flow_hash)
 {
     stack_set_now(stack, now);
+    stack_group_sync(stack);
     stack_input(stack, pkt, len, stack->cfg.flow_hash ? &flow_hash : NULL);
 }
 
 void tcpc_advance(struct tcpc_stack *stack, tcpc_time_t now)
 {
     stack_set_now(stack, now);
+    stack_group_sync(stack);
     link_advance(stack);
     tcp_advance(stack);
 }

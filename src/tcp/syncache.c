@@ -215,6 +215,12 @@ int syncache_init(struct tcpc_stack *stack)
         timer_init(&sc->buckets[i].timer);
     rand_bytes(&stack->rand, sc->key.k, sizeof(sc->key.k));
     syncookie_init(&sc->cookies, &stack->rand, stack->now);
+    if (stack->group) {
+        /* One host: a SYN hashes to the same bucket on every member, and a
+         * cookie validates on whichever member the ACK reaches. */
+        group_secret(stack->group, GROUP_SECRET_SYNCACHE, 0, sc->key.k, sizeof(sc->key.k));
+        syncookie_use_group(&sc->cookies, stack->group, stack->now);
+    }
     timer_wheel_init(&sc->wheel, stack->now, TCPC_USEC_PER_MSEC);
     stack->tcp->syncache = sc;
     return 0;

@@ -106,6 +106,8 @@
  */
 #include "tcp/syncookie.h"
 
+#include "core/group.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -130,18 +132,42 @@ const uint8_t syncookie_wstab[SYNCOOKIE_WSCALE_COUNT] = {SYNCOOKIE_NO_WSCALE, 0,
 #define TS_DIGEST_MASK ((1u << (32 - TS_DATA_BITS)) - 1)
 #define TS_NO_WSCALE   15u
 
+/* The secret of a period: drawn afresh alone, derived from the group's
+ * master key in a group, so that every member holds the same one without
+ * telling the others (docs/groups.md). */
+static void syncookie_key(const struct syncookie_state *st, struct rand_state *r, uint64_t period,
+                          struct hash_key *key)
+{
+    if (st->group)
+        group_secret(st->group, GROUP_SECRET_COOKIE, period, key->k, sizeof(key->k));
+    else
+        rand_bytes(r, key->k, sizeof(key->k));
+}
+
 static void syncookie_draw(struct syncookie_state *st, struct rand_state *r, uint64_t period)
 {
     unsigned p = (unsigned)(period & 1);
-    rand_bytes(r, st->key[p].k, sizeof(st->key[p].k));
+    syncookie_key(st, r, period, &st->key[p]);
     st->period[p] = period;
 }
 
 void syncookie_init(struct syncookie_state *st, struct rand_state *r, tcpc_time_t now)
 {
+    st->group = NULL;
     uint64_t n = now / SYNCOOKIE_PERIOD;
     syncookie_draw(st, r, n - 1); /* never used to sign: a fresh, unknown key */
     syncookie_draw(st, r, n);
+    st->current = n;
+}
+
+void syncookie_use_group(struct syncookie_state *st, const struct tcpc_group *g, tcpc_time_t now)
+{
+    st->group = g;
+    uint64_t n = now / SYNCOOKIE_PERIOD;
+    /* In a group the period before is a real one: another member may have
+     * signed with it. */
+    syncookie_draw(st, NULL, n - 1);
+    syncookie_draw(st, NULL, n);
     st->current = n;
 }
 
@@ -164,7 +190,7 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static uint64_t syncookie_digest(const struct syncookie_state *st, unsigned parity,
+static uint64_t syncookie_digest(const struct hash_key *key, uint64_t period,
                                  const struct syncookie_tuple *t, uint32_t irs, uint32_t isn_data,
                                  uint32_t ts_data, bool has_ts)
 {
@@ -182,11 +208,10 @@ static uint64_t syncookie_digest(const struct syncookie_state *st, unsigned pari
     put32(in + n, (uint32_t)t->lport << 16 | t->fport);
     put32(in + n + 4, irs);
     put32(in + n + 8, isn_data | ts_data << 8 | (uint32_t)t->sig << 30 | (uint32_t)has_ts << 31);
-    uint64_t period = st->period[parity];
     put32(in + n + 12, (uint32_t)(period >> 32));
     put32(in + n + 16, (uint32_t)period);
     n += 20;
-    return hash_siphash(&st->key[parity], in, n);
+    return hash_siphash(key, in, n);
 }
 
 static unsigned syncookie_mss_index(uint16_t mss)
@@ -224,12 +249,28 @@ void syncookie_generate(struct syncookie_state *st, struct rand_state *r, tcpc_t
         ts_data = peer << TS_PEER_SHIFT | (uint32_t)(p->our_wscale & 0xf) << TS_OURS_SHIFT |
                   (uint32_t)p->ecn << TS_ECN_SHIFT;
     }
-    uint64_t d = syncookie_digest(st, parity, t, irs, isn_data, ts_data, p->ts);
+    uint64_t d =
+        syncookie_digest(&st->key[parity], st->period[parity], t, irs, isn_data, ts_data, p->ts);
     *iss = (uint32_t)(d & ((1u << ISN_DIGEST_BITS) - 1)) << 8 | isn_data;
     if (tsval)
         *tsval = p->ts
                      ? ((uint32_t)(d >> ISN_DIGEST_BITS) & TS_DIGEST_MASK) << TS_DATA_BITS | ts_data
                      : 0;
+}
+
+/* Whether iss (and tsecr) carry the digest under key for period. */
+static bool syncookie_matches(const struct hash_key *key, uint64_t period,
+                              const struct syncookie_tuple *t, uint32_t irs, uint32_t iss,
+                              bool has_ts, uint32_t tsecr)
+{
+    uint32_t isn_data = iss & ISN_DATA_MASK;
+    uint32_t ts_data = has_ts ? (tsecr & TS_DATA_MASK) : 0;
+    uint64_t d = syncookie_digest(key, period, t, irs, isn_data, ts_data, has_ts);
+    /* Compare every authenticated bit at once; no early exit. */
+    uint32_t diff = (iss >> 8) ^ (uint32_t)(d & ((1u << ISN_DIGEST_BITS) - 1));
+    if (has_ts)
+        diff |= (tsecr >> TS_DATA_BITS) ^ ((uint32_t)(d >> ISN_DIGEST_BITS) & TS_DIGEST_MASK);
+    return diff == 0;
 }
 
 int syncookie_check(struct syncookie_state *st, struct rand_state *r, tcpc_time_t now,
@@ -245,12 +286,16 @@ int syncookie_check(struct syncookie_state *st, struct rand_state *r, tcpc_time_
         return -ESTALE;
     uint32_t isn_data = iss & ISN_DATA_MASK;
     uint32_t ts_data = has_ts ? (tsecr & TS_DATA_MASK) : 0;
-    uint64_t d = syncookie_digest(st, parity, t, irs, isn_data, ts_data, has_ts);
-    /* Compare every authenticated bit at once; no early exit. */
-    uint32_t diff = (iss >> 8) ^ (uint32_t)(d & ((1u << ISN_DIGEST_BITS) - 1));
-    if (has_ts)
-        diff |= (tsecr >> TS_DATA_BITS) ^ ((uint32_t)(d >> ISN_DIGEST_BITS) & TS_DIGEST_MASK);
-    if (diff)
+    bool ok = syncookie_matches(&st->key[parity], kp, t, irs, iss, has_ts, tsecr);
+    /* A member of a group whose clock is a little behind another's may see
+     * a cookie of the period it has not reached: same parity as the one
+     * before its current, so it is tried only when that one fails. */
+    if (!ok && st->group && kp + 1 == st->current) {
+        struct hash_key ahead;
+        syncookie_key(st, r, st->current + 1, &ahead);
+        ok = syncookie_matches(&ahead, st->current + 1, t, irs, iss, has_ts, tsecr);
+    }
+    if (!ok)
         return -EBADMSG;
     memset(out, 0, sizeof(*out));
     out->mss = syncookie_msstab[(isn_data >> ISN_MSS_SHIFT) & 7];

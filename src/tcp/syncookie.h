@@ -17,6 +17,8 @@
 #include "tcpcore/addr.h"
 #include "util/hash.h"
 
+struct tcpc_group;
+
 /* Secrets rotate every SYNCOOKIE_PERIOD; a cookie stays valid for the rest
  * of its own period and the whole of the next, so 15 to 30 seconds. */
 #define SYNCOOKIE_PERIOD   (15 * TCPC_USEC_PER_SEC)
@@ -33,6 +35,9 @@ struct syncookie_state {
     struct hash_key key[2]; /* key[p] signs periods of parity p */
     uint64_t period[2];     /* the period key[p] was drawn for */
     uint64_t current;       /* the latest period seen */
+    /* In a group (core/group.h), whose master key gives every period's
+     * secret; NULL: secrets drawn from the stack's randomness. */
+    const struct tcpc_group *group;
 };
 
 /* The 4-tuple a cookie is bound to, from our side, and whether the
@@ -60,6 +65,10 @@ extern const uint8_t syncookie_wstab[SYNCOOKIE_WSCALE_COUNT];
 
 /* Draws both secrets from r; now starts the first period. */
 void syncookie_init(struct syncookie_state *st, struct rand_state *r, tcpc_time_t now);
+
+/* Makes st's secrets the group's (every member derives the same one for a
+ * period), from period now on: cookies one member made validate on any. */
+void syncookie_use_group(struct syncookie_state *st, const struct tcpc_group *g, tcpc_time_t now);
 
 /*
  * The cookie for a SYN with sequence number irs from t: our ISS, and (when

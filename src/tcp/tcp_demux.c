@@ -62,6 +62,10 @@ int demux_init(struct tcpc_stack *stack)
         free(info);
         return err;
     }
+    /* A group's members walk the ephemeral range alike for a destination
+     * (RFC 6056 algorithm 4's offset under the group's key). */
+    if (stack->group)
+        group_secret(stack->group, GROUP_SECRET_PORT, 0, info->port_key, sizeof(info->port_key));
     stack->tcp->pcb = info;
     return 0;
 }

@@ -74,6 +74,8 @@ int tcp_init(struct tcpc_stack *stack)
     stack->tcp = ts;
     tcp_sb_limits(stack);
     rand_bytes(&stack->rand, ts->isn_key, sizeof(ts->isn_key));
+    if (stack->group) /* every member numbers a 4-tuple alike (RFC 6528) */
+        group_secret(stack->group, GROUP_SECRET_ISN, 0, ts->isn_key, sizeof(ts->isn_key));
     int err = demux_init(stack);
     if (!err) {
         err = syncache_init(stack);

@@ -249,6 +249,13 @@ static tcpc_time_t tw_left(const struct tw_state *tw, const struct tw_core *c, t
     return (uint32_t)(c->expire - (uint32_t)now);
 }
 
+/* Gives n records back to the group's count (a record freed). */
+static void tw_group_release(const struct tcpc_stack *stack, uint32_t n)
+{
+    if (stack->group && n)
+        group_tw_release(stack->group, n);
+}
+
 /* Why a record goes. */
 enum tw_close_why { TW_EXPIRED, TW_RECYCLED, TW_REOPENED, TW_TAKEN_OVER, TW_DROPPED };
 
@@ -269,6 +276,7 @@ static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
     if (!l->wide)
         route_addr_release(&stack->rt, c->lid);
     pool_put(&l->pool, idx);
+    tw_group_release(stack, 1);
     switch (why) {
     case TW_EXPIRED:
         STAT_INC(stack, tcps_tw_expired);
@@ -327,6 +335,16 @@ uint32_t tw_count(const struct tcpc_stack *stack)
     return pool_used(&tw->lay[TW_COMPACT].pool) + pool_used(&tw->lay[TW_WIDE].pool);
 }
 
+/* Whether one more record fits under the stack's limit and, in a group, the
+ * group's net.inet.tcp.maxtcptw (group_limit), the group's slot being taken
+ * when it does. */
+static bool tw_room(const struct tcpc_stack *stack, uint32_t limit, uint32_t group_limit)
+{
+    if (tw_count(stack) >= limit)
+        return false;
+    return !stack->group || group_tw_reserve(stack->group, group_limit);
+}
+
 /* A free record in l, recycling the oldest records while the table is at
  * net.inet.tcp.maxtcptw (tcp_tw_2msl_scan with reuse); TW_NIL if none. */
 static uint32_t tw_alloc(struct tw_state *tw, struct tw_layout *l)
@@ -334,14 +352,20 @@ static uint32_t tw_alloc(struct tw_state *tw, struct tw_layout *l)
     struct tcpc_stack *stack = tw->stack;
     int64_t want = sysctl_maxtcptw(&stack->cfg.tun);
     uint32_t limit = want < (int64_t)tw->capacity ? (uint32_t)want : tw->capacity;
-    while (tw_count(stack) >= limit) {
+    while (!tw_room(stack, limit, (uint32_t)want)) {
+        /* In a group the others' records count too, but only our own can
+         * be recycled here: with none left, this close goes without one. */
         struct tw_layout *old = tw_oldest(tw);
         if (!old)
             return TW_NIL;
         tw_close(old, old->head, TW_RECYCLED);
     }
     uint32_t idx = pool_get(&l->pool);
-    return idx == POOL_NONE ? TW_NIL : idx;
+    if (idx == POOL_NONE) {
+        tw_group_release(stack, 1);
+        return TW_NIL;
+    }
+    return idx;
 }
 
 /* --- answering from a record (tcp_twrespond) ----------------------------- */
@@ -856,6 +880,7 @@ void tw_destroy(struct tcpc_stack *stack)
     struct tw_state *tw = stack->tcp ? stack->tcp->tw : NULL;
     if (!tw)
         return;
+    tw_group_release(stack, tw_count(stack));
     for (unsigned k = 0; k < TW_NLAYOUTS; k++) {
         struct tw_layout *l = &tw->lay[k];
         if (stack->tcp->pcb && l->kind)

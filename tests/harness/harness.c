@@ -119,6 +119,7 @@ struct harness *h_new(const struct h_opts *opts)
     cfg.steer = opts->steer;
     cfg.steer_ctx = opts->steer_ctx;
     h_apply_sysctls(&cfg, opts->sysctls);
+    assert_int_equal(tcpc_config_set_group(&cfg, opts->group, opts->group_index), 0);
     assert_int_equal(tcpc_stack_new(&cfg, h->now, &h->stack), 0);
     tcpc_set_event_cb(h->stack, h_event, h);
     return h;

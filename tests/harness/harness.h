@@ -28,6 +28,7 @@
 
 #include "core/config.h" /* the tests set configuration fields directly */
 #include "tcpcore/format.h"
+#include "tcpcore/group.h"
 #include "tcpcore/socket.h"
 #include "tcpcore/stack.h"
 #include "tcpcore/stats.h"
@@ -96,6 +97,8 @@ struct h_opts {
     tcpc_flow_hash_fn flow_hash; /* cfg.flow_hash (a stand-in NIC hash) */
     tcpc_steer_fn steer;         /* cfg.steer, with steer_ctx */
     void *steer_ctx;
+    struct tcpc_group *group; /* member group_index of this group (tcpcore/group.h) */
+    unsigned group_index;
 };
 
 /* Which emitted segments the link refuses (see h_refuse). */

@@ -1,0 +1,71 @@
+/**
+ * @file
+ * @brief Connection groups: several stacks, one per thread, that behave as
+ * one host.
+ *
+ * A stack is single-threaded. A host with several cores runs one stack per
+ * core, each on its own thread, with the NIC (RSS) or the kernel (AF_PACKET
+ * fanout, multiqueue TUN) spreading packets over them by flow
+ * (tcpcore/rss.h, tcpc_config_set_steering). A group makes those stacks
+ * agree where a host must be one: the secrets behind SYN cookies, the SYN
+ * cache's hash, initial sequence numbers and ephemeral ports (a handshake
+ * whose SYN reached one member completes on another), the tunables (a
+ * tcpc_sysctl_set on one member reaches every member) and the TIME_WAIT
+ * limit (net.inet.tcp.maxtcptw counts the group's records).
+ *
+ * The group is allocated once and is read-mostly: nothing in it is written
+ * on the path of an established connection's packets, and a stack not in a
+ * group behaves exactly as without this header. docs/groups.md lists every
+ * shared write.
+ *
+ * Use: one thread creates the group (tcpc_group_new), then each worker
+ * thread makes its own configuration with tcpc_config_set_group(cfg, group,
+ * i) and creates its member with tcpc_stack_new, as any stack; it drives
+ * that stack from its own thread only. Every member must be fed the same
+ * clock (the same source of tcpc_time_t: the cookie periods are cut from
+ * it) and be configured with the same tunables.
+ */
+#ifndef TCPCORE_GROUP_H
+#define TCPCORE_GROUP_H
+
+#include "config.h"
+#include "stack.h"
+
+/** An opaque group of stacks (tcpc_group_new). */
+struct tcpc_group;
+
+/** The most members a group holds. */
+#define TCPC_GROUP_MAX 1024
+
+/**
+ * Allocates a group of n members (1..TCPC_GROUP_MAX), its secrets drawn
+ * from the system's random source. Returns 0 with the group in *out,
+ * -EINVAL for a bad n, or -ENOMEM (*out untouched). Callable from any
+ * thread.
+ */
+int tcpc_group_new(unsigned n, struct tcpc_group **out);
+
+/**
+ * Gives up the caller's hold on the group. Each member holds the group
+ * too, so it is freed when the last of the caller and the members lets go
+ * (tcpc_stack_del): call it once every member is created, or at any time
+ * after. No configuration naming the group may be used for tcpc_stack_new
+ * afterwards. NULL is accepted.
+ */
+void tcpc_group_del(struct tcpc_group *group);
+
+/** The number of members group was made for. */
+unsigned tcpc_group_size(const struct tcpc_group *group);
+
+/**
+ * Makes stacks created from cfg member index (0..n-1) of group; NULL
+ * leaves groups (the default). Returns 0 or -EINVAL (index out of range).
+ * tcpc_stack_new refuses a member index already taken by a live stack
+ * with -EBUSY.
+ */
+int tcpc_config_set_group(struct tcpc_config *cfg, struct tcpc_group *group, unsigned index);
+
+/** The member index of stack in its group, or -ENOENT when it is in none. */
+int tcpc_stack_group_index(const struct tcpc_stack *stack);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * Connection groups (include/tcpcore/group.h, docs/groups.md): the part the
+ * members of a group share. Everything here runs on a member's own thread
+ * or on the thread that made the group; the group never runs by itself.
+ *
+ * The core may not start threads or read clocks, but a group is shared
+ * between threads by definition, so it synchronises: C11 atomics for what
+ * is read often or counted, a spinlock for the rare writes. None of it is on
+ * the path of an established connection's packets.
+ */
+#include "core/group.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stack.h"
+
+/* The lock of the rare writes: acquire on taking it, release on letting
+ * go, so whatever was written under it is seen by the next holder. */
+static void group_lock(struct tcpc_group *g)
+{
+    while (atomic_flag_test_and_set_explicit(&g->lock, memory_order_acquire))
+        ;
+}
+
+static void group_unlock(struct tcpc_group *g)
+{
+    atomic_flag_clear_explicit(&g->lock, memory_order_release);
+}
+
+int tcpc_group_new(unsigned n, struct tcpc_group **out)
+{
+    if (n == 0 || n > TCPC_GROUP_MAX)
+        return -EINVAL;
+    struct tcpc_group *g = aligned_alloc(GROUP_LINE, sizeof(*g));
+    if (!g)
+        return -ENOMEM;
+    memset(g, 0, sizeof(*g));
+    atomic_flag_clear(&g->lock);
+    g->n = n;
+    randombytes_buf(g->master, sizeof(g->master));
+    atomic_init(&g->tun_gen, 0);
+    atomic_init(&g->refs, 1); /* the caller's */
+    atomic_init(&g->tw_count, 0);
+    *out = g;
+    return 0;
+}
+
+static void group_unref(struct tcpc_group *g)
+{
+    /* acq_rel: whoever frees sees every write the others made before
+     * letting go. */
+    if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    sodium_memzero(g->master, sizeof(g->master));
+    free(g);
+}
+
+void tcpc_group_del(struct tcpc_group *group)
+{
+    if (group)
+        group_unref(group);
+}
+
+unsigned tcpc_group_size(const struct tcpc_group *group)
+{
+    return group->n;
+}
+
+int tcpc_config_set_group(struct tcpc_config *cfg, struct tcpc_group *group, unsigned index)
+{
+    if (group && index >= group->n)
+        return -EINVAL;
+    cfg->group = group;
+    cfg->group_index = group ? index : 0;
+    return 0;
+}
+
+int tcpc_stack_group_index(const struct tcpc_stack *stack)
+{
+    return stack->group ? (int)stack->cfg.group_index : -ENOENT;
+}
+
+int group_join(struct tcpc_group *g, unsigned index)
+{
+    group_lock(g);
+    bool taken = g->joined[index];
+    g->joined[index] = true;
+    group_unlock(g);
+    if (taken)
+        return -EBUSY;
+    atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+    return 0;
+}
+
+void group_leave(struct tcpc_group *g, unsigned index)
+{
+    group_lock(g);
+    g->joined[index] = false;
+    group_unlock(g);
+    group_unref(g);
+}
+
+void group_secret(const struct tcpc_group *g, enum group_secret_id id, uint64_t n, void *out,
+                  size_t len)
+{
+    /* A keyed BLAKE2b of (id, n): a PRF, so knowing one derived secret (a
+     * past period's cookie key, say) tells nothing of the master or of
+     * any other. BLAKE2b's shortest output is 16 bytes. */
+    uint8_t in[12], digest[crypto_generichash_BYTES_MAX];
+    for (unsigned i = 0; i < 4; i++)
+        in[i] = (uint8_t)((unsigned)id >> (8 * i));
+    for (unsigned i = 0; i < 8; i++)
+        in[4 + i] = (uint8_t)(n >> (8 * i));
+    size_t dlen = len < crypto_generichash_BYTES_MIN ? crypto_generichash_BYTES_MIN : len;
+    if (dlen > sizeof(digest))
+        dlen = sizeof(digest);
+    crypto_generichash(digest, dlen, in, sizeof(in), g->master, sizeof(g->master));
+    memcpy(out, digest, len < dlen ? len : dlen);
+    sodium_memzero(digest, sizeof(digest));
+}
+
+void group_tun_publish(struct tcpc_group *g, size_t i, int64_t value)
+{
+    group_lock(g);
+    g->tun[i] = value;
+    g->tun_set[i] = true;
+    /* Under the lock, so generations and values advance together; the
+     * members read the generation without it (group_tun_gen) and take
+     * the lock only when it moved. */
+    atomic_fetch_add_explicit(&g->tun_gen, 1, memory_order_relaxed);
+    group_unlock(g);
+}
+
+uint64_t group_tun_copy(struct tcpc_group *g, struct tcpc_tunables *tun)
+{
+    int64_t *f = (int64_t *)tun;
+    group_lock(g);
+    for (size_t i = 0; i < GROUP_NTUN; i++)
+        if (g->tun_set[i])
+            f[i] = g->tun[i];
+    uint64_t gen = atomic_load_explicit(&g->tun_gen, memory_order_relaxed);
+    group_unlock(g);
+    return gen;
+}
+
+bool group_tw_reserve(struct tcpc_group *g, uint32_t limit)
+{
+    uint_fast32_t cur = atomic_load_explicit(&g->tw_count, memory_order_relaxed);
+    while (cur < limit)
+        if (atomic_compare_exchange_weak_explicit(&g->tw_count, &cur, cur + 1, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return true;
+    return false;
+}
+
+void group_tw_release(struct tcpc_group *g, uint32_t n)
+{
+    uint_fast32_t old = atomic_fetch_sub_explicit(&g->tw_count, n, memory_order_relaxed);
+    assert(old >= n);
+    (void)old;
+}
+
+uint32_t group_tw_count(const struct tcpc_group *g)
+{
+    return (uint32_t)atomic_load_explicit(&((struct tcpc_group *)g)->tw_count,
+                                          memory_order_relaxed);
+}

@@ -1,0 +1,421 @@
+/*
+ * Connection groups (tcpcore/group.h, docs/groups.md): several stacks that
+ * are one host. Here every member runs in the test's thread, driven in
+ * turn, each on its own in-memory link with the test as the peer; the
+ * same peer talks to whichever member its packets would be spread to.
+ * test_group_threads runs members on real threads.
+ *
+ * The members are given different seeds, so whatever they agree on comes
+ * from the group, not from equal randomness; the controls show that the
+ * same stacks outside a group disagree.
+ */
+#include "test_tcp_fixture.h"
+
+#include <errno.h>
+
+#include "core/group.h"
+#include "core/stack.h"
+#include "tcp/timewait.h"
+
+/* Member index of g (NULL: a stack in no group) with seed index + 1 and
+ * sysctls. */
+static struct harness *member(struct tcpc_group *g, unsigned index, const char **sysctls)
+{
+    struct h_opts o = {
+        .group = g, .group_index = index, .seed = (uint8_t)(index + 1), .sysctls = sysctls};
+    return h_new(&o);
+}
+
+static struct harness *member6(struct tcpc_group *g, unsigned index, const char **sysctls)
+{
+    struct h_opts o = {.v6 = true,
+                       .group = g,
+                       .group_index = index,
+                       .seed = (uint8_t)(index + 1),
+                       .sysctls = sysctls};
+    return h_new(&o);
+}
+
+static struct tcpc_group *group(unsigned n)
+{
+    struct tcpc_group *g = NULL;
+    assert_int_equal(tcpc_group_new(n, &g), 0);
+    assert_non_null(g);
+    return g;
+}
+
+/* --- the group object ---------------------------------------------------- */
+
+static void test_sizes_and_indexes_checked(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = NULL;
+    assert_int_equal(tcpc_group_new(0, &g), -EINVAL);
+    assert_int_equal(tcpc_group_new(TCPC_GROUP_MAX + 1, &g), -EINVAL);
+    assert_null(g);
+    g = group(2);
+    assert_int_equal(tcpc_group_size(g), 2);
+    struct tcpc_config *cfg;
+    assert_int_equal(tcpc_config_new(&cfg), 0);
+    assert_int_equal(tcpc_config_set_group(cfg, g, 2), -EINVAL);
+    assert_int_equal(tcpc_config_set_group(cfg, g, 1), 0);
+    assert_int_equal(tcpc_config_set_group(cfg, NULL, 5), 0);
+    tcpc_config_del(cfg);
+    tcpc_group_del(g);
+    tcpc_group_del(NULL);
+}
+
+/* A member index is one live stack's; it is free again once that stack is
+ * gone. A stack in no group says so. */
+static void test_index_taken_once(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 1, NULL);
+    assert_int_equal(tcpc_stack_group_index(a->stack), 1);
+    struct tcpc_config cfg = a->stack->cfg;
+    cfg.nlocal_addrs = 1;
+    cfg.local_addrs[0] = a->local;
+    struct tcpc_stack *s = NULL;
+    assert_int_equal(tcpc_stack_new(&cfg, a->now, &s), -EBUSY);
+    assert_null(s);
+    h_free(a);
+    assert_int_equal(tcpc_stack_new(&cfg, 1 * SEC, &s), 0);
+    assert_int_equal(tcpc_stack_group_index(s), 1);
+    tcpc_stack_del(s);
+    struct harness *alone = member(NULL, 0, NULL);
+    assert_int_equal(tcpc_stack_group_index(alone->stack), -ENOENT);
+    h_free(alone);
+    tcpc_group_del(g);
+}
+
+/* The members hold the group: the creator may let go first (ASan sees any
+ * use after the last one leaves). */
+static void test_members_outlive_creator(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL);
+    tcpc_group_del(g);
+    h_listen(a);
+    h_advance(a, 1 * SEC);
+    h_free(a);
+    h_advance(b, 1 * SEC);
+    h_free(b);
+}
+
+/* --- shared secrets ------------------------------------------------------ */
+
+static const char *cookies_only[] = {"net.inet.tcp.syncookies_only=1", NULL};
+
+/* The SYN reaches a; the ACK that completes the handshake reaches b.
+ * Returns what b answered: 0 for an established connection accepted on
+ * b's listener, or the flags of b's reply. */
+static int syn_on_a_ack_on_b(struct harness *a, struct harness *b)
+{
+    int la = h_listen(a), lb = h_listen(b);
+    (void)la;
+    h_inject(a, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460, .tsval = 100, .wscale = 7,
+                    .sackperm = 1));
+    struct h_seg sa = h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
+    h_expect_nothing(a);
+    assert_int_equal(h_stat(a, "tcps_sc_sendcookie"), 1);
+    h_inject(b, SEG(.flags = TH_ACK, .seq = 5001, .ack = sa.th.seq + 1, .tsval = 101,
+                    .tsecr = sa.th.opts.tsval));
+    if (h_pending(b)) {
+        struct h_seg r = h_expect(b, SEG(.flags = SEG_ANY));
+        return r.th.flags;
+    }
+    int sd = tcpc_accept(b->stack, lb, NULL, NULL);
+    assert_true(sd >= 0);
+    /* The connection is b's, with what the SYN to a negotiated. */
+    assert_int_equal(tcpc_send(b->stack, sd, "x", 1), 1);
+    h_expect(b, SEG(.flags = TH_ACK | TH_PSH, .seq = sa.th.seq + 1, .ack = 5001, .len = 1,
+                    .tsecr = 101));
+    return 0;
+}
+
+static void check_cookie_crosses_members(struct harness *(*mk)(struct tcpc_group *, unsigned,
+                                                               const char **))
+{
+    struct tcpc_group *g = group(2);
+    struct harness *a = mk(g, 0, cookies_only), *b = mk(g, 1, cookies_only);
+    assert_int_equal(syn_on_a_ack_on_b(a, b), 0);
+    assert_int_equal(h_stat(b, "tcps_sc_recvcookie"), 1);
+    assert_int_equal(h_stat(b, "tcps_sc_failcookie"), 0);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+    /* The control: the same two stacks in no group. */
+    a = mk(NULL, 0, cookies_only);
+    b = mk(NULL, 1, cookies_only);
+    assert_int_equal(syn_on_a_ack_on_b(a, b), TH_RST);
+    assert_int_equal(h_stat(b, "tcps_sc_failcookie"), 1);
+    h_free(a);
+    h_free(b);
+}
+
+static void test_cookie_from_one_member_validates_on_another_v4(void **state)
+{
+    (void)state;
+    check_cookie_crosses_members(member);
+}
+
+static void test_cookie_from_one_member_validates_on_another_v6(void **state)
+{
+    (void)state;
+    check_cookie_crosses_members(member6);
+}
+
+/* Members' clocks are one source read at different moments: a cookie made
+ * just after a period boundary validates on a member still before it, and
+ * one made before it on a member already past it. */
+static void test_cookie_across_a_period_boundary(void **state)
+{
+    (void)state;
+    for (int ahead = 0; ahead < 2; ahead++) {
+        struct tcpc_group *g = group(2);
+        struct harness *a = member(g, 0, cookies_only), *b = member(g, 1, cookies_only);
+        /* The first boundary is at 15 s (SYNCOOKIE_PERIOD); both start at 1 s. */
+        h_advance(a, ahead ? 14 * SEC + 100 * MSEC : 13 * SEC + 900 * MSEC);
+        h_advance(b, ahead ? 13 * SEC + 900 * MSEC : 14 * SEC + 100 * MSEC);
+        assert_int_equal(syn_on_a_ack_on_b(a, b), 0);
+        assert_int_equal(h_stat(b, "tcps_sc_recvcookie"), 1);
+        h_free(a);
+        h_free(b);
+        tcpc_group_del(g);
+    }
+}
+
+/* Two rotations still retire a cookie on every member: the group's
+ * secrets expire as a lone stack's do. */
+static void test_cookie_expires_on_every_member(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, cookies_only), *b = member(g, 1, cookies_only);
+    h_listen(a);
+    h_listen(b);
+    h_inject(a, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
+    struct h_seg sa = h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
+    h_advance(b, 31 * SEC);
+    h_inject(b, SEG(.flags = TH_ACK, .seq = 5001, .ack = sa.th.seq + 1));
+    h_expect(b, SEG(.flags = TH_RST));
+    assert_int_equal(h_stat(b, "tcps_sc_failcookie"), 1);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* The SYN cache's ISS (RFC 6528) for one 4-tuple at one time is the same on
+ * every member; outside a group it is not. */
+static void test_members_number_a_tuple_alike(void **state)
+{
+    (void)state;
+    uint32_t iss[2][2];
+    for (int grouped = 0; grouped < 2; grouped++) {
+        struct tcpc_group *g = grouped ? group(2) : NULL;
+        struct harness *m[2] = {member(g, 0, NULL), member(g, 1, NULL)};
+        for (int i = 0; i < 2; i++) {
+            h_listen(m[i]);
+            h_inject(m[i], SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
+            iss[grouped][i] = h_expect(m[i], SEG(.flags = TH_SYN | TH_ACK, .ack = 5001)).th.seq;
+            assert_int_equal(h_stat(m[i], "tcps_sc_sendcookie"), 0);
+        }
+        h_free(m[0]);
+        h_free(m[1]);
+        tcpc_group_del(g);
+    }
+    assert_int_not_equal(iss[0][0], iss[0][1]);
+    assert_int_equal(iss[1][0], iss[1][1]);
+}
+
+/* RFC 6056 algorithm 4 under the group's key: members walk the ephemeral
+ * range alike toward one destination (with tcpc_config_set_steering each
+ * takes only the ports steered home, so they never collide). */
+static void test_members_walk_ports_alike(void **state)
+{
+    (void)state;
+    uint16_t port[2][2];
+    for (int grouped = 0; grouped < 2; grouped++) {
+        struct tcpc_group *g = grouped ? group(2) : NULL;
+        struct harness *m[2] = {member(g, 0, NULL), member(g, 1, NULL)};
+        for (int i = 0; i < 2; i++) {
+            struct h_seg syn;
+            fx_connect(m[i], &syn);
+            port[grouped][i] = syn.th.sport;
+        }
+        h_free(m[0]);
+        h_free(m[1]);
+        tcpc_group_del(g);
+    }
+    assert_int_not_equal(port[0][0], port[0][1]);
+    assert_int_equal(port[1][0], port[1][1]);
+}
+
+/* --- shared tunables ----------------------------------------------------- */
+
+static int64_t sysctl_of(struct harness *h, const char *name)
+{
+    int64_t v = -1;
+    assert_int_equal(tcpc_sysctl_get(h->stack, name, &v), 0);
+    return v;
+}
+
+/* A tunable set on one member is in force on every other from that
+ * member's next entry (tcpc_input, tcpc_advance), on its own thread: here
+ * SYNs to b are answered with cookies once a asked for cookies only. */
+static void test_sysctl_on_one_member_reaches_every_member(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(3);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL), *c = member(g, 2, NULL);
+    const char *why;
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.syncookies_only", 1, &why), 0);
+    assert_int_equal(tcpc_sysctl_set(c->stack, "net.inet.tcp.keepidle", 5000, &why), 0);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.syncookies_only"), 0); /* not entered yet */
+    h_advance(b, 0);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.syncookies_only"), 1);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.keepidle"), 5000);
+    h_listen(b);
+    h_inject(b, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
+    h_expect(b, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
+    assert_int_equal(h_stat(b, "tcps_sc_sendcookie"), 1);
+    /* The setter and the third member agree too. */
+    h_advance(a, 0);
+    h_advance(c, 0);
+    assert_int_equal(sysctl_of(a, "net.inet.tcp.keepidle"), 5000);
+    assert_int_equal(sysctl_of(c, "net.inet.tcp.syncookies_only"), 1);
+    /* The last word wins everywhere. */
+    assert_int_equal(tcpc_sysctl_set(b->stack, "net.inet.tcp.syncookies_only", 0, &why), 0);
+    h_advance(a, 0);
+    assert_int_equal(sysctl_of(a, "net.inet.tcp.syncookies_only"), 0);
+    h_free(a);
+    h_free(b);
+    h_free(c);
+    tcpc_group_del(g);
+}
+
+/* A member created after a tunable was set starts with it. */
+static void test_late_member_starts_with_published_tunables(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL);
+    const char *why;
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.msl", 1234, &why), 0);
+    struct harness *b = member(g, 1, NULL);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.msl"), 1234);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* What a member refuses goes nowhere; a stack in no group is untouched. */
+static void test_refused_tunable_not_published(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL), *alone = member(NULL, 0, NULL);
+    const char *why = NULL;
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.msl", 0, &why), -EINVAL);
+    assert_non_null(why);
+    assert_int_equal(tcpc_sysctl_set(a->stack, "kern.ipc.maxsockets", 128, &why), -EPERM);
+    assert_int_equal(tcpc_sysctl_set(a->stack, "net.inet.tcp.keepidle", 9000, &why), 0);
+    h_advance(b, 0);
+    h_advance(alone, 0);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.msl"), 30000);
+    assert_int_equal(sysctl_of(b, "kern.ipc.maxsockets"), 65536);
+    assert_int_equal(sysctl_of(b, "net.inet.tcp.keepidle"), 9000);
+    assert_int_equal(sysctl_of(alone, "net.inet.tcp.keepidle"), 7200000);
+    h_free(a);
+    h_free(b);
+    h_free(alone);
+    tcpc_group_del(g);
+}
+
+/* --- the TIME_WAIT limit ------------------------------------------------- */
+
+static const char *tw_sys[] = {"net.inet.tcp.msl=1000", "net.inet.tcp.maxtcptw=32", NULL};
+
+/* net.inet.tcp.maxtcptw counts the group's records: a member at the
+ * group's limit recycles its own oldest, one with none of its own closes
+ * without a record (tcps_tw_nospace), and a record freed anywhere makes
+ * room everywhere. */
+static void test_timewait_limit_is_the_groups(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, tw_sys), *b = member(g, 1, tw_sys);
+    int la = h_listen(a), lb = h_listen(b);
+    for (uint16_t i = 0; i < 31; i++)
+        fx_passive_to_timewait(a, la, (uint16_t)(41000 + i));
+    fx_passive_to_timewait(b, lb, 42000);
+    assert_int_equal(tw_count(a->stack), 31);
+    assert_int_equal(tw_count(b->stack), 1);
+    assert_int_equal(group_tw_count(g), 32);
+    fx_passive_to_timewait(b, lb, 42001); /* full: b recycles its own */
+    assert_int_equal(h_stat(b, "tcps_tw_recycles"), 1);
+    assert_int_equal(tw_count(b->stack), 1);
+    assert_int_equal(group_tw_count(g), 32);
+    fx_passive_to_timewait(a, la, 41031); /* a recycles one of its own */
+    assert_int_equal(h_stat(a, "tcps_tw_recycles"), 1);
+    assert_int_equal(tw_count(a->stack), 31);
+    /* b's record expires: a has room for one more without recycling. */
+    h_advance(b, 2 * SEC + 1 * MSEC);
+    assert_int_equal(tw_count(b->stack), 0);
+    assert_int_equal(group_tw_count(g), 31);
+    fx_passive_to_timewait(a, la, 41032);
+    assert_int_equal(h_stat(a, "tcps_tw_recycles"), 1);
+    assert_int_equal(tw_count(a->stack), 32);
+    /* Now b holds none and the group is full: b's close gets no record. */
+    fx_passive_to_timewait(b, lb, 42002);
+    assert_int_equal(h_stat(b, "tcps_tw_nospace"), 1);
+    assert_int_equal(tw_count(b->stack), 0);
+    assert_int_equal(group_tw_count(g), 32);
+    /* A member that goes gives its records back. */
+    h_free(a);
+    assert_int_equal(group_tw_count(g), 0);
+    fx_passive_to_timewait(b, lb, 42003);
+    assert_int_equal(tw_count(b->stack), 1);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* Outside a group the limit stays the stack's own. */
+static void test_timewait_limit_alone_unchanged(void **state)
+{
+    (void)state;
+    struct harness *a = member(NULL, 0, tw_sys), *b = member(NULL, 1, tw_sys);
+    int la = h_listen(a), lb = h_listen(b);
+    for (uint16_t i = 0; i < 32; i++) {
+        fx_passive_to_timewait(a, la, (uint16_t)(41000 + i));
+        fx_passive_to_timewait(b, lb, (uint16_t)(42000 + i));
+    }
+    assert_int_equal(tw_count(a->stack), 32);
+    assert_int_equal(tw_count(b->stack), 32);
+    assert_int_equal(h_stat(a, "tcps_tw_recycles") + h_stat(b, "tcps_tw_recycles"), 0);
+    h_free(a);
+    h_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes_and_indexes_checked),
+        cmocka_unit_test(test_index_taken_once),
+        cmocka_unit_test(test_members_outlive_creator),
+        cmocka_unit_test(test_cookie_from_one_member_validates_on_another_v4),
+        cmocka_unit_test(test_cookie_from_one_member_validates_on_another_v6),
+        cmocka_unit_test(test_cookie_across_a_period_boundary),
+        cmocka_unit_test(test_cookie_expires_on_every_member),
+        cmocka_unit_test(test_members_number_a_tuple_alike),
+        cmocka_unit_test(test_members_walk_ports_alike),
+        cmocka_unit_test(test_sysctl_on_one_member_reaches_every_member),
+        cmocka_unit_test(test_late_member_starts_with_published_tunables),
+        cmocka_unit_test(test_refused_tunable_not_published),
+        cmocka_unit_test(test_timewait_limit_is_the_groups),
+        cmocka_unit_test(test_timewait_limit_alone_unchanged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
