@@ -655,15 +655,21 @@ static bool fz_edge(struct fz *f, const uint8_t **p, size_t *n)
     uint32_t wrong = 0x01010101u * (uint32_t)(e.wrong | 1);
     /* Repeats (duplicate ACKs, challenge-ACK limits) are the exception. */
     unsigned sends = (e.ctl >> 5) == 7 ? 4 : 1;
-    struct tcpc_info before = fl->info;
-    int rcvbuf = 0;
-    if (sd >= 0)
-        tcpc_getsockopt(f->stack, sd, TCPC_SO_RCVBUF, &rcvbuf);
-    bool beyond = sd >= 0 && fz_beyond_window(fl, &before, rcvbuf, &th);
-    for (unsigned i = 0; i < sends; i++)
+    /* Judged before each copy: the ACK the stack answers one with may
+     * open its window (the application read meanwhile), and then the next
+     * copy lies inside it. */
+    for (unsigned i = 0; i < sends; i++) {
+        struct tcpc_info before = fl->info;
+        int rcvbuf = 0;
+        if (i > 0 && sd >= 0 && tcpc_getinfo(f->stack, sd, &before) != 0)
+            sd = -1; /* the connection is gone: nothing left to judge */
+        if (sd >= 0)
+            tcpc_getsockopt(f->stack, sd, TCPC_SO_RCVBUF, &rcvbuf);
+        bool beyond = sd >= 0 && fz_beyond_window(fl, &before, rcvbuf, &th);
         fz_inject(f, &th, delivery, wrong);
-    if (beyond)
-        fz_check_unchanged(f, sd, &before, &th);
+        if (beyond)
+            fz_check_unchanged(f, sd, &before, &th);
+    }
     return true;
 }
 
