@@ -1108,13 +1108,14 @@ void tcp_ctlinput(struct tcpc_stack *stack, const struct icmp_repr *icmp)
         return;
     }
     int err = icmp->kind == ICMP_KIND_NEEDFRAG ? 0 : tcp_icmp_errno(icmp);
-    if (icmp->kind == ICMP_KIND_NEEDFRAG && icmp->quoted_len <= icmp->mtu) {
+    if (icmp->kind == ICMP_KIND_NEEDFRAG) {
         /* No router drops a packet for being larger than an MTU it fits
          * in: such a message (one quoting a bare SYN, say) says nothing
          * about the path, and obeying it would resend at once for nothing. */
-        stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP too-big for a packet that fitted");
-        return;
-    } else if (icmp->kind == ICMP_KIND_NEEDFRAG) {
+        if (icmp->quoted_len <= icmp->mtu) {
+            stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP too-big for a packet that fitted");
+            return;
+        }
         tcp_mtu_shrink(stack, tp, icmp->mtu);
     } else if (err == 0) {
         stack_drop(stack, TCPC_STAT_icps_ignored, "ICMP code TCP does not act on");

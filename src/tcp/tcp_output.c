@@ -633,7 +633,7 @@ int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    uint32_t now = (uint32_t)(stack->now / TCPC_USEC_PER_MSEC);
+    uint32_t now = cc_clock_ms(stack->now); /* t_rcvtime's clock */
     if (now - tp->t_challenge_start >= 1000) {
         tp->t_challenge_start = now;
         tp->t_challenge_count = 0;
