@@ -894,6 +894,9 @@ static const struct {
     {"net.inet.tcp.syncache.bucketlimit", 3},
     {"net.inet.tcp.syncache.cachelimit", 8},
     {"net.inet.tcp.maxtcptw", 32},
+    /* 512 bytes of port-walk counters instead of 128 KiB, which sanitizer
+     * allocators map and unmap for every stack. */
+    {"net.inet.ip.portrange.hashsize", 256},
     {"net.inet.tcp.sendspace", 4096},
     {"net.inet.tcp.recvspace", 4096},
     {"kern.ipc.sockbuf_reserve", 2},

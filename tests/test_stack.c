@@ -123,6 +123,9 @@ static void test_sysctl_validation(void **state)
     expect_sysctl_refused("net.inet.ip.portrange.first", 0, -EINVAL, "1..65535");
     expect_sysctl_refused("net.inet.ip.portrange.last", 70000, -EINVAL, "1..65535");
     expect_sysctl_refused("net.inet.tcp.syncookies", 2, -EINVAL, "0 or 1");
+    expect_sysctl_refused("net.inet.ip.portrange.hashsize", 300, -EINVAL, "power of two");
+    expect_sysctl_refused("net.inet.ip.portrange.hashsize", 128, -EINVAL, "256..65536");
+    expect_sysctl_refused("net.inet.ip.portrange.hashsize", 131072, -EINVAL, "256..65536");
     expect_sysctl_refused("net.inet.tcp.nosuch", 1, -ENOENT, "no tunable");
 
     struct tcpc_config cfg;

@@ -506,12 +506,11 @@ static void test_reuseport_lb_spreads(void **state)
  * after the previous one, and the idle stack must want no wakeup once it
  * has run.
  */
-static void test_ephemeral_ports_walk_forward_over_time(void **state)
+static void ports_walk_forward_over_time(const char *counters)
 {
-    (void)state;
     enum { FIRST = 20000, LAST = 20999, N = LAST - FIRST + 1, CONNS = 60 };
     const char *sysctls[] = {"net.inet.ip.portrange.first=20000",
-                             "net.inet.ip.portrange.last=20999", NULL};
+                             "net.inet.ip.portrange.last=20999", counters, NULL};
     struct h_opts o = {.sysctls = sysctls};
     struct harness *h = h_new(&o);
     int prev = -1;
@@ -539,6 +538,20 @@ static void test_ephemeral_ports_walk_forward_over_time(void **state)
     h_free(h);
 }
 
+static void test_ephemeral_ports_walk_forward_over_time(void **state)
+{
+    (void)state;
+    ports_walk_forward_over_time(NULL);
+}
+
+/* The smallest counter table (net.inet.ip.portrange.hashsize) shares a
+ * counter among more destinations but keeps each one's walk. */
+static void test_ephemeral_ports_walk_forward_with_256_counters(void **state)
+{
+    (void)state;
+    ports_walk_forward_over_time("net.inet.ip.portrange.hashsize=256");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_socket_options),
         cmocka_unit_test(test_v6only_listener),
         cmocka_unit_test(test_ephemeral_ports_walk_forward_over_time),
+        cmocka_unit_test(test_ephemeral_ports_walk_forward_with_256_counters),
     };
     return cmocka_run_group_tests_name("tcp_api", tests, NULL, NULL);
 }

@@ -55,6 +55,9 @@
       "first ephemeral port (1..65535, at most portrange.last)")                                   \
     X(portrange_last, "net.inet.ip.portrange.last", 65535, 1, 65535, TCPC_TUN_RW,                  \
       "last ephemeral port (1..65535, at least portrange.first)")                                  \
+    X(portrange_hashsize, "net.inet.ip.portrange.hashsize", 65536, 256, 65536,                     \
+      TCPC_TUN_BOOT | TCPC_TUN_POW2,                                                               \
+      "RFC 6056 port-walk counters (a power of two, 256..65536; fewer ease port tracking)")        \
     X(mssdflt, "net.inet.tcp.mssdflt", 536, 88, 65495, TCPC_TUN_RW,                                \
       "MSS assumed when the peer sends none")                                                      \
     X(minmss, "net.inet.tcp.minmss", 216, 88, 65495, TCPC_TUN_RW,                                  \

@@ -81,7 +81,7 @@ int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_s
     if (!err)
         err = pcbinfo_alloc_ports(info, p->max_pcbs);
     if (!err)
-        err = pcb_port_init(info, p->port_first, p->port_last);
+        err = pcb_port_init(info, p->port_first, p->port_last, p->port_counters);
     if (err)
         pcbinfo_destroy(info);
     return err;

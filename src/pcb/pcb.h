@@ -181,8 +181,8 @@ struct pcb_lbgroup {
     uint32_t *members; /* pool indices */
 };
 
-#define PCB_NPORTS       65536u /* local ports, and the most port-chain heads */
-#define PCB_PERTURB_BITS 16     /* RFC 6056 algorithm 4 table: 2^16 counters */
+#define PCB_NPORTS          65536u /* local ports, and the most port-chain heads */
+#define PCB_PERTURB_DEFAULT 65536  /* RFC 6056 algorithm 4 table: 2^16 counters */
 
 /* Sizes and limits handed to pcbinfo_init. */
 struct pcb_params {
@@ -190,6 +190,9 @@ struct pcb_params {
     uint32_t max_exact;  /* exact-table entries of all kinds; 0: max_pcbs */
     uint16_t port_first; /* net.inet.ip.portrange.first */
     uint16_t port_last;  /* net.inet.ip.portrange.last */
+    /* RFC 6056 counters, a power of two up to 2^16
+     * (net.inet.ip.portrange.hashsize); 0: PCB_PERTURB_DEFAULT. */
+    uint32_t port_counters;
     /* Counter the layer bumps when an entry leaving the exact table is not
      * under its hash any more and only a full scan finds it (a flow hash
      * function that changed under its entries); NULL: not counted. */
@@ -240,6 +243,7 @@ struct pcbinfo {
     uint16_t port_last;
     uint64_t port_key[2];
     uint16_t *perturb;
+    uint8_t perturb_shift; /* 64 - log2(counters): the hash's top bits index */
     struct rand_state *rnd;
 
     bool (*is_local)(void *ctx, const struct tcpc_addr *a);

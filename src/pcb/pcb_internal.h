@@ -73,7 +73,7 @@ int pcb_port_select(struct pcbinfo *info, const struct tcpc_addr *laddr,
                     bool (*usable)(void *ctx, uint16_t port), void *ctx);
 
 /* Port-selection state setup (pcb_port.c). */
-int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last);
+int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint32_t counters);
 void pcb_port_destroy(struct pcbinfo *info);
 
 #endif

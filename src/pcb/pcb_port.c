@@ -29,17 +29,25 @@
 #include "pcb/pcb_hash.h"
 #include "pcb/pcb_internal.h"
 
-int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last)
+int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint32_t counters)
 {
     int err = pcb_set_portrange(info, first, last);
     if (err)
         return err;
+    if (counters == 0)
+        counters = PCB_PERTURB_DEFAULT;
+    /* The hash's top log2(counters) bits index the table. One counter
+     * would need a shift by 64, which C leaves undefined. */
+    if (counters < 2 || counters > PCB_PERTURB_DEFAULT || (counters & (counters - 1)) != 0)
+        return -EINVAL;
+    info->perturb_shift = (uint8_t)(64 - __builtin_ctz(counters));
     /* The counters start at zero, as Linux's do: where a destination's walk
      * starts is already unpredictable through the keyed offset, so random
-     * starting values would hide nothing more, while drawing 128 KiB of
-     * keystream was most of the cost of creating a stack. calloc also leaves
+     * starting values would hide nothing more, while drawing the table's
+     * keystream (128 KiB at the default size) was most of the cost of
+     * creating a stack. calloc also leaves
      * the pages of counters never used unfaulted. */
-    info->perturb = calloc(1, sizeof(uint16_t) << PCB_PERTURB_BITS);
+    info->perturb = calloc(counters, sizeof(uint16_t));
     if (!info->perturb)
         return -ENOMEM;
     rand_bytes(info->rnd, info->port_key, sizeof(info->port_key));
@@ -73,7 +81,7 @@ int pcb_port_select(struct pcbinfo *info, const struct tcpc_addr *laddr,
     msg[33] = (uint8_t)fport;
     uint64_t h = pcb_siphash(info->port_key, msg, sizeof(msg));
     uint32_t n = (uint32_t)info->port_last - info->port_first + 1;
-    uint16_t *perturb = &info->perturb[h >> (64 - PCB_PERTURB_BITS)];
+    uint16_t *perturb = &info->perturb[h >> info->perturb_shift];
     uint32_t start = ((uint32_t)h + *perturb) % n;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t off = start + i;

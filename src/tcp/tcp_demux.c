@@ -48,6 +48,7 @@ int demux_init(struct tcpc_stack *stack)
         .max_exact = (uint32_t)tun->maxsockets + tw_capacity(tun),
         .port_first = (uint16_t)tun->portrange_first,
         .port_last = (uint16_t)tun->portrange_last,
+        .port_counters = (uint32_t)tun->portrange_hashsize,
         .stray_removes = &stack->stats.s.tcps_remhash_stray,
         .is_local = demux_is_local,
         .is_local_ctx = stack,
