@@ -7,7 +7,7 @@ CMAKE ?= cmake
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps demo demo-memlink check check-gcc check-clang check-tsan bench bench-instructions \
+.PHONY: all deps demo demo-memlink check check-gcc check-clang check-tsan bench bench-instructions bench-figures \
 	fuzz valgrind format clean conformance conformance-update vs-linux vs-linux-transfer \
 	install docs
 
@@ -104,6 +104,11 @@ vs-linux-transfer: deps
 # machine (scripts/bench-instructions.sh says how).
 bench-instructions: bench
 	@scripts/bench-instructions.sh build/bench
+
+# The README's times: each benchmark at full size, three invocations,
+# median and range over all of them (scripts/bench-figures.sh).
+bench-figures: bench
+	@scripts/bench-figures.sh build/bench
 
 # libFuzzer over every parser for FUZZ_SECONDS each. New corpus entries stay
 # under build/; a crash fails the run and leaves its input in build/libfuzzer/crashes.
