@@ -295,7 +295,9 @@ static uint32_t cwnd_of(struct harness *h, int sd)
 static void test_ece_reduces_once_per_window(void **state)
 {
     (void)state;
-    struct harness *h = h_new(NULL);
+    const char *newreno[] = {"net.inet.tcp.cc.algorithm=newreno", NULL};
+    struct h_opts o = {.sysctls = newreno};
+    struct harness *h = h_new(&o);
     struct fx_conn c = passive_open(h, ECEC, TH_ECE, false);
     assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(40 * MSS, 'a'), 40 * MSS), 40 * MSS);
     for (uint32_t i = 0; i < 10; i++)

@@ -14,6 +14,15 @@
 
 #define MSS 1000u
 
+/* PRR's shares and the window after recovery follow ssthresh: these tests
+ * pin NewReno's (half the flight); test_tcp_cc.c covers CUBIC's 0.7. */
+static struct harness *h_newreno(void)
+{
+    const char *sysctls[] = {"net.inet.tcp.cc.algorithm=newreno", NULL};
+    struct h_opts o = {.sysctls = sysctls};
+    return h_new(&o);
+}
+
 static struct fx_conn open_conn(struct harness *h, bool sack)
 {
     return fx_passive(h, 1000, sack ? SEG(.mss = MSS, .sackperm = 1) : SEG(.mss = MSS));
@@ -146,7 +155,7 @@ static void test_sack_fast_retransmit(void **state)
 static void test_sack_nextseg_and_prr_ssrb(void **state)
 {
     (void)state;
-    struct harness *h = h_new(NULL);
+    struct harness *h = h_newreno();
     struct fx_conn c = open_conn(h, true);
     send_window(h, &c, 20 * MSS);
     dupack(h, &c, 3, (uint32_t[]){1 * MSS, 3 * MSS, 4 * MSS, 6 * MSS, 7 * MSS, 10 * MSS});
@@ -174,7 +183,7 @@ static void test_sack_nextseg_and_prr_ssrb(void **state)
 static void test_prr_proportional(void **state)
 {
     (void)state;
-    struct harness *h = h_new(NULL);
+    struct harness *h = h_newreno();
     struct fx_conn c = open_conn(h, true);
     send_window(h, &c, 60 * MSS);
     for (uint32_t i = 1; i <= 10; i++) /* slow start: two out per ACK */
@@ -250,7 +259,7 @@ static void test_sack_rescue_retransmission(void **state)
 static void test_sack_recovery_ends_on_full_ack(void **state)
 {
     (void)state;
-    struct harness *h = h_new(NULL);
+    struct harness *h = h_newreno();
     struct fx_conn c = open_conn(h, true);
     send_window(h, &c, 30 * MSS);
     dupack(h, &c, 3, (uint32_t[]){1 * MSS, 3 * MSS, 4 * MSS, 6 * MSS, 7 * MSS, 10 * MSS});

@@ -75,7 +75,7 @@
       "SACK scoreboard ranges of all connections (16 per connection in recovery, 16..2^26)")       \
     X(rack_enable, "net.inet.tcp.rack.enable", 1, 0, 1, TCPC_TUN_RW,                               \
       "RACK-TLP loss detection and tail-loss probes (RFC 8985) on SACK connections (0 or 1)")      \
-    X(cc_algorithm, "net.inet.tcp.cc.algorithm", 0, 0, 1, TCPC_TUN_RW,                             \
+    X(cc_algorithm, "net.inet.tcp.cc.algorithm", 1, 0, 1, TCPC_TUN_RW,                             \
       "congestion control of new connections: newreno (0) or cubic (1); tcpc_sysctl_set_str "      \
       "takes the names")                                                                           \
     X(abc_l_var, "net.inet.tcp.abc_l_var", 1, 1, 16, TCPC_TUN_RW,                                  \
