@@ -207,6 +207,96 @@ static void test_cookie_expires_on_every_member(void **state)
     tcpc_group_del(g);
 }
 
+/* --- Fast Open keys ---------------------------------------------------- */
+
+static const char *tfo_server[] = {"net.inet.tcp.fastopen.server_enable=1", NULL};
+
+/* A Fast Open listener on h's port. */
+static void tfo_listen(struct harness *h)
+{
+    int l = fx_socket(h);
+    assert_int_equal(tcpc_bind(h->stack, l, NULL, h->lport), 0);
+    assert_int_equal(tcpc_listen(h->stack, l, 16), 0);
+    assert_int_equal(tcpc_setsockopt(h->stack, l, TCPC_TCP_FASTOPEN, 1), 0);
+}
+
+/* a gives a cookie to a SYN asking for one; the same client then sends a
+ * SYN with that cookie and five bytes to b. Returns how many of them b's
+ * SYN-ACK acknowledges: 5 when b took the cookie, 0 when it did not. */
+static uint32_t tfo_cookie_on_a_data_on_b(struct harness *a, struct harness *b)
+{
+    tfo_listen(a);
+    tfo_listen(b);
+    h_inject(a, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460, .tfo = 0));
+    struct h_seg sa =
+        h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .tfo = 8, .tfo_anybytes = true));
+    uint8_t cookie[8];
+    memcpy(cookie, sa.th.opts.tfo_cookie, sizeof(cookie));
+    b->pport = (uint16_t)(a->pport + 1);
+    h_inject(b, SEG(.flags = TH_SYN, .seq = 2000, .mss = 1460, .tfo = 8, .tfo_cookie = cookie,
+                    .data = "hello"));
+    sa = h_expect(b, SEG(.flags = TH_SYN | TH_ACK, .ack = SEG_ANY, .tfo = 8, .tfo_anybytes = true));
+    return sa.th.ack - 2001;
+}
+
+static void test_fastopen_cookie_from_one_member_validates_on_another(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, tfo_server), *b = member(g, 1, tfo_server);
+    assert_int_equal(tfo_cookie_on_a_data_on_b(a, b), 5);
+    assert_int_equal(h_stat(b, "tcps_tfo_syn_data_rcv"), 1);
+    assert_int_equal(h_stat(b, "tcps_tfo_cookie_invalid"), 0);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+    /* The control: each stack alone draws its own key. */
+    a = member(NULL, 0, tfo_server);
+    b = member(NULL, 1, tfo_server);
+    assert_int_equal(tfo_cookie_on_a_data_on_b(a, b), 0);
+    assert_int_equal(h_stat(b, "tcps_tfo_cookie_invalid"), 1);
+    h_free(a);
+    h_free(b);
+}
+
+/* Keys follow net.inet.tcp.fastopen.autokey's periods counted from time
+ * zero, so members agree at a boundary whichever of them is past it, and
+ * a cookie outlives its period by one more, as a lone stack's does. */
+static void test_fastopen_keys_across_an_autokey_boundary(void **state)
+{
+    (void)state;
+    for (int ahead = 0; ahead < 2; ahead++) {
+        struct tcpc_group *g = group(2);
+        struct harness *a = member(g, 0, tfo_server), *b = member(g, 1, tfo_server);
+        /* Both start at 1 s; the first boundary is at 120 s. */
+        h_advance(a, ahead ? 119 * SEC + 100 * MSEC : 118 * SEC + 900 * MSEC);
+        h_advance(b, ahead ? 118 * SEC + 900 * MSEC : 119 * SEC + 100 * MSEC);
+        assert_int_equal(tfo_cookie_on_a_data_on_b(a, b), 5);
+        h_free(a);
+        h_free(b);
+        tcpc_group_del(g);
+    }
+    /* Two periods later the cookie is refused by every member. */
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, tfo_server), *b = member(g, 1, tfo_server);
+    tfo_listen(a);
+    tfo_listen(b);
+    h_inject(a, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460, .tfo = 0));
+    struct h_seg sa =
+        h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .tfo = 8, .tfo_anybytes = true));
+    uint8_t cookie[8];
+    memcpy(cookie, sa.th.opts.tfo_cookie, sizeof(cookie));
+    h_advance(b, 240 * SEC);
+    b->pport = (uint16_t)(a->pport + 1);
+    h_inject(b, SEG(.flags = TH_SYN, .seq = 2000, .mss = 1460, .tfo = 8, .tfo_cookie = cookie,
+                    .data = "hello"));
+    h_expect(b, SEG(.flags = TH_SYN | TH_ACK, .ack = 2001, .tfo = 8, .tfo_anybytes = true));
+    assert_int_equal(h_stat(b, "tcps_tfo_cookie_invalid"), 1);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
 /* The SYN cache's ISS (RFC 6528) for one 4-tuple at one time is the same on
  * every member; outside a group it is not. */
 static void test_members_number_a_tuple_alike(void **state)
@@ -416,6 +506,8 @@ int main(void)
         cmocka_unit_test(test_refused_tunable_not_published),
         cmocka_unit_test(test_timewait_limit_is_the_groups),
         cmocka_unit_test(test_timewait_limit_alone_unchanged),
+        cmocka_unit_test(test_fastopen_cookie_from_one_member_validates_on_another),
+        cmocka_unit_test(test_fastopen_keys_across_an_autokey_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,7 @@ enum group_secret_id {
     GROUP_SECRET_SYNCACHE,   /* the SYN cache's bucket hash */
     GROUP_SECRET_ISN,        /* RFC 6528's F */
     GROUP_SECRET_PORT,       /* RFC 6056 algorithm 4's offset */
+    GROUP_SECRET_TFO,        /* Fast Open server keys: one per autokey period */
 };
 
 struct tcpc_group {

@@ -8,11 +8,13 @@
  */
 #include "tcp/tcp_fastopen.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/group.h"
 #include "core/rand.h"
 #include "core/stack.h"
 #include "tcp/tcp_ao.h"
@@ -44,8 +46,38 @@ struct tfo_state {
 _Static_assert(TFO_KEY_LEN == crypto_shorthash_KEYBYTES, "a key is a SipHash key");
 _Static_assert(TFO_SERVER_COOKIE_LEN == crypto_shorthash_BYTES, "a cookie is a SipHash value");
 
+static tcpc_time_t tfo_key_life(const struct tcpc_stack *stack)
+{
+    return (tcpc_time_t)stack->cfg.tun.tfo_autokey * TCPC_USEC_PER_SEC;
+}
+
+/* The key of autokey period n in a group: every member derives the same,
+ * so a cookie one member gave validates on any other. */
+static void tfo_group_key(const struct tcpc_stack *stack, uint64_t n, uint8_t key[TFO_KEY_LEN])
+{
+    group_secret(stack->group, GROUP_SECRET_TFO, n, key, TFO_KEY_LEN);
+}
+
+/* A member of a group holds the keys of the current period and the ones
+ * before it, newest in slot 0, and counts periods from time zero rather
+ * than from when it made its first key. */
+static void tfo_group_keys(struct tcpc_stack *stack, struct tfo_state *t)
+{
+    assert(stack->cfg.tun.tfo_autokey > 0); /* keys are made only with autokey on */
+    uint64_t n = stack->now / tfo_key_life(stack);
+    t->newest = 0;
+    t->numkeys = n + 1 < TFO_MAX_KEYS ? (uint8_t)(n + 1) : TFO_MAX_KEYS;
+    for (unsigned i = 0; i < t->numkeys; i++)
+        tfo_group_key(stack, n - i, t->key[(TFO_MAX_KEYS - i) % TFO_MAX_KEYS]);
+    t->key_at = n * tfo_key_life(stack);
+}
+
 static void tfo_addkey(struct tcpc_stack *stack, struct tfo_state *t)
 {
+    if (stack->group) {
+        tfo_group_keys(stack, t);
+        return;
+    }
     t->newest = (uint8_t)((t->newest + 1) % TFO_MAX_KEYS);
     rand_bytes(&stack->rand, t->key[t->newest], TFO_KEY_LEN);
     if (t->numkeys < TFO_MAX_KEYS)
@@ -292,6 +324,21 @@ static uint32_t tfo_pending(const struct tcpc_stack *stack, const struct tcpcb *
     return n;
 }
 
+/* Members read one clock at different moments: another member may have
+ * passed a period boundary this one has not reached, and given a cookie
+ * under the next period's key. Only in a group, and only for a cookie
+ * that failed every key held. */
+static bool tfo_from_next_period(const struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                                 const uint8_t cookie[TFO_SERVER_COOKIE_LEN])
+{
+    if (!stack->group || !stack->cfg.tun.tfo_autokey)
+        return false;
+    uint8_t key[TFO_KEY_LEN], c[TFO_SERVER_COOKIE_LEN];
+    tfo_group_key(stack, stack->now / tfo_key_life(stack) + 1, key);
+    tfo_make_cookie(key, faddr, c);
+    return sodium_memcmp(c, cookie, TFO_SERVER_COOKIE_LEN) == 0;
+}
+
 enum tfo_server_verdict tfo_server_check(struct tcpc_stack *stack, const struct tcpcb *l,
                                          const struct tcpc_addr *faddr, const struct tcp_opts *o,
                                          uint8_t cookie[TFO_SERVER_COOKIE_LEN])
@@ -303,8 +350,7 @@ enum tfo_server_verdict tfo_server_check(struct tcpc_stack *stack, const struct 
     /* At most (about) half the backlog pending, as FreeBSD limits it. */
     if (tfo_pending(stack, l) + 1 > l->q_limit / 2)
         return TFO_SRV_NONE;
-    if (t->numkeys && tun->tfo_autokey &&
-        stack->now - t->key_at >= (tcpc_time_t)tun->tfo_autokey * TCPC_USEC_PER_SEC)
+    if (t->numkeys && tun->tfo_autokey && stack->now - t->key_at >= tfo_key_life(stack))
         tfo_addkey(stack, t); /* the key the timer would have made by now */
     if (tun->tfo_acceptany && o->tfo_len) {
         memset(cookie, 0, TFO_SERVER_COOKIE_LEN);
@@ -326,6 +372,8 @@ enum tfo_server_verdict tfo_server_check(struct tcpc_stack *stack, const struct 
             if (sodium_memcmp(c, o->tfo_cookie, TFO_SERVER_COOKIE_LEN) == 0)
                 return TFO_SRV_VALID;
         }
+    if (o->tfo_len == TFO_SERVER_COOKIE_LEN && tfo_from_next_period(stack, faddr, o->tfo_cookie))
+        return TFO_SRV_VALID;
     STAT_INC(stack, tcps_tfo_cookie_invalid);
     return TFO_SRV_OFFER;
 }
