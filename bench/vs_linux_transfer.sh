@@ -153,7 +153,7 @@ transfer() {
   if [ "$stack" = tcpcore ]; then
     ip netns exec "$NSS" timeout -k 5 $((t + 10)) "$TPEER" --tun tc0 --addr $T_T \
       --connect $R_K $port --send-bytes "$SIZE" --send-secs "$CAP_SECS" --close-first \
-      --timeout $t ${TCPCORE_BUFSIZE:+--bufsize "$TCPCORE_BUFSIZE"} \
+      --timeout $t --linger-ms 3000 ${TCPCORE_BUFSIZE:+--bufsize "$TCPCORE_BUFSIZE"} \
       ${TCPCORE_CC:+--congestion "$TCPCORE_CC"} >"$snd" 2>"$snd.err" &
   else
     ip netns exec "$NSS" timeout -k 5 $((t + 10)) "$KPEER" --addr $S_K --connect $R_K $port \

@@ -58,6 +58,7 @@ struct peer_opts {
     int bufsize;
     int mtu;
     uint32_t loss_ppm;
+    int linger_ms; /* --linger-ms, or -1: the default */
 };
 
 struct peer {
@@ -100,6 +101,8 @@ static void usage(void)
             "  --bufsize N        SO_SNDBUF and SO_RCVBUF in bytes (default: the stack's)\n"
             "  --mtu N            link MTU (default 1500)\n"
             "  --loss PPM         lose packets in both directions, PPM per million (tests)\n"
+            "  --linger-ms MS     keep answering MS ms after the close, for a repeated FIN\n"
+            "                     (default 300, 3000 with --loss)\n"
             "  --urgent           send a byte out of band after the stream, read the peer's\n"
             "  --trace            print every packet and every drop on stderr\n");
     exit(2);
@@ -107,7 +110,8 @@ static void usage(void)
 
 static void parse_args(int argc, char **argv, struct peer_opts *o)
 {
-    *o = (struct peer_opts){.tun = "tun0", .seed = 1, .timeout_sec = 60, .mtu = 1500};
+    *o = (struct peer_opts){
+        .tun = "tun0", .seed = 1, .timeout_sec = 60, .mtu = 1500, .linger_ms = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has1 = i + 1 < argc, has2 = i + 2 < argc;
@@ -138,6 +142,8 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
             o->send_secs = (int)peer_parse_num("tcpcore-peer", "seconds", argv[++i], 86400);
         else if (!strcmp(a, "--bufsize") && has1)
             o->bufsize = (int)peer_parse_num("tcpcore-peer", "buffer size", argv[++i], 1 << 30);
+        else if (!strcmp(a, "--linger-ms") && has1)
+            o->linger_ms = (int)peer_parse_num("tcpcore-peer", "linger-ms", argv[++i], 600000);
         else if (!strcmp(a, "--loss") && has1)
             o->loss_ppm = (uint32_t)peer_parse_num("tcpcore-peer", "loss", argv[++i], 1000000);
         else if (!strcmp(a, "--mtu") && has1)
@@ -468,8 +474,10 @@ int main(int argc, char **argv)
     }
     /* The connection is closed or in TIME_WAIT. Keep answering a little
      * longer, in case our last ACK was lost and the peer repeats its FIN
-     * (longer when we lose packets on purpose: the repeat may back off). */
-    tcpc_time_t grace = tcpc_tun_now() + (p.o.loss_ppm ? 3000 : 300) * TCPC_USEC_PER_MSEC;
+     * (longer where packets are lost, here or on the path: the repeat
+     * waits for the peer's backed-off retransmission timeout). */
+    int linger_ms = p.o.linger_ms >= 0 ? p.o.linger_ms : p.o.loss_ppm ? 3000 : 300;
+    tcpc_time_t grace = tcpc_tun_now() + (tcpc_time_t)linger_ms * TCPC_USEC_PER_MSEC;
     while (tcpc_tun_now() < grace)
         if (tcpc_tun_run_once(&p.tun, grace - tcpc_tun_now()) < 0)
             break;
