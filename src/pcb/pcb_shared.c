@@ -60,16 +60,6 @@ void pcb_shared_unlock(const struct pcbinfo *info, uint32_t flags)
         info->shared.unlock(info->shared.ctx);
 }
 
-/* A fresh record for inp in the shared table, with inp's options. */
-static int pcb_shared_new(struct pcbinfo *info, const struct inpcb *inp, struct inpcb **out)
-{
-    struct pcbinfo *s = info->shared.info;
-    int err = pcb_alloc(s, (inp->flags & INP_IPV6PROTO) != 0, (void *)info->shared.owner, out);
-    if (!err)
-        (*out)->flags |= inp->flags & INP_SETTABLE;
-    return err;
-}
-
 /* Drops inp's record, the lock held. */
 static void pcb_shared_drop(struct pcbinfo *info, const struct inpcb *inp)
 {
@@ -81,43 +71,46 @@ static void pcb_shared_drop(struct pcbinfo *info, const struct inpcb *inp)
     *rec = PCB_NIL;
 }
 
-int pcb_shared_add_bound(struct pcbinfo *info, const struct inpcb *inp, const struct tcpc_addr *a,
-                         uint16_t lport)
+/* A record of inp, with its options: bound at a:lport (t NULL) or
+ * connected on t. It replaces the record inp had (its bind's). */
+static int pcb_shared_add(struct pcbinfo *info, const struct inpcb *inp, const struct tcpc_addr *a,
+                          uint16_t lport, const struct pcb_tuple *t)
 {
     if (!pcb_shared_active(info, inp->flags))
         return 0;
+    struct pcbinfo *s = info->shared.info;
     struct inpcb *r;
-    int err = pcb_shared_new(info, inp, &r);
+    int err = pcb_alloc(s, (inp->flags & INP_IPV6PROTO) != 0, (void *)info->shared.owner, &r);
     if (err)
         return err;
-    struct pcbinfo *s = info->shared.info;
-    r->laddr = *a;
-    r->lport = lport;
-    pcb_chain_add(s, s->wild_head, r);
-    r->flags |= INP_INHASHLIST;
+    r->flags |= inp->flags & INP_SETTABLE;
+    if (t) {
+        err = pcb_insert_connected(s, r, t);
+        if (err) {
+            pcb_free(s, r);
+            return err;
+        }
+    } else {
+        r->laddr = *a;
+        r->lport = lport;
+        pcb_chain_add(s, s->wild_head, r);
+        r->flags |= INP_INHASHLIST;
+    }
+    pcb_shared_drop(info, inp);
     info->shared_rec[pcb_index(info, inp)] = pcb_index(s, r);
     return 0;
+}
+
+int pcb_shared_add_bound(struct pcbinfo *info, const struct inpcb *inp, const struct tcpc_addr *a,
+                         uint16_t lport)
+{
+    return pcb_shared_add(info, inp, a, lport, NULL);
 }
 
 int pcb_shared_add_connected(struct pcbinfo *info, const struct inpcb *inp,
                              const struct pcb_tuple *t)
 {
-    if (!pcb_shared_active(info, inp->flags))
-        return 0;
-    struct inpcb *r;
-    int err = pcb_shared_new(info, inp, &r);
-    if (err)
-        return err;
-    struct pcbinfo *s = info->shared.info;
-    err = pcb_insert_connected(s, r, t);
-    if (err) {
-        pcb_free(s, r);
-        return err;
-    }
-    /* A bound socket's record of its bind gives way to the connection's. */
-    pcb_shared_drop(info, inp);
-    info->shared_rec[pcb_index(info, inp)] = pcb_index(s, r);
-    return 0;
+    return pcb_shared_add(info, inp, NULL, 0, t);
 }
 
 void pcb_shared_release(struct pcbinfo *info, const struct inpcb *inp)

@@ -163,9 +163,14 @@ static void group_copy_close(struct tcpc_stack *stack, struct stack_group_copy *
 
 void tcp_group_sync(struct tcpc_stack *stack)
 {
+    /* An event callback fired below may call in again (accept on the new
+     * copy, tcpc_group_listener_sd): the outer pass finishes the job. */
+    if (stack->tcp->group_syncing)
+        return;
     struct group_listener recs[TCPC_GROUP_LISTENERS];
     if (!group_lis_copy(stack->group, &stack->group_lis_ver, recs))
         return;
+    stack->tcp->group_syncing = true;
     for (unsigned k = 0; k < TCPC_GROUP_LISTENERS; k++) {
         struct stack_group_copy *c = &stack->group_lis[k];
         if (c->id && c->id != recs[k].id)
@@ -173,6 +178,7 @@ void tcp_group_sync(struct tcpc_stack *stack)
         if (recs[k].id && c->id != recs[k].id)
             group_copy_open(stack, c, &recs[k]);
     }
+    stack->tcp->group_syncing = false;
 }
 
 int tcpc_group_listener_sd(struct tcpc_stack *stack, int id)
