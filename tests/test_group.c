@@ -515,6 +515,34 @@ static void test_bind_conflicts_across_members(void **state)
     }
 }
 
+/* An option set after the bind counts as if set before, on one stack
+ * (FreeBSD caches it whenever set) and so across members: a's SO_REUSEPORT
+ * set once bound lets b share the port; cleared once bound, it refuses b. */
+static void test_option_after_bind_seen_by_other_members(void **state)
+{
+    (void)state;
+    static const struct bside rp = V4(0, 1, NULL);
+    for (int grouped = 0; grouped < 2; grouped++) {
+        struct tcpc_group *g = grouped ? group(2) : NULL;
+        struct harness *a = member(g, 0, NULL);
+        struct harness *b = grouped ? member(g, 1, NULL) : a;
+        int sd = tcpc_socket(a->stack, TCPC_AF_INET);
+        assert_int_equal(tcpc_bind(a->stack, sd, NULL, 7000), 0);
+        assert_int_equal(bind_side(b->stack, &rp, 7000), -EADDRINUSE);
+        assert_int_equal(tcpc_setsockopt(a->stack, sd, TCPC_SO_REUSEPORT, 1), 0);
+        assert_int_equal(bind_side(b->stack, &rp, 7000), 0);
+        int sd2 = tcpc_socket(a->stack, TCPC_AF_INET);
+        assert_int_equal(tcpc_setsockopt(a->stack, sd2, TCPC_SO_REUSEPORT, 1), 0);
+        assert_int_equal(tcpc_bind(a->stack, sd2, NULL, 7002), 0);
+        assert_int_equal(tcpc_setsockopt(a->stack, sd2, TCPC_SO_REUSEPORT, 0), 0);
+        assert_int_equal(bind_side(b->stack, &rp, 7002), -EADDRINUSE);
+        h_free(a);
+        if (grouped)
+            h_free(b);
+        tcpc_group_del(g);
+    }
+}
+
 /* A reservation goes with the socket: after a close, or when its member is
  * deleted, another member binds the port; outside a group nothing is
  * shared at all. */
@@ -788,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_timewait_limit_is_the_groups),
         cmocka_unit_test(test_timewait_limit_alone_unchanged),
         cmocka_unit_test(test_bind_conflicts_across_members),
+        cmocka_unit_test(test_option_after_bind_seen_by_other_members),
         cmocka_unit_test(test_reservation_released),
         cmocka_unit_test(test_ephemeral_bind_skips_other_members),
         cmocka_unit_test(test_connect_tuple_taken_by_other_member),

@@ -347,6 +347,10 @@ void pcb_remove(struct pcbinfo *info, struct inpcb *inp);
  */
 int pcb_setopt(struct inpcb *inp, uint32_t opt, bool on);
 
+/* After pcb_setopt on inp of info: its record in a shared table (if it has
+ * one) takes the new options, as FreeBSD caches them whenever set. */
+void pcb_shared_setopt(struct pcbinfo *info, const struct inpcb *inp);
+
 static inline uint32_t pcb_index(const struct pcbinfo *info, const struct inpcb *inp)
 {
     return (uint32_t)(inp - info->pcbs);

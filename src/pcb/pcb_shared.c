@@ -122,6 +122,16 @@ void pcb_shared_release(struct pcbinfo *info, const struct inpcb *inp)
     info->shared.unlock(info->shared.ctx);
 }
 
+void pcb_shared_setopt(struct pcbinfo *info, const struct inpcb *inp)
+{
+    if (!info->shared_rec || info->shared_rec[pcb_index(info, inp)] == PCB_NIL)
+        return;
+    info->shared.lock(info->shared.ctx);
+    struct inpcb *r = &info->shared.info->pcbs[info->shared_rec[pcb_index(info, inp)]];
+    r->flags = (r->flags & ~INP_SETTABLE) | (inp->flags & INP_SETTABLE);
+    info->shared.unlock(info->shared.ctx);
+}
+
 bool pcb_shared_tuple_free(const struct pcbinfo *info, uint32_t flags, const struct pcb_tuple *t,
                            bool wild)
 {

@@ -191,9 +191,12 @@ void demux_set_portrange(struct tcpc_stack *stack)
     (void)err;
 }
 
-int demux_setopt(struct tcpcb *tp, uint32_t inp_opts, bool on)
+int demux_setopt(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t inp_opts, bool on)
 {
-    return pcb_setopt(tp->inp, inp_opts, on);
+    int err = pcb_setopt(tp->inp, inp_opts, on);
+    if (!err) /* the group's record of a bound socket shows its options too */
+        pcb_shared_setopt(demux_info(stack), tp->inp);
+    return err;
 }
 
 void demux_inherit_opts(struct tcpcb *child, const struct tcpcb *listener)

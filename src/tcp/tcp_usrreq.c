@@ -755,7 +755,7 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
-        return demux_setopt(tp, usr_inp_opt(opt), value != 0);
+        return demux_setopt(stack, tp, usr_inp_opt(opt), value != 0);
     }
 }
 
