@@ -132,9 +132,10 @@ int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr 
         return err;
     /* In a group the choice and the record are one step under the shared
      * lock, so two instances cannot take one 4-tuple. */
-    pcb_shared_lock(info, inp->flags);
+    uint32_t flags = inp->flags; /* as locked: the connect changes inp's */
+    pcb_shared_lock(info, flags);
     err = pcb_connect_locked(info, inp, faddr, fport, src);
-    pcb_shared_unlock(info, inp->flags);
+    pcb_shared_unlock(info, flags);
     return err;
 }
 

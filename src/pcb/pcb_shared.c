@@ -1,6 +1,6 @@
 /*
  * The reservation table several instances share (struct pcb_shared,
- * docs/groups.md "Ports and listeners"): each instance's bound sockets and
+ * docs/groups.md "Ports"): each instance's bound sockets and
  * active opens have a record there, so that a bind or an ephemeral port
  * that one instance alone would refuse is refused when another instance
  * holds the conflicting socket.
