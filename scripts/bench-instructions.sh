@@ -32,6 +32,7 @@ dir=${1:-build/bench}
 small_args() {
   case "$1" in
     pcb_lookup) echo "--conns 100000 --lookups 65536 --reps 1" ;;
+    groups) echo "--conns 2000 --lookups 50000 --reps 1" ;;
     synflood) echo "--syns 200000 --reps 1" ;;
     synflood-cookies) echo "--syns 200000 --reps 1 --mode cookies" ;;
     timewait) echo "--entries 20000 --reps 1" ;;

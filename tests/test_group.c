@@ -44,6 +44,23 @@ static struct tcpc_group *group(unsigned n)
     return g;
 }
 
+/* A listener opened on a, and b's copy of it in *lb (the group's
+ * listener, found by its id); outside a group, b's own listener. */
+static int listen_everywhere(struct harness *a, struct harness *b, int *lb)
+{
+    int la = h_listen(a);
+    if (tcpc_stack_group_index(a->stack) < 0) {
+        *lb = h_listen(b);
+        return la;
+    }
+    int id = tcpc_group_listener_id(a->stack, la);
+    assert_true(id > 0);
+    *lb = tcpc_group_listener_sd(b->stack, id);
+    assert_true(*lb >= 0);
+    assert_int_equal(tcpc_group_listener_id(b->stack, *lb), id);
+    return la;
+}
+
 /* --- the group object ---------------------------------------------------- */
 
 static void test_sizes_and_indexes_checked(void **state)
@@ -113,7 +130,7 @@ static const char *cookies_only[] = {"net.inet.tcp.syncookies_only=1", NULL};
  * b's listener, or the flags of b's reply. */
 static int syn_on_a_ack_on_b(struct harness *a, struct harness *b)
 {
-    int la = h_listen(a), lb = h_listen(b);
+    int lb, la = listen_everywhere(a, b, &lb);
     (void)la;
     h_inject(a, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460, .tsval = 100, .wscale = 7,
                     .sackperm = 1));
@@ -194,8 +211,8 @@ static void test_cookie_expires_on_every_member(void **state)
     (void)state;
     struct tcpc_group *g = group(2);
     struct harness *a = member(g, 0, cookies_only), *b = member(g, 1, cookies_only);
-    h_listen(a);
-    h_listen(b);
+    int lb;
+    listen_everywhere(a, b, &lb);
     h_inject(a, SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
     struct h_seg sa = h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 5001));
     h_advance(b, 31 * SEC);
@@ -211,13 +228,13 @@ static void test_cookie_expires_on_every_member(void **state)
 
 static const char *tfo_server[] = {"net.inet.tcp.fastopen.server_enable=1", NULL};
 
-/* A Fast Open listener on h's port. */
-static void tfo_listen(struct harness *h)
+/* A Fast Open listener on a and b's listener on the same port
+ * (listen_everywhere); Fast Open is set on each copy. */
+static void tfo_listen(struct harness *a, struct harness *b)
 {
-    int l = fx_socket(h);
-    assert_int_equal(tcpc_bind(h->stack, l, NULL, h->lport), 0);
-    assert_int_equal(tcpc_listen(h->stack, l, 16), 0);
-    assert_int_equal(tcpc_setsockopt(h->stack, l, TCPC_TCP_FASTOPEN, 1), 0);
+    int lb, la = listen_everywhere(a, b, &lb);
+    assert_int_equal(tcpc_setsockopt(a->stack, la, TCPC_TCP_FASTOPEN, 1), 0);
+    assert_int_equal(tcpc_setsockopt(b->stack, lb, TCPC_TCP_FASTOPEN, 1), 0);
 }
 
 /* a gives a cookie to a SYN asking for one; the same client then sends a
@@ -225,8 +242,7 @@ static void tfo_listen(struct harness *h)
  * SYN-ACK acknowledges: 5 when b took the cookie, 0 when it did not. */
 static uint32_t tfo_cookie_on_a_data_on_b(struct harness *a, struct harness *b)
 {
-    tfo_listen(a);
-    tfo_listen(b);
+    tfo_listen(a, b);
     h_inject(a, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460, .tfo = 0));
     struct h_seg sa =
         h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .tfo = 8, .tfo_anybytes = true));
@@ -279,8 +295,7 @@ static void test_fastopen_keys_across_an_autokey_boundary(void **state)
     /* Two periods later the cookie is refused by every member. */
     struct tcpc_group *g = group(2);
     struct harness *a = member(g, 0, tfo_server), *b = member(g, 1, tfo_server);
-    tfo_listen(a);
-    tfo_listen(b);
+    tfo_listen(a, b);
     h_inject(a, SEG(.flags = TH_SYN, .seq = 1000, .mss = 1460, .tfo = 0));
     struct h_seg sa =
         h_expect(a, SEG(.flags = TH_SYN | TH_ACK, .ack = 1001, .tfo = 8, .tfo_anybytes = true));
@@ -307,7 +322,8 @@ static void test_members_number_a_tuple_alike(void **state)
         struct tcpc_group *g = grouped ? group(2) : NULL;
         struct harness *m[2] = {member(g, 0, NULL), member(g, 1, NULL)};
         for (int i = 0; i < 2; i++) {
-            h_listen(m[i]);
+            if (i == 0 || !grouped) /* m[1] takes the group's listener */
+                h_listen(m[i]);
             h_inject(m[i], SEG(.flags = TH_SYN, .seq = 5000, .mss = 1460));
             iss[grouped][i] = h_expect(m[i], SEG(.flags = TH_SYN | TH_ACK, .ack = 5001)).th.seq;
             assert_int_equal(h_stat(m[i], "tcps_sc_sendcookie"), 0);
@@ -321,8 +337,9 @@ static void test_members_number_a_tuple_alike(void **state)
 }
 
 /* RFC 6056 algorithm 4 under the group's key: members walk the ephemeral
- * range alike toward one destination (with tcpc_config_set_steering each
- * takes only the ports steered home, so they never collide). */
+ * range alike toward one destination, and split that one walk: the second
+ * member skips the port the first holds (the group's reservations) and
+ * takes the next. Outside a group the walks are unrelated. */
 static void test_members_walk_ports_alike(void **state)
 {
     (void)state;
@@ -340,7 +357,14 @@ static void test_members_walk_ports_alike(void **state)
         tcpc_group_del(g);
     }
     assert_int_not_equal(port[0][0], port[0][1]);
-    assert_int_equal(port[1][0], port[1][1]);
+    /* The next port of the range, which wraps from last to first. */
+    struct harness *h = member(NULL, 0, NULL);
+    int64_t first = -1, last = -1;
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.ip.portrange.first", &first), 0);
+    assert_int_equal(tcpc_sysctl_get(h->stack, "net.inet.ip.portrange.last", &last), 0);
+    h_free(h);
+    int64_t n = last - first + 1;
+    assert_int_equal(port[1][1] - first, (port[1][0] - first + 1) % n);
 }
 
 /* --- shared tunables ----------------------------------------------------- */
@@ -437,7 +461,8 @@ static void test_timewait_limit_is_the_groups(void **state)
     (void)state;
     struct tcpc_group *g = group(2);
     struct harness *a = member(g, 0, tw_sys), *b = member(g, 1, tw_sys);
-    int la = h_listen(a), lb = h_listen(b);
+    /* Opened on b, which outlives a (a listener goes with its member). */
+    int la, lb = listen_everywhere(b, a, &la);
     for (uint16_t i = 0; i < 31; i++)
         fx_passive_to_timewait(a, la, (uint16_t)(41000 + i));
     fx_passive_to_timewait(b, lb, 42000);
@@ -489,6 +514,378 @@ static void test_timewait_limit_alone_unchanged(void **state)
     h_free(b);
 }
 
+/* --- shared port reservations ------------------------------------------ */
+
+/* One socket of a bind-conflict case: family, options, address (NULL: the
+ * family's wildcard). */
+struct bside {
+    int family;
+    int reuseaddr, reuseport, v6only;
+    const char *addr;
+};
+
+/* Binds a socket of side o on stack s to port; returns tcpc_bind's result
+ * (the socket stays open). */
+static int bind_side(struct tcpc_stack *s, const struct bside *o, uint16_t port)
+{
+    int sd = tcpc_socket(s, o->family);
+    assert_true(sd >= 0);
+    assert_int_equal(tcpc_setsockopt(s, sd, TCPC_SO_REUSEADDR, o->reuseaddr), 0);
+    assert_int_equal(tcpc_setsockopt(s, sd, TCPC_SO_REUSEPORT, o->reuseport), 0);
+    if (o->family == TCPC_AF_INET6)
+        assert_int_equal(tcpc_setsockopt(s, sd, TCPC_IPV6_V6ONLY, o->v6only), 0);
+    struct tcpc_addr a;
+    if (o->addr)
+        assert_int_equal(tcpc_addr_parse(o->addr, &a), 0);
+    return tcpc_bind(s, sd, o->addr ? &a : NULL, port);
+}
+
+/* What the second bind of a case gets: on one stack, or with the first
+ * socket on member `first` and the second on the other member. */
+static int bind_case(const struct bside *one, const struct bside *two, int first)
+{
+    struct tcpc_group *g = first < 0 ? NULL : group(2);
+    struct harness *m[2] = {member(g, 0, NULL), first < 0 ? NULL : member(g, 1, NULL)};
+    struct tcpc_stack *s1 = m[first < 0 ? 0 : first]->stack;
+    struct tcpc_stack *s2 = m[first < 0 ? 0 : 1 - first]->stack;
+    assert_int_equal(bind_side(s1, one, 7000), 0);
+    int err = bind_side(s2, two, 7000);
+    h_free(m[0]);
+    if (m[1])
+        h_free(m[1]);
+    tcpc_group_del(g);
+    return err;
+}
+
+#define V4(ra, rp, a)                                                                              \
+    {                                                                                              \
+        TCPC_AF_INET, ra, rp, 0, a                                                                 \
+    }
+#define V6(ra, rp, o, a)                                                                           \
+    {                                                                                              \
+        TCPC_AF_INET6, ra, rp, o, a                                                                \
+    }
+
+/* Every case of docs/pcb.md's table that two sockets can make, in both
+ * orders across two members: the second bind gets what it would get on
+ * one stack holding both sockets (the lone stack is asked too, so the
+ * expectation is the stack's own rule, stated once). */
+static void test_bind_conflicts_across_members(void **state)
+{
+    (void)state;
+    static const struct {
+        struct bside one, two;
+        int alone; /* what one stack answers: the table, checked here too */
+    } cases[] = {
+        {V4(0, 0, NULL), V4(0, 0, NULL), -EADDRINUSE},
+        {V4(1, 0, NULL), V4(1, 0, NULL), -EADDRINUSE},
+        {V4(0, 1, NULL), V4(0, 1, NULL), 0},
+        {V4(0, 1, NULL), V4(0, 0, NULL), -EADDRINUSE},
+        {V4(0, 0, NULL), V4(0, 1, NULL), -EADDRINUSE},
+        {V4(1, 0, NULL), V4(1, 0, "198.18.0.1"), 0},
+        {V4(0, 0, NULL), V4(0, 0, "198.18.0.1"), -EADDRINUSE},
+        {V4(0, 0, "198.18.0.1"), V4(0, 0, NULL), -EADDRINUSE},
+        {V4(1, 0, "198.18.0.1"), V4(1, 0, NULL), 0},
+        {V6(0, 0, 0, NULL), V4(0, 0, NULL), -EADDRINUSE},
+        {V4(0, 0, NULL), V6(0, 0, 0, NULL), 0}, /* :: beside 0.0.0.0 bound first */
+        {V6(0, 0, 1, NULL), V4(0, 0, NULL), 0},
+        {V4(0, 0, NULL), V6(0, 0, 1, NULL), 0},
+        {V6(0, 0, 1, NULL), V6(0, 0, 1, NULL), -EADDRINUSE},
+        {V6(0, 1, 1, NULL), V6(0, 1, 1, NULL), 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int alone = bind_case(&cases[i].one, &cases[i].two, -1);
+        if (alone != cases[i].alone)
+            print_message("case %zu\n", i);
+        assert_int_equal(alone, cases[i].alone);
+        for (int first = 0; first < 2; first++)
+            assert_int_equal(bind_case(&cases[i].one, &cases[i].two, first), alone);
+    }
+}
+
+/* An option set after the bind counts as if set before, on one stack
+ * (FreeBSD caches it whenever set) and so across members: a's SO_REUSEPORT
+ * set once bound lets b share the port; cleared once bound, it refuses b. */
+static void test_option_after_bind_seen_by_other_members(void **state)
+{
+    (void)state;
+    static const struct bside rp = V4(0, 1, NULL);
+    for (int grouped = 0; grouped < 2; grouped++) {
+        struct tcpc_group *g = grouped ? group(2) : NULL;
+        struct harness *a = member(g, 0, NULL);
+        struct harness *b = grouped ? member(g, 1, NULL) : a;
+        int sd = tcpc_socket(a->stack, TCPC_AF_INET);
+        assert_int_equal(tcpc_bind(a->stack, sd, NULL, 7000), 0);
+        assert_int_equal(bind_side(b->stack, &rp, 7000), -EADDRINUSE);
+        assert_int_equal(tcpc_setsockopt(a->stack, sd, TCPC_SO_REUSEPORT, 1), 0);
+        assert_int_equal(bind_side(b->stack, &rp, 7000), 0);
+        int sd2 = tcpc_socket(a->stack, TCPC_AF_INET);
+        assert_int_equal(tcpc_setsockopt(a->stack, sd2, TCPC_SO_REUSEPORT, 1), 0);
+        assert_int_equal(tcpc_bind(a->stack, sd2, NULL, 7002), 0);
+        assert_int_equal(tcpc_setsockopt(a->stack, sd2, TCPC_SO_REUSEPORT, 0), 0);
+        assert_int_equal(bind_side(b->stack, &rp, 7002), -EADDRINUSE);
+        h_free(a);
+        if (grouped)
+            h_free(b);
+        tcpc_group_del(g);
+    }
+}
+
+/* A reservation goes with the socket: after a close, or when its member is
+ * deleted, another member binds the port; outside a group nothing is
+ * shared at all. */
+static void test_reservation_released(void **state)
+{
+    (void)state;
+    static const struct bside plain = V4(0, 0, NULL);
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL);
+    int sd = tcpc_socket(a->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_bind(a->stack, sd, NULL, 7000), 0);
+    assert_int_equal(bind_side(b->stack, &plain, 7000), -EADDRINUSE);
+    assert_int_equal(tcpc_close(a->stack, sd), 0);
+    assert_int_equal(bind_side(b->stack, &plain, 7000), 0);
+    assert_int_equal(bind_side(a->stack, &plain, 7001), 0);
+    assert_int_equal(bind_side(b->stack, &plain, 7001), -EADDRINUSE);
+    h_free(a);
+    assert_int_equal(bind_side(b->stack, &plain, 7001), 0);
+    h_free(b);
+    tcpc_group_del(g);
+    struct harness *x = member(NULL, 0, NULL), *y = member(NULL, 1, NULL);
+    assert_int_equal(bind_side(x->stack, &plain, 7000), 0);
+    assert_int_equal(bind_side(y->stack, &plain, 7000), 0);
+    h_free(x);
+    h_free(y);
+}
+
+/* A bind to port 0 takes a port no member holds: the members' walks start
+ * alike (the group's key), so the second skips the first's port. */
+static void test_ephemeral_bind_skips_other_members(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL);
+    uint16_t pa = 0, pb = 0;
+    struct tcpc_addr any;
+    int sa = tcpc_socket(a->stack, TCPC_AF_INET), sb = tcpc_socket(b->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_bind(a->stack, sa, NULL, 0), 0);
+    assert_int_equal(tcpc_bind(b->stack, sb, NULL, 0), 0);
+    assert_int_equal(tcpc_getsockname(a->stack, sa, &any, &pa), 0);
+    assert_int_equal(tcpc_getsockname(b->stack, sb, &any, &pb), 0);
+    assert_true(pa != 0 && pb != 0);
+    assert_int_not_equal(pa, pb);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* A bound socket's connect needs a 4-tuple no member holds: with
+ * SO_REUSEADDR two members may bind one port, but only one of them may
+ * connect from it to one peer, as on one stack. The SYN of the first is
+ * on the wire, field by field. */
+static void test_connect_tuple_taken_by_other_member(void **state)
+{
+    (void)state;
+    static const struct bside ra = V4(1, 0, NULL);
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL);
+    int ca = tcpc_socket(a->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_setsockopt(a->stack, ca, TCPC_SO_REUSEADDR, 1), 0);
+    assert_int_equal(tcpc_bind(a->stack, ca, NULL, 7000), 0);
+    assert_int_equal(tcpc_connect(a->stack, ca, &a->peer, a->pport), -EINPROGRESS);
+    h_expect(a, SEG(.flags = TH_SYN, .dport = 7000, .sport = a->pport, .ack = 0));
+    int cb = tcpc_socket(b->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_setsockopt(b->stack, cb, TCPC_SO_REUSEADDR, 1), 0);
+    assert_int_equal(tcpc_bind(b->stack, cb, NULL, 7000), 0);
+    assert_int_equal(tcpc_connect(b->stack, cb, &b->peer, b->pport), -EADDRINUSE);
+    h_expect_nothing(b);
+    /* To another port of the peer the 4-tuple is free. */
+    assert_int_equal(tcpc_connect(b->stack, cb, &b->peer, (uint16_t)(b->pport + 1)), -EINPROGRESS);
+    h_expect(b, SEG(.flags = TH_SYN, .dport = 7000, .sport = (uint16_t)(b->pport + 1)));
+    /* a's connection gone, its 4-tuple is free for b. */
+    assert_int_equal(tcpc_close(a->stack, ca), 0);
+    assert_int_equal(bind_side(b->stack, &ra, 7000), 0);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* --- group listeners ----------------------------------------------------- */
+
+/* A SYN from the peer's port pport to member h's listener port; the
+ * SYN-ACK h answers with. */
+static struct h_seg syn_to(struct harness *h, uint16_t pport)
+{
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 5000, .sport = pport, .mss = 1460, .tsval = 100,
+                    .wscale = 7, .sackperm = 1));
+    return h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .sport = pport, .ack = 5001));
+}
+
+/* A listener opened once, on a, with options its connections inherit,
+ * answers a SYN on every member: b and c never listened. Their SYN-ACKs
+ * are a's, field by field (the ISS too: the group numbers a 4-tuple
+ * alike), and the connection completes on the member it reached, to be
+ * accepted on that member's copy. */
+static void check_listener_on_every_member(struct harness *(*mk)(struct tcpc_group *, unsigned,
+                                                                 const char **))
+{
+    struct tcpc_group *g = group(3);
+    struct harness *m[3] = {mk(g, 0, NULL), mk(g, 1, NULL), mk(g, 2, NULL)};
+    struct tcpc_stack *a = m[0]->stack;
+    int la = tcpc_socket(a, m[0]->v6 ? TCPC_AF_INET6 : TCPC_AF_INET);
+    assert_int_equal(tcpc_setsockopt(a, la, TCPC_IP_TTL, 33), 0);
+    assert_int_equal(tcpc_setsockopt(a, la, TCPC_TCP_MAXSEG, 1000), 0);
+    assert_int_equal(tcpc_setsockopt(a, la, TCPC_SO_RCVBUF, 8192), 0);
+    assert_int_equal(tcpc_setsockopt(a, la, TCPC_TCP_NODELAY, 1), 0);
+    assert_int_equal(tcpc_bind(a, la, NULL, m[0]->lport), 0);
+    assert_int_equal(tcpc_listen(a, la, 8), 0);
+    int id = tcpc_group_listener_id(a, la);
+    assert_true(id > 0);
+    struct h_seg sa[3];
+    int rcvbuf0 = -1;
+    for (int i = 0; i < 3; i++)
+        sa[i] = syn_to(m[i], 41000);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(sa[i].th.seq, sa[0].th.seq);
+        assert_int_equal(sa[i].th.win, sa[0].th.win);
+        assert_int_equal(sa[i].th.opts.mss, sa[0].th.opts.mss);
+        assert_int_equal(sa[i].th.opts.wscale, sa[0].th.opts.wscale);
+        assert_int_equal(sa[i].th.opts.present, sa[0].th.opts.present);
+        assert_int_equal(sa[i].ip.ttl, 33);
+    }
+    for (int i = 0; i < 3; i++) {
+        int l = tcpc_group_listener_sd(m[i]->stack, id);
+        assert_true(l >= 0);
+        assert_int_equal(tcpc_group_listener_id(m[i]->stack, l), id);
+        if (i > 0) /* the copy was announced on its descriptor */
+            assert_true(h_events(m[i], l) & TCPC_EV_LISTENER);
+        h_inject(m[i], SEG(.flags = TH_ACK, .seq = 5001, .sport = 41000, .ack = sa[i].th.seq + 1,
+                           .tsval = 101, .tsecr = sa[i].th.opts.tsval));
+        h_expect_nothing(m[i]);
+        int sd = tcpc_accept(m[i]->stack, l, NULL, NULL);
+        assert_true(sd >= 0);
+        int v = 0;
+        assert_int_equal(tcpc_getsockopt(m[i]->stack, sd, TCPC_TCP_NODELAY, &v), 0);
+        assert_int_equal(v, 1);
+        assert_int_equal(tcpc_getsockopt(m[i]->stack, sd, TCPC_SO_RCVBUF, &v), 0);
+        if (i == 0)
+            rcvbuf0 = v;
+        assert_int_equal(v, rcvbuf0); /* the size a's child has, not the default */
+        assert_true(v < 16384);
+        assert_int_equal(tcpc_send(m[i]->stack, sd, "x", 1), 1);
+        h_expect(m[i], SEG(.flags = TH_ACK | TH_PSH, .sport = 41000, .seq = sa[i].th.seq + 1,
+                           .ack = 5001, .len = 1, .ttl = 33));
+    }
+    for (int i = 0; i < 3; i++)
+        h_free(m[i]);
+    tcpc_group_del(g);
+}
+
+static void test_listener_on_every_member_v4(void **state)
+{
+    (void)state;
+    check_listener_on_every_member(member);
+}
+
+static void test_listener_on_every_member_v6(void **state)
+{
+    (void)state;
+    check_listener_on_every_member(member6);
+}
+
+/* Closing the listener where it was opened closes every copy at its
+ * member's next entry: b is told (TCPC_EV_HUP), its connection not yet
+ * accepted is reset as a closed listener's is, and a SYN is refused.
+ * The id names no listener any more, and the port is free again. */
+static void test_listener_close_removes_copies(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL);
+    int lb, la = listen_everywhere(a, b, &lb);
+    int id = tcpc_group_listener_id(a->stack, la);
+    struct h_seg sa = syn_to(b, 41000);
+    h_inject(b, SEG(.flags = TH_ACK, .seq = 5001, .sport = 41000, .ack = sa.th.seq + 1,
+                    .tsval = 101, .tsecr = sa.th.opts.tsval));
+    h_expect_nothing(b);
+    (void)h_events(b, lb);
+    assert_int_equal(tcpc_close(a->stack, la), 0);
+    assert_int_equal(tcpc_group_listener_id(a->stack, la), -ENOENT);
+    h_expect_nothing(b); /* not before b's next entry */
+    h_advance(b, 1 * MSEC);
+    h_expect(b, SEG(.flags = TH_RST | TH_ACK, .sport = 41000, .seq = sa.th.seq + 1));
+    assert_true(h_events(b, lb) & TCPC_EV_HUP);
+    assert_int_equal(tcpc_group_listener_sd(b->stack, id), -ENOENT);
+    assert_int_equal(tcpc_accept(b->stack, lb, NULL, NULL), -EBADF);
+    h_inject(b, SEG(.flags = TH_SYN, .seq = 7000, .sport = 41001));
+    h_expect(b, SEG(.flags = TH_RST | TH_ACK, .sport = 41001, .ack = 7001));
+    int sd = tcpc_socket(b->stack, TCPC_AF_INET);
+    assert_int_equal(tcpc_bind(b->stack, sd, NULL, b->lport), 0);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* Closing a copy closes that copy only; the member that opened the
+ * listener, and the others, still answer. A member created later takes
+ * the listeners open so far; a member that goes takes its own along. */
+static void test_listener_copy_closed_alone_and_late_member(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(3);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL);
+    int lb, la = listen_everywhere(a, b, &lb);
+    int id = tcpc_group_listener_id(a->stack, la);
+    assert_int_equal(tcpc_close(b->stack, lb), 0);
+    assert_int_equal(tcpc_group_listener_sd(b->stack, id), -EBADF);
+    h_inject(b, SEG(.flags = TH_SYN, .seq = 7000, .sport = 41001));
+    h_expect(b, SEG(.flags = TH_RST | TH_ACK, .sport = 41001, .ack = 7001));
+    syn_to(a, 41002);
+    struct harness *c = member(g, 2, NULL);
+    syn_to(c, 41003);
+    assert_true(tcpc_group_listener_sd(c->stack, id) >= 0);
+    h_free(a); /* its listener goes with it */
+    h_advance(c, 1 * MSEC);
+    assert_int_equal(tcpc_group_listener_sd(c->stack, id), -ENOENT);
+    h_inject(c, SEG(.flags = TH_SYN, .seq = 7000, .sport = 41004));
+    h_expect(c, SEG(.flags = TH_RST | TH_ACK, .sport = 41004, .ack = 7001));
+    h_free(b);
+    h_free(c);
+    tcpc_group_del(g);
+}
+
+/* A group holds TCPC_GROUP_LISTENERS listeners: one more is refused with
+ * -ENOBUFS and left unlistened; a close makes room. Outside a group a
+ * listener has no id. */
+static void test_listener_limit(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = member(g, 0, NULL), *b = member(g, 1, NULL);
+    int sd[TCPC_GROUP_LISTENERS + 1];
+    for (int i = 0; i <= TCPC_GROUP_LISTENERS; i++) {
+        sd[i] = tcpc_socket(a->stack, TCPC_AF_INET);
+        assert_int_equal(tcpc_bind(a->stack, sd[i], NULL, (uint16_t)(8000 + i)), 0);
+        int want = i < TCPC_GROUP_LISTENERS ? 0 : -ENOBUFS;
+        assert_int_equal(tcpc_listen(a->stack, sd[i], 4), want);
+    }
+    h_inject(a, SEG(.flags = TH_SYN, .seq = 7000, .dport = 8000 + TCPC_GROUP_LISTENERS));
+    h_expect(a, SEG(.flags = TH_RST | TH_ACK, .dport = 8000 + TCPC_GROUP_LISTENERS));
+    assert_int_equal(tcpc_close(a->stack, sd[0]), 0);
+    assert_int_equal(tcpc_listen(a->stack, sd[TCPC_GROUP_LISTENERS], 4), 0);
+    h_advance(b, 1 * MSEC);
+    h_inject(b, SEG(.flags = TH_SYN, .seq = 7000, .dport = 8000 + TCPC_GROUP_LISTENERS));
+    h_expect(b, SEG(.flags = TH_SYN | TH_ACK, .dport = 8000 + TCPC_GROUP_LISTENERS, .ack = 7001));
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+    struct harness *alone = member(NULL, 0, NULL);
+    int l = h_listen(alone);
+    assert_int_equal(tcpc_group_listener_id(alone->stack, l), -ENOENT);
+    assert_int_equal(tcpc_group_listener_sd(alone->stack, 1), -ENOENT);
+    h_free(alone);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +905,16 @@ int main(void)
         cmocka_unit_test(test_timewait_limit_alone_unchanged),
         cmocka_unit_test(test_fastopen_cookie_from_one_member_validates_on_another),
         cmocka_unit_test(test_fastopen_keys_across_an_autokey_boundary),
+        cmocka_unit_test(test_bind_conflicts_across_members),
+        cmocka_unit_test(test_option_after_bind_seen_by_other_members),
+        cmocka_unit_test(test_reservation_released),
+        cmocka_unit_test(test_ephemeral_bind_skips_other_members),
+        cmocka_unit_test(test_connect_tuple_taken_by_other_member),
+        cmocka_unit_test(test_listener_on_every_member_v4),
+        cmocka_unit_test(test_listener_on_every_member_v6),
+        cmocka_unit_test(test_listener_close_removes_copies),
+        cmocka_unit_test(test_listener_copy_closed_alone_and_late_member),
+        cmocka_unit_test(test_listener_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

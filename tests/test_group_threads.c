@@ -1,20 +1,27 @@
 /*
  * Connection groups on real threads (tcpcore/group.h): one member per
  * thread, as a host runs them, each with a client of its own on an
- * in-memory link. While connections open, carry data and close into
- * TIME_WAIT, the threads bind and listen on their members and set
- * tunables that the others pick up on their next entry. Built under
- * ThreadSanitizer (make check-tsan), it fails on any unsynchronised
- * access to the group; in every build it checks the outcome: one set of
- * tunables everywhere, and the group's TIME_WAIT count equal to the sum
- * of the members' and never above net.inet.tcp.maxtcptw.
+ * in-memory link. The listener the clients connect to is opened once, by
+ * member 0; the others accept on their copies of it. While connections
+ * open, carry data and close into TIME_WAIT, the threads bind, listen and
+ * close on ports the others want too (the group's reservations decide who
+ * gets one), open connections of their own (ephemeral ports chosen against
+ * the group's table) and set tunables that the others pick up on their
+ * next entry. Built under ThreadSanitizer (make check-tsan), it fails on
+ * any unsynchronised access to the group; in every build it checks the
+ * outcome: one set of tunables everywhere, the group's TIME_WAIT count
+ * equal to the sum of the members' and never above net.inet.tcp.maxtcptw,
+ * every bind either taken or refused with -EADDRINUSE, and no reservation
+ * left behind.
  *
  * cmocka's assertions cannot fail inside a thread of their own, so each
  * thread counts what went wrong and the main thread asserts on it.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +33,7 @@
 #include "core/config.h"
 #include "core/group.h"
 #include "memlink.h"
+#include "pcb/pcb.h"
 #include "tcp/timewait.h"
 #include "tcpcore/group.h"
 #include "tcpcore/socket.h"
@@ -45,8 +53,13 @@ struct worker {
     struct tcpc_addr ca, sa;
     tcpc_time_t now;
     unsigned errors;
-    uint32_t tw_peak; /* the most records the group held, as seen here */
+    uint32_t tw_peak;        /* the most records the group held, as seen here */
+    unsigned binds, refused; /* contended binds taken and refused */
+    int cli_l;               /* the client's listener, for the member's active opens */
 };
+
+/* The id of member 0's listener, once it is open (0 before). */
+static atomic_int listener_id;
 
 static void config(struct worker *w, int side, struct tcpc_config *cfg)
 {
@@ -102,6 +115,26 @@ static void one_connection(struct worker *w, int l)
     run(w);
 }
 
+/* An active open of the member's own, to its client: its ephemeral port
+ * is chosen against the group's reservations and recorded there. */
+static void active_open(struct worker *w)
+{
+    int c = tcpc_socket(w->srv, TCPC_AF_INET);
+    if (c < 0 || tcpc_connect(w->srv, c, &w->ca, 9000) != -EINPROGRESS) {
+        w->errors++;
+        return;
+    }
+    run(w);
+    int s = tcpc_accept(w->cli, w->cli_l, NULL, NULL);
+    if (s < 0)
+        w->errors++;
+    else
+        tcpc_close(w->cli, s); /* the client closes first: it holds TIME_WAIT */
+    run(w);
+    tcpc_close(w->srv, c);
+    run(w);
+}
+
 /* A bind and a listen that come and go beside the traffic. */
 static void bind_and_listen(struct worker *w, unsigned round)
 {
@@ -110,9 +143,19 @@ static void bind_and_listen(struct worker *w, unsigned round)
         w->errors++;
         return;
     }
-    if (tcpc_bind(w->srv, sd, NULL, (uint16_t)(20000 + round % 50)) != 0 ||
-        tcpc_listen(w->srv, sd, 4) != 0)
+    /* Every member wants the same few ports: one at a time gets each, the
+     * others are refused as a second socket of one stack would be. */
+    int err = tcpc_bind(w->srv, sd, NULL, (uint16_t)(20000 + round % 5));
+    if (err == 0) {
+        w->binds++;
+        if (tcpc_listen(w->srv, sd, 4) != 0)
+            w->errors++;
+        run(w); /* the listener is the group's for a moment */
+    } else if (err == -EADDRINUSE) {
+        w->refused++;
+    } else {
         w->errors++;
+    }
     tcpc_close(w->srv, sd);
 }
 
@@ -126,18 +169,36 @@ static void set_tunables(struct worker *w, unsigned round)
         w->errors++;
 }
 
+/* Member 0 opens the listener; the others wait for their copies. */
+static int open_listener(struct worker *w)
+{
+    if (w->index == 0) {
+        int l = tcpc_socket(w->srv, TCPC_AF_INET);
+        if (l < 0 || tcpc_bind(w->srv, l, &w->sa, 80) != 0 || tcpc_listen(w->srv, l, 16) != 0)
+            return -1;
+        atomic_store(&listener_id, tcpc_group_listener_id(w->srv, l));
+        return l;
+    }
+    int id;
+    while ((id = atomic_load(&listener_id)) == 0)
+        sched_yield();
+    return tcpc_group_listener_sd(w->srv, id);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    int l = tcpc_socket(w->srv, TCPC_AF_INET);
-    if (l < 0 || tcpc_bind(w->srv, l, &w->sa, 80) != 0 || tcpc_listen(w->srv, l, 16) != 0) {
+    int l = open_listener(w);
+    if (l < 0) {
         w->errors++;
         return NULL;
     }
     for (unsigned r = 0; r < ROUNDS; r++) {
         one_connection(w, l);
-        if (r % 5 == w->index)
+        if (r % 4 == w->index)
             bind_and_listen(w, r);
+        if (r % 10 == w->index)
+            active_open(w);
         if (r % 9 == w->index)
             set_tunables(w, r);
         w->now += 20 * 1000; /* 20 ms: records expire 2 s on */
@@ -162,6 +223,9 @@ static void worker_new(struct worker *w, struct tcpc_group *g, unsigned index)
         assert_int_equal(tcpc_stack_new(&cfg, w->now, st), 0);
         tcpc_memlink_attach(w->link, side, *st);
     }
+    w->cli_l = tcpc_socket(w->cli, TCPC_AF_INET);
+    assert_int_equal(tcpc_bind(w->cli, w->cli_l, NULL, 9000), 0);
+    assert_int_equal(tcpc_listen(w->cli, w->cli_l, 4), 0);
     assert_int_equal(w->errors, 0);
 }
 
@@ -182,10 +246,13 @@ static void test_members_on_threads(void **state)
     /* Joined: the main thread may drive every member now. */
     uint32_t sum = 0;
     uint64_t limited = 0;
+    unsigned binds = 0, refused = 0;
     int64_t idle0 = -1, dack0 = -1;
     for (unsigned i = 0; i < NMEMBERS; i++) {
         assert_int_equal(w[i].errors, 0);
         assert_true(w[i].tw_peak <= MAXTCPTW);
+        binds += w[i].binds;
+        refused += w[i].refused;
         tcpc_advance(w[i].srv, w[i].now);
         int64_t idle, dack;
         assert_int_equal(tcpc_sysctl_get(w[i].srv, "net.inet.tcp.keepidle", &idle), 0);
@@ -205,6 +272,12 @@ static void test_members_on_threads(void **state)
     assert_int_equal(group_tw_count(w[0].group), sum);
     assert_true(sum > 0 && sum <= MAXTCPTW);
     assert_true(limited > 0); /* the group's limit was reached, and held */
+    print_message("contended binds: %u taken, %u refused\n", binds, refused);
+    assert_int_equal(binds + refused, ROUNDS);
+    assert_true(binds > 0);
+    /* Left reserved: member 0's listener alone (every other socket is
+     * closed, and TIME_WAIT holds no reservation). */
+    assert_int_equal(w[0].group->ports->count, 1);
     struct tcpc_group *left = w[0].group;
     for (unsigned i = 0; i < NMEMBERS; i++) {
         if (i == NMEMBERS - 1) /* the last member holds the group alone */

@@ -10,8 +10,11 @@
  * agree where a host must be one: the secrets behind SYN cookies, the SYN
  * cache's hash, initial sequence numbers and ephemeral ports (a handshake
  * whose SYN reached one member completes on another), the tunables (a
- * tcpc_sysctl_set on one member reaches every member) and the TIME_WAIT
- * limit (net.inet.tcp.maxtcptw counts the group's records).
+ * tcpc_sysctl_set on one member reaches every member), the TIME_WAIT
+ * limit (net.inet.tcp.maxtcptw counts the group's records), the port space
+ * (a bind, or an ephemeral port, that one stack holding every member's
+ * sockets would refuse is refused) and the listeners (one opened on any
+ * member is open on every member: see tcpc_group_listener_sd).
  *
  * The group is allocated once and is read-mostly: nothing in it is written
  * on the path of an established connection's packets, and a stack not in a
@@ -67,5 +70,44 @@ int tcpc_config_set_group(struct tcpc_config *cfg, struct tcpc_group *group, uns
 
 /** The member index of stack in its group, or -ENOENT when it is in none. */
 int tcpc_stack_group_index(const struct tcpc_stack *stack);
+
+/** The most listeners a group holds open at once. */
+#define TCPC_GROUP_LISTENERS 64
+
+/*
+ * Listeners. In a group, tcpc_listen on one member opens the listener on
+ * every member: the others each open a copy (same address, port, backlog
+ * and the options connections inherit: SO_REUSEADDR/REUSEPORT/REUSEPORT_LB,
+ * IPV6_V6ONLY, IP_BINDANY, SO_LINGER, buffer sizes, TCP_NODELAY,
+ * TCP_NOOPT, TCP_NOPUSH, TCP_MAXSEG, keepalive settings,
+ * TCP_USER_TIMEOUT, TCP_CONGESTION, IP_TTL/TOS, IP_DONTFRAG,
+ * SO_OOBINLINE) at their next entry (tcpc_input, tcpc_input_hash,
+ * tcpc_advance, or tcpc_group_listener_sd). The copy's descriptor gets a
+ * TCPC_EV_LISTENER event when it opens. tcpc_listen fails with -ENOBUFS
+ * when the group holds TCPC_GROUP_LISTENERS listeners.
+ *
+ * Closing the listener on the member that opened it closes it everywhere:
+ * each copy gets TCPC_EV_HUP at its member's next entry and is then closed
+ * (its descriptor released; connections not yet accepted are reset, as
+ * for any listener closed). Closing a copy closes only that copy. MD5 and
+ * TCP-AO keys, accept filters and Fast Open are the original's alone.
+ */
+
+/**
+ * The group listener id (above 0) of descriptor sd, a listener opened on
+ * this member or a copy of one; -ENOENT for any other descriptor or a
+ * stack in no group. The id names the listener on every member.
+ */
+int tcpc_group_listener_id(struct tcpc_stack *stack, int sd);
+
+/**
+ * This member's descriptor for group listener id, taking what the group
+ * published first (so it may be called before any entry). Returns the
+ * descriptor, -ENOENT when the group has no such listener (never had, or
+ * closed), -EBADF when the application closed this member's copy, or the
+ * error opening the copy failed with (-EADDRINUSE when a socket of this
+ * member holds the port). Only on stack's own thread, as any call.
+ */
+int tcpc_group_listener_sd(struct tcpc_stack *stack, int id);
 
 #endif

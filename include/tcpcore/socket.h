@@ -38,6 +38,9 @@ struct tcpc_stack;
     0x20 /**< readiness: the peer's urgent mark lies ahead of or at the                            \
             reader (tcpc_sockatmark, TCPC_MSG_OOB; select's exceptional                            \
             condition) */
+#define TCPC_EV_LISTENER                                                                           \
+    0x40 /**< this descriptor is the member's copy of a connection group's                         \
+            listener, just opened (tcpcore/group.h, tcpc_group_listener_sd) */
 
 /** Fired when bits in a socket's readiness turn on. Must not close sockets
  * other than sd; may call any other API function on the stack. */

@@ -40,9 +40,10 @@ int tcpc_group_new(unsigned n, struct tcpc_group **out)
         return -ENOMEM;
     memset(g, 0, sizeof(*g));
     atomic_flag_clear(&g->lock);
+    atomic_flag_clear(&g->ports_lock);
     g->n = n;
     randombytes_buf(g->master, sizeof(g->master));
-    atomic_init(&g->tun_gen, 0);
+    atomic_init(&g->gen, 0);
     atomic_init(&g->refs, 1); /* the caller's */
     atomic_init(&g->tw_count, 0);
     *out = g;
@@ -56,6 +57,8 @@ static void group_unref(struct tcpc_group *g)
     if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
         return;
     sodium_memzero(g->master, sizeof(g->master));
+    if (g->ports)
+        g->ports_free(g->ports);
     free(g);
 }
 
@@ -96,12 +99,42 @@ int group_join(struct tcpc_group *g, unsigned index)
     return 0;
 }
 
+/* Under the lock: something the members take at their next entry moved. */
+static void group_bump(struct tcpc_group *g, uint64_t *ver)
+{
+    (*ver)++;
+    /* Under the lock, so generations and what they stand for advance
+     * together; the members read gen without it (group_gen) and take the
+     * lock only when it moved. */
+    atomic_fetch_add_explicit(&g->gen, 1, memory_order_relaxed);
+}
+
 void group_leave(struct tcpc_group *g, unsigned index)
 {
     group_lock(g);
     g->joined[index] = false;
+    /* Its listeners go with it (tcp_destroy freed them without a close). */
+    for (unsigned i = 0; i < TCPC_GROUP_LISTENERS; i++) {
+        if (g->lis[i].id && g->lis[i].owner == index) {
+            g->lis[i] = (struct group_listener){0};
+            group_bump(g, &g->lis_ver);
+        }
+    }
     group_unlock(g);
     group_unref(g);
+}
+
+void group_ports_lock(void *ctx)
+{
+    struct tcpc_group *g = ctx;
+    while (atomic_flag_test_and_set_explicit(&g->ports_lock, memory_order_acquire))
+        ;
+}
+
+void group_ports_unlock(void *ctx)
+{
+    struct tcpc_group *g = ctx;
+    atomic_flag_clear_explicit(&g->ports_lock, memory_order_release);
 }
 
 void group_secret(const struct tcpc_group *g, enum group_secret_id id, uint64_t n, void *out,
@@ -128,23 +161,76 @@ void group_tun_publish(struct tcpc_group *g, size_t i, int64_t value)
     group_lock(g);
     g->tun[i] = value;
     g->tun_set[i] = true;
-    /* Under the lock, so generations and values advance together; the
-     * members read the generation without it (group_tun_gen) and take
-     * the lock only when it moved. */
-    atomic_fetch_add_explicit(&g->tun_gen, 1, memory_order_relaxed);
+    group_bump(g, &g->tun_ver);
     group_unlock(g);
 }
 
-uint64_t group_tun_copy(struct tcpc_group *g, struct tcpc_tunables *tun)
+bool group_tun_copy(struct tcpc_group *g, struct tcpc_tunables *tun, uint64_t *ver, uint64_t *gen)
 {
     int64_t *f = (int64_t *)tun;
     group_lock(g);
-    for (size_t i = 0; i < GROUP_NTUN; i++)
+    bool moved = g->tun_ver != *ver;
+    for (size_t i = 0; moved && i < GROUP_NTUN; i++)
         if (g->tun_set[i])
             f[i] = g->tun[i];
-    uint64_t gen = atomic_load_explicit(&g->tun_gen, memory_order_relaxed);
+    *ver = g->tun_ver;
+    *gen = atomic_load_explicit(&g->gen, memory_order_relaxed);
     group_unlock(g);
-    return gen;
+    return moved;
+}
+
+int group_lis_reserve(struct tcpc_group *g)
+{
+    int slot = -ENOBUFS;
+    group_lock(g);
+    for (unsigned i = 0; i < TCPC_GROUP_LISTENERS && slot < 0; i++) {
+        if (!g->lis[i].id && !g->lis[i].reserved) {
+            g->lis[i].reserved = true;
+            slot = (int)i;
+        }
+    }
+    group_unlock(g);
+    return slot;
+}
+
+void group_lis_cancel(struct tcpc_group *g, unsigned slot)
+{
+    group_lock(g);
+    g->lis[slot].reserved = false;
+    group_unlock(g);
+}
+
+uint32_t group_lis_publish(struct tcpc_group *g, unsigned slot, const struct group_listener *rec)
+{
+    group_lock(g);
+    g->lis[slot] = *rec;
+    g->lis[slot].reserved = false;
+    uint32_t id = g->lis[slot].id = ++g->lis_next_id;
+    group_bump(g, &g->lis_ver);
+    group_unlock(g);
+    return id;
+}
+
+void group_lis_remove(struct tcpc_group *g, unsigned slot, uint32_t id)
+{
+    group_lock(g);
+    if (g->lis[slot].id == id) {
+        g->lis[slot] = (struct group_listener){0};
+        group_bump(g, &g->lis_ver);
+    }
+    group_unlock(g);
+}
+
+bool group_lis_copy(struct tcpc_group *g, uint64_t *ver,
+                    struct group_listener out[TCPC_GROUP_LISTENERS])
+{
+    group_lock(g);
+    bool moved = g->lis_ver != *ver;
+    if (moved)
+        memcpy(out, g->lis, sizeof(g->lis));
+    *ver = g->lis_ver;
+    group_unlock(g);
+    return moved;
 }
 
 bool group_tw_reserve(struct tcpc_group *g, uint32_t limit)

@@ -21,6 +21,9 @@
 
 #include "tcpcore/group.h"
 #include "core/config.h"
+#include "core/rand.h"
+
+struct pcbinfo;
 
 #define GROUP_LINE 64
 
@@ -36,11 +39,43 @@ enum group_secret_id {
     GROUP_SECRET_ISN,        /* RFC 6528's F */
     GROUP_SECRET_PORT,       /* RFC 6056 algorithm 4's offset */
     GROUP_SECRET_TFO,        /* Fast Open server keys: one per autokey period */
+    GROUP_SECRET_RESERVE,    /* the reservation table's own hash keys */
+};
+
+/* The most records the port reservation table holds: every member's
+ * kern.ipc.maxsockets, up to this (docs/groups.md). */
+#define GROUP_PORTS_MAX (1u << 20)
+
+/*
+ * What a listener's children inherit from it (syncache.c's sc_socket reads
+ * these fields of the listener), carried so that every member's copy of a
+ * group listener hands its connections the same options.
+ */
+struct group_listen_opts {
+    uint32_t inp_flags; /* INP_SETTABLE bits */
+    uint32_t t_flags;   /* the TF_ bits a child or a SYN-ACK takes */
+    uint32_t user_timeout, snd_bufsize, rcv_bufsize;
+    uint16_t usermss, keepinit, keepidle, keepintvl;
+    int16_t linger;
+    uint8_t ip_ttl, ip_tos, keepcnt, oobflags, cc;
+};
+
+/* A listener of the group: opened on member `owner`, present in each. */
+struct group_listener {
+    uint32_t id; /* 0: a free slot; ids are never reused */
+    bool reserved;
+    unsigned owner;
+    uint8_t family;
+    uint16_t lport;
+    struct tcpc_addr laddr;
+    uint32_t backlog;
+    struct group_listen_opts opts;
 };
 
 struct tcpc_group {
-    /* Read by every member on every entry; set once at creation. */
-    alignas(GROUP_LINE) atomic_uint_fast64_t tun_gen; /* bumped per published tunable */
+    /* Read by every member on every entry; set once at creation. gen
+     * moves when a tunable is published or a listener opened or closed. */
+    alignas(GROUP_LINE) atomic_uint_fast64_t gen;
     unsigned n;
     uint8_t master[32];
     /* Written when a member joins or leaves and when the caller lets go. */
@@ -51,9 +86,20 @@ struct tcpc_group {
      * on an atomic flag: the core takes no thread library (sans-IO), and
      * what it guards is held for a copy of a few hundred bytes. */
     alignas(GROUP_LINE) atomic_flag lock;
-    int64_t tun[GROUP_NTUN];     /* under lock */
+    uint64_t tun_ver, lis_ver;                       /* under lock: each kind's share of gen */
+    uint32_t lis_next_id;                            /* under lock */
+    struct group_listener lis[TCPC_GROUP_LISTENERS]; /* under lock */
+    int64_t tun[GROUP_NTUN];                         /* under lock */
     bool tun_set[GROUP_NTUN];    /* under lock: set at run time by some member */
     bool joined[TCPC_GROUP_MAX]; /* under lock */
+    /* The port reservations (pcb/pcb_shared.c): written at a bind, an
+     * active open's port choice and their close, under ports_lock, which
+     * nothing else takes. Made by the first member's TCP layer
+     * (tcp_demux.c), which leaves how to free it in ports_free. */
+    alignas(GROUP_LINE) atomic_flag ports_lock;
+    struct pcbinfo *ports;
+    void (*ports_free)(struct pcbinfo *ports);
+    struct rand_state ports_rnd;
 };
 
 /* Member cfg->group_index joins (holding the group): 0, or -EBUSY when
@@ -61,6 +107,10 @@ struct tcpc_group {
 int group_join(struct tcpc_group *g, unsigned index);
 /* The member leaves (and lets go of the group). */
 void group_leave(struct tcpc_group *g, unsigned index);
+
+/* The lock of the port reservations (ctx: the group). */
+void group_ports_lock(void *ctx);
+void group_ports_unlock(void *ctx);
 
 /* len (at most 64) bytes of secret id, number n, from the master key: every
  * member computes the same. */
@@ -70,13 +120,28 @@ void group_secret(const struct tcpc_group *g, enum group_secret_id id, uint64_t 
 /* Publishes tunable number i at value to every member (after the member
  * that set it validated and applied it). */
 void group_tun_publish(struct tcpc_group *g, size_t i, int64_t value);
-/* The generation of the tunables the group has published. */
-static inline uint64_t group_tun_gen(const struct tcpc_group *g)
+/* The generation of what the group has published (tunables, listeners). */
+static inline uint64_t group_gen(const struct tcpc_group *g)
 {
-    return atomic_load_explicit(&((struct tcpc_group *)g)->tun_gen, memory_order_relaxed);
+    return atomic_load_explicit(&((struct tcpc_group *)g)->gen, memory_order_relaxed);
 }
-/* Copies every published tunable into tun; returns the generation copied. */
-uint64_t group_tun_copy(struct tcpc_group *g, struct tcpc_tunables *tun);
+/* Copies every published tunable into tun when the group's tunables moved
+ * past *ver (then true, *ver updated); *gen gets the generation. */
+bool group_tun_copy(struct tcpc_group *g, struct tcpc_tunables *tun, uint64_t *ver, uint64_t *gen);
+
+/* Listeners. A slot for a listener about to open: its index, or -ENOBUFS
+ * (TCPC_GROUP_LISTENERS open already). */
+int group_lis_reserve(struct tcpc_group *g);
+/* Gives a reserved slot back (the listen failed). */
+void group_lis_cancel(struct tcpc_group *g, unsigned slot);
+/* Publishes rec in its reserved slot; returns its new id. */
+uint32_t group_lis_publish(struct tcpc_group *g, unsigned slot, const struct group_listener *rec);
+/* Removes listener id from slot (its owner closed it). */
+void group_lis_remove(struct tcpc_group *g, unsigned slot, uint32_t id);
+/* Copies the listener slots into out when they moved past *ver (then true,
+ * *ver updated). */
+bool group_lis_copy(struct tcpc_group *g, uint64_t *ver,
+                    struct group_listener out[TCPC_GROUP_LISTENERS]);
 
 /* Takes one TIME_WAIT record from the group's budget of limit: false when
  * the group holds limit records already. */

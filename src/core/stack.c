@@ -101,7 +101,11 @@ static int stack_join(struct tcpc_stack *stack)
     if (err)
         return err;
     stack->group = g;
-    stack->group_gen = group_tun_copy(g, &stack->cfg.tun);
+    uint64_t gen;
+    (void)group_tun_copy(g, &stack->cfg.tun, &stack->group_tun_ver, &gen);
+    /* Not the group's generation: the first entry takes the listeners
+     * opened so far (the TCP layer does not exist yet). */
+    stack->group_gen = gen - 1;
     return 0;
 }
 
@@ -153,8 +157,11 @@ void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
 
 void stack_group_sync_slow(struct tcpc_stack *stack)
 {
-    stack->group_gen = group_tun_copy(stack->group, &stack->cfg.tun);
-    stack_tunables_changed(stack);
+    if (group_tun_copy(stack->group, &stack->cfg.tun, &stack->group_tun_ver, &stack->group_gen))
+        stack_tunables_changed(stack);
+    for (unsigned p = 0; p < STACK_NPROTO; p++)
+        if (stack->protosw[p] && stack->protosw[p]->group_changed)
+            stack->protosw[p]->group_changed(stack);
 }
 
 void stack_tunables_changed(struct tcpc_stack *stack)

@@ -46,6 +46,9 @@ struct ip_protosw {
     void (*ctlinput)(struct tcpc_stack *stack, const struct icmp_repr *icmp);
     /* A live tunable changed: push what the protocol caches from it. */
     void (*tunables_changed)(struct tcpc_stack *stack);
+    /* The stack's connection group published something (a listener
+     * opened or closed): take it (at an entry, on the stack's thread). */
+    void (*group_changed)(struct tcpc_stack *stack);
     /* A read-only tunable that reports the protocol's state
      * (net.inet.tcp.syncache.count): its value, or false when it is not
      * this protocol's. */
@@ -89,10 +92,17 @@ struct tcpc_stack {
     struct link_state *link; /* NULL on an IP-level link */
     const struct ip_protosw *protosw[STACK_NPROTO];
     stack_if_output_fn if_output;
-    /* The connection group (core/group.h), NULL for none, and the
-     * generation of its tunables this stack has taken. */
+    /* The connection group (core/group.h), NULL for none; the generation
+     * of what it published that this stack has taken, and each kind's
+     * share of it (tunables, listeners). */
     struct tcpc_group *group;
-    uint64_t group_gen;
+    uint64_t group_gen, group_tun_ver, group_lis_ver;
+    /* This member's copy of each group listener slot (tcp/tcp_group.c). */
+    struct stack_group_copy {
+        uint32_t id; /* the group listener it copies; 0: none */
+        int sd;      /* its descriptor, or what opening it failed with */
+        bool origin; /* opened here: closing it closes the group's */
+    } group_lis[TCPC_GROUP_LISTENERS];
     /* Where the IP layer builds what it sends: the packet starts at
      * outbuf + STACK_LINK_HEADROOM (stack_outbuf). */
     uint8_t outbuf[STACK_LINK_HEADROOM + STACK_OUTBUF_LEN];
@@ -117,13 +127,13 @@ void stack_free(struct tcpc_stack *stack);
 /* Moves the stack's clock to now, never backwards. */
 void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now);
 
-/* Takes the tunables another member of the stack's group published since
- * the last call: the one read of shared state at every entry (a relaxed
- * load, and a NULL test for a stack in no group). */
+/* Takes the tunables and listeners other members of the stack's group
+ * published since the last call: the one read of shared state at every
+ * entry (a relaxed load, and a NULL test for a stack in no group). */
 void stack_group_sync_slow(struct tcpc_stack *stack);
 static inline void stack_group_sync(struct tcpc_stack *stack)
 {
-    if (stack->group && group_tun_gen(stack->group) != stack->group_gen)
+    if (stack->group && group_gen(stack->group) != stack->group_gen)
         stack_group_sync_slow(stack);
 }
 

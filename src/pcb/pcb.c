@@ -82,6 +82,8 @@ int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_s
         err = pcbinfo_alloc_ports(info, p->max_pcbs);
     if (!err)
         err = pcb_port_init(info, p->port_first, p->port_last, p->port_counters);
+    if (!err)
+        err = pcb_shared_init(info, p->shared);
     if (err)
         pcbinfo_destroy(info);
     return err;
@@ -89,6 +91,7 @@ int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_s
 
 void pcbinfo_destroy(struct pcbinfo *info)
 {
+    pcb_shared_destroy(info);
     pcb_table_destroy(info);
     pcb_port_destroy(info);
     for (uint32_t g = 0; g < info->nlbgroups; g++)
@@ -198,6 +201,12 @@ void pcb_chain_del(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp)
 }
 
 void pcb_remove(struct pcbinfo *info, struct inpcb *inp)
+{
+    pcb_shared_release(info, inp);
+    pcb_unlist(info, inp);
+}
+
+void pcb_unlist(struct pcbinfo *info, struct inpcb *inp)
 {
     if ((inp->flags & INP_INHASHLIST) == 0)
         return;

@@ -66,6 +66,7 @@ static inline bool pcb_tuple_eq(const struct pcb_tuple *a, const struct pcb_tupl
 #define INP_FREED        0x0200u /* owner is done; holders of a reference must let go */
 #define INP_ALLOCATED    0x0400u /* slot in use (for pcb_foreach) */
 #define INP_INLBGROUP    0x0800u /* a listening member of a SO_REUSEPORT_LB group */
+#define INP_SHAREDCOPY   0x1000u /* another instance's listener, mirrored: no shared record */
 
 /* The options a caller may set with pcb_setopt. */
 #define INP_SETTABLE (INP_REUSEADDR | INP_REUSEPORT | INP_REUSEPORT_LB | INP_V6ONLY | INP_BINDANY)
@@ -207,6 +208,26 @@ struct pcb_params {
      * every free port. */
     bool (*owns)(void *ctx, const struct pcb_tuple *t);
     void *owns_ctx;
+    /* A table shared with other instances (a connection group's port
+     * reservations); NULL info: none. */
+    const struct pcb_shared *shared;
+};
+
+/*
+ * A reservation table that several instances (one per thread) share, so
+ * that they bind and pick ports as one host would (docs/groups.md). It is
+ * itself a pcbinfo: each instance's bound sockets and active opens have a
+ * record in it (same address, port, options; the owner's number in ppcb),
+ * and the conflict rules of pcb_bind.c run over it as over the instance's
+ * own table. Every use is between lock(ctx) and unlock(ctx): bind, connect
+ * and the removal of a socket that holds a record, never a lookup.
+ */
+struct pcb_shared {
+    struct pcbinfo *info;
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *ctx;
+    uintptr_t owner; /* stored in each record's ppcb */
 };
 
 struct pcbinfo {
@@ -250,6 +271,12 @@ struct pcbinfo {
     void *is_local_ctx;
     bool (*owns)(void *ctx, const struct pcb_tuple *t); /* see pcb_params */
     void *owns_ctx;
+
+    /* The shared reservations (struct pcb_shared; shared.info NULL: none)
+     * and, per PCB of the pool, the index of its record there (PCB_NIL:
+     * none). */
+    struct pcb_shared shared;
+    uint32_t *shared_rec;
 };
 
 #define PCB_NIL UINT32_MAX
@@ -324,6 +351,10 @@ void pcb_remove(struct pcbinfo *info, struct inpcb *inp);
  */
 int pcb_setopt(struct inpcb *inp, uint32_t opt, bool on);
 
+/* After pcb_setopt on inp of info: its record in a shared table (if it has
+ * one) takes the new options, as FreeBSD caches them whenever set. */
+void pcb_shared_setopt(struct pcbinfo *info, const struct inpcb *inp);
+
 static inline uint32_t pcb_index(const struct pcbinfo *info, const struct inpcb *inp)
 {
     return (uint32_t)(inp - info->pcbs);
@@ -353,7 +384,9 @@ int pcb_foreach(const struct pcbinfo *info, pcb_foreach_fn cb, void *ctx);
  *                 family (v6 address on a v4 socket, mapped on V6ONLY)
  *  -EADDRNOTAVAIL laddr not local and INP_BINDANY unset; or no ephemeral
  *                 port free
- *  -EADDRINUSE    the reuse rules (docs/pcb.md) refuse laddr:lport
+ *  -EADDRINUSE    the reuse rules (docs/pcb.md) refuse laddr:lport, in
+ *                 this instance or, with a shared table, in another
+ *  -ENOBUFS       the shared table is full
  */
 int pcb_bind(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *laddr,
              uint16_t lport);

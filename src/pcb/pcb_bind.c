@@ -155,8 +155,8 @@ static bool pcb_conflict4(const struct pcbinfo *info, uint32_t flags, bool dual,
  * is dual-stack comes from a (in6_pcbbind checks the IPv4 side only for
  * ::), not from the socket.
  */
-static bool pcb_conflict(const struct pcbinfo *info, uint32_t flags, const struct tcpc_addr *a,
-                         uint16_t lport, bool strict)
+bool pcb_conflict(const struct pcbinfo *info, uint32_t flags, const struct tcpc_addr *a,
+                  uint16_t lport, bool strict)
 {
     if (pcb_search_is_wild(flags) && pcb_tw_port_busy(info, a, lport))
         return true;
@@ -172,6 +172,18 @@ static bool pcb_conflict(const struct pcbinfo *info, uint32_t flags, const struc
     return false;
 }
 
+/* The same question of this instance's table and, in a group, of the
+ * reservations every instance shares (pcb_shared.c): a bind one stack alone
+ * would refuse is refused whichever instance holds the other socket. */
+static bool pcb_bind_conflict(const struct pcbinfo *info, uint32_t flags, const struct tcpc_addr *a,
+                              uint16_t lport, bool strict)
+{
+    if (pcb_conflict(info, flags, a, lport, strict))
+        return true;
+    return pcb_shared_active(info, flags) &&
+           pcb_conflict(info->shared.info, flags, a, lport, strict);
+}
+
 struct pcb_bind_probe {
     const struct pcbinfo *info;
     uint32_t flags;
@@ -181,7 +193,7 @@ struct pcb_bind_probe {
 static bool pcb_bind_usable(void *ctx, uint16_t port)
 {
     const struct pcb_bind_probe *p = ctx;
-    return !pcb_conflict(p->info, p->flags, p->a, port, true);
+    return !pcb_bind_conflict(p->info, p->flags, p->a, port, true);
 }
 
 /* The address inp would bind, in its family's form, or -EINVAL. */
@@ -211,6 +223,24 @@ static bool pcb_is_bound(const struct inpcb *inp)
     return inp->lport != 0 || !tcpc_addr_is_any(&inp->laddr);
 }
 
+/* The port inp may take at a (lport, or an ephemeral one for 0) and its
+ * record in the shared table; the caller holds the shared lock. */
+static int pcb_bind_port(struct pcbinfo *info, const struct inpcb *inp, const struct tcpc_addr *a,
+                         uint16_t lport)
+{
+    if (lport == 0) {
+        struct pcb_bind_probe probe = {info, inp->flags, a};
+        int port = pcb_port_select(info, a, NULL, 0, pcb_bind_usable, &probe);
+        if (port < 0)
+            return port;
+        lport = (uint16_t)port;
+    } else if (pcb_bind_conflict(info, inp->flags, a, lport, false)) {
+        return -EADDRINUSE;
+    }
+    int err = pcb_shared_add_bound(info, inp, a, lport);
+    return err ? err : lport;
+}
+
 int pcb_bind(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *laddr, uint16_t lport)
 {
     struct tcpc_addr a;
@@ -221,15 +251,12 @@ int pcb_bind(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *la
         return err;
     if (!pcb_addr_ok(info, inp, &a))
         return -EADDRNOTAVAIL;
-    if (lport == 0) {
-        struct pcb_bind_probe probe = {info, inp->flags, &a};
-        int port = pcb_port_select(info, &a, NULL, 0, pcb_bind_usable, &probe);
-        if (port < 0)
-            return port;
-        lport = (uint16_t)port;
-    } else if (pcb_conflict(info, inp->flags, &a, lport, false)) {
-        return -EADDRINUSE;
-    }
+    pcb_shared_lock(info, inp->flags);
+    int port = pcb_bind_port(info, inp, &a, lport);
+    pcb_shared_unlock(info, inp->flags);
+    if (port < 0)
+        return port;
+    lport = (uint16_t)port;
     inp->laddr = a;
     inp->lport = lport;
     pcb_chain_add(info, info->wild_head, inp);

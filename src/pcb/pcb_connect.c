@@ -34,6 +34,7 @@ static bool pcb_tuple_free(struct pcbinfo *info, const struct pcb_tuple *t)
 struct pcb_connect_probe {
     struct pcbinfo *info;
     struct pcb_tuple t;
+    uint32_t flags;
 };
 
 static bool pcb_connect_usable(void *ctx, uint16_t port)
@@ -47,6 +48,9 @@ static bool pcb_connect_usable(void *ctx, uint16_t port)
     /* Side-effect-free check first: a takeover must only happen on the
      * port that is then used. */
     if (pcb_lookup_wild(p->info, &p->t, 0) != NULL)
+        return false;
+    /* Another instance of the group holding it, likewise. */
+    if (!pcb_shared_tuple_free(p->info, p->flags, &p->t, true))
         return false;
     return pcb_tuple_free(p->info, &p->t);
 }
@@ -72,20 +76,47 @@ static int pcb_connect_check(const struct inpcb *inp, const struct tcpc_addr *fa
 /*
  * Indexes inp under 4-tuple t in the exact table (0, -EADDRINUSE or
  * -ENOBUFS; then nothing has changed) and, on success, makes t its
- * addressing and lists it as a connection. A bound inp leaves its
- * unconnected chain first; its 4-tuple is only written once the entry is
- * in, so a failure leaves the socket exactly as it was.
+ * addressing and lists it as a connection. share: an active open, whose
+ * 4-tuple is also recorded in the shared table (if any) in place of its
+ * bind's record. A bound inp leaves its unconnected chain first; its
+ * 4-tuple is only written once the entries are in, so a failure leaves the
+ * socket exactly as it was.
  */
-static int pcb_index_connected(struct pcbinfo *info, struct inpcb *inp, const struct pcb_tuple *t)
+static int pcb_index_connected(struct pcbinfo *info, struct inpcb *inp, const struct pcb_tuple *t,
+                               bool share)
 {
-    int err = pcb_ref_insert(info, t, PCB_REF(PCB_KIND_INPCB, pcb_index(info, inp)));
+    uint32_t ref = PCB_REF(PCB_KIND_INPCB, pcb_index(info, inp));
+    int err = pcb_ref_insert(info, t, ref);
     if (err)
         return err;
-    pcb_remove(info, inp); /* bound: leaves the wildcard chain */
+    if (share && (err = pcb_shared_add_connected(info, inp, t)) != 0) {
+        (void)pcb_ref_remove(info, t, ref); /* just inserted: found */
+        return err;
+    }
+    pcb_unlist(info, inp); /* bound: leaves the wildcard chain */
     inp->tuple = *t;
     pcb_chain_add(info, info->conn_head, inp);
     inp->flags |= INP_INHASHLIST | INP_CONNECTED;
     return 0;
+}
+
+static int pcb_connect_locked(struct pcbinfo *info, struct inpcb *inp,
+                              const struct tcpc_addr *faddr, uint16_t fport,
+                              const struct tcpc_addr *src)
+{
+    struct pcb_connect_probe p = {
+        info, {.faddr = *faddr, .laddr = *src, .fport = fport}, inp->flags};
+    if (inp->lport) {
+        p.t.lport = inp->lport;
+        if (!pcb_shared_tuple_free(info, inp->flags, &p.t, false) || !pcb_tuple_free(info, &p.t))
+            return -EADDRINUSE;
+    } else {
+        int port = pcb_port_select(info, src, faddr, fport, pcb_connect_usable, &p);
+        if (port < 0)
+            return port;
+        p.t.lport = (uint16_t)port;
+    }
+    return pcb_index_connected(info, inp, &p.t, true);
 }
 
 int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr *faddr,
@@ -99,23 +130,18 @@ int pcb_connect(struct pcbinfo *info, struct inpcb *inp, const struct tcpc_addr 
     int err = pcb_connect_check(inp, faddr, fport, src);
     if (err)
         return err;
-    struct pcb_connect_probe p = {info, {.faddr = *faddr, .laddr = *src, .fport = fport}};
-    if (inp->lport) {
-        p.t.lport = inp->lport;
-        if (!pcb_tuple_free(info, &p.t))
-            return -EADDRINUSE;
-    } else {
-        int port = pcb_port_select(info, src, faddr, fport, pcb_connect_usable, &p);
-        if (port < 0)
-            return port;
-        p.t.lport = (uint16_t)port;
-    }
-    return pcb_index_connected(info, inp, &p.t);
+    /* In a group the choice and the record are one step under the shared
+     * lock, so two instances cannot take one 4-tuple. */
+    uint32_t flags = inp->flags; /* as locked: the connect changes inp's */
+    pcb_shared_lock(info, flags);
+    err = pcb_connect_locked(info, inp, faddr, fport, src);
+    pcb_shared_unlock(info, flags);
+    return err;
 }
 
 int pcb_insert_connected(struct pcbinfo *info, struct inpcb *inp, const struct pcb_tuple *t)
 {
     if (inp->lport != 0 || (inp->flags & (INP_CONNECTED | INP_INHASHLIST)))
         return -EISCONN;
-    return pcb_index_connected(info, inp, t);
+    return pcb_index_connected(info, inp, t, false);
 }

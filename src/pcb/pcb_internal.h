@@ -72,6 +72,39 @@ int pcb_port_select(struct pcbinfo *info, const struct tcpc_addr *laddr,
                     const struct tcpc_addr *faddr, uint16_t fport,
                     bool (*usable)(void *ctx, uint16_t port), void *ctx);
 
+/* Would a socket with options flags binding a:lport conflict with a PCB of
+ * info (pcb_bind.c)? strict: any PCB found counts (ephemeral choice). */
+bool pcb_conflict(const struct pcbinfo *info, uint32_t flags, const struct tcpc_addr *a,
+                  uint16_t lport, bool strict);
+
+/* Takes inp out of the tables without touching its shared record (pcb.c). */
+void pcb_unlist(struct pcbinfo *info, struct inpcb *inp);
+
+/*
+ * The shared reservations (pcb_shared.c, struct pcb_shared). active: info
+ * has a shared table and a socket with these flags has records there (a
+ * mirrored listener, INP_SHAREDCOPY, has none). The lock is taken only when
+ * active; add_* and tuple_free run under it; release takes it itself.
+ */
+int pcb_shared_init(struct pcbinfo *info, const struct pcb_shared *shared);
+void pcb_shared_destroy(struct pcbinfo *info);
+bool pcb_shared_active(const struct pcbinfo *info, uint32_t flags);
+void pcb_shared_lock(const struct pcbinfo *info, uint32_t flags);
+void pcb_shared_unlock(const struct pcbinfo *info, uint32_t flags);
+/* A record of inp bound at a:lport: 0 or -ENOBUFS (the table is full). */
+int pcb_shared_add_bound(struct pcbinfo *info, const struct inpcb *inp, const struct tcpc_addr *a,
+                         uint16_t lport);
+/* A record of inp connected on t, replacing its bind's: 0, -EADDRINUSE or
+ * -ENOBUFS (then inp's records are as they were). */
+int pcb_shared_add_connected(struct pcbinfo *info, const struct inpcb *inp,
+                             const struct pcb_tuple *t);
+/* Drops inp's record, if it has one (taking the lock). */
+void pcb_shared_release(struct pcbinfo *info, const struct inpcb *inp);
+/* Is t free of the other instances' connections and, with wild, of their
+ * unconnected sockets on its local address and port? */
+bool pcb_shared_tuple_free(const struct pcbinfo *info, uint32_t flags, const struct pcb_tuple *t,
+                           bool wild);
+
 /* Port-selection state setup (pcb_port.c). */
 int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint32_t counters);
 void pcb_port_destroy(struct pcbinfo *info);

@@ -36,6 +36,56 @@ static bool demux_owns(void *ctx, const struct pcb_tuple *t)
     return stack->cfg.steer(stack->cfg.steer_ctx, &t->faddr, t->fport, &t->laddr, t->lport);
 }
 
+static void demux_ports_free(struct pcbinfo *ports)
+{
+    pcbinfo_destroy(ports);
+    free(ports);
+}
+
+/* The group's port reservations (a pcbinfo whose records stand for the
+ * members' sockets), made by the first member to get here with room for
+ * maxsockets records per member, up to GROUP_PORTS_MAX. Nothing looks a
+ * packet up in it and nobody picks a port from it (each member walks its
+ * own range), so its port range is moot. Under the group's ports lock. */
+static int demux_ports_new(struct tcpc_group *g, uint32_t maxsockets)
+{
+    uint64_t cap = (uint64_t)maxsockets * g->n;
+    struct pcb_params p = {
+        .max_pcbs = cap > GROUP_PORTS_MAX ? GROUP_PORTS_MAX : (uint32_t)cap,
+        .port_first = 1,
+        .port_last = UINT16_MAX,
+    };
+    uint8_t seed[32];
+    group_secret(g, GROUP_SECRET_RESERVE, 0, seed, sizeof(seed));
+    rand_init(&g->ports_rnd, seed);
+    struct pcbinfo *info = calloc(1, sizeof(*info));
+    if (!info)
+        return -ENOMEM;
+    int err = pcbinfo_init(info, &p, &g->ports_rnd);
+    if (err) {
+        free(info);
+        return err;
+    }
+    g->ports = info;
+    g->ports_free = demux_ports_free;
+    return 0;
+}
+
+/* Member stack's view of its group's reservations (struct pcb_shared). */
+static int demux_ports_attach(struct tcpc_stack *stack, uint32_t maxsockets, struct pcb_shared *out)
+{
+    struct tcpc_group *g = stack->group;
+    group_ports_lock(g);
+    int err = g->ports ? 0 : demux_ports_new(g, maxsockets);
+    group_ports_unlock(g);
+    *out = (struct pcb_shared){.info = g->ports,
+                               .lock = group_ports_lock,
+                               .unlock = group_ports_unlock,
+                               .ctx = g,
+                               .owner = stack->cfg.group_index};
+    return err;
+}
+
 int demux_init(struct tcpc_stack *stack)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
@@ -55,7 +105,15 @@ int demux_init(struct tcpc_stack *stack)
         .owns = stack->cfg.steer ? demux_owns : NULL,
         .owns_ctx = stack,
     };
-    int err = pcbinfo_init(info, &p, &stack->rand);
+    /* A group's members reserve ports in one table (docs/groups.md). */
+    struct pcb_shared shared;
+    int err = 0;
+    if (stack->group) {
+        err = demux_ports_attach(stack, p.max_pcbs, &shared);
+        p.shared = &shared;
+    }
+    if (!err)
+        err = pcbinfo_init(info, &p, &stack->rand);
     if (!err && stack->cfg.flow_hash)
         err = pcb_set_flow_hash(info, demux_flow_hash, stack);
     if (err) {
@@ -134,9 +192,12 @@ void demux_set_portrange(struct tcpc_stack *stack)
     (void)err;
 }
 
-int demux_setopt(struct tcpcb *tp, uint32_t inp_opts, bool on)
+int demux_setopt(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t inp_opts, bool on)
 {
-    return pcb_setopt(tp->inp, inp_opts, on);
+    int err = pcb_setopt(tp->inp, inp_opts, on);
+    if (!err) /* the group's record of a bound socket shows its options too */
+        pcb_shared_setopt(demux_info(stack), tp->inp);
+    return err;
 }
 
 void demux_inherit_opts(struct tcpcb *child, const struct tcpcb *listener)

@@ -63,7 +63,7 @@ void demux_set_portrange(struct tcpc_stack *stack);
 
 /* Sets or clears socket-option bits (INP_SETTABLE) on tp's inpcb, the one
  * place they are kept; see pcb_setopt for what is refused. */
-int demux_setopt(struct tcpcb *tp, uint32_t inp_opts, bool on);
+int demux_setopt(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t inp_opts, bool on);
 
 /* A passive open inherits its listener's socket options. */
 void demux_inherit_opts(struct tcpcb *child, const struct tcpcb *listener);

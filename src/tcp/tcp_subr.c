@@ -19,6 +19,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_fastopen.h"
+#include "tcp/tcp_group.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_urgent.h"
@@ -334,6 +335,7 @@ const struct ip_protosw tcp_protosw = {
     .input = tcp_input,
     .ctlinput = tcp_ctlinput,
     .tunables_changed = tcp_tunables_changed,
+    .group_changed = tcp_group_sync,
     .sysctl_state = tcp_sysctl_state,
 };
 

@@ -19,6 +19,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_demux.h"
 #include "tcp/tcp_fastopen.h"
+#include "tcp/tcp_group.h"
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 #include "tcp/tcp_urgent.h"
@@ -94,11 +95,8 @@ int tcpc_bind(struct tcpc_stack *stack, int sd, const struct tcpc_addr *addr, ui
     return usr_bind(stack, tp, addr, port);
 }
 
-int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
+static int usr_listen(struct tcpc_stack *stack, struct tcpcb *tp, int backlog)
 {
-    struct tcpcb *tp = usr_tcb(stack, sd);
-    if (!tp)
-        return -EBADF;
     if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
         return -EINVAL;
     if (backlog < 1)
@@ -116,6 +114,23 @@ int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
         return err;
     tp->state = TCPS_LISTEN;
     return 0;
+}
+
+int tcpc_listen(struct tcpc_stack *stack, int sd, int backlog)
+{
+    struct tcpcb *tp = usr_tcb(stack, sd);
+    if (!tp)
+        return -EBADF;
+    /* In a group the listener is published, so that every member opens
+     * its copy (tcp_group.c); the slot is taken first, so that a full
+     * group refuses the listen instead of leaving it half done. */
+    int slot;
+    int err = tcp_group_listen_begin(stack, tp, &slot);
+    if (err)
+        return err;
+    err = usr_listen(stack, tp, backlog);
+    tcp_group_listen_end(stack, tp, sd, slot, err);
+    return err;
 }
 
 int tcpc_accept(struct tcpc_stack *stack, int sd, struct tcpc_addr *peer, uint16_t *port)
@@ -514,6 +529,8 @@ int tcpc_close(struct tcpc_stack *stack, int sd)
     if (!tp)
         return -EBADF;
     bool abortive = (tp->t_flags & TF_LINGER0) || urg_unread(tp) > 0;
+    if (tp->state == TCPS_LISTEN)
+        tcp_group_listener_closed(stack, sd);
     usr_release_sd(stack, tp);
     if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT) {
         tcb_free(stack, tp);
@@ -738,7 +755,7 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
     default:
         if (!usr_inp_opt(opt))
             return -ENOPROTOOPT;
-        return demux_setopt(tp, usr_inp_opt(opt), value != 0);
+        return demux_setopt(stack, tp, usr_inp_opt(opt), value != 0);
     }
 }
 

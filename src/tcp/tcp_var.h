@@ -282,6 +282,7 @@ struct tcp_state {
     struct syncache *syncache; /* half-open connections (src/tcp/syncache.c) */
     struct tw_state *tw;       /* compressed TIME_WAIT (src/tcp/timewait.c) */
     struct tfo_state *tfo;     /* Fast Open cookie cache (src/tcp/tcp_fastopen.c) */
+    bool group_syncing;        /* tcp_group_sync is running (tcp_group.c) */
 };
 
 static inline struct tcpcb *tcb_deref(const struct tcp_state *ts, tcb_ref r)
