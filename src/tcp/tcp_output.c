@@ -107,20 +107,21 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
 static uint16_t tcp_window_field(const struct tcpc_stack *stack, const struct tcpcb *tp,
                                  uint8_t flags, uint32_t *wnd_out)
 {
-    uint32_t wnd = tcp_rcv_space(stack, tp);
+    uint32_t mem = tcp_sb_rcv_mem(stack, tp);
+    uint32_t wnd = tcp_rcv_space_of(tp, mem);
     /* Receiver SWS avoidance: hold back windows smaller than a segment
      * and a quarter of the buffer. */
     if (wnd < tp->rcv_bufsize / 4 && wnd < tp->t_maxseg)
         wnd = 0;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    if (wnd < offered && !tcp_sb_rcv_memcut(stack, tp))
+    if (wnd < offered && !tcp_sb_rcv_memcut_of(tp, mem))
         wnd = offered;
     uint8_t shift = (flags & TH_SYN) ? 0 : tp->rcv_scale;
     uint32_t field = wnd >> shift;
     /* A scaled window is rounded up to the scale's unit, as FreeBSD's
      * tcp_output does (65,700 bytes at shift 6 read 1027), where the
      * storage may hold the extra bytes. */
-    if ((field << shift) < wnd && ((uint64_t)(field + 1) << shift) <= tcp_sb_rcv_mem(stack, tp))
+    if ((field << shift) < wnd && ((uint64_t)(field + 1) << shift) <= mem)
         field++;
     if (field > TCP_MAXWIN)
         field = TCP_MAXWIN;

@@ -190,32 +190,19 @@ uint32_t tcp_sb_rcv_mem(const struct tcpc_stack *stack, const struct tcpcb *tp)
     return storage > tp->rcv.len ? storage - tp->rcv.len : 0;
 }
 
-static uint32_t tcp_rcv_limit_room(const struct tcpcb *tp)
-{
-    return tp->rcv_bufsize > tp->rcv.len ? tp->rcv_bufsize - tp->rcv.len : 0;
-}
-
 bool tcp_sb_rcv_memcut(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    return tcp_sb_rcv_mem(stack, tp) < tcp_rcv_limit_room(tp);
+    return tcp_sb_rcv_memcut_of(tp, tcp_sb_rcv_mem(stack, tp));
 }
 
 uint32_t tcp_rcv_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    /* The limit (SO_RCVBUF, FreeBSD's sb_hiwat) less the in-order bytes
-     * held: out-of-order data does not close the window, as in FreeBSD,
-     * whose reassembly queue lies outside the socket buffer. Never more
-     * than the storage may hold. */
-    uint32_t space = tcp_rcv_limit_room(tp);
-    uint32_t mem = tcp_sb_rcv_mem(stack, tp);
-    return space < mem ? space : mem;
+    return tcp_rcv_room_of(tp, tcp_sb_rcv_mem(stack, tp));
 }
 
 uint32_t tcp_rcv_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    uint32_t space = tcp_rcv_room(stack, tp);
-    uint32_t max = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
-    return space < max ? space : max;
+    return tcp_rcv_space_of(tp, tcp_sb_rcv_mem(stack, tp));
 }
 
 uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
