@@ -156,6 +156,8 @@ struct tcp_plan {
 static int tcp_output_signed(struct tcpc_stack *stack, struct tcpcb *tp, const struct ip_repr *ip,
                              struct tcp_repr *th)
 {
+    if (!tp->t_ao) /* the plain path: no MKT to sign under or SNE to follow */
+        return tcp_sig_output(stack, ip, th, tp->t_md5, NULL);
     struct tcp_ao_sign ao;
     bool authenticated = tcp_ao_sign_of(tp, th, &ao);
     int err = tcp_sig_output(stack, ip, th, tp->t_md5, authenticated ? &ao : NULL);
