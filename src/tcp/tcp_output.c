@@ -70,11 +70,12 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
     tfo_syn_option(stack, tp, o);
 }
 
-/* Options for a segment of tp; SYNs carry the negotiation ones. */
+/* Options for a segment of tp; SYNs carry the negotiation ones. o comes
+ * zeroed (both callers initialise the whole tcp_repr), so it is not
+ * cleared a second time. */
 static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
                              struct tcp_opts *o)
 {
-    memset(o, 0, sizeof(*o));
     if (flags & TH_SYN)
         tcp_syn_options(stack, tp, o);
     bool syn_ts = (flags & TH_SYN) && (tp->t_flags & TF_REQ_TSTMP) &&

@@ -155,7 +155,8 @@ int tcp_parse(const uint8_t *seg, size_t seglen, struct tcp_repr *out)
     if (off < TCP_HDR_LEN || off > seglen)
         return -WIRE_TCP_BADOFF;
 
-    memset(out, 0, sizeof(*out));
+    /* Every field is set below and the options by their parser, which
+     * clears them first: no memset of the whole representation. */
     err = tcp_opts_parse(seg + TCP_HDR_LEN, off - TCP_HDR_LEN, &out->opts);
     if (err < 0)
         return err;
