@@ -158,6 +158,16 @@ uint32_t cksum_add(uint32_t sum, const void *buf, size_t buflen)
     return cksum_fold((uint64_t)sum + cksum_fold_native(acc));
 }
 
+uint32_t cksum_ip4_header(const void *hdr)
+{
+    const uint8_t *p = hdr;
+    uint32_t w[5];
+    memcpy(w, p, sizeof(w));
+    /* Five 32-bit words cannot carry out of 64 bits. */
+    uint64_t acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+    return cksum_fold_native(acc);
+}
+
 uint16_t cksum_finish(uint32_t sum)
 {
     return (uint16_t)~cksum_fold(sum);
