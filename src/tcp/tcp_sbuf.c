@@ -168,15 +168,15 @@ void tcp_sb_rcv_autosize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tl
 void tcp_sb_snd_autosize(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
-    if (!tun->sendbuf_auto || (tp->t_flags & TF_SNDBUF_SET))
+    uint32_t used = tp->snd.len, hiwat = tp->snd_bufsize;
+    /* Asked before every output; most find the buffer far from full. */
+    if (used < hiwat / 8 * 7 || !tun->sendbuf_auto || (tp->t_flags & TF_SNDBUF_SET))
         return;
     uint32_t max = tcp_sb_auto_max(stack, tun->sendbuf_max);
-    uint32_t used = tp->snd.len, hiwat = tp->snd_bufsize;
     uint32_t sendwin = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
     uint32_t flight = tp->snd_nxt - tp->snd_una;
     uint32_t unsent = used > flight ? used - flight : 0;
-    if ((uint64_t)tp->snd_wnd / 4 * 5 >= hiwat && used >= hiwat / 8 * 7 && used < max &&
-        hiwat < max && sendwin >= unsent) {
+    if ((uint64_t)tp->snd_wnd / 4 * 5 >= hiwat && used < max && hiwat < max && sendwin >= unsent) {
         tp->snd_bufsize = tcp_sb_raise(hiwat, (uint64_t)tun->sendbuf_inc, max);
         STAT_INC(stack, tcps_sndbuf_autogrow);
         tcp_notify(stack, tp); /* room to queue more */
