@@ -18,7 +18,7 @@
  * library's vector copy followed by this loop (0.55 against 0.37 per byte
  * under callgrind, bench/transfer), so data is copied by memcpy and summed
  * here. On x86-64 the 64-byte blocks are summed with a chain of
- * add-with-carry (cksum_blocks), about 0.17 instructions per byte.
+ * add-with-carry (cksum_blocks), about 0.15 instructions per byte.
  */
 #include "cksum.h"
 
@@ -99,28 +99,42 @@ static uint32_t cksum_fold_native(uint64_t acc)
  * to (an addition and a carry added back per word; the compilers in use
  * have no portable add-with-carry chain). lea and dec leave the carry
  * flag alone, so it crosses blocks too and is added back once at the end.
+ * Blocks go two at a time (a segment is 23 of them), an odd one first.
  */
 #if defined(__x86_64__)
+#define CKSUM_ADC64(off)                                                                           \
+    "adcq " #off "(%[p]), %[acc]\n\t"                                                              \
+    "adcq " #off "+8(%[p]), %[acc]\n\t"                                                            \
+    "adcq " #off "+16(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+24(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+32(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+40(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+48(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+56(%[p]), %[acc]\n\t"
+
 static uint64_t cksum_blocks(const uint8_t *p, size_t n)
 {
     uint64_t acc = 0;
-    __asm__("clc\n"
+    size_t pairs = n / 2;
+    /* clang-format off */
+    __asm__("testq $1, %[n]\n\t" /* and the carry is clear */
+            "jz 1f\n\t"
+            CKSUM_ADC64(0)
+            "leaq 64(%[p]), %[p]\n"
             "1:\n\t"
-            "adcq 0(%[p]), %[acc]\n\t"
-            "adcq 8(%[p]), %[acc]\n\t"
-            "adcq 16(%[p]), %[acc]\n\t"
-            "adcq 24(%[p]), %[acc]\n\t"
-            "adcq 32(%[p]), %[acc]\n\t"
-            "adcq 40(%[p]), %[acc]\n\t"
-            "adcq 48(%[p]), %[acc]\n\t"
-            "adcq 56(%[p]), %[acc]\n\t"
-            "leaq 64(%[p]), %[p]\n\t"
-            "decq %[n]\n\t"
-            "jnz 1b\n\t"
+            "jrcxz 3f\n"
+            "2:\n\t"
+            CKSUM_ADC64(0)
+            CKSUM_ADC64(64)
+            "leaq 128(%[p]), %[p]\n\t"
+            "decq %[pairs]\n\t"
+            "jnz 2b\n"
+            "3:\n\t"
             "adcq $0, %[acc]"
-            : [acc] "+r"(acc), [p] "+r"(p), [n] "+r"(n)
-            :
+            : [acc] "+r"(acc), [p] "+r"(p), [pairs] "+c"(pairs)
+            : [n] "r"(n)
             : "cc", "memory");
+    /* clang-format on */
     return acc;
 }
 #else
