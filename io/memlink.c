@@ -32,10 +32,18 @@ enum memlink_stream {
 #define PPM 1000000u
 
 struct memlink_pkt {
+    struct memlink_pkt *next; /* on the spare list */
     int to_side;
     size_t len;
     uint8_t data[];
 };
+
+/* Packets are taken from a short list of delivered ones rather than from
+ * malloc each time (an allocation and a free per packet cost more than the
+ * stacks spend on a small segment). Spares hold MEMLINK_SPARE_LEN bytes,
+ * a full Ethernet-sized packet; larger ones come and go through malloc. */
+#define MEMLINK_SPARE_LEN 2048
+#define MEMLINK_SPARES    64
 
 struct memlink_slot { /* a heap entry */
     tcpc_time_t due;
@@ -76,6 +84,8 @@ struct tcpc_memlink {
     tcpc_time_t now;
     tcpc_memlink_tap_fn tap;
     void *tap_ctx;
+    struct memlink_pkt *spares;
+    size_t nspares;
 };
 
 /* splitmix64: spreads one seed into well-separated stream states. */
@@ -162,6 +172,11 @@ void tcpc_memlink_del(struct tcpc_memlink *link)
     for (size_t i = 0; i < link->heap_len; i++)
         free(link->heap[i].pkt);
     free(link->heap);
+    while (link->spares) {
+        struct memlink_pkt *p = link->spares;
+        link->spares = p->next;
+        free(p);
+    }
     for (int i = 0; i < 2; i++)
         free(link->dirs[i].q);
     free(link);
@@ -337,11 +352,34 @@ static bool memlink_corrupt(struct memlink_dir *d, uint8_t *p, size_t len)
     return true;
 }
 
+/* A packet of len bytes: a spare when one is there and it fits. */
+static struct memlink_pkt *memlink_pkt_get(struct tcpc_memlink *link, size_t len)
+{
+    if (len <= MEMLINK_SPARE_LEN && link->spares) {
+        struct memlink_pkt *p = link->spares;
+        link->spares = p->next;
+        link->nspares--;
+        return p;
+    }
+    return malloc(sizeof(struct memlink_pkt) + (len > MEMLINK_SPARE_LEN ? len : MEMLINK_SPARE_LEN));
+}
+
+static void memlink_pkt_put(struct tcpc_memlink *link, struct memlink_pkt *p)
+{
+    if (p->len > MEMLINK_SPARE_LEN || link->nspares >= MEMLINK_SPARES) {
+        free(p);
+        return;
+    }
+    p->next = link->spares;
+    link->spares = p;
+    link->nspares++;
+}
+
 /* Schedules one copy of a packet that survived the bottleneck and loss. */
 static int memlink_schedule(struct tcpc_memlink *link, struct memlink_dir *d, int to_side,
                             tcpc_time_t sent, const uint8_t *pkt, size_t len)
 {
-    struct memlink_pkt *p = malloc(sizeof(*p) + len);
+    struct memlink_pkt *p = memlink_pkt_get(link, len);
     if (!p)
         return -ENOBUFS;
     p->to_side = to_side;
@@ -355,7 +393,7 @@ static int memlink_schedule(struct tcpc_memlink *link, struct memlink_dir *d, in
         d->c.reordered++;
     }
     if (memlink_push(link, due, p) < 0) {
-        free(p);
+        memlink_pkt_put(link, p);
         return -ENOBUFS;
     }
     return 0;
@@ -479,7 +517,7 @@ static void memlink_deliver_one(struct tcpc_memlink *link)
     struct tcpc_stack *to = link->stacks[p->to_side];
     if (to)
         tcpc_input(to, link->now, p->data, p->len);
-    free(p);
+    memlink_pkt_put(link, p);
 }
 
 static tcpc_time_t memlink_next_event(const struct tcpc_memlink *link)

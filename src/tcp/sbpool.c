@@ -141,14 +141,7 @@ void sbpool_destroy(struct sbpool *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* The largest ring the budget lets sb hold in place of its own. */
-static uint64_t sbpool_affordable(const struct sbpool *p, const struct sockbuf *sb)
-{
-    uint64_t left = p->budget > p->held ? p->budget - p->held : 0;
-    return left + sb->cap;
-}
-
-uint32_t sbpool_room(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach)
+uint32_t sbpool_room_short(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach)
 {
     uint64_t avail = sbpool_affordable(p, sb);
     uint32_t most = sbpool_size(sbpool_class_for(reach));

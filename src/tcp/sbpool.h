@@ -89,12 +89,34 @@ uint32_t sbpool_class_for(uint32_t bytes);
  * basecls (those a buffer of the default limits grows through). */
 void sbpool_set_limits(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls);
 
+/* sbpool_room when the budget may not pay for the class of reach. */
+uint32_t sbpool_room_short(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach);
+
+/* The largest ring the budget lets sb hold in place of its own. */
+static inline uint64_t sbpool_affordable(const struct sbpool *p, const struct sockbuf *sb)
+{
+    uint64_t left = p->budget > p->held ? p->budget - p->held : 0;
+    return left + sb->cap;
+}
+
 /*
  * The most bytes sb's storage could hold after the growth the budget
  * allows now, never more than reach (the most the buffer may ever hold):
  * what the window and the send space can promise.
+ *
+ * Asked several times a segment, and nearly always far from the budget:
+ * a class is at most a quarter larger than the bytes it is the smallest
+ * for (or the smallest ring), so a budget covering reach and a quarter
+ * plus the smallest ring pays for reach's class, and the answer is reach
+ * without finding that class.
  */
-uint32_t sbpool_room(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach);
+static inline uint32_t sbpool_room(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach)
+{
+    uint64_t surely = (uint64_t)reach + reach / 4 + (1u << SBPOOL_MIN_SHIFT);
+    if (sbpool_affordable(p, sb) >= surely)
+        return reach;
+    return sbpool_room_short(p, sb, reach);
+}
 
 /*
  * Makes sb's storage hold at least `need` bytes (need <= reach), keeping

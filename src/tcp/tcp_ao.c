@@ -308,11 +308,6 @@ bool tcp_ao_sign_of(const struct tcpcb *tp, const struct tcp_repr *th, struct tc
     return true;
 }
 
-bool tcp_ao_on(const struct tcpcb *tp)
-{
-    return tp->t_ao && tp->t_ao->current;
-}
-
 void tcp_ao_sent(struct tcpcb *tp, uint32_t seq)
 {
     struct tcp_ao_info *ai = tp->t_ao;

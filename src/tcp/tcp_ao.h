@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "tcp/tcp_sigkey.h"
+#include "tcp/tcp_var.h"
 #include "tcpcore/socket.h"
 #include "wire/ip.h"
 #include "wire/tcp.h"
@@ -120,7 +121,10 @@ void tcp_ao_sign(const struct tcp_ao_sign *s, const struct ip_repr *ip, struct t
  * false when tp does not authenticate. */
 bool tcp_ao_sign_of(const struct tcpcb *tp, const struct tcp_repr *th, struct tcp_ao_sign *s);
 /* Whether connection tp authenticates its segments with TCP-AO. */
-bool tcp_ao_on(const struct tcpcb *tp);
+static inline bool tcp_ao_on(const struct tcpcb *tp)
+{
+    return tp->t_ao && tp->t_ao->current;
+}
 /* After tp sent a segment starting at seq: the send SNE follows it. */
 void tcp_ao_sent(struct tcpcb *tp, uint32_t seq);
 
@@ -168,5 +172,16 @@ void tcp_ao_free(struct tcpcb *tp);
 struct tcp_md5_key;
 int tcp_sig_output(struct tcpc_stack *stack, const struct ip_repr *ip, struct tcp_repr *th,
                    const struct tcp_md5_key *md5, const struct tcp_ao_sign *ao);
+
+/*
+ * Whether signatures concern a segment th that tp (a connection or a
+ * listener) takes on: tp has MD5 keys or TCP-AO state, or th carries
+ * either option. When they do not, tcp_md5_input and tcp_ao_input both
+ * let it pass, so the plain path asks only this.
+ */
+static inline bool tcp_sig_involved(const struct tcpcb *tp, const struct tcp_repr *th)
+{
+    return tp->t_md5 || tp->t_md5keys || tp->t_ao || (th->opts.present & (TOF_SIG | TOF_AO));
+}
 
 #endif

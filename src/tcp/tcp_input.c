@@ -970,7 +970,7 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
      * signed connection's state machine: a listener with the key for the
      * peer, a connection with its own. A segment for no connection gets
      * the unsigned RST it always got. */
-    if (tp && tp->state != TCPS_CLOSED && !sig_checked) {
+    if (tp && tp->state != TCPS_CLOSED && !sig_checked && tcp_sig_involved(tp, &s.th)) {
         s.md5 = tp->state == TCPS_LISTEN ? tcp_md5_lookup(tp->t_md5keys, &ip->src) : tp->t_md5;
         if (!tcp_md5_input(stack, s.md5, ip, seg, seglen, &s.th))
             return;

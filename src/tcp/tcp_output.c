@@ -70,11 +70,12 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
     tfo_syn_option(stack, tp, o);
 }
 
-/* Options for a segment of tp; SYNs carry the negotiation ones. */
+/* Options for a segment of tp; SYNs carry the negotiation ones. o comes
+ * zeroed (both callers initialise the whole tcp_repr), so it is not
+ * cleared a second time. */
 static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
                              struct tcp_opts *o)
 {
-    memset(o, 0, sizeof(*o));
     if (flags & TH_SYN)
         tcp_syn_options(stack, tp, o);
     bool syn_ts = (flags & TH_SYN) && (tp->t_flags & TF_REQ_TSTMP) &&
@@ -107,20 +108,21 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
 static uint16_t tcp_window_field(const struct tcpc_stack *stack, const struct tcpcb *tp,
                                  uint8_t flags, uint32_t *wnd_out)
 {
-    uint32_t wnd = tcp_rcv_space(stack, tp);
+    uint32_t mem = tcp_sb_rcv_mem(stack, tp);
+    uint32_t wnd = tcp_rcv_space_of(tp, mem);
     /* Receiver SWS avoidance: hold back windows smaller than a segment
      * and a quarter of the buffer. */
     if (wnd < tp->rcv_bufsize / 4 && wnd < tp->t_maxseg)
         wnd = 0;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    if (wnd < offered && !tcp_sb_rcv_memcut(stack, tp))
+    if (wnd < offered && !tcp_sb_rcv_memcut_of(tp, mem))
         wnd = offered;
     uint8_t shift = (flags & TH_SYN) ? 0 : tp->rcv_scale;
     uint32_t field = wnd >> shift;
     /* A scaled window is rounded up to the scale's unit, as FreeBSD's
      * tcp_output does (65,700 bytes at shift 6 read 1027), where the
      * storage may hold the extra bytes. */
-    if ((field << shift) < wnd && ((uint64_t)(field + 1) << shift) <= tcp_sb_rcv_mem(stack, tp))
+    if ((field << shift) < wnd && ((uint64_t)(field + 1) << shift) <= mem)
         field++;
     if (field > TCP_MAXWIN)
         field = TCP_MAXWIN;
@@ -155,6 +157,8 @@ struct tcp_plan {
 static int tcp_output_signed(struct tcpc_stack *stack, struct tcpcb *tp, const struct ip_repr *ip,
                              struct tcp_repr *th)
 {
+    if (!tp->t_ao) /* the plain path: no MKT to sign under or SNE to follow */
+        return tcp_sig_output(stack, ip, th, tp->t_md5, NULL);
     struct tcp_ao_sign ao;
     bool authenticated = tcp_ao_sign_of(tp, th, &ao);
     int err = tcp_sig_output(stack, ip, th, tp->t_md5, authenticated ? &ao : NULL);

@@ -98,6 +98,10 @@ void tcp_sb_unwait(struct tcpc_stack *stack, struct tcpcb *tp)
 
 int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need)
 {
+    /* Nearly every segment fits the ring it finds (sbpool_grow would
+     * say so too, after working out the span and reach it then ignores). */
+    if (tp->rcv.buf && need <= tp->rcv.cap)
+        return 0;
     uint32_t span = tp->rcv.len + tcp_sb_rcv_extent(tp);
     uint32_t reach = tcp_sb_rcv_reach(stack, tp->rcv_bufsize);
     if (sbpool_grow(&stack->tcp->sbpool, &tp->rcv, need, reach, span, false) == 0)
@@ -164,15 +168,15 @@ void tcp_sb_rcv_autosize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tl
 void tcp_sb_snd_autosize(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
-    if (!tun->sendbuf_auto || (tp->t_flags & TF_SNDBUF_SET))
+    uint32_t used = tp->snd.len, hiwat = tp->snd_bufsize;
+    /* Asked before every output; most find the buffer far from full. */
+    if (used < hiwat / 8 * 7 || !tun->sendbuf_auto || (tp->t_flags & TF_SNDBUF_SET))
         return;
     uint32_t max = tcp_sb_auto_max(stack, tun->sendbuf_max);
-    uint32_t used = tp->snd.len, hiwat = tp->snd_bufsize;
     uint32_t sendwin = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
     uint32_t flight = tp->snd_nxt - tp->snd_una;
     uint32_t unsent = used > flight ? used - flight : 0;
-    if ((uint64_t)tp->snd_wnd / 4 * 5 >= hiwat && used >= hiwat / 8 * 7 && used < max &&
-        hiwat < max && sendwin >= unsent) {
+    if ((uint64_t)tp->snd_wnd / 4 * 5 >= hiwat && used < max && hiwat < max && sendwin >= unsent) {
         tp->snd_bufsize = tcp_sb_raise(hiwat, (uint64_t)tun->sendbuf_inc, max);
         STAT_INC(stack, tcps_sndbuf_autogrow);
         tcp_notify(stack, tp); /* room to queue more */
@@ -190,32 +194,19 @@ uint32_t tcp_sb_rcv_mem(const struct tcpc_stack *stack, const struct tcpcb *tp)
     return storage > tp->rcv.len ? storage - tp->rcv.len : 0;
 }
 
-static uint32_t tcp_rcv_limit_room(const struct tcpcb *tp)
-{
-    return tp->rcv_bufsize > tp->rcv.len ? tp->rcv_bufsize - tp->rcv.len : 0;
-}
-
 bool tcp_sb_rcv_memcut(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    return tcp_sb_rcv_mem(stack, tp) < tcp_rcv_limit_room(tp);
+    return tcp_sb_rcv_memcut_of(tp, tcp_sb_rcv_mem(stack, tp));
 }
 
 uint32_t tcp_rcv_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    /* The limit (SO_RCVBUF, FreeBSD's sb_hiwat) less the in-order bytes
-     * held: out-of-order data does not close the window, as in FreeBSD,
-     * whose reassembly queue lies outside the socket buffer. Never more
-     * than the storage may hold. */
-    uint32_t space = tcp_rcv_limit_room(tp);
-    uint32_t mem = tcp_sb_rcv_mem(stack, tp);
-    return space < mem ? space : mem;
+    return tcp_rcv_room_of(tp, tcp_sb_rcv_mem(stack, tp));
 }
 
 uint32_t tcp_rcv_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    uint32_t space = tcp_rcv_room(stack, tp);
-    uint32_t max = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
-    return space < max ? space : max;
+    return tcp_rcv_space_of(tp, tcp_sb_rcv_mem(stack, tp));
 }
 
 uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp)

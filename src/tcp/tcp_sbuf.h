@@ -74,6 +74,34 @@ uint32_t tcp_sb_rcv_mem(const struct tcpc_stack *stack, const struct tcpcb *tp);
  * window may then shrink (RFC 9293 3.8.6.2.2 allows it when buffers are
  * short). */
 bool tcp_sb_rcv_memcut(const struct tcpc_stack *stack, const struct tcpcb *tp);
+/*
+ * The three above given mem, what tcp_sb_rcv_mem says now: for a caller
+ * that asks more than one of them at a time (the window field), so the
+ * storage is looked at once.
+ */
+static inline uint32_t tcp_rcv_limit_room(const struct tcpcb *tp)
+{
+    return tp->rcv_bufsize > tp->rcv.len ? tp->rcv_bufsize - tp->rcv.len : 0;
+}
+static inline uint32_t tcp_rcv_room_of(const struct tcpcb *tp, uint32_t mem)
+{
+    /* The limit (SO_RCVBUF, FreeBSD's sb_hiwat) less the in-order bytes
+     * held: out-of-order data does not close the window, as in FreeBSD,
+     * whose reassembly queue lies outside the socket buffer. Never more
+     * than the storage may hold. */
+    uint32_t space = tcp_rcv_limit_room(tp);
+    return space < mem ? space : mem;
+}
+static inline uint32_t tcp_rcv_space_of(const struct tcpcb *tp, uint32_t mem)
+{
+    uint32_t space = tcp_rcv_room_of(tp, mem);
+    uint32_t max = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
+    return space < max ? space : max;
+}
+static inline bool tcp_sb_rcv_memcut_of(const struct tcpcb *tp, uint32_t mem)
+{
+    return mem < tcp_rcv_limit_room(tp);
+}
 /* Bytes the application may still queue: the send limit less what is
  * held, within what the budget lets the storage hold. */
 uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp);

@@ -10,29 +10,14 @@
 #include "tcp/tcp_subr.h"
 #include "util/seq.h"
 
-#define URG_CAUGHT (TCPOOB_HAVEDATA | TCPOOB_HADDATA)
-
 void urg_send_mark(struct tcpcb *tp)
 {
     tp->snd_up = tp->snd_una + tp->snd.len;
     tp->t_oobflags |= TCPOOB_SNDURG;
 }
 
-void urg_acked(struct tcpcb *tp)
+void urg_output_mark(const struct tcpcb *tp, struct tcp_repr *th)
 {
-    if ((tp->t_oobflags & TCPOOB_SNDURG) && SEQ_GEQ(tp->snd_una, tp->snd_up))
-        tp->t_oobflags &= (uint8_t)~TCPOOB_SNDURG;
-}
-
-bool urg_ahead_of(const struct tcpcb *tp, uint32_t seq)
-{
-    return (tp->t_oobflags & TCPOOB_SNDURG) && SEQ_GT(tp->snd_up, seq);
-}
-
-void urg_output(const struct tcpcb *tp, struct tcp_repr *th)
-{
-    if ((th->flags & TH_SYN) || !urg_ahead_of(tp, th->seq))
-        return;
     /* A pointer past what the field can say is announced as far as it
      * reaches (RFC 6093 section 4 lets a sender do so); the segments that
      * follow come closer. */
@@ -46,13 +31,6 @@ void urg_output(const struct tcpcb *tp, struct tcp_repr *th)
 static uint32_t urg_read_seq(const struct tcpcb *tp)
 {
     return tp->rcv_nxt - tp->rcv.len - !!(tp->t_flags & TF_RCVDFIN);
-}
-
-/* The out-of-band byte is in the ring and stream reads do not see it. */
-static bool urg_hidden(const struct tcpcb *tp)
-{
-    return (tp->t_oobflags & (TCPOOB_MARK | TCPOOB_INLINE)) == TCPOOB_MARK &&
-           (tp->t_oobflags & URG_CAUGHT);
 }
 
 /*
@@ -96,10 +74,8 @@ void urg_input(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint8_t
     tcp_notify(stack, tp); /* TCPC_EV_URGENT: RFC 9293's MUST-32 signal */
 }
 
-void urg_arrived(struct tcpcb *tp)
+void urg_arrived_marked(struct tcpcb *tp)
 {
-    if ((tp->t_oobflags & (TCPOOB_MARK | URG_CAUGHT)) != TCPOOB_MARK)
-        return;
     uint32_t mark = tp->rcv_up - 1;
     if (!SEQ_LT(mark, tp->rcv_nxt))
         return;
@@ -120,11 +96,6 @@ uint32_t urg_read_limit(const struct tcpcb *tp, uint32_t n, uint32_t *skip)
     if (urg_hidden(tp) && tp->rcv.len > 0)
         *skip = 1;
     return n;
-}
-
-uint32_t urg_unread(const struct tcpcb *tp)
-{
-    return tp->rcv.len - (urg_hidden(tp) ? 1 : 0);
 }
 
 void urg_consumed(struct tcpcb *tp)

@@ -17,7 +17,8 @@
  * was tried for the send path and counted more instructions than the
  * library's vector copy followed by this loop (0.55 against 0.37 per byte
  * under callgrind, bench/transfer), so data is copied by memcpy and summed
- * here.
+ * here. On x86-64 the 64-byte blocks are summed with a chain of
+ * add-with-carry (cksum_blocks), about 0.15 instructions per byte.
  */
 #include "cksum.h"
 
@@ -76,18 +77,76 @@ static bool cksum_little_endian(void)
     return first == 1;
 }
 
-/* A native-order wide sum folded to 16 bits, in big-endian terms. */
+/* A native-order wide sum folded to 16 bits, in big-endian terms: the
+ * halves added with their carry, then the quarters. */
 static uint32_t cksum_fold_native(uint64_t acc)
 {
-    acc = (acc & 0xffffffffu) + (acc >> 32);
-    acc = (acc & 0xffffffffu) + (acc >> 32);
-    uint32_t s = (uint32_t)acc;
+    uint32_t s;
+    s = (uint32_t)acc;
+    s += (uint32_t)(acc >> 32);
+    s += s < (uint32_t)(acc >> 32);
     s = (s & 0xffff) + (s >> 16);
     s = (s & 0xffff) + (s >> 16);
     if (cksum_little_endian())
-        s = ((s & 0xff) << 8) | (s >> 8);
+        s = __builtin_bswap16((uint16_t)s);
     return s;
 }
+
+/*
+ * The wide sum of n >= 1 blocks of 64 bytes. The carry of each addition
+ * goes into the next one (add with carry), so a block costs one
+ * instruction per eight bytes, half of what the loop in C below compiles
+ * to (an addition and a carry added back per word; the compilers in use
+ * have no portable add-with-carry chain). lea and dec leave the carry
+ * flag alone, so it crosses blocks too and is added back once at the end.
+ * Blocks go two at a time (a segment is 23 of them), an odd one first.
+ */
+#if defined(__x86_64__)
+#define CKSUM_ADC64(off)                                                                           \
+    "adcq " #off "(%[p]), %[acc]\n\t"                                                              \
+    "adcq " #off "+8(%[p]), %[acc]\n\t"                                                            \
+    "adcq " #off "+16(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+24(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+32(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+40(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+48(%[p]), %[acc]\n\t"                                                           \
+    "adcq " #off "+56(%[p]), %[acc]\n\t"
+
+static uint64_t cksum_blocks(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0;
+    size_t pairs = n / 2;
+    /* clang-format off */
+    __asm__("testq $1, %[n]\n\t" /* and the carry is clear */
+            "jz 1f\n\t"
+            CKSUM_ADC64(0)
+            "leaq 64(%[p]), %[p]\n"
+            "1:\n\t"
+            "jrcxz 3f\n"
+            "2:\n\t"
+            CKSUM_ADC64(0)
+            CKSUM_ADC64(64)
+            "leaq 128(%[p]), %[p]\n\t"
+            "decq %[pairs]\n\t"
+            "jnz 2b\n"
+            "3:\n\t"
+            "adcq $0, %[acc]"
+            : [acc] "+r"(acc), [p] "+r"(p), [pairs] "+c"(pairs)
+            : [n] "r"(n)
+            : "cc", "memory");
+    /* clang-format on */
+    return acc;
+}
+#else
+static uint64_t cksum_blocks(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0;
+    for (; n; p += 64, n--)
+        for (size_t k = 0; k < 64; k += 8)
+            acc = cksum_adc(acc, cksum_load64(p + k));
+    return acc;
+}
+#endif
 
 static uint32_t cksum_fold(uint64_t sum)
 {
@@ -101,14 +160,26 @@ uint32_t cksum_add(uint32_t sum, const void *buf, size_t buflen)
     const uint8_t *p = buf;
     uint64_t acc = 0;
 
-    for (; buflen >= 64; p += 64, buflen -= 64)
-        for (size_t k = 0; k < 64; k += 8)
-            acc = cksum_adc(acc, cksum_load64(p + k));
+    if (buflen >= 64) {
+        acc = cksum_blocks(p, buflen / 64);
+        p += buflen & ~(size_t)63;
+        buflen &= 63;
+    }
     for (; buflen >= 8; p += 8, buflen -= 8)
         acc = cksum_adc(acc, cksum_load64(p));
     if (buflen)
         acc = cksum_adc(acc, cksum_tail(p, buflen));
     return cksum_fold((uint64_t)sum + cksum_fold_native(acc));
+}
+
+uint32_t cksum_ip4_header(const void *hdr)
+{
+    const uint8_t *p = hdr;
+    uint32_t w[5];
+    memcpy(w, p, sizeof(w));
+    /* Five 32-bit words cannot carry out of 64 bits. */
+    uint64_t acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+    return cksum_fold_native(acc);
 }
 
 uint16_t cksum_finish(uint32_t sum)

@@ -50,7 +50,8 @@ int ip4_parse(const uint8_t *buf, size_t buflen, struct ip_repr *out)
     total = get_be16(buf + 2);
     if (total > buflen || total < ihl)
         return -WIRE_IP_BADLEN;
-    if (cksum_finish(cksum_add(0, buf, ihl)) != 0)
+    uint32_t sum = ihl == IP4_HDR_LEN ? cksum_ip4_header(buf) : cksum_add(0, buf, ihl);
+    if (cksum_finish(sum) != 0)
         return -WIRE_IP_BADSUM;
     frag = get_be16(buf + 6);
     if (frag & (IP4_MF | IP4_OFFMASK))
@@ -191,7 +192,7 @@ static int ip4_emit(const struct ip_repr *ip, uint8_t *buf)
     put_be16(buf + 10, 0);
     memcpy(buf + 12, ip->src.bytes + 12, 4);
     memcpy(buf + 16, ip->dst.bytes + 12, 4);
-    put_be16(buf + 10, cksum_finish(cksum_add(0, buf, IP4_HDR_LEN)));
+    put_be16(buf + 10, cksum_finish(cksum_ip4_header(buf)));
     return IP4_HDR_LEN;
 }
 

@@ -116,11 +116,23 @@ static int tcp_opt_one(const uint8_t *opt, size_t len, size_t off, struct tcp_op
     }
 }
 
+/* <nop,nop,TS>: the block of nearly every segment after the handshake
+ * (RFC 7323 appendix A), the one tcp_opts_layout writes for TS alone. */
+static const uint8_t tcp_ts_block[4] = {TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TS, TCPOLEN_TS};
+#define TCP_TS_BLOCK_LEN (sizeof(tcp_ts_block) + 8)
+
 int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out)
 {
     size_t i = 0;
 
     memset(out, 0, sizeof(*out));
+    if (optlen == TCP_TS_BLOCK_LEN && memcmp(opts, tcp_ts_block, sizeof(tcp_ts_block)) == 0) {
+        /* What the walk below finds in it, without the walk. */
+        out->tsval = get_be32(opts + 4);
+        out->tsecr = get_be32(opts + 8);
+        out->present = TOF_TS;
+        return 0;
+    }
     while (i < optlen) {
         size_t len;
         int err;
@@ -155,7 +167,8 @@ int tcp_parse(const uint8_t *seg, size_t seglen, struct tcp_repr *out)
     if (off < TCP_HDR_LEN || off > seglen)
         return -WIRE_TCP_BADOFF;
 
-    memset(out, 0, sizeof(*out));
+    /* Every field is set below and the options by their parser, which
+     * clears them first: no memset of the whole representation. */
     err = tcp_opts_parse(seg + TCP_HDR_LEN, off - TCP_HDR_LEN, &out->opts);
     if (err < 0)
         return err;
@@ -282,6 +295,19 @@ static void tcp_ow_ao(struct tcp_opt_writer *w, const struct tcp_opts *opts)
 static size_t tcp_opts_layout(const struct tcp_opts *opts, uint8_t *out, size_t *ao_off)
 {
     struct tcp_opt_writer w = {.out = out, .len = 0};
+
+    if (opts->present == TOF_TS) {
+        /* Timestamps alone, on nearly every segment: the bytes the walk
+         * below writes for them (two NOPs align them), in one go. */
+        if (out) {
+            memcpy(out, tcp_ts_block, sizeof(tcp_ts_block));
+            put_be32(out + 4, opts->tsval);
+            put_be32(out + 8, opts->tsecr);
+        }
+        if (ao_off)
+            *ao_off = 0;
+        return TCP_TS_BLOCK_LEN;
+    }
 
     if (opts->present & TOF_MSS) {
         tcp_ow_put(&w, TCPOPT_MSS);
