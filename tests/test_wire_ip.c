@@ -98,11 +98,13 @@ static void test_cksum_odd_and_carry(void **state)
 }
 
 /* Every length and start offset the wide loop and its tails can
- * meet, after any running sum, equals the word-by-word definition. */
+ * meet, after any running sum, equals the word-by-word definition: up to
+ * six 64-byte blocks, so that the loop's odd first block and its pairs
+ * (with the carry crossing them) are all reached. */
 static void test_cksum_wide_matches_words(void **state)
 {
     static const uint32_t starts[] = {0, 1, 0xffff, 0x1fffe, 0x7fffffffu, 0xfffffff0u};
-    uint8_t buf[80];
+    uint8_t buf[6 * 64 + 16];
     uint32_t x = 12345;
 
     (void)state;
