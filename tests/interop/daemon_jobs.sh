@@ -144,6 +144,10 @@ handoffs_counted() {
     echo "tcps_handoff $h, tcps_handoff_rcvd $r, tcps_handoff_qdrop $q"
     return 1
   }
+  opens_everywhere >/dev/null || {
+    opens_everywhere
+    return 1
+  }
   echo "tcps_handoff $h = tcps_handoff_rcvd $r, none dropped; $(opens_everywhere)"
 }
 
