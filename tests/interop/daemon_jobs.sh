@@ -68,9 +68,9 @@ stat_json() {
 # counter NAME [WORKER]: the host's sum, or one worker's.
 counter() {
   if [ $# -eq 2 ]; then
-    stat_json | jq ".worker_counters[$2].$1"
+    stat_json | jq -e ".worker_counters[$2].$1"
   else
-    stat_json | jq ".counters.$1"
+    stat_json | jq -e ".counters.$1"
   fi
 }
 
@@ -122,33 +122,27 @@ opens_everywhere() {
   echo "active opens completed by worker 0: $c0, worker 1: $c1"
 }
 
-no_handoffs() {
-  local h r q
+# handoffs none|counted: the hand-off counters (none: all 0; counted:
+# handed off = taken over > 0, nothing dropped), and active opens from
+# both workers.
+handoffs() {
+  local h r q opens
   h=$(counter tcps_handoff)
   r=$(counter tcps_handoff_rcvd)
   q=$(counter tcps_handoff_qdrop)
-  [ "$h" -eq 0 ] && [ "$r" -eq 0 ] && [ "$q" -eq 0 ] || {
-    echo "tcps_handoff $h, tcps_handoff_rcvd $r, tcps_handoff_qdrop $q: want 0"
+  if [ "$1" = none ]; then
+    [ "$h" -eq 0 ] && [ "$r" -eq 0 ] && [ "$q" -eq 0 ]
+  else
+    [ "$h" -gt 0 ] && [ "$h" -eq "$r" ] && [ "$q" -eq 0 ]
+  fi || {
+    echo "tcps_handoff $h, tcps_handoff_rcvd $r, tcps_handoff_qdrop $q (want $1)"
     return 1
   }
-  opens_everywhere >/dev/null || return 1
-  echo "no hand-off; $(opens_everywhere)"
-}
-
-handoffs_counted() {
-  local h r q
-  h=$(counter tcps_handoff)
-  r=$(counter tcps_handoff_rcvd)
-  q=$(counter tcps_handoff_qdrop)
-  [ "$h" -gt 0 ] && [ "$h" -eq "$r" ] && [ "$q" -eq 0 ] || {
-    echo "tcps_handoff $h, tcps_handoff_rcvd $r, tcps_handoff_qdrop $q"
+  opens=$(opens_everywhere) || {
+    echo "$opens"
     return 1
   }
-  opens_everywhere >/dev/null || {
-    opens_everywhere
-    return 1
-  }
-  echo "tcps_handoff $h = tcps_handoff_rcvd $r, none dropped; $(opens_everywhere)"
+  echo "tcps_handoff $h, tcps_handoff_rcvd $r, tcps_handoff_qdrop $q; $opens"
 }
 
 # tcpcore-stat: one listing (each listener once) and summed counters;
@@ -207,7 +201,7 @@ dmn_case "-j 2: $CONNS v6 pages served by both workers" curls "[$T6]"
 dmn_case "-j 2: tcpcore-stat sums, -W breaks down by worker" stat_views
 dmn_case "-j 2: $CONNS v4 forwards through tcpcore's active opens" forwards $K4 $T4 8041 "$CONNS"
 dmn_case "-j 2: $CONNS v6 forwards through tcpcore's active opens" forwards $K6 $T6 8061 "$CONNS"
-dmn_case "-j 2: active opens from both workers, zero hand-offs" no_handoffs
+dmn_case "-j 2: active opens from both workers, zero hand-offs" handoffs none
 dmn_stop_case
 
 # --- multiqueue TUN ---------------------------------------------------------
@@ -239,7 +233,7 @@ dmn_case "mq -j 2: 16 v4 forwards answered after the flow table forgot them" \
   forwards $K4 $T4 8041 16
 dmn_case "mq -j 2: 16 v6 forwards answered after the flow table forgot them" \
   forwards $K6 $T6 8061 16
-dmn_case "mq -j 2: the mis-steered replies were handed to their owners" handoffs_counted
+dmn_case "mq -j 2: the mis-steered replies were handed to their owners" handoffs counted
 dmn_case "mq -j 2: $CONNS v4 pages" curls $T4
 dmn_stop_case
 dmn_finish
