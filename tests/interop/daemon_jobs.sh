@@ -175,7 +175,7 @@ bad_jobs() {
   local out rc
   out=$("$DMN" -j 0 --tun tun0 --addr $T4/24 --service echo:7 2>&1)
   rc=$?
-  [ $rc -eq 4 ] && grep -q "worker count must be from 1 to" <<<"$out" || {
+  [ $rc -eq 4 ] && grep -q "worker count (-j) 0 is not from 1 to" <<<"$out" || {
     echo "-j 0: status $rc, $out"
     return 1
   }
@@ -185,7 +185,14 @@ bad_jobs() {
     echo "-j 2 on a single-queue TUN: status $rc, $out"
     return 1
   }
-  echo "-j 0 and -j 2 without queues refused (status 4)"
+  echo 'jobs = 9999;' >"$interop_tmp/jobs.conf"
+  out=$("$DMN" -c "$interop_tmp/jobs.conf" --tun tun0 --addr $T4/24 --service echo:7 2>&1)
+  rc=$?
+  [ $rc -eq 4 ] && grep -q "jobs.conf line 1: worker count (-j) 9999 is not from 1 to" <<<"$out" || {
+    echo "jobs = 9999 in the file: status $rc, $out"
+    return 1
+  }
+  echo "-j 0, -j 2 without queues and jobs = 9999 refused (status 4)"
 }
 
 dmn_case "-j out of range or without queues is refused" bad_jobs

@@ -36,16 +36,11 @@ unsigned dmn_config_max_jobs(void)
     return max > DMN_MAX_JOBS ? DMN_MAX_JOBS : max;
 }
 
-/* -j N: 1..dmn_config_max_jobs(). */
-static int set_jobs(struct dmn_config *c, const char *arg, char *why)
+int dmn_config_set_jobs(struct dmn_config *c, uint64_t v, char *why)
 {
-    uint64_t v = 0;
     unsigned max = dmn_config_max_jobs();
-    int rc = dmn_parse_u64(arg, UINT32_MAX, "worker count (-j)", &v, why);
-    if (rc)
-        return rc;
     if (v < 1 || v > max) {
-        WHY("-j %llu: the worker count must be from 1 to %u (four per online CPU)",
+        WHY("worker count (-j) %llu is not from 1 to %u (four per online CPU)",
             (unsigned long long)v, max);
         return DMN_EXIT_BAD_SETTING;
     }
@@ -200,7 +195,8 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
     case OPT_TFO:
         return dmn_config_set_fastopen(c, arg, why);
     case OPT_JOBS:
-        return set_jobs(c, arg, why);
+        rc = dmn_parse_u64(arg, UINT32_MAX, "worker count (-j)", &v, why);
+        return rc ? rc : dmn_config_set_jobs(c, v, why);
     }
     return DMN_EXIT_USAGE;
 }
