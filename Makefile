@@ -48,7 +48,8 @@ check-clang:
 
 check-tsan:
 	$(CMAKE) -S . -B build/tsan -DTCPC_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	$(CMAKE) --build build/tsan -j$(JOBS) --target test_packetdrill_so test_group_threads test_group
+	$(CMAKE) --build build/tsan -j$(JOBS) --target test_packetdrill_so test_group_threads test_group \
+	  test_group_handoff_threads
 	cd build/tsan && ctest --output-on-failure -R 'test_packetdrill_so|test_group'
 
 # FreeBSD's TCP test suite through packetdrill and libtcpcore_packetdrill.so

@@ -67,6 +67,12 @@ bool tcpc_afp_fanout_owns(void *ctx, const struct tcpc_addr *faddr, uint16_t fpo
     return tcpc_afp_fanout_queue(o->rule, faddr, fport, laddr, lport) == o->queue;
 }
 
+unsigned tcpc_afp_fanout_member(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                                const struct tcpc_addr *laddr, uint16_t lport)
+{
+    return tcpc_afp_fanout_queue(ctx, faddr, fport, laddr, lport);
+}
+
 /* The program's labels: forward jumps are written with a label and
  * resolved once every instruction is placed. */
 enum fanout_label {

@@ -71,6 +71,13 @@ unsigned tcpc_afp_fanout_queue(const struct tcpc_afp_fanout_rule *rule, const st
 bool tcpc_afp_fanout_owns(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
                           const struct tcpc_addr *laddr, uint16_t lport);
 
+/* A tcpc_owner_fn (ctx: the struct tcpc_afp_fanout_rule) for the members
+ * of a connection group (tcpc_config_set_owner): the queue the rule gives
+ * a packet from faddr:fport to laddr:lport, which is the member that
+ * reads it. */
+unsigned tcpc_afp_fanout_member(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                                const struct tcpc_addr *laddr, uint16_t lport);
+
 /*
  * Writes the rule as a classic BPF program for PACKET_FANOUT_CBPF into
  * prog (room for TCPC_AFP_FANOUT_PROG_LEN instructions). The program reads

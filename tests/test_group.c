@@ -14,6 +14,7 @@
 #include <errno.h>
 
 #include "core/group.h"
+#include "hlink.h"
 #include "core/stack.h"
 #include "tcp/timewait.h"
 
@@ -886,6 +887,186 @@ static void test_listener_limit(void **state)
     h_free(alone);
 }
 
+/* --- hand-off of mis-steered segments ------------------------------------- */
+
+/* The test's ownership rule over two members: a local port's parity. */
+static unsigned parity_owner(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                             const struct tcpc_addr *laddr, uint16_t lport)
+{
+    (void)ctx, (void)faddr, (void)fport, (void)laddr;
+    return lport & 1;
+}
+
+static struct harness *owned_member(struct tcpc_group *g, unsigned index, bool v6, bool ether)
+{
+    struct h_opts o = {.v6 = v6,
+                       .ether = ether,
+                       .group = g,
+                       .group_index = index,
+                       .seed = (uint8_t)(index + 1),
+                       .owner = parity_owner};
+    return h_new(&o);
+}
+
+struct wakes {
+    unsigned count, member;
+};
+
+static void count_wake(void *ctx, unsigned member)
+{
+    struct wakes *w = ctx;
+    w->count++;
+    w->member = member;
+}
+
+/* Member a opens (taking a port the rule gives it); the SYN-ACK reaches b,
+ * which has no connection for it and hands it over instead of resetting.
+ * a takes it at its next poll and completes the handshake. */
+static void check_synack_handed_to_owner(bool v6)
+{
+    struct tcpc_group *g = group(2);
+    struct wakes w = {0};
+    tcpc_group_set_wake(g, count_wake, &w);
+    struct harness *a = owned_member(g, 0, v6, false), *b = owned_member(g, 1, v6, false);
+    struct h_seg syn;
+    int sd = fx_connect(a, &syn);
+    assert_int_equal(syn.th.sport % 2, 0); /* steered by the same rule */
+    b->lport = a->lport;
+    assert_false(group_pending(g, 0));
+    h_inject(b, SEG(.flags = TH_SYN | TH_ACK, .seq = 9000, .ack = syn.th.seq + 1, .mss = 1460));
+    h_expect_nothing(b);
+    assert_int_equal(h_stat(b, "tcps_handoff"), 1);
+    assert_int_equal(h_stat(b, "tcps_noport"), 0);
+    assert_int_equal(w.count, 1);
+    assert_int_equal(w.member, 0);
+    /* The owner's deadline says the queue waits. */
+    assert_true(tcpc_next_deadline(a->stack) <= a->now);
+    assert_int_equal(tcpc_group_poll(a->stack, a->now), 1);
+    h_expect(a, SEG(.flags = TH_ACK, .seq = syn.th.seq + 1, .ack = 9001, .len = 0));
+    assert_int_equal(h_stat(a, "tcps_handoff_rcvd"), 1);
+    assert_int_equal(h_stat(a, "tcps_connects"), 1);
+    assert_int_equal(tcpc_send(a->stack, sd, "x", 1), 1);
+    h_expect(a, SEG(.flags = TH_ACK | TH_PSH, .seq = syn.th.seq + 1, .ack = 9001, .len = 1));
+    assert_int_equal(tcpc_group_poll(a->stack, a->now), 0);
+    assert_false(group_pending(g, 0));
+    /* A port b owns itself, with nothing on it: b answers, as ever. */
+    b->lport = (uint16_t)(a->lport + 1);
+    h_inject(b, SEG(.flags = TH_ACK, .seq = 9001, .ack = 1));
+    h_expect(b, SEG(.flags = TH_RST, .seq = 1, .len = 0));
+    assert_int_equal(h_stat(b, "tcps_handoff"), 1);
+    assert_int_equal(w.count, 1);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+static void test_synack_on_wrong_member_completes_on_owner_v4(void **state)
+{
+    (void)state;
+    check_synack_handed_to_owner(false);
+}
+
+static void test_synack_on_wrong_member_completes_on_owner_v6(void **state)
+{
+    (void)state;
+    check_synack_handed_to_owner(true);
+}
+
+/* The owner takes its queue at tcpc_input and tcpc_advance too. */
+static void test_handoff_taken_at_next_entry(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = owned_member(g, 0, false, false), *b = owned_member(g, 1, false, false);
+    struct h_seg syn;
+    fx_connect(a, &syn);
+    b->lport = a->lport;
+    h_inject(b, SEG(.flags = TH_SYN | TH_ACK, .seq = 9000, .ack = syn.th.seq + 1));
+    h_advance(a, 1);
+    h_expect(a, SEG(.flags = TH_ACK, .seq = syn.th.seq + 1, .ack = 9001, .len = 0));
+    assert_int_equal(h_stat(a, "tcps_handoff_rcvd"), 1);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* A full queue drops what does not fit, counted; the owner takes the rest
+ * (each a segment for no connection of its own: a reset). */
+static void test_handoff_queue_full_drops_counted(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = owned_member(g, 0, false, false), *b = owned_member(g, 1, false, false);
+    a->lport = b->lport = 50000;
+    unsigned sent = 100;
+    for (unsigned i = 0; i < sent; i++)
+        h_inject(b, SEG(.flags = TH_ACK, .seq = 1000 + i, .ack = 1));
+    h_expect_nothing(b);
+    uint64_t queued = h_stat(b, "tcps_handoff"), dropped = h_stat(b, "tcps_handoff_qdrop");
+    assert_int_equal(queued + dropped, sent);
+    assert_true(dropped > 0);
+    assert_int_equal(queued, 64);
+    assert_int_equal(tcpc_group_poll(a->stack, a->now), queued);
+    assert_int_equal(h_stat(a, "tcps_handoff_rcvd"), queued);
+    assert_int_equal(h_stat(a, "tcps_noport"), queued);
+    for (unsigned i = 0; i < queued; i++)
+        h_expect(a, SEG(.flags = TH_RST, .seq = 1, .len = 0));
+    h_expect_nothing(a);
+    /* Room again. */
+    h_inject(b, SEG(.flags = TH_ACK, .seq = 7, .ack = 1));
+    assert_int_equal(h_stat(b, "tcps_handoff"), queued + 1);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
+/* Outside a group, or without a rule, nothing is handed anywhere. */
+static void test_no_handoff_without_group_or_rule(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *plain = member(g, 1, NULL);
+    struct h_opts o = {.owner = parity_owner};
+    struct harness *alone = h_new(&o);
+    for (int i = 0; i < 2; i++) {
+        struct harness *h = i ? alone : plain;
+        h->lport = 50000;
+        h_inject(h, SEG(.flags = TH_ACK, .seq = 1, .ack = 1));
+        h_expect(h, SEG(.flags = TH_RST, .seq = 1, .len = 0));
+        assert_int_equal(h_stat(h, "tcps_handoff"), 0);
+    }
+    h_free(plain);
+    h_free(alone);
+    tcpc_group_del(g);
+}
+
+/* On Ethernet, an ARP request that reaches one member teaches every
+ * member the requester's MAC; only the one it reached answers. */
+static void test_arp_shared_with_every_member(void **state)
+{
+    (void)state;
+    struct tcpc_group *g = group(2);
+    struct harness *a = owned_member(g, 0, false, true), *b = owned_member(g, 1, false, true);
+    struct tcpc_ether_addr bc = eth_broadcast();
+    struct arp_repr req = {
+        .op = ARPOP_REQUEST, .sha = a->peer_mac, .spa = a->peer, .tpa = a->local};
+    h_inject_arp(a, &a->peer_mac, &bc, &req);
+    h_expect_arp(a, &a->peer_mac);
+    assert_int_equal(h_stat(a, "ifi_grp_out"), 1);
+    struct tcpc_neigh_info ni;
+    assert_false(h_neigh(b, &b->peer, &ni));
+    assert_int_equal(tcpc_group_poll(b->stack, b->now), 1);
+    h_expect_nothing(b);
+    assert_true(h_neigh(b, &b->peer, &ni));
+    assert_true(eth_addr_eq(&ni.lladdr, &a->peer_mac));
+    assert_int_equal(h_stat(b, "ifi_grp_in"), 1);
+    assert_int_equal(h_stat(b, "ifi_grp_out"), 0); /* a copy is not copied again */
+    assert_int_equal(tcpc_group_poll(a->stack, a->now), 0);
+    h_free(a);
+    h_free(b);
+    tcpc_group_del(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -915,6 +1096,12 @@ int main(void)
         cmocka_unit_test(test_listener_close_removes_copies),
         cmocka_unit_test(test_listener_copy_closed_alone_and_late_member),
         cmocka_unit_test(test_listener_limit),
+        cmocka_unit_test(test_synack_on_wrong_member_completes_on_owner_v4),
+        cmocka_unit_test(test_synack_on_wrong_member_completes_on_owner_v6),
+        cmocka_unit_test(test_handoff_taken_at_next_entry),
+        cmocka_unit_test(test_handoff_queue_full_drops_counted),
+        cmocka_unit_test(test_no_handoff_without_group_or_rule),
+        cmocka_unit_test(test_arp_shared_with_every_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

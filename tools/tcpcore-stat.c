@@ -11,6 +11,10 @@
  *   tcpcore-stat -r         the routing table, like `netstat -rn`
  *   tcpcore-stat --json     the daemon's JSON answer, for scripts
  *   tcpcore-stat -w SECS    one line of rates every SECS seconds
+ *   tcpcore-stat -W ...     with a tcpcored -j N: each worker's part too (the
+ *                           listing's worker column, the counters by worker,
+ *                           each worker's device and connections); without
+ *                           it the answer is the host's, summed
  *
  * Exit status: 0, 1 when the daemon cannot be asked (the reason is one
  * sentence on stderr), 2 for a bad command line.
@@ -35,6 +39,7 @@ struct opts {
     const char *path;
     unsigned show; /* CTL_* sections to print */
     bool json;
+    bool workers; /* -W: the per-worker breakdown */
     double interval;
     long count;
 };
@@ -42,7 +47,7 @@ struct opts {
 static void usage(FILE *out, int status)
 {
     fprintf(out,
-            "usage: tcpcore-stat [-S PATH] [-a] [-s] [-d] [-t] [-N] [-r] [--json]\n"
+            "usage: tcpcore-stat [-S PATH] [-a] [-s] [-d] [-t] [-N] [-r] [-W] [--json]\n"
             "                    [-w SECONDS [-c COUNT]]\n"
             "  (no option)       the connection listing, like netstat -an\n"
             "  -a                everything: daemon, listing, counters, tunables\n"
@@ -51,6 +56,9 @@ static void usage(FILE *out, int status)
             "  -t                the tunables by their sysctl names\n"
             "  -N                the neighbour cache (ARP, ND), like arp -an / ndp -an\n"
             "  -r                the routing table, like netstat -rn\n"
+            "  -W, --workers     with tcpcored -j N, each worker's part beside the sums:\n"
+            "                    the worker of each connection, the counters by worker,\n"
+            "                    each worker's device and connections\n"
             "  --json            print the daemon's answer as JSON\n"
             "  -w SECONDS        every SECONDS, one line of rates (per second)\n"
             "  -c COUNT          with -w: stop after COUNT lines\n"
@@ -64,12 +72,13 @@ static void parse(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {{"json", no_argument, NULL, 'j'},
                                           {"socket", required_argument, NULL, 'S'},
+                                          {"workers", no_argument, NULL, 'W'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     *o = (struct opts){.path = DEFAULT_SOCKET, .count = -1};
     int opt;
     char *end;
-    while ((opt = getopt_long(argc, argv, "S:asdtNrw:c:h", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "S:asdtNrWw:c:h", longs, NULL)) != -1) {
         switch (opt) {
         case 'S':
             o->path = optarg;
@@ -94,6 +103,9 @@ static void parse(int argc, char **argv, struct opts *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'W':
+            o->workers = true;
             break;
         case 'w':
             o->interval = strtod(optarg, &end);
@@ -140,14 +152,29 @@ static void endpoint(char *buf, size_t len, const char *addr, uint64_t port)
         snprintf(buf, len, "%s.%" PRIu64, addr, port);
 }
 
-static void print_listing(json_object *list)
+/* Every worker of a -j N daemon listens on every service: the host's
+ * listing shows each listener once (worker 0's). */
+static bool other_workers_listener(json_object *c)
+{
+    return stat_get(c, "worker") && stat_u64(c, "worker") > 0 && !strcmp(str(c, "state"), "LISTEN");
+}
+
+/* With workers, a first column names the worker holding each entry, and
+ * every worker's listeners are shown. */
+static void print_listing(json_object *list, bool workers)
 {
     printf("Active Internet connections (including servers)\n");
+    if (workers)
+        printf("%-3s ", "W");
     printf("%-5s %6s %6s %-29s %-29s %-12s %s\n", "Proto", "Recv-Q", "Send-Q", "Local Address",
            "Foreign Address", "(state)", "Expires");
     size_t n = json_object_array_length(list);
     for (size_t i = 0; i < n; i++) {
         json_object *c = json_object_array_get_idx(list, i);
+        if (!workers && other_workers_listener(c))
+            continue;
+        if (workers)
+            printf("%-3" PRIu64 " ", stat_u64(c, "worker"));
         char local[64], foreign[64], expires[32] = "";
         endpoint(local, sizeof(local), str(c, "local"), stat_u64(c, "lport"));
         endpoint(foreign, sizeof(foreign), str(c, "foreign"), stat_u64(c, "fport"));
@@ -192,6 +219,49 @@ static void print_daemon(json_object *d)
     }
     printf("\nconnections: %" PRIu64 " being served, %" PRIu64 " accepted in all\n",
            stat_u64(d, "connections_served"), stat_u64(d, "connections_accepted"));
+    if (stat_get(d, "jobs"))
+        printf("workers: %" PRIu64 " (counters and figures above are their sums)\n",
+               stat_u64(d, "jobs"));
+}
+
+/* -W: one line per worker of the daemon section. */
+static void print_daemon_workers(json_object *d)
+{
+    json_object *ws = stat_get(d, "workers");
+    for (size_t i = 0; ws && i < json_object_array_length(ws); i++) {
+        json_object *w = json_object_array_get_idx(ws, i);
+        printf("worker %" PRIu64 " (CPU %s): %" PRIu64 " being served, %" PRIu64
+               " accepted; rx %" PRIu64 " packets, %" PRIu64
+               " lost in the receive ring, tx %" PRIu64 " packets, %" PRIu64 " not sent\n",
+               stat_u64(w, "worker"), str(w, "cpu"), stat_u64(w, "connections_served"),
+               stat_u64(w, "connections_accepted"), stat_u64(w, "rx_packets"),
+               stat_u64(w, "rx_dropped"), stat_u64(w, "tx_packets"), stat_u64(w, "tx_dropped"));
+    }
+}
+
+/* -W: every counter that moved on some worker, its sum and each worker's
+ * value, one line each. */
+static void print_worker_counters(json_object *sum, json_object *per)
+{
+    size_t n = per ? json_object_array_length(per) : 0;
+    if (n == 0)
+        return;
+    printf("\nby worker:\n%-32s %12s", "counter", "total");
+    for (size_t i = 0; i < n; i++)
+        printf(" %11s%zu", "worker ", i);
+    printf("\n");
+    json_object_object_foreach(sum, name, value)
+    {
+        bool moved = false;
+        for (size_t i = 0; i < n && !moved; i++)
+            moved = stat_u64(json_object_array_get_idx(per, i), name) != 0;
+        if (!moved)
+            continue;
+        printf("%-32s %12" PRIu64, name, (uint64_t)json_object_get_uint64(value));
+        for (size_t i = 0; i < n; i++)
+            printf(" %12" PRIu64, stat_u64(json_object_array_get_idx(per, i), name));
+        printf("\n");
+    }
 }
 
 /* FreeBSD's ndp -an columns; ARP entries share them, their Expire counting
@@ -245,6 +315,8 @@ static int show_once(const struct opts *o)
     unsigned ask = o->show;
     if (!o->json && (ask & CTL_COUNTERS))
         ask |= CTL_CONNECTIONS; /* the count by state */
+    if (o->workers)
+        ask |= CTL_DAEMON; /* how many workers */
     json_object *a = stat_query(o->path, ask, why, sizeof(why));
     if (!a) {
         fprintf(stderr, "tcpcore-stat: %s\n", why);
@@ -258,18 +330,24 @@ static int show_once(const struct opts *o)
         return 0;
     }
     const char *sep = "";
+    /* The breakdown exists only in a -j N daemon's answer. */
+    bool workers = o->workers && stat_get(stat_get(a, "daemon"), "jobs") != NULL;
     if (o->show & CTL_DAEMON) {
         print_daemon(stat_get(a, "daemon"));
+        if (o->workers)
+            print_daemon_workers(stat_get(a, "daemon"));
         sep = "\n";
     }
     if (o->show & CTL_CONNECTIONS) {
         printf("%s", sep);
-        print_listing(stat_get(a, "connections"));
+        print_listing(stat_get(a, "connections"), workers);
         sep = "\n";
     }
     if (o->show & CTL_COUNTERS) {
         printf("%s", sep);
         stat_print_counters(stdout, stat_get(a, "counters"), stat_get(a, "connections"));
+        if (workers)
+            print_worker_counters(stat_get(a, "counters"), stat_get(a, "worker_counters"));
         sep = "\n";
     }
     if (o->show & CTL_ROUTES) {

@@ -72,6 +72,17 @@ typedef uint32_t (*tcpc_flow_hash_fn)(void *ctx, const struct tcpc_addr *faddr, 
 typedef bool (*tcpc_steer_fn)(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
                               const struct tcpc_addr *laddr, uint16_t lport);
 
+/**
+ * Optional, for a member of a connection group (tcpcore/group.h): the
+ * group's ownership rule, the member (0..n-1) to which the host's steering
+ * (the NIC's RSS, AF_PACKET fanout, a multiqueue TUN) delivers a packet
+ * from faddr:fport to laddr:lport, or should. Every member must be given
+ * the same rule; io/fanout.h has one (tcpc_afp_fanout_member). Set with
+ * tcpc_config_set_owner.
+ */
+typedef unsigned (*tcpc_owner_fn)(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
+                                  const struct tcpc_addr *laddr, uint16_t lport);
+
 /** The most local addresses a stack holds (configured and added later). */
 #define TCPC_MAX_LOCAL_ADDRS 16
 

@@ -110,4 +110,50 @@ int tcpc_group_listener_id(struct tcpc_stack *stack, int sd);
  */
 int tcpc_group_listener_sd(struct tcpc_stack *stack, int id);
 
+/**
+ * Sets (or with NULL removes) the ownership rule of a member of a group,
+ * with its context. It does two jobs, so that the rule is stated once:
+ *
+ *   - steering: unless tcpc_config_set_steering gives another rule, an
+ *     active open takes only ephemeral ports whose replies the rule gives
+ *     to this member;
+ *   - hand-off: a TCP segment that matches nothing in the member that
+ *     received it, and that the rule gives to another member, is copied to
+ *     that member's queue instead of being answered with a reset (counted
+ *     in tcps_handoff, tcps_handoff_rcvd and tcps_handoff_qdrop). The
+ *     owner takes it at its next tcpc_input, tcpc_advance or
+ *     tcpc_group_poll.
+ *
+ * On an Ethernet link, a member of a group also copies the ARP and
+ * neighbour discovery frames it receives to every other member
+ * (ifi_grp_out, ifi_grp_in, ifi_grp_qdrops), since a fanout hands each
+ * frame to one member and every member resolves its own next hops.
+ */
+void tcpc_config_set_owner(struct tcpc_config *cfg, tcpc_owner_fn fn, void *ctx);
+
+/**
+ * Called on the thread of a member that just queued a packet for member
+ * `member` whose queue was empty, so that the embedder can wake that
+ * member's thread (an eventfd write, a condition variable); the woken
+ * thread calls tcpc_group_poll (or tcpc_advance). The callback must not
+ * call into any stack.
+ */
+typedef void (*tcpc_group_wake_fn)(void *ctx, unsigned member);
+
+/**
+ * Sets the group's wake callback. Call it before the first member is made
+ * (tcpc_stack_new): members read it without a lock. NULL: no callback;
+ * tcpc_next_deadline of the owner still says the queue is waiting.
+ */
+void tcpc_group_set_wake(struct tcpc_group *group, tcpc_group_wake_fn fn, void *ctx);
+
+/**
+ * Takes what other members of stack's group handed it (see
+ * tcpc_config_set_owner), with now as the current time, as tcpc_input
+ * would. Returns the number of packets taken (0 for a stack in no group).
+ * tcpc_input and tcpc_advance take them too; while any wait,
+ * tcpc_next_deadline is no later than the stack's current time.
+ */
+unsigned tcpc_group_poll(struct tcpc_stack *stack, tcpc_time_t now);
+
 #endif

@@ -230,7 +230,14 @@
     X(tcps_ao_bad, "segments dropped: TCP-AO MAC did not match")                                   \
     X(tcps_ao_required, "segments dropped: no TCP-AO option where an MKT requires one")            \
     X(tcps_ao_keynotfound, "segments dropped: TCP-AO KeyID that no MKT for the peer receives")     \
-    X(tcps_ao_unexpected, "segments dropped: TCP-AO option where no MKT expects one")
+    X(tcps_ao_unexpected, "segments dropped: TCP-AO option where no MKT expects one")              \
+    /* Connection groups (tcpcore/group.h): hand-offs between members */                           \
+    X(tcps_handoff, "segments for no connection here handed to the group member owning them")      \
+    X(tcps_handoff_rcvd, "segments taken from another group member's hand-off")                    \
+    X(tcps_handoff_qdrop, "segments dropped: the owning member's hand-off queue was full")         \
+    X(ifi_grp_out, "ARP and ND frames copied to the other members of the group")                   \
+    X(ifi_grp_in, "ARP and ND frames taken from another member of the group")                      \
+    X(ifi_grp_qdrops, "ARP and ND frames not copied: a member's queue was full")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

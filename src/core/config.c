@@ -38,6 +38,12 @@ void tcpc_config_set_trace(struct tcpc_config *cfg, tcpc_trace_fn fn, void *ctx)
     cfg->trace_ctx = fn ? ctx : NULL;
 }
 
+void tcpc_config_set_owner(struct tcpc_config *cfg, tcpc_owner_fn fn, void *ctx)
+{
+    cfg->owner = fn;
+    cfg->owner_ctx = fn ? ctx : NULL;
+}
+
 void tcpc_config_set_steering(struct tcpc_config *cfg, tcpc_steer_fn fn, void *ctx)
 {
     cfg->steer = fn;

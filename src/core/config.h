@@ -50,6 +50,8 @@ struct tcpc_config {
     void *flow_hash_ctx;
     tcpc_steer_fn steer; /* optional, see tcpc_steer_fn */
     void *steer_ctx;
+    tcpc_owner_fn owner; /* optional: the group's ownership rule (tcpcore/group.h) */
+    void *owner_ctx;
     /* Randomness. With use_seed, every secret and random choice derives from
      * seed, so a run replays exactly (tests, fuzzing, benchmarks). Without
      * it, secrets come from the system's random source (libsodium). */

@@ -50,12 +50,23 @@ int tcpc_group_new(unsigned n, struct tcpc_group **out)
     return 0;
 }
 
+static void group_inbox_free(struct group_inbox *in, unsigned n)
+{
+    if (!in)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        free(in->from[i]);
+    free(in);
+}
+
 static void group_unref(struct tcpc_group *g)
 {
     /* acq_rel: whoever frees sees every write the others made before
      * letting go. */
     if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
         return;
+    for (unsigned i = 0; i < g->n; i++)
+        group_inbox_free(atomic_load_explicit(&g->inbox[i], memory_order_relaxed), g->n);
     sodium_memzero(g->master, sizeof(g->master));
     if (g->ports)
         g->ports_free(g->ports);
@@ -87,7 +98,80 @@ int tcpc_stack_group_index(const struct tcpc_stack *stack)
     return stack->group ? (int)stack->cfg.group_index : -ENOENT;
 }
 
-int group_join(struct tcpc_group *g, unsigned index)
+void tcpc_group_set_wake(struct tcpc_group *group, tcpc_group_wake_fn fn, void *ctx)
+{
+    group->wake = fn;
+    group->wake_ctx = fn ? ctx : NULL;
+}
+
+/* Slots per ring: 64, fewer in a large group so that a member's queues
+ * stay near 512 packets in all (four at least per producer). */
+static unsigned group_ring_slots(unsigned n)
+{
+    unsigned slots = 64;
+    while (slots > 4 && slots * (n - 1) > 512)
+        slots /= 2;
+    return slots;
+}
+
+/* Member me's queues, one ring from each other member, for packets of up
+ * to cap bytes; NULL without memory. */
+static struct group_inbox *group_inbox_new(unsigned n, unsigned me, size_t cap)
+{
+    struct group_inbox *in =
+        aligned_alloc(GROUP_LINE, (sizeof(*in) + n * sizeof(in->from[0]) + GROUP_LINE - 1) /
+                                      GROUP_LINE * GROUP_LINE);
+    if (!in)
+        return NULL;
+    memset(in, 0, sizeof(*in) + n * sizeof(in->from[0]));
+    atomic_init(&in->pending, 0);
+    in->nslots = group_ring_slots(n);
+    in->cap = cap;
+    in->stride = (sizeof(uint32_t) * 2 + cap + GROUP_LINE - 1) / GROUP_LINE * GROUP_LINE;
+    for (unsigned i = 0; i < n; i++) {
+        if (i == me)
+            continue;
+        struct group_ring *r = aligned_alloc(GROUP_LINE, sizeof(*r) + in->nslots * in->stride);
+        if (!r) {
+            group_inbox_free(in, n);
+            return NULL;
+        }
+        atomic_init(&r->tail, 0);
+        atomic_init(&r->head, 0);
+        in->from[i] = r;
+    }
+    return in;
+}
+
+/* A member joining again drops what was queued for its predecessor: the
+ * consumer's side of each ring catches up with the producer's. */
+static void group_inbox_flush(struct group_inbox *in, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (in->from[i])
+            atomic_store_explicit(&in->from[i]->head,
+                                  atomic_load_explicit(&in->from[i]->tail, memory_order_acquire),
+                                  memory_order_release);
+    atomic_store_explicit(&in->pending, 0, memory_order_relaxed);
+}
+
+/* The member's queues, made on its first join and published with release
+ * so that a producer's acquire load sees them whole. */
+static int group_inbox_attach(struct tcpc_group *g, unsigned index, size_t cap)
+{
+    struct group_inbox *in = atomic_load_explicit(&g->inbox[index], memory_order_acquire);
+    if (in) {
+        group_inbox_flush(in, g->n);
+        return 0;
+    }
+    in = group_inbox_new(g->n, index, cap);
+    if (!in)
+        return -ENOMEM;
+    atomic_store_explicit(&g->inbox[index], in, memory_order_release);
+    return 0;
+}
+
+int group_join(struct tcpc_group *g, unsigned index, size_t cap)
 {
     group_lock(g);
     bool taken = g->joined[index];
@@ -95,6 +179,13 @@ int group_join(struct tcpc_group *g, unsigned index)
     group_unlock(g);
     if (taken)
         return -EBUSY;
+    int err = group_inbox_attach(g, index, cap);
+    if (err) {
+        group_lock(g);
+        g->joined[index] = false;
+        group_unlock(g);
+        return err;
+    }
     atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
     return 0;
 }
@@ -254,4 +345,67 @@ uint32_t group_tw_count(const struct tcpc_group *g)
 {
     return (uint32_t)atomic_load_explicit(&((struct tcpc_group *)g)->tw_count,
                                           memory_order_relaxed);
+}
+
+/* A slot: its header, then the packet. */
+struct group_slot {
+    uint32_t len;
+    uint32_t kind;
+    uint8_t data[];
+};
+
+static struct group_slot *group_slot_at(const struct group_inbox *in, struct group_ring *r,
+                                        unsigned idx)
+{
+    return (struct group_slot *)(r->slots + (size_t)(idx % in->nslots) * in->stride);
+}
+
+int group_handoff(struct tcpc_group *g, unsigned from, unsigned to, enum group_pkt kind,
+                  const uint8_t *pkt, size_t len)
+{
+    struct group_inbox *in = atomic_load_explicit(&g->inbox[to], memory_order_acquire);
+    if (!in)
+        return -ENOENT;
+    if (len > in->cap)
+        return -EMSGSIZE;
+    struct group_ring *r = in->from[from];
+    assert(r);
+    unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    /* acquire: the consumer is done with the slot it gave back. */
+    unsigned h = atomic_load_explicit(&r->head, memory_order_acquire);
+    if (t - h >= in->nslots)
+        return -ENOBUFS;
+    struct group_slot *slot = group_slot_at(in, r, t);
+    slot->len = (uint32_t)len;
+    slot->kind = (uint32_t)kind;
+    memcpy(slot->data, pkt, len);
+    atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+    /* The flag after the slot: an owner that clears it before looking at
+     * the rings either sees this slot or finds the flag set again. Only
+     * the producer that found it clear wakes the owner. */
+    if (atomic_exchange_explicit(&in->pending, 1, memory_order_acq_rel) == 0 && g->wake)
+        g->wake(g->wake_ctx, to);
+    return 0;
+}
+
+unsigned group_take(struct tcpc_group *g, unsigned me, group_take_fn fn, void *ctx)
+{
+    struct group_inbox *in = atomic_load_explicit(&g->inbox[me], memory_order_relaxed);
+    if (!in || !atomic_load_explicit(&in->pending, memory_order_relaxed))
+        return 0;
+    atomic_exchange_explicit(&in->pending, 0, memory_order_acq_rel);
+    unsigned taken = 0;
+    for (unsigned i = 0; i < g->n; i++) {
+        struct group_ring *r = in->from[i];
+        if (!r)
+            continue;
+        unsigned h = atomic_load_explicit(&r->head, memory_order_relaxed);
+        unsigned t = atomic_load_explicit(&r->tail, memory_order_acquire);
+        for (; h != t; h++, taken++) {
+            const struct group_slot *slot = group_slot_at(in, r, h);
+            fn(ctx, (enum group_pkt)slot->kind, slot->data, slot->len);
+            atomic_store_explicit(&r->head, h + 1, memory_order_release);
+        }
+    }
+    return taken;
 }

@@ -72,6 +72,38 @@ struct group_listener {
     struct group_listen_opts opts;
 };
 
+/* What a hand-off slot holds: an IP packet (a TCP segment for its owner,
+ * taken by ip_input) or a whole Ethernet frame (ARP or ND, shared with
+ * every member, taken by ether_input). */
+enum group_pkt {
+    GROUP_PKT_IP = 1,
+    GROUP_PKT_FRAME,
+};
+
+/* A single-producer, single-consumer ring from one member to another. The
+ * indexes run freely (unsigned wrap); the ring is full when they are nslots
+ * apart. The producer writes tail, the consumer head, each on its own line:
+ * the producer's release store of tail publishes the slot it filled, the
+ * consumer's release store of head gives the slot back. */
+struct group_ring {
+    alignas(GROUP_LINE) atomic_uint tail;
+    alignas(GROUP_LINE) atomic_uint head;
+    alignas(GROUP_LINE) uint8_t slots[]; /* nslots of the inbox's stride */
+};
+
+/* A member's queues: one ring from each other member, allocated when the
+ * member first joins and kept (for a member that joins again) until the
+ * group is freed. pending is set by a producer after it fills a slot and
+ * cleared by the owner before it looks at the rings: the one word a member
+ * reads at every entry. */
+struct group_inbox {
+    alignas(GROUP_LINE) atomic_uint pending;
+    alignas(GROUP_LINE) unsigned nslots;
+    size_t stride;             /* bytes per slot: a header and cap bytes */
+    size_t cap;                /* the largest packet a slot holds */
+    struct group_ring *from[]; /* by producer; NULL for the member itself */
+};
+
 struct tcpc_group {
     /* Read by every member on every entry; set once at creation. gen
      * moves when a tunable is published or a listener opened or closed. */
@@ -100,11 +132,18 @@ struct tcpc_group {
     struct pcbinfo *ports;
     void (*ports_free)(struct pcbinfo *ports);
     struct rand_state ports_rnd;
+    /* The hand-off queues. inbox[j] is published (release) by member j's
+     * first join and read (acquire) by the members handing it packets.
+     * wake is set before any member exists. */
+    alignas(GROUP_LINE) tcpc_group_wake_fn wake;
+    void *wake_ctx;
+    _Atomic(struct group_inbox *) inbox[TCPC_GROUP_MAX];
 };
 
-/* Member cfg->group_index joins (holding the group): 0, or -EBUSY when
- * the index is taken. */
-int group_join(struct tcpc_group *g, unsigned index);
+/* Member cfg->group_index joins (holding the group), with queues for
+ * packets of up to cap bytes: 0, -EBUSY when the index is taken, or
+ * -ENOMEM. */
+int group_join(struct tcpc_group *g, unsigned index, size_t cap);
 /* The member leaves (and lets go of the group). */
 void group_leave(struct tcpc_group *g, unsigned index);
 
@@ -150,5 +189,24 @@ bool group_tw_reserve(struct tcpc_group *g, uint32_t limit);
 void group_tw_release(struct tcpc_group *g, uint32_t n);
 /* Records the group holds. */
 uint32_t group_tw_count(const struct tcpc_group *g);
+
+/* Copies pkt (len bytes, of kind) into the ring from member `from` to
+ * member `to`, waking `to` when its queue was empty. 0, -ENOBUFS (the ring
+ * is full), -EMSGSIZE (larger than a slot) or -ENOENT (`to` never joined). */
+int group_handoff(struct tcpc_group *g, unsigned from, unsigned to, enum group_pkt kind,
+                  const uint8_t *pkt, size_t len);
+
+/* Whether anything waits in member me's queues (a relaxed load). */
+static inline bool group_pending(const struct tcpc_group *g, unsigned me)
+{
+    struct group_inbox *in =
+        atomic_load_explicit(&((struct tcpc_group *)g)->inbox[me], memory_order_relaxed);
+    return in && atomic_load_explicit(&in->pending, memory_order_relaxed);
+}
+
+/* Hands each packet waiting for member me to fn, oldest first per
+ * producer; returns how many. The slot is given back after fn returns. */
+typedef void (*group_take_fn)(void *ctx, enum group_pkt kind, const uint8_t *pkt, size_t len);
+unsigned group_take(struct tcpc_group *g, unsigned me, group_take_fn fn, void *ctx);
 
 #endif

@@ -97,7 +97,9 @@ static int stack_join(struct tcpc_stack *stack)
     struct tcpc_group *g = stack->cfg.group;
     if (!g)
         return 0;
-    int err = group_join(g, stack->cfg.group_index);
+    /* A queue slot holds the largest frame the link delivers: an MTU of IP
+     * and an Ethernet header with one tag. */
+    int err = group_join(g, stack->cfg.group_index, (size_t)stack->cfg.mtu + 18);
     if (err)
         return err;
     stack->group = g;
@@ -162,6 +164,51 @@ void stack_group_sync_slow(struct tcpc_stack *stack)
     for (unsigned p = 0; p < STACK_NPROTO; p++)
         if (stack->protosw[p] && stack->protosw[p]->group_changed)
             stack->protosw[p]->group_changed(stack);
+}
+
+unsigned stack_owner_of(const struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                        uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport)
+{
+    if (!stack->cfg.owner)
+        return stack->cfg.group_index;
+    return stack->cfg.owner(stack->cfg.owner_ctx, faddr, fport, laddr, lport);
+}
+
+bool stack_handoff_segment(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
+                           const struct tcpc_addr *laddr, uint16_t lport, const uint8_t *pkt,
+                           size_t len)
+{
+    if (!stack->group || !stack->cfg.owner || stack->handoff_in)
+        return false;
+    unsigned to = stack_owner_of(stack, faddr, fport, laddr, lport);
+    if (to == stack->cfg.group_index || to >= stack->group->n)
+        return false;
+    int err = group_handoff(stack->group, stack->cfg.group_index, to, GROUP_PKT_IP, pkt, len);
+    if (err) {
+        stack_drop(stack, TCPC_STAT_tcps_handoff_qdrop, "the owning member's queue is full");
+        return true;
+    }
+    STAT_INC(stack, tcps_handoff);
+    return true;
+}
+
+void stack_group_share(struct tcpc_stack *stack, const uint8_t *frame, size_t len)
+{
+    if (!stack->group || stack->handoff_in)
+        return;
+    for (unsigned to = 0; to < stack->group->n; to++) {
+        if (to == stack->cfg.group_index)
+            continue;
+        int err =
+            group_handoff(stack->group, stack->cfg.group_index, to, GROUP_PKT_FRAME, frame, len);
+        /* A member not made yet resolves its neighbours itself later. */
+        if (err == -ENOENT)
+            continue;
+        if (err)
+            STAT_INC(stack, ifi_grp_qdrops);
+        else
+            STAT_INC(stack, ifi_grp_out);
+    }
 }
 
 void stack_tunables_changed(struct tcpc_stack *stack)

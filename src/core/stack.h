@@ -96,6 +96,9 @@ struct tcpc_stack {
      * of what it published that this stack has taken, and each kind's
      * share of it (tunables, listeners). */
     struct tcpc_group *group;
+    /* Set while the stack takes packets other members handed it, which
+     * are its own by the rule and are never handed on again. */
+    bool handoff_in;
     uint64_t group_gen, group_tun_ver, group_lis_ver;
     /* This member's copy of each group listener slot (tcp/tcp_group.c). */
     struct stack_group_copy {
@@ -136,6 +139,24 @@ static inline void stack_group_sync(struct tcpc_stack *stack)
     if (stack->group && group_gen(stack->group) != stack->group_gen)
         stack_group_sync_slow(stack);
 }
+
+/* The member the group's ownership rule gives a packet from faddr:fport
+ * to laddr:lport; the stack's own index when it has no rule. */
+unsigned stack_owner_of(const struct tcpc_stack *stack, const struct tcpc_addr *faddr,
+                        uint16_t fport, const struct tcpc_addr *laddr, uint16_t lport);
+
+/* For a TCP segment that matches nothing here (pkt: its whole IP packet):
+ * true when the ownership rule gives it to another member and it was
+ * handed there (tcps_handoff) or dropped because that member's queue is
+ * full (tcps_handoff_qdrop); false when it is this member's to answer. */
+bool stack_handoff_segment(struct tcpc_stack *stack, const struct tcpc_addr *faddr, uint16_t fport,
+                           const struct tcpc_addr *laddr, uint16_t lport, const uint8_t *pkt,
+                           size_t len);
+
+/* Copies a received ARP or ND frame to every other member of the group
+ * (ifi_grp_out, ifi_grp_qdrops): nothing outside a group, or for a frame
+ * that was itself a copy. */
+void stack_group_share(struct tcpc_stack *stack, const uint8_t *frame, size_t len);
 
 /* Tells every protocol in the switch that a live tunable changed. */
 void stack_tunables_changed(struct tcpc_stack *stack);

@@ -70,7 +70,9 @@ void arp_input(struct tcpc_stack *stack, const struct eth_repr *eth, const uint8
     bool for_us = tcpc_addr_is_local(stack, &arp.tpa);
     if (!tcpc_addr_is_any(&arp.spa))
         neigh_arp_learn(stack, &arp.spa, &arp.sha, for_us);
-    if (arp.op == ARPOP_REQUEST && for_us)
+    /* A copy from another member of the group teaches; the member that
+     * received the request answers it. */
+    if (arp.op == ARPOP_REQUEST && for_us && !stack->handoff_in)
         arp_reply(stack, &arp);
 }
 

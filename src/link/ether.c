@@ -126,6 +126,14 @@ static bool ether_accept(struct tcpc_stack *stack, const struct eth_repr *eth)
     return true;
 }
 
+/* An IPv6 neighbour solicitation or advertisement right after the fixed
+ * header: what a member of a group shares with the others (it is only a
+ * look; nd6.c validates). */
+static bool ether_is_nd(const uint8_t *pkt, size_t len)
+{
+    return len > 40 && pkt[0] >> 4 == 6 && pkt[6] == 58 && (pkt[40] == 135 || pkt[40] == 136);
+}
+
 void ether_input(struct tcpc_stack *stack, const uint8_t *frame, size_t len, const uint32_t *flow)
 {
     struct eth_repr eth;
@@ -148,9 +156,14 @@ void ether_input(struct tcpc_stack *stack, const uint8_t *frame, size_t len, con
             stack_drop(stack, TCPC_STAT_ifi_ierrors, "EtherType and IP version disagree");
             return;
         }
+        if (ether_is_nd(payload, plen))
+            stack_group_share(stack, frame, len);
         ip_input(stack, payload, plen, flow);
         break;
     case ETHERTYPE_ARP:
+        /* Every member of a group resolves its own next hops, and the
+         * host hands each frame to one of them. */
+        stack_group_share(stack, frame, len);
         arp_input(stack, &eth, payload, plen);
         break;
     default:

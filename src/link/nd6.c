@@ -97,7 +97,8 @@ static void nd6_ns_input(struct tcpc_stack *stack, const struct ip_repr *ip,
         return;
     if (nd->has_lladdr)
         neigh_nd_solicited(stack, &ip->src, &nd->lladdr);
-    nd6_advertise(stack, ip, &nd->target);
+    if (!stack->handoff_in) /* a group member's copy: that member answers */
+        nd6_advertise(stack, ip, &nd->target);
 }
 
 static void nd6_na_input(struct tcpc_stack *stack, const struct ip_repr *ip,

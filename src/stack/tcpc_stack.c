@@ -72,10 +72,45 @@ static void stack_input(struct tcpc_stack *stack, const uint8_t *pkt, size_t len
         ip_input(stack, pkt, len, flow);
 }
 
+/* One packet another member of the group handed this one. */
+static void stack_take_one(void *ctx, enum group_pkt kind, const uint8_t *pkt, size_t len)
+{
+    struct tcpc_stack *stack = ctx;
+    if (kind == GROUP_PKT_FRAME) {
+        if (!stack->link)
+            return;
+        STAT_INC(stack, ifi_grp_in);
+        ether_input(stack, pkt, len, NULL);
+        return;
+    }
+    STAT_INC(stack, tcps_handoff_rcvd);
+    ip_input(stack, pkt, len, NULL);
+}
+
+/* What the other members handed this one: one relaxed load when nothing
+ * waits. */
+static unsigned stack_group_take(struct tcpc_stack *stack)
+{
+    if (!stack->group || !group_pending(stack->group, stack->cfg.group_index))
+        return 0;
+    stack->handoff_in = true;
+    unsigned n = group_take(stack->group, stack->cfg.group_index, stack_take_one, stack);
+    stack->handoff_in = false;
+    return n;
+}
+
+unsigned tcpc_group_poll(struct tcpc_stack *stack, tcpc_time_t now)
+{
+    stack_set_now(stack, now);
+    stack_group_sync(stack);
+    return stack_group_take(stack);
+}
+
 void tcpc_input(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *pkt, size_t len)
 {
     stack_set_now(stack, now);
     stack_group_sync(stack);
+    stack_group_take(stack);
     stack_input(stack, pkt, len, NULL);
 }
 
@@ -84,6 +119,7 @@ void tcpc_input_hash(struct tcpc_stack *stack, tcpc_time_t now, const uint8_t *p
 {
     stack_set_now(stack, now);
     stack_group_sync(stack);
+    stack_group_take(stack);
     stack_input(stack, pkt, len, stack->cfg.flow_hash ? &flow_hash : NULL);
 }
 
@@ -91,12 +127,16 @@ void tcpc_advance(struct tcpc_stack *stack, tcpc_time_t now)
 {
     stack_set_now(stack, now);
     stack_group_sync(stack);
+    stack_group_take(stack);
     link_advance(stack);
     tcp_advance(stack);
 }
 
 tcpc_time_t tcpc_next_deadline(const struct tcpc_stack *stack)
 {
+    /* Packets handed over by another member are work due now. */
+    if (stack->group && group_pending(stack->group, stack->cfg.group_index))
+        return stack->now;
     tcpc_time_t t = tcp_next_deadline(stack);
     tcpc_time_t l = link_next_deadline(stack);
     return l < t ? l : t;

@@ -29,11 +29,15 @@ static uint32_t demux_flow_hash(void *ctx, const struct pcb_tuple *t)
     return stack->cfg.flow_hash(stack->cfg.flow_hash_ctx, &t->faddr, t->fport, &t->laddr, t->lport);
 }
 
-/* The PCB layer's view of the embedder's steering rule. */
+/* The PCB layer's view of the embedder's steering rule: its own, or the
+ * group's ownership rule naming this member. */
 static bool demux_owns(void *ctx, const struct pcb_tuple *t)
 {
     const struct tcpc_stack *stack = ctx;
-    return stack->cfg.steer(stack->cfg.steer_ctx, &t->faddr, t->fport, &t->laddr, t->lport);
+    if (stack->cfg.steer)
+        return stack->cfg.steer(stack->cfg.steer_ctx, &t->faddr, t->fport, &t->laddr, t->lport);
+    return stack_owner_of(stack, &t->faddr, t->fport, &t->laddr, t->lport) ==
+           stack->cfg.group_index;
 }
 
 static void demux_ports_free(struct pcbinfo *ports)
@@ -102,7 +106,7 @@ int demux_init(struct tcpc_stack *stack)
         .stray_removes = &stack->stats.s.tcps_remhash_stray,
         .is_local = demux_is_local,
         .is_local_ctx = stack,
-        .owns = stack->cfg.steer ? demux_owns : NULL,
+        .owns = stack->cfg.steer || stack->cfg.owner ? demux_owns : NULL,
         .owns_ctx = stack,
     };
     /* A group's members reserve ports in one table (docs/groups.md). */

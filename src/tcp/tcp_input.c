@@ -979,6 +979,13 @@ void tcp_input(struct tcpc_stack *stack, const struct ip_repr *ip, const uint8_t
         if (!tcp_ao_input(stack, tp, ip, seg, seglen, &s.th))
             return;
     }
+    if ((!tp || tp->state == TCPS_CLOSED) &&
+        stack_handoff_segment(stack, &ip->src, s.th.sport, &ip->dst, s.th.dport, seg - ip->hdrlen,
+                              (size_t)ip->hdrlen + seglen)) {
+        /* Another member of the group owns the port (an active open of
+         * its own whose reply the host steered here): it answers. */
+        return;
+    }
     if (!tp || tp->state == TCPS_CLOSED) {
         /* A socket that is only bound (or whose connection is over) owns
          * its port but no connection: for the peer that is CLOSED, which

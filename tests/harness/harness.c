@@ -118,6 +118,8 @@ struct harness *h_new(const struct h_opts *opts)
     cfg.flow_hash = opts->flow_hash;
     cfg.steer = opts->steer;
     cfg.steer_ctx = opts->steer_ctx;
+    cfg.owner = opts->owner;
+    cfg.owner_ctx = opts->owner_ctx;
     h_apply_sysctls(&cfg, opts->sysctls);
     assert_int_equal(tcpc_config_set_group(&cfg, opts->group, opts->group_index), 0);
     assert_int_equal(tcpc_stack_new(&cfg, h->now, &h->stack), 0);

@@ -99,6 +99,8 @@ struct h_opts {
     void *steer_ctx;
     struct tcpc_group *group; /* member group_index of this group (tcpcore/group.h) */
     unsigned group_index;
+    tcpc_owner_fn owner; /* cfg.owner, with owner_ctx: the group's ownership rule */
+    void *owner_ctx;
 };
 
 /* Which emitted segments the link refuses (see h_refuse). */

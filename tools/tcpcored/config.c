@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_values.h"
 #include "exitcodes.h"
@@ -25,6 +26,26 @@ void dmn_config_defaults(struct dmn_config *c)
     strcpy(c->control, "/run/tcpcore/tcpcored.sock");
     c->mtu = 1500;
     c->grace_ms = 2000;
+    c->jobs = 1;
+}
+
+unsigned dmn_config_max_jobs(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned max = cpus > 0 ? 4 * (unsigned)cpus : 4;
+    return max > DMN_MAX_JOBS ? DMN_MAX_JOBS : max;
+}
+
+int dmn_config_set_jobs(struct dmn_config *c, uint64_t v, char *why)
+{
+    unsigned max = dmn_config_max_jobs();
+    if (v < 1 || v > max) {
+        WHY("worker count (-j) %llu is not from 1 to %u (four per online CPU)",
+            (unsigned long long)v, max);
+        return DMN_EXIT_BAD_SETTING;
+    }
+    c->jobs = (unsigned)v;
+    return DMN_EXIT_OK;
 }
 
 void dmn_config_usage(FILE *out)
@@ -34,7 +55,11 @@ void dmn_config_usage(FILE *out)
           "asked for.\n"
           "  -c, --config FILE     read settings from FILE first (libconfig syntax)\n"
           "  --tun NAME            TUN device to attach to; it must exist (default tun0)\n"
-          "  --tun-multiqueue      attach as one queue of a multiqueue TUN device\n"
+          "  --tun-multiqueue      attach as one queue of a multiqueue TUN device (one\n"
+          "                        queue per worker with -j)\n"
+          "  -j, --jobs N          N worker threads, each with its own stack pinned to a\n"
+          "                        CPU, as one host (default 1; N > 1 needs --af-packet\n"
+          "                        or --tun-multiqueue)\n"
           "  --af-packet IFNAME    run on Ethernet interface IFNAME instead (AF_PACKET\n"
           "                        rings; ARP and ND by the stack); not with --tun\n"
           "  --addr ADDR[/LEN]     an address of the stack, IPv4 or IPv6 (repeatable)\n"
@@ -89,6 +114,7 @@ enum {
     OPT_MD5,
     OPT_ACCF,
     OPT_TFO,
+    OPT_JOBS = 'j',
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +135,7 @@ static const struct option long_opts[] = {
     {"md5-key", required_argument, NULL, OPT_MD5},
     {"accept-filter", required_argument, NULL, OPT_ACCF},
     {"tcp-fastopen", required_argument, NULL, OPT_TFO},
+    {"jobs", required_argument, NULL, OPT_JOBS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -167,6 +194,9 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
         return dmn_config_set_accept_filter(c, arg, why);
     case OPT_TFO:
         return dmn_config_set_fastopen(c, arg, why);
+    case OPT_JOBS:
+        rc = dmn_parse_u64(arg, UINT32_MAX, "worker count (-j)", &v, why);
+        return rc ? rc : dmn_config_set_jobs(c, v, why);
     }
     return DMN_EXIT_USAGE;
 }
@@ -175,7 +205,7 @@ static int apply_opt(struct dmn_config *c, int opt, const char *arg, char *why)
 static int usage_error(int argc, char **argv, char *why)
 {
     const char *what = optind - 1 < argc ? argv[optind - 1] : "?";
-    if (optopt && strchr("c", optopt))
+    if (optopt && strchr("cj", optopt))
         WHY("option -%c needs a value (see --help)", optopt);
     else
         WHY("option \"%s\" is unknown or lacks its value (see --help)", what);
@@ -189,7 +219,7 @@ int dmn_config_parse(struct dmn_config *c, int argc, char **argv, bool *help, ch
     /* First pass: the file, whose settings the command line then adjusts. */
     optind = 0;
     int opt, rc;
-    while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:hj:", long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':')
             return usage_error(argc, argv, why);
         if (opt == 'h') {
@@ -205,7 +235,7 @@ int dmn_config_parse(struct dmn_config *c, int argc, char **argv, bool *help, ch
     }
     optind = 0;
     bool tun = false, afp = false;
-    while ((opt = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:hj:", long_opts, NULL)) != -1) {
         tun |= opt == OPT_TUN;
         afp |= opt == OPT_AFP;
         if (tun && afp) {

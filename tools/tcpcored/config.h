@@ -24,6 +24,7 @@
 #define DMN_MAX_SERVICES 32
 #define DMN_WHY_LEN      512
 #define DMN_MAX_MD5_KEYS 32
+#define DMN_MAX_JOBS     256 /* a fanout group's and a TUN device's most queues */
 
 enum dmn_service_kind {
     DMN_SVC_ECHO = 1,
@@ -86,7 +87,12 @@ struct dmn_config {
     char pcap[256];
     uint32_t grace_ms; /* how long a shutdown waits for connections to close */
     bool trace;
+    unsigned jobs; /* -j: worker threads, one stack (group member) each; 1 by default */
 };
+
+/* The most workers -j takes: four per online CPU, and never more than a
+ * fanout group or a multiqueue TUN device has queues. */
+unsigned dmn_config_max_jobs(void);
 
 /* Defaults: device tun0, MTU 1500, user nobody, control socket
  * /run/tcpcore/tcpcored.sock, 2 s grace, nothing else. */

@@ -210,6 +210,10 @@ static int setting(struct file_ctx *f, const config_setting_t *s)
         return (rc = number_of(f, s, 0, TCPC_MTU_MAX, &v))
                    ? rc
                    : at(f, s, dmn_config_set_mtu(c, (uint64_t)v, f->why));
+    if (!strcmp(name, "jobs"))
+        return (rc = number_of(f, s, 0, UINT32_MAX, &v))
+                   ? rc
+                   : at(f, s, dmn_config_set_jobs(c, (uint64_t)v, f->why));
     if (!strcmp(name, "grace_ms")) {
         if ((rc = number_of(f, s, 0, 600000, &v)) == 0)
             c->grace_ms = (uint32_t)v;

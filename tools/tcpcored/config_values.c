@@ -399,6 +399,12 @@ int dmn_config_check(const struct dmn_config *c, char *why)
         WHY("--tun-multiqueue is for a TUN device, not for --af-packet %s", c->device);
         return DMN_EXIT_BAD_SETTING;
     }
+    if (c->jobs > 1 && !c->af_packet && !c->multi_queue) {
+        WHY("-j %u needs one queue per worker: --af-packet IFNAME, or --tun-multiqueue on a "
+            "TUN device made with multi_queue",
+            c->jobs);
+        return DMN_EXIT_BAD_SETTING;
+    }
     if (c->nservices == 0) {
         WHY("no service to run: give one with --service (http:80)");
         return DMN_EXIT_BAD_SETTING;

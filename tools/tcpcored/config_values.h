@@ -42,6 +42,8 @@ int dmn_config_set_fastopen(struct dmn_config *c, const char *text, char *why);
 
 /* The link MTU: TCPC_MTU_MIN to TCPC_MTU_MAX. */
 int dmn_config_set_mtu(struct dmn_config *c, uint64_t mtu, char *why);
+/* -j N or jobs = N: 1..dmn_config_max_jobs(). */
+int dmn_config_set_jobs(struct dmn_config *c, uint64_t jobs, char *why);
 
 /* Copies text into a fixed field; DMN_EXIT_BAD_SETTING if it does not fit. */
 int dmn_set_string(char *field, size_t size, const char *text, const char *what, char *why);

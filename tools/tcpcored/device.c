@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -127,11 +128,59 @@ static bool on_afp(const struct dmn *d)
     return d->conf.af_packet;
 }
 
-int dmn_device_open(struct dmn *d, struct tcpc_config *cfg, char *why)
+/* -j N on AF_PACKET: N sockets in one fanout group whose classic BPF
+ * program is the workers' ownership rule, socket i for worker i. */
+static int open_afp_group(struct dmn_host *h, struct tcpc_config **cfgs, char *why)
 {
-    int rc = on_afp(d) ? open_afp(d, cfg, why) : open_tun(d, cfg, why);
-    if (rc || !d->conf.pcap[0])
+    const char *name = h->w[0]->conf.device;
+    uint8_t mac[6];
+    int rc = check_packet_socket(name, why);
+    if (rc)
         return rc;
+    struct tcpc_afp *afps = calloc(h->n, sizeof(*afps));
+    if (!afps) {
+        WHY("out of memory for %u AF_PACKET sockets", h->n);
+        return DMN_EXIT_RUNTIME;
+    }
+    int err = tcpc_afp_hwaddr(name, mac);
+    if (!err)
+        err = tcpc_afp_open_group(afps, h->n, name, &(struct tcpc_afp_opts){0},
+                                  TCPC_AFP_FANOUT_OWNER, &h->rule);
+    if (err) {
+        free(afps);
+        WHY("cannot open %u AF_PACKET sockets in a fanout group on %s: %s", h->n, name,
+            strerror(-err));
+        return device_status(err);
+    }
+    /* Each socket's state moves into its worker, which closes it. */
+    for (unsigned i = 0; i < h->n; i++)
+        h->w[i]->afp = afps[i];
+    free(afps);
+    for (unsigned i = 0; i < h->n && !rc; i++)
+        rc = ether_link(h->w[i], cfgs[i], mac, why);
+    return rc;
+}
+
+/* -j N on a TUN device made with multi_queue: queue i for worker i. */
+static int open_tun_queues(struct dmn_host *h, struct tcpc_config **cfgs, char *why)
+{
+    int fds[DMN_MAX_JOBS];
+    char reason[DMN_WHY_LEN - 64];
+    int err = tcpc_tun_open_queues(h->w[0]->conf.device, TCPC_TUN_EXISTING | TCPC_TUN_MULTI_QUEUE,
+                                   fds, h->n, reason, sizeof(reason));
+    if (err) {
+        WHY("%s", reason);
+        return device_status(err);
+    }
+    for (unsigned i = 0; i < h->n; i++) {
+        tcpc_tun_init_fd(&h->w[i]->tun, fds[i]);
+        tcpc_tun_configure(&h->w[i]->tun, cfgs[i]);
+    }
+    return DMN_EXIT_OK;
+}
+
+static int open_pcap(struct dmn *d, char *why)
+{
     char reason[DMN_WHY_LEN - 64];
     int err = tcpc_pcap_open(d->conf.pcap, on_afp(d) ? TCPC_PCAP_ETHERNET : TCPC_PCAP_RAW_IP, 0,
                              &d->pcap, reason, sizeof(reason));
@@ -145,6 +194,39 @@ int dmn_device_open(struct dmn *d, struct tcpc_config *cfg, char *why)
     } else {
         d->tun.tap = tcpc_pcap_tap;
         d->tun.tap_ctx = d->pcap;
+    }
+    return DMN_EXIT_OK;
+}
+
+int dmn_device_open(struct dmn *d, struct tcpc_config *cfg, char *why)
+{
+    int rc = on_afp(d) ? open_afp(d, cfg, why) : open_tun(d, cfg, why);
+    if (rc || !d->conf.pcap[0])
+        return rc;
+    return open_pcap(d, why);
+}
+
+int dmn_devices_open(struct dmn_host *h, struct tcpc_config **cfgs, char *why)
+{
+    struct dmn *d = h->w[0];
+    if (h->n == 1)
+        return dmn_device_open(d, cfgs[0], why);
+    int rc = on_afp(d) ? open_afp_group(h, cfgs, why) : open_tun_queues(h, cfgs, why);
+    if (rc || !d->conf.pcap[0])
+        return rc;
+    rc = open_pcap(d, why);
+    if (rc)
+        return rc;
+    /* One file for every worker: each writes under the file's lock. */
+    for (unsigned i = 0; i < h->n; i++) {
+        struct dmn *w = h->w[i];
+        if (on_afp(w)) {
+            w->afp.tap = dmn_pcap_tap_locked;
+            w->afp.tap_ctx = h;
+        } else {
+            w->tun.tap = dmn_pcap_tap_locked;
+            w->tun.tap_ctx = h;
+        }
     }
     return DMN_EXIT_OK;
 }

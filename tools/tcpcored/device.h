@@ -17,6 +17,7 @@
 #include "tcpcore/stack.h"
 
 struct dmn;
+struct dmn_host;
 
 struct dmn_dev_counters {
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
@@ -27,6 +28,12 @@ struct dmn_dev_counters {
 /* Opens the device (and the capture file), puts the link settings and the
  * output callback into cfg. An exit status, with the reason in why. */
 int dmn_device_open(struct dmn *d, struct tcpc_config *cfg, char *why);
+
+/* The devices of every worker (cfgs[i] for worker i): with one worker,
+ * dmn_device_open; with N, the N sockets of an AF_PACKET fanout group
+ * under the workers' ownership rule, or N queues of a multiqueue TUN
+ * device. One capture file for all. */
+int dmn_devices_open(struct dmn_host *h, struct tcpc_config **cfgs, char *why);
 
 /* Hands the device's packets to the stack d->stack. */
 void dmn_device_attach(struct dmn *d);

@@ -66,15 +66,15 @@ static void on_timer(struct dmn_watch *w, uint32_t events)
         perror("tcpcored: timerfd");
 }
 
-static void begin_stop(struct dmn *d, int sig);
-
 static void on_signal(struct dmn_watch *w, uint32_t events)
 {
     struct dmn *d = (struct dmn *)((char *)w - offsetof(struct dmn, sig_watch));
     struct signalfd_siginfo si;
     (void)events;
-    while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-        begin_stop(d, (int)si.ssi_signo);
+    while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        dmn_loop_stop(d, (int)si.ssi_signo);
+        dmn_workers_stop(d, (int)si.ssi_signo);
+    }
 }
 
 int dmn_loop_init(struct dmn *d, char *why)
@@ -85,10 +85,13 @@ int dmn_loop_init(struct dmn *d, char *why)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    /* Blocked in every thread (the workers start after this); worker 0
+     * alone reads them and tells the others. */
     sigprocmask(SIG_BLOCK, &set, NULL);
-    d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d->worker == 0)
+        d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     signal(SIGPIPE, SIG_IGN); /* a kernel peer that went away is an EPIPE */
-    if (d->epfd < 0 || d->timerfd < 0 || d->sigfd < 0) {
+    if (d->epfd < 0 || d->timerfd < 0 || (d->worker == 0 && d->sigfd < 0)) {
         snprintf(why, DMN_WHY_LEN, "cannot set up the event loop: %s", strerror(errno));
         return -errno;
     }
@@ -98,12 +101,12 @@ int dmn_loop_init(struct dmn *d, char *why)
     int err = dmn_watch_add(d, &d->dev_watch, EPOLLIN);
     if (!err)
         err = dmn_watch_add(d, &d->timer_watch, EPOLLIN);
-    if (!err)
+    if (!err && d->sigfd >= 0)
         err = dmn_watch_add(d, &d->sig_watch, EPOLLIN);
     if (err)
         snprintf(why, DMN_WHY_LEN, "cannot set up the event loop: %s", strerror(-err));
     d->armed = TCPC_TIME_NEVER;
-    return err;
+    return err ? err : dmn_worker_loop_init(d, why);
 }
 
 void dmn_loop_free(struct dmn *d)
@@ -138,12 +141,16 @@ static void arm_timer(struct dmn *d)
     timerfd_settime(d->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-static void begin_stop(struct dmn *d, int sig)
+void dmn_loop_stop(struct dmn *d, int sig)
 {
     if (d->stopping && d->stop_signal)
         return;
-    fprintf(stderr, "tcpcored: %s: closing %u connection%s\n", strsignal(sig), d->nconns,
-            d->nconns == 1 ? "" : "s");
+    if (d->host && d->host->n > 1)
+        fprintf(stderr, "tcpcored: worker %u: %s: closing %u connection%s\n", d->worker,
+                strsignal(sig), d->nconns, d->nconns == 1 ? "" : "s");
+    else
+        fprintf(stderr, "tcpcored: %s: closing %u connection%s\n", strsignal(sig), d->nconns,
+                d->nconns == 1 ? "" : "s");
     d->stop_signal = sig;
     d->stopping = true;
     d->stop_deadline = tcpc_tun_now() + (tcpc_time_t)d->conf.grace_ms * TCPC_USEC_PER_MSEC;
@@ -173,36 +180,56 @@ static bool stop_done(struct dmn *d)
     return true;
 }
 
+/* One turn: what woke the loop, the stack's timers and hand-offs, the
+ * tasks. Returns true when the loop is over, with d->exit_code set. */
+static bool loop_turn(struct dmn *d, struct epoll_event *evs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct dmn_watch *w = evs[i].data.ptr;
+        w->fn(w, evs[i].events);
+    }
+    tcpc_time_t now = tcpc_tun_now();
+    /* Timers, and what other workers handed this one. */
+    tcpc_advance(d->stack, now);
+    dmn_run_ready(d);
+    dmn_free_released(d);
+    /* One kick for everything this turn queued on an AF_PACKET ring. */
+    dmn_device_flush(d);
+    if (d->pcap && now >= d->last_flush + FLUSH_EVERY) {
+        dmn_pcap_flush(d);
+        d->last_flush = now;
+    }
+    if (d->stopping && !d->stop_signal) /* a device failure */
+        return true;
+    if (d->stopping && stop_done(d)) {
+        dmn_run_ready(d);
+        dmn_free_released(d);
+        dmn_device_flush(d);
+        return true;
+    }
+    return false;
+}
+
 int dmn_loop_run(struct dmn *d)
 {
     struct epoll_event evs[LOOP_EVENTS];
+    /* The worker's lock is held but while it sleeps: worker 0 reads this
+     * stack for a report only then. */
+    dmn_worker_lock(d->host, d->worker);
     for (;;) {
         arm_timer(d);
+        dmn_worker_unlock(d->host, d->worker);
         int n = epoll_wait(d->epfd, evs, LOOP_EVENTS, -1);
-        if (n < 0 && errno != EINTR) {
+        int err = errno;
+        dmn_worker_lock(d->host, d->worker);
+        if (n < 0 && err != EINTR) {
+            errno = err;
             perror("tcpcored: epoll_wait");
+            dmn_worker_unlock(d->host, d->worker);
             return 1;
         }
-        for (int i = 0; i < n; i++) {
-            struct dmn_watch *w = evs[i].data.ptr;
-            w->fn(w, evs[i].events);
-        }
-        tcpc_time_t now = tcpc_tun_now();
-        tcpc_advance(d->stack, now);
-        dmn_run_ready(d);
-        dmn_free_released(d);
-        /* One kick for everything this turn queued on an AF_PACKET ring. */
-        dmn_device_flush(d);
-        if (d->pcap && now >= d->last_flush + FLUSH_EVERY) {
-            tcpc_pcap_flush(d->pcap);
-            d->last_flush = now;
-        }
-        if (d->stopping && !d->stop_signal) /* a device failure */
-            return d->exit_code;
-        if (d->stopping && stop_done(d)) {
-            dmn_run_ready(d);
-            dmn_free_released(d);
-            dmn_device_flush(d);
+        if (loop_turn(d, evs, n)) {
+            dmn_worker_unlock(d->host, d->worker);
             return d->exit_code;
         }
     }

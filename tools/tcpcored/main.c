@@ -8,6 +8,8 @@
  * status (exitcodes.h): settings, tunables and the user first, then the
  * device, the capture file, the stack, the listeners and the control
  * socket; then root is dropped and the loop runs until SIGTERM or SIGINT.
+ * With -j N, each of those steps is taken for every worker (workers.c)
+ * before any worker thread starts.
  */
 #define _GNU_SOURCE
 
@@ -77,8 +79,10 @@ static int start_stack(struct dmn *d, struct tcpc_config *cfg, char *why)
 static void print_ready(const struct dmn *d)
 {
     char a[TCPC_ADDRSTRLEN];
-    printf("tcpcored: ready on %s (%s, MTU %u):", d->conf.device, dmn_device_backend(d),
-           d->conf.mtu);
+    printf("tcpcored: ready on %s (%s, MTU %u", d->conf.device, dmn_device_backend(d), d->conf.mtu);
+    if (d->host->n > 1)
+        printf(", %u workers", d->host->n);
+    printf("):");
     for (unsigned i = 0; i < d->conf.naddrs; i++)
         printf(" %s/%u", tcpc_addr_format(&d->conf.addrs[i].addr, a, sizeof(a)),
                d->conf.addrs[i].len);
@@ -89,39 +93,63 @@ static void print_ready(const struct dmn *d)
     fflush(stdout);
 }
 
-/* What a shutdown leaves behind: the counters that moved. */
-static void print_counters(const struct dmn *d)
+/* What a shutdown leaves behind: the counters that moved, summed over
+ * the workers. */
+static void print_counters(const struct dmn_host *h)
 {
-    const struct tcpc_stats *st = tcpc_stack_stats(d->stack);
-    printf("tcpcored: stopped after %" PRIu64 " connections; counters:\n", d->accepted);
+    uint64_t accepted = 0;
+    for (unsigned w = 0; w < h->n; w++)
+        accepted += h->w[w]->accepted;
+    printf("tcpcored: stopped after %" PRIu64 " connections; counters:\n", accepted);
     for (unsigned i = 0; i < TCPC_STAT_COUNT; i++) {
-        uint64_t v = tcpc_stat_value(st, i);
+        uint64_t v = 0;
+        for (unsigned w = 0; w < h->n; w++)
+            v += tcpc_stat_value(tcpc_stack_stats(h->w[w]->stack), i);
         if (v)
             printf("  %-28s %" PRIu64 "\n", tcpc_stat_name(i), v);
     }
-    struct dmn_dev_counters dc;
-    dmn_device_counters(d, &dc);
+    struct dmn_dev_counters dc = {0};
+    for (unsigned w = 0; w < h->n; w++) {
+        struct dmn_dev_counters one;
+        dmn_device_counters(h->w[w], &one);
+        dc.rx_packets += one.rx_packets;
+        dc.rx_dropped += one.rx_dropped;
+        dc.tx_packets += one.tx_packets;
+        dc.tx_dropped += one.tx_dropped;
+    }
     printf("  device rx %" PRIu64 " packets, rx dropped %" PRIu64 ", tx %" PRIu64
            " packets, tx dropped %" PRIu64 "\n",
            dc.rx_packets, dc.rx_dropped, dc.tx_packets, dc.tx_dropped);
     fflush(stdout);
 }
 
-/* Everything up to the loop; an exit status. */
-static int start(struct dmn *d, struct tcpc_config *cfg, char *why)
+/* The devices, the stacks, the listeners and the loops of every worker;
+ * an exit status. */
+static int start_workers(struct dmn_host *h, struct tcpc_config **cfgs, char *why)
 {
+    int rc = dmn_devices_open(h, cfgs, why);
+    for (unsigned i = 0; i < h->n && !rc; i++)
+        rc = start_stack(h->w[i], cfgs[i], why);
+    if (!rc)
+        rc = workers_open_listeners(h, why);
+    for (unsigned i = 0; i < h->n && !rc; i++)
+        if (dmn_loop_init(h->w[i], why) < 0)
+            rc = DMN_EXIT_RUNTIME;
+    return rc;
+}
+
+/* Everything up to the loop; an exit status. */
+static int start(struct dmn_host *h, struct tcpc_config **cfgs, char *why)
+{
+    struct dmn *d = h->w[0];
     struct dmn_user u;
-    int rc = dmn_config_stack(&d->conf, cfg, why);
+    int rc = DMN_EXIT_OK;
+    for (unsigned i = 0; i < h->n && !rc; i++)
+        rc = dmn_worker_config(h, i, cfgs[i], why);
     if (!rc)
         rc = dmn_user_lookup(d->conf.user, &u, why);
     if (!rc)
-        rc = dmn_device_open(d, cfg, why);
-    if (!rc)
-        rc = start_stack(d, cfg, why);
-    if (!rc)
-        rc = dmn_listeners_open(d, why);
-    if (!rc && dmn_loop_init(d, why) < 0)
-        rc = DMN_EXIT_RUNTIME;
+        rc = start_workers(h, cfgs, why);
     if (!rc)
         rc = dmn_control_open(d, u.uid, u.gid, why);
     if (rc)
@@ -142,6 +170,18 @@ static void cleanup(struct dmn *d)
     tcpc_pcap_close(d->pcap);
 }
 
+/* Configurations for the workers: NULL-filled when out of memory. */
+static int new_configs(unsigned n, struct tcpc_config **cfgs, char *why)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (tcpc_config_new(&cfgs[i]) != 0) {
+            snprintf(why, DMN_WHY_LEN, "out of memory");
+            return DMN_EXIT_RUNTIME;
+        }
+    }
+    return DMN_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     struct dmn *d = calloc(1, sizeof(*d));
@@ -160,23 +200,29 @@ int main(int argc, char **argv)
         free(d);
         return DMN_EXIT_OK;
     }
-    struct tcpc_config *cfg = NULL;
-    if (!rc && tcpc_config_new(&cfg) != 0) {
-        snprintf(why, sizeof(why), "out of memory");
-        rc = DMN_EXIT_RUNTIME;
-    }
+    static struct dmn_host host;
+    struct tcpc_config *cfgs[DMN_MAX_JOBS] = {NULL};
     if (!rc)
-        rc = start(d, cfg, why);
-    tcpc_config_del(cfg); /* the stack has its own copy */
+        rc = dmn_workers_new(&host, d, why);
+    if (!rc)
+        rc = new_configs(host.n, cfgs, why);
+    if (!rc)
+        rc = start(&host, cfgs, why);
+    for (unsigned i = 0; i < host.n; i++)
+        tcpc_config_del(cfgs[i]); /* the stacks have their own copies */
     if (rc) {
         fprintf(stderr, "tcpcored: %s\n", why);
     } else {
         print_ready(d);
-        rc = dmn_loop_run(d);
-        dmn_device_sync(d);
-        print_counters(d);
+        rc = dmn_workers_run(&host);
+        for (unsigned i = 0; i < host.n; i++)
+            dmn_device_sync(host.w[i]);
+        print_counters(&host);
     }
-    cleanup(d);
+    for (unsigned i = host.n; i-- > 0;)
+        if (host.w[i])
+            cleanup(host.w[i]);
+    dmn_workers_free(&host);
     free(d);
     return rc;
 }

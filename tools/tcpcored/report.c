@@ -1,5 +1,11 @@
 /*
  * The daemon's answers to control requests; see report.h.
+ *
+ * With -j N the answer is the host's: one listing of every worker's
+ * connections (each naming its worker), counters summed over the workers,
+ * and beside them each worker's own (worker_counters, daemon.workers).
+ * Worker 0 answers; it reads another worker's stack under that worker's
+ * lock (workers.c). With -j 1 the answer is as it always was.
  */
 #include "report.h"
 
@@ -45,22 +51,62 @@ static json_object *services_json(const struct dmn_config *c)
     return list;
 }
 
+/* The device counters of every worker, summed. */
+static void host_device_counters(struct dmn_host *h, struct dmn_dev_counters *sum)
+{
+    *sum = (struct dmn_dev_counters){0};
+    for (unsigned i = 0; i < h->n; i++) {
+        struct dmn_dev_counters dc;
+        dmn_device_counters(h->w[i], &dc);
+        sum->rx_packets += dc.rx_packets;
+        sum->rx_bytes += dc.rx_bytes;
+        sum->tx_packets += dc.tx_packets;
+        sum->tx_bytes += dc.tx_bytes;
+        sum->tx_dropped += dc.tx_dropped;
+        sum->rx_dropped += dc.rx_dropped;
+    }
+}
+
+static void add_dev_counters(json_object *o, const struct dmn_dev_counters *dc)
+{
+    add_u64(o, "rx_packets", dc->rx_packets);
+    add_u64(o, "rx_bytes", dc->rx_bytes);
+    add_u64(o, "tx_packets", dc->tx_packets);
+    add_u64(o, "tx_bytes", dc->tx_bytes);
+    add_u64(o, "tx_dropped", dc->tx_dropped);
+    add_u64(o, "rx_dropped", dc->rx_dropped);
+}
+
 static json_object *device_json(const struct dmn *d)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "name", json_object_new_string(d->conf.device));
     struct dmn_dev_counters dc;
-    dmn_device_counters(d, &dc);
+    host_device_counters(d->host, &dc);
     json_object_object_add(o, "backend", json_object_new_string(dmn_device_backend(d)));
     json_object_object_add(o, "mode", json_object_new_string(dmn_device_mode(d)));
     add_u64(o, "mtu", d->conf.mtu);
-    add_u64(o, "rx_packets", dc.rx_packets);
-    add_u64(o, "rx_bytes", dc.rx_bytes);
-    add_u64(o, "tx_packets", dc.tx_packets);
-    add_u64(o, "tx_bytes", dc.tx_bytes);
-    add_u64(o, "tx_dropped", dc.tx_dropped);
-    add_u64(o, "rx_dropped", dc.rx_dropped);
+    add_dev_counters(o, &dc);
     return o;
+}
+
+/* Each worker's own figures (-j > 1). */
+static json_object *workers_json(const struct dmn_host *h)
+{
+    json_object *list = json_object_new_array();
+    for (unsigned i = 0; i < h->n; i++) {
+        const struct dmn *w = h->w[i];
+        json_object *o = json_object_new_object();
+        add_u64(o, "worker", i);
+        json_object_object_add(o, "cpu", json_object_new_int(w->cpu));
+        add_u64(o, "connections_served", w->nconns);
+        add_u64(o, "connections_accepted", w->accepted);
+        struct dmn_dev_counters dc;
+        dmn_device_counters(w, &dc);
+        add_dev_counters(o, &dc);
+        json_object_array_add(list, o);
+    }
+    return list;
 }
 
 static json_object *daemon_json(const struct dmn *d)
@@ -85,8 +131,17 @@ static json_object *daemon_json(const struct dmn *d)
         json_object_array_add(gws, addr_string(&c->gateways[i]));
     json_object_object_add(o, "gateways", gws);
     json_object_object_add(o, "services", services_json(c));
-    add_u64(o, "connections_served", d->nconns);
-    add_u64(o, "connections_accepted", d->accepted);
+    uint64_t served = 0, accepted = 0;
+    for (unsigned i = 0; i < d->host->n; i++) {
+        served += d->host->w[i]->nconns;
+        accepted += d->host->w[i]->accepted;
+    }
+    add_u64(o, "connections_served", served);
+    add_u64(o, "connections_accepted", accepted);
+    if (d->host->n > 1) {
+        add_u64(o, "jobs", d->host->n);
+        json_object_object_add(o, "workers", workers_json(d->host));
+    }
     if (d->pcap) {
         json_object *p = json_object_new_object();
         json_object_object_add(p, "file", json_object_new_string(c->pcap));
@@ -100,9 +155,18 @@ static const char *const kind_names[] = {[TCPC_CONN_PCB] = "socket",
                                          [TCPC_CONN_SYNCACHE] = "syncache",
                                          [TCPC_CONN_TIMEWAIT] = "timewait"};
 
+/* Where a listing goes, and the worker it is of (-1: the only one). */
+struct list_ctx {
+    json_object *list;
+    int worker;
+};
+
 static int conn_json(void *ctx, const struct tcpc_conninfo *ci)
 {
+    struct list_ctx *lc = ctx;
     json_object *o = json_object_new_object();
+    if (lc->worker >= 0)
+        add_u64(o, "worker", (uint64_t)lc->worker);
     bool v4 = tcpc_addr_is_v4(&ci->laddr);
     json_object_object_add(o, "proto", json_object_new_string(v4 ? "tcp4" : "tcp6"));
     json_object_object_add(o, "local", addr_string(&ci->laddr));
@@ -118,17 +182,23 @@ static int conn_json(void *ctx, const struct tcpc_conninfo *ci)
     add_u64(o, "send_q", ci->snd_queue);
     if (ci->kind == TCPC_CONN_TIMEWAIT)
         add_u64(o, "expires_ms", ci->expires_in / TCPC_USEC_PER_MSEC);
-    json_object_array_add(ctx, o);
+    json_object_array_add(lc->list, o);
     return 0;
 }
 
-static json_object *counters_json(const struct tcpc_stack *stack)
+static json_object *counters_json(const uint64_t *v)
 {
-    const struct tcpc_stats *st = tcpc_stack_stats(stack);
     json_object *o = json_object_new_object();
     for (unsigned i = 0; i < TCPC_STAT_COUNT; i++)
-        add_u64(o, tcpc_stat_name(i), tcpc_stat_value(st, i));
+        add_u64(o, tcpc_stat_name(i), v[i]);
     return o;
+}
+
+static void stack_counters(const struct tcpc_stack *stack, uint64_t *v)
+{
+    const struct tcpc_stats *st = tcpc_stack_stats(stack);
+    for (unsigned i = 0; i < TCPC_STAT_COUNT; i++)
+        v[i] = tcpc_stat_value(st, i);
 }
 
 static json_object *tunables_json(const struct tcpc_stack *stack)
@@ -146,6 +216,7 @@ static json_object *tunables_json(const struct tcpc_stack *stack)
 struct neigh_ctx {
     json_object *list;
     tcpc_time_t now; /* the stack's: entries' timers run on it */
+    int worker;      /* -1: the only one */
 };
 
 static int neigh_json(void *ctx, const struct tcpc_neigh_info *ni)
@@ -155,6 +226,8 @@ static int neigh_json(void *ctx, const struct tcpc_neigh_info *ni)
     char mac[18];
     snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
     json_object *o = json_object_new_object();
+    if (nc->worker >= 0)
+        add_u64(o, "worker", (uint64_t)nc->worker);
     json_object_object_add(o, "proto",
                            json_object_new_string(tcpc_addr_is_v4(&ni->addr) ? "arp" : "nd6"));
     json_object_object_add(o, "address", addr_string(&ni->addr));
@@ -171,11 +244,10 @@ static int neigh_json(void *ctx, const struct tcpc_neigh_info *ni)
     return 0;
 }
 
-static json_object *neighbours_json(const struct tcpc_stack *stack)
+static void neighbours_json(const struct tcpc_stack *stack, json_object *list, int worker)
 {
-    struct neigh_ctx nc = {json_object_new_array(), tcpc_now(stack)};
+    struct neigh_ctx nc = {list, tcpc_now(stack), worker};
     tcpc_neigh_list(stack, neigh_json, &nc);
-    return nc.list;
 }
 
 /* netstat -rn's flags: U up, G gateway, H host. */
@@ -206,27 +278,75 @@ static json_object *routes_json(const struct tcpc_stack *stack)
     return list;
 }
 
+/* What worker i adds to the answer's lists and sums, read under its
+ * lock unless it is the worker answering. */
+struct host_report {
+    json_object *conns, *neighbours, *per_worker;
+    uint64_t sum[TCPC_STAT_COUNT];
+};
+
+static void worker_report(struct dmn *w, unsigned mask, struct host_report *r)
+{
+    int tag = w->host->n > 1 ? (int)w->worker : -1;
+    dmn_device_sync(w);
+    if (mask & CTL_CONNECTIONS) {
+        struct list_ctx lc = {r->conns, tag};
+        tcpc_list_connections(w->stack, conn_json, &lc);
+    }
+    if (mask & CTL_NEIGHBOURS)
+        neighbours_json(w->stack, r->neighbours, tag);
+    if (mask & CTL_COUNTERS) {
+        uint64_t v[TCPC_STAT_COUNT];
+        stack_counters(w->stack, v);
+        for (unsigned i = 0; i < TCPC_STAT_COUNT; i++)
+            r->sum[i] += v[i];
+        if (r->per_worker)
+            json_object_array_add(r->per_worker, counters_json(v));
+    }
+}
+
 json_object *dmn_report(struct dmn *d, unsigned mask)
 {
-    dmn_device_sync(d);
+    struct dmn_host *h = d->host;
+    struct host_report r = {json_object_new_array(),
+                            json_object_new_array(),
+                            h->n > 1 ? json_object_new_array() : NULL,
+                            {0}};
     json_object *o = json_object_new_object();
     add_u64(o, "protocol", CTL_PROTOCOL);
     add_u64(o, "time_us", tcpc_tun_now());
+    /* Every other worker waits while the answer is built: one consistent
+     * view, and worker 0 is the only one that takes another's lock. */
+    for (unsigned i = 0; i < h->n; i++)
+        if (i != d->worker)
+            dmn_worker_lock(h, i);
+    for (unsigned i = 0; i < h->n; i++)
+        worker_report(h->w[i], mask, &r);
     if (mask & CTL_DAEMON)
         json_object_object_add(o, "daemon", daemon_json(d));
-    if (mask & CTL_CONNECTIONS) {
-        json_object *list = json_object_new_array();
-        tcpc_list_connections(d->stack, conn_json, list);
-        json_object_object_add(o, "connections", list);
+    if (mask & CTL_CONNECTIONS)
+        json_object_object_add(o, "connections", r.conns);
+    else
+        json_object_put(r.conns);
+    if (mask & CTL_COUNTERS) {
+        json_object_object_add(o, "counters", counters_json(r.sum));
+        if (r.per_worker)
+            json_object_object_add(o, "worker_counters", r.per_worker);
+    } else if (r.per_worker) {
+        json_object_put(r.per_worker);
     }
-    if (mask & CTL_COUNTERS)
-        json_object_object_add(o, "counters", counters_json(d->stack));
+    /* Tunables are the group's, the same in every worker; routes too. */
     if (mask & CTL_TUNABLES)
         json_object_object_add(o, "tunables", tunables_json(d->stack));
     if (mask & CTL_NEIGHBOURS)
-        json_object_object_add(o, "neighbours", neighbours_json(d->stack));
+        json_object_object_add(o, "neighbours", r.neighbours);
+    else
+        json_object_put(r.neighbours);
     if (mask & CTL_ROUTES)
         json_object_object_add(o, "routes", routes_json(d->stack));
+    for (unsigned i = 0; i < h->n; i++)
+        if (i != d->worker)
+            dmn_worker_unlock(h, i);
     return o;
 }
 
