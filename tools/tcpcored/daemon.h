@@ -116,9 +116,10 @@ struct dmn {
     struct dmn_watch wake_watch;
     atomic_int stop_req;
     pthread_mutex_t mu;
-    uint8_t scratch[65536]; /* bytes read to be dropped, bytes of a stream to send */
-    struct tcpc_afp afp;    /* the device when conf.af_packet */
-    struct tcpc_tun tun;    /* otherwise; last: it holds a 64 KB receive buffer */
+    atomic_bool lock_wanted; /* worker 0 waits for mu (dmn_worker_borrow) */
+    uint8_t scratch[65536];  /* bytes read to be dropped, bytes of a stream to send */
+    struct tcpc_afp afp;     /* the device when conf.af_packet */
+    struct tcpc_tun tun;     /* otherwise; last: it holds a 64 KB receive buffer */
 };
 
 /* task.c: stack events to tasks, the ready queue, connection lifetime. */
@@ -169,8 +170,12 @@ void dmn_workers_stop(struct dmn *from, int sig);
 void dmn_pcap_tap_locked(void *ctx, char dir, tcpc_time_t now, const uint8_t *pkt, size_t len);
 /* Flushes the capture file (worker 0), under its lock with -j > 1. */
 void dmn_pcap_flush(struct dmn *d);
-/* Worker i's lock, taken by worker 0 to read another worker's stack. */
+/* Worker i's own lock, held by worker i for each loop turn but its sleep. */
 void dmn_worker_lock(struct dmn_host *h, unsigned i);
+/* Worker 0 takes worker i's lock (for a report). */
+void dmn_worker_borrow(struct dmn_host *h, unsigned i);
+/* Worker d takes its own lock back after its sleep, after any borrower. */
+void dmn_worker_relock(struct dmn *d);
 void dmn_worker_unlock(struct dmn_host *h, unsigned i);
 /* Frees workers 1..n-1 (after dmn_worker_cleanup of each) and the group. */
 void dmn_workers_free(struct dmn_host *h);

@@ -221,7 +221,7 @@ int dmn_loop_run(struct dmn *d)
         dmn_worker_unlock(d->host, d->worker);
         int n = epoll_wait(d->epfd, evs, LOOP_EVENTS, -1);
         int err = errno;
-        dmn_worker_lock(d->host, d->worker);
+        dmn_worker_relock(d);
         if (n < 0 && err != EINTR) {
             errno = err;
             perror("tcpcored: epoll_wait");

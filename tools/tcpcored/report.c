@@ -319,7 +319,7 @@ json_object *dmn_report(struct dmn *d, unsigned mask)
      * view, and worker 0 is the only one that takes another's lock. */
     for (unsigned i = 0; i < h->n; i++)
         if (i != d->worker)
-            dmn_worker_lock(h, i);
+            dmn_worker_borrow(h, i);
     for (unsigned i = 0; i < h->n; i++)
         worker_report(h->w[i], mask, &r);
     if (mask & CTL_DAEMON)

@@ -249,6 +249,26 @@ void dmn_worker_lock(struct dmn_host *h, unsigned i)
         pthread_mutex_lock(&h->w[i]->mu);
 }
 
+/* Worker i holds its lock for all of a turn and takes it back as soon as
+ * it wakes; mutexes are not fair, so a busy worker could win it every time
+ * and keep worker 0's report (and with it SIGTERM) waiting for good. The
+ * flag makes it wait for its lock until worker 0 has it. */
+void dmn_worker_borrow(struct dmn_host *h, unsigned i)
+{
+    atomic_store(&h->w[i]->lock_wanted, true);
+    pthread_mutex_lock(&h->w[i]->mu);
+    atomic_store(&h->w[i]->lock_wanted, false);
+}
+
+void dmn_worker_relock(struct dmn *d)
+{
+    if (d->host->n <= 1)
+        return;
+    while (atomic_load_explicit(&d->lock_wanted, memory_order_relaxed))
+        sched_yield();
+    pthread_mutex_lock(&d->mu);
+}
+
 void dmn_worker_unlock(struct dmn_host *h, unsigned i)
 {
     if (h->n > 1)
