@@ -776,6 +776,39 @@ static void test_paused_bad_ack_still_reset(void **state)
     h_free(h);
 }
 
+/* While paused, an entry whose ISS is a cookie goes at its first timeout
+ * without resending its SYN-ACK (the fill burst's entries would otherwise
+ * come due together); the client's ACK of the SYN-ACK it had, after the
+ * secret rotated, completes from the cookie, and a retransmitted SYN gets a
+ * cookie. Unpaused, the schedule is test_retransmit_schedule's. */
+static void test_paused_entry_retires_at_timeout(void **state)
+{
+    (void)state;
+    struct harness *h = fx_new(one_bucket_of_three);
+    int l = h_listen(h);
+    struct h_seg sa = entry_then_pause(h); /* the entries are 500 ms old */
+    h_advance(h, 500 * MSEC - 1 * MSEC);
+    assert_int_equal(count(h), 3);
+    h_advance(h, 1 * MSEC);
+    h_expect_nothing(h);
+    assert_int_equal(count(h), 0);
+    assert_int_equal(h_stat(h, "tcps_sc_retransmitted"), 0);
+    assert_int_equal(h_stat(h, "tcps_sc_stale"), 3);
+    uint64_t cookies = h_stat(h, "tcps_sc_sendcookie");
+    struct h_seg sa2 = resyn(h, 2, IRS);
+    assert_int_equal(h_stat(h, "tcps_sc_sendcookie"), cookies + 1);
+    assert_int_equal(h_stat(h, "tcps_sc_dupsyn"), 0);
+    ack(h, 40000, IRS, &sa);
+    h_expect_nothing(h);
+    assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+    ack(h, 2, IRS, &sa2);
+    h_expect_nothing(h);
+    assert_true(tcpc_accept(h->stack, l, NULL, NULL) >= 0);
+    assert_int_equal(h_stat(h, "tcps_sc_recvcookie"), 2);
+    assert_int_equal(h_stat(h, "tcps_sc_badack"), 0);
+    h_free(h);
+}
+
 /* Entry sizes, as the issue bounds them. */
 static void test_entry_sizes(void **state)
 {
@@ -812,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_cookies_only_dupsyn_answered_from_entry),
         cmocka_unit_test(test_cookies_only_cookie_then_entry_ack_completes),
         cmocka_unit_test(test_paused_bad_ack_still_reset),
+        cmocka_unit_test(test_paused_entry_retires_at_timeout),
         cmocka_unit_test(test_entry_sizes),
     };
     return cmocka_run_group_tests_name("syncache", tests, NULL, NULL);

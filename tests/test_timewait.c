@@ -693,6 +693,32 @@ static void test_reopen_never_answered_with_cookie(void **state)
     }
 }
 
+/* While the cache is paused, entries whose ISS is a cookie go at their
+ * first timeout (test_syncache.c); a reopen's entry, whose ISS is no
+ * cookie, keeps resending its SYN-ACK on the schedule, and completes. */
+static void test_reopen_keeps_schedule_while_paused(void **state)
+{
+    (void)state;
+    struct harness *h = tw_h3(false, "net.inet.tcp.msl=5000", "net.inet.tcp.syncache.hashsize=1",
+                              "net.inet.tcp.syncache.bucketlimit=1");
+    struct twc t = server_tw(h, 0);
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 5, .sport = 7));
+    h_inject(h, SEG(.flags = TH_SYN, .seq = 5, .sport = 8)); /* overflow: paused */
+    h_flush(h);
+    assert_int_equal(h_stat(h, "tcps_sc_paused"), 1);
+    struct seg syn = reopen_syn(&t, 0);
+    h_inject(h, syn); /* its entry takes the bucket's one place */
+    struct h_seg sa = h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .ack = syn.seq + 1));
+    h_advance(h, 1 * SEC);
+    assert_true(syncache_cookies_only(h->stack));
+    h_expect(h, SEG(.flags = TH_SYN | TH_ACK, .seq = sa.th.seq, .ack = syn.seq + 1));
+    assert_int_equal(h_stat(h, "tcps_sc_retransmitted"), 1);
+    assert_int_equal(syncache_pcbcount(h->stack), 1);
+    complete_reopen(h, (uint32_t)syn.seq, &sa, 0);
+    assert_int_equal(h_stat(h, "tcps_sc_recvcookie"), 0);
+    h_free(h);
+}
+
 /* An old duplicate of the peer's: data below the record's rcv_nxt, which the
  * record answers with its ACK. */
 static void expect_old_dup_acked(struct harness *h, const struct twc *t)
@@ -926,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_reopen_iss_above_old_snd_nxt),
         cmocka_unit_test(test_reopen_continues_timestamp_clock),
         cmocka_unit_test(test_reopen_never_answered_with_cookie),
+        cmocka_unit_test(test_reopen_keeps_schedule_while_paused),
         cmocka_unit_test(test_reopen_without_room_keeps_record),
         cmocka_unit_test(test_reopen_without_listener_keeps_record),
         cmocka_unit_test(test_reopen_not_completing_keeps_record),

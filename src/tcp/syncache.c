@@ -93,6 +93,8 @@
 /* The SYN was MD5-signed (RFC 2385, FreeBSD's SCF_SIGNATURE): the SYN-ACK
  * is signed with the listener's key for the peer, and the ACK must be. */
 #define SCF_SIGNATURE 0x100
+/* Our ISS (and TSval) is a cookie: the entry's ACK completes without it. */
+#define SCF_COOKIE_ISS 0x200
 
 /* Pauses last SC_PAUSE_BASE << backoff; backoff grows while attacks go on. */
 #define SC_PAUSE_BASE       SYNCOOKIE_PERIOD
@@ -613,6 +615,7 @@ static void sc_choose_iss(struct tcpc_stack *stack, struct syncache *sc, struct 
         struct syncookie_tuple t = {laddr, faddr, e->lport, e->fport,
                                     (e->flags & SCF_SIGNATURE) != 0};
         syncookie_generate(&sc->cookies, &stack->rand, stack->now, &t, e->irs, &p, &e->iss, &e->ts);
+        e->flags |= SCF_COOKIE_ISS;
         return;
     }
     e->iss = tcp_isn_for(stack, laddr, e->lport, faddr, e->fport);
@@ -837,6 +840,24 @@ bool syncache_reopen_wants(struct tcpc_stack *stack, const struct ip_repr *ip,
 
 /* ---- Retransmission ----------------------------------------------------- */
 
+/*
+ * While the cache is paused, an entry whose ISS is a cookie goes at its
+ * next timeout instead of resending its SYN-ACK. A pause means a flood:
+ * nearly every entry is a spoofed SYN's, and the burst that filled the
+ * cache comes due within milliseconds, so resending was thousands of
+ * SYN-ACKs to forged sources in one advance, three times over, while the
+ * embedder's receive queue waited (docs/syncache.md, "Timers"). A real
+ * client loses nothing it needs: the ACK of the SYN-ACK it has completes
+ * from the cookie (honoured during the pause and a cookie lifetime after),
+ * and a SYN it retransmits is answered with a cookie. A TIME_WAIT reopen's
+ * ISS is no cookie: such an entry keeps its schedule.
+ */
+static bool sc_retire_paused(const struct tcpc_stack *stack, const struct syncache *sc,
+                             const struct sc_entry *e)
+{
+    return (e->flags & SCF_COOKIE_ISS) && stack->now < sc->pause_until;
+}
+
 static void sc_bucket_timer(struct tcpc_stack *stack, struct syncache *sc, struct sc_bucket *b)
 {
     uint32_t now_ms = sc_ms(stack->now);
@@ -847,7 +868,7 @@ static void sc_bucket_timer(struct tcpc_stack *stack, struct syncache *sc, struc
         uint32_t idx = sc_slots(sc, b)[pos];
         struct sc_entry *e = sc_at(sc, idx);
         if ((int32_t)(e->rxt_ms - now_ms) <= 0) {
-            if (e->rxmits >= limit) {
+            if (e->rxmits >= limit || sc_retire_paused(stack, sc, e)) {
                 sc_remove(sc, b, idx, pos); /* the next entry moves to pos */
                 STAT_INC(stack, tcps_sc_stale);
                 continue;
