@@ -613,6 +613,19 @@ int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
     return tcp_output_loop(stack, tp, false, false);
 }
 
+int tcp_output_after_read(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    /* A read changes only the receive side. Established, with nothing
+     * queued (so no data, FIN, probe or idle restart), no ACK owed and no
+     * recovery under way, the one segment it can make due is the window
+     * update: tcp_output would plan exactly that and find nothing else. */
+    bool quiet = tp->state == TCPS_ESTABLISHED && tp->snd.len == 0 &&
+                 !(tp->t_flags & (TF_ACKNOW | TF_NEEDFIN | TF_SACKRECOV));
+    if (quiet && !tcp_window_update_due(stack, tp))
+        return 0;
+    return tcp_output(stack, tp);
+}
+
 /* The persist timer's probe: one byte past a zero window, or whatever
  * the window now allows. */
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp)
