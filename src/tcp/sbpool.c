@@ -99,10 +99,17 @@ static bool sbpool_bad(const struct sbpool_class *c)
     return c->nfree < sbpool_target(c) || c->nfree > sbpool_ceiling(c);
 }
 
+/* Keeps the work map right after class cls's spares changed (their
+ * count moves nothing in the demand map). */
+static void sbpool_mark_work(struct sbpool *p, uint32_t cls)
+{
+    map_set(p->workmap, cls, sbpool_bad(&p->cls[cls]));
+}
+
 /* Keeps the work and demand maps right after class cls changed. */
 static void sbpool_mark(struct sbpool *p, uint32_t cls)
 {
-    map_set(p->workmap, cls, sbpool_bad(&p->cls[cls]));
+    sbpool_mark_work(p, cls);
     map_set(p->demandmap, cls, p->cls[cls].demand != 0);
 }
 
@@ -115,7 +122,7 @@ static void sbpool_push(struct sbpool *p, uint32_t cls, void *buf)
     c->free = buf;
     c->nfree++;
     p->spare += sbpool_size(cls);
-    sbpool_mark(p, cls);
+    sbpool_mark_work(p, cls);
 }
 
 static void *sbpool_pop(struct sbpool *p, uint32_t cls)
@@ -126,7 +133,7 @@ static void *sbpool_pop(struct sbpool *p, uint32_t cls)
         memcpy(&c->free, buf, sizeof(c->free));
         c->nfree--;
         p->spare -= sbpool_size(cls);
-        sbpool_mark(p, cls);
+        sbpool_mark_work(p, cls);
     }
     return buf;
 }
@@ -187,12 +194,31 @@ static void sbpool_move(struct sbpool *p, struct sockbuf *sb, uint32_t cls, void
     p->held += sb->cap;
 }
 
+/* The common growth: a drained buffer taking a spare of the class it last
+ * had, when that class is the one sbpool_grow's search would try first
+ * (it holds need, is not past reach's class, and the budget pays for it)
+ * and sbpool_get would pop it. Says whether it did. */
+static bool sbpool_regrow(struct sbpool *p, struct sockbuf *sb, uint32_t need, uint32_t reach,
+                          uint32_t span, bool may_alloc)
+{
+    uint32_t cls = sb->cls;
+    uint32_t size = sbpool_size(cls);
+    if (sb->buf || need > size || (cls > 0 && sbpool_size(cls - 1) >= reach))
+        return false;
+    if (p->cls[cls].nfree <= (may_alloc ? 1u : 0u) || size > sbpool_affordable(p, sb))
+        return false;
+    sbpool_move(p, sb, cls, sbpool_pop(p, cls), span);
+    return true;
+}
+
 int sbpool_grow(struct sbpool *p, struct sockbuf *sb, uint32_t need, uint32_t reach, uint32_t span,
                 bool may_alloc)
 {
     if (need > reach)
         need = reach;
     if (need <= sb->cap && sb->buf)
+        return 0;
+    if (sbpool_regrow(p, sb, need, reach, span, may_alloc))
         return 0;
     uint32_t top = sbpool_class_for(reach);
     uint32_t lo = sbpool_class_for(need);

@@ -872,7 +872,7 @@ static void tcp_text_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     urg_input(stack, tp, s->th.seq, s->flags, s->th.urp);
     if (tcp_data_input(stack, tp, s) && !tcp_fin_input(stack, tp))
         return;
-    tcp_output(stack, tp);
+    tcp_output_if_due(stack, tp);
 }
 
 static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)

@@ -613,6 +613,19 @@ int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
     return tcp_output_loop(stack, tp, false, false);
 }
 
+int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    /* Established, with nothing queued or pulled back (so no data, FIN,
+     * probe, skip over SACKed data or idle restart), no ACK owed and no
+     * recovery under way, the one segment that can be due is the window
+     * update: tcp_output would plan exactly that and find nothing else. */
+    bool quiet = !(tp->t_flags & (TF_ACKNOW | TF_NEEDFIN | TF_SACKRECOV)) &&
+                 tp->state == TCPS_ESTABLISHED && tp->snd.len == 0 && tp->snd_nxt == tp->snd_max;
+    if (quiet && !tcp_window_update_due(stack, tp))
+        return 0;
+    return tcp_output(stack, tp);
+}
+
 /* The persist timer's probe: one byte past a zero window, or whatever
  * the window now allows. */
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp)

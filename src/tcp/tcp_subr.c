@@ -536,9 +536,15 @@ void tcp_timer_rearm(struct tcpc_stack *stack, struct tcpcb *tp)
 void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind,
                    tcpc_time_t delay)
 {
-    tp->t_deadline[kind] = stack->now + (delay ? delay : 1);
+    tcpc_time_t at = stack->now + (delay ? delay : 1);
+    tp->t_deadline[kind] = at;
     if (kind == TT_REXMT)
         tp->t_flags2 &= (uint8_t) ~(TF2_RACK_TIMER | TF2_TLP_TIMER);
+    /* A filed entry is at or before every deadline (tcp_timer_rearm
+     * leaves it so, and only this function sets one): when it is at or
+     * before this one too, tcp_timer_rearm would leave it where it is. */
+    if (timer_armed(&tp->t_timer) && timer_deadline(&tp->t_timer) <= at)
+        return;
     tcp_timer_rearm(stack, tp);
 }
 

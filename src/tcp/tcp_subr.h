@@ -183,6 +183,10 @@ void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp);
 /* tcp_output.c */
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp);
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp);
+/* tcp_output, the same segments, for the callers that usually find
+ * nothing due (after a read, after a segment's text): the common case,
+ * where only a window update could be due, is asked cheaply first. */
+int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp);
 void tcp_xmit_timer(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt);
 /* t_rtttime's clock: the low 32 bits of the stack's, never 0 (which means

@@ -459,7 +459,7 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
             tcp_sb_drained(stack, tp);
             /* A peek takes nothing out: no window to announce, nothing to
              * deliver. A read may have opened the window enough to say so. */
-            tcp_output(stack, tp);
+            tcp_output_if_due(stack, tp);
             usr_done(stack, tp);
         }
         return (ssize_t)n;
