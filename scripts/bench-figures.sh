@@ -34,6 +34,7 @@ programs=(
   "sockets|"
   "sockets|--idle 1000000"
   "transfer|"
+  "groups|"
 )
 
 load() { cut -d' ' -f1 /proc/loadavg; }
