@@ -54,7 +54,10 @@ trap 'exit 1' INT TERM
 inc() { ip netns exec "$NSC" "$@"; }
 ins() { ip netns exec "$NSS" "$@"; }
 
-ip netns add $NSC 2>/dev/null && ip netns add $NSS 2>/dev/null || { echo "flood_modes: no namespace; skipped"; exit 77; }
+if ! ip netns add $NSC 2>/dev/null || ! ip netns add $NSS 2>/dev/null; then
+  echo "flood_modes: no namespace; skipped"
+  exit 77
+fi
 ip -n $NSC link set lo up && ip -n $NSS link set lo up &&
   ip link add c0 netns $NSC type veth peer name s0 netns $NSS &&
   inc sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && ins sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
@@ -87,7 +90,7 @@ run_mode() { # MODE ROUND
     --gateway $C_IP --control "$OUT/ctl.sock" --user nobody --service http:$port "${extra[@]}" \
     >"$OUT/dmn-$mode-$r.out" 2>&1 &
   local sp=$! i
-  pids+=($sp)
+  pids+=("$sp")
   for ((i = 0; i < 500; i++)); do
     grep -q '^tcpcored: ready' "$OUT/dmn-$mode-$r.out" && break
     sleep 0.02
@@ -107,7 +110,7 @@ run_mode() { # MODE ROUND
   ip netns exec $NSC timeout -k 2 "$FLOOD_SECS" hping3 -q -S --flood --rand-source -p $port \
     -c "$FLOOD_PKTS" $T_IP >"$OUT/hping-$mode-$r.txt" 2>&1 &
   local fp=$!
-  pids+=($fp)
+  pids+=("$fp")
   [ "${SERIES:-0}" = 1 ] && { stat_series $fp >"$OUT/series-$mode-$r.txt" & }
   sleep 1
   t2=$(cpu_ticks "$dp")
