@@ -16,7 +16,9 @@
 # the server's namespace at 198.18.2.2, reached through the namespace's
 # kernel routing between s0 and tun0, reported as tcpcore_tun=):
 #  - new connections per second without keep-alive (wrk, Connection: close),
-#    one and two client threads, with latency p50/p99;
+#    one and two client threads, with latency p50/p99; with WORKERS=N (N > 1)
+#    also tcpcored -j N on AF_PACKET fanout, reported against -j 1 as
+#    `vs_linux test=cps_t1_workers ...` and `cps_t2_workers`;
 #  - the same with one thread while hping3 floods the server's port with
 #    spoofed SYNs (--rand-source; bounded by FLOOD_PKTS packets and
 #    FLOOD_SECS seconds): the share of requests that succeed, their p50/p99,
@@ -59,6 +61,7 @@ CONNS=${CONNS:-16}             # wrk connections per thread
 FLOOD_PKTS=${FLOOD_PKTS:-2000000}
 FLOOD_SECS=${FLOOD_SECS:-10}
 CONNECT_SECS=${CONNECT_SECS:-20}
+WORKERS=${WORKERS:-1}          # above 1: also tcpcored -j WORKERS, without a flood
 EPHEMERAL=${EPHEMERAL:-4096}
 
 C_IP=198.18.1.1
@@ -279,6 +282,13 @@ round() {
   measure_plain2 tcpcore "http://$T_IP:$port/"
   measure_flood tcpcore default "http://$T_IP:$port/" mem_tcpcore
   stop_server
+  if [ "$WORKERS" -gt 1 ]; then
+    next_port
+    start_tcpcored -j "$WORKERS" --service http:$port
+    measure_plain tcpcore_jobs "http://$T_IP:$port/"
+    measure_plain2 tcpcore_jobs "http://$T_IP:$port/"
+    stop_server
+  fi
   next_port
   DEV=tun start_tcpcored --service http:$port
   measure_plain tcpcore_tun "http://$TUN_T:$port/"
@@ -389,6 +399,15 @@ report() {
       tn=" tcpcore_tun=$(median "${fig[$t.tcpcore_tun]}") tcpcore_tun_range=$(range "${fig[$t.tcpcore_tun]}")"
     echo "vs_linux test=$t tcpcore=$tc linux=$lx ratio=$ratio" \
       "tcpcore_range=$(range "${fig[$t.tcpcore]}") linux_range=$(range "${fig[$t.linux]:-}")$tn"
+  done
+  [ "$WORKERS" -gt 1 ] || return 0
+  local one many
+  for t in cps_t1 cps_t2; do
+    one=$(median "${fig[$t.tcpcore]}")
+    many=$(median "${fig[$t.tcpcore_jobs]}")
+    echo "vs_linux test=${t}_workers workers=$WORKERS tcpcore_j1=$one tcpcore_jN=$many" \
+      "ratio=$(awk -v a="$many" -v b="$one" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+      "j1_range=$(range "${fig[$t.tcpcore]}") jN_range=$(range "${fig[$t.tcpcore_jobs]}")"
   done
 }
 

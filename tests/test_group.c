@@ -185,24 +185,39 @@ static void test_cookie_from_one_member_validates_on_another_v6(void **state)
     check_cookie_crosses_members(member6);
 }
 
-/* Members' clocks are one source read at different moments: a cookie made
- * just after a period boundary validates on a member still before it, and
- * one made before it on a member already past it. */
-static void test_cookie_across_a_period_boundary(void **state)
+/* Members a and b of a new group of two with sysctls, their clocks (both
+ * starting at 1 s) taken 100 ms either side of the period boundary at
+ * `boundary`, once with a ahead and once with b ahead; check is the test. */
+static void across_a_boundary(const char **sysctls, uint64_t boundary,
+                              void (*check)(struct harness *a, struct harness *b))
 {
-    (void)state;
+    uint64_t before = boundary - SEC - 100 * MSEC, after = boundary - SEC + 100 * MSEC;
     for (int ahead = 0; ahead < 2; ahead++) {
         struct tcpc_group *g = group(2);
-        struct harness *a = member(g, 0, cookies_only), *b = member(g, 1, cookies_only);
-        /* The first boundary is at 15 s (SYNCOOKIE_PERIOD); both start at 1 s. */
-        h_advance(a, ahead ? 14 * SEC + 100 * MSEC : 13 * SEC + 900 * MSEC);
-        h_advance(b, ahead ? 13 * SEC + 900 * MSEC : 14 * SEC + 100 * MSEC);
-        assert_int_equal(syn_on_a_ack_on_b(a, b), 0);
-        assert_int_equal(h_stat(b, "tcps_sc_recvcookie"), 1);
+        struct harness *a = member(g, 0, sysctls), *b = member(g, 1, sysctls);
+        h_advance(a, ahead ? after : before);
+        h_advance(b, ahead ? before : after);
+        check(a, b);
         h_free(a);
         h_free(b);
         tcpc_group_del(g);
     }
+}
+
+static void cookie_completes_on_b(struct harness *a, struct harness *b)
+{
+    assert_int_equal(syn_on_a_ack_on_b(a, b), 0);
+    assert_int_equal(h_stat(b, "tcps_sc_recvcookie"), 1);
+}
+
+/* Members' clocks are one source read at different moments: a cookie made
+ * just after a period boundary validates on a member still before it, and
+ * one made before it on a member already past it. The first boundary is at
+ * 15 s (SYNCOOKIE_PERIOD). */
+static void test_cookie_across_a_period_boundary(void **state)
+{
+    (void)state;
+    across_a_boundary(cookies_only, 15 * SEC, cookie_completes_on_b);
 }
 
 /* Two rotations still retire a cookie on every member: the group's
@@ -279,20 +294,16 @@ static void test_fastopen_cookie_from_one_member_validates_on_another(void **sta
 /* Keys follow net.inet.tcp.fastopen.autokey's periods counted from time
  * zero, so members agree at a boundary whichever of them is past it, and
  * a cookie outlives its period by one more, as a lone stack's does. */
+static void tfo_data_taken_on_b(struct harness *a, struct harness *b)
+{
+    assert_int_equal(tfo_cookie_on_a_data_on_b(a, b), 5);
+}
+
 static void test_fastopen_keys_across_an_autokey_boundary(void **state)
 {
     (void)state;
-    for (int ahead = 0; ahead < 2; ahead++) {
-        struct tcpc_group *g = group(2);
-        struct harness *a = member(g, 0, tfo_server), *b = member(g, 1, tfo_server);
-        /* Both start at 1 s; the first boundary is at 120 s. */
-        h_advance(a, ahead ? 119 * SEC + 100 * MSEC : 118 * SEC + 900 * MSEC);
-        h_advance(b, ahead ? 118 * SEC + 900 * MSEC : 119 * SEC + 100 * MSEC);
-        assert_int_equal(tfo_cookie_on_a_data_on_b(a, b), 5);
-        h_free(a);
-        h_free(b);
-        tcpc_group_del(g);
-    }
+    /* The first boundary is at 120 s (net.inet.tcp.fastopen.autokey). */
+    across_a_boundary(tfo_server, 120 * SEC, tfo_data_taken_on_b);
     /* Two periods later the cookie is refused by every member. */
     struct tcpc_group *g = group(2);
     struct harness *a = member(g, 0, tfo_server), *b = member(g, 1, tfo_server);

@@ -51,6 +51,12 @@ static tcpc_time_t tfo_key_life(const struct tcpc_stack *stack)
     return (tcpc_time_t)stack->cfg.tun.tfo_autokey * TCPC_USEC_PER_SEC;
 }
 
+/* The autokey period now falls in, counted from time zero (in a group). */
+static uint64_t tfo_period(const struct tcpc_stack *stack)
+{
+    return stack->now / tfo_key_life(stack);
+}
+
 /* The key of autokey period n in a group: every member derives the same,
  * so a cookie one member gave validates on any other. */
 static void tfo_group_key(const struct tcpc_stack *stack, uint64_t n, uint8_t key[TFO_KEY_LEN])
@@ -64,7 +70,7 @@ static void tfo_group_key(const struct tcpc_stack *stack, uint64_t n, uint8_t ke
 static void tfo_group_keys(struct tcpc_stack *stack, struct tfo_state *t)
 {
     assert(stack->cfg.tun.tfo_autokey > 0); /* keys are made only with autokey on */
-    uint64_t n = stack->now / tfo_key_life(stack);
+    uint64_t n = tfo_period(stack);
     t->newest = 0;
     t->numkeys = n + 1 < TFO_MAX_KEYS ? (uint8_t)(n + 1) : TFO_MAX_KEYS;
     for (unsigned i = 0; i < t->numkeys; i++)
@@ -334,7 +340,7 @@ static bool tfo_from_next_period(const struct tcpc_stack *stack, const struct tc
     if (!stack->group || !stack->cfg.tun.tfo_autokey)
         return false;
     uint8_t key[TFO_KEY_LEN], c[TFO_SERVER_COOKIE_LEN];
-    tfo_group_key(stack, stack->now / tfo_key_life(stack) + 1, key);
+    tfo_group_key(stack, tfo_period(stack) + 1, key);
     tfo_make_cookie(key, faddr, c);
     return sodium_memcmp(c, cookie, TFO_SERVER_COOKIE_LEN) == 0;
 }
