@@ -16,6 +16,7 @@
 #include "test_tcp_fixture.h"
 
 #include "core/stack.h"
+#include "tcp/cc_hystart.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_var.h"
 #include "tcpcore/sysctl.h"
@@ -528,6 +529,197 @@ static void test_cubic_reno_friendly_region(void **state)
     h_free(h);
 }
 
+/* ---- HyStart++ (RFC 9406) in CUBIC's first slow start ------------------- */
+
+/* Timestamps on: every ACK is an RTT sample, and a segment carries the MSS
+ * less the option's 12 bytes. */
+#define TS_SEG (MSS - 12)
+
+/* A connection with timestamps, window scaling and room to grow, CUBIC by
+ * default, its initial window sent. */
+static struct fx_conn hystart_conn(struct harness *h)
+{
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = MSS, .wscale = 7, .tsval = 1));
+    fill(h, c.sd);
+    h_flush(h);
+    return c;
+}
+
+/* The peer acknowledges the next segment in flight (TS_SEG bytes, or
+ * what is left), 1 ms after the last ACK, its TSecr making the RTT sample
+ * rtt_ms; the send buffer is kept full. Returns the window's growth. */
+static uint32_t hs_ack(struct harness *h, struct fx_conn *c, uint32_t rtt_ms)
+{
+    static uint32_t peer_ts = 10;
+    struct tcpcb *tp = tcb_of(h, c->sd);
+    uint32_t una = tp->snd_una, left = tp->snd_max - una;
+    assert_true(left > 0);
+    uint32_t w = tp->snd_cwnd;
+    h_advance(h, MSEC);
+    uint32_t ts_now = (uint32_t)(h->now / MSEC) + tp->ts_offset;
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c->snd, .ack = una + (left < TS_SEG ? left : TS_SEG),
+                    .tsval = peer_ts++, .tsecr = ts_now - rtt_ms));
+    fill(h, c->sd);
+    h_flush(h);
+    return tp->snd_cwnd - w;
+}
+
+/* ACKs at rtt_ms until the phase is `want`; returns how many it took
+ * (fails past `most`). */
+static uint32_t hs_ack_until(struct harness *h, struct fx_conn *c, uint32_t rtt_ms,
+                             enum hystart_phase want, uint32_t most)
+{
+    struct tcpcb *tp = tcb_of(h, c->sd);
+    uint32_t n = 0;
+    while (tp->t_hystart != want) {
+        if (++n > most)
+            fail_msg("phase %u after %u ACKs at %u ms, %u wanted", tp->t_hystart, most, rtt_ms,
+                     want);
+        hs_ack(h, c, rtt_ms);
+    }
+    return n;
+}
+
+/* Everything in flight now acknowledged at rtt_ms, each ACK growing the
+ * window by what it acknowledged (slow start: RFC 3465's L = 1 caps an
+ * ACK at the MSS, more than any of these). */
+static void hs_round_in_slow_start(struct harness *h, struct fx_conn *c, uint32_t rtt_ms)
+{
+    struct tcpcb *tp = tcb_of(h, c->sd);
+    uint32_t end = tp->snd_max;
+    while (SEQ_LT(tp->snd_una, end)) {
+        uint32_t una = tp->snd_una;
+        uint32_t grew = hs_ack(h, c, rtt_ms);
+        assert_int_equal(grew, tp->snd_una - una);
+        assert_int_equal(tp->t_hystart, HYSTART_SS);
+    }
+}
+
+/* Slow start at a steady 20 ms, then an RTT 10 ms higher (above the
+ * threshold, max(4 ms, 20/8)): conservative slow start within the round
+ * after the rise, growing a quarter of what each ACK acknowledges. */
+static void hs_to_css(struct harness *h, struct fx_conn *c)
+{
+    struct tcpcb *tp = tcb_of(h, c->sd);
+    for (int r = 0; r < 3; r++)
+        hs_round_in_slow_start(h, c, 20);
+    uint32_t two_rounds = 2 * (tp->snd_max - tp->snd_una) / TS_SEG + 2;
+    hs_ack_until(h, c, 30, HYSTART_CSS, two_rounds);
+    assert_int_equal(h_stat(h, "tcps_hystart_css"), 1);
+    assert_int_equal(tp->snd_ssthresh, UINT32_MAX);
+    assert_int_equal(hs_ack(h, c, 30), TS_SEG / 4);
+}
+
+/* Rounds at a steady 20 ms grow the window by all they acknowledge; a rise
+ * of the RTT past the threshold turns to conservative slow start; after
+ * css_rounds (5) rounds of it the connection is in congestion avoidance
+ * with ssthresh = cwnd, and CUBIC's state starts clean from there. */
+static void test_hystart_exits_slow_start_on_rtt_increase(void **state)
+{
+    (void)state;
+    struct harness *h = h_with("net.inet.tcp.sendspace=4194304", "kern.ipc.maxsockbuf=16777216");
+    struct fx_conn c = hystart_conn(h);
+    struct tcpcb *tp = tcb_of(h, c.sd);
+    assert_int_equal(tp->t_hystart, HYSTART_SS);
+    hs_to_css(h, &c);
+    /* Five rounds: at most six windows of ACKs (the first began before the
+     * switch), at least four (the flight grows by a quarter a round). */
+    uint32_t window = (tp->snd_max - tp->snd_una) / TS_SEG;
+    uint32_t n = hs_ack_until(h, &c, 30, HYSTART_OFF, 8 * window);
+    assert_true(n > 4 * window);
+    /* The ACK that ended it set ssthresh where the window was and grew
+     * nothing; the next is congestion avoidance: CUBIC's epoch starts with
+     * W_max at that window. */
+    assert_int_equal(tp->snd_ssthresh, tp->snd_cwnd);
+    assert_int_equal(h_stat(h, "tcps_hystart_ca"), 1);
+    uint32_t at_exit = tp->snd_cwnd;
+    uint32_t grew = hs_ack(h, &c, 30);
+    assert_true(grew > 0 && grew < TS_SEG / 4);
+    assert_true(tp->t_ccs.cubic.epoch_ms != 0);
+    assert_int_equal(tp->t_ccs.cubic.w_max, at_exit);
+    h_free(h);
+}
+
+/* A rise that the next round takes back was noise: back to full growth
+ * once a round has seen eight samples below where CSS began. */
+static void test_hystart_css_returns_to_slow_start(void **state)
+{
+    (void)state;
+    struct harness *h = h_with("net.inet.tcp.sendspace=4194304", "kern.ipc.maxsockbuf=16777216");
+    struct fx_conn c = hystart_conn(h);
+    struct tcpcb *tp = tcb_of(h, c.sd);
+    hs_to_css(h, &c);
+    uint32_t window = (tp->snd_max - tp->snd_una) / TS_SEG;
+    hs_ack_until(h, &c, 20, HYSTART_SS, 2 * window);
+    assert_int_equal(hs_ack(h, &c, 20), TS_SEG);
+    h_free(h);
+}
+
+/* A steady RTT never leaves slow start; nor does a rising one with the
+ * tunable off. */
+static void test_hystart_steady_rtt_and_tunable_off(void **state)
+{
+    (void)state;
+    for (int on = 1; on >= 0; on--) {
+        struct harness *h =
+            h_with("kern.ipc.maxsockbuf=16777216", on ? "net.inet.tcp.sendspace=4194304"
+                                                      : "net.inet.tcp.cc.hystartplusplus.enable=0");
+        if (!on)
+            fx_set_tunable(h, "net.inet.tcp.sendspace", 4194304);
+        struct fx_conn c = hystart_conn(h);
+        struct tcpcb *tp = tcb_of(h, c.sd);
+        assert_int_equal(tp->t_hystart, on ? HYSTART_SS : HYSTART_OFF);
+        for (uint32_t r = 0; r < 6; r++) {
+            uint32_t end = tp->snd_max;
+            while (SEQ_LT(tp->snd_una, end)) {
+                uint32_t una = tp->snd_una;
+                uint32_t grew = hs_ack(h, &c, on ? 20 : 20 + 10 * r);
+                assert_int_equal(grew, tp->snd_una - una);
+            }
+        }
+        assert_int_equal(tp->t_hystart, on ? HYSTART_SS : HYSTART_OFF);
+        assert_int_equal(tp->snd_ssthresh, UINT32_MAX);
+        h_free(h);
+    }
+}
+
+/* A loss in conservative slow start ends HyStart++ and CUBIC reduces from
+ * a clean state: W_max is the window at the loss, beta 0.7 of the flight
+ * (two limited-transmit segments included). */
+static void test_hystart_loss_hands_state_to_cubic(void **state)
+{
+    (void)state;
+    struct harness *h = h_with("net.inet.tcp.sendspace=4194304", "kern.ipc.maxsockbuf=16777216");
+    struct fx_conn c = hystart_conn(h);
+    struct tcpcb *tp = tcb_of(h, c.sd);
+    hs_to_css(h, &c);
+    uint32_t w = tp->snd_cwnd, una = tp->snd_una, flight = tp->snd_max - tp->snd_una;
+    for (uint32_t i = 0; i < 3; i++)
+        h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = una, .tsval = 100000 + i,
+                        .tsecr = tp->ts_offset + (uint32_t)(h->now / MSEC) - 30));
+    assert_int_equal(tp->t_hystart, HYSTART_OFF);
+    assert_int_equal(h_stat(h, "tcps_hystart_ca"), 0);
+    assert_int_equal(tp->t_ccs.cubic.w_max, w);
+    assert_int_equal(tp->snd_ssthresh, (uint32_t)((uint64_t)(flight + 2 * TS_SEG) * 7 / 10));
+    h_free(h);
+}
+
+static void test_hystart_tunables_validated(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    const char *why = NULL;
+    assert_int_equal(
+        tcpc_sysctl_set(h->stack, "net.inet.tcp.cc.hystartplusplus.minrtt_thresh", 20000, &why),
+        -EINVAL);
+    assert_non_null(strstr(why, "maxrtt_thresh"));
+    assert_int_equal(
+        tcpc_sysctl_set(h->stack, "net.inet.tcp.cc.hystartplusplus.css_rounds", 0, &why), -EINVAL);
+    assert_int_equal(
+        tcpc_sysctl_set(h->stack, "net.inet.tcp.cc.hystartplusplus.n_rttsamples", 4, &why), 0);
+    h_free(h);
+}
+
 /* An integer cube root, exact on cubes and floor between them. */
 static void test_cbrt(void **state)
 {
@@ -560,6 +752,11 @@ int main(void)
         cmocka_unit_test(test_cubic_growth_follows_rfc),
         cmocka_unit_test(test_cubic_reno_friendly_region),
         cmocka_unit_test(test_cbrt),
+        cmocka_unit_test(test_hystart_exits_slow_start_on_rtt_increase),
+        cmocka_unit_test(test_hystart_css_returns_to_slow_start),
+        cmocka_unit_test(test_hystart_steady_rtt_and_tunable_off),
+        cmocka_unit_test(test_hystart_loss_hands_state_to_cubic),
+        cmocka_unit_test(test_hystart_tunables_validated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,7 +237,10 @@
     X(tcps_handoff_qdrop, "segments dropped: the owning member's hand-off queue was full")         \
     X(ifi_grp_out, "ARP and ND frames copied to the other members of the group")                   \
     X(ifi_grp_in, "ARP and ND frames taken from another member of the group")                      \
-    X(ifi_grp_qdrops, "ARP and ND frames not copied: a member's queue was full")
+    X(ifi_grp_qdrops, "ARP and ND frames not copied: a member's queue was full")                   \
+    X(tcps_hystart_css, "HyStart++ rounds whose RTT rise made slow start conservative (RFC 9406)") \
+    X(tcps_hystart_ca, "first slow starts HyStart++ ended in congestion avoidance, before any "    \
+                       "loss")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

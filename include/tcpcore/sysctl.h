@@ -80,6 +80,18 @@
       "takes the names")                                                                           \
     X(abc_l_var, "net.inet.tcp.abc_l_var", 1, 1, 16, TCPC_TUN_RW,                                  \
       "segments one ACK may add to the window in slow start (RFC 3465's L, 1..16)")                \
+    X(hystart_enable, "net.inet.tcp.cc.hystartplusplus.enable", 1, 0, 1, TCPC_TUN_RW,              \
+      "CUBIC's first slow start ends on a growing RTT (HyStart++, RFC 9406) (0 or 1)")             \
+    X(hystart_minrtt_thresh, "net.inet.tcp.cc.hystartplusplus.minrtt_thresh", 4000, 1, 1000000,    \
+      TCPC_TUN_RW, "HyStart++: least RTT increase that ends slow start, microseconds")             \
+    X(hystart_maxrtt_thresh, "net.inet.tcp.cc.hystartplusplus.maxrtt_thresh", 16000, 1, 1000000,   \
+      TCPC_TUN_RW, "HyStart++: largest RTT increase it waits for, microseconds")                   \
+    X(hystart_n_rttsamples, "net.inet.tcp.cc.hystartplusplus.n_rttsamples", 8, 1, 255,             \
+      TCPC_TUN_RW, "HyStart++: RTT samples a round needs before its minimum counts (1..255)")      \
+    X(hystart_css_growth_div, "net.inet.tcp.cc.hystartplusplus.css_growth_div", 4, 1, 1024,        \
+      TCPC_TUN_RW, "HyStart++: conservative slow start grows this many times slower (1..1024)")    \
+    X(hystart_css_rounds, "net.inet.tcp.cc.hystartplusplus.css_rounds", 5, 1, 255, TCPC_TUN_RW,    \
+      "HyStart++: rounds of conservative slow start before congestion avoidance (1..255)")         \
     X(ecn_enable, "net.inet.tcp.ecn.enable", 2, 0, 2, TCPC_TUN_RW,                                 \
       "ECN (RFC 3168): 0 off, 1 asked for and accepted, 2 accepted when the peer asks")            \
     X(ecn_maxretries, "net.inet.tcp.ecn.maxretries", 1, 0, 12, TCPC_TUN_RW,                        \

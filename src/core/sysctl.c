@@ -63,6 +63,10 @@ static int sysctl_check_pairs(const struct tcpc_tunables *tun, const char **why)
         *why = "net.inet.tcp.rexmit_min must not exceed net.inet.tcp.rexmit_max";
         return -EINVAL;
     }
+    if (tun->hystart_minrtt_thresh > tun->hystart_maxrtt_thresh) {
+        *why = "net.inet.tcp.cc.hystartplusplus.minrtt_thresh must not exceed its maxrtt_thresh";
+        return -EINVAL;
+    }
     return 0;
 }
 

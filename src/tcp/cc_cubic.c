@@ -5,9 +5,11 @@
  * concave climb back to the window where the loss happened (W_max), a
  * plateau around it, then a convex probe beyond. Time is the stack's
  * virtual clock; everything is integer: windows in bytes, times in
- * milliseconds, K from an integer cube root. HyStart is not done: slow
- * start is RFC 5681's, with RFC 3465's limit, as NewReno's.
+ * milliseconds, K from an integer cube root. The first slow start runs
+ * HyStart++ (cc_hystart.h); later ones are RFC 5681's, with RFC 3465's
+ * limit, as NewReno's.
  */
+#include "tcp/cc_hystart.h"
 #include "tcp/tcp_cc.h"
 
 #define CUBIC_BETA_PCT 70 /* beta_cubic = 0.7 */
@@ -118,9 +120,10 @@ static void cubic_ack_received(struct cc_var *ccv)
 {
     struct tcpcb *tp = ccv->tp;
     if (tp->snd_cwnd < tp->snd_ssthresh) {
-        cc_slow_start(ccv);
+        hystart_slow_start(ccv);
         return;
     }
+    hystart_end(tp); /* the window reached ssthresh: t_ccs is CUBIC's now */
     struct cc_cubic_state *s = cubic_of(tp);
     if (!s->epoch_ms)
         cubic_epoch_start(ccv, s);
@@ -150,6 +153,7 @@ static void cubic_ack_received(struct cc_var *ccv)
 static void cubic_cong_signal(struct cc_var *ccv, enum cc_signal sig)
 {
     struct tcpcb *tp = ccv->tp;
+    hystart_end(tp); /* any signal ends the first slow start for good */
     struct cc_cubic_state *s = cubic_of(tp);
     s->epoch_ms = 0; /* a new congestion-avoidance stage follows */
     switch (sig) {
@@ -185,12 +189,14 @@ static void cubic_cong_signal(struct cc_var *ccv, enum cc_signal sig)
  * stage starts again from the restart window. */
 static void cubic_after_idle(struct cc_var *ccv)
 {
+    hystart_end(ccv->tp); /* RFC 9406 4.3: later slow starts are standard */
     cc_restart_window(ccv);
     cubic_of(ccv->tp)->epoch_ms = 0;
 }
 
 const struct cc_algo cc_cubic = {
     .name = "cubic",
+    .conn_init = hystart_begin,
     .ack_received = cubic_ack_received,
     .cong_signal = cubic_cong_signal,
     .after_idle = cubic_after_idle,

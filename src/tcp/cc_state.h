@@ -28,12 +28,27 @@ struct cc_cubic_state {
     uint32_t epoch_ms; /* start of the congestion-avoidance epoch; 0: none yet */
 };
 
+/* HyStart++ (cc_hystart.h) while the first slow start runs, before the
+ * algorithm has state of its own. RTTs in microseconds, 24 bits (16.7 s;
+ * all ones: none yet). */
+#define HYSTART_RTT_NONE 0xffffffu
+struct cc_hystart_state {
+    uint32_t window_end;          /* the round ends when snd_una reaches it */
+    uint32_t round_min : 24;      /* this round's smallest sample */
+    uint32_t samples : 8;         /* samples this round (saturating) */
+    uint32_t last_round_min : 24; /* the last round's */
+    uint32_t css_rounds : 8;      /* rounds ended in CSS */
+    uint32_t css_baseline : 24;   /* the round minimum CSS began at */
+    uint32_t rounds_begun : 1;    /* window_end is set */
+};
+
 /* The state one connection's algorithm keeps; zeroed when the algorithm
  * is attached. A model-based controller (BBR) needs more (bandwidth and
  * RTT filters): it would add its member here and the assert would say
  * what the control block pays. */
 union cc_state {
     struct cc_cubic_state cubic;
+    struct cc_hystart_state hystart;
     uint32_t raw[4];
 };
 

@@ -10,7 +10,10 @@
 
 #include "core/stack.h"
 #include "core/sysctl.h"
+#include "tcp/cc_hystart.h"
 #include "util/seq.h"
+
+static_assert(SYSCTL_CC_COUNT <= 16, "tcpcb.t_cc holds an algorithm's index in 4 bits");
 
 static const struct cc_algo *const cc_algos[SYSCTL_CC_COUNT] = {
     [SYSCTL_CC_NEWRENO] = &cc_newreno,
@@ -27,12 +30,13 @@ static const struct cc_algo *cc_of(const struct tcpcb *tp)
     return cc_algos[tp->t_cc < SYSCTL_CC_COUNT ? tp->t_cc : SYSCTL_CC_NEWRENO];
 }
 
-static struct cc_var cc_var_of(const struct tcpc_stack *stack, struct tcpcb *tp)
+static struct cc_var cc_var_of(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     return (struct cc_var){
         .tp = tp,
         .now = stack->now,
         .abc_l_var = (uint32_t)stack->cfg.tun.abc_l_var,
+        .stack = stack,
     };
 }
 
@@ -41,7 +45,8 @@ int cc_attach(struct tcpc_stack *stack, struct tcpcb *tp, unsigned id)
     const struct cc_algo *algo = cc_algo_of(id);
     if (!algo)
         return -ENOENT;
-    tp->t_cc = (uint8_t)id;
+    tp->t_cc = (uint8_t)id & 0xf;
+    tp->t_hystart = HYSTART_OFF;
     memset(&tp->t_ccs, 0, sizeof(tp->t_ccs));
     tp->t_pacing_rate = 0;
     tp->t_flags2 = (uint8_t)((tp->t_flags2 & ~TF2_CC_RATE) | (algo->rate_sample ? TF2_CC_RATE : 0));
@@ -131,7 +136,18 @@ void cc_rate_sample(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t deliver
 
 /* ---- Shared rules ------------------------------------------------------- */
 
+void cc_rtt_hystart(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt)
+{
+    struct cc_var ccv = cc_var_of(stack, tp);
+    hystart_rtt(&ccv, rtt);
+}
+
 void cc_slow_start(struct cc_var *ccv)
+{
+    cc_slow_start_div(ccv, 1);
+}
+
+void cc_slow_start_div(struct cc_var *ccv, uint32_t div)
 {
     struct tcpcb *tp = ccv->tp;
     uint32_t mss = tp->t_maxseg;
@@ -141,6 +157,7 @@ void cc_slow_start(struct cc_var *ccv)
     uint32_t l = tp->snd_nxt == tp->snd_max ? ccv->abc_l_var : 1;
     uint64_t limit = (uint64_t)l * mss;
     uint32_t inc = ccv->bytes_this_ack < limit ? ccv->bytes_this_ack : (uint32_t)limit;
+    inc /= div ? div : 1;
     if (tp->snd_cwnd + inc > tp->snd_cwnd)
         tp->snd_cwnd += inc;
 }

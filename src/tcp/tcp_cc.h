@@ -32,9 +32,10 @@ enum cc_signal {
 /* What an algorithm's hook is given (FreeBSD's struct cc_var). */
 struct cc_var {
     struct tcpcb *tp;
-    tcpc_time_t now;         /* the stack's clock, microseconds */
-    uint32_t bytes_this_ack; /* ack_received: bytes newly acknowledged */
-    uint32_t abc_l_var;      /* net.inet.tcp.abc_l_var: RFC 3465's L, in segments */
+    tcpc_time_t now;          /* the stack's clock, microseconds */
+    uint32_t bytes_this_ack;  /* ack_received: bytes newly acknowledged */
+    uint32_t abc_l_var;       /* net.inet.tcp.abc_l_var: RFC 3465's L, in segments */
+    struct tcpc_stack *stack; /* for the tunables an algorithm reads and its counters */
 };
 
 /* What one ACK delivered, for model-based algorithms (BBR-like ones, which
@@ -100,6 +101,16 @@ static inline void cc_ack_delivered(struct tcpc_stack *stack, struct tcpcb *tp, 
         cc_rate_sample(stack, tp, delivered);
 }
 
+/* An ACK of new data gave an RTT sample (microseconds), snd_una already
+ * past it: for HyStart++ while it runs (cc_hystart.h). Inline: every ACK
+ * with a timestamp gives one. */
+void cc_rtt_hystart(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt);
+static inline void cc_rtt_sample_taken(struct tcpc_stack *stack, struct tcpcb *tp, tcpc_time_t rtt)
+{
+    if (tp->t_hystart)
+        cc_rtt_hystart(stack, tp, rtt);
+}
+
 /* floor(cbrt(x)), for CUBIC's K (exposed for its test). */
 uint32_t cc_cbrt(uint64_t x);
 
@@ -114,6 +125,8 @@ static inline uint32_t cc_clock_ms(tcpc_time_t now)
 /* RFC 5681 3.1 slow start with RFC 3465's limit L per ACK (one segment
  * while a timeout's resending is under way: RFC 3465 2.3). */
 void cc_slow_start(struct cc_var *ccv);
+/* The same growth divided by div (HyStart++'s conservative slow start). */
+void cc_slow_start_div(struct cc_var *ccv, uint32_t div);
 /* RFC 5681 (4): ssthresh from the flight, times beta (in hundredths),
  * at least two segments. */
 uint32_t cc_ssthresh_of_flight(const struct tcpcb *tp, uint32_t beta_pct);

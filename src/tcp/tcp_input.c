@@ -569,17 +569,22 @@ static void tcp_update_window(struct tcpc_stack *stack, struct tcpcb *tp, const 
     }
 }
 
-static void tcp_rtt_sample(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
+/* Returns the sample taken, in microseconds, or -1 for none. */
+static int64_t tcp_rtt_sample(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
 {
+    int64_t rtt = -1;
     if ((s->th.opts.present & TOF_TS) && (tp->t_flags & TF_RCVD_TSTMP) && s->th.opts.tsecr) {
         uint32_t ms = tcp_ts_now(stack, tp) - s->th.opts.tsecr;
         if (ms < 0x7fffffff)
-            tcp_xmit_timer(stack, tp, (tcpc_time_t)ms * TCPC_USEC_PER_MSEC);
+            rtt = (int64_t)ms * TCPC_USEC_PER_MSEC;
         tp->t_rtttime = 0;
     } else if (tp->t_rtttime && SEQ_GT(s->th.ack, tp->t_rtseq)) {
-        tcp_xmit_timer(stack, tp, tcp_rtt_since(stack, tp->t_rtttime));
+        rtt = (int64_t)tcp_rtt_since(stack, tp->t_rtttime);
         tp->t_rtttime = 0;
     }
+    if (rtt >= 0)
+        tcp_xmit_timer(stack, tp, (tcpc_time_t)rtt);
+    return rtt;
 }
 
 /* New data acknowledged: advance snd_una and free the buffer. Returns true
@@ -590,7 +595,7 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     STAT_INC(stack, tcps_rcvackpack);
     STAT_ADD(stack, tcps_rcvackbyte, acked);
     recovery_check_spurious(stack, tp, &s->th.opts, s->th.ack);
-    tcp_rtt_sample(stack, tp, s); /* a sample collapses the backoff */
+    int64_t rtt = tcp_rtt_sample(stack, tp, s); /* a sample collapses the backoff */
     tp->t_rxtcount = 0;
     tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
     if (s->th.ack == tp->snd_max)
@@ -602,6 +607,8 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     sb_drop(&tp->snd, data);
     tcp_sb_drained(stack, tp);
     tcp_snd_una_advance(tp, s->th.ack);
+    if (rtt >= 0)
+        cc_rtt_sample_taken(stack, tp, (tcpc_time_t)rtt);
     tcp_notify(stack, tp);
     return fin_acked;
 }

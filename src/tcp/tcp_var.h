@@ -98,12 +98,13 @@ typedef uint32_t tcb_ref;
 
 struct tcpcb {
     /* Identity */
-    int sd;           /* descriptor, or -1 once closed */
-    uint8_t state;    /* enum tcp_fsm_state */
-    uint8_t family;   /* TCPC_AF_INET or TCPC_AF_INET6 */
-    uint8_t t_cc;     /* congestion-control algorithm (tcp_cc.h), an index */
-    uint8_t t_flags2; /* TF2_* */
-    uint32_t t_flags; /* TF_* */
+    int sd;                /* descriptor, or -1 once closed */
+    uint8_t state;         /* enum tcp_fsm_state */
+    uint8_t family;        /* TCPC_AF_INET or TCPC_AF_INET6 */
+    uint8_t t_cc : 4;      /* congestion-control algorithm (tcp_cc.h), an index */
+    uint8_t t_hystart : 2; /* enum hystart_phase (cc_hystart.h) */
+    uint8_t t_flags2;      /* TF2_* */
+    uint32_t t_flags;      /* TF_* */
     /* Addresses and ports live in tp->inp (the PCB layer's record), the one
      * copy the lookup tables, the listing and the engine all read. */
 
