@@ -18,7 +18,8 @@
 #
 # For each loss rate, ROUNDS rounds, each in turn: tcpcore-peer (the stack's
 # default buffers and congestion control, or TCPCORE_BUFSIZE bytes and
-# TCPCORE_CC: newreno or cubic), then kpeer with CUBIC, then
+# TCPCORE_CC: newreno or cubic, and any TCPCORE_SYSCTLS="name=value ..."),
+# then kpeer with CUBIC, then
 # kpeer with BBR (TCP_CONGESTION on the sender's socket; bbr_mbps=na when
 # the kernel offers no bbr). Each sender sends SIZE bytes of the peer
 # stream, or what it can in CAP_SECS seconds, whichever ends first (so the
@@ -48,6 +49,9 @@ QUEUE=${QUEUE:-$((RATE_MBIT * 1000000 / 8 * RTT_MS / 1000))}
 SEED=${SEED:-1}
 TCPCORE_BUFSIZE=${TCPCORE_BUFSIZE:-}
 TCPCORE_CC=${TCPCORE_CC:-}
+# TCPCORE_SYSCTLS="name=value ...": tunables for tcpcore-peer (--sysctl).
+tcpcore_sysctls=()
+for kv in ${TCPCORE_SYSCTLS:-}; do tcpcore_sysctls+=(--sysctl "$kv"); done
 
 S_K=198.18.5.1 # the kernel sender, on ra
 R_K=198.18.6.1 # the kernel receiver, on rb
@@ -154,7 +158,7 @@ transfer() {
     ip netns exec "$NSS" timeout -k 5 $((t + 10)) "$TPEER" --tun tc0 --addr $T_T \
       --connect $R_K $port --send-bytes "$SIZE" --send-secs "$CAP_SECS" --close-first \
       --timeout $t --linger-ms 3000 ${TCPCORE_BUFSIZE:+--bufsize "$TCPCORE_BUFSIZE"} \
-      ${TCPCORE_CC:+--congestion "$TCPCORE_CC"} >"$snd" 2>"$snd.err" &
+      ${TCPCORE_CC:+--congestion "$TCPCORE_CC"} "${tcpcore_sysctls[@]}" >"$snd" 2>"$snd.err" &
   else
     ip netns exec "$NSS" timeout -k 5 $((t + 10)) "$KPEER" --addr $S_K --connect $R_K $port \
       --send-bytes "$SIZE" --send-secs "$CAP_SECS" --close-first --congestion "$stack" \
@@ -198,7 +202,7 @@ else
 fi
 echo "vs_linux_transfer: rtt_ms=$RTT_MS rate_mbit=$RATE_MBIT queue=$QUEUE size=$SIZE" \
   "cap_secs=$CAP_SECS rounds=$ROUNDS seed=$SEED tcpcore_bufsize=${TCPCORE_BUFSIZE:-default}" \
-  "tcpcore_cc=${TCPCORE_CC:-default}" \
+  "tcpcore_cc=${TCPCORE_CC:-default}" ${TCPCORE_SYSCTLS:+"tcpcore_sysctls=${TCPCORE_SYSCTLS// /,}"} \
   "load=$(cut -d' ' -f1-3 /proc/loadavg)"
 failed=0
 declare -A fig

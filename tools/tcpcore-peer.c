@@ -42,6 +42,8 @@
 
 #define PEER_CHUNK 65536
 
+#define PEER_MAX_SYSCTLS 16
+
 struct peer_opts {
     const char *tun;
     const char *addr;
@@ -58,7 +60,9 @@ struct peer_opts {
     int bufsize;
     int mtu;
     uint32_t loss_ppm;
-    int linger_ms; /* --linger-ms, or -1: the default */
+    int linger_ms;                         /* --linger-ms, or -1: the default */
+    const char *sysctls[PEER_MAX_SYSCTLS]; /* --sysctl NAME=VALUE, in order */
+    unsigned nsysctls;
 };
 
 struct peer {
@@ -100,6 +104,7 @@ static void usage(void)
             "  --congestion NAME  congestion control (net.inet.tcp.cc.algorithm)\n"
             "  --bufsize N        SO_SNDBUF and SO_RCVBUF in bytes (default: the stack's)\n"
             "  --mtu N            link MTU (default 1500)\n"
+            "  --sysctl NAME=N    set a tunable before the stack starts (repeatable)\n"
             "  --loss PPM         lose packets in both directions, PPM per million (tests)\n"
             "  --linger-ms MS     keep answering MS ms after the close, for a repeated FIN\n"
             "                     (default 300, 3000 with --loss)\n"
@@ -148,6 +153,8 @@ static void parse_args(int argc, char **argv, struct peer_opts *o)
             o->loss_ppm = (uint32_t)peer_parse_num("tcpcore-peer", "loss", argv[++i], 1000000);
         else if (!strcmp(a, "--mtu") && has1)
             o->mtu = (int)peer_parse_num("tcpcore-peer", "MTU", argv[++i], 65535);
+        else if (!strcmp(a, "--sysctl") && has1 && o->nsysctls < PEER_MAX_SYSCTLS)
+            o->sysctls[o->nsysctls++] = argv[++i];
         else
             usage();
     }
@@ -208,6 +215,32 @@ static void peer_fail(struct peer *p, const char *what, long err)
     exit(1);
 }
 
+/* --sysctl NAME=VALUE on the configuration: a number, or a name for the
+ * tunables that take one (net.inet.tcp.cc.algorithm). */
+static void peer_sysctl(struct tcpc_config *cfg, const char *arg)
+{
+    char name[128];
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : 0;
+    if (!eq || n == 0 || n >= sizeof(name)) {
+        fprintf(stderr, "tcpcore-peer: --sysctl wants NAME=VALUE, not \"%s\"\n", arg);
+        exit(2);
+    }
+    memcpy(name, arg, n);
+    name[n] = 0;
+    const char *why = NULL, *text = eq + 1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 0);
+    bool number = *text && !*end && errno == 0;
+    int err = number ? tcpc_config_sysctl(cfg, name, v, &why)
+                     : tcpc_config_sysctl_str(cfg, name, text, &why);
+    if (err) {
+        fprintf(stderr, "tcpcore-peer: --sysctl %s: %s\n", arg, why ? why : strerror(-err));
+        exit(2);
+    }
+}
+
 static void peer_setup(struct peer *p)
 {
     struct tcpc_config *cfg;
@@ -226,6 +259,8 @@ static void peer_setup(struct peer *p)
     }
     if (p->o.trace)
         tcpc_config_set_trace(cfg, peer_trace, p);
+    for (unsigned i = 0; i < p->o.nsysctls; i++)
+        peer_sysctl(cfg, p->o.sysctls[i]);
     int err = tcpc_tun_init(&p->tun, p->o.tun);
     if (err) {
         fprintf(stderr, "tcpcore-peer: cannot use TUN device %s: %s\n", p->o.tun, err_name(err));
