@@ -12,7 +12,8 @@ static void sb_write_at(struct sockbuf *sb, uint32_t off, const uint8_t *data, u
     uint32_t pos = (sb->head + off) % sb->cap;
     uint32_t first = sb->cap - pos < n ? sb->cap - pos : n;
     memcpy(sb->buf + pos, data, first);
-    memcpy(sb->buf, data + first, n - first);
+    if (first < n) /* most copies do not wrap: no second call for nothing */
+        memcpy(sb->buf, data + first, n - first);
 }
 
 uint32_t sb_append(struct sockbuf *sb, const void *data, uint32_t n)
@@ -33,7 +34,8 @@ void sb_copy_out(const struct sockbuf *sb, uint32_t off, void *out, uint32_t n)
     uint32_t pos = (sb->head + off) % sb->cap;
     uint32_t first = sb->cap - pos < n ? sb->cap - pos : n;
     memcpy(out, sb->buf + pos, first);
-    memcpy((uint8_t *)out + first, sb->buf, n - first);
+    if (first < n)
+        memcpy((uint8_t *)out + first, sb->buf, n - first);
 }
 
 void sb_drop(struct sockbuf *sb, uint32_t n)

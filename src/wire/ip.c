@@ -23,9 +23,13 @@
 #define IP6_NH_FRAGMENT 44
 #define IP6_NH_DSTOPTS  60
 
+/* The mapped form with the four bytes copied as they are: no swap to host
+ * order and back, on every packet in. */
 static struct tcpc_addr ip4_addr_at(const uint8_t *p)
 {
-    return tcpc_addr_v4(get_be32(p));
+    struct tcpc_addr a = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}};
+    memcpy(a.bytes + 12, p, 4);
+    return a;
 }
 
 /* A source that cannot have sent a unicast packet: answering it would
