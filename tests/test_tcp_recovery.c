@@ -12,6 +12,9 @@
  */
 #include "test_tcp_fixture.h"
 
+#include "core/stack.h"
+#include "tcp/tcp_sack.h"
+
 #define MSS 1000u
 
 /* PRR's shares and the window after recovery follow ssthresh: these tests
@@ -364,14 +367,14 @@ static void test_dsack_received(void **state)
 
 /*
  * The SACK records come from a pool of net.inet.tcp.sack.globalmaxholes /
- * 16: with room for one, a second connection holding out-of-order data
+ * TCP_SACK_HOLES: with room for one, a second connection holding out-of-order data
  * finds none (tcps_sack_sboverflow) and still reports its islands, highest
  * first.
  */
 static void test_sack_record_pool_exhausted(void **state)
 {
     (void)state;
-    const char *sys[] = {"net.inet.tcp.sack.globalmaxholes=16", NULL};
+    const char *sys[] = {"net.inet.tcp.sack.globalmaxholes=64", NULL};
     struct h_opts o = {.sysctls = sys};
     struct harness *h = h_new(&o);
     struct fx_conn a = open_conn(h, true);
@@ -386,6 +389,57 @@ static void test_sack_record_pool_exhausted(void **state)
     h_inject(h, SEG(.flags = TH_ACK, .seq = b.snd + 3 * MSS, .ack = b.rcv, .data = "z"));
     h_expect(h, SEG(.flags = TH_ACK, .nsack = 2,
                     .sack = {b.snd + 3 * MSS, b.snd + 3 * MSS + 1, b.snd + MSS, b.snd + MSS + 1}));
+    h_free(h);
+}
+
+/*
+ * A drop-tail queue overflowing in congestion avoidance loses segments
+ * scattered over a window: the scoreboard keeps 64 islands, so that what the peer holds is neither
+ * resent (a D-SACK's wasted segment each) nor counted in flight. Past that many the highest are
+ * forgotten, counted in tcps_sack_sboverflow. Every other segment of a
+ * 130-segment flight is SACKed, one new island per duplicate ACK; nothing
+ * the stack sends meanwhile is a SACKed segment.
+ */
+static void test_sack_scoreboard_holds_64_islands(void **state)
+{
+    (void)state;
+    const char *sys[] = {"net.inet.tcp.sendspace=1048576", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    struct fx_conn c = fx_passive(h, 1000, SEG(.mss = MSS, .sackperm = 1, .wscale = 7));
+    struct tcpcb *tp = h->stack->tcp->sockets[c.sd];
+    const uint32_t holes = 64, islands = holes + 1, flight = 2 * islands + 2;
+    static const char data[300 * MSS];
+    assert_int_equal(tcpc_send(h->stack, c.sd, data, sizeof(data)), sizeof(data));
+    /* Slow start, one ACK a segment, until the flight is long enough. */
+    while (tp->snd_max - tp->snd_una < flight * MSS) {
+        h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = tp->snd_una + MSS));
+        h_flush(h);
+    }
+    uint32_t una = tp->snd_una;
+    for (uint32_t k = 0; k < islands; k++) {
+        uint32_t start = una + (2 * k + 1) * MSS;
+        struct seg s = SEG(.flags = TH_ACK, .seq = c.snd, .ack = una, .nsack = 1);
+        s.sack[0] = start;
+        s.sack[1] = start + MSS;
+        h_inject(h, s);
+        while (h_pending(h)) {
+            struct h_seg out = h_expect(h, SEG(.flags = TH_ACK));
+            uint32_t off = out.th.seq - una;
+            if (out.th.payload_len && off < 2 * islands * MSS)
+                assert_true(off / MSS % 2 == 0); /* a hole, never an island */
+        }
+        struct tcp_sack *sk = sack_of(h->stack, tp);
+        assert_non_null(sk);
+        if (k < holes) {
+            assert_int_equal(sk->nsb, k + 1);
+            assert_int_equal(h_stat(h, "tcps_sack_sboverflow"), 0);
+        }
+    }
+    struct tcp_sack *sk = sack_of(h->stack, tp);
+    assert_int_equal(sk->nsb, holes);
+    assert_int_equal(h_stat(h, "tcps_sack_sboverflow"), 1);
+    assert_int_equal(sk->sb[holes - 1].start, una + (2 * holes - 1) * MSS);
     h_free(h);
 }
 
@@ -489,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_timeout_then_resend_skips_sacked),
         cmocka_unit_test(test_dsack_received),
         cmocka_unit_test(test_sack_record_pool_exhausted),
+        cmocka_unit_test(test_sack_scoreboard_holds_64_islands),
         cmocka_unit_test(test_spurious_timeout_undone),
         cmocka_unit_test(test_real_timeout_not_undone),
     };

@@ -71,8 +71,8 @@
     X(rfc1323, "net.inet.tcp.rfc1323", 1, 0, 1, TCPC_TUN_RW,                                       \
       "use window scaling and timestamps (RFC 7323) (0 or 1)")                                     \
     X(sack_enable, "net.inet.tcp.sack.enable", 1, 0, 1, TCPC_TUN_RW, "negotiate SACK (0 or 1)")    \
-    X(sack_globalmaxholes, "net.inet.tcp.sack.globalmaxholes", 65536, 16, 1 << 26, TCPC_TUN_BOOT,  \
-      "SACK scoreboard ranges of all connections (16 per connection in recovery, 16..2^26)")       \
+    X(sack_globalmaxholes, "net.inet.tcp.sack.globalmaxholes", 262144, 64, 1 << 26, TCPC_TUN_BOOT, \
+      "SACK scoreboard ranges of all connections (64 per connection holding a record, 64..2^26)")  \
     X(rack_enable, "net.inet.tcp.rack.enable", 1, 0, 1, TCPC_TUN_RW,                               \
       "RACK-TLP loss detection and tail-loss probes (RFC 8985) on SACK connections (0 or 1)")      \
     X(cc_algorithm, "net.inet.tcp.cc.algorithm", 1, 0, 1, TCPC_TUN_RW,                             \
