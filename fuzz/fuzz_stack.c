@@ -44,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sanitizer/asan_interface.h>
+
 #include "fuzz_script.h"
 #include "core/config.h"
 #include "tcp/tcp_demux.h"
@@ -55,11 +57,56 @@
 #include "wire/tcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char *__asan_default_options(void);
+
+/*
+ * ASan's defaults for this target, under any ASAN_OPTIONS (which win, flag
+ * by flag), so that `make fuzz`, the replays and a bare command line all run
+ * this way. Every input creates and frees a stack (some forty blocks, a few
+ * hundred KiB): the default 256 MB quarantine makes each block fresh memory,
+ * page-faulted in, and the default malloc fill writes the first 4 KiB of
+ * each for nothing. An 8 MB quarantine still outlives any one input, so a
+ * use after free within an input (or of the previous input's memory) is
+ * still caught; the fill only makes reads of uninitialised heap repeatable,
+ * which is MSan's and valgrind's job (`make valgrind` replays the corpus).
+ */
+const char *__asan_default_options(void)
+{
+    return "quarantine_size_mb=8:max_malloc_fill_size=0";
+}
 
 #define FZ_NFLOWS     8
 #define FZ_LPORT      80   /* the listener */
 #define FZ_PPORT      8080 /* where the client connects */
 #define FZ_MAXPAYLOAD 1024 /* per injected segment */
+#define FZ_PKTMAX     (40 + TCP_HDR_LEN + TCP_MAXOLEN + FZ_MAXPAYLOAD)
+
+/*
+ * Buffers the harness lends the stack for the length of one call: a packet
+ * to tcpc_input, a sink for tcpc_recv. This file is compiled without ASan's
+ * fake stacks (fuzz/CMakeLists.txt: they cost a tenth of every run), so
+ * instead of living in a frame that ASan poisons on return these live here,
+ * poisoned between calls: a stack that kept the pointer and touched it
+ * later is still caught. (What else the harness hands the stack from its
+ * frames, a configuration, socket options, getinfo's and getsockname's
+ * results, the API copies in or out within the call.)
+ */
+static struct {
+    uint8_t pkt[FZ_PKTMAX];
+    char sink[1024];
+} fz_lent;
+
+static void *fz_lend(void *buf, size_t len)
+{
+    ASAN_UNPOISON_MEMORY_REGION(buf, len);
+    return buf;
+}
+
+static void fz_unlend(void *buf, size_t len)
+{
+    (void)buf, (void)len; /* without ASan */
+    ASAN_POISON_MEMORY_REGION(buf, len);
+}
 
 /* One connection as the fuzzer (its peer) sees it, keyed by ports. */
 struct fz_flow {
@@ -343,21 +390,13 @@ static bool fz_raw(struct fz *f, const uint8_t **p, size_t *n)
 static const uint8_t fz_payload[65536]; /* what the peer and the application send */
 
 /*
- * Builds a segment from the peer (checksums right) and hands it in:
- * delivery 0 through tcpc_input, 1 and 3 through tcpc_input_hash with the
- * flow's right hash, 2 with that hash xor `wrong` (which must only make the
- * segment miss its connection).
+ * Hands in the segment th, built in pkt: delivery 0 through tcpc_input, 1
+ * and 3 through tcpc_input_hash with the flow's right hash, 2 with that
+ * hash xor `wrong` (which must only make the segment miss its connection).
  */
-static void fz_inject(struct fz *f, struct tcp_repr *th, unsigned delivery, uint32_t wrong)
+static void fz_deliver(struct fz *f, const struct tcp_repr *th, const uint8_t *pkt, size_t len,
+                       unsigned delivery, uint32_t wrong)
 {
-    struct ip_repr ip = {.src = f->peer, .dst = f->local, .ttl = 64, .version = f->v6 ? 6 : 4};
-    uint8_t buf[40 + TCP_HDR_LEN + TCP_MAXOLEN + FZ_MAXPAYLOAD];
-    if (th->payload_len > FZ_MAXPAYLOAD)
-        th->payload_len = FZ_MAXPAYLOAD;
-    th->payload = fz_payload;
-    int len = tcp_emit_packet(&ip, th, buf, sizeof(buf));
-    if (len <= 0)
-        return;
     struct fz_flow *fl = fz_flow_find(f, th->dport, th->sport);
     if (fl && (th->opts.present & TOF_TS))
         fl->peer_tsval = th->opts.tsval;
@@ -368,13 +407,29 @@ static void fz_inject(struct fz *f, struct tcp_repr *th, unsigned delivery, uint
     if (fz_tracing())
         fz_trace_seg(" in", th, delivery == 2 ? " (wrong hash)" : delivery ? " (hash)" : "");
     if (delivery == 0) {
-        tcpc_input(f->stack, f->now, buf, (size_t)len);
+        tcpc_input(f->stack, f->now, pkt, len);
         return;
     }
     /* Without a configured hash any value is ignored; FNV stands in. */
     tcpc_flow_hash_fn fn = f->hash ? f->hash : fz_hash_fnv;
     uint32_t right = fn(NULL, &f->peer, th->sport, &f->local, th->dport);
-    tcpc_input_hash(f->stack, f->now, buf, (size_t)len, delivery == 2 ? right ^ wrong : right);
+    tcpc_input_hash(f->stack, f->now, pkt, len, delivery == 2 ? right ^ wrong : right);
+}
+
+/* Builds a segment from the peer (checksums right) and delivers it. */
+static void fz_inject(struct fz *f, struct tcp_repr *th, unsigned delivery, uint32_t wrong)
+{
+    struct ip_repr ip = {.src = f->peer, .dst = f->local, .ttl = 64, .version = f->v6 ? 6 : 4};
+    if (th->payload_len > FZ_MAXPAYLOAD)
+        th->payload_len = FZ_MAXPAYLOAD;
+    th->payload = fz_payload;
+    /* Only the bytes a segment this long may take: poisoning costs by the byte. */
+    size_t room = FZ_PKTMAX - FZ_MAXPAYLOAD + th->payload_len;
+    uint8_t *pkt = fz_lend(fz_lent.pkt, room);
+    int len = tcp_emit_packet(&ip, th, pkt, room);
+    if (len > 0)
+        fz_deliver(f, th, pkt, (size_t)len, delivery, wrong);
+    fz_unlend(pkt, room);
 }
 
 struct fz_tmpl {
@@ -800,7 +855,7 @@ static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)
     uint8_t op[2];
     if (!fz_take(p, n, op, 2))
         return false;
-    char sink[1024];
+    char *sink = fz_lent.sink; /* lent only to the reads */
     int sd = (op[0] & 0x10) ? f->asd : f->csd;
     if (fz_tracing())
         fprintf(stderr, "api op %u sd %d arg %u\n", op[0] & 0x0f, sd, op[1]);
@@ -812,9 +867,11 @@ static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)
         tcpc_send(f->stack, sd, fz_payload, len);
         break;
     case 1:
-        while (len > 0 &&
-               tcpc_recv(f->stack, sd, sink, len < sizeof(sink) ? len : sizeof(sink)) > 0)
-            len = len > sizeof(sink) ? len - sizeof(sink) : 0;
+        fz_lend(sink, sizeof(fz_lent.sink));
+        while (len > 0 && tcpc_recv(f->stack, sd, sink,
+                                    len < sizeof(fz_lent.sink) ? len : sizeof(fz_lent.sink)) > 0)
+            len = len > sizeof(fz_lent.sink) ? len - sizeof(fz_lent.sink) : 0;
+        fz_unlend(sink, sizeof(fz_lent.sink));
         break;
     case 2:
         tcpc_shutdown(f->stack, sd, op[1] % 3);
@@ -860,8 +917,10 @@ static bool fz_api(struct fz *f, const uint8_t **p, size_t *n)
     case 14:
         /* Urgent data's read side: the byte (or a peek at it), the mark,
          * SO_OOBINLINE turned on or off. */
+        fz_lend(sink, 1);
         tcpc_recv_flags(f->stack, sd, sink, op[1] & 1,
                         TCPC_MSG_OOB | (op[1] & 2 ? TCPC_MSG_PEEK : 0));
+        fz_unlend(sink, 1);
         tcpc_sockatmark(f->stack, sd);
         if (op[1] & 4)
             tcpc_setsockopt(f->stack, sd, TCPC_SO_OOBINLINE, op[1] & 8);

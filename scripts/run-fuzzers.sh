@@ -19,7 +19,9 @@ fi
 # fills in each new block is written for nothing: an 8 MB quarantine
 # still outlives any one input, so a use after free within an input is
 # still caught, and the fixed cost per input drops by about a quarter.
-# The caller's own ASAN_OPTIONS come last and win.
+# fuzz_stack carries these as its own defaults (__asan_default_options);
+# exported here for every target. The caller's own ASAN_OPTIONS come last
+# and win.
 export ASAN_OPTIONS="quarantine_size_mb=8:max_malloc_fill_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 for bin in "$dir"/fuzz/fuzz_*; do
   [ -x "$bin" ] || continue
