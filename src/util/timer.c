@@ -305,6 +305,8 @@ void timer_wheel_init(struct timer_wheel *w, tcpc_time_t now, tcpc_time_t tick_u
     w->tick_us = tick_us;
     w->now = now;
     w->cur = now / tick_us;
+    w->first = TCPC_TIME_NEVER;
+    w->first_ok = true;
 }
 
 void timer_init(struct timer *t)
@@ -324,6 +326,8 @@ void timer_arm(struct timer_wheel *w, struct timer *t, tcpc_time_t deadline)
     t->seq = w->seq++;
     timer_place(w, t);
     w->count++;
+    if (w->first_ok && deadline < w->first)
+        w->first = deadline;
 }
 
 void timer_cancel(struct timer_wheel *w, struct timer *t)
@@ -332,6 +336,23 @@ void timer_cancel(struct timer_wheel *w, struct timer *t)
         return;
     timer_unlink(w, t);
     w->count--;
+    /* t may have been what the cached answer came from (its deadline, or
+     * the start of its slot): the next expire computes it again. */
+    w->first_ok = false;
+}
+
+/* timer_wheel_next_deadline's answer from the lists themselves. */
+static tcpc_time_t timer_first_scan(const struct timer_wheel *w)
+{
+    if (w->count == 0)
+        return TCPC_TIME_NEVER;
+    if (w->ready.head)
+        return w->ready.head->deadline;
+    uint64_t tick = 0;
+    if (timer_next_event(w, &tick) < 0)
+        return TCPC_TIME_NEVER;
+    /* The start of the slot's range: <= every deadline filed there. */
+    return tick * w->tick_us;
 }
 
 struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
@@ -346,29 +367,31 @@ struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
          * every turn of the embedder's loop). */
         if (limit > w->cur)
             w->cur = limit;
+        w->first = TCPC_TIME_NEVER;
+        w->first_ok = true;
         return NULL;
     }
+    /* Nothing can be due before the cached bound: cur may lag behind now
+     * until then, which the invariants allow (timer_advance catches up). */
+    if (w->first_ok && now < w->first)
+        return NULL;
     if (limit > w->cur)
         timer_advance(w, limit);
     struct timer *t = w->ready.head;
-    if (t == NULL || t->deadline > now)
+    if (t == NULL || t->deadline > now) {
+        w->first = timer_first_scan(w);
+        w->first_ok = true;
         return NULL;
+    }
     timer_unlink(w, t);
     w->count--;
+    w->first_ok = false;
     return t;
 }
 
 tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w)
 {
-    if (w->count == 0)
-        return TCPC_TIME_NEVER;
-    if (w->ready.head)
-        return w->ready.head->deadline;
-    uint64_t tick = 0;
-    if (timer_next_event(w, &tick) < 0)
-        return TCPC_TIME_NEVER;
-    /* The start of the slot's range: <= every deadline filed there. */
-    return tick * w->tick_us;
+    return w->first_ok ? w->first : timer_first_scan(w);
 }
 
 size_t timer_wheel_count(const struct timer_wheel *w)

@@ -65,6 +65,13 @@ struct timer_wheel {
     uint64_t cur;    /* current tick: timers of earlier ticks are in `ready` */
     size_t count;
     uint32_t seq;
+    /* What timer_wheel_next_deadline answers, kept so that the embedder's
+     * loop, which asks after every packet, reads it instead of scanning
+     * the maps; valid while first_ok. Arming lowers it, cancelling or
+     * popping the timer that set it clears first_ok, and timer_wheel_expire
+     * computes it afresh. */
+    tcpc_time_t first;
+    bool first_ok;
     uint64_t occupied[TIMER_LEVELS][TIMER_MAP_WORDS]; /* non-empty slots */
     struct timer_list slots[TIMER_LEVELS][TIMER_SLOTS];
     struct timer_list overflow; /* beyond the 2^32-tick span */
@@ -112,7 +119,8 @@ struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now);
  * otherwise a time no later than the earliest armed deadline. It is exact
  * for timers already due, at most one tick early for timers within the
  * current 256-tick block, and may be earlier (a spurious wakeup, never a late
- * one) for timers farther out. Cost is bounded by the number of slots.
+ * one) for timers farther out. O(1) while the cached answer is valid (see
+ * struct timer_wheel); otherwise bounded by the number of slots.
  */
 tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w);
 
