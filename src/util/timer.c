@@ -355,26 +355,22 @@ static tcpc_time_t timer_first_scan(const struct timer_wheel *w)
     return tick * w->tick_us;
 }
 
-struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
+/* timer_wheel_expire past its inline check. */
+struct timer *timer_wheel_expire_due(struct timer_wheel *w, tcpc_time_t now)
 {
     assert(now >= w->now && "time went backwards");
     assert(now != TCPC_TIME_NEVER);
     w->now = now;
     uint64_t limit = now / w->tick_us + 1;
     if (w->count == 0) {
-        /* Nothing filed: what timer_advance would find after scanning
-         * every level's map, without the scan (an idle wheel is asked on
-         * every turn of the embedder's loop). */
+        /* The last timer went: what timer_advance would find after
+         * scanning every level's map, without the scan. */
         if (limit > w->cur)
             w->cur = limit;
         w->first = TCPC_TIME_NEVER;
         w->first_ok = true;
         return NULL;
     }
-    /* Nothing can be due before the cached bound: cur may lag behind now
-     * until then, which the invariants allow (timer_advance catches up). */
-    if (w->first_ok && now < w->first)
-        return NULL;
     if (limit > w->cur)
         timer_advance(w, limit);
     struct timer *t = w->ready.head;
