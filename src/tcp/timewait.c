@@ -773,7 +773,11 @@ void tw_connect_inherit(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void tw_advance(struct tcpc_stack *stack)
 {
-    tw_expire(tw_of(stack), stack->now);
+    struct tw_state *tw = tw_of(stack);
+    /* No TIME_WAIT at all, the usual case: asked on every turn of the
+     * embedder's loop. */
+    if (tw->lay[TW_COMPACT].head != TW_NIL || tw->lay[TW_WIDE].head != TW_NIL)
+        tw_expire(tw, stack->now);
 }
 
 tcpc_time_t tw_next_deadline(const struct tcpc_stack *stack)
