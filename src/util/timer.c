@@ -298,13 +298,20 @@ static void timer_advance(struct timer_wheel *w, uint64_t limit)
     }
 }
 
+/* Keeps cur_at right after cur moved. */
+static void timer_set_cur(struct timer_wheel *w, uint64_t cur)
+{
+    w->cur = cur;
+    w->cur_at = cur > UINT64_MAX / w->tick_us ? TCPC_TIME_NEVER : cur * w->tick_us;
+}
+
 void timer_wheel_init(struct timer_wheel *w, tcpc_time_t now, tcpc_time_t tick_us)
 {
     assert(tick_us > 0);
     memset(w, 0, sizeof(*w));
     w->tick_us = tick_us;
     w->now = now;
-    w->cur = now / tick_us;
+    timer_set_cur(w, now / tick_us);
     w->first = TCPC_TIME_NEVER;
     w->first_ok = true;
 }
@@ -342,7 +349,7 @@ void timer_cancel(struct timer_wheel *w, struct timer *t)
 }
 
 /* timer_wheel_next_deadline's answer from the lists themselves. */
-static tcpc_time_t timer_first_scan(const struct timer_wheel *w)
+tcpc_time_t timer_wheel_next_deadline_scan(const struct timer_wheel *w)
 {
     if (w->count == 0)
         return TCPC_TIME_NEVER;
@@ -363,19 +370,22 @@ struct timer *timer_wheel_expire_due(struct timer_wheel *w, tcpc_time_t now)
     w->now = now;
     uint64_t limit = now / w->tick_us + 1;
     if (w->count == 0) {
-        /* The last timer went: what timer_advance would find after
-         * scanning every level's map, without the scan. */
+        /* Nothing filed: what timer_advance would find after scanning
+         * every level's map, without the scan (an idle wheel is asked on
+         * every turn of the embedder's loop). */
         if (limit > w->cur)
-            w->cur = limit;
+            timer_set_cur(w, limit);
         w->first = TCPC_TIME_NEVER;
         w->first_ok = true;
         return NULL;
     }
-    if (limit > w->cur)
+    if (limit > w->cur) {
         timer_advance(w, limit);
+        timer_set_cur(w, w->cur);
+    }
     struct timer *t = w->ready.head;
     if (t == NULL || t->deadline > now) {
-        w->first = timer_first_scan(w);
+        w->first = timer_wheel_next_deadline_scan(w);
         w->first_ok = true;
         return NULL;
     }
@@ -383,11 +393,6 @@ struct timer *timer_wheel_expire_due(struct timer_wheel *w, tcpc_time_t now)
     w->count--;
     w->first_ok = false;
     return t;
-}
-
-tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w)
-{
-    return w->first_ok ? w->first : timer_first_scan(w);
 }
 
 size_t timer_wheel_count(const struct timer_wheel *w)

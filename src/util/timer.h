@@ -62,8 +62,9 @@ struct timer_list {
 /* All storage is inside the struct (about 16 KiB): nothing is allocated. */
 struct timer_wheel {
     tcpc_time_t tick_us;
-    tcpc_time_t now; /* latest time seen, to catch time going backwards */
-    uint64_t cur;    /* current tick: timers of earlier ticks are in `ready` */
+    tcpc_time_t now;    /* latest time seen, to catch time going backwards */
+    uint64_t cur;       /* current tick: timers of earlier ticks are in `ready` */
+    tcpc_time_t cur_at; /* cur's first microsecond: expire advances cur from there */
     size_t count;
     uint32_t seq;
     /* What timer_wheel_next_deadline answers, kept so that the embedder's
@@ -117,10 +118,10 @@ struct timer *timer_wheel_expire_due(struct timer_wheel *w, tcpc_time_t now);
 
 static inline struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
 {
-    /* Before the cached earliest deadline nothing is due: the common case
-     * (every turn of the embedder's loop asks) costs no call. cur may lag
-     * behind now until then, which the invariants allow (timer.c). */
-    if (w->first_ok && now < w->first) {
+    /* Before the cached earliest deadline nothing is due, and before
+     * cur_at there is no tick to advance over: the common case (every turn
+     * of the embedder's loop asks) costs no call. */
+    if (w->first_ok && now < w->first && now < w->cur_at) {
         assert(now >= w->now && "time went backwards");
         w->now = now;
         return NULL;
@@ -134,9 +135,15 @@ static inline struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_
  * for timers already due, at most one tick early for timers within the
  * current 256-tick block, and may be earlier (a spurious wakeup, never a late
  * one) for timers farther out. O(1) while the cached answer is valid (see
- * struct timer_wheel); otherwise bounded by the number of slots.
+ * struct timer_wheel); otherwise bounded by the number of slots (the
+ * search is timer_wheel_next_deadline_scan).
  */
-tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w);
+tcpc_time_t timer_wheel_next_deadline_scan(const struct timer_wheel *w);
+
+static inline tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w)
+{
+    return w->first_ok ? w->first : timer_wheel_next_deadline_scan(w);
+}
 
 /* Armed timers. */
 size_t timer_wheel_count(const struct timer_wheel *w);
