@@ -43,6 +43,67 @@ static void expect_probe(struct harness *h, const struct fx_conn *c)
     h_expect_nothing(h);
 }
 
+/* Walks the clock by tcpc_next_deadline up to `until`, the next deadline
+ * that sends something: each wakeup before it is later than the last one
+ * and sends nothing. A deadline that stayed behind after its timer moved
+ * or went would stop the walk (at or before now) or skip past `until`. */
+static tcpc_time_t settled_deadline(struct harness *h)
+{
+    /* Work due now (spare buffers set aside after a send, given back
+     * after an ACK) is the embedder's to run first; it sends nothing. */
+    for (int i = 0; tcpc_next_deadline(h->stack) <= h->now; i++) {
+        assert_true(i < 2);
+        h_advance(h, 0);
+        h_expect_nothing(h);
+    }
+    return tcpc_next_deadline(h->stack);
+}
+
+static void walk_deadlines_to(struct harness *h, tcpc_time_t until)
+{
+    for (int wakeups = 0;; wakeups++) {
+        tcpc_time_t next = settled_deadline(h);
+        assert_true(next <= until);
+        assert_true(wakeups < 64);
+        h_advance(h, next - h->now);
+        if (next == until)
+            return;
+        h_expect_nothing(h);
+    }
+}
+
+/* tcpc_next_deadline follows a connection's timers as they move (the wheel
+ * keeps its earliest deadline rather than searching for it): the
+ * keepalive; an earlier retransmission once data is out; the keepalive
+ * again, restarted, when the data is acknowledged; nothing once the
+ * connection is aborted. */
+static void test_next_deadline_follows_timers(void **state)
+{
+    (void)state;
+    struct harness *h = keep_h(NULL);
+    struct fx_conn c = keep_open(h);
+    tcpc_time_t keep = h->now + 10 * SEC;
+    assert_true(tcpc_next_deadline(h->stack) <= keep);
+    h_advance(h, 1 * SEC);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "data", 4), 4);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv, .data = "data"));
+    /* The retransmission (or its tail-loss probe) comes before the
+     * keepalive would: the deadline moved earlier. */
+    tcpc_time_t rexmt = settled_deadline(h);
+    assert_true(rexmt > h->now && rexmt <= h->now + 1 * SEC);
+    h_advance(h, 1 * MSEC);
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = c.rcv + 4));
+    h_expect_nothing(h);
+    c.rcv += 4;
+    walk_deadlines_to(h, h->now + 10 * SEC);
+    expect_probe(h, &c);
+    assert_int_equal(tcpc_setsockopt(h->stack, c.sd, TCPC_SO_LINGER, 0), 0);
+    assert_int_equal(tcpc_close(h->stack, c.sd), 0);
+    h_expect(h, SEG(.flags = TH_RST | TH_ACK));
+    assert_int_equal(tcpc_next_deadline(h->stack), TCPC_TIME_NEVER);
+    h_free(h);
+}
+
 /* Idle keepidle: a probe, then one a keepintvl; after keepcnt unanswered,
  * an RST and ETIMEDOUT. */
 static void test_keepalive_probes_then_drop(void **state)
@@ -589,6 +650,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keepalive_probes_then_drop),
+        cmocka_unit_test(test_next_deadline_follows_timers),
         cmocka_unit_test(test_keepalive_answered),
         cmocka_unit_test(test_keepalive_answered_with_rst),
         cmocka_unit_test(test_keepalive_so_keepalive),

@@ -118,7 +118,14 @@ static void test_tick_boundaries(void **state)
     timer_arm(w, &o[2].timer, 4 * TICK);
     timer_arm(w, &o[3].timer, 256 * TICK); /* first tick of the next level-0 block */
 
-    assert_int_equal(timer_wheel_next_deadline(w), 2 * TICK);
+    /* Exact: arming keeps the earliest deadline (after an expire it is the
+     * start of the earliest slot again, below). */
+    assert_int_equal(timer_wheel_next_deadline(w), 3 * TICK - 1);
+    assert_null(timer_wheel_expire(w, 2 * TICK));
+    assert_int_equal(timer_wheel_next_deadline(w), 3 * TICK - 1);
+    timer_cancel(w, &o[1].timer); /* the earliest goes: the answer follows */
+    assert_int_equal(timer_wheel_next_deadline(w), 3 * TICK);
+    timer_arm(w, &o[1].timer, 3 * TICK - 1);
     assert_null(timer_wheel_expire(w, 3 * TICK - 2));
     assert_int_equal(timer_wheel_next_deadline(w), 3 * TICK - 1);
     expect_fire(w, 3 * TICK - 1, (uint32_t[]){1}, 1);

@@ -307,8 +307,3 @@ int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
     p->blocked = map_any(p->workmap) && sbpool_only_blocked(p);
     return sbpool_pending(p) ? 1 : 0;
 }
-
-bool sbpool_pending(const struct sbpool *p)
-{
-    return map_any(p->workmap) && !p->blocked;
-}

@@ -141,7 +141,21 @@ void sbpool_put(struct sbpool *p, struct sockbuf *sb);
  * (worth trying again only later). */
 int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now);
 
-/* Whether sbpool_refill has work (tcpc_next_deadline asks). */
-bool sbpool_pending(const struct sbpool *p);
+/* Whether sbpool_refill has work (tcpc_next_deadline asks). Inline: the
+ * embedder's loop asks on every turn, and the answer is nearly always no. */
+static inline bool sbpool_pending(const struct sbpool *p)
+{
+    uint64_t any = 0;
+    for (uint32_t w = 0; w < SBPOOL_MAPWORDS; w++)
+        any |= p->workmap[w];
+    return any && !p->blocked;
+}
+
+/* Whether a call of sbpool_refill at now would do anything: spares to set
+ * aside or give back, or recent demand to halve. */
+static inline bool sbpool_refill_due(const struct sbpool *p, uint64_t now)
+{
+    return now >= p->decay_at || sbpool_pending(p);
+}
 
 #endif

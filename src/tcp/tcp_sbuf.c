@@ -256,7 +256,9 @@ static void tcp_sb_wake(struct tcpc_stack *stack)
 void tcp_sb_refill(struct tcpc_stack *stack)
 {
     struct tcp_state *ts = stack->tcp;
-    if (stack->now >= ts->sb_retry_at &&
+    if (!tcp_sb_refill_due(ts, stack->now))
+        return;
+    if (stack->now >= ts->sb_retry_at && sbpool_refill_due(&ts->sbpool, stack->now) &&
         sbpool_refill(&ts->sbpool, tcp_sb_refill_budget(stack), stack->now) == -ENOMEM)
         ts->sb_retry_at = stack->now + TCP_SB_RETRY_USEC;
     tcp_sb_wake(stack);

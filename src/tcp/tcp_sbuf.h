@@ -112,6 +112,15 @@ uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp);
 void tcp_sb_refill(struct tcpc_stack *stack);
 bool tcp_sb_pending(const struct tcpc_stack *stack);
 
+/* Whether tcp_sb_refill at now has anything to do: a refill whose retry
+ * time has come, or waiting connections to wake. Inline, for
+ * tcpc_advance to skip the call on the turns of the loop with neither. */
+static inline bool tcp_sb_refill_due(const struct tcp_state *ts, tcpc_time_t now)
+{
+    return (now >= ts->sb_retry_at && sbpool_refill_due(&ts->sbpool, now)) ||
+           (ts->sbwait_head && ts->sbpool.freed);
+}
+
 /* Takes tp off the waiting list (before it is freed). */
 void tcp_sb_unwait(struct tcpc_stack *stack, struct tcpcb *tp);
 

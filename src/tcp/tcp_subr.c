@@ -548,16 +548,6 @@ void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_ki
     tcp_timer_rearm(stack, tp);
 }
 
-void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind)
-{
-    if (kind == TT_REXMT)
-        tp->t_flags2 &= (uint8_t) ~(TF2_RACK_TIMER | TF2_TLP_TIMER);
-    if (!tp->t_deadline[kind])
-        return;
-    tp->t_deadline[kind] = 0;
-    tcp_timer_rearm(stack, tp);
-}
-
 struct tcp_ipopt tcp_ipopt_of(const struct tcpcb *tp)
 {
     return (struct tcp_ipopt){

@@ -107,9 +107,21 @@ uint32_t tcp_ts_now(const struct tcpc_stack *stack, const struct tcpcb *tp);
 /* Timers: arm kind `delay` microseconds from now, cancel, test. */
 void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind,
                    tcpc_time_t delay);
-void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind);
 /* Arms tp's wheel entry at its earliest logical deadline (or cancels it). */
 void tcp_timer_rearm(struct tcpc_stack *stack, struct tcpcb *tp);
+/* Inline: most stops find the timer stopped already (every segment sent
+ * stops the delayed ACK). A stopped deadline leaves the wheel entry where
+ * it is when it is still at or before what remains (tcp_timer_rearm). */
+static inline void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp,
+                                  enum tcp_timer_kind kind)
+{
+    if (kind == TT_REXMT)
+        tp->t_flags2 &= (uint8_t) ~(TF2_RACK_TIMER | TF2_TLP_TIMER);
+    if (!tp->t_deadline[kind])
+        return;
+    tp->t_deadline[kind] = 0;
+    tcp_timer_rearm(stack, tp);
+}
 static inline bool tcp_timer_active(const struct tcpcb *tp, enum tcp_timer_kind kind)
 {
     return tp->t_deadline[kind] != 0;

@@ -380,8 +380,12 @@ void tcp_advance(struct tcpc_stack *stack)
     }
     syncache_advance(stack);
     tw_advance(stack);
-    tcp_sb_refill(stack);
-    tcp_deliver_events(stack);
+    /* Both are usually idle here, on every turn of the embedder's loop:
+     * their checks come first, without the calls. */
+    if (tcp_sb_refill_due(stack->tcp, stack->now))
+        tcp_sb_refill(stack);
+    if (stack->tcp->notify_head)
+        tcp_deliver_events(stack);
 }
 
 tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)

@@ -771,14 +771,25 @@ void tw_connect_inherit(struct tcpc_stack *stack, struct tcpcb *tp)
 
 /* --- timers and listing -------------------------------------------------- */
 
+/* No TIME_WAIT at all, the usual case when the embedder's loop asks on
+ * every turn: answered before the walk over both queues. */
+static bool tw_empty(const struct tw_state *tw)
+{
+    return tw->lay[TW_COMPACT].head == TW_NIL && tw->lay[TW_WIDE].head == TW_NIL;
+}
+
 void tw_advance(struct tcpc_stack *stack)
 {
-    tw_expire(tw_of(stack), stack->now);
+    struct tw_state *tw = tw_of(stack);
+    if (!tw_empty(tw))
+        tw_expire(tw, stack->now);
 }
 
 tcpc_time_t tw_next_deadline(const struct tcpc_stack *stack)
 {
     const struct tw_state *tw = tw_of(stack);
+    if (tw_empty(tw))
+        return TCPC_TIME_NEVER;
     tcpc_time_t next = TCPC_TIME_NEVER;
     for (unsigned k = 0; k < TW_NLAYOUTS; k++) {
         const struct tw_layout *l = &tw->lay[k];

@@ -298,13 +298,22 @@ static void timer_advance(struct timer_wheel *w, uint64_t limit)
     }
 }
 
+/* Keeps cur_at right after cur moved. */
+static void timer_set_cur(struct timer_wheel *w, uint64_t cur)
+{
+    w->cur = cur;
+    w->cur_at = cur > UINT64_MAX / w->tick_us ? TCPC_TIME_NEVER : cur * w->tick_us;
+}
+
 void timer_wheel_init(struct timer_wheel *w, tcpc_time_t now, tcpc_time_t tick_us)
 {
     assert(tick_us > 0);
     memset(w, 0, sizeof(*w));
     w->tick_us = tick_us;
     w->now = now;
-    w->cur = now / tick_us;
+    timer_set_cur(w, now / tick_us);
+    w->first = TCPC_TIME_NEVER;
+    w->first_ok = true;
 }
 
 void timer_init(struct timer *t)
@@ -324,6 +333,8 @@ void timer_arm(struct timer_wheel *w, struct timer *t, tcpc_time_t deadline)
     t->seq = w->seq++;
     timer_place(w, t);
     w->count++;
+    if (w->first_ok && deadline < w->first)
+        w->first = deadline;
 }
 
 void timer_cancel(struct timer_wheel *w, struct timer *t)
@@ -332,33 +343,13 @@ void timer_cancel(struct timer_wheel *w, struct timer *t)
         return;
     timer_unlink(w, t);
     w->count--;
+    /* t may have been what the cached answer came from (its deadline, or
+     * the start of its slot): the next expire computes it again. */
+    w->first_ok = false;
 }
 
-struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
-{
-    assert(now >= w->now && "time went backwards");
-    assert(now != TCPC_TIME_NEVER);
-    w->now = now;
-    uint64_t limit = now / w->tick_us + 1;
-    if (w->count == 0) {
-        /* Nothing filed: what timer_advance would find after scanning
-         * every level's map, without the scan (an idle wheel is asked on
-         * every turn of the embedder's loop). */
-        if (limit > w->cur)
-            w->cur = limit;
-        return NULL;
-    }
-    if (limit > w->cur)
-        timer_advance(w, limit);
-    struct timer *t = w->ready.head;
-    if (t == NULL || t->deadline > now)
-        return NULL;
-    timer_unlink(w, t);
-    w->count--;
-    return t;
-}
-
-tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w)
+/* timer_wheel_next_deadline's answer from the lists themselves. */
+tcpc_time_t timer_wheel_next_deadline_scan(const struct timer_wheel *w)
 {
     if (w->count == 0)
         return TCPC_TIME_NEVER;
@@ -369,6 +360,39 @@ tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w)
         return TCPC_TIME_NEVER;
     /* The start of the slot's range: <= every deadline filed there. */
     return tick * w->tick_us;
+}
+
+/* timer_wheel_expire past its inline check. */
+struct timer *timer_wheel_expire_due(struct timer_wheel *w, tcpc_time_t now)
+{
+    assert(now >= w->now && "time went backwards");
+    assert(now != TCPC_TIME_NEVER);
+    w->now = now;
+    uint64_t limit = now / w->tick_us + 1;
+    if (w->count == 0) {
+        /* Nothing filed: what timer_advance would find after scanning
+         * every level's map, without the scan (an idle wheel is asked on
+         * every turn of the embedder's loop). */
+        if (limit > w->cur)
+            timer_set_cur(w, limit);
+        w->first = TCPC_TIME_NEVER;
+        w->first_ok = true;
+        return NULL;
+    }
+    if (limit > w->cur) {
+        timer_advance(w, limit);
+        timer_set_cur(w, w->cur);
+    }
+    struct timer *t = w->ready.head;
+    if (t == NULL || t->deadline > now) {
+        w->first = timer_wheel_next_deadline_scan(w);
+        w->first_ok = true;
+        return NULL;
+    }
+    timer_unlink(w, t);
+    w->count--;
+    w->first_ok = false;
+    return t;
 }
 
 size_t timer_wheel_count(const struct timer_wheel *w)

@@ -25,6 +25,7 @@
 #ifndef TCPCORE_UTIL_TIMER_H
 #define TCPCORE_UTIL_TIMER_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,10 +62,18 @@ struct timer_list {
 /* All storage is inside the struct (about 16 KiB): nothing is allocated. */
 struct timer_wheel {
     tcpc_time_t tick_us;
-    tcpc_time_t now; /* latest time seen, to catch time going backwards */
-    uint64_t cur;    /* current tick: timers of earlier ticks are in `ready` */
+    tcpc_time_t now;    /* latest time seen, to catch time going backwards */
+    uint64_t cur;       /* current tick: timers of earlier ticks are in `ready` */
+    tcpc_time_t cur_at; /* cur's first microsecond: expire advances cur from there */
     size_t count;
     uint32_t seq;
+    /* What timer_wheel_next_deadline answers, kept so that the embedder's
+     * loop, which asks after every packet, reads it instead of scanning
+     * the maps; valid while first_ok. Arming lowers it, cancelling or
+     * popping the timer that set it clears first_ok, and timer_wheel_expire
+     * computes it afresh. */
+    tcpc_time_t first;
+    bool first_ok;
     uint64_t occupied[TIMER_LEVELS][TIMER_MAP_WORDS]; /* non-empty slots */
     struct timer_list slots[TIMER_LEVELS][TIMER_SLOTS];
     struct timer_list overflow; /* beyond the 2^32-tick span */
@@ -105,16 +114,36 @@ void timer_cancel(struct timer_wheel *w, struct timer *t);
  * none is due. now must not be less than in earlier calls. Call in a loop;
  * arming and cancelling between calls is allowed.
  */
-struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now);
+struct timer *timer_wheel_expire_due(struct timer_wheel *w, tcpc_time_t now);
+
+static inline struct timer *timer_wheel_expire(struct timer_wheel *w, tcpc_time_t now)
+{
+    /* Before the cached earliest deadline nothing is due, and before
+     * cur_at there is no tick to advance over: the common case (every turn
+     * of the embedder's loop asks) costs no call. */
+    if (w->first_ok && now < w->first && now < w->cur_at) {
+        assert(now >= w->now && "time went backwards");
+        w->now = now;
+        return NULL;
+    }
+    return timer_wheel_expire_due(w, now);
+}
 
 /*
  * When to call timer_wheel_expire next: TCPC_TIME_NEVER if nothing is armed,
  * otherwise a time no later than the earliest armed deadline. It is exact
  * for timers already due, at most one tick early for timers within the
  * current 256-tick block, and may be earlier (a spurious wakeup, never a late
- * one) for timers farther out. Cost is bounded by the number of slots.
+ * one) for timers farther out. O(1) while the cached answer is valid (see
+ * struct timer_wheel); otherwise bounded by the number of slots (the
+ * search is timer_wheel_next_deadline_scan).
  */
-tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w);
+tcpc_time_t timer_wheel_next_deadline_scan(const struct timer_wheel *w);
+
+static inline tcpc_time_t timer_wheel_next_deadline(const struct timer_wheel *w)
+{
+    return w->first_ok ? w->first : timer_wheel_next_deadline_scan(w);
+}
 
 /* Armed timers. */
 size_t timer_wheel_count(const struct timer_wheel *w);
