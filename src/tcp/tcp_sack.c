@@ -5,6 +5,7 @@
 #include "tcp/tcp_sack.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "core/stack.h"
@@ -37,7 +38,7 @@ struct tcp_sack *sack_take(struct tcpc_stack *stack, struct tcpcb *tp, bool coun
         return NULL;
     }
     struct tcp_sack *sk = pool_at(&stack->tcp->sackpool, idx);
-    memset(sk, 0, sizeof(*sk));
+    memset(sk, 0, offsetof(struct tcp_sack, sb));
     sk->high_rxt = tp->snd_una;
     tp->t_sack = idx + 1;
     return sk;

@@ -34,9 +34,7 @@ struct tcpc_stack;
 #define TCP_SACK_HOLES 64
 
 struct tcp_sack {
-    /* Sender: what the peer holds above snd_una, sorted and disjoint. */
-    struct tcp_sack_block sb[TCP_SACK_HOLES];
-    uint8_t nsb;
+    uint8_t nsb; /* sender: ranges in sb[] */
     /* Receiver: a D-SACK block owed (RFC 2883), and how many recent
      * segment positions rcv_recent holds. */
     uint8_t dsack_owed;
@@ -53,6 +51,11 @@ struct tcp_sack {
     struct tcp_sack_block dsack;
     /* Sender: RACK-TLP's send times and state (tcp_rack.h). */
     struct rack rack;
+    /* Sender: what the peer holds above snd_una, sorted and disjoint; only
+     * sb[0..nsb) is ever read, so a record taken clears what comes before
+     * this (most records never see a SACK block: RACK takes one for any
+     * data in flight). */
+    struct tcp_sack_block sb[TCP_SACK_HOLES];
 };
 
 /* 512 bytes of ranges, 180 of RACK-TLP's: docs/recovery.md's memory budget
