@@ -15,6 +15,11 @@
  */
 #include "test_tcp_fixture.h"
 
+#include "core/stack.h"
+#include "tcp/tcp_rack.h"
+#include "tcp/tcp_sack.h"
+#include "tcp/tcp_var.h"
+
 #define MSS 1000u
 #define RTT (100 * MSEC)
 
@@ -298,6 +303,117 @@ static void test_rack_disabled(void **state)
     h_free(h);
 }
 
+/* ---- Delivery-rate samples (tcp_rate.h) over RACK's spans ---- */
+
+static struct tcpcb *tcb_of(struct harness *h, int sd)
+{
+    return h->stack->tcp->sockets[sd];
+}
+
+/* The connection's rate state: its SACK record's. */
+static const struct rate_state *rate_of(struct harness *h, int sd)
+{
+    struct tcp_sack *sk = sack_of(h->stack, tcb_of(h, sd));
+    assert_non_null(sk);
+    return &sk->rack.rate;
+}
+
+/* As an algorithm that takes delivery-rate samples would ask (no such
+ * algorithm ships yet: the flag is what attaching one sets). */
+static void take_rate_samples(struct harness *h, int sd)
+{
+    tcb_of(h, sd)->t_flags2 |= TF2_CC_RATE;
+}
+
+/*
+ * Ten segments go at once; 100 ms later an ACK takes five, 10 ms after
+ * that another four more (the last one keeps the flight, and the record
+ * with it). Each sample is what was delivered since the flight began over
+ * the time since: 5,000 bytes in 100 ms, then 9,000 in 110 ms, the round
+ * trip of the newest range each delivered. All ten
+ * filled no window: output ran dry, so the stretch they began is
+ * application-limited until they are delivered.
+ */
+static void test_rate_samples_follow_the_acks(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    take_rate_samples(h, c.sd);
+    send_ten(h, &c);
+    const struct rate_state *r = rate_of(h, c.sd);
+    assert_int_equal(r->app_limited, 10 * MSS);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 5 * MSS, 0, NULL);
+    assert_int_equal(r->last.delivered, 5 * MSS);
+    assert_int_equal(r->last.interval, RTT);
+    assert_int_equal(r->last.rtt, RTT);
+    assert_false(r->last.app_limited); /* sent before output ran dry */
+    h_advance(h, 10 * MSEC);
+    ack_sack(h, &c, 9 * MSS, 0, NULL);
+    h_expect_nothing(h);
+    r = rate_of(h, c.sd);
+    assert_int_equal(r->last.delivered, 9 * MSS);
+    assert_int_equal(r->last.interval, RTT + 10 * MSEC);
+    assert_int_equal(r->last.rtt, RTT + 10 * MSEC);
+    h_free(h);
+}
+
+/*
+ * A SACK shows segments 1 and 2 delivered at 100 ms; RACK resends segment
+ * 0 at 126 ms, which takes the delivery state of then. The ACK of all
+ * three at 226 ms samples the retransmission, the newest range it
+ * delivered: 1,000 bytes over 126 ms (the send interval from the flight's
+ * first delivered range and the ACK interval from the SACK are both 126).
+ */
+static void test_rate_retransmission_takes_a_new_stamp(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    take_rate_samples(h, c.sd);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 3 * MSS});
+    const struct rate_state *r = rate_of(h, c.sd);
+    assert_int_equal(r->delivered, 2 * MSS);
+    assert_int_equal(r->last.delivered, 2 * MSS);
+    assert_int_equal(r->last.interval, RTT);
+    h_advance(h, 26 * MSEC);
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 3 * MSS, 0, NULL);
+    r = rate_of(h, c.sd);
+    assert_int_equal(r->last.delivered, MSS);
+    assert_int_equal(r->last.interval, RTT + 26 * MSEC);
+    assert_int_equal(r->last.rtt, RTT);
+    h_free(h);
+}
+
+/* With an algorithm that takes no samples (the default CUBIC), the
+ * spans keep no delivery state and the count stays still: the estimator
+ * costs such a connection one flag test. */
+static void test_rate_untouched_without_rate_algorithm(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 3 * MSS});
+    struct tcp_sack *sk = sack_of(h->stack, tcb_of(h, c.sd));
+    assert_non_null(sk);
+    assert_int_equal(sk->rack.rate.delivered, 0);
+    assert_int_equal(sk->rack.rate.app_limited, 0);
+    for (unsigned i = 0; i < sk->rack.nspan; i++) {
+        assert_int_equal(sk->rack.span[i].rate.delivered_time, 0);
+        assert_int_equal(sk->rack.span[i].rate.first_sent, 0);
+        assert_int_equal(sk->rack.sflags[i] & RS_APPLIM, 0);
+    }
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +425,9 @@ int main(void)
         cmocka_unit_test(test_tlp_loss_detected),
         cmocka_unit_test(test_tlp_dsack_no_loss),
         cmocka_unit_test(test_rack_disabled),
+        cmocka_unit_test(test_rate_samples_follow_the_acks),
+        cmocka_unit_test(test_rate_retransmission_takes_a_new_stamp),
+        cmocka_unit_test(test_rate_untouched_without_rate_algorithm),
     };
     return cmocka_run_group_tests_name("tcp_rack", tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "core/stack.h"
 #include "core/sysctl.h"
 #include "tcp/cc_hystart.h"
+#include "tcp/tcp_rack.h"
 #include "util/seq.h"
 
 static_assert(SYSCTL_CC_COUNT <= 16, "tcpcb.t_cc holds an algorithm's index in 4 bits");
@@ -121,16 +122,24 @@ void cc_output_idle_check(struct tcpc_stack *stack, struct tcpcb *tp)
 
 void cc_rate_sample(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t delivered)
 {
+    struct rate_sample r;
+    bool have = rack_rate_ack(stack, tp, delivered, &r);
     const struct cc_algo *algo = cc_of(tp);
     if (!algo->rate_sample)
         return;
     struct cc_var ccv = cc_var_of(stack, tp);
     struct cc_rate_sample rs = {
-        .delivered = delivered,
+        .acked = delivered,
         .in_flight = tp->snd_max - tp->snd_una,
-        .rtt = tp->t_srtt,
+        .srtt = tp->t_srtt,
         .now = stack->now,
     };
+    if (have) {
+        rs.delivered = r.delivered;
+        rs.interval = r.interval;
+        rs.rtt = r.rtt;
+        rs.app_limited = r.app_limited;
+    }
     algo->rate_sample(&ccv, &rs);
 }
 

@@ -41,10 +41,18 @@ struct cc_var {
 /* What one ACK delivered, for model-based algorithms (BBR-like ones, which
  * estimate the bottleneck rate and the path's RTT and pace to them). */
 struct cc_rate_sample {
-    uint32_t delivered; /* bytes newly acknowledged or SACKed by this ACK */
+    uint32_t acked;     /* bytes newly acknowledged or SACKed by this ACK */
     uint32_t in_flight; /* bytes outstanding after it */
-    tcpc_time_t rtt;    /* smoothed RTT, microseconds (0: none yet) */
+    tcpc_time_t srtt;   /* smoothed RTT, microseconds (0: none yet) */
     tcpc_time_t now;
+    /* The delivery-rate sample (tcp_rate.h): delivered bytes over interval
+     * microseconds (interval 0: this ACK gives none, as on a connection
+     * without a SACK record), the sampled range's RTT, and whether it went
+     * while the application had too little to send. */
+    uint32_t delivered;
+    uint32_t interval;
+    uint32_t rtt;
+    bool app_limited;
 };
 
 /* One algorithm. Every hook but the name may be NULL, meaning "nothing to

@@ -551,6 +551,8 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
         if (!plan.more)
             break;
     }
+    if (tp->t_flags2 & TF2_CC_RATE)
+        rack_rate_app_limited(stack, tp);
     tcp_maybe_persist(stack, tp);
     return err;
 }

@@ -69,11 +69,13 @@ struct span_buf {
     unsigned n;
 };
 
-static void span_push(struct span_buf *b, uint32_t start, uint32_t xmit, uint8_t fl)
+/* Pushes [start, ...) sent as t was (its time and rate stamp). */
+static void span_push(struct span_buf *b, uint32_t start, const struct rack_span *t, uint8_t fl)
 {
-    if (b->n && b->s[b->n - 1].xmit == xmit && b->f[b->n - 1] == fl)
+    if (b->n && b->s[b->n - 1].xmit == t->xmit && b->f[b->n - 1] == fl)
         return; /* the previous span runs on */
-    b->s[b->n] = (struct rack_span){start, xmit};
+    b->s[b->n] = *t;
+    b->s[b->n].start = start;
     b->f[b->n++] = fl;
 }
 
@@ -86,8 +88,9 @@ static uint64_t span_gap(const struct span_buf *b, unsigned k)
     return b->f[k] == b->f[k + 1] ? gap : gap + (1ULL << 32);
 }
 
-/* Down to RACK_SPANS: the closest neighbours merge, at the later time
- * (nothing looks older than it is), lost only if both were. */
+/* Down to RACK_SPANS: the closest neighbours merge, at the later time and
+ * with the later one's rate stamp (nothing looks older than it is), lost
+ * only if both were. */
 static void span_compact(struct span_buf *b)
 {
     while (b->n > RACK_SPANS) {
@@ -97,8 +100,14 @@ static void span_compact(struct span_buf *b)
                 best = k;
         uint32_t x0 = b->s[best].xmit, x1 = b->s[best + 1].xmit;
         uint8_t f0 = b->f[best], f1 = b->f[best + 1];
-        b->s[best].xmit = (int32_t)(x1 - x0) > 0 ? x1 : x0;
-        b->f[best] = (uint8_t)(((f0 | f1) & RS_RXT) | (f0 & f1 & RS_LOST));
+        bool later = (int32_t)(x1 - x0) > 0;
+        if (later) {
+            uint32_t start = b->s[best].start;
+            b->s[best] = b->s[best + 1];
+            b->s[best].start = start;
+        }
+        b->f[best] =
+            (uint8_t)(((f0 | f1) & RS_RXT) | (f0 & f1 & RS_LOST) | ((later ? f1 : f0) & RS_APPLIM));
         unsigned tail = b->n - best - 2;
         memmove(b->s + best + 1, b->s + best + 2, tail * sizeof(b->s[0]));
         memmove(b->f + best + 1, b->f + best + 2, tail);
@@ -106,28 +115,29 @@ static void span_compact(struct span_buf *b)
     }
 }
 
-/* [seq, e) was sent at xmit with flags fl (or keeps its time and takes a
- * mark, when xmit and fl are the span's own). */
-static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, uint32_t xmit, uint8_t fl,
-                       uint32_t snd_max)
+/* [seq, e) was sent as t says (its time and rate stamp) with flags fl, or
+ * keeps its time and takes a mark, when t and fl are the span's own. */
+static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, const struct rack_span *t,
+                       uint8_t fl, uint32_t snd_max)
 {
     if (SEQ_LT(seq, r->span[0].start))
         seq = r->span[0].start;
     if (!SEQ_LT(seq, e))
         return;
-    struct span_buf b = {.n = 0};
+    struct span_buf b; /* only b.s[0..n) is read: no need to clear the rest */
+    b.n = 0;
     unsigned j = 0; /* the last span starting at or before e */
     for (unsigned i = 0; i < r->nspan; i++) {
         if (SEQ_LT(r->span[i].start, seq))
-            span_push(&b, r->span[i].start, r->span[i].xmit, r->sflags[i]);
+            span_push(&b, r->span[i].start, &r->span[i], r->sflags[i]);
         if (SEQ_LEQ(r->span[i].start, e))
             j = i;
     }
-    span_push(&b, seq, xmit, fl);
+    span_push(&b, seq, t, fl);
     if (SEQ_LT(e, snd_max)) {
-        span_push(&b, e, r->span[j].xmit, r->sflags[j]);
+        span_push(&b, e, &r->span[j], r->sflags[j]);
         for (unsigned i = j + 1; i < r->nspan; i++)
-            span_push(&b, r->span[i].start, r->span[i].xmit, r->sflags[i]);
+            span_push(&b, r->span[i].start, &r->span[i], r->sflags[i]);
     }
     span_compact(&b);
     memcpy(r->span, b.s, b.n * sizeof(b.s[0]));
@@ -135,19 +145,38 @@ static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, uint32_t xmit, 
     r->nspan = (uint8_t)b.n;
 }
 
-/* New data from snd_max: usually the last span runs on or a span is
- * appended; only a full list takes the general path. */
-static void rack_append(struct rack *r, uint32_t xmit, uint32_t snd_max, uint32_t end)
+/* New data from snd_max, sent as t says with flags fl: usually the last
+ * span runs on or a span is appended; only a full list takes the general
+ * path. */
+static void rack_append(struct rack *r, const struct rack_span *t, uint8_t fl, uint32_t snd_max,
+                        uint32_t end)
 {
     unsigned last = r->nspan - 1u;
-    if (r->span[last].xmit == xmit && r->sflags[last] == 0)
+    if (r->span[last].xmit == t->xmit && r->sflags[last] == fl)
         return;
     if (r->nspan < RACK_SPANS) {
-        r->span[r->nspan] = (struct rack_span){snd_max, xmit};
-        r->sflags[r->nspan++] = 0;
+        r->span[r->nspan] = *t;
+        r->span[r->nspan].start = snd_max;
+        r->sflags[r->nspan++] = fl;
         return;
     }
-    rack_stamp(r, snd_max, end, xmit, 0, end);
+    rack_stamp(r, snd_max, end, t, fl, end);
+}
+
+/* What a range sent now keeps: its time, and for an algorithm that takes
+ * delivery-rate samples the connection's delivery state (flight_empty: a
+ * flight starts with it). */
+static struct rack_span rack_send_stamp(const struct tcpcb *tp, struct rack *r, uint32_t now,
+                                        bool flight_empty, uint8_t *fl)
+{
+    struct rack_span t = {.xmit = now};
+    *fl = 0;
+    if (tp->t_flags2 & TF2_CC_RATE) {
+        bool applim;
+        rate_stamp_take(&r->rate, now, flight_empty, &t.rate, &applim);
+        *fl = applim ? RS_APPLIM : 0;
+    }
+    return t;
 }
 
 void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t end)
@@ -159,18 +188,22 @@ void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_
         return;
     struct rack *r = &sk->rack;
     uint32_t now = rack_now(stack);
+    uint8_t fl;
+    struct rack_span t = rack_send_stamp(tp, r, now, r->nspan == 0, &fl);
     if (r->nspan == 0) {
         /* A flight starts (or the record came late: what is out counts
          * as sent now, so none of it is condemned early). */
-        r->span[0] = (struct rack_span){tp->snd_una, now};
-        r->sflags[0] = 0;
+        r->span[0] = t;
+        r->span[0].start = tp->snd_una;
+        r->sflags[0] = fl;
         r->nspan = 1;
         r->fack = tp->snd_una;
     }
     if (SEQ_LT(seq, tp->snd_max))
-        rack_stamp(r, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max, now, RS_RXT, tp->snd_max);
+        rack_stamp(r, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max, &t, RS_RXT | fl,
+                   tp->snd_max);
     if (SEQ_GT(end, tp->snd_max))
-        rack_append(r, now, tp->snd_max, end);
+        rack_append(r, &t, fl, tp->snd_max, end);
 }
 
 /* Forgets what the cumulative ACK covers. */
@@ -212,6 +245,8 @@ static void rack_delivered(const struct tcpc_stack *stack, const struct tcpcb *t
         uint32_t x = r->span[i].xmit;
         uint32_t rtt = now - x;
         bool rxt = r->sflags[i] & RS_RXT;
+        if (tp->t_flags2 & TF2_CC_RATE)
+            rate_delivered(&r->rate, &r->span[i].rate, x, pb, r->sflags[i] & RS_APPLIM);
         /* A retransmission acknowledged sooner than the path allows was
          * the original's delivery: no sample (step 2). */
         if (rxt && (!r->min_rtt || rtt < r->min_rtt))
@@ -296,6 +331,36 @@ void rack_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts 
     rack_reo_update(stack, tp, r, dsack, ack);
     rack_tlp_ack(stack, tp, r, o, dsack, ack);
     rack_prune(r, ack, tp->snd_max);
+}
+
+/* ---- Delivery rate (tcp_rate.h) ---- */
+
+bool rack_rate_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t bytes,
+                   struct rate_sample *rs)
+{
+    struct tcp_sack *sk = sack_of(stack, tp);
+    if (!sk)
+        return false;
+    struct rack *r = &sk->rack;
+    rate_ack(&r->rate, rack_now(stack), bytes, r->min_rtt, rs);
+    if (rs->interval)
+        r->rate.last = *rs;
+    return true;
+}
+
+void rack_rate_app_limited(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    struct tcp_sack *sk = sack_of(stack, tp);
+    if (!sk || !TCPS_HAVEESTABLISHED(tp->state))
+        return;
+    /* Limited by the application, not by the window or by repair: less
+     * than a segment left to send, the congestion window not filled, and
+     * nothing lost waiting to be resent. */
+    uint32_t flight = tp->snd_max - tp->snd_una;
+    if (tcp_sb_unsent(tp) >= tcp_seg_payload(tp) || flight >= tp->snd_cwnd ||
+        (tp->t_flags & TF_FASTRECOV) || tp->snd_nxt != tp->snd_max || rack_has_lost(tp, sk))
+        return;
+    rate_mark_app_limited(&sk->rack.rate, flight);
 }
 
 /* ---- Loss detection (RFC 8985 6.2 step 5) ---- */
@@ -390,7 +455,8 @@ bool rack_detect(struct tcpc_stack *stack, struct tcpcb *tp)
         unsigned i = 0;
         while (i + 1u < r->nspan && SEQ_LEQ(r->span[i + 1].start, mark_s[m]))
             i++;
-        rack_stamp(r, mark_s[m], mark_e[m], r->span[i].xmit, r->sflags[i] | RS_LOST, tp->snd_max);
+        struct rack_span keep = r->span[i];
+        rack_stamp(r, mark_s[m], mark_e[m], &keep, r->sflags[i] | RS_LOST, tp->snd_max);
         STAT_INC(stack, tcps_rack_loss);
     }
     if (wait)

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcp/tcp_rate.h"
 #include "tcp/tcp_var.h"
 
 struct tcpc_stack;
@@ -37,8 +38,9 @@ struct tcp_sack;
 #define RACK_SPANS 16
 
 /* rack_span flags */
-#define RS_RXT  0x01 /* last sent as a retransmission */
-#define RS_LOST 0x02 /* marked lost, not resent since */
+#define RS_RXT    0x01 /* last sent as a retransmission */
+#define RS_LOST   0x02 /* marked lost, not resent since */
+#define RS_APPLIM 0x04 /* sent while application-limited (tcp_rate.h) */
 
 /* rack.flags */
 #define RACK_XMIT    0x01 /* xmit, end_seq and rtt hold a delivered segment */
@@ -48,15 +50,17 @@ struct tcp_sack;
 #define RACK_TLP_RXT 0x10 /* ...and it was a retransmission */
 
 /* Bytes [start, next start, or snd_max) were last sent at xmit: the stack
- * clock's low 32 bits in microseconds (only differences are taken). */
+ * clock's low 32 bits in microseconds (only differences are taken). For
+ * an algorithm that takes delivery-rate samples, rate is the delivery
+ * state they went with (tcp_rate.h); zero for the others. */
 struct rack_span {
     uint32_t start;
     uint32_t xmit;
+    struct rate_stamp rate;
 };
 
 struct rack {
-    struct rack_span span[RACK_SPANS]; /* sorted, from snd_una on */
-    uint8_t sflags[RACK_SPANS];        /* RS_* of each span */
+    uint8_t sflags[RACK_SPANS]; /* RS_* of each span */
     uint8_t nspan;
     uint8_t flags;       /* RACK_* */
     uint8_t reo_steps;   /* D-SACK rounds widening the window: (1 + steps) x min_rtt / 4 */
@@ -67,8 +71,12 @@ struct rack {
     uint32_t min_rtt;    /* microseconds, 0: no sample */
     uint32_t fack;       /* highest sequence delivered */
     uint32_t dsack_round;
-    uint32_t tlp_end;  /* snd_max after the probe */
-    uint32_t tlp_xmit; /* when it went */
+    uint32_t tlp_end;       /* snd_max after the probe */
+    uint32_t tlp_xmit;      /* when it went */
+    struct rate_state rate; /* delivery-rate estimation (TF2_CC_RATE) */
+    /* Last, so that a record taken clears what comes before it only: only
+     * span[0..nspan) is ever read. */
+    struct rack_span span[RACK_SPANS]; /* sorted, from snd_una on */
 };
 
 /* Whether RACK-TLP runs on tp (SACK negotiated, the tunable on). */
@@ -81,6 +89,17 @@ void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_
  * its blocks and snd_una moves: the newest delivery, the reordering
  * window's D-SACK rounds, and the probe's outcome (RFC 8985 7.4). */
 void rack_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o, uint32_t ack);
+
+/* For an algorithm that takes delivery-rate samples (TF2_CC_RATE): the
+ * ACK rack_ack saw delivered `bytes` in all; the sample into rs. False
+ * without a record holding the flight's spans (no sample). */
+bool rack_rate_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t bytes,
+                   struct rate_sample *rs);
+
+/* Output stopped with the window open and nothing left to send: for an
+ * algorithm that takes samples, what is in flight until delivered is
+ * application-limited. */
+void rack_rate_app_limited(struct tcpc_stack *stack, struct tcpcb *tp);
 
 /* After the ACK moved snd_una: marks what time says is lost and arms the
  * reorder timer for what it may yet say. True when a lost range awaits

@@ -38,7 +38,7 @@ struct tcp_sack *sack_take(struct tcpc_stack *stack, struct tcpcb *tp, bool coun
         return NULL;
     }
     struct tcp_sack *sk = pool_at(&stack->tcp->sackpool, idx);
-    memset(sk, 0, offsetof(struct tcp_sack, sb));
+    memset(sk, 0, offsetof(struct tcp_sack, rack.span));
     sk->high_rxt = tp->snd_una;
     tp->t_sack = idx + 1;
     return sk;

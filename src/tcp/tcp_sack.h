@@ -49,18 +49,20 @@ struct tcp_sack {
      * the newest, the next ones repeat the most recently reported). */
     uint32_t rcv_recent[TCP_SACK_MAX];
     struct tcp_sack_block dsack;
-    /* Sender: RACK-TLP's send times and state (tcp_rack.h). */
+    /* Sender: RACK-TLP's send times and state (tcp_rack.h), its spans
+     * last. */
     struct rack rack;
     /* Sender: what the peer holds above snd_una, sorted and disjoint; only
-     * sb[0..nsb) is ever read, so a record taken clears what comes before
-     * this (most records never see a SACK block: RACK takes one for any
-     * data in flight). */
+     * sb[0..nsb) is ever read, and only rack.span[0..rack.nspan), so a
+     * record taken clears what comes before the spans (most records never
+     * see a SACK block: RACK takes one for any data in flight). */
     struct tcp_sack_block sb[TCP_SACK_HOLES];
 };
 
-/* 512 bytes of ranges, 180 of RACK-TLP's: docs/recovery.md's memory budget
- * (a record is held only while a connection needs one). */
-static_assert(sizeof(struct tcp_sack) <= 740, "a SACK record stays within 740 bytes");
+/* 512 bytes of ranges, 428 of RACK-TLP's (320 of them its send-time spans
+ * with the delivery-rate stamps they carry): docs/recovery.md's memory
+ * budget (a record is held only while a connection needs one). */
+static_assert(sizeof(struct tcp_sack) <= 988, "a SACK record stays within 988 bytes");
 
 /* Pool setup and teardown (tcp_init / tcp_state_free). */
 int sack_pool_init(struct tcp_state *ts, int64_t globalmaxholes);
