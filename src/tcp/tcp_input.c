@@ -747,7 +747,8 @@ static inline bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp,
     reass_check_fin(tp, 0, s->tlen);
     uint32_t n = sb_append(&tp->rcv, s->data, s->tlen);
     bool had_holes = tp->rcv_reass.nranges > 0;
-    n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
+    if (had_holes)
+        n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
     tp->rcv_nxt += n;
     urg_arrived(tp);
     STAT_INC(stack, tcps_rcvpack);
@@ -967,7 +968,10 @@ static bool tcp_kind_predicted(const struct tcpc_stack *stack, const struct tcpc
         return false;
     if (s->tlen == 0)
         return s->th.ack != tp->snd_una;
-    return s->tlen <= tcp_rcv_window(stack, tp);
+    /* RCV.WND is at least what was offered: the peer nearly always keeps
+     * within that, and the buffer's room need not be worked out. */
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    return s->tlen <= offered || s->tlen <= tcp_rcv_window(stack, tp);
 }
 
 /* Takes s the short way when it is one of the predicted kinds. */
