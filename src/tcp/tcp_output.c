@@ -328,7 +328,8 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
     } else if (seqlen) {
         tp->snd_nxt = th->seq + seqlen; /* an ACK's SEQ is not a send point */
     }
-    tcp_seq_in_flight(stack, tp, th, true);
+    if (seqlen)
+        tcp_seq_in_flight(stack, tp, th, true); /* an ACK puts nothing in flight */
     if (tp->t_flags & TF_FASTRECOV)
         recovery_sent(stack, tp, (uint32_t)th->payload_len, rexmit, th->seq + seqlen);
     if (th->flags & TH_ACK) {

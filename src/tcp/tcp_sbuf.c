@@ -96,12 +96,8 @@ void tcp_sb_unwait(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_flags &= ~(TF_SBWAIT | TF_RCVSHORT | TF_SNDSHORT);
 }
 
-int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need)
+int tcp_sb_rcv_storage_grow(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need)
 {
-    /* Nearly every segment fits the ring it finds (sbpool_grow would
-     * say so too, after working out the span and reach it then ignores). */
-    if (tp->rcv.buf && need <= tp->rcv.cap)
-        return 0;
     uint32_t span = tp->rcv.len + tcp_sb_rcv_extent(tp);
     uint32_t reach = tcp_sb_rcv_reach(stack, tp->rcv_bufsize);
     if (sbpool_grow(&stack->tcp->sbpool, &tp->rcv, need, reach, span, false) == 0)

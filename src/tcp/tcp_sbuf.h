@@ -41,7 +41,15 @@ uint32_t tcp_sb_rcv_reach(const struct tcpc_stack *stack, uint32_t limit);
  * out-of-order data and the segment being placed). On the packet path:
  * spares only. -ENOBUFS: the segment is to be dropped; counted, the window
  * now follows the storage, and tp waits for memory. */
-int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need);
+int tcp_sb_rcv_storage_grow(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need);
+static inline int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need)
+{
+    /* Nearly every segment fits the ring it finds (sbpool_grow would say
+     * so too, after working out the span and reach it then ignores). */
+    if (tp->rcv.buf && need <= tp->rcv.cap)
+        return 0;
+    return tcp_sb_rcv_storage_grow(stack, tp, need);
+}
 
 /* Send storage for n more bytes (tcpc_send, which may allocate): the bytes
  * of n that fit, fewer (or 0) at the budget, counted, tp then waiting. */
