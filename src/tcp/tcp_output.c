@@ -614,14 +614,27 @@ int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
     return tcp_output_loop(stack, tp, false, false);
 }
 
+/* What tcp_output_loop does when tcp_output_if_due finds the connection
+ * quiet and an ACK owed: the plan it would make (no payload, no FIN, ACK
+ * only, nothing more), sent without working it out; the idle restart and
+ * the persist timer have nothing to act on with no data queued. */
+static int tcp_output_ack(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tcp_sb_snd_autosize(stack, tp);
+    struct tcp_plan plan = {.flags = TH_ACK, .segmax = tcp_seg_payload(tp)};
+    return tcp_send_segment(stack, tp, &plan);
+}
+
 int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     /* Established, with nothing queued or pulled back (so no data, FIN,
-     * probe, skip over SACKed data or idle restart), no ACK owed and no
-     * recovery under way, the one segment that can be due is the window
+     * probe, skip over SACKed data or idle restart) and no recovery under
+     * way, the one segment that can be due is an ACK, owed or as a window
      * update: tcp_output would plan exactly that and find nothing else. */
-    bool quiet = !(tp->t_flags & (TF_ACKNOW | TF_NEEDFIN | TF_SACKRECOV)) &&
-                 tp->state == TCPS_ESTABLISHED && tp->snd.len == 0 && tp->snd_nxt == tp->snd_max;
+    bool quiet = !(tp->t_flags & (TF_NEEDFIN | TF_SACKRECOV)) && tp->state == TCPS_ESTABLISHED &&
+                 tp->snd.len == 0 && tp->snd_nxt == tp->snd_max;
+    if (quiet && (tp->t_flags & TF_ACKNOW))
+        return tcp_output_ack(stack, tp);
     if (quiet && !tcp_window_update_due(stack, tp))
         return 0;
     return tcp_output(stack, tp);
