@@ -71,8 +71,8 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
 }
 
 /* Options for a segment of tp; SYNs carry the negotiation ones. o comes
- * zeroed (both callers initialise the whole tcp_repr), so it is not
- * cleared a second time. */
+ * cleared (tcp_repr_init, or an initialiser of the whole tcp_repr), so it
+ * is not cleared a second time. */
 static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
                              struct tcp_opts *o)
 {
@@ -406,7 +406,8 @@ static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
 static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
 {
     struct ip_repr ip;
-    struct tcp_repr th = {.sport = tp->inp->lport, .dport = tp->inp->fport, .flags = p->flags};
+    struct tcp_repr th;
+    tcp_repr_init(&th, tp->inp->lport, tp->inp->fport, p->flags);
     tcp_fill_ip(stack, tp, &ip);
     th.seq = (p->flags & TH_SYN) ? tp->iss : tcp_sb_seq0(tp) + p->off;
     if (!(p->flags & TH_SYN) && p->len == 0 && !(p->flags & TH_FIN))

@@ -125,14 +125,15 @@ int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out)
 {
     size_t i = 0;
 
-    memset(out, 0, sizeof(*out));
     if (optlen == TCP_TS_BLOCK_LEN && memcmp(opts, tcp_ts_block, sizeof(tcp_ts_block)) == 0) {
         /* What the walk below finds in it, without the walk. */
+        tcp_opts_clear(out);
         out->tsval = get_be32(opts + 4);
         out->tsecr = get_be32(opts + 8);
         out->present = TOF_TS;
         return 0;
     }
+    memset(out, 0, sizeof(*out));
     while (i < optlen) {
         size_t len;
         int err;
