@@ -622,7 +622,7 @@ int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
 static int tcp_output_ack(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     tcp_sb_snd_autosize(stack, tp);
-    struct tcp_plan plan = {.flags = TH_ACK, .segmax = tcp_seg_payload(tp)};
+    struct tcp_plan plan = {.flags = TH_ACK}; /* segmax: read only for a payload */
     return tcp_send_segment(stack, tp, &plan);
 }
 
