@@ -240,7 +240,9 @@
     X(ifi_grp_qdrops, "ARP and ND frames not copied: a member's queue was full")                   \
     X(tcps_hystart_css, "HyStart++ rounds whose RTT rise made slow start conservative (RFC 9406)") \
     X(tcps_hystart_ca, "first slow starts HyStart++ ended in congestion avoidance, before any "    \
-                       "loss")
+                       "loss")                                                                     \
+    X(tcps_predack, "pure ACKs of new data taken by header prediction")                            \
+    X(tcps_preddat, "in-order data segments taken by header prediction")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

@@ -637,18 +637,11 @@ static void tcp_enter_fin_wait_2(struct tcpc_stack *stack, struct tcpcb *tp)
     tcp_fin_wait_2_start(stack, tp);
 }
 
-/* RFC 9293 3.10.7.4 fifth check. Returns false when the segment must go no
- * further (dropped, or tp closed). */
-static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+/* An acceptable ACK: the ECN marks, RACK and the SACK scoreboard, new
+ * data acknowledged or a duplicate counted, the send window, loss
+ * detection and recovery. Returns true when our FIN is now acknowledged. */
+static inline bool tcp_ack_core(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_seg *s)
 {
-    if (!(s->flags & TH_ACK)) {
-        stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "no ACK bit in a synchronized state");
-        return false;
-    }
-    if (tp->state == TCPS_SYN_RECEIVED && !tcp_synrcvd_ack(stack, tp, s))
-        return false;
-    if (!tcp_ack_acceptable(stack, tp, s))
-        return false;
     ecn_input(stack, tp, s->ip->tos, s->flags, s->th.ack);
     bool fin_acked = false, dupack = false;
     uint32_t acked = 0;
@@ -672,7 +665,22 @@ static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp
     recovery_ack(stack, tp, acked, sacked, dupack);
     if (acked)
         rack_tlp_schedule(stack, tp);
-    if (!fin_acked)
+    return fin_acked;
+}
+
+/* RFC 9293 3.10.7.4 fifth check. Returns false when the segment must go no
+ * further (dropped, or tp closed). */
+static bool tcp_ack_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    if (!(s->flags & TH_ACK)) {
+        stack_drop(stack, TCPC_STAT_tcps_dropped_noconn, "no ACK bit in a synchronized state");
+        return false;
+    }
+    if (tp->state == TCPS_SYN_RECEIVED && !tcp_synrcvd_ack(stack, tp, s))
+        return false;
+    if (!tcp_ack_acceptable(stack, tp, s))
+        return false;
+    if (!tcp_ack_core(stack, tp, s))
         return true;
     switch (tp->state) {
     case TCPS_FIN_WAIT_1:
@@ -734,12 +742,13 @@ static void reass_check_fin(struct tcpcb *tp, uint32_t off, uint32_t len)
 /* In-order text, with whatever out-of-order data it makes contiguous.
  * Returns true when the peer's FIN is now next: this segment's, or the one
  * reassembly held. */
-static bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+static inline bool tcp_data_in_order(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
     reass_check_fin(tp, 0, s->tlen);
     uint32_t n = sb_append(&tp->rcv, s->data, s->tlen);
     bool had_holes = tp->rcv_reass.nranges > 0;
-    n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
+    if (had_holes)
+        n += sb_absorb(&tp->rcv, &tp->rcv_reass, n);
     tp->rcv_nxt += n;
     urg_arrived(tp);
     STAT_INC(stack, tcps_rcvpack);
@@ -882,8 +891,109 @@ static void tcp_text_input(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
     tcp_output_if_due(stack, tp);
 }
 
+/*
+ * Header prediction. Nearly every segment of an established connection is
+ * the next one in order, carries only ACK (and PSH) with the timestamp the
+ * connection agreed on, leaves the send window as it was and either
+ * acknowledges new data while carrying none, or carries data while
+ * acknowledging nothing new. For those the general path's checks (RST,
+ * PAWS, SYN, acceptability and trimming, orphaned data, the ACK's range,
+ * duplicate ACKs, URG, FIN) are known to pass or to do nothing, so only
+ * the steps that act are taken, the same functions in the same order.
+ * Recovery, SACK blocks held of the peer and out-of-order data of our own
+ * all go the general way.
+ */
+
+/* The timestamp check passes with nothing to drop or forgive. */
+static bool tcp_ts_predicted(const struct tcpcb *tp, const struct tcp_opts *o)
+{
+    bool negotiated =
+        (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP);
+    if (o->present == 0)
+        return !negotiated;
+    return o->present == TOF_TS && negotiated &&
+           (!tp->ts_recent || TSTMP_GEQ(o->tsval, tp->ts_recent));
+}
+
+static bool tcp_predictable(const struct tcpcb *tp, const struct tcp_sack *sk,
+                            const struct tcp_seg *s)
+{
+    if (tp->state != TCPS_ESTABLISHED || (s->flags & (uint8_t)~TH_PSH) != TH_ACK ||
+        s->seq != tp->rcv_nxt || ((uint32_t)s->th.win << tp->snd_scale) != tp->snd_wnd)
+        return false;
+    if ((tp->t_flags & (TF_FASTRECOV | TF_SACKRECOV)) || tp->snd_nxt != tp->snd_max ||
+        tp->rcv_reass.nranges || tp->rcv_reass.fin || !tcp_ts_predicted(tp, &s->th.opts))
+        return false;
+    return !sk || sk->nsb == 0;
+}
+
+/* A pure ACK of new data, within what was sent. */
+static void tcp_predicted_ack(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    STAT_INC(stack, tcps_predack);
+    (void)tcp_ack_core(stack, tp, s); /* no FIN of ours in ESTABLISHED to matter */
+    tcp_output_if_due(stack, tp);
+}
+
+/* In-order data, all of it within the window. When it acknowledges
+ * nothing new and no RACK record of data in flight waits on an ACK, the
+ * ACK's processing comes down to the ECN marks, the SACK record's release
+ * and the send window. */
+static void tcp_predicted_data(struct tcpc_stack *stack, struct tcpcb *tp,
+                               const struct tcp_sack *sk, struct tcp_seg *s)
+{
+    STAT_INC(stack, tcps_preddat);
+    if (s->th.ack != tp->snd_una || (sk && sk->rack.nspan)) {
+        (void)tcp_ack_core(stack, tp, s);
+    } else {
+        ecn_input(stack, tp, s->ip->tos, s->flags, s->th.ack);
+        if (tp->t_sack)
+            (void)sack_input(stack, tp, &s->th.opts, s->th.ack);
+        tcp_update_window(stack, tp, s);
+    }
+    if (tcp_sb_rcv_storage(stack, tp, tp->rcv.len + s->tlen) == 0) {
+        tcp_sb_rcv_autosize(stack, tp, s->tlen);
+        (void)tcp_data_in_order(stack, tp, s); /* no FIN: nothing follows */
+    }
+    tcp_output_if_due(stack, tp);
+}
+
+/* A pure ACK is predicted when it acknowledges new data within what was
+ * sent (one of nothing new may be a duplicate); data when its ACK lies
+ * within what was sent and the window takes all of it (nothing to trim). */
+static bool tcp_kind_predicted(const struct tcpc_stack *stack, const struct tcpcb *tp,
+                               const struct tcp_seg *s)
+{
+    if (SEQ_LT(s->th.ack, tp->snd_una) || SEQ_GT(s->th.ack, tp->snd_max))
+        return false;
+    if (s->tlen == 0)
+        return s->th.ack != tp->snd_una;
+    /* RCV.WND is at least what was offered: the peer nearly always keeps
+     * within that, and the buffer's room need not be worked out. */
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    return s->tlen <= offered || s->tlen <= tcp_rcv_window(stack, tp);
+}
+
+/* Takes s the short way when it is one of the predicted kinds. */
+static bool tcp_predicted(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
+{
+    const struct tcp_sack *sk = tp->t_sack ? sack_of(stack, tp) : NULL;
+    if (!tcp_predictable(tp, sk, s) || !tcp_kind_predicted(stack, tp, s))
+        return false;
+    tp->t_rcvtime = cc_clock_ms(stack->now);
+    tp->t_flags &= ~TF_KEEPPROBED;
+    tcp_update_ts_recent(stack, tp, s, s->seq);
+    if (s->tlen == 0)
+        tcp_predicted_ack(stack, tp, s);
+    else
+        tcp_predicted_data(stack, tp, sk, s);
+    return true;
+}
+
 static void tcp_do_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
+    if (tcp_predicted(stack, tp, s))
+        return;
     uint32_t orig_seq = s->seq;
     if (s->flags & TH_RST) {
         tcp_rst_input(stack, tp, s);

@@ -71,8 +71,8 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
 }
 
 /* Options for a segment of tp; SYNs carry the negotiation ones. o comes
- * zeroed (both callers initialise the whole tcp_repr), so it is not
- * cleared a second time. */
+ * cleared (tcp_repr_init, or an initialiser of the whole tcp_repr), so it
+ * is not cleared a second time. */
 static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
                              struct tcp_opts *o)
 {
@@ -328,7 +328,8 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
     } else if (seqlen) {
         tp->snd_nxt = th->seq + seqlen; /* an ACK's SEQ is not a send point */
     }
-    tcp_seq_in_flight(stack, tp, th, true);
+    if (seqlen)
+        tcp_seq_in_flight(stack, tp, th, true); /* an ACK puts nothing in flight */
     if (tp->t_flags & TF_FASTRECOV)
         recovery_sent(stack, tp, (uint32_t)th->payload_len, rexmit, th->seq + seqlen);
     if (th->flags & TH_ACK) {
@@ -405,7 +406,8 @@ static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
 static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
 {
     struct ip_repr ip;
-    struct tcp_repr th = {.sport = tp->inp->lport, .dport = tp->inp->fport, .flags = p->flags};
+    struct tcp_repr th;
+    tcp_repr_init(&th, tp->inp->lport, tp->inp->fport, p->flags);
     tcp_fill_ip(stack, tp, &ip);
     th.seq = (p->flags & TH_SYN) ? tp->iss : tcp_sb_seq0(tp) + p->off;
     if (!(p->flags & TH_SYN) && p->len == 0 && !(p->flags & TH_FIN))
@@ -615,14 +617,27 @@ int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
     return tcp_output_loop(stack, tp, false, false);
 }
 
+/* What tcp_output_loop does when tcp_output_if_due finds the connection
+ * quiet and an ACK owed: the plan it would make (no payload, no FIN, ACK
+ * only, nothing more), sent without working it out; the idle restart and
+ * the persist timer have nothing to act on with no data queued. */
+static int tcp_output_ack(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tcp_sb_snd_autosize(stack, tp);
+    struct tcp_plan plan = {.flags = TH_ACK}; /* segmax: read only for a payload */
+    return tcp_send_segment(stack, tp, &plan);
+}
+
 int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     /* Established, with nothing queued or pulled back (so no data, FIN,
-     * probe, skip over SACKed data or idle restart), no ACK owed and no
-     * recovery under way, the one segment that can be due is the window
+     * probe, skip over SACKed data or idle restart) and no recovery under
+     * way, the one segment that can be due is an ACK, owed or as a window
      * update: tcp_output would plan exactly that and find nothing else. */
-    bool quiet = !(tp->t_flags & (TF_ACKNOW | TF_NEEDFIN | TF_SACKRECOV)) &&
-                 tp->state == TCPS_ESTABLISHED && tp->snd.len == 0 && tp->snd_nxt == tp->snd_max;
+    bool quiet = !(tp->t_flags & (TF_NEEDFIN | TF_SACKRECOV)) && tp->state == TCPS_ESTABLISHED &&
+                 tp->snd.len == 0 && tp->snd_nxt == tp->snd_max;
+    if (quiet && (tp->t_flags & TF_ACKNOW))
+        return tcp_output_ack(stack, tp);
     if (quiet && !tcp_window_update_due(stack, tp))
         return 0;
     return tcp_output(stack, tp);

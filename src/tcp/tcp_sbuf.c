@@ -22,12 +22,6 @@ static uint32_t tcp_sb_refill_budget(const struct tcpc_stack *stack)
  * storage is dropped and counted, tcps_rcvmemdrop). */
 #define TCP_SB_RETRY_USEC (100 * TCPC_USEC_PER_MSEC)
 
-uint32_t tcp_sb_rcv_reach(const struct tcpc_stack *stack, uint32_t limit)
-{
-    uint64_t reach = (uint64_t)limit + stack->tcp->rcv_slack;
-    return reach > UINT32_MAX ? UINT32_MAX : (uint32_t)reach;
-}
-
 /* The largest limit auto-sizing may reach for `max` (sendbuf_max or
  * recvbuf_max), never past kern.ipc.maxsockbuf. */
 static uint32_t tcp_sb_auto_max(const struct tcpc_stack *stack, int64_t max)
@@ -96,12 +90,8 @@ void tcp_sb_unwait(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_flags &= ~(TF_SBWAIT | TF_RCVSHORT | TF_SNDSHORT);
 }
 
-int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need)
+int tcp_sb_rcv_storage_grow(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need)
 {
-    /* Nearly every segment fits the ring it finds (sbpool_grow would
-     * say so too, after working out the span and reach it then ignores). */
-    if (tp->rcv.buf && need <= tp->rcv.cap)
-        return 0;
     uint32_t span = tp->rcv.len + tcp_sb_rcv_extent(tp);
     uint32_t reach = tcp_sb_rcv_reach(stack, tp->rcv_bufsize);
     if (sbpool_grow(&stack->tcp->sbpool, &tp->rcv, need, reach, span, false) == 0)
@@ -138,11 +128,9 @@ static uint32_t tcp_sb_raise(uint32_t limit, uint64_t inc, uint32_t max)
     return next < max ? (uint32_t)next : max;
 }
 
-void tcp_sb_rcv_autosize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tlen)
+void tcp_sb_rcv_autosize_step(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tlen)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
-    if (!tun->recvbuf_auto || (tp->t_flags & TF_RCVBUF_SET))
-        return;
     uint32_t now = (uint32_t)(stack->now / TCPC_USEC_PER_MSEC) | 1; /* 0 means "none" */
     if (!tp->t_rfbuf_ts || !tp->t_srtt) {
         if (!tp->t_rfbuf_ts)
@@ -183,38 +171,14 @@ void tcp_sb_snd_autosize(struct tcpc_stack *stack, struct tcpcb *tp)
     }
 }
 
-uint32_t tcp_sb_rcv_mem(const struct tcpc_stack *stack, const struct tcpcb *tp)
-{
-    uint32_t storage;
-    if (tp->t_flags & TF_RCVSHORT)
-        storage = tp->rcv.cap;
-    else
-        storage =
-            sbpool_room(&stack->tcp->sbpool, &tp->rcv, tcp_sb_rcv_reach(stack, tp->rcv_bufsize));
-    return storage > tp->rcv.len ? storage - tp->rcv.len : 0;
-}
-
 bool tcp_sb_rcv_memcut(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     return tcp_sb_rcv_memcut_of(tp, tcp_sb_rcv_mem(stack, tp));
 }
 
-uint32_t tcp_rcv_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
-{
-    return tcp_rcv_room_of(tp, tcp_sb_rcv_mem(stack, tp));
-}
-
 uint32_t tcp_rcv_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     return tcp_rcv_space_of(tp, tcp_sb_rcv_mem(stack, tp));
-}
-
-uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
-{
-    uint32_t space = tp->snd_bufsize > tp->snd.len ? tp->snd_bufsize - tp->snd.len : 0;
-    uint32_t storage = sbpool_room(&stack->tcp->sbpool, &tp->snd, tp->snd_bufsize);
-    uint32_t room = storage > tp->snd.len ? storage - tp->snd.len : 0;
-    return space < room ? space : room;
 }
 
 /* Whether tp should keep waiting: memory still bounds what it waited for. */

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/stack.h"
 #include "tcp/tcp_var.h"
 
 struct tcpc_stack;
@@ -35,13 +36,25 @@ void tcp_sb_limits(struct tcpc_stack *stack);
 /* The most bytes a receive buffer whose limit is `limit` may hold: the
  * limit, plus less than one segment of the link's largest MSS for a window
  * rounded up to the scale's unit (tcp_output's window field). */
-uint32_t tcp_sb_rcv_reach(const struct tcpc_stack *stack, uint32_t limit);
+static inline uint32_t tcp_sb_rcv_reach(const struct tcpc_stack *stack, uint32_t limit)
+{
+    uint64_t reach = (uint64_t)limit + stack->tcp->rcv_slack;
+    return reach > UINT32_MAX ? UINT32_MAX : (uint32_t)reach;
+}
 
 /* Receive storage for `need` bytes from the head (in-order data, then
  * out-of-order data and the segment being placed). On the packet path:
  * spares only. -ENOBUFS: the segment is to be dropped; counted, the window
  * now follows the storage, and tp waits for memory. */
-int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need);
+int tcp_sb_rcv_storage_grow(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need);
+static inline int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need)
+{
+    /* Nearly every segment fits the ring it finds (sbpool_grow would say
+     * so too, after working out the span and reach it then ignores). */
+    if (tp->rcv.buf && need <= tp->rcv.cap)
+        return 0;
+    return tcp_sb_rcv_storage_grow(stack, tp, need);
+}
 
 /* Send storage for n more bytes (tcpc_send, which may allocate): the bytes
  * of n that fit, fewer (or 0) at the budget, counted, tp then waiting. */
@@ -53,7 +66,22 @@ void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp);
 /* Receive auto-sizing, for `tlen` in-order bytes just taken (FreeBSD's
  * tcp_autorcvbuf): every half round trip, if more than 3/8 of the limit
  * arrived in it, the limit grows by net.inet.tcp.recvbuf_inc (0: by half). */
-void tcp_sb_rcv_autosize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tlen);
+/* The rest of tcp_sb_rcv_autosize: a half round trip started or over. */
+void tcp_sb_rcv_autosize_step(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tlen);
+static inline void tcp_sb_rcv_autosize(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t tlen)
+{
+    /* Inline: asked on every in-order segment, and nearly always only
+     * counting within the half round trip under way. */
+    if (!stack->cfg.tun.recvbuf_auto || (tp->t_flags & TF_RCVBUF_SET))
+        return;
+    uint32_t now = (uint32_t)(stack->now / TCPC_USEC_PER_MSEC) | 1; /* 0 means "none" */
+    if (tp->t_rfbuf_ts && tp->t_srtt &&
+        (uint32_t)(now - tp->t_rfbuf_ts) <= (uint64_t)tp->t_srtt / TCPC_USEC_PER_MSEC / 2) {
+        tp->t_rfbuf_cnt += tlen;
+        return;
+    }
+    tcp_sb_rcv_autosize_step(stack, tp, tlen);
+}
 
 /* Send auto-sizing (FreeBSD's tcp_sndbuf_autoscale), before output: when
  * the buffer is 7/8 full, the peer's window covers 4/5 of it and the
@@ -63,13 +91,22 @@ void tcp_sb_snd_autosize(struct tcpc_stack *stack, struct tcpcb *tp);
 
 /* Free room in the receive buffer: the limit less the in-order bytes held,
  * within what the storage may hold (tcp_sb_rcv_mem). */
-uint32_t tcp_rcv_room(const struct tcpc_stack *stack, const struct tcpcb *tp);
+static inline uint32_t tcp_rcv_room(const struct tcpc_stack *stack, const struct tcpcb *tp);
 /* tcp_rcv_room as a window we may advertise (what the window field and
  * scale can say). */
 uint32_t tcp_rcv_space(const struct tcpc_stack *stack, const struct tcpcb *tp);
 /* Bytes the storage could take past the in-order data: up to the reach
  * while the budget allows, only the ring's room after a refusal. */
-uint32_t tcp_sb_rcv_mem(const struct tcpc_stack *stack, const struct tcpcb *tp);
+static inline uint32_t tcp_sb_rcv_mem(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    uint32_t storage;
+    if (tp->t_flags & TF_RCVSHORT)
+        storage = tp->rcv.cap;
+    else
+        storage =
+            sbpool_room(&stack->tcp->sbpool, &tp->rcv, tcp_sb_rcv_reach(stack, tp->rcv_bufsize));
+    return storage > tp->rcv.len ? storage - tp->rcv.len : 0;
+}
 /* Whether memory, not the limit, bounds the receive window now: the
  * window may then shrink (RFC 9293 3.8.6.2.2 allows it when buffers are
  * short). */
@@ -102,9 +139,19 @@ static inline bool tcp_sb_rcv_memcut_of(const struct tcpcb *tp, uint32_t mem)
 {
     return mem < tcp_rcv_limit_room(tp);
 }
+static inline uint32_t tcp_rcv_room(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    return tcp_rcv_room_of(tp, tcp_sb_rcv_mem(stack, tp));
+}
 /* Bytes the application may still queue: the send limit less what is
  * held, within what the budget lets the storage hold. */
-uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp);
+static inline uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    uint32_t space = tp->snd_bufsize > tp->snd.len ? tp->snd_bufsize - tp->snd.len : 0;
+    uint32_t storage = sbpool_room(&stack->tcp->sbpool, &tp->snd, tp->snd_bufsize);
+    uint32_t room = storage > tp->snd.len ? storage - tp->snd.len : 0;
+    return space < room ? space : room;
+}
 
 /* One bounded refill of the buffer pool (off the packet path), then the
  * connections waiting for memory woken if memory came back; and whether

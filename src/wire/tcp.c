@@ -125,14 +125,15 @@ int tcp_opts_parse(const uint8_t *opts, size_t optlen, struct tcp_opts *out)
 {
     size_t i = 0;
 
-    memset(out, 0, sizeof(*out));
     if (optlen == TCP_TS_BLOCK_LEN && memcmp(opts, tcp_ts_block, sizeof(tcp_ts_block)) == 0) {
         /* What the walk below finds in it, without the walk. */
+        tcp_opts_clear(out);
         out->tsval = get_be32(opts + 4);
         out->tsecr = get_be32(opts + 8);
         out->present = TOF_TS;
         return 0;
     }
+    memset(out, 0, sizeof(*out));
     while (i < optlen) {
         size_t len;
         int err;
@@ -405,9 +406,12 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
     struct ip_repr iph = *ip;
     size_t iplen = ip_header_len(ip);
     /* Laid out once, here, and copied into place below: the length is
-     * needed before the payload is placed, the bytes after. */
+     * needed before the payload is placed, the bytes after. Timestamps
+     * alone (nearly every segment) have a known length and are written in
+     * place instead. */
     uint8_t optbuf[TCP_MAXOLEN];
-    size_t optlen = tcp_opts_layout(&tcp->opts, optbuf, NULL);
+    size_t optlen =
+        tcp->opts.present == TOF_TS ? TCP_TS_BLOCK_LEN : tcp_opts_layout(&tcp->opts, optbuf, NULL);
     size_t hdrlen = TCP_HDR_LEN + optlen;
     size_t payoff = iplen + hdrlen;
     uint8_t *seg = buf + iplen;
@@ -433,7 +437,10 @@ int tcp_emit_packet(const struct ip_repr *ip, const struct tcp_repr *tcp, uint8_
     if (err < 0)
         return err;
     tcp_emit_header(tcp, hdrlen, seg);
-    memcpy(seg + TCP_HDR_LEN, optbuf, optlen);
+    if (tcp->opts.present == TOF_TS)
+        (void)tcp_opts_layout(&tcp->opts, seg + TCP_HDR_LEN, NULL);
+    else
+        memcpy(seg + TCP_HDR_LEN, optbuf, optlen);
     sum = cksum_pseudo(&iph.src, &iph.dst, IPPROTO_TCP_, (uint32_t)seglen);
     put_be16(seg + 16, cksum_finish(cksum_add(sum, seg, seglen)));
     return (int)(iplen + seglen);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ip.h"
 
@@ -68,27 +69,40 @@ struct tcp_sack_block {
     uint32_t start, end;
 };
 
+/*
+ * The scalars come first: they say which options are present and how long
+ * each variable part is, and the arrays after them are read only within
+ * those lengths (a SACK block below nsack, the digest with TOF_SIG, the
+ * cookie's tfo_len bytes, the MAC's ao_maclen), so clearing the scalars
+ * (tcp_opts_clear) is enough on the paths every segment takes.
+ */
 struct tcp_opts {
     uint8_t present; /* TOF_* */
     uint8_t wscale;  /* as received; clamping to 14 is the engine's job */
     uint8_t nsack;   /* SACK blocks held (at most TCP_SACK_MAX) */
-    uint16_t mss;
-    uint32_t tsval, tsecr;
-    struct tcp_sack_block sack[TCP_SACK_MAX];
-    uint8_t sig[TCP_SIGLEN]; /* TOF_SIG: the digest, as on the wire */
     /* Fast Open: the cookie as the option carries it, tfo_len bytes (0: a
      * cookie request), however long the option says; emission writes the
      * same bytes back. */
     uint8_t tfo_len;
-    uint8_t tfo_cookie[TCP_FASTOPEN_WIRE_MAX];
     /* TOF_AO: the key IDs, the MAC as on the wire (ao_maclen bytes), and,
      * parsed, where the option's kind byte sits from the start of the
      * options (what a MAC check zeroes; emission ignores it). */
     uint8_t ao_keyid, ao_rnextkeyid;
     uint8_t ao_maclen;
     uint8_t ao_off;
+    uint16_t mss;
+    uint32_t tsval, tsecr;
+    struct tcp_sack_block sack[TCP_SACK_MAX];
+    uint8_t sig[TCP_SIGLEN]; /* TOF_SIG: the digest, as on the wire */
+    uint8_t tfo_cookie[TCP_FASTOPEN_WIRE_MAX];
     uint8_t ao_mac[TCP_AO_MAXMACLEN];
 };
+
+/* No option present: the scalars zeroed, the arrays left as they are. */
+static inline void tcp_opts_clear(struct tcp_opts *o)
+{
+    memset(o, 0, offsetof(struct tcp_opts, sack));
+}
 
 struct tcp_repr {
     uint16_t sport, dport;
@@ -101,6 +115,20 @@ struct tcp_repr {
     const uint8_t *payload; /* into the parsed buffer; NULL when empty */
     size_t payload_len;
 };
+
+/* A header to be filled in for emission: the ports and flags given,
+ * everything else zero, no option present (tcp_opts_clear). */
+static inline void tcp_repr_init(struct tcp_repr *th, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+    th->sport = sport;
+    th->dport = dport;
+    th->seq = th->ack = 0;
+    th->flags = flags;
+    th->win = th->urp = th->hdrlen = 0;
+    tcp_opts_clear(&th->opts);
+    th->payload = NULL;
+    th->payload_len = 0;
+}
 
 /*
  * Parses a TCP segment of seglen bytes (header, options, payload). Returns
