@@ -50,6 +50,9 @@ uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t
 /* Gives back the storage of buffers left empty (after an ACK or a read). */
 void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp);
 
+/* Gives both of tp's rings back (tp is going). */
+void tcp_sb_release(struct tcpc_stack *stack, struct tcpcb *tp);
+
 /* Receive auto-sizing, for `tlen` in-order bytes just taken (FreeBSD's
  * tcp_autorcvbuf): every half round trip, if more than 3/8 of the limit
  * arrived in it, the limit grows by net.inet.tcp.recvbuf_inc (0: by half). */
