@@ -208,7 +208,7 @@ static void tcp_syn_data_acked(struct tcpc_stack *stack, struct tcpcb *tp, uint3
     STAT_INC(stack, tcps_rcvackpack);
     STAT_ADD(stack, tcps_rcvackbyte, acked);
     sb_drop(&tp->snd, acked > tp->snd.len ? tp->snd.len : acked);
-    tcp_sb_drained(stack, tp);
+    tcp_sb_drained(stack, tp, false);
     tcp_notify(stack, tp);
 }
 
@@ -605,7 +605,7 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     bool fin_acked = (tp->t_flags & TF_SENTFIN) && s->th.ack == tp->snd_max;
     uint32_t data = acked > tp->snd.len ? tp->snd.len : acked;
     sb_drop(&tp->snd, data);
-    tcp_sb_drained(stack, tp);
+    tcp_sb_drained(stack, tp, s->tlen != 0);
     tcp_snd_una_advance(tp, s->th.ack);
     if (rtt >= 0)
         cc_rtt_sample_taken(stack, tp, (tcpc_time_t)rtt);

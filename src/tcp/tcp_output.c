@@ -340,6 +340,7 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
         tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
         tp->t_segs_unacked = 0;
         tcp_timer_stop(stack, tp, TT_DELACK);
+        tcp_sb_quiet(stack, tp);
     }
 }
 

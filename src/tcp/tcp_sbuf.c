@@ -128,6 +128,8 @@ int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t need
 uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t n)
 {
     uint32_t need = tp->snd.len + n;
+    if (tp->snd.buf && need <= tp->snd.cap)
+        return n; /* a kept ring, usually (tcp_sb_drained) */
     int err = sbpool_grow(&stack->tcp->sbpool, &tp->snd, need, tp->snd_bufsize, tp->snd.len, true);
     tcp_sb_note(stack);
     if (err == 0)
@@ -138,14 +140,39 @@ uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t
     return fit < n ? fit : n;
 }
 
-void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp)
+/* A drained ring a connection may keep while its exchange goes on: a small
+ * one, while the rings connections hold leave at least half the budget. */
+static bool tcp_sb_keepable(const struct sbpool *p, const struct sockbuf *sb)
+{
+    return sb->cap <= TCP_SB_KEEP_MAX && p->held <= p->budget / 2;
+}
+
+/* Gives back the rings of drained buffers, but those `keep` lets stay. */
+static void tcp_sb_give(struct tcpc_stack *stack, struct tcpcb *tp, bool keep)
 {
     struct sbpool *p = &stack->tcp->sbpool;
-    if (tp->snd.buf && tp->snd.len == 0)
+    bool gave = false;
+    if (tp->snd.buf && tp->snd.len == 0 && !(keep && tcp_sb_keepable(p, &tp->snd))) {
         sbpool_put(p, &tp->snd);
-    if (tp->rcv.buf && tp->rcv.len == 0 && tp->rcv_reass.nranges == 0)
+        gave = true;
+    }
+    if (tp->rcv.buf && tp->rcv.len == 0 && tp->rcv_reass.nranges == 0 &&
+        !(keep && tcp_sb_keepable(p, &tp->rcv))) {
         sbpool_put(p, &tp->rcv);
-    tcp_sb_note(stack);
+        gave = true;
+    }
+    if (gave)
+        tcp_sb_note(stack);
+}
+
+void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp, bool more)
+{
+    tcp_sb_give(stack, tp, more || tcp_sb_busy(tp));
+}
+
+void tcp_sb_quiet_slow(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tcp_sb_give(stack, tp, false);
 }
 
 void tcp_sb_release(struct tcpc_stack *stack, struct tcpcb *tp)
