@@ -134,6 +134,17 @@ static inline bool tcp_sb_rcv_memcut_of(const struct tcpcb *tp, uint32_t mem)
  * held, within what the budget lets the storage hold. */
 uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struct tcpcb *tp);
 
+/* Whether tcp_snd_space is above 0. Readiness asks after every call and
+ * segment; while the ring held has room the answer needs no budget
+ * arithmetic, as the storage the budget allows is never below that ring
+ * (sbpool_room). */
+static inline bool tcp_snd_has_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (tp->snd.len < tp->snd.cap && tp->snd.len < tp->snd_bufsize)
+        return true;
+    return tcp_snd_space(stack, tp) > 0;
+}
+
 /* One bounded refill of the buffer pool (off the packet path), then the
  * connections waiting for memory woken if memory came back; and whether
  * either is due (tcpc_next_deadline is then "now"). */

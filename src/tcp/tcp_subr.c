@@ -651,7 +651,7 @@ uint32_t tcp_readiness(const struct tcpc_stack *stack, const struct tcpcb *tp)
         ev |= TCPC_EV_READABLE;
     if (tp->t_oobflags & TCPOOB_MARK)
         ev |= TCPC_EV_URGENT;
-    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_space(stack, tp) > 0)
+    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_has_space(stack, tp))
         ev |= TCPC_EV_WRITABLE;
     bool rd_done = (tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || closed;
     bool wr_done = (tp->t_flags & TF_NEEDFIN) || closed;
