@@ -165,7 +165,7 @@ static void tcp_sb_give(struct tcpc_stack *stack, struct tcpcb *tp, bool keep)
         tcp_sb_note(stack);
 }
 
-void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp, bool more)
+void tcp_sb_drained_slow(struct tcpc_stack *stack, struct tcpcb *tp, bool more)
 {
     tcp_sb_give(stack, tp, more || tcp_sb_busy(tp));
 }

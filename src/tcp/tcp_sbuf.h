@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/stack.h"
 #include "tcp/tcp_var.h"
 
 struct tcpc_stack;
@@ -57,13 +58,24 @@ uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t
  * exchange is over.
  */
 #define TCP_SB_KEEP_MAX 4096
-void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp, bool more);
 
 /* Whether tp's exchange goes on: bytes held either way, or an ACK owed
  * (delayed) for data taken, which an answer usually carries. */
 static inline bool tcp_sb_busy(const struct tcpcb *tp)
 {
     return tp->snd.len || tp->rcv.len || tp->rcv_reass.nranges || (tp->t_flags & TF_DELACK);
+}
+
+void tcp_sb_drained_slow(struct tcpc_stack *stack, struct tcpcb *tp, bool more);
+static inline void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp, bool more)
+{
+    /* Mid-exchange with small rings and memory to spare, the usual drain
+     * of request/response traffic, nothing goes back: known inline. */
+    const struct sbpool *p = &stack->tcp->sbpool;
+    if ((more || tcp_sb_busy(tp)) && tp->snd.cap <= TCP_SB_KEEP_MAX &&
+        tp->rcv.cap <= TCP_SB_KEEP_MAX && p->held <= p->budget / 2)
+        return;
+    tcp_sb_drained_slow(stack, tp, more);
 }
 
 /* After the ACK owed went out: a connection no longer busy gives back the
