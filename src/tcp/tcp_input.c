@@ -473,8 +473,14 @@ static void tcp_trim_all_old(struct tcpc_stack *stack, struct tcpcb *tp, struct 
  */
 static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
-    uint32_t wnd = tcp_rcv_window(stack, tp);
     uint32_t seglen = s->tlen + !!(s->flags & TH_FIN);
+    /* The usual segment starts at RCV.NXT and fits the window already
+     * offered, which the window is never below (tcp_rcv_window): every
+     * test below takes it whole, so the storage need not be asked. */
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    if (s->seq == tp->rcv_nxt && seglen <= offered)
+        return true;
+    uint32_t wnd = tcp_rcv_window(stack, tp);
     bool probe = wnd == 0 && s->seq == tp->rcv_nxt;
     if (seglen && s->seq + seglen == tp->rcv_nxt && (s->flags & TH_ACK)) {
         tcp_trim_all_old(stack, tp, s);
