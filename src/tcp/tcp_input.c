@@ -603,7 +603,8 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     recovery_check_spurious(stack, tp, &s->th.opts, s->th.ack);
     int64_t rtt = tcp_rtt_sample(stack, tp, s); /* a sample collapses the backoff */
     tp->t_rxtcount = 0;
-    tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
+    if (rtt < 0) /* a sample set t_rxtcur from it already (tcp_xmit_timer) */
+        tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
     if (s->th.ack == tp->snd_max)
         tcp_timer_stop(stack, tp, TT_REXMT);
     else
