@@ -12,6 +12,7 @@
 #include "core/stack.h"
 #include "harness.h"
 #include "tcp/sbpool.h"
+#include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_var.h"
 #include "test_tcp_fixture.h"
 
@@ -83,8 +84,9 @@ static struct harness *budget_pair(struct fx_conn *a, struct fx_conn *b, size_t 
     return h;
 }
 
-/* Data takes storage and a drained buffer gives it back: an idle
- * established connection holds none, either way. */
+/* Data takes storage and a drained buffer gives it back once the
+ * exchange is over (no byte held, no ACK owed): an idle established
+ * connection holds none, either way. */
 static void test_idle_connection_holds_no_storage(void **state)
 {
     (void)state;
@@ -100,6 +102,9 @@ static void test_idle_connection_holds_no_storage(void **state)
     assert_non_null(tcb(h, c.sd)->rcv.buf);
     assert_int_equal(pool(h)->held, sbpool_size(0));
     fx_recv_exact(h, c.sd, "hello", 5);
+    assert_non_null(tcb(h, c.sd)->rcv.buf); /* an ACK is owed: an answer may follow */
+    h_advance(h, 40 * MSEC);
+    h_expect(h, SEG(.flags = TH_ACK, .ack = c.snd + 5, .len = 0, .sport = 1));
     assert_null(tcb(h, c.sd)->rcv.buf);
     assert_int_equal(pool(h)->held, 0);
 
@@ -109,6 +114,108 @@ static void test_idle_connection_holds_no_storage(void **state)
     h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 5, .ack = c.rcv + 5, .sport = 1));
     assert_null(tcb(h, c.sd)->snd.buf);
     assert_int_equal(pool(h)->held, 0);
+    h_free(h);
+}
+
+/* Spares of the smallest class, where a request or response lands. */
+static uint32_t spares0(struct harness *h)
+{
+    return pool(h)->cls[0].nfree;
+}
+
+/* Request and response on one connection: each buffer is emptied and
+ * filled again on every exchange, and keeps its ring meanwhile (the pool
+ * sees no traffic) until the exchange is over: the peer's ACK brings no
+ * more data, and both rings go back. */
+static void test_exchange_keeps_its_small_rings(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    int lsd = h_listen(h);
+    struct fx_conn c = conn(h, lsd, 1);
+    struct tcpcb *tp = tcb(h, c.sd);
+    h_inject(h,
+             SEG(.flags = TH_ACK | TH_PSH, .seq = c.snd, .ack = c.rcv, .sport = 1, .data = "req1"));
+    fx_recv_exact(h, c.sd, "req1", 4);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "resp1", 5), 5);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv, .ack = c.snd + 4, .data = "resp1",
+                    .sport = 1));
+    assert_int_equal(pool(h)->held, 2 * sbpool_size(0));
+    uint32_t spares = spares0(h);
+
+    /* The next request acknowledges the response: the send buffer drains
+     * as data arrives, and keeps its ring. */
+    h_inject(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.snd + 4, .ack = c.rcv + 5, .sport = 1,
+                    .data = "req2"));
+    assert_non_null(tp->snd.buf);
+    assert_int_equal(tp->snd.len, 0);
+    fx_recv_exact(h, c.sd, "req2", 4);
+    assert_non_null(tp->rcv.buf);
+    assert_int_equal(tcpc_send(h->stack, c.sd, "resp2", 5), 5);
+    h_expect(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.rcv + 5, .ack = c.snd + 8, .data = "resp2",
+                    .sport = 1));
+    assert_int_equal(spares0(h), spares);
+    assert_int_equal(pool(h)->held, 2 * sbpool_size(0));
+
+    /* A bare ACK ends the exchange. */
+    h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd + 8, .ack = c.rcv + 10, .sport = 1));
+    h_expect_nothing(h);
+    assert_null(tp->snd.buf);
+    assert_null(tp->rcv.buf);
+    assert_int_equal(pool(h)->held, 0);
+    assert_int_equal(spares0(h), spares + 2);
+    h_free(h);
+}
+
+/* Only small rings stay, and only while the rings held leave half the
+ * budget: a larger ring, or any ring once half the budget is held, goes
+ * back as soon as its buffer drains, ACK owed or not. */
+static void test_drained_ring_returned_when_large_or_memory_is_short(void **state)
+{
+    (void)state;
+    const char *sys[] = {"kern.ipc.sockbuf_budget=65536", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    int lsd = h_listen(h);
+    struct fx_conn a = conn(h, lsd, 1);
+    struct fx_conn b = conn(h, lsd, 2);
+    struct fx_conn c = conn(h, lsd, 3);
+
+    /* Three segments take a 5 KiB ring. Reading all but a byte sends a
+     * window update; one more byte then waits for a delayed ACK, and the
+     * read that drains the buffer finds the ring too large to keep. */
+    peer_send(h, &b, 2, 3 * MSS, 'b');
+    assert_true(tcb(h, b.sd)->rcv.cap > TCP_SB_KEEP_MAX);
+    char got[3 * MSS];
+    assert_int_equal(tcpc_recv(h->stack, b.sd, got, 3 * MSS - 1), 3 * MSS - 1);
+    h_flush(h);
+    h_inject(h, SEG(.flags = TH_ACK | TH_PSH, .seq = b.snd, .ack = b.rcv, .sport = 2, .data = "z"));
+    b.snd++;
+    assert_int_equal(tcpc_recv(h->stack, b.sd, got, sizeof(got)), 2);
+    assert_true(tcb(h, b.sd)->t_flags & TF_DELACK);
+    assert_null(tcb(h, b.sd)->rcv.buf);
+    h_advance(h, 40 * MSEC); /* the delayed ACK */
+    h_flush(h);
+
+    /* A holds 13 segments unread: a 32 KiB ring, half the budget. */
+    peer_send(h, &a, 1, 13 * MSS, 'a');
+    assert_int_equal(pool(h)->held, 32768);
+    h_inject(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.snd, .ack = c.rcv, .sport = 3, .data = "x"));
+    c.snd++;
+    fx_recv_exact(h, c.sd, "x", 1);
+    assert_true(tcb(h, c.sd)->t_flags & TF_DELACK);
+    assert_null(tcb(h, c.sd)->rcv.buf);
+    assert_int_equal(pool(h)->held, 32768);
+    h_advance(h, 40 * MSEC);
+    h_flush(h);
+
+    /* Once A reads, memory is plenty again and C's small ring stays. */
+    recv_all(h, a.sd, 13 * MSS, 'a');
+    h_flush(h);
+    h_inject(h, SEG(.flags = TH_ACK | TH_PSH, .seq = c.snd, .ack = c.rcv, .sport = 3, .data = "y"));
+    fx_recv_exact(h, c.sd, "y", 1);
+    assert_true(tcb(h, c.sd)->t_flags & TF_DELACK);
+    assert_non_null(tcb(h, c.sd)->rcv.buf);
     h_free(h);
 }
 
@@ -322,6 +429,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_connection_holds_no_storage),
+        cmocka_unit_test(test_exchange_keeps_its_small_rings),
+        cmocka_unit_test(test_drained_ring_returned_when_large_or_memory_is_short),
         cmocka_unit_test(test_receive_limit_grows_when_the_peer_sends_a_lot),
         cmocka_unit_test(test_so_rcvbuf_turns_auto_sizing_off),
         cmocka_unit_test(test_send_limit_grows_when_the_application_keeps_it_full),

@@ -149,14 +149,6 @@ void stack_free(struct tcpc_stack *stack)
     free(stack);
 }
 
-void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
-{
-    if (now > TCPC_TIME_MAX)
-        now = TCPC_TIME_MAX;
-    if (now > stack->now)
-        stack->now = now;
-}
-
 void stack_group_sync_slow(struct tcpc_stack *stack)
 {
     if (group_tun_copy(stack->group, &stack->cfg.tun, &stack->group_tun_ver, &stack->group_gen))

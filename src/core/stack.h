@@ -128,7 +128,13 @@ int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_sta
 void stack_free(struct tcpc_stack *stack);
 
 /* Moves the stack's clock to now, never backwards. */
-void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now);
+static inline void stack_set_now(struct tcpc_stack *stack, tcpc_time_t now)
+{
+    if (now > TCPC_TIME_MAX)
+        now = TCPC_TIME_MAX;
+    if (now > stack->now)
+        stack->now = now;
+}
 
 /* Takes the tunables and listeners other members of the stack's group
  * published since the last call: the one read of shared state at every

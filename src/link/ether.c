@@ -172,18 +172,6 @@ void ether_input(struct tcpc_stack *stack, const uint8_t *frame, size_t len, con
     }
 }
 
-void link_advance(struct tcpc_stack *stack)
-{
-    if (link_of(stack))
-        neigh_advance(stack);
-}
-
-tcpc_time_t link_next_deadline(const struct tcpc_stack *stack)
-{
-    const struct link_state *link = link_of(stack);
-    return link ? neigh_next_deadline(&link->nc) : TCPC_TIME_NEVER;
-}
-
 int tcpc_neigh_list(const struct tcpc_stack *stack, tcpc_neigh_fn fn, void *ctx)
 {
     const struct link_state *link = link_of(stack);

@@ -60,8 +60,18 @@ int ether_xmit(struct tcpc_stack *stack, const uint8_t *frame, size_t len);
  * ifi_oqdrops. 0 or -ENOBUFS. */
 int ether_xmit_ctl(struct tcpc_stack *stack, const uint8_t *frame, size_t len);
 
-/* Timers of the link layer (the neighbour cache's). */
-void link_advance(struct tcpc_stack *stack);
-tcpc_time_t link_next_deadline(const struct tcpc_stack *stack);
+/* Timers of the link layer (the neighbour cache's). Inline: the
+ * embedder's loop asks on every turn, mostly of a stack without one. */
+static inline void link_advance(struct tcpc_stack *stack)
+{
+    if (link_of(stack))
+        neigh_advance(stack);
+}
+
+static inline tcpc_time_t link_next_deadline(const struct tcpc_stack *stack)
+{
+    const struct link_state *link = link_of(stack);
+    return link ? neigh_next_deadline(&link->nc) : TCPC_TIME_NEVER;
+}
 
 #endif

@@ -5,7 +5,8 @@
  * A socket buffer's limit (SO_SNDBUF, SO_RCVBUF, FreeBSD's sb_hiwat) says
  * how much it may hold; its storage is a ring taken from this pool when the
  * first byte arrives or is sent, grown as the bytes held grow, and given
- * back once the buffer is drained. An idle connection holds no storage.
+ * back once the buffer is drained (a small one once the connection's
+ * exchange is over: tcp_sb_drained). An idle connection holds no storage.
  *
  * Rings come in fixed size classes, four to each doubling from 2 KiB
  * (2, 2.5, 3, 3.5, 4, 5, 6, 7, 8 KiB, ...), so a ring wastes at most a

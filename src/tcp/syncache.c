@@ -168,6 +168,7 @@ struct syncache {
     uint32_t challenge_count;
     struct syncookie_state cookies;
     struct timer_wheel wheel;
+    struct tcp_state *ts; /* whose cached deadline (ts->due) the wheel's move */
 };
 
 /* The 4-tuple of a segment or an ICMP quote, from our side. */
@@ -196,6 +197,7 @@ int syncache_init(struct tcpc_stack *stack)
         return -ENOMEM;
     uint32_t hashsize = (uint32_t)tun->sc_hashsize;
     sc->hashmask = hashsize - 1;
+    sc->ts = stack->tcp;
     sc->bucketlimit = (uint32_t)tun->sc_bucketlimit;
     sc->cachelimit = (uint32_t)sysctl_sc_cachelimit(tun);
     sc->depth = sc->bucketlimit < sc->cachelimit ? sc->bucketlimit : sc->cachelimit;
@@ -358,8 +360,10 @@ static void sc_remove(struct syncache *sc, struct sc_bucket *b, uint32_t idx, ui
         pool_put(&sc->pool6, idx & ~SC_V6);
     else
         pool_put(&sc->pool4, idx);
-    if (b->len == 0)
+    if (b->len == 0) {
         timer_cancel(&sc->wheel, &b->timer);
+        tcp_due_forget(sc->ts);
+    }
 }
 
 /* Drops the bucket's oldest entry. */
@@ -402,6 +406,7 @@ static void sc_bucket_arm(struct syncache *sc, struct sc_bucket *b, tcpc_time_t 
     if (timer_armed(&b->timer) && timer_deadline(&b->timer) <= when)
         return;
     timer_arm(&sc->wheel, &b->timer, when);
+    tcp_due_lower(sc->ts, when);
 }
 
 /* ---- Policy: cookies and the attack switch ------------------------------ */
@@ -647,6 +652,7 @@ static void sc_dupsyn(struct tcpc_stack *stack, struct syncache *sc, struct sc_b
     e->rxmits = 0;
     e->rxt_ms = sc_ms(stack->now) + sc_rto_ms(stack, 0);
     timer_cancel(&sc->wheel, &b->timer); /* the new deadline may be later */
+    tcp_due_forget(sc->ts);
     for (uint32_t pos = 0; pos < b->len; pos++)
         sc_bucket_arm(sc, b, stack->now, sc_at(sc, sc_slots(sc, b)[pos])->rxt_ms);
 }
@@ -883,8 +889,11 @@ static void sc_bucket_timer(struct tcpc_stack *stack, struct syncache *sc, struc
         any = true;
         pos++;
     }
-    if (any)
-        timer_arm(&sc->wheel, &b->timer, sc_deadline(stack->now, next));
+    if (any) {
+        tcpc_time_t when = sc_deadline(stack->now, next);
+        timer_arm(&sc->wheel, &b->timer, when);
+        tcp_due_lower(sc->ts, when);
+    }
 }
 
 void syncache_advance(struct tcpc_stack *stack)

@@ -208,7 +208,7 @@ static void tcp_syn_data_acked(struct tcpc_stack *stack, struct tcpcb *tp, uint3
     STAT_INC(stack, tcps_rcvackpack);
     STAT_ADD(stack, tcps_rcvackbyte, acked);
     sb_drop(&tp->snd, acked > tp->snd.len ? tp->snd.len : acked);
-    tcp_sb_drained(stack, tp);
+    tcp_sb_drained(stack, tp, false);
     tcp_notify(stack, tp);
 }
 
@@ -473,8 +473,14 @@ static void tcp_trim_all_old(struct tcpc_stack *stack, struct tcpcb *tp, struct 
  */
 static bool tcp_trim_to_window(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_seg *s)
 {
-    uint32_t wnd = tcp_rcv_window(stack, tp);
     uint32_t seglen = s->tlen + !!(s->flags & TH_FIN);
+    /* The usual segment starts at RCV.NXT and fits the window already
+     * offered, which the window is never below (tcp_rcv_window): every
+     * test below takes it whole, so the storage need not be asked. */
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    if (s->seq == tp->rcv_nxt && seglen <= offered)
+        return true;
+    uint32_t wnd = tcp_rcv_window(stack, tp);
     bool probe = wnd == 0 && s->seq == tp->rcv_nxt;
     if (seglen && s->seq + seglen == tp->rcv_nxt && (s->flags & TH_ACK)) {
         tcp_trim_all_old(stack, tp, s);
@@ -597,7 +603,8 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     recovery_check_spurious(stack, tp, &s->th.opts, s->th.ack);
     int64_t rtt = tcp_rtt_sample(stack, tp, s); /* a sample collapses the backoff */
     tp->t_rxtcount = 0;
-    tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
+    if (rtt < 0) /* a sample set t_rxtcur from it already (tcp_xmit_timer) */
+        tp->t_rxtcur = tcp_rexmt_timeout(stack, tp);
     if (s->th.ack == tp->snd_max)
         tcp_timer_stop(stack, tp, TT_REXMT);
     else
@@ -605,7 +612,7 @@ static bool tcp_ack_new_data(struct tcpc_stack *stack, struct tcpcb *tp, const s
     bool fin_acked = (tp->t_flags & TF_SENTFIN) && s->th.ack == tp->snd_max;
     uint32_t data = acked > tp->snd.len ? tp->snd.len : acked;
     sb_drop(&tp->snd, data);
-    tcp_sb_drained(stack, tp);
+    tcp_sb_drained(stack, tp, s->tlen != 0);
     tcp_snd_una_advance(tp, s->th.ack);
     if (rtt >= 0)
         cc_rtt_sample_taken(stack, tp, (tcpc_time_t)rtt);

@@ -130,17 +130,26 @@ static uint16_t tcp_window_field(const struct tcpc_stack *stack, const struct tc
     return (uint16_t)field;
 }
 
+/* Whether the window growing by `growth` is worth an update. */
+static bool tcp_window_growth_due(const struct tcpcb *tp, uint32_t growth)
+{
+    return growth >= 2u * tp->t_maxseg || growth * 2 >= tp->rcv_bufsize;
+}
+
 /* Would a window update now tell the peer something useful? */
 static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
         return false;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    uint32_t space = tcp_rcv_space(stack, tp);
-    if (space <= offered)
+    /* The window is never above the limit's room: when even that would be
+     * no update (the usual case after a small read), the storage need not
+     * be asked. */
+    uint32_t most = tcp_rcv_limit_room(tp);
+    if (most <= offered || !tcp_window_growth_due(tp, most - offered))
         return false;
-    uint32_t growth = space - offered;
-    return growth >= 2u * tp->t_maxseg || growth * 2 >= tp->rcv_bufsize;
+    uint32_t space = tcp_rcv_space(stack, tp);
+    return space > offered && tcp_window_growth_due(tp, space - offered);
 }
 
 struct tcp_plan {
@@ -341,6 +350,7 @@ static void tcp_after_send(struct tcpc_stack *stack, struct tcpcb *tp, const str
         tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
         tp->t_segs_unacked = 0;
         tcp_timer_stop(stack, tp, TT_DELACK);
+        tcp_sb_quiet(stack, tp);
     }
 }
 

@@ -52,6 +52,16 @@ void tcp_sb_limits(struct tcpc_stack *stack)
     uint32_t basecls = sbpool_class_for(snd > rcv ? snd : rcv);
     sbpool_set_limits(&stack->tcp->sbpool, (uint64_t)tun->sockbuf_budget,
                       (uint32_t)tun->sockbuf_reserve, basecls);
+    tcp_due_forget(stack->tcp); /* the spares wanted changed */
+}
+
+/* After the pool or the waiting list changed: a refill or a wake that became
+ * due lowers the layer's cached deadline (tcp_sb_pending's rule). */
+static void tcp_sb_note(struct tcpc_stack *stack)
+{
+    struct tcp_state *ts = stack->tcp;
+    if (tcp_sb_pending(stack))
+        tcp_due_lower(ts, ts->sb_retry_at > stack->now ? ts->sb_retry_at : stack->now);
 }
 
 static uint32_t tcp_sb_rcv_extent(const struct tcpcb *tp)
@@ -70,6 +80,7 @@ static void tcp_sb_wait(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t why
     tp->t_flags |= TF_SBWAIT;
     tp->t_sbwait_next = ts->sbwait_head;
     ts->sbwait_head = tcb_ref_of(ts, tp);
+    tcp_due_forget(ts); /* freed went false: a wake due may be gone */
 }
 
 void tcp_sb_unwait(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -94,7 +105,9 @@ int tcp_sb_rcv_storage_grow(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t
 {
     uint32_t span = tp->rcv.len + tcp_sb_rcv_extent(tp);
     uint32_t reach = tcp_sb_rcv_reach(stack, tp->rcv_bufsize);
-    if (sbpool_grow(&stack->tcp->sbpool, &tp->rcv, need, reach, span, false) == 0)
+    int err = sbpool_grow(&stack->tcp->sbpool, &tp->rcv, need, reach, span, false);
+    tcp_sb_note(stack);
+    if (err == 0)
         return 0;
     stack_drop(stack, TCPC_STAT_tcps_rcvmemdrop, "no buffer memory for the segment");
     tcp_sb_wait(stack, tp, TF_RCVSHORT);
@@ -105,7 +118,11 @@ int tcp_sb_rcv_storage_grow(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t
 uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t n)
 {
     uint32_t need = tp->snd.len + n;
-    if (sbpool_grow(&stack->tcp->sbpool, &tp->snd, need, tp->snd_bufsize, tp->snd.len, true) == 0)
+    if (tp->snd.buf && need <= tp->snd.cap)
+        return n; /* a kept ring, usually (tcp_sb_drained) */
+    int err = sbpool_grow(&stack->tcp->sbpool, &tp->snd, need, tp->snd_bufsize, tp->snd.len, true);
+    tcp_sb_note(stack);
+    if (err == 0)
         return n;
     uint32_t fit = sb_space(&tp->snd);
     STAT_INC(stack, tcps_sndmemblock);
@@ -113,13 +130,46 @@ uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t
     return fit < n ? fit : n;
 }
 
-void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp)
+/* A drained ring a connection may keep while its exchange goes on: a small
+ * one, while the rings connections hold leave at least half the budget. */
+static bool tcp_sb_keepable(const struct sbpool *p, const struct sockbuf *sb)
+{
+    return sb->cap <= TCP_SB_KEEP_MAX && p->held <= p->budget / 2;
+}
+
+/* Gives back the rings of drained buffers, but those `keep` lets stay. */
+static void tcp_sb_give(struct tcpc_stack *stack, struct tcpcb *tp, bool keep)
 {
     struct sbpool *p = &stack->tcp->sbpool;
-    if (tp->snd.buf && tp->snd.len == 0)
+    bool gave = false;
+    if (tp->snd.buf && tp->snd.len == 0 && !(keep && tcp_sb_keepable(p, &tp->snd))) {
         sbpool_put(p, &tp->snd);
-    if (tp->rcv.buf && tp->rcv.len == 0 && tp->rcv_reass.nranges == 0)
+        gave = true;
+    }
+    if (tp->rcv.buf && tp->rcv.len == 0 && tp->rcv_reass.nranges == 0 &&
+        !(keep && tcp_sb_keepable(p, &tp->rcv))) {
         sbpool_put(p, &tp->rcv);
+        gave = true;
+    }
+    if (gave)
+        tcp_sb_note(stack);
+}
+
+void tcp_sb_drained_slow(struct tcpc_stack *stack, struct tcpcb *tp, bool more)
+{
+    tcp_sb_give(stack, tp, more || tcp_sb_busy(tp));
+}
+
+void tcp_sb_quiet_slow(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    tcp_sb_give(stack, tp, false);
+}
+
+void tcp_sb_release(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    sbpool_put(&stack->tcp->sbpool, &tp->snd);
+    sbpool_put(&stack->tcp->sbpool, &tp->rcv);
+    tcp_sb_note(stack);
 }
 
 static uint32_t tcp_sb_raise(uint32_t limit, uint64_t inc, uint32_t max)
@@ -226,6 +276,7 @@ void tcp_sb_refill(struct tcpc_stack *stack)
         sbpool_refill(&ts->sbpool, tcp_sb_refill_budget(stack), stack->now) == -ENOMEM)
         ts->sb_retry_at = stack->now + TCP_SB_RETRY_USEC;
     tcp_sb_wake(stack);
+    tcp_due_forget(ts); /* what was due may be done */
 }
 
 bool tcp_sb_pending(const struct tcpc_stack *stack)

@@ -7,7 +7,7 @@
  * FreeBSD's auto-sizing rules up to sendbuf_max/recvbuf_max unless the
  * application set SO_SNDBUF/SO_RCVBUF. Its storage (sbpool.h) follows the
  * bytes actually held: none while idle, growing as bytes arrive or are
- * queued, given back when drained.
+ * queued, given back when drained (small rings when the exchange is over).
  *
  * Memory: all storage together stays within kern.ipc.sockbuf_budget. The
  * receive window and the send space promise only what the budget can still
@@ -60,8 +60,47 @@ static inline int tcp_sb_rcv_storage(struct tcpc_stack *stack, struct tcpcb *tp,
  * of n that fit, fewer (or 0) at the budget, counted, tp then waiting. */
 uint32_t tcp_sb_snd_storage(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t n);
 
-/* Gives back the storage of buffers left empty (after an ACK or a read). */
-void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp);
+/*
+ * Buffers left empty (after an ACK or a read) give their rings back, but
+ * for a connection whose exchange goes on (tcp_sb_busy), or whose segment
+ * being processed brings data after the ACK that drained the send buffer
+ * (`more`): a small ring then stays (at most TCP_SB_KEEP_MAX bytes, while
+ * the rings held leave half the budget), as the next request or response
+ * would take it again at once. tcp_sb_quiet gives kept rings back when the
+ * exchange is over.
+ */
+#define TCP_SB_KEEP_MAX 4096
+
+/* Whether tp's exchange goes on: bytes held either way, or an ACK owed
+ * (delayed) for data taken, which an answer usually carries. */
+static inline bool tcp_sb_busy(const struct tcpcb *tp)
+{
+    return tp->snd.len || tp->rcv.len || tp->rcv_reass.nranges || (tp->t_flags & TF_DELACK);
+}
+
+void tcp_sb_drained_slow(struct tcpc_stack *stack, struct tcpcb *tp, bool more);
+static inline void tcp_sb_drained(struct tcpc_stack *stack, struct tcpcb *tp, bool more)
+{
+    /* Mid-exchange with small rings and memory to spare, the usual drain
+     * of request/response traffic, nothing goes back: known inline. */
+    const struct sbpool *p = &stack->tcp->sbpool;
+    if ((more || tcp_sb_busy(tp)) && tp->snd.cap <= TCP_SB_KEEP_MAX &&
+        tp->rcv.cap <= TCP_SB_KEEP_MAX && p->held <= p->budget / 2)
+        return;
+    tcp_sb_drained_slow(stack, tp, more);
+}
+
+/* After the ACK owed went out: a connection no longer busy gives back the
+ * rings it kept, so an idle connection holds none. */
+void tcp_sb_quiet_slow(struct tcpc_stack *stack, struct tcpcb *tp);
+static inline void tcp_sb_quiet(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if ((tp->snd.buf || tp->rcv.buf) && !tcp_sb_busy(tp))
+        tcp_sb_quiet_slow(stack, tp);
+}
+
+/* Gives both of tp's rings back (tp is going). */
+void tcp_sb_release(struct tcpc_stack *stack, struct tcpcb *tp);
 
 /* Receive auto-sizing, for `tlen` in-order bytes just taken (FreeBSD's
  * tcp_autorcvbuf): every half round trip, if more than 3/8 of the limit
@@ -151,6 +190,17 @@ static inline uint32_t tcp_snd_space(const struct tcpc_stack *stack, const struc
     uint32_t storage = sbpool_room(&stack->tcp->sbpool, &tp->snd, tp->snd_bufsize);
     uint32_t room = storage > tp->snd.len ? storage - tp->snd.len : 0;
     return space < room ? space : room;
+}
+
+/* Whether tcp_snd_space is above 0. Readiness asks after every call and
+ * segment; while the ring held has room the answer needs no budget
+ * arithmetic, as the storage the budget allows is never below that ring
+ * (sbpool_room). */
+static inline bool tcp_snd_has_space(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (tp->snd.len < tp->snd.cap && tp->snd.len < tp->snd_bufsize)
+        return true;
+    return tcp_snd_space(stack, tp) > 0;
 }
 
 /* One bounded refill of the buffer pool (off the packet path), then the

@@ -295,7 +295,7 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
         tcb_abort_children(stack, tp);
     tcb_unlink_parent(ts, tp);
     demux_detach(stack, tp);
-    timer_cancel(&stack->wheel, &tp->t_timer);
+    tcp_timer_cancel_all(stack, tp);
     tcb_unlink_notify(ts, tp);
     tcp_sb_unwait(stack, tp);
     tcb_sd_release(ts, tp);
@@ -308,8 +308,7 @@ void tcb_free(struct tcpc_stack *stack, struct tcpcb *tp)
     sack_release(stack, tp, true);
     tcp_md5_free(tp);
     tcp_ao_free(tp);
-    sbpool_put(&ts->sbpool, &tp->snd);
-    sbpool_put(&ts->sbpool, &tp->rcv);
+    tcp_sb_release(stack, tp);
     ts->nconns--;
     pool_put(&ts->tcbs, pool_index(&ts->tcbs, tp));
 }
@@ -360,7 +359,7 @@ void tcp_close(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->state = TCPS_CLOSED;
     for (int k = 0; k < TT_COUNT; k++)
         tp->t_deadline[k] = 0;
-    timer_cancel(&stack->wheel, &tp->t_timer);
+    tcp_timer_cancel_all(stack, tp);
     if (tp->sd < 0) {
         tcb_free(stack, tp);
         return;
@@ -527,10 +526,23 @@ void tcp_timer_rearm(struct tcpc_stack *stack, struct tcpcb *tp)
     for (int k = 0; k < TT_COUNT; k++)
         if (tp->t_deadline[k] && (!first || tp->t_deadline[k] < first))
             first = tp->t_deadline[k];
-    if (!first)
-        timer_cancel(&stack->wheel, &tp->t_timer);
-    else if (!timer_armed(&tp->t_timer) || timer_deadline(&tp->t_timer) > first)
+    if (!first) {
+        if (timer_armed(&tp->t_timer)) {
+            timer_cancel(&stack->wheel, &tp->t_timer);
+            tcp_due_forget(stack->tcp);
+        }
+    } else if (!timer_armed(&tp->t_timer) || timer_deadline(&tp->t_timer) > first) {
         timer_arm(&stack->wheel, &tp->t_timer, first);
+        tcp_due_lower(stack->tcp, first);
+    }
+}
+
+void tcp_timer_cancel_all(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!timer_armed(&tp->t_timer))
+        return;
+    timer_cancel(&stack->wheel, &tp->t_timer);
+    tcp_due_forget(stack->tcp);
 }
 
 void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_kind kind,
@@ -639,7 +651,7 @@ uint32_t tcp_readiness(const struct tcpc_stack *stack, const struct tcpcb *tp)
         ev |= TCPC_EV_READABLE;
     if (tp->t_oobflags & TCPOOB_MARK)
         ev |= TCPC_EV_URGENT;
-    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_space(stack, tp) > 0)
+    if (started && !closed && !(tp->t_flags & TF_NEEDFIN) && tcp_snd_has_space(stack, tp))
         ev |= TCPC_EV_WRITABLE;
     bool rd_done = (tp->t_flags & (TF_RCVDFIN | TF_CANTRCVMORE)) || closed;
     bool wr_done = (tp->t_flags & TF_NEEDFIN) || closed;

@@ -109,6 +109,11 @@ void tcp_timer_set(struct tcpc_stack *stack, struct tcpcb *tp, enum tcp_timer_ki
                    tcpc_time_t delay);
 /* Arms tp's wheel entry at its earliest logical deadline (or cancels it). */
 void tcp_timer_rearm(struct tcpc_stack *stack, struct tcpcb *tp);
+/* tcp_advance when its check found something due (out of line: the check
+ * is what nearly every call runs). */
+void tcp_advance_due(struct tcpc_stack *stack);
+/* Takes tp's wheel entry off (its deadlines are the caller's). */
+void tcp_timer_cancel_all(struct tcpc_stack *stack, struct tcpcb *tp);
 /* Inline: most stops find the timer stopped already (every segment sent
  * stops the delayed ACK). A stopped deadline leaves the wheel entry where
  * it is when it is still at or before what remains (tcp_timer_rearm). */

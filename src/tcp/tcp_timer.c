@@ -371,24 +371,8 @@ void tcp_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp)
     tcp_timer_rearm(stack, tp);
 }
 
-void tcp_advance(struct tcpc_stack *stack)
-{
-    struct timer *t;
-    while ((t = timer_wheel_expire(&stack->wheel, stack->now)) != NULL) {
-        struct tcpcb *tp = container_of(t, struct tcpcb, t_timer);
-        tcp_timer_fire(stack, tp);
-    }
-    syncache_advance(stack);
-    tw_advance(stack);
-    /* Both are usually idle here, on every turn of the embedder's loop:
-     * their checks come first, without the calls. */
-    if (tcp_sb_refill_due(stack->tcp, stack->now))
-        tcp_sb_refill(stack);
-    if (stack->tcp->notify_head)
-        tcp_deliver_events(stack);
-}
-
-tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
+/* Every deadline of the layer, from the sources themselves. */
+static tcpc_time_t tcp_deadline_scan(const struct tcpc_stack *stack)
 {
     tcpc_time_t conns = timer_wheel_next_deadline(&stack->wheel);
     tcpc_time_t half_open = syncache_next_deadline(stack);
@@ -402,4 +386,43 @@ tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
         next = due < next ? due : next;
     }
     return next < time_wait ? next : time_wait;
+}
+
+/* tcp_advance past its check: runs what is due and finds ts->due again. */
+void tcp_advance_due(struct tcpc_stack *stack)
+{
+    struct tcp_state *ts = stack->tcp;
+    struct timer *t;
+    while ((t = timer_wheel_expire(&stack->wheel, stack->now)) != NULL) {
+        struct tcpcb *tp = container_of(t, struct tcpcb, t_timer);
+        tcp_timer_fire(stack, tp);
+    }
+    syncache_advance(stack);
+    tw_advance(stack);
+    /* Both are usually idle here: their checks come first, without the
+     * calls. */
+    if (tcp_sb_refill_due(ts, stack->now))
+        tcp_sb_refill(stack);
+    if (ts->notify_head)
+        tcp_deliver_events(stack);
+    ts->due = tcp_deadline_scan(stack);
+}
+
+void tcp_advance(struct tcpc_stack *stack)
+{
+    const struct tcp_state *ts = stack->tcp;
+    /* The embedder's loop calls on every turn and nearly always finds
+     * nothing due: no timer before ts->due, no readiness to deliver, and
+     * no demand to halve yet (sbpool_refill_due; the decay is not a
+     * deadline tcpc_next_deadline reports, so it runs whenever a call
+     * comes after it, as it did when every call looked). */
+    if (stack->now < ts->due && stack->now < ts->sbpool.decay_at && !ts->notify_head)
+        return;
+    tcp_advance_due(stack);
+}
+
+tcpc_time_t tcp_next_deadline(const struct tcpc_stack *stack)
+{
+    tcpc_time_t due = stack->tcp->due;
+    return due ? due : tcp_deadline_scan(stack);
 }

@@ -45,7 +45,7 @@ static void urg_forget(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (urg_hidden(tp) && tp->rcv.len > 0 && urg_read_seq(tp) == tp->rcv_up - 1) {
         sb_drop(&tp->rcv, 1);
-        tcp_sb_drained(stack, tp);
+        tcp_sb_drained(stack, tp, false);
     }
 }
 

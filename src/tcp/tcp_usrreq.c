@@ -456,7 +456,7 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         usr_copy_out(tp, iov, skip, n, peek);
         if (!peek) {
             urg_consumed(tp);
-            tcp_sb_drained(stack, tp);
+            tcp_sb_drained(stack, tp, false);
             /* A peek takes nothing out: no window to announce, nothing to
              * deliver. A read may have opened the window enough to say so. */
             tcp_output_if_due(stack, tp);
@@ -507,7 +507,7 @@ int tcpc_shutdown(struct tcpc_stack *stack, int sd, int how)
         tp->t_flags |= TF_CANTRCVMORE;
         sb_drop(&tp->rcv, tp->rcv.len);
         urg_consumed(tp);
-        tcp_sb_drained(stack, tp);
+        tcp_sb_drained(stack, tp, false);
     }
     if (how != TCPC_SHUT_RD && !(tp->t_flags & TF_NEEDFIN))
         usr_closed(stack, tp);

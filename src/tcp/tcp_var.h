@@ -284,7 +284,26 @@ struct tcp_state {
     struct tw_state *tw;       /* compressed TIME_WAIT (src/tcp/timewait.c) */
     struct tfo_state *tfo;     /* Fast Open cookie cache (src/tcp/tcp_fastopen.c) */
     bool group_syncing;        /* tcp_group_sync is running (tcp_group.c) */
+    /* The earliest deadline of the layer's timer sources (connection
+     * timers, the syncache, TIME_WAIT, spares to refill), or 0 when not
+     * known: tcp_advance then looks at every source and sets it again.
+     * Whatever arms a deadline lowers it (tcp_due_lower) and whatever
+     * cancels one forgets it (tcp_due_forget), so tcpc_next_deadline
+     * answers from it, and tcpc_advance returns at once while it lies ahead. */
+    tcpc_time_t due;
 };
+
+static inline void tcp_due_lower(struct tcp_state *ts, tcpc_time_t at)
+{
+    if (at < ts->due)
+        ts->due = at;
+}
+
+/* A deadline went or moved later: the cached one may now be early. */
+static inline void tcp_due_forget(struct tcp_state *ts)
+{
+    ts->due = 0;
+}
 
 static inline struct tcpcb *tcb_deref(const struct tcp_state *ts, tcb_ref r)
 {

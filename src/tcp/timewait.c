@@ -273,6 +273,7 @@ static void tw_close(struct tw_layout *l, uint32_t idx, enum tw_close_why why)
     (void)demux_ref_remove(stack, &t, PCB_REF(l->kind, idx));
     portcount_dec(&tw->ports, t.lport);
     tw_queue_unlink(l, c);
+    tcp_due_forget(stack->tcp); /* it may have been the earliest */
     if (!l->wide)
         route_addr_release(&stack->rt, c->lid);
     pool_put(&l->pool, idx);
@@ -310,11 +311,14 @@ static void tw_expire(struct tw_state *tw, tcpc_time_t now)
 static void tw_arm(struct tw_layout *l, uint32_t idx, struct tw_core *c, bool rearm)
 {
     struct tcpc_stack *stack = l->tw->stack;
-    if (rearm)
+    if (rearm) {
         tw_queue_unlink(l, c);
+        tcp_due_forget(stack->tcp); /* it may have been the earliest */
+    }
     c->expire = (uint32_t)(stack->now + tw_2msl(stack));
     l->tw->last_arm = stack->now;
     tw_queue_append(l, idx, c);
+    tcp_due_lower(stack->tcp, stack->now + tw_2msl(stack));
 }
 
 /* The layout with the oldest head, or NULL when both queues are empty. */
