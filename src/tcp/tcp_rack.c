@@ -69,25 +69,39 @@ struct span_buf {
     unsigned n;
 };
 
-static void span_push(struct span_buf *b, uint32_t start, uint32_t xmit, uint8_t fl)
+/* The later and the earlier of two clock readings. */
+static uint32_t time_max(uint32_t a, uint32_t b)
 {
-    if (b->n && b->s[b->n - 1].xmit == xmit && b->f[b->n - 1] == fl)
-        return; /* the previous span runs on */
-    b->s[b->n] = (struct rack_span){start, xmit};
+    return (int32_t)(a - b) > 0 ? a : b;
+}
+
+static uint32_t time_min(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0 ? b : a;
+}
+
+/* sp's times and flags at start (or the previous span runs on). */
+static void span_push(struct span_buf *b, uint32_t start, const struct rack_span *sp, uint8_t fl)
+{
+    if (b->n && b->s[b->n - 1].xmit == sp->xmit && b->s[b->n - 1].first == sp->first &&
+        b->f[b->n - 1] == fl)
+        return;
+    b->s[b->n] = (struct rack_span){start, sp->xmit, sp->first};
     b->f[b->n++] = fl;
 }
 
-/* Distance in time between spans k and k + 1, flags that differ counting
+/* What merging spans k and k + 1 costs: the range of send times the
+ * merged span would cover (its uncertainty), flags that differ counting
  * as far apart (a lost mark merged away or spread is a cost). */
 static uint64_t span_gap(const struct span_buf *b, unsigned k)
 {
-    int32_t d = (int32_t)(b->s[k + 1].xmit - b->s[k].xmit);
-    uint64_t gap = (uint64_t)(d < 0 ? -(int64_t)d : d);
+    const struct rack_span *s0 = &b->s[k], *s1 = &b->s[k + 1];
+    uint64_t gap = time_max(s0->xmit, s1->xmit) - time_min(s0->first, s1->first);
     return b->f[k] == b->f[k + 1] ? gap : gap + (1ULL << 32);
 }
 
-/* Down to RACK_SPANS: the closest neighbours merge, at the later time
- * (nothing looks older than it is), lost only if both were. */
+/* Down to RACK_SPANS: the cheapest neighbours merge, covering both their
+ * ranges of times, lost only if both were. */
 static void span_compact(struct span_buf *b)
 {
     while (b->n > RACK_SPANS) {
@@ -95,9 +109,11 @@ static void span_compact(struct span_buf *b)
         for (unsigned k = 1; k + 1 < b->n; k++)
             if (span_gap(b, k) < span_gap(b, best))
                 best = k;
-        uint32_t x0 = b->s[best].xmit, x1 = b->s[best + 1].xmit;
+        struct rack_span *s0 = &b->s[best];
+        const struct rack_span *s1 = &b->s[best + 1];
         uint8_t f0 = b->f[best], f1 = b->f[best + 1];
-        b->s[best].xmit = (int32_t)(x1 - x0) > 0 ? x1 : x0;
+        s0->xmit = time_max(s0->xmit, s1->xmit);
+        s0->first = time_min(s0->first, s1->first);
         b->f[best] = (uint8_t)(((f0 | f1) & RS_RXT) | (f0 & f1 & RS_LOST));
         unsigned tail = b->n - best - 2;
         memmove(b->s + best + 1, b->s + best + 2, tail * sizeof(b->s[0]));
@@ -106,9 +122,9 @@ static void span_compact(struct span_buf *b)
     }
 }
 
-/* [seq, e) was sent at xmit with flags fl (or keeps its time and takes a
- * mark, when xmit and fl are the span's own). */
-static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, uint32_t xmit, uint8_t fl,
+/* [seq, e) takes the times of *t and flags fl: it was sent then, or it
+ * keeps its span's times and takes a mark. */
+static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, struct rack_span t, uint8_t fl,
                        uint32_t snd_max)
 {
     if (SEQ_LT(seq, r->span[0].start))
@@ -119,15 +135,15 @@ static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, uint32_t xmit, 
     unsigned j = 0; /* the last span starting at or before e */
     for (unsigned i = 0; i < r->nspan; i++) {
         if (SEQ_LT(r->span[i].start, seq))
-            span_push(&b, r->span[i].start, r->span[i].xmit, r->sflags[i]);
+            span_push(&b, r->span[i].start, &r->span[i], r->sflags[i]);
         if (SEQ_LEQ(r->span[i].start, e))
             j = i;
     }
-    span_push(&b, seq, xmit, fl);
+    span_push(&b, seq, &t, fl);
     if (SEQ_LT(e, snd_max)) {
-        span_push(&b, e, r->span[j].xmit, r->sflags[j]);
+        span_push(&b, e, &r->span[j], r->sflags[j]);
         for (unsigned i = j + 1; i < r->nspan; i++)
-            span_push(&b, r->span[i].start, r->span[i].xmit, r->sflags[i]);
+            span_push(&b, r->span[i].start, &r->span[i], r->sflags[i]);
     }
     span_compact(&b);
     memcpy(r->span, b.s, b.n * sizeof(b.s[0]));
@@ -135,19 +151,21 @@ static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, uint32_t xmit, 
     r->nspan = (uint8_t)b.n;
 }
 
-/* New data from snd_max: usually the last span runs on or a span is
- * appended; only a full list takes the general path. */
-static void rack_append(struct rack *r, uint32_t xmit, uint32_t snd_max, uint32_t end)
+/* New data from snd_max sent at now: usually the last span runs on (its
+ * latest time becomes now) or a span is appended; only a full list takes
+ * the general path. */
+static void rack_append(struct rack *r, uint32_t now, uint32_t snd_max, uint32_t end)
 {
     unsigned last = r->nspan - 1u;
-    if (r->span[last].xmit == xmit && r->sflags[last] == 0)
+    if (r->span[last].xmit == now && r->sflags[last] == 0)
         return;
+    struct rack_span t = {snd_max, now, now};
     if (r->nspan < RACK_SPANS) {
-        r->span[r->nspan] = (struct rack_span){snd_max, xmit};
+        r->span[r->nspan] = t;
         r->sflags[r->nspan++] = 0;
         return;
     }
-    rack_stamp(r, snd_max, end, xmit, 0, end);
+    rack_stamp(r, snd_max, end, t, 0, end);
 }
 
 void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t end)
@@ -162,13 +180,14 @@ void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_
     if (r->nspan == 0) {
         /* A flight starts (or the record came late: what is out counts
          * as sent now, so none of it is condemned early). */
-        r->span[0] = (struct rack_span){tp->snd_una, now};
+        r->span[0] = (struct rack_span){tp->snd_una, now, now};
         r->sflags[0] = 0;
         r->nspan = 1;
         r->fack = tp->snd_una;
     }
     if (SEQ_LT(seq, tp->snd_max))
-        rack_stamp(r, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max, now, RS_RXT, tp->snd_max);
+        rack_stamp(r, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max,
+                   (struct rack_span){seq, now, now}, RS_RXT, tp->snd_max);
     if (SEQ_GT(end, tp->snd_max))
         rack_append(r, now, tp->snd_max, end);
 }
@@ -209,12 +228,15 @@ static void rack_delivered(const struct tcpc_stack *stack, const struct tcpcb *t
         uint32_t pa = SEQ_GT(s, a) ? s : a, pb = SEQ_LT(e, b) ? e : b;
         if (!SEQ_LT(pa, pb) || sack_covers(sk, pa, pb))
             continue;
-        uint32_t x = r->span[i].xmit;
+        /* The earliest the bytes can have gone (rack_span): an RTT no
+         * shorter than theirs, a RACK.xmit no later. */
+        uint32_t x = r->span[i].first;
         uint32_t rtt = now - x;
         bool rxt = r->sflags[i] & RS_RXT;
         /* A retransmission acknowledged sooner than the path allows was
-         * the original's delivery: no sample (step 2). */
-        if (rxt && (!r->min_rtt || rtt < r->min_rtt))
+         * the original's delivery: no sample (step 2); sooner than that
+         * after the latest of the span's sends is reason enough. */
+        if (rxt && (!r->min_rtt || now - r->span[i].xmit < r->min_rtt))
             continue;
         if (!rxt && SEQ_LT(pb, fack0))
             r->flags |= RACK_REORDER; /* step 3 */
@@ -390,7 +412,7 @@ bool rack_detect(struct tcpc_stack *stack, struct tcpcb *tp)
         unsigned i = 0;
         while (i + 1u < r->nspan && SEQ_LEQ(r->span[i + 1].start, mark_s[m]))
             i++;
-        rack_stamp(r, mark_s[m], mark_e[m], r->span[i].xmit, r->sflags[i] | RS_LOST, tp->snd_max);
+        rack_stamp(r, mark_s[m], mark_e[m], r->span[i], r->sflags[i] | RS_LOST, tp->snd_max);
         STAT_INC(stack, tcps_rack_loss);
     }
     if (wait)

@@ -32,8 +32,9 @@ struct tcpc_stack;
 struct tcp_opts;
 struct tcp_sack;
 
-/* Send-time ranges kept per connection: past this many, the two closest
- * in time merge (the later time wins, so nothing is condemned early). */
+/* Send-time ranges kept per connection: past this many, the two whose
+ * merged range of times is narrowest merge (rack_span says which time
+ * each use takes). */
 #define RACK_SPANS 16
 
 /* rack_span flags */
@@ -47,11 +48,21 @@ struct tcp_sack;
 #define RACK_TLP     0x08 /* a probe is out (tlp_end) */
 #define RACK_TLP_RXT 0x10 /* ...and it was a retransmission */
 
-/* Bytes [start, next start, or snd_max) were last sent at xmit: the stack
- * clock's low 32 bits in microseconds (only differences are taken). */
+/*
+ * Bytes [start, next start, or snd_max) were last sent between first and
+ * xmit: the stack clock's low 32 bits in microseconds (only differences
+ * are taken); the two differ once spans sent at different times merged.
+ * Loss is judged by xmit, the latest, and a delivery by first, the
+ * earliest: either way a merge makes RACK slower to condemn, never
+ * quicker. (A delivery taken at the latest time would count data sent a
+ * round trip ago as just sent: an RTT sample near zero, and everything
+ * sent before that time, retransmissions still on their way included,
+ * condemned at once.)
+ */
 struct rack_span {
     uint32_t start;
     uint32_t xmit;
+    uint32_t first;
 };
 
 struct rack {
