@@ -374,6 +374,55 @@ static void test_rack_merged_span_delivery(void **state)
     h_free(h);
 }
 
+/*
+ * A recovery's retransmission is still on its way when the next recovery
+ * begins: RFC 6675's HighRxt starts again from snd_una, but RACK knows the
+ * range was resent and not judged lost since, and it does not go again.
+ * Segment 0 is lost and resent; segment 12, sent in that recovery, is lost
+ * too and resent a round trip later. The ACK of segment 0 ends the first
+ * recovery, the duplicates after it start a second with segment 12 the
+ * first hole: its retransmission left a few milliseconds ago, and only
+ * time (RACK) may condemn it.
+ */
+static void test_rack_resent_hole_not_resent_by_next_recovery(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    struct tcpcb *tp = h->stack->tcp->sockets[c.sd];
+    send_ten(h, &c);
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(40 * MSS, 'b'), 40 * MSS),
+                     (ssize_t)(40 * MSS));
+    data_end += 40 * MSS;
+    static uint8_t sends[60];
+    h_advance(h, RTT);
+    for (uint32_t k = 4; k <= 10; k++) {
+        ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, k * MSS});
+        count_sends(h, &c, sends, 60);
+    }
+    uint32_t recover = (tp->snd_recover - c.rcv) / MSS;
+    assert_int_equal(sends[0], 1);
+    assert_true(recover < 12 && sends[12] == 1 && sends[15] == 1);
+    h_advance(h, RTT);
+    /* Segment 12 lost, the others arrived: it goes again. */
+    ack_sack(h, &c, 0, 2, (uint32_t[]){13 * MSS, 16 * MSS, 1 * MSS, 12 * MSS});
+    count_sends(h, &c, sends, 60);
+    assert_int_equal(sends[12], 2);
+    /* Segment 0's retransmission arrives: the first recovery ends. */
+    ack_sack(h, &c, 12 * MSS, 1, (uint32_t[]){13 * MSS, 16 * MSS});
+    count_sends(h, &c, sends, 60);
+    assert_false(tp->t_flags & TF_FASTRECOV);
+    /* More of what followed segment 12 arrives: a second recovery. */
+    for (uint32_t k = 17; k <= 19; k++) {
+        h_advance(h, MSEC);
+        ack_sack(h, &c, 12 * MSS, 1, (uint32_t[]){13 * MSS, k * MSS});
+        count_sends(h, &c, sends, 60);
+    }
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 2);
+    assert_int_equal(sends[12], 2);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_tlp_dsack_no_loss),
         cmocka_unit_test(test_rack_disabled),
         cmocka_unit_test(test_rack_merged_span_delivery),
+        cmocka_unit_test(test_rack_resent_hole_not_resent_by_next_recovery),
     };
     return cmocka_run_group_tests_name("tcp_rack", tests, NULL, NULL);
 }

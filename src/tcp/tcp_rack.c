@@ -494,25 +494,36 @@ void rack_recovery_done(struct tcp_sack *sk)
         r->reo_steps = 0;
 }
 
+bool rack_resent(const struct tcp_sack *sk, uint32_t seq)
+{
+    const struct rack *r = &sk->rack;
+    unsigned i = 0;
+    if (!r->nspan || SEQ_LT(seq, r->span[0].start))
+        return false;
+    while (i + 1u < r->nspan && SEQ_LEQ(r->span[i + 1].start, seq))
+        i++;
+    return (r->sflags[i] & (RS_RXT | RS_LOST)) == RS_RXT;
+}
+
 bool rack_pieces(const struct tcp_sack *sk, uint32_t start, uint32_t end, rack_piece_fn fn,
                  void *ctx)
 {
     const struct rack *r = &sk->rack;
     uint32_t run = start;
-    bool run_lost = false;
+    uint8_t run_fl = 0;
     for (unsigned i = 0; i < r->nspan; i++) {
         uint32_t s = r->span[i].start;
         if (!SEQ_LT(s, end))
             break;
         uint32_t e = i + 1u < r->nspan ? r->span[i + 1].start : end;
-        bool lost = r->sflags[i] & RS_LOST;
-        if (!SEQ_GT(e, start) || lost == run_lost)
+        uint8_t fl = r->sflags[i] & (RS_LOST | RS_RXT);
+        if (!SEQ_GT(e, start) || fl == run_fl)
             continue;
         uint32_t a = SEQ_GT(s, start) ? s : start;
-        if (SEQ_GT(a, run) && fn(ctx, run, a, run_lost))
+        if (SEQ_GT(a, run) && fn(ctx, run, a, run_fl))
             return true;
         run = a;
-        run_lost = lost;
+        run_fl = fl;
     }
-    return fn(ctx, run, end, run_lost);
+    return fn(ctx, run, end, run_fl);
 }

@@ -115,12 +115,17 @@ void rack_timeout(struct tcp_sack *sk);
 /* A fast recovery ended (RFC 8985 6.2 step 4's reo_wnd_persist). */
 void rack_recovery_done(struct tcp_sack *sk);
 
+/* Whether the byte at seq was last sent as a retransmission and has not
+ * been judged lost since: it is on its way, whatever RFC 6675's HighRxt
+ * of a later recovery says. */
+bool rack_resent(const struct tcp_sack *sk, uint32_t seq);
+
 /*
  * Calls fn for the pieces of [start, end), lowest first, split where the
- * RS_LOST mark changes, until it returns true. With no send times kept,
- * one unmarked piece.
+ * RS_LOST or RS_RXT mark changes, with those of the marks the piece has,
+ * until it returns true. With no send times kept, one unmarked piece.
  */
-typedef bool (*rack_piece_fn)(void *ctx, uint32_t start, uint32_t end, bool lost);
+typedef bool (*rack_piece_fn)(void *ctx, uint32_t start, uint32_t end, uint8_t fl);
 bool rack_pieces(const struct tcp_sack *sk, uint32_t start, uint32_t end, rack_piece_fn fn,
                  void *ctx);
 
