@@ -314,6 +314,44 @@ static void count_sends(struct harness *h, const struct fx_conn *c, uint8_t *sen
     }
 }
 
+/* A 40-odd segment flight sent at one instant (rebased: c->rcv is its
+ * first byte) loses segments 0, 2, ..., 22; a round trip later recovery
+ * resends the holes as their islands are SACKed, and then the rest of the
+ * flight is SACKed a segment a millisecond while new data goes out.
+ * Returns the flight's length in segments; sends[] counts each segment's
+ * sends since the loss. */
+static uint32_t islands_recovery(struct harness *h, struct fx_conn *c, uint8_t *sends, uint32_t n)
+{
+    struct tcpcb *tp = h->stack->tcp->sockets[c->sd];
+    static const char data[400 * MSS];
+    assert_int_equal(tcpc_send(h->stack, c->sd, data, sizeof(data)), (ssize_t)sizeof(data));
+    h_flush(h);
+    /* Slow start, a round trip per round, until 40 segments are out, all
+     * sent at one instant. */
+    while (tp->snd_max - tp->snd_una < 40 * MSS) {
+        h_advance(h, RTT);
+        uint32_t end = tp->snd_max;
+        while (tp->snd_una != end)
+            h_inject(h, SEG(.flags = TH_ACK, .seq = c->snd, .ack = tp->snd_una + MSS));
+        h_flush(h);
+    }
+    c->rcv = tp->snd_una;
+    uint32_t flight = (tp->snd_max - tp->snd_una) / MSS;
+    h_advance(h, RTT);
+    /* Segments 1, 3, ..., 23 arrived, 0, 2, ..., 22 did not. */
+    for (uint32_t k = 1; k < 24; k += 2) {
+        ack_sack(h, c, 0, 1, (uint32_t[]){k * MSS, (k + 1) * MSS});
+        count_sends(h, c, sends, n);
+    }
+    /* The rest of the flight arrives, a segment a millisecond. */
+    for (uint32_t k = 24; k < flight; k++) {
+        h_advance(h, MSEC);
+        ack_sack(h, c, 0, 2, (uint32_t[]){24 * MSS, (k + 1) * MSS, 21 * MSS, 22 * MSS});
+        count_sends(h, c, sends, n);
+    }
+    return flight;
+}
+
 /*
  * RACK keeps RACK_SPANS send-time ranges; past that many, neighbours
  * merge. A merged span's data went over a range of times: judged
@@ -322,10 +360,11 @@ static void count_sends(struct harness *h, const struct fx_conn *c, uint8_t *sen
  * condemned at once (on the relay path of bench/vs_linux_transfer.sh,
  * half of all retransmissions came back as D-SACKs). Here a 44-segment
  * flight loses every other one of its first 24 segments: recovery resends
- * the holes, new data goes out a millisecond later (in a full list, the
- * span of the flight's unSACKed tail is the one it merges with), and the
- * tail's segments, sent with the flight, are SACKed a millisecond apart.
- * No retransmission is a round trip old, so none may go again.
+ * the holes, new data goes out a millisecond later (in a full list, and
+ * before SACKed spans were merged away first, the span of the flight's
+ * unSACKed tail merged with it), and the tail's segments, sent with the
+ * flight, are SACKed a millisecond apart. No retransmission is a round
+ * trip old, so none may go again.
  */
 static void test_rack_merged_span_delivery(void **state)
 {
@@ -334,34 +373,8 @@ static void test_rack_merged_span_delivery(void **state)
     struct h_opts o = {.sysctls = sys};
     struct harness *h = h_new(&o);
     struct fx_conn c = open_conn(h);
-    struct tcpcb *tp = h->stack->tcp->sockets[c.sd];
-    static const char data[400 * MSS];
-    assert_int_equal(tcpc_send(h->stack, c.sd, data, sizeof(data)), (ssize_t)sizeof(data));
-    h_flush(h);
-    /* Slow start, a round trip per round, until 40 segments are out, all
-     * sent at one instant. */
-    while (tp->snd_max - tp->snd_una < 40 * MSS) {
-        h_advance(h, RTT);
-        uint32_t end = tp->snd_max;
-        while (tp->snd_una != end)
-            h_inject(h, SEG(.flags = TH_ACK, .seq = c.snd, .ack = tp->snd_una + MSS));
-        h_flush(h);
-    }
-    c.rcv = tp->snd_una;
-    uint32_t flight = (tp->snd_max - tp->snd_una) / MSS;
     static uint8_t sends[600];
-    h_advance(h, RTT);
-    /* Segments 1, 3, ..., 23 arrived, 0, 2, ..., 22 did not. */
-    for (uint32_t k = 1; k < 24; k += 2) {
-        ack_sack(h, &c, 0, 1, (uint32_t[]){k * MSS, (k + 1) * MSS});
-        count_sends(h, &c, sends, 600);
-    }
-    /* The rest of the flight arrives, a segment a millisecond. */
-    for (uint32_t k = 24; k < flight; k++) {
-        h_advance(h, MSEC);
-        ack_sack(h, &c, 0, 2, (uint32_t[]){24 * MSS, (k + 1) * MSS, 21 * MSS, 22 * MSS});
-        count_sends(h, &c, sends, 600);
-    }
+    uint32_t flight = islands_recovery(h, &c, sends, 600);
     uint32_t rexmits = 0;
     for (uint32_t k = 0; k < 600; k++) {
         if (sends[k] > 1)
@@ -370,6 +383,33 @@ static void test_rack_merged_span_delivery(void **state)
             rexmits++;
     }
     assert_true(rexmits >= 8); /* enough holes resent to fill the list */
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    h_free(h);
+}
+
+/*
+ * The same recovery, a round trip on: the new data is SACKed, the holes'
+ * retransmissions, sent before it, are not (lost again). RACK finds them
+ * lost and segment 0 goes a third time, long before the timeout. For that the new data's send times
+ * must survive: the spans of SACKed islands, whose times nothing reads, are the ones to merge away,
+ * not the flight's unSACKed tail with each new segment (whose earliest time, the flight's, would
+ * then stand for all of them).
+ */
+static void test_rack_lost_retransmission_in_long_recovery(void **state)
+{
+    (void)state;
+    const char *sys[] = {"net.inet.tcp.sendspace=1048576", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    struct fx_conn c = open_conn(h);
+    struct tcpcb *tp = h->stack->tcp->sockets[c.sd];
+    static uint8_t sends[600];
+    uint32_t flight = islands_recovery(h, &c, sends, 600);
+    assert_int_equal(sends[0], 1);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 2, (uint32_t[]){flight * MSS, tp->snd_max - c.rcv, 24 * MSS, flight * MSS});
+    count_sends(h, &c, sends, 600);
+    assert_int_equal(sends[0], 2);
     assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
     h_free(h);
 }
@@ -435,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_tlp_dsack_no_loss),
         cmocka_unit_test(test_rack_disabled),
         cmocka_unit_test(test_rack_merged_span_delivery),
+        cmocka_unit_test(test_rack_lost_retransmission_in_long_recovery),
         cmocka_unit_test(test_rack_resent_hole_not_resent_by_next_recovery),
     };
     return cmocka_run_group_tests_name("tcp_rack", tests, NULL, NULL);

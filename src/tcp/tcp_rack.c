@@ -90,43 +90,66 @@ static void span_push(struct span_buf *b, uint32_t start, const struct rack_span
     b->f[b->n++] = fl;
 }
 
-/* What merging spans k and k + 1 costs: the range of send times the
- * merged span would cover (its uncertainty), flags that differ counting
- * as far apart (a lost mark merged away or spread is a cost). */
-static uint64_t span_gap(const struct span_buf *b, unsigned k)
+/* What merging spans k and k + 1 costs: nothing when the peer holds one
+ * of them (its times are never read again: neither loss nor delivery
+ * looks at SACKed bytes), else the range of send times the merged span
+ * would cover (its uncertainty), flags that differ counting as far apart
+ * (a lost mark merged away or spread is a cost). */
+static uint64_t span_gap(const struct span_buf *b, const bool *held, unsigned k)
 {
+    if (held[k] || held[k + 1])
+        return 0;
     const struct rack_span *s0 = &b->s[k], *s1 = &b->s[k + 1];
     uint64_t gap = time_max(s0->xmit, s1->xmit) - time_min(s0->first, s1->first);
     return b->f[k] == b->f[k + 1] ? gap : gap + (1ULL << 32);
 }
 
-/* Down to RACK_SPANS: the cheapest neighbours merge, covering both their
- * ranges of times, lost only if both were. */
-static void span_compact(struct span_buf *b)
+/* Down to RACK_SPANS: the cheapest neighbours merge. A span the peer
+ * holds takes its neighbour's times and marks; otherwise the merged span
+ * covers both ranges of times, lost only if both were. Without that, in a
+ * recovery whose spans alternate resent holes and SACKed islands, the
+ * flight's unSACKed tail merged with every new segment and kept the time
+ * of its oldest byte: no delivery could then tell RACK that anything sent
+ * since was lost, and a lost retransmission waited for the timeout. */
+static void span_compact(struct span_buf *b, const struct tcp_sack *sk, uint32_t snd_max)
 {
+    if (b->n <= RACK_SPANS)
+        return;
+    bool held[RACK_SPANS + 3];
+    for (unsigned k = 0; k < b->n; k++)
+        held[k] = sack_covers(sk, b->s[k].start, k + 1 < b->n ? b->s[k + 1].start : snd_max);
     while (b->n > RACK_SPANS) {
         unsigned best = 0;
         for (unsigned k = 1; k + 1 < b->n; k++)
-            if (span_gap(b, k) < span_gap(b, best))
+            if (span_gap(b, held, k) < span_gap(b, held, best))
                 best = k;
         struct rack_span *s0 = &b->s[best];
         const struct rack_span *s1 = &b->s[best + 1];
         uint8_t f0 = b->f[best], f1 = b->f[best + 1];
-        s0->xmit = time_max(s0->xmit, s1->xmit);
-        s0->first = time_min(s0->first, s1->first);
-        b->f[best] = (uint8_t)(((f0 | f1) & RS_RXT) | (f0 & f1 & RS_LOST));
+        if (held[best] && !held[best + 1]) {
+            s0->xmit = s1->xmit;
+            s0->first = s1->first;
+            b->f[best] = f1;
+        } else if (!held[best + 1]) {
+            s0->xmit = time_max(s0->xmit, s1->xmit);
+            s0->first = time_min(s0->first, s1->first);
+            b->f[best] = (uint8_t)(((f0 | f1) & RS_RXT) | (f0 & f1 & RS_LOST));
+        }
+        held[best] = held[best] && held[best + 1];
         unsigned tail = b->n - best - 2;
         memmove(b->s + best + 1, b->s + best + 2, tail * sizeof(b->s[0]));
         memmove(b->f + best + 1, b->f + best + 2, tail);
+        memmove(held + best + 1, held + best + 2, tail * sizeof(held[0]));
         b->n--;
     }
 }
 
 /* [seq, e) takes the times of *t and flags fl: it was sent then, or it
  * keeps its span's times and takes a mark. */
-static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, struct rack_span t, uint8_t fl,
-                       uint32_t snd_max)
+static void rack_stamp(struct tcp_sack *sk, uint32_t seq, uint32_t e, struct rack_span t,
+                       uint8_t fl, uint32_t snd_max)
 {
+    struct rack *r = &sk->rack;
     if (SEQ_LT(seq, r->span[0].start))
         seq = r->span[0].start;
     if (!SEQ_LT(seq, e))
@@ -145,7 +168,7 @@ static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, struct rack_spa
         for (unsigned i = j + 1; i < r->nspan; i++)
             span_push(&b, r->span[i].start, &r->span[i], r->sflags[i]);
     }
-    span_compact(&b);
+    span_compact(&b, sk, snd_max);
     memcpy(r->span, b.s, b.n * sizeof(b.s[0]));
     memcpy(r->sflags, b.f, b.n);
     r->nspan = (uint8_t)b.n;
@@ -154,8 +177,9 @@ static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, struct rack_spa
 /* New data from snd_max sent at now: usually the last span runs on (its
  * latest time becomes now) or a span is appended; only a full list takes
  * the general path. */
-static void rack_append(struct rack *r, uint32_t now, uint32_t snd_max, uint32_t end)
+static void rack_append(struct tcp_sack *sk, uint32_t now, uint32_t snd_max, uint32_t end)
 {
+    struct rack *r = &sk->rack;
     unsigned last = r->nspan - 1u;
     if (r->span[last].xmit == now && r->sflags[last] == 0)
         return;
@@ -165,7 +189,7 @@ static void rack_append(struct rack *r, uint32_t now, uint32_t snd_max, uint32_t
         r->sflags[r->nspan++] = 0;
         return;
     }
-    rack_stamp(r, snd_max, end, t, 0, end);
+    rack_stamp(sk, snd_max, end, t, 0, end);
 }
 
 void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_t end)
@@ -186,10 +210,10 @@ void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_
         r->fack = tp->snd_una;
     }
     if (SEQ_LT(seq, tp->snd_max))
-        rack_stamp(r, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max,
+        rack_stamp(sk, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max,
                    (struct rack_span){seq, now, now}, RS_RXT, tp->snd_max);
     if (SEQ_GT(end, tp->snd_max))
-        rack_append(r, now, tp->snd_max, end);
+        rack_append(sk, now, tp->snd_max, end);
 }
 
 /* Forgets what the cumulative ACK covers. */
@@ -412,7 +436,7 @@ bool rack_detect(struct tcpc_stack *stack, struct tcpcb *tp)
         unsigned i = 0;
         while (i + 1u < r->nspan && SEQ_LEQ(r->span[i + 1].start, mark_s[m]))
             i++;
-        rack_stamp(r, mark_s[m], mark_e[m], r->span[i], r->sflags[i] | RS_LOST, tp->snd_max);
+        rack_stamp(sk, mark_s[m], mark_e[m], r->span[i], r->sflags[i] | RS_LOST, tp->snd_max);
         STAT_INC(stack, tcps_rack_loss);
     }
     if (wait)

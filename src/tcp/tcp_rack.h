@@ -32,9 +32,9 @@ struct tcpc_stack;
 struct tcp_opts;
 struct tcp_sack;
 
-/* Send-time ranges kept per connection: past this many, the two whose
- * merged range of times is narrowest merge (rack_span says which time
- * each use takes). */
+/* Send-time ranges kept per connection: past this many, a range the peer
+ * holds merges into a neighbour, or else the two whose merged range of
+ * times is narrowest merge (rack_span says which time each use takes). */
 #define RACK_SPANS 16
 
 /* rack_span flags */
