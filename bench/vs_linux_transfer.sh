@@ -33,6 +33,12 @@
 # before it what the relay did in that loss rate (its seed, packets lost
 # and dropped at the queue per direction: replay with SEED=).
 #
+# CAPTURE=DIR: each transfer's packet headers, as seen on tc0 or ra (the
+# sender's side) and on rb (the receiver's), into DIR/<stack>.<port>.*.pcap.
+# STACKS="tcpcore cubic ..." runs only those senders (default all three;
+# for debugging one side, e.g. STACKS=tcpcore LOSSES=0 ROUNDS=1 KEEP_TMP=1,
+# which keeps each sender's and receiver's output under /tmp/tcpc-vt.*).
+#
 # Usage (root): bench/vs_linux_transfer.sh [BUILD_DIR]   (default build;
 # `make vs-linux-transfer` builds what it needs). Exit 77 when the
 # namespaces cannot be made; nothing ever runs in the host's namespace.
@@ -138,6 +144,30 @@ relay_stop() {
       printf "\n" }' "$tmp/relay.out"
 }
 
+# capture_start STACK: tcpdump on the sender's device and on rb, into
+# caps (the pids); capture_stop ends them.
+capture_start() {
+  local dev=ra f
+  [ "$1" = tcpcore ] && dev=tc0
+  mkdir -p "$CAPTURE"
+  for f in "$NSS:$dev" "$NSR:rb"; do
+    ip netns exec "${f%%:*}" tcpdump -n -s 100 -U -i "${f##*:}" \
+      -w "$CAPTURE/$1.$port.${f##*:}.pcap" 2>"$tmp/tcpdump.err" &
+    caps+=($!)
+    pids+=($!)
+  done
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ "$(grep -c listening "$tmp/tcpdump.err" 2>/dev/null)" -ge 1 ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+}
+capture_stop() {
+  local p
+  for p in "${caps[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+
 field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p" | head -1; }
 
 # transfer STACK: one transfer (tcpcore, cubic or bbr) to a new kpeer; sets
@@ -154,6 +184,8 @@ transfer() {
   rpid=$!
   pids+=($rpid)
   wait_line "$rcv" '^listening' "$rpid" kpeer
+  local caps=()
+  [ -n "${CAPTURE:-}" ] && capture_start "$stack"
   if [ "$stack" = tcpcore ]; then
     ip netns exec "$NSS" timeout -k 5 $((t + 10)) "$TPEER" --tun tc0 --addr $T_T \
       --connect $R_K $port --send-bytes "$SIZE" --send-secs "$CAP_SECS" --close-first \
@@ -172,6 +204,7 @@ transfer() {
   [ $src -eq 0 ] || kill -TERM "$rpid" 2>/dev/null
   wait "$rpid"
   rrc=$?
+  [ -n "${CAPTURE:-}" ] && capture_stop
   if [ $src -ne 0 ] || [ $rrc -ne 0 ]; then
     echo "vs_linux_transfer: $stack transfer failed (sender $src, receiver $rrc):" >&2
     cat "$snd.err" "$rcv.err" >&2
@@ -200,6 +233,7 @@ if grep -qw bbr <(sysctl -n net.ipv4.tcp_available_congestion_control 2>/dev/nul
 else
   echo "vs_linux_transfer: this kernel offers no bbr (net.ipv4.tcp_available_congestion_control); bbr_mbps=na" >&2
 fi
+stacks=${STACKS:-$stacks}
 echo "vs_linux_transfer: rtt_ms=$RTT_MS rate_mbit=$RATE_MBIT queue=$QUEUE size=$SIZE" \
   "cap_secs=$CAP_SECS rounds=$ROUNDS seed=$SEED tcpcore_bufsize=${TCPCORE_BUFSIZE:-default}" \
   "tcpcore_cc=${TCPCORE_CC:-default}" ${TCPCORE_SYSCTLS:+"tcpcore_sysctls=${TCPCORE_SYSCTLS// /,}"} \

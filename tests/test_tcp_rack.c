@@ -19,6 +19,7 @@
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_var.h"
+#include "util/seq.h"
 
 #define MSS 1000u
 #define RTT (100 * MSEC)
@@ -414,6 +415,167 @@ static void test_rate_untouched_without_rate_algorithm(void **state)
     h_free(h);
 }
 
+/* Takes what the stack sent, counting each data segment at its offset
+ * from c->rcv in sends[] (of n). */
+static void count_sends(struct harness *h, const struct fx_conn *c, uint8_t *sends, uint32_t n)
+{
+    while (h_pending(h)) {
+        struct h_seg out = h_expect(h, SEG(.flags = TH_ACK));
+        uint32_t k = (out.th.seq - c->rcv) / MSS;
+        if (out.th.payload_len && k < n)
+            sends[k]++;
+    }
+}
+
+/* A 40-odd segment flight sent at one instant (rebased: c->rcv is its
+ * first byte) loses segments 0, 2, ..., 22; a round trip later recovery
+ * resends the holes as their islands are SACKed, and then the rest of the
+ * flight is SACKed a segment a millisecond while new data goes out.
+ * Returns the flight's length in segments; sends[] counts each segment's
+ * sends since the loss. */
+static uint32_t islands_recovery(struct harness *h, struct fx_conn *c, uint8_t *sends, uint32_t n)
+{
+    struct tcpcb *tp = h->stack->tcp->sockets[c->sd];
+    static const char data[400 * MSS];
+    assert_int_equal(tcpc_send(h->stack, c->sd, data, sizeof(data)), (ssize_t)sizeof(data));
+    h_flush(h);
+    /* Slow start, a round trip per round, until 40 segments are out, all
+     * sent at one instant. */
+    while (tp->snd_max - tp->snd_una < 40 * MSS) {
+        h_advance(h, RTT);
+        uint32_t end = tp->snd_max;
+        while (tp->snd_una != end)
+            h_inject(h, SEG(.flags = TH_ACK, .seq = c->snd, .ack = tp->snd_una + MSS));
+        h_flush(h);
+    }
+    c->rcv = tp->snd_una;
+    uint32_t flight = (tp->snd_max - tp->snd_una) / MSS;
+    h_advance(h, RTT);
+    /* Segments 1, 3, ..., 23 arrived, 0, 2, ..., 22 did not. */
+    for (uint32_t k = 1; k < 24; k += 2) {
+        ack_sack(h, c, 0, 1, (uint32_t[]){k * MSS, (k + 1) * MSS});
+        count_sends(h, c, sends, n);
+    }
+    /* The rest of the flight arrives, a segment a millisecond. */
+    for (uint32_t k = 24; k < flight; k++) {
+        h_advance(h, MSEC);
+        ack_sack(h, c, 0, 2, (uint32_t[]){24 * MSS, (k + 1) * MSS, 21 * MSS, 22 * MSS});
+        count_sends(h, c, sends, n);
+    }
+    return flight;
+}
+
+/*
+ * RACK keeps RACK_SPANS send-time ranges; past that many, neighbours
+ * merge. A merged span's data went over a range of times: judged
+ * delivered at the latest of them, data sent a round trip ago looked just
+ * sent, and every retransmission sent before that latest time was
+ * condemned at once (on the relay path of bench/vs_linux_transfer.sh,
+ * half of all retransmissions came back as D-SACKs). Here a 44-segment
+ * flight loses every other one of its first 24 segments: recovery resends
+ * the holes, new data goes out a millisecond later (in a full list, and
+ * before SACKed spans were merged away first, the span of the flight's
+ * unSACKed tail merged with it), and the tail's segments, sent with the
+ * flight, are SACKed a millisecond apart. No retransmission is a round
+ * trip old, so none may go again.
+ */
+static void test_rack_merged_span_delivery(void **state)
+{
+    (void)state;
+    const char *sys[] = {"net.inet.tcp.sendspace=1048576", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    struct fx_conn c = open_conn(h);
+    static uint8_t sends[600];
+    uint32_t flight = islands_recovery(h, &c, sends, 600);
+    uint32_t rexmits = 0;
+    for (uint32_t k = 0; k < 600; k++) {
+        if (sends[k] > 1)
+            fail_msg("segment %u sent %u times within %u ms", k, sends[k], flight - 24);
+        if (k < 24 && sends[k])
+            rexmits++;
+    }
+    assert_true(rexmits >= 8); /* enough holes resent to fill the list */
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    h_free(h);
+}
+
+/*
+ * The same recovery, a round trip on: the new data is SACKed, the holes'
+ * retransmissions, sent before it, are not (lost again). RACK finds them
+ * lost and segment 0 goes a third time, long before the timeout. For that the new data's send times
+ * must survive: the spans of SACKed islands, whose times nothing reads, are the ones to merge away,
+ * not the flight's unSACKed tail with each new segment (whose earliest time, the flight's, would
+ * then stand for all of them).
+ */
+static void test_rack_lost_retransmission_in_long_recovery(void **state)
+{
+    (void)state;
+    const char *sys[] = {"net.inet.tcp.sendspace=1048576", NULL};
+    struct h_opts o = {.sysctls = sys};
+    struct harness *h = h_new(&o);
+    struct fx_conn c = open_conn(h);
+    struct tcpcb *tp = h->stack->tcp->sockets[c.sd];
+    static uint8_t sends[600];
+    uint32_t flight = islands_recovery(h, &c, sends, 600);
+    assert_int_equal(sends[0], 1);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 2, (uint32_t[]){flight * MSS, tp->snd_max - c.rcv, 24 * MSS, flight * MSS});
+    count_sends(h, &c, sends, 600);
+    assert_int_equal(sends[0], 2);
+    assert_int_equal(h_stat(h, "tcps_rexmttimeo"), 0);
+    h_free(h);
+}
+
+/*
+ * A recovery's retransmission is still on its way when the next recovery
+ * begins: RFC 6675's HighRxt starts again from snd_una, but RACK knows the
+ * range was resent and not judged lost since, and it does not go again.
+ * Segment 0 is lost and resent; segment 12, sent in that recovery, is lost
+ * too and resent a round trip later. The ACK of segment 0 ends the first
+ * recovery, the duplicates after it start a second with segment 12 the
+ * first hole: its retransmission left a few milliseconds ago, and only
+ * time (RACK) may condemn it.
+ */
+static void test_rack_resent_hole_not_resent_by_next_recovery(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    struct tcpcb *tp = h->stack->tcp->sockets[c.sd];
+    send_ten(h, &c);
+    assert_int_equal(tcpc_send(h->stack, c.sd, fx_pattern(40 * MSS, 'b'), 40 * MSS),
+                     (ssize_t)(40 * MSS));
+    data_end += 40 * MSS;
+    static uint8_t sends[60];
+    h_advance(h, RTT);
+    for (uint32_t k = 4; k <= 10; k++) {
+        ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, k * MSS});
+        count_sends(h, &c, sends, 60);
+    }
+    uint32_t recover = (tp->snd_recover - c.rcv) / MSS;
+    assert_int_equal(sends[0], 1);
+    assert_true(recover < 12 && sends[12] == 1 && sends[15] == 1);
+    h_advance(h, RTT);
+    /* Segment 12 lost, the others arrived: it goes again. */
+    ack_sack(h, &c, 0, 2, (uint32_t[]){13 * MSS, 16 * MSS, 1 * MSS, 12 * MSS});
+    count_sends(h, &c, sends, 60);
+    assert_int_equal(sends[12], 2);
+    /* Segment 0's retransmission arrives: the first recovery ends. */
+    ack_sack(h, &c, 12 * MSS, 1, (uint32_t[]){13 * MSS, 16 * MSS});
+    count_sends(h, &c, sends, 60);
+    assert_false(tp->t_flags & TF_FASTRECOV);
+    /* More of what followed segment 12 arrives: a second recovery. */
+    for (uint32_t k = 17; k <= 19; k++) {
+        h_advance(h, MSEC);
+        ack_sack(h, &c, 12 * MSS, 1, (uint32_t[]){13 * MSS, k * MSS});
+        count_sends(h, &c, sends, 60);
+    }
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 2);
+    assert_int_equal(sends[12], 2);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +590,9 @@ int main(void)
         cmocka_unit_test(test_rate_samples_follow_the_acks),
         cmocka_unit_test(test_rate_retransmission_takes_a_new_stamp),
         cmocka_unit_test(test_rate_untouched_without_rate_algorithm),
+        cmocka_unit_test(test_rack_merged_span_delivery),
+        cmocka_unit_test(test_rack_lost_retransmission_in_long_recovery),
+        cmocka_unit_test(test_rack_resent_hole_not_resent_by_next_recovery),
     };
     return cmocka_run_group_tests_name("tcp_rack", tests, NULL, NULL);
 }

@@ -69,57 +69,95 @@ struct span_buf {
     unsigned n;
 };
 
-/* Pushes [start, ...) sent as t was (its time and rate stamp). */
-static void span_push(struct span_buf *b, uint32_t start, const struct rack_span *t, uint8_t fl)
+/* The later and the earlier of two clock readings. */
+static uint32_t time_max(uint32_t a, uint32_t b)
 {
-    if (b->n && b->s[b->n - 1].xmit == t->xmit && b->f[b->n - 1] == fl)
-        return; /* the previous span runs on */
-    b->s[b->n] = *t;
+    return (int32_t)(a - b) > 0 ? a : b;
+}
+
+static uint32_t time_min(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0 ? b : a;
+}
+
+/* sp's times and flags at start (or the previous span runs on). */
+static void span_push(struct span_buf *b, uint32_t start, const struct rack_span *sp, uint8_t fl)
+{
+    if (b->n && b->s[b->n - 1].xmit == sp->xmit && b->s[b->n - 1].first == sp->first &&
+        b->f[b->n - 1] == fl)
+        return;
+    b->s[b->n] = *sp;
     b->s[b->n].start = start;
     b->f[b->n++] = fl;
 }
 
-/* Distance in time between spans k and k + 1, flags that differ counting
- * as far apart (a lost mark merged away or spread is a cost). */
-static uint64_t span_gap(const struct span_buf *b, unsigned k)
+/* What merging spans k and k + 1 costs: nothing when the peer holds one
+ * of them (its times are never read again: neither loss nor delivery
+ * looks at SACKed bytes), else the range of send times the merged span
+ * would cover (its uncertainty), flags that differ counting as far apart
+ * (a lost mark merged away or spread is a cost). */
+static uint64_t span_gap(const struct span_buf *b, const bool *held, unsigned k)
 {
-    int32_t d = (int32_t)(b->s[k + 1].xmit - b->s[k].xmit);
-    uint64_t gap = (uint64_t)(d < 0 ? -(int64_t)d : d);
+    if (held[k] || held[k + 1])
+        return 0;
+    const struct rack_span *s0 = &b->s[k], *s1 = &b->s[k + 1];
+    uint64_t gap = time_max(s0->xmit, s1->xmit) - time_min(s0->first, s1->first);
     return b->f[k] == b->f[k + 1] ? gap : gap + (1ULL << 32);
 }
 
-/* Down to RACK_SPANS: the closest neighbours merge, at the later time and
- * with the later one's rate stamp (nothing looks older than it is), lost
- * only if both were. */
-static void span_compact(struct span_buf *b)
+/* Down to RACK_SPANS: the cheapest neighbours merge. A span the peer
+ * holds takes its neighbour's times and marks; otherwise the merged span
+ * covers both ranges of times, lost only if both were. Without that, in a
+ * recovery whose spans alternate resent holes and SACKed islands, the
+ * flight's unSACKed tail merged with every new segment and kept the time
+ * of its oldest byte: no delivery could then tell RACK that anything sent
+ * since was lost, and a lost retransmission waited for the timeout. */
+static void span_compact(struct span_buf *b, const struct tcp_sack *sk, uint32_t snd_max)
 {
+    if (b->n <= RACK_SPANS)
+        return;
+    bool held[RACK_SPANS + 3];
+    for (unsigned k = 0; k < b->n; k++)
+        held[k] = sack_covers(sk, b->s[k].start, k + 1 < b->n ? b->s[k + 1].start : snd_max);
     while (b->n > RACK_SPANS) {
         unsigned best = 0;
         for (unsigned k = 1; k + 1 < b->n; k++)
-            if (span_gap(b, k) < span_gap(b, best))
+            if (span_gap(b, held, k) < span_gap(b, held, best))
                 best = k;
-        uint32_t x0 = b->s[best].xmit, x1 = b->s[best + 1].xmit;
+        struct rack_span *s0 = &b->s[best];
+        const struct rack_span *s1 = &b->s[best + 1];
         uint8_t f0 = b->f[best], f1 = b->f[best + 1];
-        bool later = (int32_t)(x1 - x0) > 0;
-        if (later) {
-            uint32_t start = b->s[best].start;
-            b->s[best] = b->s[best + 1];
-            b->s[best].start = start;
+        if (held[best] && !held[best + 1]) {
+            uint32_t start = s0->start;
+            *s0 = *s1;
+            s0->start = start;
+            b->f[best] = f1;
+        } else if (!held[best + 1]) {
+            /* The rate stamp of the earlier part: a sample from it spans
+             * more time, never less than the bytes took. */
+            bool s1_earlier = (int32_t)(s1->first - s0->first) < 0;
+            if (s1_earlier)
+                s0->rate = s1->rate;
+            s0->xmit = time_max(s0->xmit, s1->xmit);
+            s0->first = time_min(s0->first, s1->first);
+            b->f[best] = (uint8_t)(((f0 | f1) & RS_RXT) | (f0 & f1 & RS_LOST) |
+                                   ((s1_earlier ? f1 : f0) & RS_APPLIM));
         }
-        b->f[best] =
-            (uint8_t)(((f0 | f1) & RS_RXT) | (f0 & f1 & RS_LOST) | ((later ? f1 : f0) & RS_APPLIM));
+        held[best] = held[best] && held[best + 1];
         unsigned tail = b->n - best - 2;
         memmove(b->s + best + 1, b->s + best + 2, tail * sizeof(b->s[0]));
         memmove(b->f + best + 1, b->f + best + 2, tail);
+        memmove(held + best + 1, held + best + 2, tail * sizeof(held[0]));
         b->n--;
     }
 }
 
-/* [seq, e) was sent as t says (its time and rate stamp) with flags fl, or
- * keeps its time and takes a mark, when t and fl are the span's own. */
-static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, const struct rack_span *t,
+/* [seq, e) takes the times of *t and flags fl: it was sent then, or it
+ * keeps its span's times and takes a mark. */
+static void rack_stamp(struct tcp_sack *sk, uint32_t seq, uint32_t e, struct rack_span t,
                        uint8_t fl, uint32_t snd_max)
 {
+    struct rack *r = &sk->rack;
     if (SEQ_LT(seq, r->span[0].start))
         seq = r->span[0].start;
     if (!SEQ_LT(seq, e))
@@ -133,34 +171,35 @@ static void rack_stamp(struct rack *r, uint32_t seq, uint32_t e, const struct ra
         if (SEQ_LEQ(r->span[i].start, e))
             j = i;
     }
-    span_push(&b, seq, t, fl);
+    span_push(&b, seq, &t, fl);
     if (SEQ_LT(e, snd_max)) {
         span_push(&b, e, &r->span[j], r->sflags[j]);
         for (unsigned i = j + 1; i < r->nspan; i++)
             span_push(&b, r->span[i].start, &r->span[i], r->sflags[i]);
     }
-    span_compact(&b);
+    span_compact(&b, sk, snd_max);
     memcpy(r->span, b.s, b.n * sizeof(b.s[0]));
     memcpy(r->sflags, b.f, b.n);
     r->nspan = (uint8_t)b.n;
 }
 
-/* New data from snd_max, sent as t says with flags fl: usually the last
- * span runs on or a span is appended; only a full list takes the general
- * path. */
-static void rack_append(struct rack *r, const struct rack_span *t, uint8_t fl, uint32_t snd_max,
+/* New data from snd_max sent as t says with flags fl: usually the last
+ * span runs on (sent at the same time) or a span is appended; only a full
+ * list takes the general path. */
+static void rack_append(struct tcp_sack *sk, struct rack_span t, uint8_t fl, uint32_t snd_max,
                         uint32_t end)
 {
+    struct rack *r = &sk->rack;
     unsigned last = r->nspan - 1u;
-    if (r->span[last].xmit == t->xmit && r->sflags[last] == fl)
+    if (r->span[last].xmit == t.xmit && r->sflags[last] == fl)
         return;
+    t.start = snd_max;
     if (r->nspan < RACK_SPANS) {
-        r->span[r->nspan] = *t;
-        r->span[r->nspan].start = snd_max;
+        r->span[r->nspan] = t;
         r->sflags[r->nspan++] = fl;
         return;
     }
-    rack_stamp(r, snd_max, end, t, fl, end);
+    rack_stamp(sk, snd_max, end, t, fl, end);
 }
 
 /* What a range sent now keeps: its time, and for an algorithm that takes
@@ -169,7 +208,7 @@ static void rack_append(struct rack *r, const struct rack_span *t, uint8_t fl, u
 static struct rack_span rack_send_stamp(const struct tcpcb *tp, struct rack *r, uint32_t now,
                                         bool flight_empty, uint8_t *fl)
 {
-    struct rack_span t = {.xmit = now};
+    struct rack_span t = {.xmit = now, .first = now};
     *fl = 0;
     if (tp->t_flags2 & TF2_CC_RATE) {
         bool applim;
@@ -200,10 +239,10 @@ void rack_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t seq, uint32_
         r->fack = tp->snd_una;
     }
     if (SEQ_LT(seq, tp->snd_max))
-        rack_stamp(r, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max, &t, RS_RXT | fl,
+        rack_stamp(sk, seq, SEQ_LT(end, tp->snd_max) ? end : tp->snd_max, t, RS_RXT | fl,
                    tp->snd_max);
     if (SEQ_GT(end, tp->snd_max))
-        rack_append(r, &t, fl, tp->snd_max, end);
+        rack_append(sk, t, fl, tp->snd_max, end);
 }
 
 /* Forgets what the cumulative ACK covers. */
@@ -242,14 +281,17 @@ static void rack_delivered(const struct tcpc_stack *stack, const struct tcpcb *t
         uint32_t pa = SEQ_GT(s, a) ? s : a, pb = SEQ_LT(e, b) ? e : b;
         if (!SEQ_LT(pa, pb) || sack_covers(sk, pa, pb))
             continue;
-        uint32_t x = r->span[i].xmit;
+        /* The earliest the bytes can have gone (rack_span): an RTT no
+         * shorter than theirs, a RACK.xmit no later. */
+        uint32_t x = r->span[i].first;
         uint32_t rtt = now - x;
         bool rxt = r->sflags[i] & RS_RXT;
         if (tp->t_flags2 & TF2_CC_RATE)
             rate_delivered(&r->rate, &r->span[i].rate, x, pb, r->sflags[i] & RS_APPLIM);
         /* A retransmission acknowledged sooner than the path allows was
-         * the original's delivery: no sample (step 2). */
-        if (rxt && (!r->min_rtt || rtt < r->min_rtt))
+         * the original's delivery: no sample (step 2); sooner than that
+         * after the latest of the span's sends is reason enough. */
+        if (rxt && (!r->min_rtt || now - r->span[i].xmit < r->min_rtt))
             continue;
         if (!rxt && SEQ_LT(pb, fack0))
             r->flags |= RACK_REORDER; /* step 3 */
@@ -455,8 +497,7 @@ bool rack_detect(struct tcpc_stack *stack, struct tcpcb *tp)
         unsigned i = 0;
         while (i + 1u < r->nspan && SEQ_LEQ(r->span[i + 1].start, mark_s[m]))
             i++;
-        struct rack_span keep = r->span[i];
-        rack_stamp(r, mark_s[m], mark_e[m], &keep, r->sflags[i] | RS_LOST, tp->snd_max);
+        rack_stamp(sk, mark_s[m], mark_e[m], r->span[i], r->sflags[i] | RS_LOST, tp->snd_max);
         STAT_INC(stack, tcps_rack_loss);
     }
     if (wait)
@@ -538,25 +579,36 @@ void rack_recovery_done(struct tcp_sack *sk)
         r->reo_steps = 0;
 }
 
+bool rack_resent(const struct tcp_sack *sk, uint32_t seq)
+{
+    const struct rack *r = &sk->rack;
+    unsigned i = 0;
+    if (!r->nspan || SEQ_LT(seq, r->span[0].start))
+        return false;
+    while (i + 1u < r->nspan && SEQ_LEQ(r->span[i + 1].start, seq))
+        i++;
+    return (r->sflags[i] & (RS_RXT | RS_LOST)) == RS_RXT;
+}
+
 bool rack_pieces(const struct tcp_sack *sk, uint32_t start, uint32_t end, rack_piece_fn fn,
                  void *ctx)
 {
     const struct rack *r = &sk->rack;
     uint32_t run = start;
-    bool run_lost = false;
+    uint8_t run_fl = 0;
     for (unsigned i = 0; i < r->nspan; i++) {
         uint32_t s = r->span[i].start;
         if (!SEQ_LT(s, end))
             break;
         uint32_t e = i + 1u < r->nspan ? r->span[i + 1].start : end;
-        bool lost = r->sflags[i] & RS_LOST;
-        if (!SEQ_GT(e, start) || lost == run_lost)
+        uint8_t fl = r->sflags[i] & (RS_LOST | RS_RXT);
+        if (!SEQ_GT(e, start) || fl == run_fl)
             continue;
         uint32_t a = SEQ_GT(s, start) ? s : start;
-        if (SEQ_GT(a, run) && fn(ctx, run, a, run_lost))
+        if (SEQ_GT(a, run) && fn(ctx, run, a, run_fl))
             return true;
         run = a;
-        run_lost = lost;
+        run_fl = fl;
     }
-    return fn(ctx, run, end, run_lost);
+    return fn(ctx, run, end, run_fl);
 }

@@ -33,8 +33,9 @@ struct tcpc_stack;
 struct tcp_opts;
 struct tcp_sack;
 
-/* Send-time ranges kept per connection: past this many, the two closest
- * in time merge (the later time wins, so nothing is condemned early). */
+/* Send-time ranges kept per connection: past this many, a range the peer
+ * holds merges into a neighbour, or else the two whose merged range of
+ * times is narrowest merge (rack_span says which time each use takes). */
 #define RACK_SPANS 16
 
 /* rack_span flags */
@@ -49,13 +50,23 @@ struct tcp_sack;
 #define RACK_TLP     0x08 /* a probe is out (tlp_end) */
 #define RACK_TLP_RXT 0x10 /* ...and it was a retransmission */
 
-/* Bytes [start, next start, or snd_max) were last sent at xmit: the stack
- * clock's low 32 bits in microseconds (only differences are taken). For
- * an algorithm that takes delivery-rate samples, rate is the delivery
- * state they went with (tcp_rate.h); zero for the others. */
+/*
+ * Bytes [start, next start, or snd_max) were last sent between first and
+ * xmit: the stack clock's low 32 bits in microseconds (only differences
+ * are taken); the two differ once spans sent at different times merged.
+ * Loss is judged by xmit, the latest, and a delivery by first, the
+ * earliest: either way a merge makes RACK slower to condemn, never
+ * quicker. (A delivery taken at the latest time would count data sent a
+ * round trip ago as just sent: an RTT sample near zero, and everything
+ * sent before that time, retransmissions still on their way included,
+ * condemned at once.) For an algorithm that takes delivery-rate samples,
+ * rate is the delivery state the bytes went with (tcp_rate.h; a merged
+ * span keeps its earliest part's); zero for the others.
+ */
 struct rack_span {
     uint32_t start;
     uint32_t xmit;
+    uint32_t first;
     struct rate_stamp rate;
 };
 
@@ -123,12 +134,17 @@ void rack_timeout(struct tcp_sack *sk);
 /* A fast recovery ended (RFC 8985 6.2 step 4's reo_wnd_persist). */
 void rack_recovery_done(struct tcp_sack *sk);
 
+/* Whether the byte at seq was last sent as a retransmission and has not
+ * been judged lost since: it is on its way, whatever RFC 6675's HighRxt
+ * of a later recovery says. */
+bool rack_resent(const struct tcp_sack *sk, uint32_t seq);
+
 /*
  * Calls fn for the pieces of [start, end), lowest first, split where the
- * RS_LOST mark changes, until it returns true. With no send times kept,
- * one unmarked piece.
+ * RS_LOST or RS_RXT mark changes, with those of the marks the piece has,
+ * until it returns true. With no send times kept, one unmarked piece.
  */
-typedef bool (*rack_piece_fn)(void *ctx, uint32_t start, uint32_t end, bool lost);
+typedef bool (*rack_piece_fn)(void *ctx, uint32_t start, uint32_t end, uint8_t fl);
 bool rack_pieces(const struct tcp_sack *sk, uint32_t start, uint32_t end, rack_piece_fn fn,
                  void *ctx);
 

@@ -62,18 +62,22 @@ static void recovery_enter(struct tcpc_stack *stack, struct tcpcb *tp, struct tc
         sk->prr_delivered = sk->prr_out = 0;
         sk->rescued = 0;
         /* The first lost range (RACK's mark may lie above snd_una), else
-         * the first hole. */
+         * the first hole, unless an earlier recovery's retransmission of
+         * it is still on its way. */
         if (!sack_next_rexmit(tp, sk, seg, true, &seq, &len)) {
             seq = tp->snd_una;
             if (sk->nsb && SEQ_LT(sk->sb[0].start - tp->snd_una, len))
                 len = sk->sb[0].start - tp->snd_una;
+            if (rack_resent(sk, seq))
+                len = 0;
         }
     } else {
         /* NewReno: the three segments the duplicates stand for have left
          * the network (RFC 6582 3.2 (3)). */
         tp->snd_cwnd = tp->snd_ssthresh + TCP_DUPTHRESH * (uint32_t)tp->t_maxseg;
     }
-    (void)tcp_rexmit_segment(stack, tp, seq, len);
+    if (len)
+        (void)tcp_rexmit_segment(stack, tp, seq, len);
     if (sk)
         recovery_prr(tp, sk, delivered);
 }

@@ -383,15 +383,17 @@ struct pipe_ctx {
     bool lost; /* the hole, by RFC 6675's IsLost */
 };
 
-/* A piece of a hole: what RACK has marked lost is out of the network. */
-static bool pipe_piece(void *ctx, uint32_t start, uint32_t end, bool rack_lost)
+/* A piece of a hole: what RACK has marked lost is out of the network; a
+ * retransmission still out counts, below HighRxt or resent in an earlier
+ * recovery (RACK's mark). */
+static bool pipe_piece(void *ctx, uint32_t start, uint32_t end, uint8_t fl)
 {
     struct pipe_ctx *c = ctx;
-    if (rack_lost)
+    if (fl & RS_LOST)
         return false;
     if (!c->lost)
         c->pipe += end - start;
-    c->pipe += seq_overlap(start, end, start, c->high_rxt); /* retransmitted, still out */
+    c->pipe += (fl & RS_RXT) ? end - start : seq_overlap(start, end, start, c->high_rxt);
     return false;
 }
 
@@ -419,13 +421,16 @@ struct next_ctx {
 };
 
 /* A piece of a hole: RACK's marks go first wherever they lie (below
- * HighRxt, a retransmission was lost); the rest as RFC 6675 says. */
-static bool next_piece(void *ctx, uint32_t start, uint32_t end, bool rack_lost)
+ * HighRxt, a retransmission was lost); the rest as RFC 6675 says, except
+ * what RACK knows is a retransmission still on its way (HighRxt starts
+ * again at each recovery; its sending time does not): time will tell
+ * whether that is lost, not another recovery's count of SACKs. */
+static bool next_piece(void *ctx, uint32_t start, uint32_t end, uint8_t fl)
 {
     struct next_ctx *c = ctx;
     uint32_t s = start;
-    if (!rack_lost) {
-        if (c->lost_only && !c->hole_lost)
+    if (!(fl & RS_LOST)) {
+        if ((c->lost_only && !c->hole_lost) || (fl & RS_RXT))
             return false;
         s = SEQ_GT(c->high_rxt, start) ? c->high_rxt : start;
         if (!SEQ_LT(s, end))

@@ -59,10 +59,11 @@ struct tcp_sack {
     struct tcp_sack_block sb[TCP_SACK_HOLES];
 };
 
-/* 512 bytes of ranges, 428 of RACK-TLP's (320 of them its send-time spans
- * with the delivery-rate stamps they carry): docs/recovery.md's memory
- * budget (a record is held only while a connection needs one). */
-static_assert(sizeof(struct tcp_sack) <= 988, "a SACK record stays within 988 bytes");
+/* 512 bytes of ranges, 492 of RACK-TLP's (384 of them its 16 send-time
+ * spans, each with its two times and the delivery-rate stamp it carries):
+ * docs/recovery.md's memory budget (a record is held only while a
+ * connection needs one). */
+static_assert(sizeof(struct tcp_sack) <= 1052, "a SACK record stays within 1,052 bytes");
 
 /* Pool setup and teardown (tcp_init / tcp_state_free). */
 int sack_pool_init(struct tcp_state *ts, int64_t globalmaxholes);
