@@ -34,13 +34,6 @@ static uint32_t rack_now(const struct tcpc_stack *stack)
     return (uint32_t)stack->now;
 }
 
-/* RFC 8985 RACK_sent_after: t1 later than t2, or at the same time with a
- * higher end. */
-static bool rack_sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
-{
-    return (int32_t)(t1 - t2) > 0 || (t1 == t2 && SEQ_GT(seq1, seq2));
-}
-
 bool rack_enabled(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
     return stack->cfg.tun.rack_enable && (tp->t_flags & TF_SACK_PERMIT);
@@ -297,7 +290,7 @@ static void rack_delivered(const struct tcpc_stack *stack, const struct tcpcb *t
             r->flags |= RACK_REORDER; /* step 3 */
         if (!r->min_rtt || rtt < r->min_rtt)
             r->min_rtt = rtt ? rtt : 1;
-        if (!(r->flags & RACK_XMIT) || rack_sent_after(x, pb, r->xmit, r->end_seq)) {
+        if (!(r->flags & RACK_XMIT) || sent_after(x, pb, r->xmit, r->end_seq)) {
             r->xmit = x;
             r->end_seq = pb;
             r->rtt = rtt;
@@ -361,6 +354,7 @@ void rack_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts 
         r->nspan = 0; /* turned off meanwhile: the record need not stay */
         return;
     }
+    r->rate.p_flags = 0; /* a sample's candidate is this ACK's own */
     bool dsack = sack_has_dsack(o, ack);
     uint32_t fack0 = r->fack;
     if (SEQ_GT(ack, tp->snd_una))

@@ -3,8 +3,6 @@
  */
 #include "tcp/tcp_rate.h"
 
-#include "util/seq.h"
-
 void rate_stamp_take(struct rate_state *c, uint32_t now, bool flight_empty, struct rate_stamp *out,
                      bool *applim)
 {
@@ -18,16 +16,10 @@ void rate_stamp_take(struct rate_state *c, uint32_t now, bool flight_empty, stru
     *applim = c->app_limited != 0;
 }
 
-/* t1 later than t2, or at the same time with a higher end. */
-static bool rate_sent_after(uint32_t t1, uint32_t end1, uint32_t t2, uint32_t end2)
-{
-    return (int32_t)(t1 - t2) > 0 || (t1 == t2 && SEQ_GT(end1, end2));
-}
-
 void rate_delivered(struct rate_state *c, const struct rate_stamp *s, uint32_t xmit, uint32_t end,
                     bool applim)
 {
-    if ((c->p_flags & RATE_P_VALID) && !rate_sent_after(xmit, end, c->p_xmit, c->p_end))
+    if ((c->p_flags & RATE_P_VALID) && !sent_after(xmit, end, c->p_xmit, c->p_end))
         return;
     c->p = *s;
     c->p_xmit = xmit;

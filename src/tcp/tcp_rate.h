@@ -29,6 +29,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/seq.h"
+
+/* RFC 8985's RACK_sent_after, shared by RACK and the rate estimator: sent
+ * at t1 later than at t2, or at the same time with a higher end. */
+static inline bool sent_after(uint32_t t1, uint32_t end1, uint32_t t2, uint32_t end2)
+{
+    return (int32_t)(t1 - t2) > 0 || (t1 == t2 && SEQ_GT(end1, end2));
+}
+
 /* The connection's delivery state when a range was sent. Times are the
  * low 32 bits of the stack's microsecond clock (only differences are
  * taken); byte counts wrap the same way. */
