@@ -27,7 +27,7 @@ static void test_fill_and_exhaust(void **state)
 {
     (void)state;
     struct pool p;
-    assert_int_equal(pool_init(&p, sizeof(struct rec), 100), 0);
+    assert_int_equal(pool_init(&p, &mem_libc, sizeof(struct rec), 100), 0);
     assert_int_equal(pool_capacity(&p), 100);
     assert_int_equal(pool_used(&p), 0);
     uint8_t seen[100] = {0};
@@ -60,7 +60,7 @@ static void test_put_and_reuse(void **state)
 {
     (void)state;
     struct pool p;
-    assert_int_equal(pool_init(&p, 4, 8), 0); /* the minimum objsize */
+    assert_int_equal(pool_init(&p, &mem_libc, 4, 8), 0); /* the minimum objsize */
     uint32_t idx[8];
     for (int i = 0; i < 8; i++)
         idx[i] = pool_get(&p);
@@ -96,7 +96,7 @@ static void test_random_churn(void **state)
     (void)state;
     enum { CAP = 1000 };
     struct pool p;
-    assert_int_equal(pool_init(&p, sizeof(uint64_t), CAP), 0);
+    assert_int_equal(pool_init(&p, &mem_libc, sizeof(uint64_t), CAP), 0);
     static const uint64_t tag = 0x5eed0000;
     uint8_t out[CAP] = {0};
     uint32_t held[CAP], nheld = 0;
@@ -131,10 +131,10 @@ static void test_bad_arguments(void **state)
 {
     (void)state;
     struct pool p;
-    assert_int_equal(pool_init(&p, 3, 10), -EINVAL);
-    assert_int_equal(pool_init(&p, 8, 0), -EINVAL);
-    assert_int_equal(pool_init(&p, 8, POOL_NONE), -EINVAL);
-    assert_int_equal(pool_init(&p, SIZE_MAX / 2, 3), -ENOMEM);
+    assert_int_equal(pool_init(&p, &mem_libc, 3, 10), -EINVAL);
+    assert_int_equal(pool_init(&p, &mem_libc, 8, 0), -EINVAL);
+    assert_int_equal(pool_init(&p, &mem_libc, 8, POOL_NONE), -EINVAL);
+    assert_int_equal(pool_init(&p, &mem_libc, SIZE_MAX / 2, 3), -ENOMEM);
     pool_free(&p); /* safe after a failed init */
     pool_free(&p);
 }
@@ -159,7 +159,7 @@ static void test_lazy_residency(void **state)
     size_t before = rss_bytes();
     if (before == 0)
         skip();
-    assert_int_equal(pool_init(&p, 256, 1u << 20), 0);
+    assert_int_equal(pool_init(&p, &mem_libc, 256, 1u << 20), 0);
     for (int i = 0; i < 1000; i++)
         memset(pool_at(&p, pool_get(&p)), 0xab, 256);
     size_t after = rss_bytes();

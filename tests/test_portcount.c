@@ -25,7 +25,7 @@ static uint32_t next_rand(uint32_t *x)
 static void churn(uint32_t max_keys, const uint16_t *ports, uint32_t nports, unsigned steps)
 {
     struct portcount pc;
-    assert_int_equal(portcount_init(&pc, max_keys), 0);
+    assert_int_equal(portcount_init(&pc, &mem_libc, max_keys), 0);
     uint32_t *ref = calloc(65536, sizeof(*ref));
     assert_non_null(ref);
     uint32_t live = 0, x = max_keys;
@@ -73,7 +73,7 @@ static void test_run_of_one_home(void **state)
 {
     (void)state;
     struct portcount pc;
-    assert_int_equal(portcount_init(&pc, 8), 0);
+    assert_int_equal(portcount_init(&pc, &mem_libc, 8), 0);
     /* home is the top 4 bits of (port * 0x9e37) mod 2^16: find 6 that agree */
     uint16_t same[6];
     unsigned n = 0;
@@ -97,7 +97,7 @@ static void test_full_size_holds_every_port(void **state)
 {
     (void)state;
     struct portcount pc;
-    assert_int_equal(portcount_init(&pc, 1u << 20), 0);
+    assert_int_equal(portcount_init(&pc, &mem_libc, 1u << 20), 0);
     for (uint32_t p = 0; p < 65536; p++)
         portcount_inc(&pc, (uint16_t)p);
     portcount_inc(&pc, 80);

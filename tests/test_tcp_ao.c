@@ -31,7 +31,8 @@ static struct tcp_ao_key *peer_mkt(uint8_t alg, uint8_t flags, const char *key, 
                                    uint8_t rcvid)
 {
     int err;
-    struct tcp_ao_key *k = tcp_ao_key_new(alg, flags, (const uint8_t *)key, strlen(key), &err);
+    struct tcp_ao_key *k =
+        tcp_ao_key_new(&mem_libc, alg, flags, (const uint8_t *)key, strlen(key), &err);
     assert_non_null(k);
     k->sndid = sndid;
     k->rcvid = rcvid;

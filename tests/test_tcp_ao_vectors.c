@@ -157,8 +157,8 @@ static void parse(const struct ao_vector *v, struct parsed *p)
 static struct tcp_ao_key *mkt(const struct ao_vector *v)
 {
     int err;
-    struct tcp_ao_key *k =
-        tcp_ao_key_new(v->alg, v->flags, (const uint8_t *)master_key, strlen(master_key), &err);
+    struct tcp_ao_key *k = tcp_ao_key_new(&mem_libc, v->alg, v->flags, (const uint8_t *)master_key,
+                                          strlen(master_key), &err);
     assert_non_null(k);
     assert_int_equal(err, 0);
     return k;
@@ -275,9 +275,12 @@ static void test_key_lengths(void **state)
     const struct tcpc_addr a = tcpc_addr_v4(0xc6120001), b = tcpc_addr_v4(0xc6120002);
     uint8_t k16[TCP_AO_TKEY_MAX], k17[TCP_AO_TKEY_MAX], k80[TCP_AO_TKEY_MAX];
     int err;
-    struct tcp_ao_key *m16 = tcp_ao_key_new(TCPC_TCP_AO_ALG_AES_128_CMAC_96, 0, key, 16, &err);
-    struct tcp_ao_key *m17 = tcp_ao_key_new(TCPC_TCP_AO_ALG_AES_128_CMAC_96, 0, key, 17, &err);
-    struct tcp_ao_key *m80 = tcp_ao_key_new(TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, key, 80, &err);
+    struct tcp_ao_key *m16 =
+        tcp_ao_key_new(&mem_libc, TCPC_TCP_AO_ALG_AES_128_CMAC_96, 0, key, 16, &err);
+    struct tcp_ao_key *m17 =
+        tcp_ao_key_new(&mem_libc, TCPC_TCP_AO_ALG_AES_128_CMAC_96, 0, key, 17, &err);
+    struct tcp_ao_key *m80 =
+        tcp_ao_key_new(&mem_libc, TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, key, 80, &err);
     assert_non_null(m16);
     assert_non_null(m17);
     assert_non_null(m80);
@@ -291,11 +294,11 @@ static void test_key_lengths(void **state)
     tcp_ao_key_release(m17);
     tcp_ao_key_release(m80);
     /* Refused: an unknown algorithm, an empty or too long key, a flag. */
-    assert_null(tcp_ao_key_new(3, 0, key, 16, &err));
+    assert_null(tcp_ao_key_new(&mem_libc, 3, 0, key, 16, &err));
     assert_int_equal(err, -EINVAL);
-    assert_null(tcp_ao_key_new(TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, key, 0, &err));
-    assert_null(tcp_ao_key_new(TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, key, 81, &err));
-    assert_null(tcp_ao_key_new(TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0x01, key, 8, &err));
+    assert_null(tcp_ao_key_new(&mem_libc, TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, key, 0, &err));
+    assert_null(tcp_ao_key_new(&mem_libc, TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0, key, 81, &err));
+    assert_null(tcp_ao_key_new(&mem_libc, TCPC_TCP_AO_ALG_HMAC_SHA1_96, 0x01, key, 8, &err));
     assert_int_equal(err, -EINVAL);
 }
 

@@ -83,6 +83,22 @@ typedef bool (*tcpc_steer_fn)(void *ctx, const struct tcpc_addr *faddr, uint16_t
 typedef unsigned (*tcpc_owner_fn)(void *ctx, const struct tcpc_addr *faddr, uint16_t fport,
                                   const struct tcpc_addr *laddr, uint16_t lport);
 
+/**
+ * Optional: the memory a stack is made of. Every block the stack allocates
+ * comes from tcpc_alloc_fn and goes back through tcpc_release_fn: its
+ * tables when it is created, control blocks' buffer rings as connections
+ * grow and finish, keys set by socket options. None is asked for per
+ * packet. Returns size bytes (never 0) aligned to align (16 or 64), all
+ * zero when zero is set, or NULL when there is no memory, which the stack
+ * reports as -ENOMEM or, on the way of a packet, as a counted drop. Set
+ * with tcpc_config_set_allocator; without one the C library serves. Not
+ * served by it: TCP-AO's AES-CMAC contexts, which OpenSSL allocates.
+ */
+typedef void *(*tcpc_alloc_fn)(void *ctx, size_t size, size_t align, bool zero);
+/** Gives back a block tcpc_alloc_fn returned, with the size it was asked
+ * for. */
+typedef void (*tcpc_release_fn)(void *ctx, void *ptr, size_t size);
+
 /** The most local addresses a stack holds (configured and added later). */
 #define TCPC_MAX_LOCAL_ADDRS 16
 
@@ -145,6 +161,15 @@ void tcpc_config_set_flow_hash(struct tcpc_config *cfg, tcpc_flow_hash_fn fn, vo
 /** Sets (or with NULL removes) the steering rule for active opens and its
  * context; see tcpc_steer_fn. */
 void tcpc_config_set_steering(struct tcpc_config *cfg, tcpc_steer_fn fn, void *ctx);
+
+/**
+ * Sets the allocator and its context (see tcpc_alloc_fn), or with both
+ * NULL the C library's again. -EINVAL, the configuration unchanged, when
+ * only one of the two is given. The allocator must outlive every stack
+ * made from the configuration.
+ */
+int tcpc_config_set_allocator(struct tcpc_config *cfg, tcpc_alloc_fn alloc, tcpc_release_fn release,
+                              void *ctx);
 
 /**
  * Adds a local address the stack answers for from its start, with its

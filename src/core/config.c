@@ -56,6 +56,15 @@ void tcpc_config_set_flow_hash(struct tcpc_config *cfg, tcpc_flow_hash_fn fn, vo
     cfg->flow_hash_ctx = fn ? ctx : NULL;
 }
 
+int tcpc_config_set_allocator(struct tcpc_config *cfg, tcpc_alloc_fn alloc, tcpc_release_fn release,
+                              void *ctx)
+{
+    if ((alloc == NULL) != (release == NULL))
+        return -EINVAL;
+    cfg->mem = (struct mem){.alloc = alloc, .release = release, .ctx = alloc ? ctx : NULL};
+    return 0;
+}
+
 int tcpc_config_add_addr(struct tcpc_config *cfg, const struct tcpc_addr *addr, unsigned prefixlen)
 {
     if (prefixlen > (tcpc_addr_is_v4(addr) ? 32u : 128u))

@@ -15,6 +15,7 @@
 
 #include "tcpcore/config.h"
 #include "tcpcore/sysctl.h"
+#include "util/mem.h"
 
 /* One field per tunable, in the table's units. */
 struct tcpc_tunables {
@@ -52,6 +53,7 @@ struct tcpc_config {
     void *steer_ctx;
     tcpc_owner_fn owner; /* optional: the group's ownership rule (tcpcore/group.h) */
     void *owner_ctx;
+    struct mem mem; /* optional: the allocator (tcpc_config_set_allocator) */
     /* Randomness. With use_seed, every secret and random choice derives from
      * seed, so a run replays exactly (tests, fuzzing, benchmarks). Without
      * it, secrets come from the system's random source (libsodium). */

@@ -71,6 +71,10 @@ int tcpc_config_check(const struct tcpc_config *cfg, const char **why)
         *why = "the output callback is required";
         return -EINVAL;
     }
+    if (mem_half_set(&cfg->mem)) {
+        *why = "an allocator needs both its alloc and release functions";
+        return -EINVAL;
+    }
     if (cfg->nlocal_addrs > TCPC_MAX_LOCAL_ADDRS) {
         *why = "at most 16 local addresses (TCPC_MAX_LOCAL_ADDRS)";
         return -EINVAL;
@@ -121,7 +125,7 @@ int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_sta
     static_assert(offsetof(struct tcpc_stack, outbuf) + STACK_LINK_HEADROOM + STACK_OUTBUF_LEN ==
                       sizeof(struct tcpc_stack),
                   "outbuf must be the last member");
-    struct tcpc_stack *stack = malloc(sizeof(*stack));
+    struct tcpc_stack *stack = mem_get(&cfg->mem, sizeof(*stack), MEM_ALIGN_LINE, false);
     if (!stack)
         return -ENOMEM;
     memset(stack, 0, offsetof(struct tcpc_stack, outbuf));
@@ -135,7 +139,7 @@ int stack_create(const struct tcpc_config *cfg, tcpc_time_t now, struct tcpc_sta
     timer_wheel_init(&stack->wheel, stack->now, STACK_TICK_USEC);
     err = stack_join(stack);
     if (err) {
-        free(stack);
+        mem_put(&cfg->mem, stack, sizeof(*stack));
         return err;
     }
     *out = stack;
@@ -146,7 +150,8 @@ void stack_free(struct tcpc_stack *stack)
 {
     if (stack->group)
         group_leave(stack->group, stack->cfg.group_index);
-    free(stack);
+    struct mem m = stack->cfg.mem; /* not read from the block being given back */
+    mem_put(&m, stack, sizeof(*stack));
 }
 
 void stack_group_sync_slow(struct tcpc_stack *stack)

@@ -17,14 +17,14 @@
 
 int link_init(struct tcpc_stack *stack)
 {
-    struct link_state *link = calloc(1, sizeof(*link));
+    struct link_state *link = mem_get(&stack->cfg.mem, sizeof(*link), MEM_ALIGN_ANY, true);
     if (!link)
         return -ENOMEM;
     link->mac = stack->cfg.ether_addr;
     stack->link = link;
     int err = neigh_init(stack, &link->nc);
     if (err) {
-        free(link);
+        mem_put(&stack->cfg.mem, link, sizeof(*link));
         stack->link = NULL;
     }
     return err;
@@ -36,7 +36,7 @@ void link_destroy(struct tcpc_stack *stack)
     if (!link)
         return;
     neigh_destroy(&link->nc);
-    free(link);
+    mem_put(&stack->cfg.mem, link, sizeof(*link));
     stack->link = NULL;
 }
 

@@ -102,10 +102,12 @@ int neigh_init(struct tcpc_stack *stack, struct neigh_cache *nc)
     size_t heldsize = (offsetof(struct neigh_held, frame) + nc->frame_max + 7) & ~(size_t)7;
     uint32_t nb = pow2_at_least((uint32_t)t->lle_maxentries);
     nc->mask = nb - 1;
-    nc->buckets = malloc(nb * sizeof(*nc->buckets));
+    nc->mem = &stack->cfg.mem;
+    nc->buckets = mem_get(nc->mem, nb * sizeof(*nc->buckets), MEM_ALIGN_ANY, false);
     if (!nc->buckets ||
-        pool_init(&nc->entries, sizeof(struct neigh_entry), (uint32_t)t->lle_maxentries) != 0 ||
-        pool_init(&nc->held, heldsize, (uint32_t)t->lle_maxheld) != 0) {
+        pool_init(&nc->entries, nc->mem, sizeof(struct neigh_entry), (uint32_t)t->lle_maxentries) !=
+            0 ||
+        pool_init(&nc->held, nc->mem, heldsize, (uint32_t)t->lle_maxheld) != 0) {
         neigh_destroy(nc);
         return -ENOMEM;
     }
@@ -118,7 +120,8 @@ int neigh_init(struct tcpc_stack *stack, struct neigh_cache *nc)
 
 void neigh_destroy(struct neigh_cache *nc)
 {
-    free(nc->buckets);
+    if (nc->mem)
+        mem_put(nc->mem, nc->buckets, ((size_t)nc->mask + 1) * sizeof(*nc->buckets));
     nc->buckets = NULL;
     pool_free(&nc->entries);
     pool_free(&nc->held);

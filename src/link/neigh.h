@@ -65,8 +65,9 @@ struct neigh_entry {
 _Static_assert(sizeof(struct neigh_entry) == 80, "a neighbour entry is 80 bytes");
 
 struct neigh_cache {
-    struct pool entries; /* struct neigh_entry */
-    struct pool held;    /* struct neigh_held and its frame */
+    const struct mem *mem; /* the stack's allocator */
+    struct pool entries;   /* struct neigh_entry */
+    struct pool held;      /* struct neigh_held and its frame */
     uint32_t *buckets;
     uint32_t mask;
     uint32_t lru_head, lru_tail;

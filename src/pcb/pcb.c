@@ -37,8 +37,8 @@ static int pcbinfo_alloc_ports(struct pcbinfo *info, uint32_t max_pcbs)
     while (n < max_pcbs && n < PCB_NPORTS)
         n <<= 1;
     info->port_mask = n - 1;
-    info->wild_head = malloc(n * sizeof(uint32_t));
-    info->conn_head = malloc(n * sizeof(uint32_t));
+    info->wild_head = mem_get(info->mem, n * sizeof(uint32_t), MEM_ALIGN_ANY, false);
+    info->conn_head = mem_get(info->mem, n * sizeof(uint32_t), MEM_ALIGN_ANY, false);
     if (!info->wild_head || !info->conn_head)
         return -ENOMEM;
     /* PCB_NIL is all ones in every byte. */
@@ -49,10 +49,10 @@ static int pcbinfo_alloc_ports(struct pcbinfo *info, uint32_t max_pcbs)
 
 static int pcbinfo_alloc_pool(struct pcbinfo *info, uint32_t capacity)
 {
-    /* Left untouched (no memset): the OS hands large allocations out as
+    /* Left untouched (no zeroing): the OS hands large allocations out as
      * zero pages on demand, so resident memory follows use, not capacity.
      * Slots past highwater are never read. */
-    info->pcbs = aligned_alloc(64, (size_t)capacity * sizeof(struct inpcb));
+    info->pcbs = mem_get(info->mem, (size_t)capacity * sizeof(struct inpcb), MEM_ALIGN_LINE, false);
     if (!info->pcbs)
         return -ENOMEM;
     info->capacity = capacity;
@@ -63,6 +63,7 @@ static int pcbinfo_alloc_pool(struct pcbinfo *info, uint32_t capacity)
 int pcbinfo_init(struct pcbinfo *info, const struct pcb_params *p, struct rand_state *rnd)
 {
     memset(info, 0, sizeof(*info));
+    info->mem = p->mem ? p->mem : &mem_libc;
     if (p->max_pcbs == 0 || p->max_pcbs > PCB_IDX_MASK)
         return -EINVAL;
     uint32_t max_exact = p->max_exact ? p->max_exact : p->max_pcbs;
@@ -94,12 +95,16 @@ void pcbinfo_destroy(struct pcbinfo *info)
     pcb_shared_destroy(info);
     pcb_table_destroy(info);
     pcb_port_destroy(info);
+    const struct mem *mem = info->mem;
+    if (!mem) /* never initialised */
+        return;
     for (uint32_t g = 0; g < info->nlbgroups; g++)
-        free(info->lbgroups[g].members);
-    free(info->lbgroups);
-    free(info->pcbs);
-    free(info->wild_head);
-    free(info->conn_head);
+        pcb_lbgroup_members_free(info, &info->lbgroups[g]);
+    mem_put(mem, info->lbgroups, info->lbgroups_cap * sizeof(*info->lbgroups));
+    mem_put(mem, info->pcbs, (size_t)info->capacity * sizeof(struct inpcb));
+    size_t heads = info->wild_head || info->conn_head ? (size_t)info->port_mask + 1 : 0;
+    mem_put(mem, info->wild_head, heads * sizeof(uint32_t));
+    mem_put(mem, info->conn_head, heads * sizeof(uint32_t));
     memset(info, 0, sizeof(*info));
 }
 

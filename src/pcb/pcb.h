@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/mem.h"
 #include "tcpcore/addr.h"
 
 struct rand_state;
@@ -211,6 +212,8 @@ struct pcb_params {
     /* A table shared with other instances (a connection group's port
      * reservations); NULL info: none. */
     const struct pcb_shared *shared;
+    /* Where the tables come from; NULL: the C library. */
+    const struct mem *mem;
 };
 
 /*
@@ -231,6 +234,7 @@ struct pcb_shared {
 };
 
 struct pcbinfo {
+    const struct mem *mem; /* where every table came from */
     /* Exact table. */
     struct pcb_bucket *buckets;
     uint32_t bucket_mask;

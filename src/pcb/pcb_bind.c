@@ -281,13 +281,22 @@ static uint32_t pcb_lbgroup_of_port(const struct pcbinfo *info, const struct tcp
     return PCB_NIL;
 }
 
+void pcb_lbgroup_members_free(struct pcbinfo *info, struct pcb_lbgroup *grp)
+{
+    mem_put(info->mem, grp->members, (size_t)grp->cap * sizeof(*grp->members));
+    grp->members = NULL;
+}
+
 static uint32_t pcb_lbgroup_create(struct pcbinfo *info, const struct inpcb *inp)
 {
     if (info->nlbgroups == info->lbgroups_cap) {
         uint32_t cap = info->lbgroups_cap ? info->lbgroups_cap * 2 : 4;
-        struct pcb_lbgroup *g = realloc(info->lbgroups, cap * sizeof(*g));
+        struct pcb_lbgroup *g = mem_get(info->mem, cap * sizeof(*g), MEM_ALIGN_ANY, false);
         if (!g)
             return PCB_NIL;
+        if (info->nlbgroups)
+            memcpy(g, info->lbgroups, info->nlbgroups * sizeof(*g));
+        mem_put(info->mem, info->lbgroups, info->lbgroups_cap * sizeof(*g));
         info->lbgroups = g;
         info->lbgroups_cap = cap;
     }
@@ -308,9 +317,12 @@ static int pcb_lbgroup_join(struct pcbinfo *info, struct inpcb *inp)
         uint32_t cap = grp->cap ? grp->cap * 2u : 4u;
         if (cap > UINT16_MAX)
             cap = UINT16_MAX;
-        uint32_t *m = realloc(grp->members, cap * sizeof(*m));
+        uint32_t *m = mem_get(info->mem, cap * sizeof(*m), MEM_ALIGN_ANY, false);
         if (!m)
             return -ENOMEM;
+        if (grp->count)
+            memcpy(m, grp->members, grp->count * sizeof(*m));
+        pcb_lbgroup_members_free(info, grp);
         grp->members = m;
         grp->cap = (uint16_t)cap;
     }
@@ -341,7 +353,7 @@ void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp)
         return;
     /* The last group moves into the hole; its members learn the new index,
      * which costs that group's size, not a search. */
-    free(grp->members);
+    pcb_lbgroup_members_free(info, grp);
     *grp = info->lbgroups[--info->nlbgroups];
     for (uint16_t i = 0; g < info->nlbgroups && i < grp->count; i++)
         info->pcbs[grp->members[i]].lbgroup = g;

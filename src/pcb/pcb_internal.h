@@ -61,6 +61,8 @@ void pcb_chain_del(struct pcbinfo *info, uint32_t *heads, struct inpcb *inp);
 
 /* Load-balance groups (pcb_bind.c). */
 void pcb_lbgroup_leave(struct pcbinfo *info, struct inpcb *inp);
+/* Gives back a group's member array (its capacity's worth). */
+void pcb_lbgroup_members_free(struct pcbinfo *info, struct pcb_lbgroup *grp);
 
 /*
  * Picks an ephemeral port (pcb_port.c), RFC 6056 algorithm 4 keyed on

@@ -45,9 +45,9 @@ int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint32_t 
      * starts is already unpredictable through the keyed offset, so random
      * starting values would hide nothing more, while drawing the table's
      * keystream (128 KiB at the default size) was most of the cost of
-     * creating a stack. calloc also leaves
-     * the pages of counters never used unfaulted. */
-    info->perturb = calloc(counters, sizeof(uint16_t));
+     * creating a stack. The C library's calloc also
+     * leaves the pages of counters never used unfaulted. */
+    info->perturb = mem_array(info->mem, counters, sizeof(uint16_t));
     if (!info->perturb)
         return -ENOMEM;
     rand_bytes(info->rnd, info->port_key, sizeof(info->port_key));
@@ -56,7 +56,9 @@ int pcb_port_init(struct pcbinfo *info, uint16_t first, uint16_t last, uint32_t 
 
 void pcb_port_destroy(struct pcbinfo *info)
 {
-    free(info->perturb);
+    if (info->perturb)
+        mem_put(info->mem, info->perturb,
+                ((size_t)1 << (64 - info->perturb_shift)) * sizeof(uint16_t));
     info->perturb = NULL;
 }
 

@@ -23,7 +23,8 @@ int pcb_shared_init(struct pcbinfo *info, const struct pcb_shared *shared)
 {
     if (!shared || !shared->info)
         return 0;
-    info->shared_rec = malloc((size_t)info->capacity * sizeof(uint32_t));
+    info->shared_rec =
+        mem_get(info->mem, (size_t)info->capacity * sizeof(uint32_t), MEM_ALIGN_ANY, false);
     if (!info->shared_rec)
         return -ENOMEM;
     memset(info->shared_rec, 0xff, (size_t)info->capacity * sizeof(uint32_t)); /* PCB_NIL */
@@ -39,7 +40,7 @@ void pcb_shared_destroy(struct pcbinfo *info)
      * see a port held by an instance that is gone. */
     for (uint32_t i = 0; i < info->highwater; i++)
         pcb_shared_release(info, &info->pcbs[i]);
-    free(info->shared_rec);
+    mem_put(info->mem, info->shared_rec, (size_t)info->capacity * sizeof(uint32_t));
     info->shared_rec = NULL;
 }
 

@@ -25,10 +25,9 @@ int pcb_table_init(struct pcbinfo *info, uint32_t max_entries)
     if (n > (1ull << 31))
         return -EINVAL;
     /* One line per bucket: aligned so that a bucket never straddles two. */
-    info->buckets = aligned_alloc(64, n * sizeof(struct pcb_bucket));
+    info->buckets = mem_get(info->mem, n * sizeof(struct pcb_bucket), MEM_ALIGN_LINE, true);
     if (!info->buckets)
         return -ENOMEM;
-    memset(info->buckets, 0, n * sizeof(struct pcb_bucket));
     info->bucket_mask = (uint32_t)(n - 1);
     info->exact_count = 0;
     return 0;
@@ -36,7 +35,9 @@ int pcb_table_init(struct pcbinfo *info, uint32_t max_entries)
 
 void pcb_table_destroy(struct pcbinfo *info)
 {
-    free(info->buckets);
+    if (info->buckets)
+        mem_put(info->mem, info->buckets,
+                ((size_t)info->bucket_mask + 1) * sizeof(struct pcb_bucket));
     info->buckets = NULL;
 }
 

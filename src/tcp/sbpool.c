@@ -39,10 +39,22 @@ static uint32_t map_next(const uint64_t *map, uint32_t from)
     return SBPOOL_NCLS;
 }
 
-void sbpool_init(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls)
+void sbpool_init(struct sbpool *p, const struct mem *mem)
 {
     memset(p, 0, sizeof(*p));
-    sbpool_set_limits(p, budget, base, basecls);
+    p->mem = mem;
+}
+
+/* A ring of class cls from the allocator (not zeroed: a ring's bytes are
+ * written before they are read), and back. */
+static void *sbpool_alloc(const struct sbpool *p, uint32_t cls)
+{
+    return mem_get(p->mem, sbpool_size(cls), MEM_ALIGN_ANY, false);
+}
+
+static void sbpool_release(const struct sbpool *p, uint32_t cls, void *buf)
+{
+    mem_put(p->mem, buf, sbpool_size(cls));
 }
 
 uint32_t sbpool_size(uint32_t cls)
@@ -143,9 +155,11 @@ void sbpool_destroy(struct sbpool *p)
     for (uint32_t i = 0; i < SBPOOL_NCLS; i++) {
         void *buf;
         while ((buf = sbpool_pop(p, i)) != NULL)
-            free(buf);
+            sbpool_release(p, i, buf);
     }
+    const struct mem *mem = p->mem;
     memset(p, 0, sizeof(*p));
+    p->mem = mem;
 }
 
 uint32_t sbpool_room_short(const struct sbpool *p, const struct sockbuf *sb, uint32_t reach)
@@ -169,11 +183,11 @@ static void *sbpool_get(struct sbpool *p, uint32_t cls, bool may_alloc)
 {
     void *buf = NULL;
     if (may_alloc && p->cls[cls].nfree <= 1)
-        buf = malloc(sbpool_size(cls));
+        buf = sbpool_alloc(p, cls);
     if (!buf)
         buf = sbpool_pop(p, cls);
     if (!buf && may_alloc)
-        buf = malloc(sbpool_size(cls));
+        buf = sbpool_alloc(p, cls);
     return buf;
 }
 
@@ -290,7 +304,7 @@ int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
         struct sbpool_class *c = &p->cls[i];
         bool added = false;
         while (c->nfree < sbpool_target(c) && budget > 0 && sbpool_fits(p, i)) {
-            void *buf = malloc(sbpool_size(i));
+            void *buf = sbpool_alloc(p, i);
             if (!buf)
                 return -ENOMEM;
             sbpool_push(p, i, buf);
@@ -300,7 +314,7 @@ int sbpool_refill(struct sbpool *p, uint32_t budget, uint64_t now)
         if (added)
             p->freed = true;
         while (c->nfree > sbpool_ceiling(c) && budget > 0) {
-            free(sbpool_pop(p, i));
+            sbpool_release(p, i, sbpool_pop(p, i));
             budget--;
         }
     }

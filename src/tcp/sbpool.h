@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "tcp/sockbuf.h"
+#include "util/mem.h"
 
 /* The smallest ring. */
 #define SBPOOL_MIN_SHIFT 11
@@ -56,6 +57,7 @@ struct sbpool_class {
 };
 
 struct sbpool {
+    const struct mem *mem; /* where rings come from (util/mem.h) */
     struct sbpool_class cls[SBPOOL_NCLS];
     uint64_t held;   /* bytes of the rings connections hold */
     uint64_t spare;  /* bytes of the spares */
@@ -74,7 +76,9 @@ struct sbpool {
     bool blocked;
 };
 
-void sbpool_init(struct sbpool *p, uint64_t budget, uint32_t base, uint32_t basecls);
+/* An empty pool whose rings come from mem; sbpool_set_limits says what it
+ * keeps. */
+void sbpool_init(struct sbpool *p, const struct mem *mem);
 /* Frees every spare. Rings still held by connections must have been put
  * back first (tcp_destroy frees every control block before). */
 void sbpool_destroy(struct sbpool *p);

@@ -189,10 +189,23 @@ size_t syncache_entry_size(bool v6)
     return v6 ? sizeof(struct sc_entry6) : sizeof(struct sc_entry4);
 }
 
+/* Gives back what syncache_init took, whatever of it it got. */
+static void sc_free(const struct mem *mem, struct syncache *sc)
+{
+    size_t nslots = (size_t)(sc->hashmask + 1) * sc->depth;
+    pool_free(&sc->pool4);
+    pool_free(&sc->pool6);
+    mem_put(mem, sc->tags, nslots * sizeof(*sc->tags));
+    mem_put(mem, sc->slots, nslots * sizeof(*sc->slots));
+    mem_put(mem, sc->buckets, (size_t)(sc->hashmask + 1) * sizeof(*sc->buckets));
+    mem_put(mem, sc, sizeof(*sc));
+}
+
 int syncache_init(struct tcpc_stack *stack)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
-    struct syncache *sc = calloc(1, sizeof(*sc));
+    const struct mem *mem = &stack->cfg.mem;
+    struct syncache *sc = mem_get(mem, sizeof(*sc), MEM_ALIGN_ANY, true);
     if (!sc)
         return -ENOMEM;
     uint32_t hashsize = (uint32_t)tun->sc_hashsize;
@@ -202,17 +215,13 @@ int syncache_init(struct tcpc_stack *stack)
     sc->cachelimit = (uint32_t)sysctl_sc_cachelimit(tun);
     sc->depth = sc->bucketlimit < sc->cachelimit ? sc->bucketlimit : sc->cachelimit;
     size_t nslots = (size_t)hashsize * sc->depth;
-    sc->buckets = calloc(hashsize, sizeof(*sc->buckets));
-    sc->slots = calloc(nslots, sizeof(*sc->slots));
-    sc->tags = calloc(nslots, sizeof(*sc->tags));
+    sc->buckets = mem_array(mem, hashsize, sizeof(*sc->buckets));
+    sc->slots = mem_array(mem, nslots, sizeof(*sc->slots));
+    sc->tags = mem_array(mem, nslots, sizeof(*sc->tags));
     if (!sc->buckets || !sc->slots || !sc->tags ||
-        pool_init(&sc->pool4, sizeof(struct sc_entry4), sc->cachelimit) ||
-        pool_init(&sc->pool6, sizeof(struct sc_entry6), sc->cachelimit)) {
-        pool_free(&sc->pool4);
-        free(sc->tags);
-        free(sc->slots);
-        free(sc->buckets);
-        free(sc);
+        pool_init(&sc->pool4, mem, sizeof(struct sc_entry4), sc->cachelimit) ||
+        pool_init(&sc->pool6, mem, sizeof(struct sc_entry6), sc->cachelimit)) {
+        sc_free(mem, sc);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < hashsize; i++)
@@ -235,12 +244,7 @@ void syncache_destroy(struct tcpc_stack *stack)
     struct syncache *sc = sc_of(stack);
     if (!sc)
         return;
-    pool_free(&sc->pool4);
-    pool_free(&sc->pool6);
-    free(sc->tags);
-    free(sc->slots);
-    free(sc->buckets);
-    free(sc);
+    sc_free(&stack->cfg.mem, sc);
     stack->tcp->syncache = NULL;
 }
 
@@ -981,7 +985,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
         tcp_md5_attach(tp, tcp_md5_lookup(l->t_md5keys, &ip->src));
     /* RFC 5925 the same way: the MKT the ACK was checked under. */
     const struct tcp_ao_key *mkt = tcp_ao_lookup(l, &ip->src);
-    if (mkt && tcp_ao_accept(tp, mkt, e->iss, e->irs) != 0) {
+    if (mkt && tcp_ao_accept(&stack->cfg.mem, tp, mkt, e->iss, e->irs) != 0) {
         tcb_free(stack, tp);
         return NULL;
     }

@@ -135,17 +135,18 @@ static int tcp_ao_cmac_setup(struct tcp_ao_key *k)
     return 0;
 }
 
-struct tcp_ao_key *tcp_ao_key_new(uint8_t alg, uint8_t flags, const uint8_t *key, size_t keylen,
-                                  int *err)
+struct tcp_ao_key *tcp_ao_key_new(const struct mem *mem, uint8_t alg, uint8_t flags,
+                                  const uint8_t *key, size_t keylen, int *err)
 {
     *err = -EINVAL;
     if ((alg != TCPC_TCP_AO_ALG_HMAC_SHA1_96 && alg != TCPC_TCP_AO_ALG_AES_128_CMAC_96) ||
         (flags & ~TCPC_TCP_AO_KEYF_EXCLUDE_OPT) || keylen == 0 || keylen > TCPC_TCP_AO_MAXKEYLEN)
         return NULL;
     *err = -ENOMEM;
-    struct tcp_ao_key *k = calloc(1, sizeof(*k));
+    struct tcp_ao_key *k = mem_get(mem, sizeof(*k), MEM_ALIGN_ANY, true);
     if (!k)
         return NULL;
+    k->mem = mem;
     k->refs = 1;
     k->alg = alg;
     k->flags = flags;
@@ -174,8 +175,9 @@ void tcp_ao_key_release(struct tcp_ao_key *k)
     if (--k->refs > 0)
         return;
     EVP_MAC_CTX_free(k->cmac);
+    const struct mem *mem = k->mem;
     OPENSSL_cleanse(k, sizeof(*k));
-    free(k);
+    mem_put(mem, k, sizeof(*k));
 }
 
 /* --- traffic keys and MACs ------------------------------------------------ */
@@ -472,10 +474,13 @@ bool tcp_ao_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct ip_re
 
 /* --- the socket option and connection lifetime ---------------------------- */
 
-static struct tcp_ao_info *tcp_ao_info_of(struct tcpcb *tp)
+static struct tcp_ao_info *tcp_ao_info_of(const struct mem *mem, struct tcpcb *tp)
 {
-    if (!tp->t_ao)
-        tp->t_ao = calloc(1, sizeof(*tp->t_ao));
+    if (!tp->t_ao) {
+        tp->t_ao = mem_get(mem, sizeof(*tp->t_ao), MEM_ALIGN_ANY, true);
+        if (tp->t_ao)
+            tp->t_ao->mem = mem;
+    }
     return tp->t_ao;
 }
 
@@ -485,7 +490,7 @@ static bool tcp_ao_started(const struct tcpcb *tp)
     return tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN;
 }
 
-int tcp_ao_add(struct tcpcb *tp, const struct tcpc_tcp_ao_add *a)
+int tcp_ao_add(const struct mem *mem, struct tcpcb *tp, const struct tcpc_tcp_ao_add *a)
 {
     struct tcp_peer_prefix peer;
     if ((a->maclen != 0 && a->maclen != TCP_AO_MACLEN) || a->set_current > 1 ||
@@ -499,10 +504,10 @@ int tcp_ao_add(struct tcpcb *tp, const struct tcpc_tcp_ao_add *a)
         if (tcp_peer_prefix_eq(&k->peer, &peer) && (k->sndid == a->sndid || k->rcvid == a->rcvid))
             return -EEXIST;
     int err;
-    struct tcp_ao_key *k = tcp_ao_key_new(a->alg, a->keyflags, a->key, a->keylen, &err);
+    struct tcp_ao_key *k = tcp_ao_key_new(mem, a->alg, a->keyflags, a->key, a->keylen, &err);
     if (!k)
         return err;
-    struct tcp_ao_info *ai = tcp_ao_info_of(tp);
+    struct tcp_ao_info *ai = tcp_ao_info_of(mem, tp);
     if (!ai) {
         tcp_ao_key_release(k);
         return -ENOMEM;
@@ -556,9 +561,10 @@ void tcp_ao_connect(struct tcpcb *tp)
     ai->rcv_started = false;
 }
 
-int tcp_ao_accept(struct tcpcb *tp, const struct tcp_ao_key *key, uint32_t iss, uint32_t irs)
+int tcp_ao_accept(const struct mem *mem, struct tcpcb *tp, const struct tcp_ao_key *key,
+                  uint32_t iss, uint32_t irs)
 {
-    struct tcp_ao_info *ai = tcp_ao_info_of(tp);
+    struct tcp_ao_info *ai = tcp_ao_info_of(mem, tp);
     if (!ai)
         return -ENOMEM;
     /* The listener's MKT, shared (a reference): the connection keeps it
@@ -582,6 +588,6 @@ void tcp_ao_free(struct tcpcb *tp)
         k->next = NULL;
         tcp_ao_key_release(k);
     }
-    free(ai);
+    mem_put(ai->mem, ai, sizeof(*ai));
     tp->t_ao = NULL;
 }

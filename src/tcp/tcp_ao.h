@@ -46,6 +46,7 @@ struct evp_mac_ctx_st;
 
 struct tcp_ao_key {
     struct tcp_ao_key *next; /* on the owning socket's list */
+    const struct mem *mem;   /* where it came from */
     uint32_t refs;           /* the list's and every connection's */
     struct tcp_peer_prefix peer;
     uint8_t sndid, rcvid;
@@ -64,6 +65,7 @@ struct tcp_ao_key {
 /* A connection's TCP-AO state (tp->t_ao), or a socket's MKTs before it has
  * a connection. */
 struct tcp_ao_info {
+    const struct mem *mem;      /* where it came from */
     struct tcp_ao_key *keys;    /* the socket's MKTs */
     struct tcp_ao_key *current; /* the connection's send MKT (a reference); NULL: none */
     /* RFC 5925 6.2: the SNE of one sequence number each way, the highest
@@ -76,8 +78,8 @@ struct tcp_ao_info {
 
 /* An MKT from its socket option's fields (peer prefix aside): refs 1, not
  * on a list. NULL with *err -EINVAL (algorithm, lengths, flags) or -ENOMEM. */
-struct tcp_ao_key *tcp_ao_key_new(uint8_t alg, uint8_t flags, const uint8_t *key, size_t keylen,
-                                  int *err);
+struct tcp_ao_key *tcp_ao_key_new(const struct mem *mem, uint8_t alg, uint8_t flags,
+                                  const uint8_t *key, size_t keylen, int *err);
 struct tcp_ao_key *tcp_ao_key_hold(struct tcp_ao_key *k);
 void tcp_ao_key_release(struct tcp_ao_key *k);
 
@@ -154,7 +156,7 @@ const struct tcp_ao_key *tcp_ao_listener_key(struct tcpc_stack *stack,
 
 /* TCPC_TCP_AO_ADD_KEY / TCPC_TCP_AO_DEL_KEY on tp (errors as socket.h
  * says). */
-int tcp_ao_add(struct tcpcb *tp, const struct tcpc_tcp_ao_add *a);
+int tcp_ao_add(const struct mem *mem, struct tcpcb *tp, const struct tcpc_tcp_ao_add *a);
 int tcp_ao_del(struct tcpcb *tp, const struct tcpc_tcp_ao_del *d);
 
 /* Connection start (connect): tp sends with its socket's first MKT for the
@@ -162,7 +164,8 @@ int tcp_ao_del(struct tcpcb *tp, const struct tcpc_tcp_ao_del *d);
 void tcp_ao_connect(struct tcpcb *tp);
 /* A child of a listener, made from a handshake verified under key, with
  * ISNs iss (ours) and irs: 0, or -ENOMEM. */
-int tcp_ao_accept(struct tcpcb *tp, const struct tcp_ao_key *key, uint32_t iss, uint32_t irs);
+int tcp_ao_accept(const struct mem *mem, struct tcpcb *tp, const struct tcp_ao_key *key,
+                  uint32_t iss, uint32_t irs);
 /* Drops tp's TCP-AO state and MKTs (the tcpcb is freed). */
 void tcp_ao_free(struct tcpcb *tp);
 

@@ -43,7 +43,7 @@ static bool demux_owns(void *ctx, const struct pcb_tuple *t)
 static void demux_ports_free(struct pcbinfo *ports)
 {
     pcbinfo_destroy(ports);
-    free(ports);
+    mem_put(&mem_libc, ports, sizeof(*ports));
 }
 
 /* The group's port reservations (a pcbinfo whose records stand for the
@@ -62,12 +62,13 @@ static int demux_ports_new(struct tcpc_group *g, uint32_t maxsockets)
     uint8_t seed[32];
     group_secret(g, GROUP_SECRET_RESERVE, 0, seed, sizeof(seed));
     rand_init(&g->ports_rnd, seed);
-    struct pcbinfo *info = calloc(1, sizeof(*info));
+    /* The group's, not a member's: from the C library, freed by the group. */
+    struct pcbinfo *info = mem_get(&mem_libc, sizeof(*info), MEM_ALIGN_ANY, true);
     if (!info)
         return -ENOMEM;
     int err = pcbinfo_init(info, &p, &g->ports_rnd);
     if (err) {
-        free(info);
+        mem_put(&mem_libc, info, sizeof(*info));
         return err;
     }
     g->ports = info;
@@ -93,10 +94,11 @@ static int demux_ports_attach(struct tcpc_stack *stack, uint32_t maxsockets, str
 int demux_init(struct tcpc_stack *stack)
 {
     const struct tcpc_tunables *tun = &stack->cfg.tun;
-    struct pcbinfo *info = calloc(1, sizeof(*info));
+    struct pcbinfo *info = mem_get(&stack->cfg.mem, sizeof(*info), MEM_ALIGN_ANY, true);
     if (!info)
         return -ENOMEM;
     struct pcb_params p = {
+        .mem = &stack->cfg.mem,
         .max_pcbs = (uint32_t)tun->maxsockets,
         /* Every kind's pool, summed: sockets and TIME_WAIT records. */
         .max_exact = (uint32_t)tun->maxsockets + tw_capacity(tun),
@@ -122,7 +124,7 @@ int demux_init(struct tcpc_stack *stack)
         err = pcb_set_flow_hash(info, demux_flow_hash, stack);
     if (err) {
         pcbinfo_destroy(info);
-        free(info);
+        mem_put(&stack->cfg.mem, info, sizeof(*info));
         return err;
     }
     /* A group's members walk the ephemeral range alike for a destination
@@ -138,7 +140,7 @@ void demux_destroy(struct tcpc_stack *stack)
     if (!stack->tcp->pcb)
         return;
     pcbinfo_destroy(stack->tcp->pcb);
-    free(stack->tcp->pcb);
+    mem_put(&stack->cfg.mem, stack->tcp->pcb, sizeof(*stack->tcp->pcb));
     stack->tcp->pcb = NULL;
 }
 

@@ -105,14 +105,15 @@ static void tfo_server_tunables(struct tcpc_stack *stack, struct tfo_state *t)
 
 int tfo_init(struct tcpc_stack *stack)
 {
-    struct tfo_state *t = calloc(1, sizeof(*t));
+    const struct mem *mem = &stack->cfg.mem;
+    struct tfo_state *t = mem_get(mem, sizeof(*t), MEM_ALIGN_ANY, true);
     if (!t)
         return -ENOMEM;
     t->nbuckets = (uint32_t)stack->cfg.tun.tfo_ccache_buckets;
     t->limit = (uint32_t)stack->cfg.tun.tfo_ccache_bucket_limit;
-    t->entries = calloc((size_t)t->nbuckets * t->limit, sizeof(*t->entries));
+    t->entries = mem_array(mem, (size_t)t->nbuckets * t->limit, sizeof(*t->entries));
     if (!t->entries) {
-        free(t);
+        mem_put(mem, t, sizeof(*t));
         return -ENOMEM;
     }
     t->client_enabled = stack->cfg.tun.tfo_client_enable != 0;
@@ -126,8 +127,8 @@ void tfo_destroy(struct tcpc_stack *stack)
     struct tfo_state *t = stack->tcp->tfo;
     if (!t)
         return;
-    free(t->entries);
-    free(t);
+    mem_put(&stack->cfg.mem, t->entries, (size_t)t->nbuckets * t->limit * sizeof(*t->entries));
+    mem_put(&stack->cfg.mem, t, sizeof(*t));
     stack->tcp->tfo = NULL;
 }
 

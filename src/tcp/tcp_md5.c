@@ -54,7 +54,7 @@ void tcp_md5_release(struct tcp_md5_key *key)
     assert(key->refs > 0);
     if (--key->refs == 0) {
         OPENSSL_cleanse(key->key, sizeof(key->key));
-        free(key);
+        mem_put(key->mem, key, sizeof(*key));
     }
 }
 
@@ -82,7 +82,7 @@ static bool tcp_md5_connected(const struct tcpcb *tp)
     return tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN && tp->inp;
 }
 
-int tcp_md5_setopt(struct tcpcb *tp, const struct tcpc_md5sig *sig)
+int tcp_md5_setopt(const struct mem *mem, struct tcpcb *tp, const struct tcpc_md5sig *sig)
 {
     if (sig->flags & ~TCPC_MD5SIG_FLAG_PREFIX || sig->keylen > TCPC_TCP_MD5SIG_MAXKEYLEN)
         return -EINVAL;
@@ -109,9 +109,10 @@ int tcp_md5_setopt(struct tcpcb *tp, const struct tcpc_md5sig *sig)
             tcp_md5_attach(tp, NULL);
         return 0;
     }
-    struct tcp_md5_key *k = calloc(1, sizeof(*k));
+    struct tcp_md5_key *k = mem_get(mem, sizeof(*k), MEM_ALIGN_ANY, true);
     if (!k)
         return -ENOMEM;
+    k->mem = mem;
     k->refs = 1;
     k->peer = peer;
     k->keylen = (uint8_t)sig->keylen;

@@ -30,6 +30,7 @@
 
 #include "tcpcore/addr.h"
 #include "tcp/tcp_sigkey.h"
+#include "util/mem.h"
 #include "tcpcore/socket.h"
 #include "wire/ip.h"
 #include "wire/tcp.h"
@@ -39,6 +40,7 @@ struct tcpcb;
 
 struct tcp_md5_key {
     struct tcp_md5_key *next; /* on the owning socket's list */
+    const struct mem *mem;    /* where it came from */
     uint32_t refs;            /* the list's and every connection's */
     struct tcp_peer_prefix peer;
     uint8_t keylen;
@@ -50,7 +52,7 @@ struct tcp_md5_key {
  * covering the peer also becomes (or, removed, stops being) the
  * connection's. 0, -EINVAL (bad prefix or key length, or a removal of a key
  * there is none of: -ENOENT), -ENOMEM. */
-int tcp_md5_setopt(struct tcpcb *tp, const struct tcpc_md5sig *sig);
+int tcp_md5_setopt(const struct mem *mem, struct tcpcb *tp, const struct tcpc_md5sig *sig);
 
 /* The longest-prefix key of list for peer, or NULL. */
 struct tcp_md5_key *tcp_md5_lookup(struct tcp_md5_key *list, const struct tcpc_addr *peer);

@@ -14,7 +14,7 @@
 int sack_pool_init(struct tcp_state *ts, int64_t globalmaxholes)
 {
     int64_t n = globalmaxholes / TCP_SACK_HOLES;
-    return pool_init(&ts->sackpool, sizeof(struct tcp_sack), (uint32_t)(n > 0 ? n : 1));
+    return pool_init(&ts->sackpool, ts->mem, sizeof(struct tcp_sack), (uint32_t)(n > 0 ? n : 1));
 }
 
 void sack_pool_free(struct tcp_state *ts)

@@ -38,27 +38,31 @@ const char *tcp_state_name(unsigned state)
 
 static void tcp_state_free(struct tcp_state *ts)
 {
+    const struct mem *mem = ts->mem;
     sbpool_destroy(&ts->sbpool);
     sack_pool_free(ts);
     pool_free(&ts->tcbs);
-    free(ts->sd_free);
-    free(ts->sockets);
-    free(ts);
+    mem_put(mem, ts->sd_free, ts->maxsockets * sizeof(*ts->sd_free));
+    mem_put(mem, ts->sockets, ts->maxsockets * sizeof(*ts->sockets));
+    mem_put(mem, ts, sizeof(*ts));
 }
 
 /* The per-stack TCP state. Every array is sized for kern.ipc.maxsockets and
- * left untouched (calloc hands large blocks out as zero pages on demand), so
- * resident memory follows the sockets in use, not the limit. */
-static struct tcp_state *tcp_state_new(uint32_t maxsockets, int64_t sackholes)
+ * left untouched (the C library's calloc hands large blocks out as zero pages
+ * on demand), so resident memory follows the sockets in use, not the limit. */
+static struct tcp_state *tcp_state_new(const struct mem *mem, uint32_t maxsockets,
+                                       int64_t sackholes)
 {
-    struct tcp_state *ts = calloc(1, sizeof(*ts));
+    struct tcp_state *ts = mem_get(mem, sizeof(*ts), MEM_ALIGN_LINE, true);
     if (!ts)
         return NULL;
+    ts->mem = mem;
     ts->maxsockets = maxsockets;
-    ts->sockets = calloc(maxsockets, sizeof(*ts->sockets));
-    ts->sd_free = calloc(maxsockets, sizeof(*ts->sd_free));
+    ts->sockets = mem_array(mem, maxsockets, sizeof(*ts->sockets));
+    ts->sd_free = mem_array(mem, maxsockets, sizeof(*ts->sd_free));
+    sbpool_init(&ts->sbpool, mem);
     if (!ts->sockets || !ts->sd_free ||
-        pool_init(&ts->tcbs, sizeof(struct tcpcb), maxsockets) != 0 ||
+        pool_init(&ts->tcbs, mem, sizeof(struct tcpcb), maxsockets) != 0 ||
         sack_pool_init(ts, sackholes) != 0) {
         tcp_state_free(ts);
         return NULL;
@@ -68,8 +72,8 @@ static struct tcp_state *tcp_state_new(uint32_t maxsockets, int64_t sackholes)
 
 int tcp_init(struct tcpc_stack *stack)
 {
-    struct tcp_state *ts =
-        tcp_state_new((uint32_t)stack->cfg.tun.maxsockets, stack->cfg.tun.sack_globalmaxholes);
+    struct tcp_state *ts = tcp_state_new(&stack->cfg.mem, (uint32_t)stack->cfg.tun.maxsockets,
+                                         stack->cfg.tun.sack_globalmaxholes);
     if (!ts)
         return -ENOMEM;
     stack->tcp = ts;

@@ -856,14 +856,14 @@ int tcpc_setsockopt_buf(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt,
             return -EKEYREJECTED;
         struct tcpc_md5sig sig;
         memcpy(&sig, val, sizeof(sig));
-        return tcp_md5_setopt(tp, &sig);
+        return tcp_md5_setopt(&stack->cfg.mem, tp, &sig);
     }
     case TCPC_TCP_AO_ADD_KEY: {
         if (!val || len != sizeof(struct tcpc_tcp_ao_add))
             return -EINVAL;
         struct tcpc_tcp_ao_add a;
         memcpy(&a, val, sizeof(a));
-        return tcp_ao_add(tp, &a);
+        return tcp_ao_add(&stack->cfg.mem, tp, &a);
     }
     case TCPC_TCP_AO_DEL_KEY: {
         if (!val || len != sizeof(struct tcpc_tcp_ao_del))

@@ -257,6 +257,7 @@ static_assert(sizeof(struct tcpcb) <= 512, "a tcpcb stays within 512 bytes");
 
 /* Per-stack TCP state. */
 struct tcp_state {
+    const struct mem *mem;  /* the stack's allocator (util/mem.h) */
     struct tcpcb **sockets; /* by descriptor */
     uint32_t nsockets, maxsockets;
     /* Descriptors never used are handed out first, in order; after that, the

@@ -848,14 +848,14 @@ size_t tw_entry_bytes(bool v6)
 
 int tw_init(struct tcpc_stack *stack)
 {
-    struct tw_state *tw = calloc(1, sizeof(*tw));
+    struct tw_state *tw = mem_get(&stack->cfg.mem, sizeof(*tw), MEM_ALIGN_ANY, true);
     if (!tw)
         return -ENOMEM;
     tw->stack = stack;
     tw->capacity = tw_capacity(&stack->cfg.tun);
     /* Sized for as many ports as there can be records, not for every
      * port: a small stack's counts take a few hundred bytes. */
-    int err = portcount_init(&tw->ports, tw->capacity);
+    int err = portcount_init(&tw->ports, &stack->cfg.mem, tw->capacity);
     static const struct {
         unsigned kind;
         bool wide;
@@ -871,7 +871,7 @@ int tw_init(struct tcpc_stack *stack)
         l->wide = lays[k].wide;
         l->head = l->tail = TW_NIL;
         /* Address space for capacity records; memory as they arrive. */
-        err = pool_init(&l->pool, lays[k].size, tw->capacity);
+        err = pool_init(&l->pool, &stack->cfg.mem, lays[k].size, tw->capacity);
         if (err)
             break;
         struct pcb_kind_ops ops = {
@@ -903,6 +903,6 @@ void tw_destroy(struct tcpc_stack *stack)
         pool_free(&l->pool);
     }
     portcount_free(&tw->ports);
-    free(tw);
+    mem_put(&stack->cfg.mem, tw, sizeof(*tw));
     stack->tcp->tw = NULL;
 }

@@ -32,7 +32,7 @@ static void pool_link_write(struct pool *p, uint32_t idx, uint32_t next)
 #ifndef NDEBUG
 static int pool_debug_init(struct pool *p)
 {
-    p->live = calloc((p->capacity + 63u) / 64u, sizeof(*p->live));
+    p->live = mem_array(p->mem, (p->capacity + 63u) / 64u, sizeof(*p->live));
     return p->live ? 0 : -ENOMEM;
 }
 
@@ -55,16 +55,13 @@ static void pool_debug_mark(struct pool *p, uint32_t idx, int live)
 }
 #endif
 
-int pool_init(struct pool *p, size_t objsize, uint32_t capacity)
+int pool_init(struct pool *p, const struct mem *mem, size_t objsize, uint32_t capacity)
 {
     memset(p, 0, sizeof(*p));
+    p->mem = mem;
     if (objsize < sizeof(uint32_t) || capacity == 0 || capacity == POOL_NONE)
         return -EINVAL;
-    /* calloc checks this too, but sanitizer allocators abort instead of
-     * returning NULL; refuse it ourselves. */
-    if (objsize > SIZE_MAX / capacity)
-        return -ENOMEM;
-    p->base = calloc(capacity, objsize);
+    p->base = mem_array(mem, capacity, objsize);
     if (p->base == NULL)
         return -ENOMEM;
     p->objsize = objsize;
@@ -79,8 +76,11 @@ int pool_init(struct pool *p, size_t objsize, uint32_t capacity)
 
 void pool_free(struct pool *p)
 {
-    free(p->base);
-    free(p->live);
+    if (p->mem) {
+        mem_put(p->mem, p->base, p->capacity * p->objsize);
+        if (p->live)
+            mem_put(p->mem, p->live, (p->capacity + 63u) / 64u * sizeof(*p->live));
+    }
     memset(p, 0, sizeof(*p));
 }
 

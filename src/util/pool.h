@@ -7,7 +7,8 @@
  * pointers. The capacity is a hard bound fixed at init: running out is an
  * ordinary, reportable condition (POOL_NONE), not an allocation failure.
  *
- * Memory: pool_init makes one calloc of capacity * objsize bytes and touches
+ * Memory: pool_init makes one zeroed block of capacity * objsize bytes (from
+ * the stack's allocator, util/mem.h, by default calloc) and touches
  * none of it. Objects are handed out from the low end upwards and recycled
  * LIFO, so for large pools (which the C library serves with fresh zero pages
  * from mmap) resident memory grows only as the pool fills: a pool sized for
@@ -29,9 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/mem.h"
+
 #define POOL_NONE UINT32_MAX
 
 struct pool {
+    const struct mem *mem; /* where base and live came from */
     unsigned char *base;
     uint64_t *live; /* debug builds: allocated-object bitmap; NULL with NDEBUG */
     size_t objsize;
@@ -46,7 +50,7 @@ struct pool {
  * when objsize < 4 or capacity is 0 or >= POOL_NONE, or -ENOMEM. Init time
  * only.
  */
-int pool_init(struct pool *p, size_t objsize, uint32_t capacity);
+int pool_init(struct pool *p, const struct mem *mem, size_t objsize, uint32_t capacity);
 
 /* Releases the memory; every index becomes invalid. Safe on a zeroed pool. */
 void pool_free(struct pool *p);

@@ -9,8 +9,9 @@
 
 #define PORTCOUNT_MAX_SLOTS 65536u
 
-int portcount_init(struct portcount *pc, uint32_t max_keys)
+int portcount_init(struct portcount *pc, const struct mem *mem, uint32_t max_keys)
 {
+    pc->mem = mem;
     uint32_t n = 16;
     unsigned bits = 4;
     while (n < PORTCOUNT_MAX_SLOTS && n / 2 < max_keys) {
@@ -19,8 +20,8 @@ int portcount_init(struct portcount *pc, uint32_t max_keys)
     }
     pc->mask = n - 1;
     pc->shift = 16 - bits;
-    pc->key = malloc(n * sizeof(*pc->key));
-    pc->count = calloc(n, sizeof(*pc->count));
+    pc->key = mem_get(mem, n * sizeof(*pc->key), MEM_ALIGN_ANY, false);
+    pc->count = mem_array(mem, n, sizeof(*pc->count));
     if (!pc->key || !pc->count) {
         portcount_free(pc);
         return -ENOMEM;
@@ -30,8 +31,10 @@ int portcount_init(struct portcount *pc, uint32_t max_keys)
 
 void portcount_free(struct portcount *pc)
 {
-    free(pc->key);
-    free(pc->count);
+    if (pc->mem) {
+        mem_put(pc->mem, pc->key, ((size_t)pc->mask + 1) * sizeof(*pc->key));
+        mem_put(pc->mem, pc->count, ((size_t)pc->mask + 1) * sizeof(*pc->count));
+    }
     pc->key = NULL;
     pc->count = NULL;
 }

@@ -15,7 +15,10 @@
 
 #include <stdint.h>
 
+#include "util/mem.h"
+
 struct portcount {
+    const struct mem *mem;
     uint16_t *key;
     uint32_t *count; /* 0: the slot is empty */
     uint32_t mask;   /* slots - 1 */
@@ -23,7 +26,7 @@ struct portcount {
 };
 
 /* Room for max_keys distinct keys with a non-zero count. 0 or -ENOMEM. */
-int portcount_init(struct portcount *pc, uint32_t max_keys);
+int portcount_init(struct portcount *pc, const struct mem *mem, uint32_t max_keys);
 void portcount_free(struct portcount *pc);
 
 /* The count of key (0 when absent). */

@@ -169,6 +169,7 @@ static void hsim_stack(struct hsim *s, const struct hsim_opts *o, int side)
     crypto_kdf_derive_from_key(cfg.seed, sizeof(cfg.seed), 1, (const char *)ctx, master);
     crypto_kdf_derive_from_key(e->key, sizeof(e->key), 2, (const char *)ctx, master);
     h_apply_sysctls(&cfg, o->sysctls);
+    assert_int_equal(tcpc_config_set_allocator(&cfg, o->alloc, o->release, o->alloc_ctx), 0);
     assert_int_equal(tcpc_stack_new(&cfg, 0, &e->stack), 0);
     tcpc_memlink_attach(s->link, side, e->stack);
     e->sd = e->lsd = -1;

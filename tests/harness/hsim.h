@@ -30,6 +30,10 @@ struct hsim_opts {
      * before listen, the client's before connect), for socket options. */
     void (*sock_setup)(struct tcpc_stack *stack, int sd, int side, void *ctx);
     void *sock_ctx;
+    /* Optional: both stacks' allocator (tcpc_config_set_allocator). */
+    tcpc_alloc_fn alloc;
+    tcpc_release_fn release;
+    void *alloc_ctx;
 };
 
 struct hsim_result {
