@@ -86,9 +86,10 @@ static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb 
         o->tsval = tcp_ts_now(stack, tp);
         o->tsecr = tp->ts_recent;
     }
-    /* RFC 2018: after out-of-order data, or with a D-SACK block owed. */
+    /* RFC 2018: after out-of-order data, or with a D-SACK block owed (a
+     * record held for RACK alone, the usual one, owes none). */
     if ((flags & TH_ACK) && !(flags & TH_SYN) && (tp->t_flags & TF_SACK_PERMIT) &&
-        (tp->rcv_reass.nranges || tp->t_sack))
+        (tp->rcv_reass.nranges || (tp->t_sack && sack_of(stack, tp)->dsack_owed)))
         sack_fill_options(stack, tp, o);
     /* RFC 2385: every segment, TCP_NOOPT or not; the digest is filled in
      * by tcp_sig_output, but the room is taken here, so that the payload
