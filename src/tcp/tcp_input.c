@@ -686,9 +686,10 @@ static inline bool tcp_ack_core(struct tcpc_stack *stack, struct tcpcb *tp, cons
         dupack = true;
     }
     tcp_update_window(stack, tp, s);
-    rack_detect(stack, tp);
+    if (tp->t_sack) /* RACK keeps its send times in the SACK record */
+        rack_detect(stack, tp);
     recovery_ack(stack, tp, acked, sacked, dupack);
-    if (acked)
+    if (acked && tp->snd_una != tp->snd_max) /* a probe only while data is out */
         rack_tlp_schedule(stack, tp);
     return fin_acked;
 }
