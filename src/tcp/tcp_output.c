@@ -137,11 +137,10 @@ static bool tcp_window_growth_due(const struct tcpcb *tp, uint32_t growth)
     return growth >= 2u * tp->t_maxseg || growth * 2 >= tp->rcv_bufsize;
 }
 
-/* Would a window update now tell the peer something useful? */
-static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct tcpcb *tp)
+/* tcp_window_update_due of a connection known to be synchronized and
+ * still receiving (ESTABLISHED, say). */
+static inline bool tcp_window_update_open(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
-        return false;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     /* The window is never above the limit's room: when even that would be
      * no update (the usual case after a small read), the storage need not
@@ -151,6 +150,14 @@ static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct t
         return false;
     uint32_t space = tcp_rcv_space(stack, tp);
     return space > offered && tcp_window_growth_due(tp, space - offered);
+}
+
+/* Would a window update now tell the peer something useful? */
+static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
+        return false;
+    return tcp_window_update_open(stack, tp);
 }
 
 struct tcp_plan {
@@ -649,7 +656,7 @@ int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp)
                  tp->snd.len == 0 && tp->snd_nxt == tp->snd_max;
     if (quiet && (tp->t_flags & TF_ACKNOW))
         return tcp_output_ack(stack, tp);
-    if (quiet && !tcp_window_update_due(stack, tp))
+    if (quiet && !tcp_window_update_open(stack, tp)) /* quiet: ESTABLISHED */
         return 0;
     return tcp_output(stack, tp);
 }
