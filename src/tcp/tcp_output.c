@@ -25,6 +25,9 @@
 #include "tcp/tcp_urgent.h"
 #include "util/seq.h"
 
+/* Option room of the timestamps (with the two NOPs aligning them). */
+#define TCP_TS_OPTSPACE 12
+
 /* The flags a state always sends (FreeBSD's tcp_outflags). */
 static uint8_t tcp_state_flags(uint8_t state)
 {
@@ -188,7 +191,7 @@ uint32_t tcp_seg_payload(const struct tcpcb *tp)
 {
     uint32_t seg = tp->t_maxseg;
     if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP))
-        seg -= 12; /* the timestamp option takes payload room */
+        seg -= TCP_TS_OPTSPACE; /* the timestamp option takes payload room */
     if (tp->t_md5)
         seg -= TCP_MD5_OPTSPACE; /* and so does an RFC 2385 signature */
     if (tcp_ao_on(tp))
@@ -404,13 +407,15 @@ static void tcp_fit_options(const struct tcpcb *tp, struct tcp_plan *p, const st
 
 /* The payload goes from the send buffer straight to its place in the
  * output packet, where tcp_emit_packet finds it and leaves it: one copy,
- * no staging buffer. */
+ * no staging buffer. Timestamps alone, on nearly every segment, take
+ * their 12 bytes (<nop,nop,TS>) without the layout being worked out. */
 static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
                              const struct tcp_plan *p, const struct ip_repr *ip,
                              struct tcp_repr *th)
 {
     uint8_t *pkt = stack_outbuf(stack);
-    size_t at = tcp_payload_offset(ip, &th->opts);
+    size_t at = th->opts.present == TOF_TS ? ip_header_len(ip) + TCP_HDR_LEN + TCP_TS_OPTSPACE
+                                           : tcp_payload_offset(ip, &th->opts);
     if (at + p->len > STACK_OUTBUF_LEN)
         return -EMSGSIZE; /* as ip_output_tcp says of a packet it cannot build */
     sb_copy_out(&tp->snd, p->off, pkt + at, p->len);
