@@ -73,37 +73,57 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
     tfo_syn_option(stack, tp, o);
 }
 
-/* Options for a segment of tp; SYNs carry the negotiation ones. o comes
- * cleared (tcp_repr_init, or an initialiser of the whole tcp_repr), so it
- * is not cleared a second time. */
+/* RFC 2385: every segment, TCP_NOOPT or not; the digest is filled in by
+ * tcp_sig_output, but the room is taken here, so that the payload is
+ * placed once and SACK blocks fit around it. RFC 5925 the same way: the
+ * MAC by tcp_sig_output, the room here. */
+static void tcp_sig_options(const struct tcpcb *tp, struct tcp_opts *o)
+{
+    if (tp->t_md5)
+        o->present |= TOF_SIG;
+    if (tcp_ao_on(tp)) {
+        o->present |= TOF_AO;
+        o->ao_maclen = TCP_AO_MACLEN;
+    }
+}
+
+/* A SYN's options: the negotiation ones, and timestamps when offered (or,
+ * on a SYN-ACK, when the peer offered them). */
+static void tcp_fill_syn_options(const struct tcpc_stack *stack, const struct tcpcb *tp,
+                                 struct tcp_opts *o)
+{
+    tcp_syn_options(stack, tp, o);
+    if ((tp->t_flags & TF_REQ_TSTMP) &&
+        (tp->state == TCPS_SYN_SENT || (tp->t_flags & TF_RCVD_TSTMP))) {
+        o->present |= TOF_TS;
+        o->tsval = tcp_ts_now(stack, tp);
+        o->tsecr = tp->ts_recent;
+    }
+    tcp_sig_options(tp, o);
+}
+
+/* Options for a segment of tp; SYNs carry the negotiation ones (apart,
+ * so that every other segment's path stays short). o comes cleared
+ * (tcp_repr_init, or an initialiser of the whole tcp_repr), so it is not
+ * cleared a second time. */
 static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
                              struct tcp_opts *o)
 {
-    if (flags & TH_SYN)
-        tcp_syn_options(stack, tp, o);
-    bool syn_ts = (flags & TH_SYN) && (tp->t_flags & TF_REQ_TSTMP) &&
-                  (tp->state == TCPS_SYN_SENT || (tp->t_flags & TF_RCVD_TSTMP));
-    bool both_ts = (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP);
-    if (syn_ts || both_ts) {
+    if (flags & TH_SYN) {
+        tcp_fill_syn_options(stack, tp, o);
+        return;
+    }
+    if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP)) {
         o->present |= TOF_TS;
         o->tsval = tcp_ts_now(stack, tp);
         o->tsecr = tp->ts_recent;
     }
     /* RFC 2018: after out-of-order data, or with a D-SACK block owed (a
      * record held for RACK alone, the usual one, owes none). */
-    if ((flags & TH_ACK) && !(flags & TH_SYN) && (tp->t_flags & TF_SACK_PERMIT) &&
+    if ((flags & TH_ACK) && (tp->t_flags & TF_SACK_PERMIT) &&
         (tp->rcv_reass.nranges || (tp->t_sack && sack_of(stack, tp)->dsack_owed)))
         sack_fill_options(stack, tp, o);
-    /* RFC 2385: every segment, TCP_NOOPT or not; the digest is filled in
-     * by tcp_sig_output, but the room is taken here, so that the payload
-     * is placed once and SACK blocks fit around it. */
-    if (tp->t_md5)
-        o->present |= TOF_SIG;
-    /* RFC 5925 the same way: the MAC by tcp_sig_output, the room here. */
-    if (tcp_ao_on(tp)) {
-        o->present |= TOF_AO;
-        o->ao_maclen = TCP_AO_MACLEN;
-    }
+    tcp_sig_options(tp, o);
 }
 
 /* The window to advertise, never shrinking what was offered (RFC 9293
