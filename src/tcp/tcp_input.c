@@ -644,6 +644,24 @@ static void tcp_enter_fin_wait_2(struct tcpc_stack *stack, struct tcpcb *tp)
     tcp_fin_wait_2_start(stack, tp);
 }
 
+/* sack_input for an ACK of `ack`; without blocks, with no scoreboard to
+ * prune, it has only the record to give back (RACK's, its flight now
+ * acknowledged), and that is all that is done. */
+static int32_t tcp_sack_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
+                            uint32_t ack)
+{
+    if (!(o->present & TOF_SACK)) {
+        const struct tcp_sack *sk = sack_of(stack, tp);
+        if (!sk)
+            return 0;
+        if (sk->nsb == 0) {
+            sack_release(stack, tp, false);
+            return 0;
+        }
+    }
+    return sack_input(stack, tp, o, ack);
+}
+
 /* An acceptable ACK: the ECN marks, RACK and the SACK scoreboard, new
  * data acknowledged or a duplicate counted, the send window, loss
  * detection and recovery. Returns true when our FIN is now acknowledged. */
@@ -655,7 +673,7 @@ static inline bool tcp_ack_core(struct tcpc_stack *stack, struct tcpcb *tp, cons
     int32_t sacked = 0;
     rack_ack(stack, tp, &s->th.opts, s->th.ack); /* before the scoreboard takes it */
     if ((s->th.opts.present & TOF_SACK) || tp->t_sack)
-        sacked = sack_input(stack, tp, &s->th.opts, s->th.ack);
+        sacked = tcp_sack_ack(stack, tp, &s->th.opts, s->th.ack);
     if (SEQ_GT(s->th.ack, tp->snd_una)) {
         acked = s->th.ack - tp->snd_una;
         fin_acked = tcp_ack_new_data(stack, tp, s);
@@ -668,9 +686,10 @@ static inline bool tcp_ack_core(struct tcpc_stack *stack, struct tcpcb *tp, cons
         dupack = true;
     }
     tcp_update_window(stack, tp, s);
-    rack_detect(stack, tp);
+    if (tp->t_sack) /* RACK keeps its send times in the SACK record */
+        rack_detect(stack, tp);
     recovery_ack(stack, tp, acked, sacked, dupack);
-    if (acked)
+    if (acked && tp->snd_una != tp->snd_max) /* a probe only while data is out */
         rack_tlp_schedule(stack, tp);
     return fin_acked;
 }
@@ -955,7 +974,7 @@ static void tcp_predicted_data(struct tcpc_stack *stack, struct tcpcb *tp,
     } else {
         ecn_input(stack, tp, s->ip->tos, s->flags, s->th.ack);
         if (tp->t_sack)
-            (void)sack_input(stack, tp, &s->th.opts, s->th.ack);
+            (void)tcp_sack_ack(stack, tp, &s->th.opts, s->th.ack);
         tcp_update_window(stack, tp, s);
     }
     if (tcp_sb_rcv_storage(stack, tp, tp->rcv.len + s->tlen) == 0) {

@@ -25,6 +25,9 @@
 #include "tcp/tcp_urgent.h"
 #include "util/seq.h"
 
+/* Option room of the timestamps (with the two NOPs aligning them). */
+#define TCP_TS_OPTSPACE 12
+
 /* The flags a state always sends (FreeBSD's tcp_outflags). */
 static uint8_t tcp_state_flags(uint8_t state)
 {
@@ -70,36 +73,57 @@ static void tcp_syn_options(const struct tcpc_stack *stack, const struct tcpcb *
     tfo_syn_option(stack, tp, o);
 }
 
-/* Options for a segment of tp; SYNs carry the negotiation ones. o comes
- * cleared (tcp_repr_init, or an initialiser of the whole tcp_repr), so it
- * is not cleared a second time. */
-static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
-                             struct tcp_opts *o)
+/* RFC 2385: every segment, TCP_NOOPT or not; the digest is filled in by
+ * tcp_sig_output, but the room is taken here, so that the payload is
+ * placed once and SACK blocks fit around it. RFC 5925 the same way: the
+ * MAC by tcp_sig_output, the room here. */
+static void tcp_sig_options(const struct tcpcb *tp, struct tcp_opts *o)
 {
-    if (flags & TH_SYN)
-        tcp_syn_options(stack, tp, o);
-    bool syn_ts = (flags & TH_SYN) && (tp->t_flags & TF_REQ_TSTMP) &&
-                  (tp->state == TCPS_SYN_SENT || (tp->t_flags & TF_RCVD_TSTMP));
-    bool both_ts = (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP);
-    if (syn_ts || both_ts) {
-        o->present |= TOF_TS;
-        o->tsval = tcp_ts_now(stack, tp);
-        o->tsecr = tp->ts_recent;
-    }
-    /* RFC 2018: after out-of-order data, or with a D-SACK block owed. */
-    if ((flags & TH_ACK) && !(flags & TH_SYN) && (tp->t_flags & TF_SACK_PERMIT) &&
-        (tp->rcv_reass.nranges || tp->t_sack))
-        sack_fill_options(stack, tp, o);
-    /* RFC 2385: every segment, TCP_NOOPT or not; the digest is filled in
-     * by tcp_sig_output, but the room is taken here, so that the payload
-     * is placed once and SACK blocks fit around it. */
     if (tp->t_md5)
         o->present |= TOF_SIG;
-    /* RFC 5925 the same way: the MAC by tcp_sig_output, the room here. */
     if (tcp_ao_on(tp)) {
         o->present |= TOF_AO;
         o->ao_maclen = TCP_AO_MACLEN;
     }
+}
+
+/* A SYN's options: the negotiation ones, and timestamps when offered (or,
+ * on a SYN-ACK, when the peer offered them). */
+static void tcp_fill_syn_options(const struct tcpc_stack *stack, const struct tcpcb *tp,
+                                 struct tcp_opts *o)
+{
+    tcp_syn_options(stack, tp, o);
+    if ((tp->t_flags & TF_REQ_TSTMP) &&
+        (tp->state == TCPS_SYN_SENT || (tp->t_flags & TF_RCVD_TSTMP))) {
+        o->present |= TOF_TS;
+        o->tsval = tcp_ts_now(stack, tp);
+        o->tsecr = tp->ts_recent;
+    }
+    tcp_sig_options(tp, o);
+}
+
+/* Options for a segment of tp; SYNs carry the negotiation ones (apart,
+ * so that every other segment's path stays short). o comes cleared
+ * (tcp_repr_init, or an initialiser of the whole tcp_repr), so it is not
+ * cleared a second time. */
+static void tcp_fill_options(const struct tcpc_stack *stack, const struct tcpcb *tp, uint8_t flags,
+                             struct tcp_opts *o)
+{
+    if (flags & TH_SYN) {
+        tcp_fill_syn_options(stack, tp, o);
+        return;
+    }
+    if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP)) {
+        o->present |= TOF_TS;
+        o->tsval = tcp_ts_now(stack, tp);
+        o->tsecr = tp->ts_recent;
+    }
+    /* RFC 2018: after out-of-order data, or with a D-SACK block owed (a
+     * record held for RACK alone, the usual one, owes none). */
+    if ((flags & TH_ACK) && (tp->t_flags & TF_SACK_PERMIT) &&
+        (tp->rcv_reass.nranges || (tp->t_sack && sack_of(stack, tp)->dsack_owed)))
+        sack_fill_options(stack, tp, o);
+    tcp_sig_options(tp, o);
 }
 
 /* The window to advertise, never shrinking what was offered (RFC 9293
@@ -136,11 +160,10 @@ static bool tcp_window_growth_due(const struct tcpcb *tp, uint32_t growth)
     return growth >= 2u * tp->t_maxseg || growth * 2 >= tp->rcv_bufsize;
 }
 
-/* Would a window update now tell the peer something useful? */
-static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct tcpcb *tp)
+/* tcp_window_update_due of a connection known to be synchronized and
+ * still receiving (ESTABLISHED, say). */
+static inline bool tcp_window_update_open(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
-    if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
-        return false;
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
     /* The window is never above the limit's room: when even that would be
      * no update (the usual case after a small read), the storage need not
@@ -150,6 +173,14 @@ static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct t
         return false;
     uint32_t space = tcp_rcv_space(stack, tp);
     return space > offered && tcp_window_growth_due(tp, space - offered);
+}
+
+/* Would a window update now tell the peer something useful? */
+static bool tcp_window_update_due(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
+        return false;
+    return tcp_window_update_open(stack, tp);
 }
 
 struct tcp_plan {
@@ -180,7 +211,7 @@ uint32_t tcp_seg_payload(const struct tcpcb *tp)
 {
     uint32_t seg = tp->t_maxseg;
     if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) == (TF_REQ_TSTMP | TF_RCVD_TSTMP))
-        seg -= 12; /* the timestamp option takes payload room */
+        seg -= TCP_TS_OPTSPACE; /* the timestamp option takes payload room */
     if (tp->t_md5)
         seg -= TCP_MD5_OPTSPACE; /* and so does an RFC 2385 signature */
     if (tcp_ao_on(tp))
@@ -396,13 +427,15 @@ static void tcp_fit_options(const struct tcpcb *tp, struct tcp_plan *p, const st
 
 /* The payload goes from the send buffer straight to its place in the
  * output packet, where tcp_emit_packet finds it and leaves it: one copy,
- * no staging buffer. */
+ * no staging buffer. Timestamps alone, on nearly every segment, take
+ * their 12 bytes (<nop,nop,TS>) without the layout being worked out. */
 static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
                              const struct tcp_plan *p, const struct ip_repr *ip,
                              struct tcp_repr *th)
 {
     uint8_t *pkt = stack_outbuf(stack);
-    size_t at = tcp_payload_offset(ip, &th->opts);
+    size_t at = th->opts.present == TOF_TS ? ip_header_len(ip) + TCP_HDR_LEN + TCP_TS_OPTSPACE
+                                           : tcp_payload_offset(ip, &th->opts);
     if (at + p->len > STACK_OUTBUF_LEN)
         return -EMSGSIZE; /* as ip_output_tcp says of a packet it cannot build */
     sb_copy_out(&tp->snd, p->off, pkt + at, p->len);
@@ -648,7 +681,7 @@ int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp)
                  tp->snd.len == 0 && tp->snd_nxt == tp->snd_max;
     if (quiet && (tp->t_flags & TF_ACKNOW))
         return tcp_output_ack(stack, tp);
-    if (quiet && !tcp_window_update_due(stack, tp))
+    if (quiet && !tcp_window_update_open(stack, tp)) /* quiet: ESTABLISHED */
         return 0;
     return tcp_output(stack, tp);
 }

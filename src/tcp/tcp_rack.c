@@ -344,6 +344,19 @@ static void rack_tlp_ack(struct tcpc_stack *stack, struct tcpcb *tp, struct rack
     cc_post_recovery(stack, tp, tp->snd_max - ack);
 }
 
+/*
+ * An ACK of the whole flight frees the record (sack_release, right after
+ * rack_ack) unless it holds more than the send times: what RACK would
+ * learn from the ACK goes with it, and a record taken again starts clear.
+ * Only a probe's outcome (rack_tlp_ack) and a rate sample (TF2_CC_RATE)
+ * read it first.
+ */
+static bool rack_ack_ends_record(const struct tcpcb *tp, const struct tcp_sack *sk, uint32_t ack)
+{
+    return SEQ_GEQ(ack, tp->snd_max) && !(sk->rack.flags & RACK_TLP) &&
+           !(tp->t_flags2 & TF2_CC_RATE) && !sack_holds_more(tp, sk);
+}
+
 void rack_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o, uint32_t ack)
 {
     struct tcp_sack *sk = sack_of(stack, tp);
@@ -354,8 +367,13 @@ void rack_ack(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts 
         r->nspan = 0; /* turned off meanwhile: the record need not stay */
         return;
     }
-    r->rate.p_flags = 0; /* a sample's candidate is this ACK's own */
     bool dsack = sack_has_dsack(o, ack);
+    if (rack_ack_ends_record(tp, sk, ack)) {
+        rack_reo_update(stack, tp, r, dsack, ack); /* for its count */
+        r->nspan = 0;
+        return;
+    }
+    r->rate.p_flags = 0; /* a sample's candidate is this ACK's own */
     uint32_t fack0 = r->fack;
     if (SEQ_GT(ack, tp->snd_una))
         rack_delivered(stack, tp, sk, tp->snd_una, ack, fack0);

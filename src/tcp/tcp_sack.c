@@ -50,8 +50,7 @@ void sack_release(struct tcpc_stack *stack, struct tcpcb *tp, bool force)
     if (!sk)
         return;
     /* RACK's send times are kept while a flight is out. */
-    bool needed = sk->nsb || sk->dsack_owed || tp->rcv_reass.nranges ||
-                  (tp->t_flags & TF_SACKRECOV) || sk->rack.nspan;
+    bool needed = sack_holds_more(tp, sk) || sk->rack.nspan;
     if (needed && !force)
         return;
     pool_put(&stack->tcp->sackpool, tp->t_sack - 1);

@@ -74,6 +74,13 @@ struct tcp_sack *sack_of(const struct tcpc_stack *stack, const struct tcpcb *tp)
 /* tp's record, taken from the pool if it has none; NULL when the pool is
  * empty (counted in tcps_sack_sboverflow when count). */
 struct tcp_sack *sack_take(struct tcpc_stack *stack, struct tcpcb *tp, bool count);
+/* Whether tp's record holds more than RACK's send times (a scoreboard, a
+ * D-SACK owed, out-of-order data's positions, a recovery): with the flight
+ * acknowledged and none of that, sack_release gives it back. */
+static inline bool sack_holds_more(const struct tcpcb *tp, const struct tcp_sack *sk)
+{
+    return sk->nsb || sk->dsack_owed || tp->rcv_reass.nranges || (tp->t_flags & TF_SACKRECOV);
+}
 /* Gives tp's record back when nothing in it is needed any more, or at once
  * when force (the connection goes away). */
 void sack_release(struct tcpc_stack *stack, struct tcpcb *tp, bool force);

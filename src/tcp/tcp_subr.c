@@ -644,6 +644,14 @@ int tcp_respond_opts(struct tcpc_stack *stack, const struct tcpc_addr *laddr, ui
 
 uint32_t tcp_readiness(const struct tcpc_stack *stack, const struct tcpcb *tp)
 {
+    /* Nearly every call: an established connection, no error, no urgent
+     * mark, no FIN either way. Then only data to read and room to write
+     * count; the general rules below say the same. */
+    if (tp->state == TCPS_ESTABLISHED && !tp->so_error && !(tp->t_oobflags & TCPOOB_MARK) &&
+        !(tp->t_flags & (TF_RCVDFIN | TF_NEEDFIN))) {
+        uint32_t fast = tp->rcv.len ? TCPC_EV_READABLE : 0;
+        return tcp_snd_has_space(stack, tp) ? fast | TCPC_EV_WRITABLE : fast;
+    }
     uint32_t ev = 0;
     if (tp->state == TCPS_LISTEN)
         return tp->q_len ? TCPC_EV_ACCEPTABLE | TCPC_EV_READABLE : 0;

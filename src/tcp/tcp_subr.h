@@ -116,7 +116,10 @@ void tcp_advance_due(struct tcpc_stack *stack);
 void tcp_timer_cancel_all(struct tcpc_stack *stack, struct tcpcb *tp);
 /* Inline: most stops find the timer stopped already (every segment sent
  * stops the delayed ACK). A stopped deadline leaves the wheel entry where
- * it is when it is still at or before what remains (tcp_timer_rearm). */
+ * it is when it is still at or before what remains (tcp_timer_rearm). A
+ * filed entry always is (tcp_timer_set), so the earliest of the rest need
+ * not be found: tcp_timer_rearm has work only when none remain (the entry
+ * is cancelled) or no entry is filed (a timer firing; it files one). */
 static inline void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp,
                                   enum tcp_timer_kind kind)
 {
@@ -125,7 +128,11 @@ static inline void tcp_timer_stop(struct tcpc_stack *stack, struct tcpcb *tp,
     if (!tp->t_deadline[kind])
         return;
     tp->t_deadline[kind] = 0;
-    tcp_timer_rearm(stack, tp);
+    tcpc_time_t left = 0;
+    for (int k = 0; k < TT_COUNT; k++)
+        left |= tp->t_deadline[k];
+    if (!left || !timer_armed(&tp->t_timer))
+        tcp_timer_rearm(stack, tp);
 }
 static inline bool tcp_timer_active(const struct tcpcb *tp, enum tcp_timer_kind kind)
 {

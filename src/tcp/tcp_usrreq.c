@@ -40,7 +40,8 @@ static void usr_done(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (tp)
         tp->ev_reported &= tcp_readiness(stack, tp);
-    tcp_deliver_events(stack);
+    if (stack->tcp->notify_head) /* usually none: a call only to find that out */
+        tcp_deliver_events(stack);
 }
 
 void tcpc_set_event_cb(struct tcpc_stack *stack, tcpc_event_fn fn, void *ctx)
