@@ -411,6 +411,87 @@ static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
     return 0;
 }
 
+/*
+ * Pacing. A paced connection (a rate from its congestion-control
+ * algorithm, t_pacing_rate, or from TCPC_SO_MAX_PACING_RATE, which caps
+ * it) sends its data in bursts: one output sends what starts within a
+ * quantum, and each data segment that leaves moves the release, the time
+ * the next may leave, on by its length at the rate. While the release lies
+ * ahead, data waits: the release is a connection deadline (TT_PACE), and
+ * its firing runs output again. Time is the stack's clock, as everywhere.
+ *
+ * The quantum is a millisecond at the rate, at least two segments and at
+ * most 64 KiB. A millisecond bounds the work to one output (and one
+ * deadline for the embedder) per millisecond per connection; two segments
+ * keep a slow connection's bursts in the pairs a delayed-ACK receiver
+ * acknowledges at once (one at a time, each would wait for its delayed
+ * ACK); 64 KiB keeps a fast connection's burst to what a switch port
+ * usually absorbs. Only data waits: ACKs, window updates, SYN, FIN alone
+ * and RST go when due, and what a timer sends goes at once (the
+ * retransmission timeout's resend, the persist probe) as does the one
+ * segment a loss signal resends outside output (the fast retransmit,
+ * NewReno's partial-ACK resend, the tail-loss probe: each is a single
+ * segment, whose delay would only delay the repair). What leaves
+ * unheld still moves the release, so the rate holds over what follows.
+ * Retransmissions output makes during SACK recovery wait as new data
+ * does: a burst of them into the queue that just overflowed is what
+ * pacing is there to prevent.
+ */
+#define PACE_QUANTUM_MAX 65536u
+
+uint32_t tcp_pacing_rate(const struct tcpcb *tp)
+{
+    uint32_t rate = tp->t_pacing_rate, cap = tp->t_max_pacing_rate;
+    return rate && (!cap || rate < cap) ? rate : cap;
+}
+
+/* The flag test an unpaced connection pays. */
+static inline bool tcp_paced(const struct tcpcb *tp)
+{
+    return (tp->t_pacing_rate | tp->t_max_pacing_rate) != 0;
+}
+
+/* Microseconds len bytes take at rate, rounded up: never faster. */
+static tcpc_time_t pace_time(uint64_t len, uint32_t rate)
+{
+    return (len * TCPC_USEC_PER_SEC + rate - 1) / rate;
+}
+
+static uint32_t pace_quantum(uint32_t rate, uint32_t seg)
+{
+    uint32_t q = rate / 1000;
+    if (q > PACE_QUANTUM_MAX)
+        q = PACE_QUANTUM_MAX;
+    return q > 2 * seg ? q : 2 * seg;
+}
+
+/* Where this output's burst ends: data may start while the release is
+ * before it. 0 while a release lies ahead: nothing starts. */
+static tcpc_time_t pace_burst_end(const struct tcpc_stack *stack, const struct tcpcb *tp)
+{
+    if (tp->t_deadline[TT_PACE] > stack->now)
+        return 0;
+    uint32_t rate = tcp_pacing_rate(tp);
+    return stack->now + pace_time(pace_quantum(rate, tcp_seg_payload(tp)), rate);
+}
+
+/* len bytes of data left: the release moves on by their time at the rate,
+ * from itself or, once passed, from now (time nothing was sent in earns
+ * no burst beyond the quantum). Never in FIN_WAIT_2, whose timer shares
+ * the slot: nothing is left to send there. */
+static void pace_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t len)
+{
+    tcpc_time_t rel = tp->t_deadline[TT_PACE];
+    tcpc_time_t from = rel > stack->now ? rel : stack->now;
+    tp->t_deadline[TT_PACE] = from + pace_time(len, tcp_pacing_rate(tp));
+    /* An entry filed at the release just moved would wake the embedder
+     * for nothing once per segment of a burst: it is filed again, at the
+     * earliest deadline now. */
+    if (rel && timer_armed(&tp->t_timer) && timer_deadline(&tp->t_timer) == rel)
+        tcp_timer_cancel_all(stack, tp);
+    tcp_timer_rearm(stack, tp);
+}
+
 /* Builds and emits one segment from the plan (which a SACK option may
  * shorten). */
 static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
@@ -453,6 +534,8 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     }
     tcp_count_output(stack, tp, &th);
     tcp_after_send(stack, tp, &th, wnd, p->rexmit);
+    if (th.payload_len && tcp_paced(tp))
+        pace_sent(stack, tp, (uint32_t)th.payload_len);
     return 0;
 }
 
@@ -489,9 +572,10 @@ static void tcp_plan_syn_data(const struct tcpcb *tp, struct tcp_plan *p)
 }
 
 /* One decision: fills the plan and says whether a segment is due. bare:
- * an ACK without a repeated FIN (a challenge ACK). */
+ * an ACK without a repeated FIN (a challenge ACK); held: pacing holds data
+ * back (an ACK or window update owed still goes). */
 static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare,
-                             struct tcp_plan *p)
+                             bool held, struct tcp_plan *p)
 {
     memset(p, 0, sizeof(*p));
     p->flags = tcp_state_flags(tp->state);
@@ -511,6 +595,11 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
     recovery_skip_sacked(stack, tp);
     tcp_plan_data(stack, tp, force, p);
     bool send_data = tcp_data_worth_sending(tp, p, force);
+    if (send_data && held) {
+        STAT_INC(stack, tcps_pace_held);
+        send_data = false;
+        p->more = false;
+    }
     if (!send_data)
         p->len = 0;
     if (tcp_fin_due(tp, p))
@@ -538,14 +627,19 @@ static void tcp_maybe_persist(struct tcpc_stack *stack, struct tcpcb *tp)
         tcp_timer_set(stack, tp, TT_PERSIST, tcp_rexmt_timeout(stack, tp));
 }
 
-static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare)
+/* pace: data may wait for the pacing release (not for the timers' sends). */
+static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare,
+                           bool pace)
 {
     struct tcp_plan plan;
     int err = 0;
     cc_output_idle_check(stack, tp);
     tcp_sb_snd_autosize(stack, tp);
+    bool paced = pace && tcp_paced(tp);
+    tcpc_time_t burst_end = paced ? pace_burst_end(stack, tp) : 0;
     for (int budget = 0; budget < 1024; budget++) {
-        if (tp->t_flags & TF_SACKRECOV) {
+        bool held = paced && tp->t_deadline[TT_PACE] >= burst_end;
+        if ((tp->t_flags & TF_SACKRECOV) && !held) {
             err = recovery_rexmit(stack, tp);
             if (err < 0)
                 break;
@@ -554,7 +648,7 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
                 continue;
             }
         }
-        if (!tcp_plan_segment(stack, tp, force, bare, &plan))
+        if (!tcp_plan_segment(stack, tp, force, bare, held, &plan))
             break;
         err = tcp_send_segment(stack, tp, &plan);
         if (err)
@@ -624,7 +718,12 @@ uint32_t tcp_tail_seq(const struct tcpcb *tp, uint32_t floor, uint32_t *len)
 
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    return tcp_output_loop(stack, tp, false, false);
+    return tcp_output_loop(stack, tp, false, false, true);
+}
+
+int tcp_output_unpaced(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    return tcp_output_loop(stack, tp, false, false, false);
 }
 
 /* What tcp_output_loop does when tcp_output_if_due finds the connection
@@ -657,7 +756,7 @@ int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp)
  * the window now allows. */
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    return tcp_output_loop(stack, tp, true, false);
+    return tcp_output_loop(stack, tp, true, false, false);
 }
 
 int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -689,7 +788,7 @@ void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_challenge_count++;
     STAT_INC(stack, tcps_challenge_ack);
     tp->t_flags |= TF_ACKNOW;
-    tcp_output_loop(stack, tp, false, true);
+    tcp_output_loop(stack, tp, false, true, true);
 }
 
 uint32_t tcp_rtt_stamp(const struct tcpc_stack *stack)

@@ -42,6 +42,18 @@ enum tcp_timer_kind {
     TT_COUNT
 };
 
+/*
+ * The pacing release (tcp_output.c): when a paced connection may send its
+ * next burst of data. It shares the FIN_WAIT_2 timer's slot, since the two
+ * never overlap: pacing holds only data not yet sent, and FIN_WAIT_2 means
+ * every byte and the FIN we sent were acknowledged, so there is none; a
+ * release still armed when the FIN's ACK arrives is stopped on the way in
+ * (tcp_input.c), and the slot's handler tells the two apart by the state.
+ * A separate slot would cost every connection 8 bytes and a sixth deadline
+ * in every scan of them.
+ */
+#define TT_PACE TT_2MSL
+
 /* tcpcb flags */
 #define TF_ACKNOW      0x0001     /* send an ACK now */
 #define TF_DELACK      0x0002     /* an ACK is being delayed */
@@ -186,8 +198,7 @@ struct tcpcb {
      * microsecond clock (tcp_rtt_stamp), 0: none; an RTT sample is the
      * 32-bit difference, good for 71 minutes, beyond any RTT kept. */
     uint32_t t_rtttime;
-    uint32_t t_rtseq;        /* its sequence number */
-    uint32_t t_segs_unacked; /* full segments received since the last ACK */
+    uint32_t t_rtseq; /* its sequence number */
 
     /* RFC 5961 challenge-ACK rate limit */
     uint32_t t_challenge_start; /* the stack's clock in milliseconds, 32 bits as t_rcvtime */
@@ -197,6 +208,10 @@ struct tcpcb {
      * 5681 4.1's idle test; 32 bits: only differences are taken, and an idle
      * time past 49 days may read as short). */
     uint32_t t_rcvtime;
+    /* TCPC_SO_MAX_PACING_RATE, bytes per second, 0: none. It caps
+     * t_pacing_rate, and alone paces at itself (tcp_output.c). Here, where
+     * t_segs_unacked was, in what would be alignment padding. */
+    uint32_t t_max_pacing_rate;
 
     /* Timers */
     tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
@@ -216,10 +231,18 @@ struct tcpcb {
     uint32_t t_pacing_rate;
     /* Positive errno values, all below 200: 16 bits hold them, and the
      * halves saved make room for snd_up and rcv_up within 512 bytes. */
-    int16_t so_error;     /* reported once */
-    int16_t t_softerror;  /* ICMP error remembered (RFC 1122 4.2.3.9) */
-    uint32_t ev_reported; /* readiness bits already delivered */
-    tcb_ref notify_next;  /* pending-notification list */
+    int16_t so_error;    /* reported once */
+    int16_t t_softerror; /* ICMP error remembered (RFC 1122 4.2.3.9) */
+    /* Readiness bits already delivered: the TCPC_EV_* bits fit in 16 (the
+     * assert below), and the half saved, with t_segs_unacked's, made room
+     * for t_max_pacing_rate within 512 bytes. */
+    uint16_t ev_reported;
+    /* Full segments received since the last ACK: an ACK goes at two, so 16
+     * bits are plenty (a count wrapping after 65,536 ACKs the link refused
+     * in a row only delays the next by a segment). Here, beside
+     * ev_reported, for the room it gives. */
+    uint16_t t_segs_unacked;
+    tcb_ref notify_next; /* pending-notification list */
 
     /* Listener side. Every child is on one of its listener's two lists, so
      * closing a listener visits its children only, and a child leaves in
@@ -254,6 +277,9 @@ struct tcpcb {
  * forms (SYN cache entries, TIME_WAIT records) exist so that the states
  * that come in floods never pay this. */
 static_assert(sizeof(struct tcpcb) <= 512, "a tcpcb stays within 512 bytes");
+static_assert((TCPC_EV_READABLE | TCPC_EV_WRITABLE | TCPC_EV_ACCEPTABLE | TCPC_EV_ERROR |
+               TCPC_EV_HUP | TCPC_EV_URGENT | TCPC_EV_LISTENER) <= UINT16_MAX,
+              "tcpcb.ev_reported holds every readiness bit");
 
 /* Per-stack TCP state. */
 struct tcp_state {
