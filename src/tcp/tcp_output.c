@@ -465,14 +465,26 @@ static uint32_t pace_quantum(uint32_t rate, uint32_t seg)
     return q > 2 * seg ? q : 2 * seg;
 }
 
-/* Where this output's burst ends: data may start while the release is
- * before it. 0 while a release lies ahead: nothing starts. */
-static tcpc_time_t pace_burst_end(const struct tcpc_stack *stack, const struct tcpcb *tp)
+/*
+ * Whether tp's data may start now: a release passed begins a burst, which
+ * lasts, at this instant of the clock, while the release stays before the
+ * burst's end (a quantum at the rate past its start); otherwise the data
+ * waits. The burst under way is the stack's (tcp_state.pace_*), not the
+ * connection's: it only lives for the instant it began in, so one record
+ * does, and a burst cut short by another connection's only ends early.
+ */
+static bool pace_may_start(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    if (tp->t_deadline[TT_PACE] > stack->now)
-        return 0;
-    uint32_t rate = tcp_pacing_rate(tp);
-    return stack->now + pace_time(pace_quantum(rate, tcp_seg_payload(tp)), rate);
+    struct tcp_state *ts = stack->tcp;
+    tcpc_time_t rel = tp->t_deadline[TT_PACE];
+    if (rel <= stack->now) {
+        uint32_t rate = tcp_pacing_rate(tp);
+        ts->pace_tp = tp;
+        ts->pace_at = stack->now;
+        ts->pace_end = stack->now + pace_time(pace_quantum(rate, tcp_seg_payload(tp)), rate);
+        return true;
+    }
+    return ts->pace_tp == tp && ts->pace_at == stack->now && rel < ts->pace_end;
 }
 
 /* len bytes of data left: the release moves on by their time at the rate,
@@ -490,6 +502,20 @@ static void pace_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t len)
     if (rel && timer_armed(&tp->t_timer) && timer_deadline(&tp->t_timer) == rel)
         tcp_timer_cancel_all(stack, tp);
     tcp_timer_rearm(stack, tp);
+}
+
+/* Planned data of a paced connection: held (false) unless it may start,
+ * else charged now, before it is sent (a segment the link then refuses
+ * stays charged: it goes again later, as if lost). */
+static bool pace_admit(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
+{
+    if (!pace_may_start(stack, tp)) {
+        STAT_INC(stack, tcps_pace_held);
+        p->more = false;
+        return false;
+    }
+    pace_sent(stack, tp, p->len);
+    return true;
 }
 
 /* Builds and emits one segment from the plan (which a SACK option may
@@ -534,8 +560,6 @@ static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct t
     }
     tcp_count_output(stack, tp, &th);
     tcp_after_send(stack, tp, &th, wnd, p->rexmit);
-    if (th.payload_len && tcp_paced(tp))
-        pace_sent(stack, tp, (uint32_t)th.payload_len);
     return 0;
 }
 
@@ -572,10 +596,9 @@ static void tcp_plan_syn_data(const struct tcpcb *tp, struct tcp_plan *p)
 }
 
 /* One decision: fills the plan and says whether a segment is due. bare:
- * an ACK without a repeated FIN (a challenge ACK); held: pacing holds data
- * back (an ACK or window update owed still goes). */
+ * an ACK without a repeated FIN (a challenge ACK). */
 static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare,
-                             bool held, struct tcp_plan *p)
+                             struct tcp_plan *p)
 {
     memset(p, 0, sizeof(*p));
     p->flags = tcp_state_flags(tp->state);
@@ -595,11 +618,9 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
     recovery_skip_sacked(stack, tp);
     tcp_plan_data(stack, tp, force, p);
     bool send_data = tcp_data_worth_sending(tp, p, force);
-    if (send_data && held) {
-        STAT_INC(stack, tcps_pace_held);
-        send_data = false;
-        p->more = false;
-    }
+    /* The one test pacing costs an unpaced connection's data. */
+    if (send_data && tcp_paced(tp) && !force)
+        send_data = pace_admit(stack, tp, p);
     if (!send_data)
         p->len = 0;
     if (tcp_fin_due(tp, p))
@@ -627,19 +648,14 @@ static void tcp_maybe_persist(struct tcpc_stack *stack, struct tcpcb *tp)
         tcp_timer_set(stack, tp, TT_PERSIST, tcp_rexmt_timeout(stack, tp));
 }
 
-/* pace: data may wait for the pacing release (not for the timers' sends). */
-static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare,
-                           bool pace)
+static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool force, bool bare)
 {
     struct tcp_plan plan;
     int err = 0;
     cc_output_idle_check(stack, tp);
     tcp_sb_snd_autosize(stack, tp);
-    bool paced = pace && tcp_paced(tp);
-    tcpc_time_t burst_end = paced ? pace_burst_end(stack, tp) : 0;
     for (int budget = 0; budget < 1024; budget++) {
-        bool held = paced && tp->t_deadline[TT_PACE] >= burst_end;
-        if ((tp->t_flags & TF_SACKRECOV) && !held) {
+        if ((tp->t_flags & TF_SACKRECOV) && (!tcp_paced(tp) || pace_may_start(stack, tp))) {
             err = recovery_rexmit(stack, tp);
             if (err < 0)
                 break;
@@ -648,7 +664,7 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
                 continue;
             }
         }
-        if (!tcp_plan_segment(stack, tp, force, bare, held, &plan))
+        if (!tcp_plan_segment(stack, tp, force, bare, &plan))
             break;
         err = tcp_send_segment(stack, tp, &plan);
         if (err)
@@ -688,6 +704,8 @@ static int tcp_send_range(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t s
     if (p.len == 0 && !(p.flags & TH_FIN))
         return 0;
     int err = tcp_send_segment(stack, tp, &p);
+    if (!err && p.len && tcp_paced(tp))
+        pace_sent(stack, tp, p.len); /* not held, but the rate goes on from it */
     return err ? err : (int)(p.len + !!(p.flags & TH_FIN));
 }
 
@@ -718,12 +736,7 @@ uint32_t tcp_tail_seq(const struct tcpcb *tp, uint32_t floor, uint32_t *len)
 
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    return tcp_output_loop(stack, tp, false, false, true);
-}
-
-int tcp_output_unpaced(struct tcpc_stack *stack, struct tcpcb *tp)
-{
-    return tcp_output_loop(stack, tp, false, false, false);
+    return tcp_output_loop(stack, tp, false, false);
 }
 
 /* What tcp_output_loop does when tcp_output_if_due finds the connection
@@ -756,7 +769,7 @@ int tcp_output_if_due(struct tcpc_stack *stack, struct tcpcb *tp)
  * the window now allows. */
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp)
 {
-    return tcp_output_loop(stack, tp, true, false, false);
+    return tcp_output_loop(stack, tp, true, false);
 }
 
 int tcp_send_keepalive(struct tcpc_stack *stack, struct tcpcb *tp)
@@ -788,7 +801,7 @@ void tcp_send_challenge_ack(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_challenge_count++;
     STAT_INC(stack, tcps_challenge_ack);
     tp->t_flags |= TF_ACKNOW;
-    tcp_output_loop(stack, tp, false, true, true);
+    tcp_output_loop(stack, tp, false, true);
 }
 
 uint32_t tcp_rtt_stamp(const struct tcpc_stack *stack)

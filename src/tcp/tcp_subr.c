@@ -683,7 +683,7 @@ void tcp_deliver_events(struct tcpc_stack *stack)
         tp->t_flags &= ~TF_NOTIFY;
         uint32_t now_ev = tcp_readiness(stack, tp);
         uint32_t fresh = now_ev & ~tp->ev_reported;
-        tp->ev_reported = (uint16_t)now_ev;
+        tp->ev_reported = now_ev;
         if (fresh && ts->event_cb && tp->sd >= 0)
             ts->event_cb(ts->event_ctx, tp->sd, fresh); /* tp may be gone after this */
     }

@@ -200,9 +200,6 @@ void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp);
 /* tcp_output.c */
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp);
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp);
-/* tcp_output without waiting for the pacing release: the retransmission
- * timeout's resend. */
-int tcp_output_unpaced(struct tcpc_stack *stack, struct tcpcb *tp);
 /* The rate tp's data is paced at, bytes per second (0: not paced): the
  * algorithm's t_pacing_rate under t_max_pacing_rate, or the cap alone. */
 uint32_t tcp_pacing_rate(const struct tcpcb *tp);

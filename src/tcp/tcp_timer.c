@@ -163,9 +163,14 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
     /* RFC 5681 3.1: after a timeout, one segment and half the flight;
      * any fast recovery is over. */
     recovery_timeout(stack, tp);
-    tp->snd_nxt = tp->snd_una;     /* go back and resend from the first hole */
-    tp->t_rtttime = 0;             /* Karn: no RTT sample from a retransmission */
-    tcp_output_unpaced(stack, tp); /* the resend does not wait for a pacing release */
+    tp->snd_nxt = tp->snd_una; /* go back and resend from the first hole */
+    tp->t_rtttime = 0;         /* Karn: no RTT sample from a retransmission */
+    /* The resend does not wait for a pacing release: the timeout says the
+     * path has drained, so the rate starts again from it (FIN_WAIT_2,
+     * whose timer shares the slot, has nothing to time out). */
+    if (tp->state != TCPS_FIN_WAIT_2)
+        tcp_timer_stop(stack, tp, TT_PACE);
+    tcp_output(stack, tp);
     rexmt_clamp_user_timeout(stack, tp);
     return true;
 }

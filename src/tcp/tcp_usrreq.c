@@ -448,7 +448,7 @@ ssize_t tcpc_recvv(struct tcpc_stack *stack, int sd, const struct iovec *iov, in
         if ((flags & TCPC_MSG_WAITALL) && usr_more_may_come(stack, tp)) {
             /* All or nothing: the next bytes to arrive fire READABLE
              * again, although some were there already. */
-            tp->ev_reported &= (uint16_t)~TCPC_EV_READABLE;
+            tp->ev_reported &= ~(uint32_t)TCPC_EV_READABLE;
             return -EAGAIN;
         }
     }

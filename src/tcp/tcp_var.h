@@ -115,8 +115,13 @@ struct tcpcb {
     uint8_t family;        /* TCPC_AF_INET or TCPC_AF_INET6 */
     uint8_t t_cc : 4;      /* congestion-control algorithm (tcp_cc.h), an index */
     uint8_t t_hystart : 2; /* enum hystart_phase (cc_hystart.h) */
-    uint8_t t_flags2;      /* TF2_* */
-    uint32_t t_flags;      /* TF_* */
+    /* Accept filter (tcp_accf.h), ACCF_*: a listener's is the one its
+     * children pass through; a child's is the one holding it off the
+     * accept queue (ACCF_NONE: not held). Two bits, here where they were
+     * free: the byte it had holds t_segs_unacked. */
+    uint8_t t_accf : 2;
+    uint8_t t_flags2; /* TF2_* */
+    uint32_t t_flags; /* TF_* */
     /* Addresses and ports live in tp->inp (the PCB layer's record), the one
      * copy the lookup tables, the listing and the engine all read. */
 
@@ -149,10 +154,11 @@ struct tcpcb {
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
     uint8_t t_ip_ttl;             /* IP_TTL / IPV6_UNICAST_HOPS, 0: the family's default */
     uint8_t t_keepcnt;            /* TCP_KEEPCNT, 0: net.inet.tcp.keepcnt */
-    /* Accept filter (tcp_accf.h), ACCF_*: a listener's is the one its
-     * children pass through; a child's is the one holding it off the
-     * accept queue (ACCF_NONE: not held). Here, in what was padding. */
-    uint8_t t_accf;
+    /* Full segments received since the last ACK: an ACK goes at two, so a
+     * byte is plenty (a count wrapping after 256 ACKs the link refused in
+     * a row only delays the next by a segment). Here, where t_accf's byte
+     * was, and its four bytes before make room for t_max_pacing_rate. */
+    uint8_t t_segs_unacked;
     uint16_t t_dupacks; /* consecutive duplicate ACKs */
     /* Seconds, 0: the net.inet.tcp tunable of the same name */
     uint16_t t_keepinit;  /* TCP_KEEPINIT */
@@ -210,7 +216,7 @@ struct tcpcb {
     uint32_t t_rcvtime;
     /* TCPC_SO_MAX_PACING_RATE, bytes per second, 0: none. It caps
      * t_pacing_rate, and alone paces at itself (tcp_output.c). Here, where
-     * t_segs_unacked was, in what would be alignment padding. */
+     * t_segs_unacked was (now a byte, above). */
     uint32_t t_max_pacing_rate;
 
     /* Timers */
@@ -231,18 +237,10 @@ struct tcpcb {
     uint32_t t_pacing_rate;
     /* Positive errno values, all below 200: 16 bits hold them, and the
      * halves saved make room for snd_up and rcv_up within 512 bytes. */
-    int16_t so_error;    /* reported once */
-    int16_t t_softerror; /* ICMP error remembered (RFC 1122 4.2.3.9) */
-    /* Readiness bits already delivered: the TCPC_EV_* bits fit in 16 (the
-     * assert below), and the half saved, with t_segs_unacked's, made room
-     * for t_max_pacing_rate within 512 bytes. */
-    uint16_t ev_reported;
-    /* Full segments received since the last ACK: an ACK goes at two, so 16
-     * bits are plenty (a count wrapping after 65,536 ACKs the link refused
-     * in a row only delays the next by a segment). Here, beside
-     * ev_reported, for the room it gives. */
-    uint16_t t_segs_unacked;
-    tcb_ref notify_next; /* pending-notification list */
+    int16_t so_error;     /* reported once */
+    int16_t t_softerror;  /* ICMP error remembered (RFC 1122 4.2.3.9) */
+    uint32_t ev_reported; /* readiness bits already delivered */
+    tcb_ref notify_next;  /* pending-notification list */
 
     /* Listener side. Every child is on one of its listener's two lists, so
      * closing a listener visits its children only, and a child leaves in
@@ -277,9 +275,6 @@ struct tcpcb {
  * forms (SYN cache entries, TIME_WAIT records) exist so that the states
  * that come in floods never pay this. */
 static_assert(sizeof(struct tcpcb) <= 512, "a tcpcb stays within 512 bytes");
-static_assert((TCPC_EV_READABLE | TCPC_EV_WRITABLE | TCPC_EV_ACCEPTABLE | TCPC_EV_ERROR |
-               TCPC_EV_HUP | TCPC_EV_URGENT | TCPC_EV_LISTENER) <= UINT16_MAX,
-              "tcpcb.ev_reported holds every readiness bit");
 
 /* Per-stack TCP state. */
 struct tcp_state {
@@ -317,6 +312,10 @@ struct tcp_state {
      * cancels one forgets it (tcp_due_forget), so tcpc_next_deadline
      * answers from it, and tcpc_advance returns at once while it lies ahead. */
     tcpc_time_t due;
+    /* The pacing burst under way (tcp_output.c): whose, begun when, and
+     * when its release must stay before. */
+    const struct tcpcb *pace_tp;
+    tcpc_time_t pace_at, pace_end;
 };
 
 static inline void tcp_due_lower(struct tcp_state *ts, tcpc_time_t at)
