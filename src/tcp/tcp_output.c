@@ -428,7 +428,8 @@ static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
  * ACK); 64 KiB keeps a fast connection's burst to what a switch port
  * usually absorbs. Only data waits: ACKs, window updates, SYN, FIN alone
  * and RST go when due, and what a timer sends goes at once (the
- * retransmission timeout's resend, the persist probe) as does the one
+ * retransmission timeout's resend, which drops the release, the path
+ * having drained: tcp_timer.c; the persist probe) as does the one
  * segment a loss signal resends outside output (the fast retransmit,
  * NewReno's partial-ACK resend, the tail-loss probe: each is a single
  * segment, whose delay would only delay the repair). What leaves

@@ -312,8 +312,10 @@ struct tcp_state {
      * cancels one forgets it (tcp_due_forget), so tcpc_next_deadline
      * answers from it, and tcpc_advance returns at once while it lies ahead. */
     tcpc_time_t due;
-    /* The pacing burst under way (tcp_output.c): whose, begun when, and
-     * when its release must stay before. */
+    /* The pacing burst under way (tcp_output.c): whose (compared, never
+     * followed: a control block freed and reused has no release ahead, so
+     * it begins a burst of its own), begun when, and the time its release
+     * must stay before. */
     const struct tcpcb *pace_tp;
     tcpc_time_t pace_at, pace_end;
 };
