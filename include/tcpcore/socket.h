@@ -131,6 +131,12 @@ enum tcpc_sockopt {
                                or prefix: a struct tcpc_tcp_ao_add through tcpc_setsockopt_buf
                                (docs/tcp-ao.md) */
     TCPC_TCP_AO_DEL_KEY,    /**< removes one: a struct tcpc_tcp_ao_del */
+    /** Linux's SO_MAX_PACING_RATE: bytes per second the connection's data
+     * may leave at, at most. It caps the rate a congestion-control algorithm
+     * paces at and, when the algorithm sets none, paces at itself
+     * (docs/cc.md); -1 (which it reads as): no cap; 0 and other negatives:
+     * -EINVAL; any time; a listener's children inherit it. */
+    TCPC_SO_MAX_PACING_RATE,
 };
 
 /** The longest key TCPC_TCP_MD5SIG takes (RFC 2385 names none; Linux's limit). */
@@ -398,6 +404,11 @@ struct tcpc_info {
     tcpc_time_t rto;       /**< current retransmission timeout */
     uint32_t backoff;      /**< current RTO backoff shift */
     uint32_t retransmits;  /**< timeouts since the last ACK of new data */
+    /** Bytes per second data is paced at, 0: not paced (Linux's
+     * tcpi_pacing_rate): the algorithm's rate under the cap, or the cap. */
+    uint32_t pacing_rate;
+    /** TCPC_SO_MAX_PACING_RATE, 0: no cap. */
+    uint32_t max_pacing_rate;
 };
 #define TCPC_INFO_TIMESTAMPS 0x01 /**< tcpc_info.options: RFC 7323 timestamps */
 #define TCPC_INFO_WSCALE     0x02 /**< tcpc_info.options: RFC 7323 window scaling */

@@ -242,7 +242,10 @@
     X(tcps_hystart_ca, "first slow starts HyStart++ ended in congestion avoidance, before any "    \
                        "loss")                                                                     \
     X(tcps_predack, "pure ACKs of new data taken by header prediction")                            \
-    X(tcps_preddat, "in-order data segments taken by header prediction")
+    X(tcps_preddat, "in-order data segments taken by header prediction")                           \
+    /* Pacing (docs/cc.md) */                                                                      \
+    X(tcps_pace_held, "outputs whose data waited for the pacing release")                          \
+    X(tcps_pace_released, "pacing releases that found data waiting")
 
 /** The counters as a struct of uint64_t, one field per TCPC_STATS entry,
  * named as the entry is. The library allocates it (tcpc_stack_stats); it

@@ -54,7 +54,7 @@ enum group_secret_id {
 struct group_listen_opts {
     uint32_t inp_flags; /* INP_SETTABLE bits */
     uint32_t t_flags;   /* the TF_ bits a child or a SYN-ACK takes */
-    uint32_t user_timeout, snd_bufsize, rcv_bufsize;
+    uint32_t user_timeout, snd_bufsize, rcv_bufsize, max_pacing_rate;
     uint16_t usermss, keepinit, keepidle, keepintvl;
     int16_t linger;
     uint8_t ip_ttl, ip_tos, keepcnt, oobflags, cc;

@@ -995,6 +995,7 @@ static struct tcpcb *sc_socket(struct tcpc_stack *stack, struct tcpcb *l, const 
     tp->t_keepintvl = l->t_keepintvl;
     tp->t_keepcnt = l->t_keepcnt;
     tp->t_user_timeout = l->t_user_timeout;
+    tp->t_max_pacing_rate = l->t_max_pacing_rate; /* as Linux's sk_clone copies it */
     /* The listener's congestion-control algorithm (TCP_CONGESTION). */
     (void)cc_attach(stack, tp, l->t_cc);
     tp->snd_bufsize = l->snd_bufsize;

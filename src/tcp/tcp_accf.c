@@ -11,6 +11,8 @@
 #include "tcp/tcp_sbuf.h"
 #include "tcp/tcp_subr.h"
 
+static_assert(ACCF_HTTP < 4, "tcpcb.t_accf holds an ACCF_* value in 2 bits");
+
 static const char *const accf_names[] = {
     [ACCF_DATA] = "dataready",
     [ACCF_HTTP] = "httpready",

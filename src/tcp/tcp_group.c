@@ -28,6 +28,7 @@ static void group_opts_save(const struct tcpcb *l, struct group_listen_opts *o)
         .inp_flags = l->inp->flags & INP_SETTABLE,
         .t_flags = l->t_flags & GROUP_TF_INHERITED,
         .user_timeout = l->t_user_timeout,
+        .max_pacing_rate = l->t_max_pacing_rate,
         .snd_bufsize = l->snd_bufsize,
         .rcv_bufsize = l->rcv_bufsize,
         .usermss = l->t_usermss,
@@ -53,6 +54,7 @@ static int group_opts_load(struct tcpc_stack *stack, struct tcpcb *tp,
     tp->inp->flags |= INP_SHAREDCOPY;
     tp->t_flags |= o->t_flags;
     tp->t_user_timeout = o->user_timeout;
+    tp->t_max_pacing_rate = o->max_pacing_rate;
     tp->snd_bufsize = o->snd_bufsize;
     tp->rcv_bufsize = o->rcv_bufsize;
     tp->t_usermss = o->usermss;

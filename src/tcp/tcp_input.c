@@ -640,6 +640,10 @@ static bool tcp_ack_acceptable(struct tcpc_stack *stack, struct tcpcb *tp, const
 /* A connection closed for reading waits a bounded time for the peer's FIN. */
 static void tcp_enter_fin_wait_2(struct tcpc_stack *stack, struct tcpcb *tp)
 {
+    /* A pacing release left from the last burst would read as this
+     * state's timer (they share a slot, tcp_var.h): nothing is left to
+     * pace now. */
+    tcp_timer_stop(stack, tp, TT_PACE);
     tcp_set_state(stack, tp, TCPS_FIN_WAIT_2);
     tcp_fin_wait_2_start(stack, tp);
 }

@@ -444,6 +444,114 @@ static int tcp_place_payload(struct tcpc_stack *stack, const struct tcpcb *tp,
     return 0;
 }
 
+/*
+ * Pacing. A paced connection (a rate from its congestion-control
+ * algorithm, t_pacing_rate, or from TCPC_SO_MAX_PACING_RATE, which caps
+ * it) sends its data in bursts: one output sends what starts within a
+ * quantum, and each data segment that leaves moves the release, the time
+ * the next may leave, on by its length at the rate. While the release lies
+ * ahead, data waits: the release is a connection deadline (TT_PACE), and
+ * its firing runs output again. Time is the stack's clock, as everywhere.
+ *
+ * The quantum is a millisecond at the rate, at least two segments and at
+ * most 64 KiB. A millisecond bounds the work to one output (and one
+ * deadline for the embedder) per millisecond per connection; two segments
+ * keep a slow connection's bursts in the pairs a delayed-ACK receiver
+ * acknowledges at once (one at a time, each would wait for its delayed
+ * ACK); 64 KiB keeps a fast connection's burst to what a switch port
+ * usually absorbs. Only data waits: ACKs, window updates, SYN, FIN alone
+ * and RST go when due, and what a timer sends goes at once (the
+ * retransmission timeout's resend, which drops the release, the path
+ * having drained: tcp_timer.c; the persist probe) as does the one
+ * segment a loss signal resends outside output (the fast retransmit,
+ * NewReno's partial-ACK resend, the tail-loss probe: each is a single
+ * segment, whose delay would only delay the repair). What leaves
+ * unheld still moves the release, so the rate holds over what follows.
+ * Retransmissions output makes during SACK recovery wait as new data
+ * does: a burst of them into the queue that just overflowed is what
+ * pacing is there to prevent.
+ */
+#define PACE_QUANTUM_MAX 65536u
+
+uint32_t tcp_pacing_rate(const struct tcpcb *tp)
+{
+    uint32_t rate = tp->t_pacing_rate, cap = tp->t_max_pacing_rate;
+    return rate && (!cap || rate < cap) ? rate : cap;
+}
+
+/* The flag test an unpaced connection pays. */
+static inline bool tcp_paced(const struct tcpcb *tp)
+{
+    return (tp->t_pacing_rate | tp->t_max_pacing_rate) != 0;
+}
+
+/* Microseconds len bytes take at rate, rounded up: never faster. */
+static tcpc_time_t pace_time(uint64_t len, uint32_t rate)
+{
+    return (len * TCPC_USEC_PER_SEC + rate - 1) / rate;
+}
+
+static uint32_t pace_quantum(uint32_t rate, uint32_t seg)
+{
+    uint32_t q = rate / 1000;
+    if (q > PACE_QUANTUM_MAX)
+        q = PACE_QUANTUM_MAX;
+    return q > 2 * seg ? q : 2 * seg;
+}
+
+/*
+ * Whether tp's data may start now: a release passed begins a burst, which
+ * lasts, at this instant of the clock, while the release stays before the
+ * burst's end (a quantum at the rate past its start); otherwise the data
+ * waits. The burst under way is the stack's (tcp_state.pace_*), not the
+ * connection's: it only lives for the instant it began in, so one record
+ * does, and a burst cut short by another connection's only ends early.
+ */
+static bool pace_may_start(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    struct tcp_state *ts = stack->tcp;
+    tcpc_time_t rel = tp->t_deadline[TT_PACE];
+    if (rel <= stack->now) {
+        uint32_t rate = tcp_pacing_rate(tp);
+        ts->pace_tp = tp;
+        ts->pace_at = stack->now;
+        ts->pace_end = stack->now + pace_time(pace_quantum(rate, tcp_seg_payload(tp)), rate);
+        return true;
+    }
+    return ts->pace_tp == tp && ts->pace_at == stack->now && rel < ts->pace_end;
+}
+
+/* len bytes of data left: the release moves on by their time at the rate,
+ * from itself or, once passed, from now (time nothing was sent in earns
+ * no burst beyond the quantum). Never in FIN_WAIT_2, whose timer shares
+ * the slot: nothing is left to send there. */
+static void pace_sent(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t len)
+{
+    tcpc_time_t rel = tp->t_deadline[TT_PACE];
+    tcpc_time_t from = rel > stack->now ? rel : stack->now;
+    tp->t_deadline[TT_PACE] = from + pace_time(len, tcp_pacing_rate(tp));
+    /* An entry filed at the release just moved would wake the embedder
+     * for nothing once per segment of a burst: it is filed again, at the
+     * earliest deadline now. */
+    if (rel && timer_armed(&tp->t_timer) && timer_deadline(&tp->t_timer) == rel)
+        tcp_timer_cancel_all(stack, tp);
+    tcp_timer_rearm(stack, tp);
+}
+
+/* Planned data of a paced connection: held (false) unless it may start,
+ * else charged now, before it is sent (a segment the link then refuses
+ * stays charged: it goes again later, as if lost). */
+static bool pace_admit(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
+{
+    if (!pace_may_start(stack, tp)) {
+        STAT_INC(stack, tcps_pace_held);
+        p->more = false;
+        return false;
+    }
+    pace_sent(stack, tp, p->len);
+    return true;
+}
+
 /* Builds and emits one segment from the plan (which a SACK option may
  * shorten). */
 static int tcp_send_segment(struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_plan *p)
@@ -544,6 +652,9 @@ static bool tcp_plan_segment(struct tcpc_stack *stack, struct tcpcb *tp, bool fo
     recovery_skip_sacked(stack, tp);
     tcp_plan_data(stack, tp, force, p);
     bool send_data = tcp_data_worth_sending(tp, p, force);
+    /* The one test pacing costs an unpaced connection's data. */
+    if (send_data && tcp_paced(tp) && !force)
+        send_data = pace_admit(stack, tp, p);
     if (!send_data)
         p->len = 0;
     if (tcp_fin_due(tp, p))
@@ -578,7 +689,7 @@ static int tcp_output_loop(struct tcpc_stack *stack, struct tcpcb *tp, bool forc
     cc_output_idle_check(stack, tp);
     tcp_sb_snd_autosize(stack, tp);
     for (int budget = 0; budget < 1024; budget++) {
-        if (tp->t_flags & TF_SACKRECOV) {
+        if ((tp->t_flags & TF_SACKRECOV) && (!tcp_paced(tp) || pace_may_start(stack, tp))) {
             err = recovery_rexmit(stack, tp);
             if (err < 0)
                 break;
@@ -627,6 +738,8 @@ static int tcp_send_range(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t s
     if (p.len == 0 && !(p.flags & TH_FIN))
         return 0;
     int err = tcp_send_segment(stack, tp, &p);
+    if (!err && p.len && tcp_paced(tp))
+        pace_sent(stack, tp, p.len); /* not held, but the rate goes on from it */
     return err ? err : (int)(p.len + !!(p.flags & TH_FIN));
 }
 

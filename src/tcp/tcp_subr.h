@@ -207,6 +207,9 @@ void tcp_seq_init_snd(struct tcpc_stack *stack, struct tcpcb *tp);
 /* tcp_output.c */
 int tcp_output(struct tcpc_stack *stack, struct tcpcb *tp);
 int tcp_output_force(struct tcpc_stack *stack, struct tcpcb *tp);
+/* The rate tp's data is paced at, bytes per second (0: not paced): the
+ * algorithm's t_pacing_rate under t_max_pacing_rate, or the cap alone. */
+uint32_t tcp_pacing_rate(const struct tcpcb *tp);
 /* tcp_output, the same segments, for the callers that usually find
  * nothing due (after a read, after a segment's text): the common case,
  * where only a window update could be due, is asked cheaply first. */

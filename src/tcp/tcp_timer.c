@@ -165,6 +165,11 @@ static bool tcp_timer_rexmt(struct tcpc_stack *stack, struct tcpcb *tp)
     recovery_timeout(stack, tp);
     tp->snd_nxt = tp->snd_una; /* go back and resend from the first hole */
     tp->t_rtttime = 0;         /* Karn: no RTT sample from a retransmission */
+    /* The resend does not wait for a pacing release: the timeout says the
+     * path has drained, so the rate starts again from it (FIN_WAIT_2,
+     * whose timer shares the slot, has nothing to time out). */
+    if (tp->state != TCPS_FIN_WAIT_2)
+        tcp_timer_stop(stack, tp, TT_PACE);
     tcp_output(stack, tp);
     rexmt_clamp_user_timeout(stack, tp);
     return true;
@@ -321,6 +326,16 @@ void tcp_fin_wait_2_start(struct tcpc_stack *stack, struct tcpcb *tp)
     tcp_timer_set(stack, tp, TT_2MSL, ms * TCPC_USEC_PER_MSEC);
 }
 
+/* The pacing release (tcp_output.c): the data it held may go. */
+static bool tcp_timer_pace(struct tcpc_stack *stack, struct tcpcb *tp)
+{
+    if (!tcp_sb_unsent(tp))
+        return true; /* the application sent no more meanwhile */
+    STAT_INC(stack, tcps_pace_released);
+    tcp_output(stack, tp);
+    return true;
+}
+
 /*
  * FreeBSD's FIN_WAIT_2 timeout (its tt_2msl; TIME_WAIT itself is a
  * compressed record with its own clock, timewait.c). Under
@@ -331,7 +346,7 @@ void tcp_fin_wait_2_start(struct tcpc_stack *stack, struct tcpcb *tp)
 static bool tcp_timer_2msl(struct tcpc_stack *stack, struct tcpcb *tp)
 {
     if (tp->state != TCPS_FIN_WAIT_2)
-        return true;
+        return tcp_timer_pace(stack, tp); /* the slot's other use (TT_PACE) */
     if (stack->cfg.tun.fast_finwait2_recycle && fin_wait_2_closed(tp)) {
         STAT_INC(stack, tcps_finwait2_drops);
     } else if (keep_idle_ms(stack, tp) <= keep_maxidle_ms(stack, tp)) {

@@ -678,6 +678,20 @@ static int usr_set_defer(struct tcpc_stack *stack, struct tcpcb *tp, int value)
     return err;
 }
 
+/* SO_MAX_PACING_RATE: -1 lifts the cap (Linux's ~0U read as an int); a
+ * rate of 0, which would hold the data for ever, is refused. A new cap
+ * takes effect from the next release; output runs for data a lifted cap
+ * no longer holds. */
+static int usr_set_max_pacing(struct tcpc_stack *stack, struct tcpcb *tp, int value)
+{
+    if (value <= 0 && value != -1)
+        return -EINVAL;
+    tp->t_max_pacing_rate = value < 0 ? 0 : (uint32_t)value;
+    if (TCPS_HAVEESTABLISHED(tp->state))
+        tcp_output(stack, tp);
+    return 0;
+}
+
 int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int value)
 {
     struct tcpcb *tp = usr_tcb(stack, sd);
@@ -745,6 +759,8 @@ int tcpc_setsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return usr_set_fastopen(stack, tp, value);
     case TCPC_TCP_DEFER_ACCEPT:
         return usr_set_defer(stack, tp, value);
+    case TCPC_SO_MAX_PACING_RATE:
+        return usr_set_max_pacing(stack, tp, value);
     case TCPC_SO_OOBINLINE:
         if (value)
             tp->t_oobflags |= TCPOOB_INLINE;
@@ -809,6 +825,9 @@ int tcpc_getsockopt(struct tcpc_stack *stack, int sd, enum tcpc_sockopt opt, int
         return 0;
     case TCPC_TCP_CONGESTION:
         *value = tp->t_cc;
+        return 0;
+    case TCPC_SO_MAX_PACING_RATE:
+        *value = tp->t_max_pacing_rate ? (int)tp->t_max_pacing_rate : -1;
         return 0;
     case TCPC_SO_KEEPALIVE:
         *value = !!(tp->t_flags & TF_KEEPALIVE);
@@ -970,6 +989,8 @@ static int usr_getinfo(struct tcpc_stack *stack, int sd, struct tcpc_info *info)
         .rto = tp->t_rxtcur,
         .backoff = tp->t_rxtshift,
         .retransmits = tp->t_rxtcount,
+        .pacing_rate = tcp_pacing_rate(tp),
+        .max_pacing_rate = tp->t_max_pacing_rate,
     };
     return 0;
 }

@@ -42,6 +42,18 @@ enum tcp_timer_kind {
     TT_COUNT
 };
 
+/*
+ * The pacing release (tcp_output.c): when a paced connection may send its
+ * next burst of data. It shares the FIN_WAIT_2 timer's slot, since the two
+ * never overlap: pacing holds only data not yet sent, and FIN_WAIT_2 means
+ * every byte and the FIN we sent were acknowledged, so there is none; a
+ * release still armed when the FIN's ACK arrives is stopped on the way in
+ * (tcp_input.c), and the slot's handler tells the two apart by the state.
+ * A separate slot would cost every connection 8 bytes and a sixth deadline
+ * in every scan of them.
+ */
+#define TT_PACE TT_2MSL
+
 /* tcpcb flags */
 #define TF_ACKNOW      0x0001     /* send an ACK now */
 #define TF_DELACK      0x0002     /* an ACK is being delayed */
@@ -103,8 +115,13 @@ struct tcpcb {
     uint8_t family;        /* TCPC_AF_INET or TCPC_AF_INET6 */
     uint8_t t_cc : 4;      /* congestion-control algorithm (tcp_cc.h), an index */
     uint8_t t_hystart : 2; /* enum hystart_phase (cc_hystart.h) */
-    uint8_t t_flags2;      /* TF2_* */
-    uint32_t t_flags;      /* TF_* */
+    /* Accept filter (tcp_accf.h), ACCF_*: a listener's is the one its
+     * children pass through; a child's is the one holding it off the
+     * accept queue (ACCF_NONE: not held). Two bits, here where they were
+     * free: the byte it had holds t_segs_unacked. */
+    uint8_t t_accf : 2;
+    uint8_t t_flags2; /* TF2_* */
+    uint32_t t_flags; /* TF_* */
     /* Addresses and ports live in tp->inp (the PCB layer's record), the one
      * copy the lookup tables, the listing and the engine all read. */
 
@@ -137,10 +154,11 @@ struct tcpcb {
     uint8_t t_rxtcount;           /* timeouts since the last ACK of new data */
     uint8_t t_ip_ttl;             /* IP_TTL / IPV6_UNICAST_HOPS, 0: the family's default */
     uint8_t t_keepcnt;            /* TCP_KEEPCNT, 0: net.inet.tcp.keepcnt */
-    /* Accept filter (tcp_accf.h), ACCF_*: a listener's is the one its
-     * children pass through; a child's is the one holding it off the
-     * accept queue (ACCF_NONE: not held). Here, in what was padding. */
-    uint8_t t_accf;
+    /* Full segments received since the last ACK: an ACK goes at two, so a
+     * byte is plenty (a count wrapping after 256 ACKs the link refused in
+     * a row only delays the next by a segment). Here, where t_accf's byte
+     * was, and its four bytes before make room for t_max_pacing_rate. */
+    uint8_t t_segs_unacked;
     uint16_t t_dupacks; /* consecutive duplicate ACKs */
     /* Seconds, 0: the net.inet.tcp tunable of the same name */
     uint16_t t_keepinit;  /* TCP_KEEPINIT */
@@ -186,8 +204,7 @@ struct tcpcb {
      * microsecond clock (tcp_rtt_stamp), 0: none; an RTT sample is the
      * 32-bit difference, good for 71 minutes, beyond any RTT kept. */
     uint32_t t_rtttime;
-    uint32_t t_rtseq;        /* its sequence number */
-    uint32_t t_segs_unacked; /* full segments received since the last ACK */
+    uint32_t t_rtseq; /* its sequence number */
 
     /* RFC 5961 challenge-ACK rate limit */
     uint32_t t_challenge_start; /* the stack's clock in milliseconds, 32 bits as t_rcvtime */
@@ -197,6 +214,10 @@ struct tcpcb {
      * 5681 4.1's idle test; 32 bits: only differences are taken, and an idle
      * time past 49 days may read as short). */
     uint32_t t_rcvtime;
+    /* TCPC_SO_MAX_PACING_RATE, bytes per second, 0: none. It caps
+     * t_pacing_rate, and alone paces at itself (tcp_output.c). Here, where
+     * t_segs_unacked was (now a byte, above). */
+    uint32_t t_max_pacing_rate;
 
     /* Timers */
     tcpc_time_t t_deadline[TT_COUNT]; /* 0: not armed */
@@ -292,6 +313,12 @@ struct tcp_state {
      * cancels one forgets it (tcp_due_forget), so tcpc_next_deadline
      * answers from it, and tcpc_advance returns at once while it lies ahead. */
     tcpc_time_t due;
+    /* The pacing burst under way (tcp_output.c): whose (compared, never
+     * followed: a control block freed and reused has no release ahead, so
+     * it begins a burst of its own), begun when, and the time its release
+     * must stay before. */
+    const struct tcpcb *pace_tp;
+    tcpc_time_t pace_at, pace_end;
 };
 
 static inline void tcp_due_lower(struct tcp_state *ts, tcpc_time_t at)

@@ -57,6 +57,8 @@ static void records(void)
     FIELD(tcpc_info, rto);
     FIELD(tcpc_info, backoff);
     FIELD(tcpc_info, retransmits);
+    FIELD(tcpc_info, pacing_rate);
+    FIELD(tcpc_info, max_pacing_rate);
     FIELD(tcpc_conninfo, kind);
     FIELD(tcpc_conninfo, state);
     FIELD(tcpc_conninfo, sd);
@@ -160,6 +162,7 @@ static void constants(void)
     VALUE(TCPC_SO_OOBINLINE);
     VALUE(TCPC_TCP_AO_ADD_KEY);
     VALUE(TCPC_TCP_AO_DEL_KEY);
+    VALUE(TCPC_SO_MAX_PACING_RATE);
     VALUE(TCPC_TCP_AO_MAXKEYLEN);
     VALUE(TCPC_TCP_AO_ALG_HMAC_SHA1_96);
     VALUE(TCPC_TCP_AO_ALG_AES_128_CMAC_96);
