@@ -576,6 +576,141 @@ static void test_rack_resent_hole_not_resent_by_next_recovery(void **state)
     h_free(h);
 }
 
+/* ---- What outlives a flight (RFC 8985 keeps it per connection) ---- */
+
+/* The flight is wholly acknowledged: the SACK record holding its send
+ * times has gone back to the pool. The next flight starts at c->rcv. */
+static void end_flight(struct harness *h, struct fx_conn *c)
+{
+    h_expect_nothing(h);
+    assert_int_equal(tcb_of(h, c->sd)->t_sack, 0);
+    c->rcv += 10 * MSS;
+}
+
+/* The next flight's loss test: segments 1 and 2 delivered a round trip
+ * after the ten went, segment 0 not; it goes again window_ms later. */
+static void expect_window_in_next_flight(struct harness *h, const struct fx_conn *c,
+                                         uint32_t window_ms)
+{
+    send_ten(h, c);
+    h_advance(h, RTT);
+    ack_sack(h, c, 0, 1, (uint32_t[]){1 * MSS, 3 * MSS});
+    h_advance(h, (window_ms - 1) * MSEC);
+    h_expect_nothing(h);
+    h_advance(h, 2 * MSEC);
+    expect_data(h, c->rcv);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_rack_loss"), 1);
+}
+
+/* A window a D-SACK widened stays wide after the flight it came in has
+ * been acknowledged and its record freed: 50 ms in the next one, not 25. */
+static void test_rack_dsack_widening_outlives_flight(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 1 * MSS, 1, (uint32_t[]){0, 1 * MSS});
+    assert_int_equal(h_stat(h, "tcps_rack_reowin"), 1);
+    ack_sack(h, &c, 10 * MSS, 0, NULL);
+    end_flight(h, &c);
+    expect_window_in_next_flight(h, &c, 50);
+    h_free(h);
+}
+
+/* The same when the D-SACK rides on the ACK that ends the flight: the
+ * widening counts although the record goes at once. */
+static void test_rack_dsack_on_last_ack_widens_next_flight(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 10 * MSS, 1, (uint32_t[]){0, 1 * MSS});
+    assert_int_equal(h_stat(h, "tcps_rack_reowin"), 1);
+    end_flight(h, &c);
+    expect_window_in_next_flight(h, &c, 50);
+    h_free(h);
+}
+
+/*
+ * A recovery in a flight after one whose segments the peer delivered in
+ * order (reordered: 0) or not (1). Three segments SACKed above segment 0
+ * make it lost by RFC 6675's count, and it goes again at once; then
+ * segment 5 is SACKed and segment 4, sent before it, is not, and it goes
+ * as the hole NextSeg's rule 3 finds. Whether time condemned them too
+ * (RACK's reordering window is none in a recovery until reordering has
+ * been seen, a quarter of the minimum RTT after) is the count returned.
+ */
+static uint64_t recovery_after_flight(bool reordered)
+{
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    if (reordered) { /* segment 1 first, then segment 0 */
+        ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 2 * MSS});
+        ack_sack(h, &c, 2 * MSS, 0, NULL);
+    }
+    ack_sack(h, &c, 10 * MSS, 0, NULL);
+    end_flight(h, &c);
+    assert_int_equal(tcb_of(h, c.sd)->t_reordered, reordered);
+
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 4 * MSS});
+    expect_data(h, c.rcv);
+    h_expect_nothing(h);
+    ack_sack(h, &c, 0, 2, (uint32_t[]){5 * MSS, 6 * MSS, 1 * MSS, 4 * MSS});
+    expect_data(h, c.rcv + 4 * MSS);
+    h_expect_nothing(h);
+    assert_int_equal(h_stat(h, "tcps_sack_recovery_episode"), 1);
+    uint64_t lost = h_stat(h, "tcps_rack_loss");
+    h_free(h);
+    return lost;
+}
+
+/* Reordering seen in one flight (RFC 8985 6.2 step 3) is remembered in
+ * the next, after the record that saw it has gone: in its recovery time
+ * condemns nothing inside the window. */
+static void test_rack_reordering_outlives_flight(void **state)
+{
+    (void)state;
+    assert_int_equal(recovery_after_flight(true), 0);
+}
+
+/* Without it, both holes are lost by time at once. */
+static void test_rack_in_order_path_condemns_at_once(void **state)
+{
+    (void)state;
+    assert_int_equal(recovery_after_flight(false), 2);
+}
+
+/* RFC 8985 6.2 step 4: a widened window lasts sixteen recoveries after
+ * the D-SACK round that widened it, then goes back to a quarter of the
+ * minimum RTT. */
+static void test_rack_widening_lasts_sixteen_recoveries(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(NULL);
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    ack_sack(h, &c, 10 * MSS, 1, (uint32_t[]){0, 1 * MSS});
+    end_flight(h, &c);
+    struct tcpcb *tp = tcb_of(h, c.sd);
+    for (int i = 0; i < 15; i++)
+        rack_recovery_done(tp);
+    assert_int_equal(tp->t_reo_steps, 1);
+    rack_recovery_done(tp);
+    assert_int_equal(tp->t_reo_steps, 0);
+    expect_window_in_next_flight(h, &c, 25);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +728,11 @@ int main(void)
         cmocka_unit_test(test_rack_merged_span_delivery),
         cmocka_unit_test(test_rack_lost_retransmission_in_long_recovery),
         cmocka_unit_test(test_rack_resent_hole_not_resent_by_next_recovery),
+        cmocka_unit_test(test_rack_dsack_widening_outlives_flight),
+        cmocka_unit_test(test_rack_dsack_on_last_ack_widens_next_flight),
+        cmocka_unit_test(test_rack_reordering_outlives_flight),
+        cmocka_unit_test(test_rack_in_order_path_condemns_at_once),
+        cmocka_unit_test(test_rack_widening_lasts_sixteen_recoveries),
     };
     return cmocka_run_group_tests_name("tcp_rack", tests, NULL, NULL);
 }

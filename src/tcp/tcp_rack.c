@@ -26,8 +26,9 @@
 #define RACK_REO_MIN TCPC_USEC_PER_MSEC
 /* Recoveries a widened reordering window outlasts (RFC 8985 6.2). */
 #define RACK_REO_PERSIST 16
-/* Widenings at most: the window never exceeds SRTT anyway. */
-#define RACK_REO_MAX_STEPS 8
+/* Widenings at most, as t_reo_steps holds them: seven make the window
+ * twice the minimum RTT, and it never exceeds SRTT anyway. */
+#define RACK_REO_MAX_STEPS 7
 
 static uint32_t rack_now(const struct tcpc_stack *stack)
 {
@@ -264,15 +265,20 @@ static void rack_prune(struct rack *r, uint32_t ack, uint32_t snd_max)
 /* [a, b) was delivered (acknowledged or SACKed) by this ACK; fack0 is the
  * highest delivery before it. sk's scoreboard is the one before the ACK,
  * so ranges it already held are no news. */
-static void rack_delivered(const struct tcpc_stack *stack, const struct tcpcb *tp,
-                           struct tcp_sack *sk, uint32_t a, uint32_t b, uint32_t fack0)
+static void rack_delivered(const struct tcpc_stack *stack, struct tcpcb *tp, struct tcp_sack *sk,
+                           uint32_t a, uint32_t b, uint32_t fack0)
 {
     struct rack *r = &sk->rack;
     uint32_t now = rack_now(stack);
     for (unsigned i = 0; i < r->nspan; i++) {
         uint32_t s = r->span[i].start, e = rack_span_end(r, i, tp->snd_max);
         uint32_t pa = SEQ_GT(s, a) ? s : a, pb = SEQ_LT(e, b) ? e : b;
-        if (!SEQ_LT(pa, pb) || sack_covers(sk, pa, pb))
+        if (!SEQ_LT(pa, pb))
+            continue;
+        /* The lowest byte this ACK is the news of: a span holds many
+         * segments, so its part's end says nothing of their order. */
+        uint32_t fresh = sack_first_unsacked(sk, pa, pb);
+        if (fresh == pb)
             continue;
         /* The earliest the bytes can have gone (rack_span): an RTT no
          * shorter than theirs, a RACK.xmit no later. */
@@ -286,8 +292,8 @@ static void rack_delivered(const struct tcpc_stack *stack, const struct tcpcb *t
          * after the latest of the span's sends is reason enough. */
         if (rxt && (!r->min_rtt || now - r->span[i].xmit < r->min_rtt))
             continue;
-        if (!rxt && SEQ_LT(pb, fack0))
-            r->flags |= RACK_REORDER; /* step 3 */
+        if (!rxt && SEQ_LT(fresh, fack0))
+            tp->t_reordered = 1; /* step 3: delivered below a later delivery */
         if (!r->min_rtt || rtt < r->min_rtt)
             r->min_rtt = rtt ? rtt : 1;
         if (!(r->flags & RACK_XMIT) || sent_after(x, pb, r->xmit, r->end_seq)) {
@@ -302,8 +308,8 @@ static void rack_delivered(const struct tcpc_stack *stack, const struct tcpcb *t
 }
 
 /* RFC 8985 6.2 step 4: one widening per round trip with D-SACKs. */
-static void rack_reo_update(struct tcpc_stack *stack, const struct tcpcb *tp, struct rack *r,
-                            bool dsack, uint32_t ack)
+static void rack_reo_update(struct tcpc_stack *stack, struct tcpcb *tp, struct rack *r, bool dsack,
+                            uint32_t ack)
 {
     if ((r->flags & RACK_DSACK) && SEQ_GEQ(ack, r->dsack_round))
         r->flags &= (uint8_t)~RACK_DSACK;
@@ -311,9 +317,9 @@ static void rack_reo_update(struct tcpc_stack *stack, const struct tcpcb *tp, st
         return;
     r->flags |= RACK_DSACK;
     r->dsack_round = tp->snd_max;
-    if (r->reo_steps < RACK_REO_MAX_STEPS)
-        r->reo_steps++;
-    r->reo_persist = RACK_REO_PERSIST;
+    if (tp->t_reo_steps < RACK_REO_MAX_STEPS)
+        tp->t_reo_steps++;
+    tp->t_reo_persist = RACK_REO_PERSIST - 1;
     STAT_INC(stack, tcps_rack_reowin);
 }
 
@@ -346,10 +352,13 @@ static void rack_tlp_ack(struct tcpc_stack *stack, struct tcpcb *tp, struct rack
 
 /*
  * An ACK of the whole flight frees the record (sack_release, right after
- * rack_ack) unless it holds more than the send times: what RACK would
- * learn from the ACK goes with it, and a record taken again starts clear.
- * Only a probe's outcome (rack_tlp_ack) and a rate sample (TF2_CC_RATE)
- * read it first.
+ * rack_ack) unless it holds more than the send times: its deliveries are
+ * no news to a flight that has ended, and a record taken again starts
+ * clear but for what the connection keeps (t_reordered, t_reo_steps: a
+ * D-SACK on this ACK still counts; its round is over, since the ACK is
+ * past everything sent). The minimum RTT is the flight's own, a window
+ * that closes when the connection has nothing in flight. Only a probe's
+ * outcome (rack_tlp_ack) and a rate sample (TF2_CC_RATE) read it first.
  */
 static bool rack_ack_ends_record(const struct tcpcb *tp, const struct tcp_sack *sk, uint32_t ack)
 {
@@ -423,7 +432,7 @@ void rack_rate_app_limited(struct tcpc_stack *stack, struct tcpcb *tp)
 static uint32_t rack_reo_wnd(const struct tcpcb *tp, const struct tcp_sack *sk)
 {
     const struct rack *r = &sk->rack;
-    if (!(r->flags & RACK_REORDER)) {
+    if (!tp->t_reordered) {
         /* No reordering seen: in recovery, or with DupThresh segments
          * SACKed, what was sent before the delivery is lost at once. */
         if ((tp->t_flags & TF_FASTRECOV) || SEQ_LT(tp->snd_una, tp->snd_recover))
@@ -432,7 +441,7 @@ static uint32_t rack_reo_wnd(const struct tcpcb *tp, const struct tcp_sack *sk)
             return 0;
     }
     uint64_t base = r->min_rtt ? r->min_rtt : (uint64_t)tp->t_srtt;
-    uint64_t w = base * (1u + r->reo_steps) / 4;
+    uint64_t w = base * (1u + tp->t_reo_steps) / 4;
     if (tp->t_srtt && w > (uint64_t)tp->t_srtt)
         w = (uint64_t)tp->t_srtt;
     if (w < RACK_REO_MIN)
@@ -584,11 +593,14 @@ void rack_timeout(struct tcp_sack *sk)
     r->flags &= (uint8_t) ~(RACK_TLP | RACK_TLP_RXT);
 }
 
-void rack_recovery_done(struct tcp_sack *sk)
+void rack_recovery_done(struct tcpcb *tp)
 {
-    struct rack *r = &sk->rack;
-    if (r->reo_persist && --r->reo_persist == 0)
-        r->reo_steps = 0;
+    if (!tp->t_reo_steps)
+        return;
+    if (tp->t_reo_persist)
+        tp->t_reo_persist--;
+    else
+        tp->t_reo_steps = 0;
 }
 
 bool rack_resent(const struct tcp_sack *sk, uint32_t seq)

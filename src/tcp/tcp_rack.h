@@ -15,7 +15,10 @@
  * The state lives in the connection's SACK record (tcp_sack.h), taken at
  * the first data sent on a connection that negotiated SACK; a connection
  * without one (no SACK, net.inet.tcp.rack.enable 0, or the pool empty)
- * recovers as before. The reorder timer and the probe timer borrow the
+ * recovers as before. What the connection learns about its path's
+ * reordering outlives the record, in the control block (t_reordered,
+ * t_reo_steps, t_reo_persist): a record is given back whenever the whole
+ * flight is acknowledged. The reorder timer and the probe timer borrow the
  * retransmission timer's slot (TF2_RACK_TIMER, TF2_TLP_TIMER), the way a
  * probe or a reorder deadline always comes before the timeout it stands
  * in front of; setting or stopping TT_REXMT gives the slot back.
@@ -45,7 +48,6 @@ struct tcp_sack;
 
 /* rack.flags */
 #define RACK_XMIT    0x01 /* xmit, end_seq and rtt hold a delivered segment */
-#define RACK_REORDER 0x02 /* the peer has delivered out of order */
 #define RACK_DSACK   0x04 /* dsack_round is set */
 #define RACK_TLP     0x08 /* a probe is out (tlp_end) */
 #define RACK_TLP_RXT 0x10 /* ...and it was a retransmission */
@@ -73,14 +75,12 @@ struct rack_span {
 struct rack {
     uint8_t sflags[RACK_SPANS]; /* RS_* of each span */
     uint8_t nspan;
-    uint8_t flags;       /* RACK_* */
-    uint8_t reo_steps;   /* D-SACK rounds widening the window: (1 + steps) x min_rtt / 4 */
-    uint8_t reo_persist; /* recoveries before reo_steps goes back to 0 */
-    uint32_t xmit;       /* RFC 8985 RACK.xmit_ts */
-    uint32_t end_seq;    /* RACK.end_seq */
-    uint32_t rtt;        /* RACK.rtt, microseconds */
-    uint32_t min_rtt;    /* microseconds, 0: no sample */
-    uint32_t fack;       /* highest sequence delivered */
+    uint8_t flags;    /* RACK_*; what outlives the flight is in tcpcb (t_reordered) */
+    uint32_t xmit;    /* RFC 8985 RACK.xmit_ts */
+    uint32_t end_seq; /* RACK.end_seq */
+    uint32_t rtt;     /* RACK.rtt, microseconds */
+    uint32_t min_rtt; /* microseconds, 0: no sample */
+    uint32_t fack;    /* highest sequence delivered */
     uint32_t dsack_round;
     uint32_t tlp_end;       /* snd_max after the probe */
     uint32_t tlp_xmit;      /* when it went */
@@ -132,7 +132,7 @@ void rack_timer_fire(struct tcpc_stack *stack, struct tcpcb *tp);
 void rack_timeout(struct tcp_sack *sk);
 
 /* A fast recovery ended (RFC 8985 6.2 step 4's reo_wnd_persist). */
-void rack_recovery_done(struct tcp_sack *sk);
+void rack_recovery_done(struct tcpcb *tp);
 
 /* Whether the byte at seq was last sent as a retransmission and has not
  * been judged lost since: it is on its way, whatever RFC 6675's HighRxt

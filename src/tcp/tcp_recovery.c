@@ -87,9 +87,7 @@ static void recovery_exit(struct tcpc_stack *stack, struct tcpcb *tp)
     tp->t_flags &= ~(TF_FASTRECOV | TF_SACKRECOV);
     tp->t_dupacks = 0;
     cc_post_recovery(stack, tp, tp->snd_max - tp->snd_una);
-    struct tcp_sack *sk = sack_of(stack, tp);
-    if (sk)
-        rack_recovery_done(sk);
+    rack_recovery_done(tp);
     sack_release(stack, tp, false);
 }
 
@@ -140,7 +138,7 @@ void recovery_ack(struct tcpc_stack *stack, struct tcpcb *tp, uint32_t acked, in
     if (acked) {
         tp->t_dupacks = 0;
         cc_ack_received(stack, tp, acked);
-    } else if (dupack && tp->t_dupacks < UINT16_MAX) {
+    } else if (dupack && tp->t_dupacks < UINT8_MAX) {
         tp->t_dupacks++;
     }
     struct tcp_sack *sk = (tp->t_flags & TF_SACK_PERMIT) ? sack_of(stack, tp) : NULL;

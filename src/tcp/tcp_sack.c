@@ -286,6 +286,15 @@ bool sack_covers(const struct tcp_sack *sk, uint32_t start, uint32_t end)
     return false;
 }
 
+uint32_t sack_first_unsacked(const struct tcp_sack *sk, uint32_t start, uint32_t end)
+{
+    uint32_t x = start;
+    for (unsigned i = 0; i < sk->nsb && SEQ_LT(x, end); i++) /* sorted: one pass */
+        if (SEQ_LEQ(sk->sb[i].start, x) && SEQ_GT(sk->sb[i].end, x))
+            x = sk->sb[i].end;
+    return SEQ_LT(x, end) ? x : end;
+}
+
 int32_t sack_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_opts *o,
                    uint32_t ack)
 {

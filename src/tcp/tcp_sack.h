@@ -111,6 +111,9 @@ int32_t sack_input(struct tcpc_stack *stack, struct tcpcb *tp, const struct tcp_
 bool sack_has_dsack(const struct tcp_opts *o, uint32_t ack);
 /* Whether [start, end) lies wholly in one SACKed range. */
 bool sack_covers(const struct tcp_sack *sk, uint32_t start, uint32_t end);
+/* The first byte of [start, end) the scoreboard does not hold; end when
+ * it holds them all. */
+uint32_t sack_first_unsacked(const struct tcp_sack *sk, uint32_t start, uint32_t end);
 /* Forgets every SACKed range (after a timeout: RFC 2018 8, the receiver
  * may have reneged). */
 void sack_clear(struct tcp_sack *sk);

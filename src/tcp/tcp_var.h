@@ -159,7 +159,17 @@ struct tcpcb {
      * a row only delays the next by a segment). Here, where t_accf's byte
      * was, and its four bytes before make room for t_max_pacing_rate. */
     uint8_t t_segs_unacked;
-    uint16_t t_dupacks; /* consecutive duplicate ACKs */
+    /* Consecutive duplicate ACKs, saturating: only whether it has reached
+     * TCP_DUPTHRESH is ever asked, so a byte holds it. */
+    uint8_t t_dupacks;
+    /* RACK-TLP's (tcp_rack.h) reordering knowledge, which outlives the
+     * SACK record a flight holds (RFC 8985 keeps it per connection): the
+     * peer has delivered out of order; D-SACK rounds widening the window;
+     * and the recoveries it stays wide for, less one (meaningful only
+     * while t_reo_steps is not 0). In the byte t_dupacks gave up. */
+    uint8_t t_reordered : 1;
+    uint8_t t_reo_steps : 3;
+    uint8_t t_reo_persist : 4;
     /* Seconds, 0: the net.inet.tcp tunable of the same name */
     uint16_t t_keepinit;  /* TCP_KEEPINIT */
     uint16_t t_keepidle;  /* TCP_KEEPIDLE */
