@@ -9,15 +9,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcpcore/stack.h"
 
+/* Says which promise broke before the crash: a run's log (CI keeps only
+ * its text) then names the check even where the input is lost. */
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
-        if (!(cond))                                                                               \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz: check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);       \
             abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* Takes len bytes of the script into out; false when it has run out. */

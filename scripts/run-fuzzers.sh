@@ -23,6 +23,26 @@ fi
 # exported here for every target. The caller's own ASAN_OPTIONS come last
 # and win.
 export ASAN_OPTIONS="quarantine_size_mb=8:max_malloc_fill_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# What a failed run leaves in its log where a CI log keeps it: where the
+# report starts (which check, which sanitizer, the frames), how it ends,
+# and each input it wrote, small enough to carry as base64, so that a
+# crash found on another machine replays here (base64 -d > f, then the
+# replay binary on its directory, or the libFuzzer binary on the file).
+report_crash() {
+  local dir=$1 target=$2 stamp=$3
+  grep -m1 -B3 -A30 -E '^==[0-9]+== ?ERROR|^fuzz(_[a-z]+)?: |runtime error' "$dir/$target.log" >&2
+  echo "..." >&2
+  tail -20 "$dir/$target.log" >&2
+  find "$dir/crashes" -name "$target-*" -newer "$stamp" -size -64k -type f | while read -r f; do
+    echo "fuzz: input $(basename "$f") as base64:" >&2
+    base64 -w0 "$f" >&2
+    echo >&2
+  done
+}
+
+failed=()
+stamp=$(mktemp) # older than every input this run writes
+trap 'rm -f "$stamp"' EXIT
 for bin in "$dir"/fuzz/fuzz_*; do
   [ -x "$bin" ] || continue
   target=$(basename "$bin"); target=${target#fuzz_}
@@ -41,10 +61,14 @@ for bin in "$dir"/fuzz/fuzz_*; do
        -artifact_prefix="$dir/crashes/$target-" "$corpus" $( [ -d "$seeds" ] && echo "$seeds") $( [ -d "$kept" ] && echo "$kept") \
        >"$dir/$target.log" 2>&1; then
     echo "fuzz: $target FAILED; see $dir/$target.log and $dir/crashes/" >&2
-    tail -30 "$dir/$target.log" >&2
+    failed+=("$target")
     status=1
   else
     grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$dir/$target.log" | tail -1
   fi
+done
+# Last, so that a log cut to its end still holds them.
+for target in "${failed[@]}"; do
+  report_crash "$dir" "$target" "$stamp"
 done
 exit $status
