@@ -214,9 +214,11 @@ struct fz_flow {
     /* From here to peer_tsval, reset by the stack's SYN on these ports. */
     uint32_t seq, ack, end, max_end; /* of the last segment the stack sent on it */
     uint32_t iss;                    /* seq of the stack's SYN */
-    uint16_t win;                    /* unscaled window it advertised */
-    uint32_t wack;                   /* ACK and window of its last segment */
-    uint16_t wwin;                   /* that is neither SYN nor RST */
+    uint16_t win;                    /* the window field it sent */
+    bool win_syn;                    /* on a SYN: the field is not scaled */
+    uint32_t wack;                   /* ACK and window field of its last */
+    uint16_t wwin;                   /* segment with an ACK and no RST */
+    bool wsyn;                       /* that one was a SYN-ACK */
     bool have_w;
     uint32_t tsval;    /* its last timestamp, 0: none */
     uint32_t peer_ack; /* the last ACK we sent on it */
@@ -336,9 +338,14 @@ static void fz_watch(struct fz *f, const struct tcp_repr *th)
     if (th->flags & TH_ACK)
         fl->ack = th->ack;
     fl->win = th->win;
-    if ((th->flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK) {
+    fl->win_syn = (th->flags & TH_SYN) != 0;
+    /* A SYN-ACK offers a window too (unscaled, RFC 7323 2.2): one sent
+     * again in SYN-RECEIVED after a scaled ACK offers what that ACK did,
+     * and the connection may take data up to it once established. */
+    if ((th->flags & (TH_RST | TH_ACK)) == TH_ACK) {
         fl->wack = th->ack;
         fl->wwin = th->win;
+        fl->wsyn = fl->win_syn;
         fl->have_w = true;
     }
     fl->end = th->seq + (uint32_t)th->payload_len + !!(th->flags & TH_SYN) + !!(th->flags & TH_FIN);
@@ -611,7 +618,7 @@ static int fz_view_of(struct fz *f, struct fz_flow *fl, struct fz_view *v)
     if (fresh)
         fl->have_info = true;
     const struct tcpc_info *in = &fl->info;
-    unsigned rscale = fl->have_info ? in->rcv_wscale : 0;
+    unsigned rscale = fl->have_info && !fl->win_syn ? in->rcv_wscale : 0;
     v->rcv_adv = fl->ack + ((uint32_t)fl->win << rscale);
     if (fresh) {
         v->rcv_nxt = in->rcv_nxt;
@@ -657,7 +664,7 @@ static bool fz_beyond_window(const struct fz_flow *fl, const struct tcpc_info *i
     if (rcvbuf > 0 && (uint32_t)rcvbuf > in->rcv_queue && (uint32_t)rcvbuf - in->rcv_queue > wnd)
         wnd = (uint32_t)rcvbuf - in->rcv_queue;
     if (fl->have_w) {
-        uint32_t right = fl->wack + ((uint32_t)fl->wwin << in->rcv_wscale);
+        uint32_t right = fl->wack + ((uint32_t)fl->wwin << (fl->wsyn ? 0 : in->rcv_wscale));
         if ((int32_t)(right - in->rcv_nxt) > (int32_t)wnd)
             wnd = right - in->rcv_nxt;
     }
