@@ -18,21 +18,13 @@
 
 #include "harness.h"
 #include "hsim.h"
+#include "libc_wrap.h"
 #include "tcpcore/config.h"
 #include "tcpcore/stack.h"
 
 /* The C library's entry points are wrapped in this program (CMakeLists):
  * while `watching`, a call counts as the stack reaching past its
  * allocator. */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t align, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t align, size_t n);
-
 static bool watching;
 static unsigned long libc_calls;
 

@@ -18,18 +18,10 @@
 
 #include "core/stack.h"
 #include "harness.h"
+#include "libc_wrap.h"
 #include "tcp/sbpool.h"
 #include "tcp/tcp_var.h"
 #include "test_tcp_fixture.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t align, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t align, size_t n);
 
 static unsigned long n_allocs;
 /* While set, allocations of at least this many bytes fail (ring buffers;

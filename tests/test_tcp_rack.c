@@ -78,6 +78,15 @@ static void send_ten(struct harness *h, const struct fx_conn *c)
 
 /* An ACK of offset `ack` from c->rcv with blocks [b[2i], b[2i+1]), also
  * offsets (a D-SACK block is simply first). */
+/* A connection with ten segments in flight, one RTT after they went. */
+static struct fx_conn ten_in_flight(struct harness *h)
+{
+    struct fx_conn c = open_conn(h);
+    send_ten(h, &c);
+    h_advance(h, RTT);
+    return c;
+}
+
 static void ack_sack(struct harness *h, const struct fx_conn *c, uint32_t ack, unsigned nblocks,
                      const uint32_t *b)
 {
@@ -99,9 +108,7 @@ static void test_rack_lost_after_reorder_window(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 3 * MSS});
     h_expect_nothing(h);
     h_advance(h, 24 * MSEC);
@@ -124,9 +131,7 @@ static void test_rack_reordering_within_window(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 2 * MSS});
     h_expect_nothing(h);
     h_advance(h, 10 * MSEC);
@@ -148,9 +153,7 @@ static void test_rack_dsack_widens_window(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     /* Segment 0 delivered, with a D-SACK (below the ACK). */
     ack_sack(h, &c, 1 * MSS, 1, (uint32_t[]){0, 1 * MSS});
     assert_int_equal(h_stat(h, "tcps_dsack_count"), 1);
@@ -177,9 +180,7 @@ static void test_rack_lost_retransmission(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 4 * MSS});
     expect_data(h, c.rcv);
     h_expect_nothing(h);
@@ -209,9 +210,7 @@ static void test_tlp_repairs_tail_loss(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 8 * MSS, 0, NULL);
     h_expect_nothing(h);
     h_advance(h, 199 * MSEC);
@@ -291,9 +290,7 @@ static void test_rack_disabled(void **state)
     (void)state;
     struct harness *h = h_new(NULL);
     fx_set_tunable(h, "net.inet.tcp.rack.enable", 0);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 8 * MSS, 0, NULL);
     h_advance(h, 200 * MSEC); /* the probe's time passes */
     h_expect_nothing(h);
@@ -399,9 +396,7 @@ static void test_rate_untouched_without_rate_algorithm(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 3 * MSS});
     struct tcp_sack *sk = sack_of(h->stack, tcb_of(h, c.sd));
     assert_non_null(sk);
@@ -609,9 +604,7 @@ static void test_rack_dsack_widening_outlives_flight(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 1 * MSS, 1, (uint32_t[]){0, 1 * MSS});
     assert_int_equal(h_stat(h, "tcps_rack_reowin"), 1);
     ack_sack(h, &c, 10 * MSS, 0, NULL);
@@ -626,9 +619,7 @@ static void test_rack_dsack_on_last_ack_widens_next_flight(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 10 * MSS, 1, (uint32_t[]){0, 1 * MSS});
     assert_int_equal(h_stat(h, "tcps_rack_reowin"), 1);
     end_flight(h, &c);
@@ -648,9 +639,7 @@ static void test_rack_dsack_on_last_ack_widens_next_flight(void **state)
 static uint64_t recovery_after_flight(bool reordered)
 {
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     if (reordered) { /* segment 1 first, then segment 0 */
         ack_sack(h, &c, 0, 1, (uint32_t[]){1 * MSS, 2 * MSS});
         ack_sack(h, &c, 2 * MSS, 0, NULL);
@@ -696,9 +685,7 @@ static void test_rack_widening_lasts_sixteen_recoveries(void **state)
 {
     (void)state;
     struct harness *h = h_new(NULL);
-    struct fx_conn c = open_conn(h);
-    send_ten(h, &c);
-    h_advance(h, RTT);
+    struct fx_conn c = ten_in_flight(h);
     ack_sack(h, &c, 10 * MSS, 1, (uint32_t[]){0, 1 * MSS});
     end_flight(h, &c);
     struct tcpcb *tp = tcb_of(h, c.sd);
