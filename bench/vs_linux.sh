@@ -165,6 +165,17 @@ stop_server() {
 # The server process itself (timeout execs ip netns exec, which execs it).
 server_proc() { pgrep -P "$srv_pid" | head -1; }
 
+# The running server's CPU time (user and system, all threads, in
+# microseconds) and its threads' voluntary context switches (each a sleep
+# and a wake-up): "us switches".
+server_usage() {
+  local p hz
+  p=$(server_proc)
+  hz=$(getconf CLK_TCK)
+  awk -v hz="$hz" '{ printf "%d ", ($14 + $15) * 1000000 / hz }' /proc/"$p"/stat
+  cat /proc/"$p"/task/*/status | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
+}
+
 # wrk_run THREADS URL: prints "cps ok_share p50_ms p99_ms requests_ok".
 # wrk gives up at once when its first connection fails (during a flood a
 # SYN can be lost or queued past its patience); such a start is retried, at
@@ -223,12 +234,21 @@ record() { fig[$1.$2]="${fig[$1.$2]:-} $3"; }
 
 # measure STACK URL MEMFN: the no-flood runs of one round.
 measure_plain() {
-  local r
+  local r u0 u1
+  u0=$(server_usage)
   r=$(wrk_run 1 "$2")
+  u1=$(server_usage)
   set -- "$1" $r
   record cps_t1 "$1" "$2"
   record p50_ms_t1 "$1" "$4"
   record p99_ms_t1 "$1" "$5"
+  # What each connection cost the server process (the kernel's own part,
+  # its softirq work, is charged elsewhere, so this is for tcpcored's
+  # configurations against each other, not against the kernel).
+  record cpu_us_per_conn_t1 "$1" "$(awk -v a="$u0" -v b="$u1" -v n="$6" \
+    'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (n > 0 ? (y[1] - x[1]) / n : 0) }')"
+  record switches_per_conn_t1 "$1" "$(awk -v a="$u0" -v b="$u1" -v n="$6" \
+    'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.3f", (n > 0 ? (y[2] - x[2]) / n : 0) }')"
 }
 measure_plain2() {
   local r
@@ -409,6 +429,13 @@ report() {
       "ratio=$(awk -v a="$many" -v b="$one" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
       "j1_range=$(range "${fig[$t.tcpcore]}") jN_range=$(range "${fig[$t.tcpcore_jobs]}")"
   done
+  # Where the time went with one client thread: the daemon's CPU time and
+  # sleeps per connection.
+  echo "vs_linux test=cost_t1_workers workers=$WORKERS" \
+    "j1_cpu_us_per_conn=$(median "${fig[cpu_us_per_conn_t1.tcpcore]}")" \
+    "jN_cpu_us_per_conn=$(median "${fig[cpu_us_per_conn_t1.tcpcore_jobs]}")" \
+    "j1_switches_per_conn=$(median "${fig[switches_per_conn_t1.tcpcore]}")" \
+    "jN_switches_per_conn=$(median "${fig[switches_per_conn_t1.tcpcore_jobs]}")"
 }
 
 setup
