@@ -25,7 +25,7 @@ rel=$build/vs-linux-release
 cmake -S "$root" -B "$rel" -DCMAKE_BUILD_TYPE=Release -DTCPC_LTO=OFF >/dev/null &&
   cmake --build "$rel" -j"$(nproc)" --target tcpcored tcpcore-stat khttpd >/dev/null ||
   { echo "FAIL: cannot build the benchmark's programs in $rel"; exit 1; }
-out=$(ROUNDS=1 DUR=1 FLOOD_SECS=2 FLOOD_PKTS=50000 CONNECT_SECS=2 CONNS=4 timeout 240 \
+out=$(ROUNDS=1 DUR=1 FLOOD_SECS=2 FLOOD_PKTS=50000 CONNECT_SECS=2 CONNS=4 WORKERS=2 timeout 240 \
   bash "$root/bench/vs_linux.sh" "$rel" 2>&1)
 rc=$?
 echo "$out"
@@ -37,6 +37,13 @@ for t in cps_t1 cps_t2 p99_ms_t1 flood_default_ok_share flood_cookies_ok_share \
   grep -q "^vs_linux test=$t tcpcore=[0-9.]* linux=[0-9./]* ratio=" <<<"$out" ||
     { echo "FAIL: no figure $t"; fail=1; }
 done
+# tcpcored -j 2 beside -j 1, and what a connection cost each.
+for t in cps_t1 cps_t2; do
+  grep -q "^vs_linux test=${t}_workers workers=2 tcpcore_j1=[1-9][0-9]* tcpcore_jN=[1-9][0-9]* ratio=[0-9]" <<<"$out" ||
+    { echo "FAIL: no -j 2 figure ${t}_workers"; fail=1; }
+done
+grep -Eq '^vs_linux test=cost_t1_workers workers=2 j1_cpu_us_per_conn=[0-9.]*[1-9][0-9.]* jN_cpu_us_per_conn=[0-9.]*[1-9][0-9.]* j1_switches_per_conn=[0-9.]+ jN_switches_per_conn=[0-9.]+$' <<<"$out" ||
+  { echo "FAIL: no cost figures for -j 1 and -j 2"; fail=1; }
 grep -q '^vs_linux test=forward_flood requests=[1-9]' <<<"$out" ||
   { echo "FAIL: no request completed through forward during the flood"; fail=1; }
 tail -n 1 <<<"$out" | grep -q 'forward_all_reached_backend=1 ' ||
