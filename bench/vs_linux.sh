@@ -245,10 +245,12 @@ measure_plain() {
   # What each connection cost the server process (the kernel's own part,
   # its softirq work, is charged elsewhere, so this is for tcpcored's
   # configurations against each other, not against the kernel).
-  record cpu_us_per_conn_t1 "$1" "$(awk -v a="$u0" -v b="$u1" -v n="$6" \
-    'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (n > 0 ? (y[1] - x[1]) / n : 0) }')"
-  record switches_per_conn_t1 "$1" "$(awk -v a="$u0" -v b="$u1" -v n="$6" \
-    'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.3f", (n > 0 ? (y[2] - x[2]) / n : 0) }')"
+  local cost
+  cost=($(awk -v a="$u0" -v b="$u1" -v n="$6" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    if (n > 0) printf "%.1f %.3f\n", (y[1] - x[1]) / n, (y[2] - x[2]) / n; else print "0 0" }'))
+  record cpu_us_per_conn_t1 "$1" "${cost[0]}"
+  record switches_per_conn_t1 "$1" "${cost[1]}"
 }
 measure_plain2() {
   local r

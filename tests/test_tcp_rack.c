@@ -76,8 +76,6 @@ static void send_ten(struct harness *h, const struct fx_conn *c)
     h_expect_nothing(h);
 }
 
-/* An ACK of offset `ack` from c->rcv with blocks [b[2i], b[2i+1]), also
- * offsets (a D-SACK block is simply first). */
 /* A connection with ten segments in flight, one RTT after they went. */
 static struct fx_conn ten_in_flight(struct harness *h)
 {
@@ -87,6 +85,8 @@ static struct fx_conn ten_in_flight(struct harness *h)
     return c;
 }
 
+/* An ACK of offset `ack` from c->rcv with blocks [b[2i], b[2i+1]), also
+ * offsets (a D-SACK block is simply first). */
 static void ack_sack(struct harness *h, const struct fx_conn *c, uint32_t ack, unsigned nblocks,
                      const uint32_t *b)
 {
